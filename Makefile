@@ -1,0 +1,49 @@
+# A thin layer over CMake. The two commands of the README:
+#   make run    installs what is missing, builds, serves on 127.0.0.1:8080
+#   make test   installs what is missing, builds, runs every test
+BUILD ?= build
+BUILD_ASAN ?= build-asan
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+RUN_FLAGS ?= --listen 127.0.0.1:8080 --state-file ./var/state.json
+
+.PHONY: all deps build run test test-plain test-asan format format-check clean
+
+all: build
+
+deps:
+	@scripts/deps build
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	mkdir -p var
+	$(BUILD)/netnsd $(RUN_FLAGS)
+
+test:
+	@scripts/deps test
+	$(MAKE) test-plain
+	$(MAKE) test-asan
+
+test-plain:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan:
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DNETNSD_SANITIZE=ON
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j $(JOBS)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

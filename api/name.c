@@ -1,0 +1,69 @@
+#include "name.h"
+
+#include <string.h>
+
+static bool name_char_portable(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+const char *name_check_namespace(const char *name)
+{
+	size_t len;
+
+	if (!name)
+		return "is required";
+	len = strlen(name);
+	if (len == 0)
+		return "must not be empty";
+	if (len > NAME_NS_MAX)
+		return "must be at most 64 characters";
+	if (name[0] == '.' || name[0] == '-')
+		return "must not start with '.' or '-'";
+	for (size_t i = 0; i < len; i++)
+		if (!name_char_portable(name[i]))
+			return "may contain only A-Z, a-z, 0-9, '_', '.' and '-'";
+	return NULL;
+}
+
+const char *name_check_link(const char *name)
+{
+	size_t len;
+
+	if (!name)
+		return "is required";
+	len = strlen(name);
+	if (len == 0)
+		return "must not be empty";
+	if (len > NAME_LINK_MAX)
+		return "must be at most 15 bytes";
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return "must not be '.' or '..'";
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c == '/' || c == ':')
+			return "must not contain '/' or ':'";
+		if (c <= ' ' || c == 0x7f)
+			return "must not contain whitespace or control characters";
+	}
+	return NULL;
+}
+
+const char *name_check_new_link(const char *name)
+{
+	const char *why = name_check_link(name);
+
+	if (why)
+		return why;
+	for (const char *c = name; *c; c++)
+		if (!name_char_portable(*c) && *c != '@')
+			return "may contain only A-Z, a-z, 0-9, '_', '.', '@' and '-'";
+	return NULL;
+}
+
+bool name_is_host(const char *ns)
+{
+	return ns && !strcmp(ns, NAME_HOST);
+}

@@ -1,0 +1,133 @@
+#include "problem.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *problem_title(int status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 412: return "Precondition Failed";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 431: return "Request Header Fields Too Large";
+	case 503: return "Service Unavailable";
+	case 507: return "Insufficient Storage";
+	default: return "Internal Server Error";
+	}
+}
+
+int problem_set(struct problem *p, int status, const char *type,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	p->status = status;
+	p->type = type;
+	p->title = problem_title(status);
+	va_start(ap, fmt);
+	vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
+	va_end(ap);
+	return -status;
+}
+
+int problem_field(struct problem *p, const char *field, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	if (!p->status) {
+		problem_set(p, 400, "invalid-value", "%s: %s", field, msg);
+	}
+	if (!p->errors)
+		p->errors = json_array();
+	json_array_append_new(p->errors,
+			      json_pack("{s:s, s:s}", "field", field,
+					"message", msg));
+	return -p->status;
+}
+
+int problem_status_for_errno(int err)
+{
+	switch (-err) {
+	case EEXIST:
+	case EBUSY:
+	case EXFULL:
+	case ENOTEMPTY:
+	case EADDRINUSE:
+		return 409;
+	case ENOENT:
+	case ENODEV:
+	case ESRCH:
+	case EADDRNOTAVAIL:
+		return 404;
+	case EINVAL:
+	case ERANGE:
+	case EOPNOTSUPP:
+	case EAFNOSUPPORT:
+	case E2BIG:
+	case ENAMETOOLONG:
+	case ELOOP:
+		return 400;
+	case ENOSPC:
+	case EDQUOT:
+		return 507;
+	default:
+		return 500;
+	}
+}
+
+static const char *problem_type_for_status(int status)
+{
+	switch (status) {
+	case 400: return "invalid-value";
+	case 404: return "not-found";
+	case 409: return "conflict";
+	case 507: return "insufficient-storage";
+	default: return "internal";
+	}
+}
+
+int problem_errno(struct problem *p, int err, const char *what,
+		  const char *kernel_msg)
+{
+	int status = problem_status_for_errno(err);
+	const char *why = kernel_msg && *kernel_msg ? kernel_msg :
+						     strerror(-err);
+
+	if (err == -EXFULL && !(kernel_msg && *kernel_msg))
+		why = "the bridge has no free port (at most 1023)";
+	return problem_set(p, status, problem_type_for_status(status),
+			   "%s: %s", what, why);
+}
+
+json_t *problem_to_json(const struct problem *p)
+{
+	char type[96];
+	json_t *o;
+
+	snprintf(type, sizeof(type), "urn:netnsd:problem:%s",
+		 p->type ? p->type : "internal");
+	o = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title",
+		      p->title ? p->title : problem_title(p->status),
+		      "status", p->status, "detail", p->detail);
+	if (o && p->errors)
+		json_object_set(o, "errors", p->errors);
+	return o;
+}
+
+void problem_clear(struct problem *p)
+{
+	json_decref(p->errors);
+	memset(p, 0, sizeof(*p));
+}

@@ -1,0 +1,82 @@
+#include "common.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../api/name.h"
+
+int handler_ns_param(struct request *req, struct reply *rep, bool allow_host,
+		     const char **ret_ns)
+{
+	const char *ns = router_param(req, "ns");
+	const char *why = name_check_namespace(ns);
+
+	if (why)
+		return problem_field(&rep->problem, "ns", "namespace name %s",
+				     why);
+	if (!allow_host && name_is_host(ns))
+		return problem_set(&rep->problem, 409, "reserved-name",
+				   "'host' is the daemon's own namespace; it cannot be created or deleted");
+	*ret_ns = ns;
+	return 0;
+}
+
+int handler_link_param(struct request *req, struct reply *rep,
+		       const char *param, const char **ret_link)
+{
+	const char *link = router_param(req, param);
+	const char *why = name_check_link(link);
+
+	if (why)
+		return problem_field(&rep->problem, param, "link name %s", why);
+	*ret_link = link;
+	return 0;
+}
+
+int handler_body(struct request *req, struct reply *rep,
+		 const struct body_field *fields, bool allow_empty,
+		 json_t **ret)
+{
+	json_t *body = NULL;
+	int r;
+
+	r = body_parse(req->body, req->body_len, allow_empty, &body,
+		       &rep->problem);
+	if (r < 0)
+		return r;
+	r = body_check(body, fields, "", &rep->problem);
+	if (r < 0) {
+		json_decref(body);
+		return r;
+	}
+	*ret = body;
+	return 0;
+}
+
+int handler_store_failed(struct reply *rep, int err)
+{
+	bool full = err == -ENOSPC || err == -EDQUOT;
+
+	return problem_set(&rep->problem, full ? 507 : 500,
+			   full ? "insufficient-storage" : "storage-failed",
+			   "the desired state could not be stored durably (%s); nothing was changed",
+			   strerror(-err));
+}
+
+int handler_reply(struct reply *rep, int status, json_t *body,
+		  const char *location_fmt, ...)
+{
+	va_list ap;
+
+	rep->status = status;
+	rep->json = body;
+	if (location_fmt) {
+		va_start(ap, location_fmt);
+		vsnprintf(rep->location, sizeof(rep->location), location_fmt,
+			  ap);
+		va_end(ap);
+	}
+	return 0;
+}

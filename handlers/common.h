@@ -1,0 +1,33 @@
+/* What every handler does the same way: path parameters, bodies, store
+ * failures, answers. */
+#ifndef NETNSD_HANDLER_COMMON_H
+#define NETNSD_HANDLER_COMMON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "../api/body.h"
+#include "../api/problem.h"
+#include "../server/router.h"
+
+/* The validated {ns} path parameter; "host" only when `allow_host`. */
+int handler_ns_param(struct request *req, struct reply *rep, bool allow_host,
+		     const char **ret_ns);
+/* A validated link-name path parameter called `param`. */
+int handler_link_param(struct request *req, struct reply *rep,
+		       const char *param, const char **ret_link);
+
+/* Parses and checks the body against `fields`. */
+int handler_body(struct request *req, struct reply *rep,
+		 const struct body_field *fields, bool allow_empty,
+		 json_t **ret);
+
+/* The desired state could not be made durable. */
+int handler_store_failed(struct reply *rep, int err);
+
+/* Answers `status` with `body` (stolen); a 201 also sets Location. */
+int handler_reply(struct reply *rep, int status, json_t *body,
+		  const char *location_fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif

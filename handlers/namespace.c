@@ -1,0 +1,270 @@
+#include "namespace.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../api/name.h"
+#include "../netlink/link.h"
+#include "../netlink/ns.h"
+#include "../server/log.h"
+#include "../state/desired.h"
+#include "../state/key.h"
+#include "../state/store.h"
+#include "common.h"
+
+static json_t *ns_to_json(struct store *store, const char *ns, bool exists)
+{
+	bool managed = !name_is_host(ns) && desired_has_ns(store, ns);
+	struct nl_sock *s = NULL;
+	json_t *o;
+	int n = 0;
+
+	if (exists && nl_ns_get(ns, &s) == 0) {
+		if (nl_link_count(s, &n) < 0)
+			n = 0;
+		nl_ns_put(ns, s);
+	}
+	o = json_pack("{s:s, s:b, s:i}", "name", ns, "managed", managed,
+		      "links", n);
+	if (o && managed) {
+		json_object_set_new(o, "in_sync", json_boolean(exists));
+		if (!exists)
+			json_object_set_new(o, "drift",
+					    json_pack("[s]", "missing"));
+	}
+	return o;
+}
+
+int ns_handle_list(struct request *req, struct reply *rep)
+{
+	json_t *items = json_array(), *desired, *v;
+	char **names = NULL;
+	const char *key;
+	size_t n = 0;
+	int r;
+
+	r = nl_ns_list(&names, &n);
+	if (r < 0) {
+		json_decref(items);
+		return problem_errno(&rep->problem, r,
+				     "reading the netns directory", NULL);
+	}
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(items, ns_to_json(req->store, names[i],
+							nl_ns_exists(names[i])));
+	/* Desired namespaces missing from the kernel show as drift. */
+	desired = store_list(req->store, "ns/");
+	json_object_foreach(desired, key, v) {
+		const char *ns = key + 3;
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			if (!strcmp(names[i], ns))
+				break;
+		if (i == n)
+			json_array_append_new(items,
+					      ns_to_json(req->store, ns, false));
+	}
+	json_decref(desired);
+	nl_ns_list_free(names, n);
+	return handler_reply(rep, 200, json_pack("{s:o}", "items", items),
+			     NULL);
+}
+
+/* Creates the namespace in the kernel, then records it; a failure to record
+ * takes it away again so that nothing changes. */
+static int ns_create(struct request *req, struct reply *rep, const char *ns)
+{
+	struct store_txn *t;
+	char key[KEY_MAX];
+	int r;
+
+	r = nl_ns_add(ns);
+	if (r < 0)
+		return problem_errno(&rep->problem, r,
+				     r == -EEXIST ?
+					     "namespace already exists" :
+					     "creating the namespace",
+				     nl_extack());
+	t = store_txn_new();
+	if (!t) {
+		r = -ENOMEM;
+		goto undo;
+	}
+	key_ns(key, ns);
+	store_txn_set(t, key, json_object());
+	r = store_commit(req->store, t);
+	store_txn_free(t);
+	if (r < 0)
+		goto undo;
+	log_info("created namespace %s", ns);
+	return 0;
+undo:
+	nl_ns_del(ns);
+	return handler_store_failed(rep, r);
+}
+
+int ns_handle_create(struct request *req, struct reply *rep)
+{
+	static const struct body_field fields[] = {
+		{ "name", BODY_STRING, true },
+		{ NULL, 0, false },
+	};
+	json_t *body = NULL;
+	const char *ns, *why;
+	int r;
+
+	r = handler_body(req, rep, fields, false, &body);
+	if (r < 0)
+		return r;
+	ns = json_string_value(json_object_get(body, "name"));
+	why = name_check_namespace(ns);
+	if (why) {
+		r = problem_field(&rep->problem, "name", "namespace name %s",
+				  why);
+		goto out;
+	}
+	if (name_is_host(ns)) {
+		r = problem_field(&rep->problem, "name",
+				  "'host' is reserved for the daemon's own namespace");
+		goto out;
+	}
+	if (nl_ns_exists(ns)) {
+		r = problem_set(&rep->problem, 409, "already-exists",
+				"namespace %s already exists", ns);
+		goto out;
+	}
+	r = ns_create(req, rep, ns);
+	if (r < 0)
+		goto out;
+	handler_reply(rep, 201, ns_to_json(req->store, ns, true),
+		      "/v1/namespaces/%s", ns);
+out:
+	json_decref(body);
+	return r;
+}
+
+int ns_handle_put(struct request *req, struct reply *rep)
+{
+	static const struct body_field fields[] = {
+		{ "name", BODY_STRING, false },
+		{ NULL, 0, false },
+	};
+	json_t *body = NULL;
+	struct store_txn *t;
+	const char *ns, *name;
+	char key[KEY_MAX];
+	int r, status = 200;
+
+	r = handler_ns_param(req, rep, false, &ns);
+	if (r < 0)
+		return r;
+	r = handler_body(req, rep, fields, true, &body);
+	if (r < 0)
+		return r;
+	name = json_string_value(json_object_get(body, "name"));
+	if (name && strcmp(name, ns)) {
+		r = problem_field(&rep->problem, "name",
+				  "must match the namespace in the path");
+		goto out;
+	}
+	if (!nl_ns_exists(ns)) {
+		r = ns_create(req, rep, ns);
+		if (r < 0)
+			goto out;
+		status = 201;
+	} else if (!desired_has_ns(req->store, ns)) {
+		/* Adopt a namespace made elsewhere: from now on it is ours. */
+		t = store_txn_new();
+		key_ns(key, ns);
+		store_txn_set(t, key, json_object());
+		r = store_commit(req->store, t);
+		store_txn_free(t);
+		if (r < 0) {
+			r = handler_store_failed(rep, r);
+			goto out;
+		}
+		log_info("adopted namespace %s", ns);
+	}
+	handler_reply(rep, status, ns_to_json(req->store, ns, true),
+		      status == 201 ? "/v1/namespaces/%s" : NULL, ns);
+out:
+	json_decref(body);
+	return r;
+}
+
+int ns_handle_get(struct request *req, struct reply *rep)
+{
+	const char *ns;
+	bool exists;
+	int r;
+
+	r = handler_ns_param(req, rep, true, &ns);
+	if (r < 0)
+		return r;
+	exists = nl_ns_exists(ns);
+	if (!exists && !desired_has_ns(req->store, ns))
+		return problem_set(&rep->problem, 404, "not-found",
+				   "namespace %s does not exist", ns);
+	return handler_reply(rep, 200, ns_to_json(req->store, ns, exists),
+			     NULL);
+}
+
+int ns_handle_delete(struct request *req, struct reply *rep)
+{
+	struct store_txn *t = NULL, *undo = NULL;
+	const char *ns;
+	bool exists, managed;
+	int r;
+
+	r = handler_ns_param(req, rep, false, &ns);
+	if (r < 0)
+		return r;
+	exists = nl_ns_exists(ns);
+	managed = desired_has_ns(req->store, ns);
+	if (!exists && !managed) {
+		/* A stale file with no namespace mounted on it may be
+		 * cleared when forced. */
+		if (req->force && nl_ns_del(ns) == 0)
+			return handler_reply(rep, 204, NULL, NULL);
+		return problem_set(&rep->problem, 404, "not-found",
+				   "namespace %s does not exist", ns);
+	}
+	if (!managed && !req->force)
+		return problem_set(&rep->problem, 409, "unmanaged",
+				   "namespace %s was not created by netnsd; add ?force=true to delete it anyway",
+				   ns);
+
+	/* Forget first, then delete: a namespace cannot be brought back, but
+	 * a forgotten state can be written back. */
+	t = store_txn_new();
+	if (!t) {
+		r = handler_store_failed(rep, -ENOMEM);
+		goto out;
+	}
+	desired_forget_ns(req->store, t, ns);
+	undo = store_txn_undo(req->store, t);
+	r = undo ? store_commit(req->store, t) : -ENOMEM;
+	if (r < 0) {
+		r = handler_store_failed(rep, r);
+		goto out;
+	}
+	if (exists) {
+		r = nl_ns_del(ns);
+		if (r < 0 && r != -ENOENT) {
+			if (store_commit(req->store, undo) < 0)
+				log_error("namespace %s: deleting failed and its desired state could not be restored",
+					  ns);
+			r = problem_errno(&rep->problem, r,
+					  "deleting the namespace", NULL);
+			goto out;
+		}
+	}
+	log_info("deleted namespace %s", ns);
+	r = handler_reply(rep, 204, NULL, NULL);
+out:
+	store_txn_free(t);
+	store_txn_free(undo);
+	return r;
+}

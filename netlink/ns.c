@@ -1,0 +1,405 @@
+#include "ns.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <linux/rtnetlink.h>
+
+#include "../api/name.h"
+#include "link.h"
+
+#define NL_NS_IDLE_MAX 4
+
+struct nl_ns_entry {
+	struct nl_ns_entry *next;
+	char name[NAME_NS_MAX + 1];
+	dev_t dev;
+	ino_t ino;
+	uint64_t gen;
+	struct nl_sock *idle[NL_NS_IDLE_MAX];
+	int n_idle;
+};
+
+static char nl_ns_dirname[PATH_MAX] = "/run/netns";
+static pthread_mutex_t nl_ns_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct nl_ns_entry *nl_ns_entries;
+static uint64_t nl_ns_gen;
+static time_t nl_ns_swept;
+static bool nl_ns_dir_shared;
+
+int nl_ns_init(const char *netns_dir)
+{
+	if (strlen(netns_dir) >= sizeof(nl_ns_dirname) - NAME_NS_MAX - 2)
+		return -ENAMETOOLONG;
+	snprintf(nl_ns_dirname, sizeof(nl_ns_dirname), "%s", netns_dir);
+	return nl_host_init();
+}
+
+const char *nl_ns_dir(void)
+{
+	return nl_ns_dirname;
+}
+
+int nl_ns_path(const char *ns, char *buf, size_t len)
+{
+	if (name_is_host(ns) || name_check_namespace(ns))
+		return -EINVAL;
+	if ((size_t)snprintf(buf, len, "%s/%s", nl_ns_dirname, ns) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int nl_ns_identity(const char *ns, dev_t *dev, ino_t *ino)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int r;
+
+	if (name_is_host(ns)) {
+		if (fstat(nl_host_fd(), &st) < 0)
+			return -errno;
+	} else {
+		r = nl_ns_path(ns, path, sizeof(path));
+		if (r < 0)
+			return r;
+		if (stat(path, &st) < 0)
+			return -errno;
+	}
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	return 0;
+}
+
+static void nl_ns_entry_close_idle(struct nl_ns_entry *e)
+{
+	while (e->n_idle > 0)
+		nl_sock_close(e->idle[--e->n_idle]);
+}
+
+static struct nl_ns_entry *nl_ns_find_locked(const char *ns, bool create)
+{
+	struct nl_ns_entry *e;
+
+	for (e = nl_ns_entries; e; e = e->next)
+		if (!strcmp(e->name, ns))
+			return e;
+	if (!create)
+		return NULL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	snprintf(e->name, sizeof(e->name), "%s", ns);
+	e->gen = ++nl_ns_gen;
+	e->next = nl_ns_entries;
+	nl_ns_entries = e;
+	return e;
+}
+
+/* Closes the pooled sockets of namespaces that vanished or were replaced
+ * behind our back, so the pool never keeps a deleted namespace alive. */
+static void nl_ns_sweep_locked(void)
+{
+	struct nl_ns_entry **pe = &nl_ns_entries, *e;
+	dev_t dev;
+	ino_t ino;
+
+	while ((e = *pe)) {
+		if (!name_is_host(e->name) &&
+		    (nl_ns_identity(e->name, &dev, &ino) < 0 || dev != e->dev ||
+		     ino != e->ino)) {
+			nl_ns_entry_close_idle(e);
+			*pe = e->next;
+			free(e);
+			continue;
+		}
+		pe = &e->next;
+	}
+}
+
+int nl_ns_open_fd(const char *ns, int *ret_fd)
+{
+	char path[PATH_MAX];
+	struct statfs sfs;
+	int fd, r;
+
+	if (name_is_host(ns)) {
+		fd = fcntl(nl_host_fd(), F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		*ret_fd = fd;
+		return 0;
+	}
+	r = nl_ns_path(ns, path, sizeof(path));
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* A file left without its mount (after a reboot, say) is no
+	 * namespace. */
+	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != NSFS_MAGIC) {
+		close(fd);
+		return -ENOENT;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+bool nl_ns_exists(const char *ns)
+{
+	int fd;
+
+	if (name_is_host(ns))
+		return true;
+	if (nl_ns_open_fd(ns, &fd) < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+int nl_ns_get(const char *ns, struct nl_sock **ret)
+{
+	struct nl_ns_entry *e;
+	struct nl_sock *s = NULL;
+	uint64_t gen;
+	time_t now = time(NULL);
+	dev_t dev;
+	ino_t ino;
+	int fd, r;
+
+	r = nl_ns_identity(ns, &dev, &ino);
+	if (r < 0)
+		return r == -EINVAL ? r : -ENOENT;
+
+	pthread_mutex_lock(&nl_ns_mu);
+	if (now != nl_ns_swept) {
+		nl_ns_swept = now;
+		nl_ns_sweep_locked();
+	}
+	e = nl_ns_find_locked(ns, true);
+	if (!e) {
+		pthread_mutex_unlock(&nl_ns_mu);
+		return -ENOMEM;
+	}
+	if (e->dev != dev || e->ino != ino) {
+		nl_ns_entry_close_idle(e);
+		e->dev = dev;
+		e->ino = ino;
+		e->gen = ++nl_ns_gen;
+	}
+	if (e->n_idle > 0)
+		s = e->idle[--e->n_idle];
+	gen = e->gen;
+	pthread_mutex_unlock(&nl_ns_mu);
+	if (s) {
+		*ret = s;
+		return 0;
+	}
+
+	r = nl_ns_open_fd(ns, &fd);
+	if (r < 0)
+		return r;
+	r = nl_sock_open(fd, &s);
+	close(fd);
+	if (r < 0)
+		return r;
+	s->gen = gen;
+	*ret = s;
+	return 0;
+}
+
+void nl_ns_put(const char *ns, struct nl_sock *s)
+{
+	struct nl_ns_entry *e;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&nl_ns_mu);
+	e = nl_ns_find_locked(ns, false);
+	if (e && e->gen == s->gen && e->n_idle < NL_NS_IDLE_MAX) {
+		e->idle[e->n_idle++] = s;
+		s = NULL;
+	}
+	pthread_mutex_unlock(&nl_ns_mu);
+	nl_sock_close(s);
+}
+
+void nl_ns_forget(const char *ns)
+{
+	struct nl_ns_entry *e;
+
+	pthread_mutex_lock(&nl_ns_mu);
+	e = nl_ns_find_locked(ns, false);
+	if (e) {
+		nl_ns_entry_close_idle(e);
+		e->gen = ++nl_ns_gen;
+		e->dev = 0;
+		e->ino = 0;
+	}
+	pthread_mutex_unlock(&nl_ns_mu);
+}
+
+/* As ip netns does: the directory becomes a shared mount point so that a
+ * namespace mounted here is seen in every mount namespace that shares it. */
+static int nl_ns_dir_prepare(void)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&nl_ns_mu);
+	if (nl_ns_dir_shared)
+		goto out;
+	if (mkdir(nl_ns_dirname, 0755) < 0 && errno != EEXIST) {
+		r = -errno;
+		goto out;
+	}
+	if (mount("", nl_ns_dirname, "none", MS_SHARED | MS_REC, NULL) < 0) {
+		if (errno != EINVAL) {
+			r = -errno;
+			goto out;
+		}
+		if (mount(nl_ns_dirname, nl_ns_dirname, "none", MS_BIND | MS_REC,
+			  NULL) < 0 ||
+		    mount("", nl_ns_dirname, "none", MS_SHARED | MS_REC,
+			  NULL) < 0) {
+			r = -errno;
+			goto out;
+		}
+	}
+	nl_ns_dir_shared = true;
+out:
+	pthread_mutex_unlock(&nl_ns_mu);
+	return r;
+}
+
+int nl_ns_add(const char *ns)
+{
+	char path[PATH_MAX], self[64];
+	struct nl_sock *s = NULL;
+	int fd, r;
+
+	r = nl_ns_path(ns, path, sizeof(path));
+	if (r < 0)
+		return r;
+	r = nl_ns_dir_prepare();
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+
+	/* A fresh namespace for this thread only, pinned by the bind mount,
+	 * then straight back to the host namespace. */
+	if (unshare(CLONE_NEWNET) < 0) {
+		r = -errno;
+		goto fail_unlink;
+	}
+	snprintf(self, sizeof(self), "/proc/self/task/%ld/ns/net",
+		 (long)gettid());
+	r = mount(self, path, "none", MS_BIND, NULL) < 0 ? -errno : 0;
+	nl_enter_host();
+	if (r < 0)
+		goto fail_unlink;
+
+	r = nl_ns_get(ns, &s);
+	if (r == 0)
+		r = nl_link_set_up_index(s, 1 /* lo */, true);
+	nl_ns_put(ns, s);
+	if (r < 0)
+		goto fail_umount;
+	return 0;
+
+fail_umount:
+	nl_ns_forget(ns);
+	umount2(path, MNT_DETACH);
+fail_unlink:
+	unlink(path);
+	return r;
+}
+
+int nl_ns_del(const char *ns)
+{
+	char path[PATH_MAX];
+	int r;
+
+	r = nl_ns_path(ns, path, sizeof(path));
+	if (r < 0)
+		return r;
+	nl_ns_forget(ns);
+	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL) {
+		r = -errno;
+		if (r == -ENOENT)
+			return r;
+	}
+	if (unlink(path) < 0)
+		return -errno;
+	return 0;
+}
+
+static int nl_ns_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int nl_ns_list(char ***ret_names, size_t *ret_n)
+{
+	char **names = NULL, **grown;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(nl_ns_dirname);
+	if (!d) {
+		if (errno == ENOENT) {
+			*ret_names = NULL;
+			*ret_n = 0;
+			return 0;
+		}
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		if (name_check_namespace(de->d_name) || name_is_host(de->d_name))
+			continue;
+		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			grown = realloc(names, cap * sizeof(*names));
+			if (!grown)
+				goto nomem;
+			names = grown;
+		}
+		names[n] = strdup(de->d_name);
+		if (!names[n])
+			goto nomem;
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), nl_ns_cmp);
+	*ret_names = names;
+	*ret_n = n;
+	return 0;
+nomem:
+	closedir(d);
+	nl_ns_list_free(names, n);
+	return -ENOMEM;
+}
+
+void nl_ns_list_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}

@@ -1,0 +1,38 @@
+/* Named network namespaces: where they live (the netns directory shared with
+ * `ip netns`), and a pool of netlink sockets opened inside each. */
+#ifndef NETNSD_NL_NS_H
+#define NETNSD_NL_NS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sock.h"
+
+int nl_ns_init(const char *netns_dir);
+const char *nl_ns_dir(void);
+
+/* The file of a named namespace; "host" has none. */
+int nl_ns_path(const char *ns, char *buf, size_t len);
+
+/* A socket inside `ns` ("host" for the daemon's own), from the pool or new.
+ * -ENOENT when there is no such namespace. Give it back with nl_ns_put. */
+int nl_ns_get(const char *ns, struct nl_sock **ret);
+void nl_ns_put(const char *ns, struct nl_sock *s);
+/* Closes every pooled socket of `ns`: a socket keeps its namespace alive. */
+void nl_ns_forget(const char *ns);
+
+/* An fd of the namespace, for IFLA_NET_NS_FD and NETNSA_FD. */
+int nl_ns_open_fd(const char *ns, int *ret_fd);
+
+/* Whether `ns` names a mounted network namespace ("host" always does). */
+bool nl_ns_exists(const char *ns);
+
+/* Creates `ns` the way `ip netns add` does, with its loopback up. */
+int nl_ns_add(const char *ns);
+/* Unmounts (lazily if busy) and removes it; returns when the name is gone. */
+int nl_ns_del(const char *ns);
+/* Every valid namespace name in the netns directory, sorted. */
+int nl_ns_list(char ***ret_names, size_t *ret_n);
+void nl_ns_list_free(char **names, size_t n);
+
+#endif

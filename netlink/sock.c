@@ -1,0 +1,235 @@
+#include "sock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+
+#define NL_DUMP_BUF   (32u * 1024)
+#define NL_DUMP_TRIES 8
+
+static _Thread_local char nl_extack_msg[256];
+static int nl_host_netns_fd = -1;
+
+const char *nl_extack(void)
+{
+	return nl_extack_msg;
+}
+
+int nl_host_init(void)
+{
+	if (nl_host_netns_fd >= 0)
+		return 0;
+	nl_host_netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	return nl_host_netns_fd < 0 ? -errno : 0;
+}
+
+int nl_host_fd(void)
+{
+	return nl_host_netns_fd;
+}
+
+int nl_enter(int netns_fd)
+{
+	return setns(netns_fd, CLONE_NEWNET) < 0 ? -errno : 0;
+}
+
+void nl_enter_host(void)
+{
+	if (setns(nl_host_netns_fd, CLONE_NEWNET) < 0) {
+		fprintf(stderr,
+			"netnsd: cannot return a thread to the host network namespace: %s\n",
+			strerror(errno));
+		abort();
+	}
+}
+
+int nl_sock_open(int netns_fd, struct nl_sock **ret)
+{
+	struct nl_sock *s;
+	int one = 1, r;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	if (netns_fd != nl_host_netns_fd) {
+		r = nl_enter(netns_fd);
+		if (r < 0)
+			goto fail;
+	}
+	s->mnl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	r = s->mnl ? 0 : -errno;
+	if (netns_fd != nl_host_netns_fd)
+		nl_enter_host();
+	if (r < 0)
+		goto fail;
+	if (mnl_socket_bind(s->mnl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	/* Extended ACKs carry the kernel's reason; capped ACKs keep error
+	 * replies from echoing the whole request back. */
+	mnl_socket_setsockopt(s->mnl, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(s->mnl, NETLINK_CAP_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(s->mnl, NETLINK_GET_STRICT_CHK, &one,
+			      sizeof(one));
+	s->portid = mnl_socket_get_portid(s->mnl);
+	s->seq = (uint32_t)random();
+	*ret = s;
+	return 0;
+fail:
+	nl_sock_close(s);
+	return r;
+}
+
+void nl_sock_close(struct nl_sock *s)
+{
+	if (!s)
+		return;
+	if (s->mnl)
+		mnl_socket_close(s->mnl);
+	free(s);
+}
+
+static int nl_extack_attr_cb(const struct nlattr *attr, void *data)
+{
+	(void)data;
+	if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+		snprintf(nl_extack_msg, sizeof(nl_extack_msg), "%s",
+			 mnl_attr_get_str(attr));
+	return MNL_CB_OK;
+}
+
+/* NLMSG_ERROR: error 0 is the ACK; else keep the extended ACK message. */
+static int nl_error_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+	size_t off;
+
+	(void)data;
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err))) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	if (err->error == 0)
+		return MNL_CB_STOP;
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+		off = sizeof(*err);
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+			off += mnl_nlmsg_get_payload_len(&err->msg) +
+			       sizeof(struct nlmsghdr);
+		mnl_attr_parse(nlh, (unsigned int)off, nl_extack_attr_cb, NULL);
+	}
+	errno = -err->error;
+	return MNL_CB_ERROR;
+}
+
+/* NLMSG_DONE of a dump may carry an error too. */
+static int nl_done_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)data;
+	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
+		int err = *(int *)mnl_nlmsg_get_payload(nlh);
+
+		if (err < 0) {
+			if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
+				mnl_attr_parse(nlh, sizeof(int),
+					       nl_extack_attr_cb, NULL);
+			errno = -err;
+			return MNL_CB_ERROR;
+		}
+	}
+	return MNL_CB_STOP;
+}
+
+static mnl_cb_t nl_ctl_cbs[NLMSG_MIN_TYPE] = {
+	[NLMSG_ERROR] = nl_error_cb,
+	[NLMSG_DONE] = nl_done_cb,
+};
+
+struct nl_dump_ctx {
+	mnl_cb_t cb;
+	void *data;
+	bool interrupted;
+};
+
+static int nl_dump_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nl_dump_ctx *ctx = data;
+
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		ctx->interrupted = true;
+	return ctx->cb ? ctx->cb(nlh, ctx->data) : MNL_CB_OK;
+}
+
+static int nl_sock_run(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
+		       void *data, size_t bufsize)
+{
+	char *buf;
+	int r;
+
+	nl_extack_msg[0] = '\0';
+	nlh->nlmsg_seq = ++s->seq;
+	nlh->nlmsg_pid = 0;
+	buf = malloc(bufsize);
+	if (!buf)
+		return -ENOMEM;
+	if (mnl_socket_sendto(s->mnl, nlh, nlh->nlmsg_len) < 0) {
+		r = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(s->mnl, buf, bufsize);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			goto out;
+		}
+		r = mnl_cb_run2(buf, (size_t)n, s->seq, s->portid, cb, data,
+				nl_ctl_cbs, NLMSG_MIN_TYPE);
+		if (r == MNL_CB_ERROR) {
+			r = errno ? -errno : -EIO;
+			goto out;
+		}
+		if (r == MNL_CB_STOP) {
+			r = 0;
+			goto out;
+		}
+	}
+out:
+	free(buf);
+	return r;
+}
+
+int nl_sock_request(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
+		    void *data)
+{
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	return nl_sock_run(s, nlh, cb, data, NL_DUMP_BUF);
+}
+
+int nl_sock_dump(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
+		 void (*reset)(void *data), void *data)
+{
+	struct nl_dump_ctx ctx = { .cb = cb, .data = data };
+	int r, tries;
+
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_DUMP;
+	for (tries = 0; tries < NL_DUMP_TRIES; tries++) {
+		ctx.interrupted = false;
+		r = nl_sock_run(s, nlh, nl_dump_msg_cb, &ctx, NL_DUMP_BUF);
+		if (r < 0 || !ctx.interrupted)
+			return r;
+		if (reset)
+			reset(data);
+	}
+	return -EAGAIN;
+}

@@ -1,0 +1,51 @@
+/* A NETLINK_ROUTE socket that lives in one network namespace, with requests
+ * that wait for the kernel's acknowledgement and dumps that survive
+ * interruption. Kernel errors come back as negative errno; the kernel's own
+ * words (extended ACK) are kept per thread for the caller's problem. */
+#ifndef NETNSD_NL_SOCK_H
+#define NETNSD_NL_SOCK_H
+
+#include <libmnl/libmnl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nl_sock {
+	struct mnl_socket *mnl;
+	uint32_t portid;
+	uint32_t seq;
+	uint64_t gen;	/* namespace pool generation it was opened for */
+};
+
+/* Size of a buffer that holds any request netnsd builds. */
+#define NL_REQ_SIZE 4096
+
+/* Opens a socket inside the namespace `netns_fd` (setns on this thread and
+ * back at once). The process aborts rather than leave a thread in a foreign
+ * namespace. */
+int nl_sock_open(int netns_fd, struct nl_sock **ret);
+void nl_sock_close(struct nl_sock *s);
+
+/* Sends `nlh` (seq and portid are filled in) and waits for the ACK. `cb`, if
+ * given, sees any reply messages (NLM_F_ECHO, or a GET's answer). */
+int nl_sock_request(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
+		    void *data);
+
+/* Runs a dump, calling `cb` on every message. When the kernel marks the dump
+ * interrupted (NLM_F_DUMP_INTR) it is run again, after `reset(data)`. */
+int nl_sock_dump(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
+		 void (*reset)(void *data), void *data);
+
+/* The kernel's extended-ACK message of this thread's last failed request, or
+ * an empty string. */
+const char *nl_extack(void);
+
+/* The namespace of the daemon itself, opened once at start-up. */
+int nl_host_fd(void);
+int nl_host_init(void);
+
+/* Switches this thread into `netns_fd`; nl_enter_host() brings it back and
+ * aborts the process if it cannot. */
+int nl_enter(int netns_fd);
+void nl_enter_host(void);
+
+#endif

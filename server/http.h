@@ -1,0 +1,19 @@
+/* The HTTP glue: libmicrohttpd daemons on every listener, request bodies
+ * gathered within a cap, one exit for every answer. */
+#ifndef NETNSD_HTTP_H
+#define NETNSD_HTTP_H
+
+#include "config.h"
+
+struct store;
+
+int http_start(const struct config *cfg, struct store *store);
+/* Stops accepting, lets in-flight requests finish, and stops. */
+void http_stop(void);
+
+/* Every mutation, from a request or the reconciler, runs under this lock
+ * held for writing; reads hold it for reading. */
+void http_mutations_lock(void);
+void http_mutations_unlock(void);
+
+#endif

@@ -1,0 +1,189 @@
+#include "router.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROUTER_SEGMENTS_MAX 12
+#define ROUTER_PATH_MAX	    2048
+
+static int router_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes one path segment. A decoded NUL or a bad escape fails: a
+ * name can then never smuggle '/' past the split, nor end early. */
+static char *router_decode(const char *seg, size_t len)
+{
+	char *out = malloc(len + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		if (seg[i] == '%') {
+			int hi, lo;
+
+			if (i + 2 >= len) {
+				free(out);
+				return NULL;
+			}
+			hi = router_hex(seg[i + 1]);
+			lo = router_hex(seg[i + 2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+				free(out);
+				return NULL;
+			}
+			*o++ = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			*o++ = seg[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Splits "/a/b/c" into segments pointing into path; a trailing slash or an
+ * empty segment makes the path unmatchable. */
+static int router_split(const char *path, const char **seg, size_t *seglen,
+			size_t *ret_n)
+{
+	size_t n = 0;
+	const char *p = path;
+
+	if (*p != '/')
+		return -1;
+	while (*p == '/') {
+		const char *start = ++p;
+
+		while (*p && *p != '/' && *p != '?')
+			p++;
+		if (p == start)
+			return -1;
+		if (n == ROUTER_SEGMENTS_MAX)
+			return -1;
+		seg[n] = start;
+		seglen[n] = (size_t)(p - start);
+		n++;
+	}
+	if (*p && *p != '?')
+		return -1;
+	*ret_n = n;
+	return 0;
+}
+
+static bool router_pattern_matches(const char *pattern, const char **seg,
+				   const size_t *seglen, size_t n)
+{
+	const char *p = pattern;
+	size_t i = 0;
+
+	while (*p == '/') {
+		const char *start = ++p;
+		size_t plen;
+
+		while (*p && *p != '/')
+			p++;
+		plen = (size_t)(p - start);
+		if (i == n)
+			return false;
+		if (!(start[0] == '{' && start[plen - 1] == '}') &&
+		    (plen != seglen[i] || memcmp(start, seg[i], plen)))
+			return false;
+		i++;
+	}
+	return i == n;
+}
+
+static int router_fill_params(const char *pattern, const char **seg,
+			      const size_t *seglen, struct request *req,
+			      struct problem *p)
+{
+	const char *pp = pattern;
+	size_t i = 0;
+
+	while (*pp == '/') {
+		const char *start = ++pp;
+
+		while (*pp && *pp != '/')
+			pp++;
+		if (start[0] == '{' && req->n_params < ROUTER_PARAMS_MAX) {
+			char *v = router_decode(seg[i], seglen[i]);
+
+			if (!v)
+				return problem_set(p, 400, "invalid-path",
+						   "the path has a bad percent-encoding or an encoded NUL");
+			req->param_names[req->n_params] = start;
+			req->params[req->n_params] = v;
+			req->n_params++;
+		}
+		i++;
+	}
+	return 0;
+}
+
+int router_match(const char *method, const char *path,
+		 const struct route **ret_route, struct request *req,
+		 char *allow, size_t allow_len, struct problem *p)
+{
+	const char *seg[ROUTER_SEGMENTS_MAX];
+	size_t seglen[ROUTER_SEGMENTS_MAX], n;
+	bool path_known = false;
+
+	allow[0] = '\0';
+	if (strlen(path) > ROUTER_PATH_MAX)
+		return problem_set(p, 404, "not-found", "no such resource");
+	if (router_split(path, seg, seglen, &n) < 0)
+		return problem_set(p, 404, "not-found", "no such resource");
+	for (size_t i = 0; i < router_n_routes; i++) {
+		const struct route *r = &router_routes[i];
+
+		if (!router_pattern_matches(r->pattern, seg, seglen, n))
+			continue;
+		if (!strcmp(r->method, method) ||
+		    (!strcmp(method, "HEAD") && !strcmp(r->method, "GET"))) {
+			*ret_route = r;
+			return router_fill_params(r->pattern, seg, seglen, req,
+						  p);
+		}
+		if (!strstr(allow, r->method)) {
+			size_t used = strlen(allow);
+
+			snprintf(allow + used, allow_len - used, "%s%s",
+				 used ? ", " : "", r->method);
+		}
+		path_known = true;
+	}
+	if (path_known)
+		return problem_set(p, 405, "method-not-allowed",
+				   "%s is not allowed here; allowed: %s", method,
+				   allow);
+	return problem_set(p, 404, "not-found", "no such resource");
+}
+
+const char *router_param(const struct request *req, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < req->n_params; i++) {
+		const char *pn = req->param_names[i];
+
+		if (!strncmp(pn + 1, name, len) && pn[len + 1] == '}')
+			return req->params[i];
+	}
+	return NULL;
+}
+
+void router_request_clear(struct request *req)
+{
+	for (size_t i = 0; i < req->n_params; i++)
+		free(req->params[i]);
+	req->n_params = 0;
+}

@@ -1,0 +1,65 @@
+/* Routes are data: a table of {method, pattern, handler}. The router matches
+ * a request against it, decodes path parameters, and answers 404 and 405
+ * (with Allow) itself so handlers never have to. */
+#ifndef NETNSD_ROUTER_H
+#define NETNSD_ROUTER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../api/problem.h"
+
+#define ROUTER_PARAMS_MAX 6
+
+struct store;
+
+struct request {
+	const char *method;
+	const char *path;
+	const char *param_names[ROUTER_PARAMS_MAX];
+	char *params[ROUTER_PARAMS_MAX]; /* percent-decoded */
+	size_t n_params;
+	const char *body;
+	size_t body_len;
+	bool force;	/* ?force=true */
+	struct store *store;
+};
+
+struct reply {
+	int status;
+	json_t *json;		/* body of a 2xx answer, or NULL */
+	char location[512];	/* Location header of a 201 */
+	const char *text;	/* a non-JSON body (metrics, openapi), static */
+	size_t text_len;
+	const char *content_type;
+	struct problem problem;	/* set when status >= 400 */
+};
+
+typedef int (*route_fn)(struct request *req, struct reply *rep);
+
+enum route_flags {
+	ROUTE_MUTATES = 1 << 0, /* serialized with every other mutation */
+};
+
+struct route {
+	const char *method;
+	const char *pattern; /* "/v1/namespaces/{ns}" */
+	route_fn handle;
+	unsigned flags;
+};
+
+extern const struct route router_routes[];
+extern const size_t router_n_routes;
+
+/* Finds the route for method and path, filling req->params. Returns 0, or a
+ * problem (400 for a badly encoded path, 404, 405 with `allow` filled). */
+int router_match(const char *method, const char *path,
+		 const struct route **ret_route, struct request *req,
+		 char *allow, size_t allow_len, struct problem *p);
+
+/* The decoded value of path parameter `name`, or NULL. */
+const char *router_param(const struct request *req, const char *name);
+void router_request_clear(struct request *req);
+
+#endif

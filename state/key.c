@@ -1,0 +1,31 @@
+#include "key.h"
+
+#include <stdio.h>
+
+void key_ns(char *buf, const char *ns)
+{
+	snprintf(buf, KEY_MAX, "ns/%s", ns);
+}
+
+void key_link(char *buf, const char *ns, const char *link)
+{
+	snprintf(buf, KEY_MAX, "link/%s/%s", ns, link);
+}
+
+void key_link_prefix(char *buf, const char *ns)
+{
+	snprintf(buf, KEY_MAX, "link/%s/", ns);
+}
+
+void key_addr(char *buf, const char *ns, const char *link, const char *cidr)
+{
+	snprintf(buf, KEY_MAX, "addr/%s/%s/%s", ns, link, cidr);
+}
+
+void key_addr_prefix(char *buf, const char *ns, const char *link)
+{
+	if (link)
+		snprintf(buf, KEY_MAX, "addr/%s/%s/", ns, link);
+	else
+		snprintf(buf, KEY_MAX, "addr/%s/", ns);
+}

@@ -1,0 +1,21 @@
+/* Keys of the desired-state map. Names are validated before they get here,
+ * and none may contain '/', so keys split back unambiguously. */
+#ifndef NETNSD_KEY_H
+#define NETNSD_KEY_H
+
+#include <stddef.h>
+
+#define KEY_MAX 192
+
+/* "ns/<ns>" */
+void key_ns(char *buf, const char *ns);
+/* "link/<ns>/<link>" */
+void key_link(char *buf, const char *ns, const char *link);
+/* "link/<ns>/" : every link of a namespace */
+void key_link_prefix(char *buf, const char *ns);
+/* "addr/<ns>/<link>/<ip>/<prefixlen>" */
+void key_addr(char *buf, const char *ns, const char *link, const char *cidr);
+/* "addr/<ns>/<link>/" or, with link NULL, "addr/<ns>/" */
+void key_addr_prefix(char *buf, const char *ns, const char *link);
+
+#endif

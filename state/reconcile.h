@@ -1,0 +1,15 @@
+/* The reconciler: compares the desired state with the kernel and applies the
+ * difference with the same nl_* calls the handlers use. It only creates and
+ * converges what netnsd owns, goes on past an item that fails, and reports
+ * every action and failure. */
+#ifndef NETNSD_RECONCILE_H
+#define NETNSD_RECONCILE_H
+
+#include <jansson.h>
+
+#include "store.h"
+
+/* Returns {"actions": [...], "failures": [{"object", "error"}]}. */
+json_t *reconcile_run(struct store *s);
+
+#endif

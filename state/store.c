@@ -1,0 +1,644 @@
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crc32.h"
+
+#define STORE_FORMAT	      "netnsd-state"
+#define STORE_VERSION	      1
+/* Compaction runs when the journal is larger than both of these, so its
+ * O(N) cost is spread over at least as many O(1) commits. */
+#define STORE_COMPACT_MIN     (4u << 20)
+#define STORE_COMPACT_RATIO   2
+
+struct store {
+	pthread_mutex_t mu;
+	json_t *objects;
+	uint64_t seq;
+	char *path;	    /* snapshot */
+	char *journal_path;
+	int journal_fd;
+	off_t journal_size;
+	off_t snapshot_size;
+	bool tail_dirty; /* a failed append may have left bytes past the end */
+};
+
+struct store_txn {
+	json_t *ops; /* [{"set": key, "value": v} | {"del": key}] */
+};
+
+static int store_fsync_dir(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static int store_mkdir_parents(const char *path)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	if (strlen(path) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	strcpy(buf, path);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+static int store_read_file(const char *path, char **ret_buf, size_t *ret_len)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t done = 0;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			goto out;
+		}
+		done += (size_t)n;
+	}
+	buf[done] = '\0';
+	*ret_buf = buf;
+	*ret_len = done;
+	buf = NULL;
+	r = 0;
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+static int store_write_all(int fd, const char *buf, size_t len, off_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, buf, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+/* Applies one transaction's ops to `objects`. The ops were checked when the
+ * record was read or built, so this cannot fail but for memory. */
+static int store_apply(json_t *objects, json_t *ops)
+{
+	size_t i;
+	json_t *op;
+
+	json_array_foreach(ops, i, op) {
+		json_t *set = json_object_get(op, "set");
+
+		if (set) {
+			if (json_object_set(objects, json_string_value(set),
+					    json_object_get(op, "value")) < 0)
+				return -ENOMEM;
+		} else {
+			json_object_del(objects, json_string_value(
+						json_object_get(op, "del")));
+		}
+	}
+	return 0;
+}
+
+static bool store_ops_valid(json_t *ops)
+{
+	size_t i;
+	json_t *op;
+
+	if (!json_is_array(ops))
+		return false;
+	json_array_foreach(ops, i, op) {
+		json_t *set = json_object_get(op, "set");
+		json_t *del = json_object_get(op, "del");
+
+		if (set && json_is_string(set) && json_object_get(op, "value"))
+			continue;
+		if (del && json_is_string(del) && !set)
+			continue;
+		return false;
+	}
+	return true;
+}
+
+static int store_load_snapshot(struct store *s, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *root = NULL, *objects, *seq;
+	const char *format;
+	char *buf = NULL;
+	size_t len;
+	int r, version;
+
+	r = store_read_file(s->path, &buf, &len);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read state file %s: %s", s->path,
+			 strerror(-r));
+		return r;
+	}
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		snprintf(err, errlen,
+			 "state file %s is damaged (line %d: %s); it was left as it is",
+			 s->path, jerr.line, jerr.text);
+		r = -EBADMSG;
+		goto out;
+	}
+	format = json_string_value(json_object_get(root, "format"));
+	version = (int)json_integer_value(json_object_get(root, "version"));
+	objects = json_object_get(root, "objects");
+	seq = json_object_get(root, "seq");
+	if (!format || strcmp(format, STORE_FORMAT) || !json_is_object(objects) ||
+	    !json_is_integer(seq) || json_integer_value(seq) < 0) {
+		snprintf(err, errlen,
+			 "state file %s is not a netnsd state snapshot; it was left as it is",
+			 s->path);
+		r = -EBADMSG;
+		goto out;
+	}
+	if (version != STORE_VERSION) {
+		snprintf(err, errlen,
+			 "state file %s has format version %d, this netnsd reads %d",
+			 s->path, version, STORE_VERSION);
+		r = -EBADMSG;
+		goto out;
+	}
+	json_decref(s->objects);
+	s->objects = json_incref(objects);
+	s->seq = (uint64_t)json_integer_value(seq);
+	s->snapshot_size = (off_t)len;
+	r = 0;
+out:
+	json_decref(root);
+	free(buf);
+	return r;
+}
+
+/* Parses one journal line (without its newline): "crc32c-hex json". */
+static json_t *store_parse_record(const char *line, size_t len)
+{
+	char hex[9];
+	char *end;
+	unsigned long crc;
+	json_t *rec;
+
+	if (len < 10 || line[8] != ' ')
+		return NULL;
+	memcpy(hex, line, 8);
+	hex[8] = '\0';
+	crc = strtoul(hex, &end, 16);
+	if (*end || crc != crc32c(line + 9, len - 9))
+		return NULL;
+	rec = json_loadb(line + 9, len - 9, JSON_REJECT_DUPLICATES, NULL);
+	if (!rec || !json_is_integer(json_object_get(rec, "seq")) ||
+	    !store_ops_valid(json_object_get(rec, "ops"))) {
+		json_decref(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+static int store_load_journal(struct store *s, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len, pos = 0, good = 0;
+	uint64_t last = s->seq;
+	int r, lineno = 0;
+
+	r = store_read_file(s->journal_path, &buf, &len);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		snprintf(err, errlen, "cannot read journal %s: %s",
+			 s->journal_path, strerror(-r));
+		return r;
+	}
+	while (pos < len) {
+		char *nl = memchr(buf + pos, '\n', len - pos);
+		json_t *rec;
+		uint64_t seq;
+
+		lineno++;
+		if (!nl)
+			break; /* torn: the crash came mid-record */
+		rec = store_parse_record(buf + pos, (size_t)(nl - buf) - pos);
+		if (!rec) {
+			if ((size_t)(nl - buf) + 1 == len)
+				break; /* torn last record */
+			snprintf(err, errlen,
+				 "journal %s is damaged at record %d (not the last one); it was left as it is",
+				 s->journal_path, lineno);
+			r = -EBADMSG;
+			goto out;
+		}
+		seq = (uint64_t)json_integer_value(json_object_get(rec, "seq"));
+		if (seq > s->seq) {
+			if (seq != last + 1 && last != s->seq) {
+				json_decref(rec);
+				snprintf(err, errlen,
+					 "journal %s is damaged at record %d (sequence %llu after %llu); it was left as it is",
+					 s->journal_path, lineno,
+					 (unsigned long long)seq,
+					 (unsigned long long)last);
+				r = -EBADMSG;
+				goto out;
+			}
+			store_apply(s->objects, json_object_get(rec, "ops"));
+			last = seq;
+		}
+		json_decref(rec);
+		pos = (size_t)(nl - buf) + 1;
+		good = pos;
+	}
+	s->seq = last;
+	s->journal_size = (off_t)good;
+	if (good < len)
+		r = 1; /* tell the caller to cut the torn tail */
+	else
+		r = 0;
+out:
+	free(buf);
+	return r;
+}
+
+int store_open(const char *path, struct store **ret, char *err, size_t errlen)
+{
+	struct store *s;
+	int r, torn;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	pthread_mutex_init(&s->mu, NULL);
+	s->journal_fd = -1;
+	s->objects = json_object();
+	s->path = strdup(path);
+	if (asprintf(&s->journal_path, "%s.journal", path) < 0)
+		s->journal_path = NULL;
+	if (!s->objects || !s->path || !s->journal_path) {
+		r = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+
+	r = store_mkdir_parents(path);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot create the directory of %s: %s",
+			 path, strerror(-r));
+		goto fail;
+	}
+	s->journal_fd = open(s->journal_path, O_RDWR | O_CREAT | O_CLOEXEC,
+			     0600);
+	if (s->journal_fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot open journal %s: %s",
+			 s->journal_path, strerror(-r));
+		goto fail;
+	}
+	if (flock(s->journal_fd, LOCK_EX | LOCK_NB) < 0) {
+		r = -errno;
+		snprintf(err, errlen,
+			 "state %s is in use by another process (is another netnsd running?)",
+			 path);
+		goto fail;
+	}
+	r = store_load_snapshot(s, err, errlen);
+	if (r < 0)
+		goto fail;
+	torn = store_load_journal(s, err, errlen);
+	if (torn < 0) {
+		r = torn;
+		goto fail;
+	}
+	if (torn && (ftruncate(s->journal_fd, s->journal_size) < 0 ||
+		     fdatasync(s->journal_fd) < 0)) {
+		r = -errno;
+		snprintf(err, errlen, "cannot cut the torn tail of %s: %s",
+			 s->journal_path, strerror(-r));
+		goto fail;
+	}
+	r = store_fsync_dir(s->journal_path);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot sync the directory of %s: %s",
+			 path, strerror(-r));
+		goto fail;
+	}
+	*ret = s;
+	return 0;
+fail:
+	store_free(s);
+	return r;
+}
+
+void store_free(struct store *s)
+{
+	if (!s)
+		return;
+	if (s->journal_fd >= 0)
+		close(s->journal_fd);
+	json_decref(s->objects);
+	free(s->path);
+	free(s->journal_path);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+json_t *store_get(struct store *s, const char *key)
+{
+	json_t *v;
+
+	pthread_mutex_lock(&s->mu);
+	v = json_incref(json_object_get(s->objects, key));
+	pthread_mutex_unlock(&s->mu);
+	return v;
+}
+
+json_t *store_list(struct store *s, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	const char *key;
+	json_t *out = json_object(), *v;
+
+	if (!out)
+		return NULL;
+	pthread_mutex_lock(&s->mu);
+	json_object_foreach(s->objects, key, v)
+		if (!strncmp(key, prefix, plen))
+			json_object_set(out, key, v);
+	pthread_mutex_unlock(&s->mu);
+	return out;
+}
+
+size_t store_count(struct store *s)
+{
+	size_t n;
+
+	pthread_mutex_lock(&s->mu);
+	n = json_object_size(s->objects);
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+uint64_t store_seq(struct store *s)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&s->mu);
+	n = s->seq;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+struct store_txn *store_txn_new(void)
+{
+	struct store_txn *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->ops = json_array();
+	if (!t->ops) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void store_txn_free(struct store_txn *t)
+{
+	if (!t)
+		return;
+	json_decref(t->ops);
+	free(t);
+}
+
+void store_txn_set(struct store_txn *t, const char *key, json_t *value)
+{
+	json_array_append_new(t->ops, json_pack("{s:s, s:o}", "set", key,
+						"value", value));
+}
+
+void store_txn_del(struct store_txn *t, const char *key)
+{
+	json_array_append_new(t->ops, json_pack("{s:s}", "del", key));
+}
+
+size_t store_txn_len(const struct store_txn *t)
+{
+	return json_array_size(t->ops);
+}
+
+struct store_txn *store_txn_undo(struct store *s, const struct store_txn *t)
+{
+	struct store_txn *u = store_txn_new();
+	json_t *op;
+	size_t i;
+
+	if (!u)
+		return NULL;
+	pthread_mutex_lock(&s->mu);
+	/* Reverse order, so that a key touched twice ends as it was. */
+	for (i = json_array_size(t->ops); i-- > 0;) {
+		const char *key;
+		json_t *old;
+
+		op = json_array_get(t->ops, i);
+		key = json_string_value(json_object_get(op, "set"));
+		if (!key)
+			key = json_string_value(json_object_get(op, "del"));
+		old = json_object_get(s->objects, key);
+		if (old)
+			store_txn_set(u, key, json_incref(old));
+		else
+			store_txn_del(u, key);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return u;
+}
+
+static int store_compact_locked(struct store *s)
+{
+	char *tmp = NULL, *text = NULL;
+	json_t *root;
+	int fd = -1, r;
+	size_t len;
+
+	root = json_pack("{s:s, s:i, s:I, s:O}", "format", STORE_FORMAT,
+			 "version", STORE_VERSION, "seq", (json_int_t)s->seq,
+			 "objects", s->objects);
+	if (!root)
+		return -ENOMEM;
+	text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(root);
+	if (!text || asprintf(&tmp, "%s.tmp", s->path) < 0) {
+		r = -ENOMEM;
+		tmp = NULL;
+		goto out;
+	}
+	len = strlen(text);
+	text[len++] = '\n'; /* replaces the NUL; len counts it */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = store_write_all(fd, text, len, 0);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r < 0)
+		goto out_unlink;
+	close(fd);
+	fd = -1;
+	if (rename(tmp, s->path) < 0) {
+		r = -errno;
+		goto out_unlink;
+	}
+	r = store_fsync_dir(s->path);
+	if (r < 0)
+		goto out;
+	/* The snapshot now holds every record, which carry seq numbers it
+	 * covers: emptying the journal may fail or tear without harm. */
+	s->snapshot_size = (off_t)len;
+	if (ftruncate(s->journal_fd, 0) < 0 || fdatasync(s->journal_fd) < 0) {
+		r = -errno;
+		goto out;
+	}
+	s->journal_size = 0;
+	r = 0;
+	goto out;
+out_unlink:
+	unlink(tmp);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(tmp);
+	free(text);
+	return r;
+}
+
+int store_compact(struct store *s)
+{
+	int r;
+
+	pthread_mutex_lock(&s->mu);
+	r = store_compact_locked(s);
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+int store_commit(struct store *s, struct store_txn *t)
+{
+	char *json = NULL, *line = NULL;
+	json_t *rec;
+	size_t len;
+	int r;
+
+	if (!json_array_size(t->ops))
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	rec = json_pack("{s:I, s:O}", "seq", (json_int_t)(s->seq + 1), "ops",
+			t->ops);
+	json = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+	json_decref(rec);
+	if (!json) {
+		r = -ENOMEM;
+		goto out;
+	}
+	len = strlen(json);
+	line = malloc(len + 11);
+	if (!line) {
+		r = -ENOMEM;
+		goto out;
+	}
+	snprintf(line, 10, "%08x", crc32c(json, len));
+	line[8] = ' ';
+	memcpy(line + 9, json, len);
+	line[9 + len] = '\n';
+	len += 10;
+
+	if (s->tail_dirty) {
+		if (ftruncate(s->journal_fd, s->journal_size) < 0) {
+			r = -errno;
+			goto out;
+		}
+		s->tail_dirty = false;
+	}
+	r = store_write_all(s->journal_fd, line, len, s->journal_size);
+	if (r == 0 && fdatasync(s->journal_fd) < 0)
+		r = -errno;
+	if (r < 0) {
+		/* Nothing of this record may survive: a later record would
+		 * otherwise follow garbage. A failed cut is retried before the
+		 * next append. */
+		if (ftruncate(s->journal_fd, s->journal_size) < 0)
+			s->tail_dirty = true;
+		goto out;
+	}
+	s->journal_size += (off_t)len;
+	s->seq++;
+	r = store_apply(s->objects, t->ops);
+	if (r < 0)
+		goto out;
+
+	if (s->journal_size > (off_t)STORE_COMPACT_MIN &&
+	    s->journal_size > STORE_COMPACT_RATIO * s->snapshot_size)
+		store_compact_locked(s); /* failure keeps the journal valid */
+out:
+	pthread_mutex_unlock(&s->mu);
+	free(json);
+	free(line);
+	return r;
+}

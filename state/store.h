@@ -1,0 +1,46 @@
+/* Durable desired state: a map from keys ("ns/blue", "link/blue/veth0", ...)
+ * to JSON values, kept in memory and on disk as a snapshot plus an
+ * append-only journal of transactions. A commit is durable (fdatasync) before
+ * it returns, and costs the same whatever the number of stored objects. */
+#ifndef NETNSD_STORE_H
+#define NETNSD_STORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct store_txn;
+
+/* Opens (creating when absent) the snapshot at `path` and its journal
+ * `path`.journal, and replays them. A torn last journal record is dropped; any
+ * other damage fails with a message in `err` and nothing is written. */
+int store_open(const char *path, struct store **ret, char *err, size_t errlen);
+void store_free(struct store *s);
+
+/* A new reference to the value stored under `key`, or NULL. Stored values are
+ * never modified in place, so readers may keep them after the call. */
+json_t *store_get(struct store *s, const char *key);
+/* A new object holding every key that starts with `prefix` (new references). */
+json_t *store_list(struct store *s, const char *prefix);
+size_t store_count(struct store *s);
+uint64_t store_seq(struct store *s);
+
+struct store_txn *store_txn_new(void);
+void store_txn_free(struct store_txn *t);
+/* Steals `value`. */
+void store_txn_set(struct store_txn *t, const char *key, json_t *value);
+void store_txn_del(struct store_txn *t, const char *key);
+size_t store_txn_len(const struct store_txn *t);
+/* A transaction that puts back what `t` would change, as things stand now. */
+struct store_txn *store_txn_undo(struct store *s, const struct store_txn *t);
+
+/* Makes the transaction durable, then visible. On failure (-ENOSPC, -EIO,
+ * -EROFS, ...) nothing is stored, on disk or in memory. */
+int store_commit(struct store *s, struct store_txn *t);
+
+/* Writes a snapshot and empties the journal. Called by commits when the
+ * journal has outgrown the snapshot; exposed for tests. */
+int store_compact(struct store *s);
+
+#endif
