@@ -1,6 +1,7 @@
 #include "problem.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +24,55 @@ static const char *problem_title(int status)
 	}
 }
 
+/* The length of the valid UTF-8 character at `s` (as jansson checks it:
+ * no overlong forms, no surrogates, nothing past U+10FFFF), or 0. */
+static size_t problem_utf8_len(const unsigned char *s)
+{
+	uint32_t cp;
+	size_t n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* Replaces every byte that is not part of a valid UTF-8 character with '?'.
+ * Text cut to fit a buffer can end inside a character, and client bytes can
+ * be anything; either would make the problem impossible to send as JSON. */
+static void problem_utf8_fix(char *text)
+{
+	unsigned char *s = (unsigned char *)text;
+
+	while (*s) {
+		size_t n = problem_utf8_len(s);
+
+		if (n)
+			s += n;
+		else
+			*s++ = '?';
+	}
+}
+
 int problem_set(struct problem *p, int status, const char *type,
 		const char *fmt, ...)
 {
@@ -34,25 +84,29 @@ int problem_set(struct problem *p, int status, const char *type,
 	va_start(ap, fmt);
 	vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
 	va_end(ap);
+	problem_utf8_fix(p->detail);
 	return -status;
 }
 
 int problem_field(struct problem *p, const char *field, const char *fmt, ...)
 {
-	char msg[256];
+	char msg[256], name[256];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	problem_utf8_fix(msg);
+	snprintf(name, sizeof(name), "%s", field);
+	problem_utf8_fix(name);
 
 	if (!p->status) {
-		problem_set(p, 400, "invalid-value", "%s: %s", field, msg);
+		problem_set(p, 400, "invalid-value", "%s: %s", name, msg);
 	}
 	if (!p->errors)
 		p->errors = json_array();
 	json_array_append_new(p->errors,
-			      json_pack("{s:s, s:s}", "field", field,
+			      json_pack("{s:s, s:s}", "field", name,
 					"message", msg));
 	return -p->status;
 }

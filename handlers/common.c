@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "../api/name.h"
+#include "../netlink/ns.h"
+#include "../state/store.h"
 
 int handler_ns_param(struct request *req, struct reply *rep, bool allow_host,
 		     const char **ret_ns)
@@ -79,4 +81,42 @@ int handler_reply(struct reply *rep, int status, json_t *body,
 		va_end(ap);
 	}
 	return 0;
+}
+
+int handler_ns_sock(struct reply *rep, const char *ns, struct nl_sock **ret)
+{
+	int r;
+
+	if (!nl_ns_exists(ns))
+		return problem_set(&rep->problem, 404, "not-found",
+				   "namespace %s does not exist", ns);
+	r = nl_ns_get(ns, ret);
+	if (r < 0)
+		return problem_errno(&rep->problem, r,
+				     "opening a netlink socket in the namespace",
+				     NULL);
+	return 0;
+}
+
+int handler_kernel_failed(struct reply *rep, int err, const char *what)
+{
+	return problem_errno(&rep->problem, err, what, nl_extack());
+}
+
+int handler_check_host_link(struct request *req, struct reply *rep,
+			    const char *ns, bool managed, const char *link)
+{
+	if (!name_is_host(ns) || managed || req->force)
+		return 0;
+	return problem_set(&rep->problem, 409, "unmanaged",
+			   "link %s in the host namespace was not created by netnsd; add ?force=true to change it anyway",
+			   link);
+}
+
+int handler_commit(struct request *req, struct reply *rep,
+		   struct store_txn *t)
+{
+	int r = t ? store_commit(req->store, t) : -ENOMEM;
+
+	return r < 0 ? handler_store_failed(rep, r) : 0;
 }

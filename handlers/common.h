@@ -31,3 +31,22 @@ int handler_reply(struct reply *rep, int status, json_t *body,
 	__attribute__((format(printf, 4, 5)));
 
 #endif
+
+struct nl_sock;
+struct store_txn;
+
+/* A socket inside namespace `ns`, or a 404 problem when there is no such
+ * namespace. Give it back with nl_ns_put(ns, sock). */
+int handler_ns_sock(struct reply *rep, const char *ns, struct nl_sock **ret);
+
+/* A kernel failure as a problem, with the kernel's own words. */
+int handler_kernel_failed(struct reply *rep, int err, const char *what);
+
+/* Host protection: a link in "host" that netnsd does not own may only be
+ * changed with ?force=true. */
+int handler_check_host_link(struct request *req, struct reply *rep,
+			    const char *ns, bool managed, const char *link);
+
+/* Commits `t`; on failure, answers the storage problem. */
+int handler_commit(struct request *req, struct reply *rep,
+		   struct store_txn *t);

@@ -149,6 +149,9 @@ int router_match(const char *method, const char *path,
 			continue;
 		if (!strcmp(r->method, method) ||
 		    (!strcmp(method, "HEAD") && !strcmp(r->method, "GET"))) {
+			/* The methods of routes seen before this one belong
+			 * in a 405 only, not in an answer to this route. */
+			allow[0] = '\0';
 			*ret_route = r;
 			return router_fill_params(r->pattern, seg, seglen, req,
 						  p);

@@ -1,17 +1,55 @@
-/* The route table: every (method, path) the API answers. */
+/* The route table: every (method, path) the API answers. The OpenAPI
+ * document lists exactly these. */
 #include "router.h"
 
+#include "../handlers/address.h"
+#include "../handlers/bridge.h"
 #include "../handlers/health.h"
+#include "../handlers/link.h"
 #include "../handlers/namespace.h"
+#include "../handlers/state.h"
+#include "../handlers/veth.h"
+
+#define NS    "/v1/namespaces/{ns}"
+#define LINK  NS "/links/{link}"
+#define BR    NS "/bridges/{br}"
 
 const struct route router_routes[] = {
 	{ "GET", "/healthz", health_handle_healthz, 0 },
 
 	{ "GET", "/v1/namespaces", ns_handle_list, 0 },
 	{ "POST", "/v1/namespaces", ns_handle_create, ROUTE_MUTATES },
-	{ "GET", "/v1/namespaces/{ns}", ns_handle_get, 0 },
-	{ "PUT", "/v1/namespaces/{ns}", ns_handle_put, ROUTE_MUTATES },
-	{ "DELETE", "/v1/namespaces/{ns}", ns_handle_delete, ROUTE_MUTATES },
+	{ "GET", NS, ns_handle_get, 0 },
+	{ "PUT", NS, ns_handle_put, ROUTE_MUTATES },
+	{ "DELETE", NS, ns_handle_delete, ROUTE_MUTATES },
+
+	{ "GET", NS "/links", link_handle_list, 0 },
+	{ "GET", LINK, link_handle_get, 0 },
+	{ "PATCH", LINK, link_handle_patch, ROUTE_MUTATES },
+	{ "DELETE", LINK, link_handle_delete, ROUTE_MUTATES },
+
+	{ "GET", LINK "/addresses", address_handle_list, 0 },
+	{ "POST", LINK "/addresses", address_handle_create, ROUTE_MUTATES },
+	{ "DELETE", LINK "/addresses/{ip}/{prefixlen}", address_handle_delete,
+	  ROUTE_MUTATES },
+
+	{ "GET", NS "/veths", veth_handle_list, 0 },
+	{ "POST", NS "/veths", veth_handle_create, ROUTE_MUTATES },
+	{ "GET", NS "/veths/{name}", veth_handle_get, 0 },
+	{ "DELETE", NS "/veths/{name}", veth_handle_delete, ROUTE_MUTATES },
+
+	{ "GET", NS "/bridges", bridge_handle_list, 0 },
+	{ "POST", NS "/bridges", bridge_handle_create, ROUTE_MUTATES },
+	{ "GET", BR, bridge_handle_get, 0 },
+	{ "PATCH", BR, bridge_handle_patch, ROUTE_MUTATES },
+	{ "DELETE", BR, bridge_handle_delete, ROUTE_MUTATES },
+	{ "GET", BR "/ports", bridge_handle_ports, 0 },
+	{ "PUT", BR "/ports/{link}", bridge_handle_port_put, ROUTE_MUTATES },
+	{ "DELETE", BR "/ports/{link}", bridge_handle_port_delete,
+	  ROUTE_MUTATES },
+
+	{ "GET", "/v1/state", state_handle_get, 0 },
+	{ "POST", "/v1/reconcile", state_handle_reconcile, ROUTE_MUTATES },
 };
 
 const size_t router_n_routes = sizeof(router_routes) / sizeof(router_routes[0]);

@@ -14,3 +14,23 @@ bool desired_has_ns(struct store *s, const char *ns);
 void desired_forget_ns(struct store *s, struct store_txn *t, const char *ns);
 
 #endif
+
+#ifndef NETNSD_DESIRED_LINK_H
+#define NETNSD_DESIRED_LINK_H
+/* A copy of the desired record of a link, or NULL. */
+json_t *desired_link(struct store *s, const char *ns, const char *name);
+
+/* Adds to `t` the removal of a link's record and addresses; for a veth, of
+ * its peer's too (the kernel takes both ends); for a bridge, the ports it
+ * had forget their desired master. */
+void desired_forget_link(struct store *s, struct store_txn *t, const char *ns,
+			 const char *name);
+
+/* Adds to `t` what follows from a link renamed or moved from ns/name to
+ * ns2/name2: keys move, a veth's peer points at the new place, ports follow
+ * a renamed bridge. A move drops the addresses and the master, as the kernel
+ * does. */
+void desired_relocate_link(struct store *s, struct store_txn *t,
+			   const char *ns, const char *name, const char *ns2,
+			   const char *name2);
+#endif

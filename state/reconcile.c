@@ -1,8 +1,19 @@
 #include "reconcile.h"
 
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "../api/name.h"
+#include "../api/value.h"
+#include "../netlink/addr.h"
+#include "../netlink/bridge.h"
+#include "../netlink/link.h"
 #include "../netlink/ns.h"
+#include "../netlink/veth.h"
+#include "diff.h"
 
 struct reconcile {
 	struct store *store;
@@ -20,6 +31,20 @@ static void reconcile_failed(struct reconcile *rc, const char *object,
 		 *msg ? msg : strerror(-err));
 	json_array_append_new(rc->failures, json_pack("{s:s, s:s}", "object",
 						      object, "error", text));
+}
+
+static void reconcile_did(struct reconcile *rc, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void reconcile_did(struct reconcile *rc, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	json_array_append_new(rc->actions, json_string(text));
 }
 
 static void reconcile_namespaces(struct reconcile *rc)
@@ -42,8 +67,244 @@ static void reconcile_namespaces(struct reconcile *rc)
 			reconcile_failed(rc, what, "creating", r);
 			continue;
 		}
-		json_array_append_new(rc->actions,
-				      json_sprintf("created namespace %s", ns));
+		reconcile_did(rc, "created namespace %s", ns);
+	}
+	json_decref(all);
+}
+
+/* Splits "link/<ns>/<name>" (or "addr/<ns>/<link>/<cidr>"). */
+static bool reconcile_split(const char *key, size_t skip, char *ns,
+			    const char **rest)
+{
+	const char *p = key + skip, *slash = strchr(p, '/');
+
+	if (!slash || (size_t)(slash - p) > NAME_NS_MAX)
+		return false;
+	memcpy(ns, p, (size_t)(slash - p));
+	ns[slash - p] = '\0';
+	*rest = slash + 1;
+	return true;
+}
+
+static void reconcile_spec(json_t *rec, const char *name,
+			   struct nl_link_spec *spec, uint8_t mac[6])
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->name = name;
+	spec->netns_fd = -1;
+	spec->mtu = (unsigned)json_integer_value(json_object_get(rec, "mtu"));
+	spec->up = json_is_true(json_object_get(rec, "up"));
+	if (json_is_string(json_object_get(rec, "mac")) &&
+	    !value_parse_mac(json_string_value(json_object_get(rec, "mac")), mac))
+		spec->mac = mac;
+}
+
+/* Creates a missing bridge or veth pair netnsd owns. */
+static void reconcile_create(struct reconcile *rc, const char *ns,
+			     const char *name, json_t *rec, bool bridges)
+{
+	const char *kind = json_string_value(json_object_get(rec, "kind"));
+	struct nl_sock *s = NULL, *ps = NULL;
+	struct nl_link_spec a, b;
+	uint8_t mac_a[6], mac_b[6];
+	json_t *peer, *prec = NULL;
+	const char *pns = NULL, *pname;
+	struct nl_link l;
+	char what[128];
+	int pfd = -1, r;
+
+	if (!kind || !json_is_true(json_object_get(rec, "owned")) ||
+	    (strcmp(kind, "bridge") == 0) != bridges)
+		return;
+	snprintf(what, sizeof(what), "%s %s/%s", kind, ns, name);
+	r = nl_ns_get(ns, &s);
+	if (r < 0) {
+		reconcile_failed(rc, what, "namespace is missing", r);
+		return;
+	}
+	if (nl_link_get(s, name, &l) == 0)
+		goto out;
+	reconcile_spec(rec, name, &a, mac_a);
+	if (bridges) {
+		struct nl_bridge_spec bs = { -1, -1 };
+		json_t *v;
+
+		if ((v = json_object_get(rec, "stp")))
+			bs.stp = json_is_true(v);
+		if ((v = json_object_get(rec, "vlan_filtering")))
+			bs.vlan_filtering = json_is_true(v);
+		r = nl_bridge_add(s, &a, &bs);
+		if (r < 0)
+			reconcile_failed(rc, what, "creating", r);
+		else
+			reconcile_did(rc, "created bridge %s/%s", ns, name);
+		goto out;
+	}
+	if (strcmp(kind, "veth"))
+		goto out;
+	peer = json_object_get(rec, "peer");
+	pns = json_string_value(json_object_get(peer, "namespace"));
+	pname = json_string_value(json_object_get(peer, "name"));
+	if (!pns || !pname)
+		goto out;
+	r = nl_ns_get(pns, &ps);
+	if (r < 0) {
+		reconcile_failed(rc, what, "the peer's namespace is missing", r);
+		pns = NULL;
+		goto out;
+	}
+	{
+		char key[256];
+
+		snprintf(key, sizeof(key), "link/%s/%s", pns, pname);
+		prec = store_get(rc->store, key);
+	}
+	if (!prec)
+		prec = json_object(); /* nothing known of that end: defaults */
+	reconcile_spec(prec, pname, &b, mac_b);
+	if (strcmp(pns, ns)) {
+		r = nl_ns_open_fd(pns, &pfd);
+		if (r < 0) {
+			reconcile_failed(rc, what, "opening the peer's namespace", r);
+			goto out;
+		}
+		b.netns_fd = pfd;
+	}
+	r = nl_veth_add(s, &a, ps, &b);
+	if (r < 0)
+		reconcile_failed(rc, what, "creating", r);
+	else
+		reconcile_did(rc, "created veth %s/%s <-> %s/%s", ns, name, pns,
+			      pname);
+out:
+	if (pfd >= 0)
+		close(pfd);
+	json_decref(prec);
+	nl_ns_put(ns, s);
+	if (ps)
+		nl_ns_put(pns, ps);
+}
+
+/* Converges mtu, mac, up, bridge settings and master of an existing link. */
+static void reconcile_attributes(struct reconcile *rc, const char *ns,
+				 const char *name, json_t *rec)
+{
+	struct nl_sock *s = NULL;
+	struct nl_link l, m;
+	struct diff_link d;
+	char what[128], master[IFNAMSIZ];
+	const char *master_name = NULL;
+	int r;
+
+	snprintf(what, sizeof(what), "link %s/%s", ns, name);
+	if (nl_ns_get(ns, &s) < 0)
+		return; /* already reported by the creation pass */
+	r = nl_link_get(s, name, &l);
+	if (r < 0) {
+		if (!json_is_true(json_object_get(rec, "owned")))
+			reconcile_failed(rc, what, "the link is missing", r);
+		goto out;
+	}
+	if (l.master && nl_link_get_index(s, l.master, &m) == 0) {
+		snprintf(master, sizeof(master), "%s", m.name);
+		master_name = master;
+	}
+	if (diff_link(rec, &l, master_name, NULL, NULL, &d) < 0)
+		goto out;
+	if (d.bridge.stp >= 0 || d.bridge.vlan_filtering >= 0) {
+		r = nl_bridge_set(s, l.ifindex, &d.bridge);
+		if (r < 0)
+			reconcile_failed(rc, what, "setting bridge options", r);
+		else
+			reconcile_did(rc, "set bridge options of %s/%s", ns, name);
+	}
+	if (d.master_differs) {
+		d.change.master = 0;
+		if (d.want_master) {
+			if (nl_link_get(s, d.want_master, &m) < 0) {
+				reconcile_failed(rc, what, "its bridge is missing",
+						 -ENODEV);
+				d.change.master = -1;
+			} else {
+				d.change.master = m.ifindex;
+			}
+		}
+	}
+	if (diff_link_has_change(&d) || d.change.master >= 0) {
+		r = nl_link_set(s, &d.change);
+		if (r < 0) {
+			reconcile_failed(rc, what, "converging", r);
+		} else {
+			size_t i;
+			json_t *x;
+
+			json_array_foreach(d.drift, i, x)
+				if (strncmp(json_string_value(x), "peer", 4) &&
+				    strncmp(json_string_value(x), "stp", 3) &&
+				    strncmp(json_string_value(x), "vlan", 4))
+					reconcile_did(rc, "%s/%s: fixed %s", ns,
+						      name, json_string_value(x));
+		}
+	}
+	diff_link_clear(&d);
+out:
+	nl_ns_put(ns, s);
+}
+
+static void reconcile_links(struct reconcile *rc)
+{
+	json_t *all = store_list(rc->store, "link/"), *rec;
+	const char *key, *name;
+	char ns[NAME_NS_MAX + 1];
+
+	/* Bridges before veths, so ports have somewhere to go. */
+	json_object_foreach(all, key, rec)
+		if (reconcile_split(key, strlen("link/"), ns, &name))
+			reconcile_create(rc, ns, name, rec, true);
+	json_object_foreach(all, key, rec)
+		if (reconcile_split(key, strlen("link/"), ns, &name))
+			reconcile_create(rc, ns, name, rec, false);
+	json_object_foreach(all, key, rec)
+		if (reconcile_split(key, strlen("link/"), ns, &name))
+			reconcile_attributes(rc, ns, name, rec);
+	json_decref(all);
+}
+
+static void reconcile_addresses(struct reconcile *rc)
+{
+	json_t *all = store_list(rc->store, "addr/"), *v;
+	char ns[NAME_NS_MAX + 1], link[IFNAMSIZ], what[256];
+	const char *key, *rest, *slash;
+	struct nl_sock *s = NULL;
+	struct nl_link l;
+	struct cidr c;
+	int r;
+
+	json_object_foreach(all, key, v) {
+		if (!reconcile_split(key, strlen("addr/"), ns, &rest))
+			continue;
+		slash = strchr(rest, '/');
+		if (!slash || (size_t)(slash - rest) >= sizeof(link) ||
+		    value_parse_cidr(slash + 1, &c))
+			continue;
+		memcpy(link, rest, (size_t)(slash - rest));
+		link[slash - rest] = '\0';
+		snprintf(what, sizeof(what), "address %s on %s/%s", slash + 1,
+			 ns, link);
+		if (nl_ns_get(ns, &s) < 0)
+			continue;
+		r = nl_link_get(s, link, &l);
+		if (r == 0) {
+			r = nl_addr_add(s, l.ifindex, &c);
+			if (r == 0)
+				reconcile_did(rc, "added %s", what);
+			else if (r != -EEXIST)
+				reconcile_failed(rc, what, "adding", r);
+		} else {
+			reconcile_failed(rc, what, "the link is missing", r);
+		}
+		nl_ns_put(ns, s);
+		s = NULL;
 	}
 	json_decref(all);
 }
@@ -54,6 +315,8 @@ json_t *reconcile_run(struct store *s)
 				.failures = json_array() };
 
 	reconcile_namespaces(&rc);
+	reconcile_links(&rc);
+	reconcile_addresses(&rc);
 	return json_pack("{s:o, s:o}", "actions", rc.actions, "failures",
 			 rc.failures);
 }

@@ -286,8 +286,12 @@ static int store_load_journal(struct store *s, char *err, size_t errlen)
 			goto out;
 		}
 		seq = (uint64_t)json_integer_value(json_object_get(rec, "seq"));
-		if (seq > s->seq) {
-			if (seq != last + 1 && last != s->seq) {
+		/* Records the snapshot holds already (a compaction whose
+		 * journal cut was lost) are skipped. Every other record must
+		 * follow the one before it, the first one the snapshot: a gap
+		 * is lost transactions, not a torn tail. */
+		if (seq > s->seq || last != s->seq) {
+			if (seq != last + 1) {
 				json_decref(rec);
 				snprintf(err, errlen,
 					 "journal %s is damaged at record %d (sequence %llu after %llu); it was left as it is",

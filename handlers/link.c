@@ -1,0 +1,521 @@
+#include "link.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../api/name.h"
+#include "../api/value.h"
+#include "../netlink/ns.h"
+#include "../server/log.h"
+#include "../state/desired.h"
+#include "../state/key.h"
+#include "../state/store.h"
+#include "common.h"
+#include "link_view.h"
+
+static bool link_kind_is(const struct nl_link *l, const char *kind)
+{
+	return !kind || !strcmp(l->kind, kind);
+}
+
+int link_list_kind(struct request *req, struct reply *rep, const char *kind)
+{
+	struct nl_sock *s = NULL;
+	struct link_view v;
+	json_t *items, *desired, *d;
+	char prefix[KEY_MAX];
+	const char *ns, *k;
+	int r;
+
+	r = handler_ns_param(req, rep, true, &ns);
+	if (r < 0)
+		return r;
+	r = handler_ns_sock(rep, ns, &s);
+	if (r < 0)
+		return r;
+	r = link_view_init(&v, req->store, ns, s, true);
+	if (r < 0) {
+		nl_ns_put(ns, s);
+		return handler_kernel_failed(rep, r, "listing links");
+	}
+	items = json_array();
+	for (size_t i = 0; i < v.n_links; i++)
+		if (link_kind_is(&v.links[i], kind))
+			json_array_append_new(items,
+					      link_to_json(&v, &v.links[i]));
+	/* Desired links the kernel lacks are shown too, as drift. */
+	key_link_prefix(prefix, ns);
+	desired = store_list(req->store, prefix);
+	json_object_foreach(desired, k, d) {
+		const char *name = k + strlen(prefix);
+		const char *dk = json_string_value(json_object_get(d, "kind"));
+
+		if (link_view_find(&v, name) || !json_is_true(json_object_get(d, "owned")))
+			continue;
+		if (kind && (!dk || strcmp(dk, kind)))
+			continue;
+		json_array_append_new(items, link_missing_to_json(ns, name, d));
+	}
+	json_decref(desired);
+	link_view_clear(&v);
+	nl_ns_put(ns, s);
+	return handler_reply(rep, 200, json_pack("{s:o}", "items", items),
+			     NULL);
+}
+
+int link_handle_list(struct request *req, struct reply *rep)
+{
+	return link_list_kind(req, rep, NULL);
+}
+
+int link_get_kind(struct request *req, struct reply *rep, const char *param,
+		  const char *kind)
+{
+	struct nl_sock *s = NULL;
+	struct link_view v;
+	struct nl_link l;
+	const char *ns, *name;
+	json_t *desired;
+	int r;
+
+	r = handler_ns_param(req, rep, true, &ns);
+	if (r == 0)
+		r = handler_link_param(req, rep, param, &name);
+	if (r == 0)
+		r = handler_ns_sock(rep, ns, &s);
+	if (r < 0)
+		return r;
+	r = nl_link_get(s, name, &l);
+	if (r == 0 && link_kind_is(&l, kind)) {
+		link_view_init(&v, req->store, ns, s, false);
+		handler_reply(rep, 200, link_to_json(&v, &l), NULL);
+		link_view_clear(&v);
+		goto out;
+	}
+	desired = r == -ENODEV ? desired_link(req->store, ns, name) : NULL;
+	if (desired && json_is_true(json_object_get(desired, "owned")) &&
+	    (!kind || !strcmp(kind, json_string_value(json_object_get(desired, "kind")) ?: ""))) {
+		handler_reply(rep, 200, link_missing_to_json(ns, name, desired),
+			      NULL);
+		r = 0;
+	} else if (r == 0 || r == -ENODEV) {
+		r = problem_set(&rep->problem, 404, "not-found",
+				"%s %s does not exist in namespace %s",
+				kind ? kind : "link", name, ns);
+	} else {
+		r = handler_kernel_failed(rep, r, "reading the link");
+	}
+	json_decref(desired);
+out:
+	nl_ns_put(ns, s);
+	return r;
+}
+
+int link_handle_get(struct request *req, struct reply *rep)
+{
+	return link_get_kind(req, rep, "link", NULL);
+}
+
+int link_delete_kind(struct request *req, struct reply *rep,
+		     const char *param, const char *kind)
+{
+	struct store_txn *t = NULL, *undo = NULL;
+	struct nl_sock *s = NULL;
+	const char *ns, *name;
+	struct nl_link l;
+	json_t *desired = NULL;
+	int r;
+
+	r = handler_ns_param(req, rep, true, &ns);
+	if (r == 0)
+		r = handler_link_param(req, rep, param, &name);
+	if (r == 0)
+		r = handler_ns_sock(rep, ns, &s);
+	if (r < 0)
+		return r;
+	r = nl_link_get(s, name, &l);
+	if (r == -ENODEV || (r == 0 && !link_kind_is(&l, kind))) {
+		/* A desired link that is already gone is just forgotten. */
+		desired = r == -ENODEV ? desired_link(req->store, ns, name) : NULL;
+		if (!desired) {
+			r = problem_set(&rep->problem, 404, "not-found",
+					"%s %s does not exist in namespace %s",
+					kind ? kind : "link", name, ns);
+			goto out;
+		}
+	} else if (r < 0) {
+		r = handler_kernel_failed(rep, r, "reading the link");
+		goto out;
+	} else {
+		r = handler_check_host_link(req, rep, ns,
+					    link_is_managed(req->store, ns, &l),
+					    name);
+		if (r < 0)
+			goto out;
+	}
+
+	/* Forget first: a deleted link cannot be brought back as it was,
+	 * but forgotten state can be written back. */
+	t = store_txn_new();
+	if (t)
+		desired_forget_link(req->store, t, ns, name);
+	undo = t ? store_txn_undo(req->store, t) : NULL;
+	r = handler_commit(req, rep, undo ? t : NULL);
+	if (r < 0)
+		goto out;
+	if (!desired) {
+		r = nl_link_del(s, l.ifindex);
+		if (r < 0 && r != -ENODEV) {
+			if (store_commit(req->store, undo) < 0)
+				log_error("link %s/%s: delete failed and its desired state could not be restored",
+					  ns, name);
+			r = handler_kernel_failed(rep, r, "deleting the link");
+			goto out;
+		}
+	}
+	log_info("deleted %s %s/%s", kind ? kind : "link", ns, name);
+	r = handler_reply(rep, 204, NULL, NULL);
+out:
+	json_decref(desired);
+	store_txn_free(t);
+	store_txn_free(undo);
+	nl_ns_put(ns, s);
+	return r;
+}
+
+int link_handle_delete(struct request *req, struct reply *rep)
+{
+	return link_delete_kind(req, rep, "link", NULL);
+}
+
+/* A PATCH as validated values. */
+struct link_patch {
+	int up;			/* -1: not given */
+	unsigned mtu;		/* 0: not given */
+	uint8_t mac[6];
+	bool has_mac;
+	bool has_master;
+	const char *master;	/* NULL: detach */
+	const char *name;	/* NULL: not given */
+	const char *ns;		/* NULL: not given */
+};
+
+static int link_patch_from_json(json_t *body, struct reply *rep,
+				struct link_patch *p)
+{
+	json_t *v;
+	const char *why;
+
+	memset(p, 0, sizeof(*p));
+	p->up = -1;
+	if ((v = json_object_get(body, "up")))
+		p->up = json_is_true(v);
+	if ((v = json_object_get(body, "mtu"))) {
+		if ((why = value_check_mtu(json_integer_value(v))))
+			problem_field(&rep->problem, "mtu", "%s", why);
+		else
+			p->mtu = (unsigned)json_integer_value(v);
+	}
+	if ((v = json_object_get(body, "mac"))) {
+		if ((why = value_parse_mac(json_string_value(v), p->mac)))
+			problem_field(&rep->problem, "mac", "%s", why);
+		p->has_mac = true;
+	}
+	if ((v = json_object_get(body, "master"))) {
+		p->has_master = true;
+		p->master = json_string_value(v);
+		if (p->master && (why = name_check_link(p->master)))
+			problem_field(&rep->problem, "master", "bridge name %s",
+				      why);
+	}
+	if ((v = json_object_get(body, "name"))) {
+		p->name = json_string_value(v);
+		if ((why = name_check_new_link(p->name)))
+			problem_field(&rep->problem, "name", "link name %s", why);
+	}
+	if ((v = json_object_get(body, "namespace"))) {
+		p->ns = json_string_value(v);
+		if ((why = name_check_namespace(p->ns)))
+			problem_field(&rep->problem, "namespace",
+				      "namespace name %s", why);
+	}
+	if (p->ns && p->has_master)
+		problem_field(&rep->problem, "master",
+			      "cannot be changed in the same request as namespace");
+	return rep->problem.status ? -rep->problem.status : 0;
+}
+
+/* Puts a link back as `old` was, after a failed or unrecorded change. The
+ * link is found by name (new or old) in `s`, its namespace before any move. */
+static void link_revert(struct nl_sock *s, const struct nl_link *old,
+			const char *new_name, bool with_master)
+{
+	struct nl_link_change c = NL_LINK_CHANGE_INIT;
+	struct nl_link now;
+
+	if (nl_link_get(s, old->name, &now) < 0 &&
+	    (!new_name || nl_link_get(s, new_name, &now) < 0))
+		return;
+	c.ifindex = now.ifindex;
+	if (strcmp(now.name, old->name))
+		c.name = old->name;
+	if (now.mtu != old->mtu)
+		c.mtu = old->mtu;
+	if (old->has_mac && memcmp(now.mac, old->mac, 6))
+		c.mac = old->mac;
+	if ((now.flags ^ old->flags) & IFF_UP)
+		c.up = !!(old->flags & IFF_UP);
+	if (with_master && now.master != old->master)
+		c.master = old->master;
+	if (nl_link_set(s, &c) < 0)
+		log_error("link %s could not be put back after a failed change: %s",
+			  old->name, nl_extack());
+}
+
+int link_handle_patch(struct request *req, struct reply *rep)
+{
+	static const struct body_field fields[] = {
+		{ "up", BODY_BOOL, false },
+		{ "mtu", BODY_INT, false },
+		{ "mac", BODY_STRING, false },
+		{ "master", BODY_STRING_OR_NULL, false },
+		{ "name", BODY_STRING, false },
+		{ "namespace", BODY_STRING, false },
+		{ NULL, 0, false },
+	};
+	struct nl_link_change c = NL_LINK_CHANGE_INIT;
+	struct nl_sock *s = NULL, *s2 = NULL;
+	struct store_txn *t = NULL;
+	struct link_patch p;
+	struct link_view v;
+	struct nl_link l, after, br;
+	const char *ns, *name, *ns2, *name2;
+	json_t *body = NULL, *rec = NULL;
+	bool moved = false, managed;
+	int fd = -1, r;
+
+	r = handler_ns_param(req, rep, true, &ns);
+	if (r == 0)
+		r = handler_link_param(req, rep, "link", &name);
+	if (r == 0)
+		r = handler_body(req, rep, fields, false, &body);
+	if (r == 0)
+		r = link_patch_from_json(body, rep, &p);
+	if (r == 0)
+		r = handler_ns_sock(rep, ns, &s);
+	if (r < 0)
+		goto out;
+	r = nl_link_get(s, name, &l);
+	if (r < 0) {
+		r = r == -ENODEV ? problem_set(&rep->problem, 404, "not-found",
+					       "link %s does not exist in namespace %s",
+					       name, ns) :
+				   handler_kernel_failed(rep, r, "reading the link");
+		goto out;
+	}
+	managed = link_is_managed(req->store, ns, &l);
+	r = handler_check_host_link(req, rep, ns, managed, name);
+	if (r < 0)
+		goto out;
+	ns2 = p.ns ? p.ns : ns;
+	name2 = p.name ? p.name : name;
+	moved = strcmp(ns2, ns) != 0;
+	if (moved) {
+		r = nl_ns_open_fd(ns2, &fd);
+		if (r < 0) {
+			r = problem_set(&rep->problem, 404, "not-found",
+					"namespace %s does not exist", ns2);
+			goto out;
+		}
+		if (name_is_host(ns2) && !req->force) {
+			r = problem_set(&rep->problem, 409, "unmanaged",
+					"moving a link into the host namespace needs ?force=true");
+			goto out;
+		}
+	}
+	if (p.has_master && p.master) {
+		r = nl_link_get(s, p.master, &br);
+		if (r < 0 || strcmp(br.kind, "bridge")) {
+			r = problem_set(&rep->problem, r < 0 ? 404 : 400,
+					r < 0 ? "not-found" : "invalid-value",
+					r < 0 ? "bridge %s does not exist in namespace %s" :
+						"%s in namespace %s is not a bridge",
+					p.master, ns);
+			goto out;
+		}
+		if (br.ifindex == l.ifindex) {
+			r = problem_field(&rep->problem, "master",
+					  "a bridge cannot be its own port");
+			goto out;
+		}
+	}
+
+	/* A move goes first and alone, renamed on the way if asked; the
+	 * other changes then apply where the link landed. */
+	if (moved) {
+		c.ifindex = l.ifindex;
+		c.netns_fd = fd;
+		c.name = p.name;
+		r = nl_link_set(s, &c);
+		if (r < 0) {
+			r = handler_kernel_failed(rep, r, "moving the link");
+			goto out;
+		}
+		r = nl_ns_get(ns2, &s2);
+		if (r == 0)
+			r = nl_link_get(s2, name2, &after);
+		if (r < 0) {
+			r = handler_kernel_failed(rep, r, "finding the moved link");
+			goto out;
+		}
+	} else {
+		after = l;
+	}
+	c = (struct nl_link_change)NL_LINK_CHANGE_INIT;
+	c.ifindex = after.ifindex;
+	if (!moved)
+		c.name = p.name;
+	c.mtu = p.mtu;
+	c.mac = p.has_mac ? p.mac : NULL;
+	c.up = p.up;
+	if (p.has_master)
+		c.master = p.master ? br.ifindex : 0;
+	if (c.name || c.mtu || c.mac || c.up >= 0 || c.master >= 0) {
+		r = nl_link_set(moved ? s2 : s, &c);
+		if (r < 0) {
+			handler_kernel_failed(rep, r, "changing the link");
+			goto undo;
+		}
+	}
+
+	/* Record the new desired attributes where the link now is. */
+	rec = desired_link(req->store, ns, name);
+	if (!rec)
+		rec = json_pack("{s:b}", "owned", nl_link_is_ours(&l));
+	if (moved)
+		json_object_del(rec, "master");
+	if (p.up >= 0)
+		json_object_set_new(rec, "up", json_boolean(p.up));
+	if (p.mtu)
+		json_object_set_new(rec, "mtu", json_integer(p.mtu));
+	if (p.has_mac)
+		json_object_set_new(rec, "mac",
+				    json_string(json_string_value(json_object_get(body, "mac"))));
+	if (p.has_master)
+		json_object_set_new(rec, "master",
+				    p.master ? json_string(p.master) : json_null());
+	t = store_txn_new();
+	if (t) {
+		char key[KEY_MAX];
+
+		if (moved || p.name)
+			desired_relocate_link(req->store, t, ns, name, ns2,
+					      name2);
+		key_link(key, ns2, name2);
+		store_txn_set(t, key, rec);
+		rec = NULL;
+	}
+	r = handler_commit(req, rep, t);
+	if (r < 0)
+		goto undo;
+
+	log_info("changed link %s/%s%s%s%s%s", ns, name, moved || p.name ? " -> " : "",
+		 moved || p.name ? ns2 : "", moved || p.name ? "/" : "",
+		 moved || p.name ? name2 : "");
+	r = nl_link_get(moved ? s2 : s, name2, &after);
+	if (r < 0) {
+		r = handler_kernel_failed(rep, r, "reading the link");
+		goto out;
+	}
+	link_view_init(&v, req->store, ns2, moved ? s2 : s, false);
+	handler_reply(rep, 200, link_to_json(&v, &after), NULL);
+	link_view_clear(&v);
+	r = 0;
+	goto out;
+
+undo:
+	r = -rep->problem.status;
+	if (moved) {
+		struct nl_link_change back = NL_LINK_CHANGE_INIT;
+		int hfd = -1;
+
+		/* The old name first, then home, then the old master. */
+		link_revert(s2, &l, name2, false);
+		if (nl_ns_open_fd(ns, &hfd) == 0 &&
+		    nl_link_get(s2, l.name, &after) == 0) {
+			back.ifindex = after.ifindex;
+			back.netns_fd = hfd;
+			if (nl_link_set(s2, &back) < 0)
+				log_error("link %s could not be moved back to %s",
+					  l.name, ns);
+			else
+				link_revert(s, &l, NULL, true);
+		}
+		if (hfd >= 0)
+			close(hfd);
+	} else {
+		link_revert(s, &l, name2, true);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	json_decref(rec);
+	json_decref(body);
+	store_txn_free(t);
+	nl_ns_put(ns, s);
+	if (s2)
+		nl_ns_put(ns2, s2);
+	return r;
+}
+
+int link_spec_from_json(json_t *o, const char *prefix, struct reply *rep,
+			struct link_spec_in *ret)
+{
+	char field[64];
+	const char *why;
+	json_t *v;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->spec.netns_fd = -1;
+	ret->spec.name = json_string_value(json_object_get(o, "name"));
+	if (ret->spec.name && (why = name_check_new_link(ret->spec.name))) {
+		snprintf(field, sizeof(field), "%sname", prefix);
+		problem_field(&rep->problem, field, "link name %s", why);
+	}
+	if ((v = json_object_get(o, "mtu"))) {
+		snprintf(field, sizeof(field), "%smtu", prefix);
+		if ((why = value_check_mtu(json_integer_value(v))))
+			problem_field(&rep->problem, field, "%s", why);
+		else
+			ret->spec.mtu = (unsigned)json_integer_value(v);
+	}
+	if ((v = json_object_get(o, "mac"))) {
+		snprintf(field, sizeof(field), "%smac", prefix);
+		if ((why = value_parse_mac(json_string_value(v), ret->mac)))
+			problem_field(&rep->problem, field, "%s", why);
+		else
+			ret->spec.mac = ret->mac;
+	}
+	ret->spec.up = json_is_true(json_object_get(o, "up"));
+	return rep->problem.status ? -rep->problem.status : 0;
+}
+
+json_t *link_record_new(const char *kind, json_t *req, const struct nl_link *l)
+{
+	json_t *rec = json_pack("{s:s, s:b, s:b}", "kind", kind, "owned", 1,
+				"up", json_is_true(json_object_get(req, "up")));
+	char mac[18];
+
+	if (!rec)
+		return NULL;
+	/* A bridge follows its ports' MTU unless one was asked for. */
+	if (json_object_get(req, "mtu") || strcmp(kind, "bridge"))
+		json_object_set_new(rec, "mtu", json_integer(l->mtu));
+	if (l->has_mac) {
+		value_format_mac(l->mac, mac);
+		json_object_set_new(rec, "mac", json_string(mac));
+	}
+	return rec;
+}

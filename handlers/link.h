@@ -1,0 +1,32 @@
+#ifndef NETNSD_HANDLER_LINK_H
+#define NETNSD_HANDLER_LINK_H
+
+#include "../netlink/link.h"
+#include "../server/router.h"
+
+int link_handle_list(struct request *req, struct reply *rep);
+int link_handle_get(struct request *req, struct reply *rep);
+int link_handle_patch(struct request *req, struct reply *rep);
+int link_handle_delete(struct request *req, struct reply *rep);
+
+/* Shared with the veth and bridge resources: `kind` NULL for any link. */
+int link_list_kind(struct request *req, struct reply *rep, const char *kind);
+int link_get_kind(struct request *req, struct reply *rep, const char *param,
+		  const char *kind);
+int link_delete_kind(struct request *req, struct reply *rep,
+		     const char *param, const char *kind);
+
+#endif
+
+/* The name, mtu, mac and up of a new link from a request body, fields named
+ * with `prefix` in problems ("peer."). */
+struct link_spec_in {
+	struct nl_link_spec spec;
+	uint8_t mac[6];
+};
+int link_spec_from_json(json_t *o, const char *prefix, struct reply *rep,
+			struct link_spec_in *ret);
+
+/* The desired record of a link netnsd creates, from what it asked for and
+ * what the kernel then reported (its MAC, kept so a re-creation matches). */
+json_t *link_record_new(const char *kind, json_t *req, const struct nl_link *l);

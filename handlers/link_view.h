@@ -1,0 +1,55 @@
+/* The JSON of links as API.md describes them: the kernel's facts, the
+ * addresses, a veth's peer by namespace and name, and for managed links
+ * whether they match their desired state. */
+#ifndef NETNSD_LINK_VIEW_H
+#define NETNSD_LINK_VIEW_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "../netlink/addr.h"
+#include "../netlink/link.h"
+
+struct store;
+
+struct link_view {
+	struct store *store;
+	const char *ns;
+	struct nl_sock *sock;
+	struct nl_link *links;	/* whole dump, or NULL: look up one by one */
+	size_t n_links;
+	struct nl_addr *addrs;	/* whole dump, or NULL */
+	size_t n_addrs;
+	int nsid_cache_id[8];
+	char nsid_cache_name[8][65];
+	int n_nsid_cache;
+};
+
+/* Borrows `sock` (a socket inside `ns`). With `whole`, dumps every link and
+ * address at once, for collections. */
+int link_view_init(struct link_view *v, struct store *store, const char *ns,
+		   struct nl_sock *sock, bool whole);
+void link_view_clear(struct link_view *v);
+
+const struct nl_link *link_view_find(const struct link_view *v,
+				     const char *name);
+/* The name of link `ifindex` in the view's namespace, or NULL. */
+const char *link_view_name_of(struct link_view *v, int ifindex, char *buf);
+
+/* The namespace and name of a veth's peer; false when it cannot be known. */
+bool link_view_peer(struct link_view *v, const struct nl_link *l,
+		    char *ret_ns, size_t ns_len, char *ret_name);
+
+json_t *link_to_json(struct link_view *v, const struct nl_link *l);
+/* A desired link the kernel does not have. */
+json_t *link_missing_to_json(const char *ns, const char *name,
+			     json_t *desired);
+
+/* "veth", "bridge", "loopback", "device", ... */
+const char *link_kind_name(const struct nl_link *l);
+
+/* Whether netnsd owns the link: created by it (alias) or recorded so. */
+bool link_is_managed(struct store *store, const char *ns,
+		     const struct nl_link *l);
+
+#endif

@@ -1,0 +1,9 @@
+#ifndef NETNSD_HANDLER_STATE_H
+#define NETNSD_HANDLER_STATE_H
+
+#include "../server/router.h"
+
+int state_handle_get(struct request *req, struct reply *rep);
+int state_handle_reconcile(struct request *req, struct reply *rep);
+
+#endif

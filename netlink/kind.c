@@ -1,0 +1,16 @@
+#include "kind.h"
+
+#include <string.h>
+
+static const struct nl_kind *const nl_kinds[] = {
+	&nl_kind_veth,
+	&nl_kind_bridge,
+};
+
+const struct nl_kind *nl_kind_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(nl_kinds) / sizeof(nl_kinds[0]); i++)
+		if (!strcmp(nl_kinds[i]->name, name))
+			return nl_kinds[i];
+	return NULL;
+}

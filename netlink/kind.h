@@ -1,0 +1,24 @@
+/* One table of functions per link kind, so that a new kind (vlan, macvlan,
+ * vxlan, dummy) is one new file and one line in nl_kinds[]. */
+#ifndef NETNSD_NL_KIND_H
+#define NETNSD_NL_KIND_H
+
+#include <libmnl/libmnl.h>
+
+#include "link.h"
+
+struct nl_kind {
+	const char *name; /* IFLA_INFO_KIND */
+	/* Puts IFLA_INFO_DATA (and whatever else the kind needs) inside
+	 * IFLA_LINKINFO of a new link. May be NULL. */
+	int (*fill)(struct nlmsghdr *nlh, const void *kind_data);
+	/* Reads IFLA_INFO_DATA into the kind's fields of `l`. May be NULL. */
+	void (*parse)(const struct nlattr *info_data, struct nl_link *l);
+};
+
+extern const struct nl_kind nl_kind_veth;
+extern const struct nl_kind nl_kind_bridge;
+
+const struct nl_kind *nl_kind_find(const char *name);
+
+#endif

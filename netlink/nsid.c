@@ -1,0 +1,80 @@
+#include "nsid.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/net_namespace.h>
+#include <linux/rtnetlink.h>
+
+#include "ns.h"
+
+static int nl_nsid_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *a;
+
+	if (nlh->nlmsg_type != RTM_NEWNSID)
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(struct rtgenmsg)) {
+		if (mnl_attr_get_type(a) == NETNSA_NSID &&
+		    mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+			*(int *)data = (int)mnl_attr_get_u32(a);
+	}
+	return MNL_CB_OK;
+}
+
+int nl_nsid_of(struct nl_sock *s, int netns_fd, int *ret_id)
+{
+	char buf[NL_REQ_SIZE];
+	struct nlmsghdr *nlh;
+	struct rtgenmsg *g;
+	int id = -1, r;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETNSID;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->rtgen_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, NETNSA_FD, (uint32_t)netns_fd);
+	r = nl_sock_request(s, nlh, nl_nsid_cb, &id);
+	if (r < 0)
+		return r;
+	*ret_id = id;
+	return 0;
+}
+
+static int nl_nsid_matches(struct nl_sock *s, const char *ns, int nsid)
+{
+	int fd, id = -1, r;
+
+	r = nl_ns_open_fd(ns, &fd);
+	if (r < 0)
+		return 0;
+	r = nl_nsid_of(s, fd, &id);
+	close(fd);
+	return r == 0 && id == nsid;
+}
+
+int nl_nsid_name(struct nl_sock *s, int nsid, char *buf, size_t len)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int r = -ENOENT;
+
+	if (nsid < 0)
+		return -ENOENT;
+	if (nl_nsid_matches(s, "host", nsid)) {
+		snprintf(buf, len, "host");
+		return 0;
+	}
+	if (nl_ns_list(&names, &n) < 0)
+		return -ENOENT;
+	for (size_t i = 0; i < n; i++) {
+		if (nl_nsid_matches(s, names[i], nsid)) {
+			snprintf(buf, len, "%s", names[i]);
+			r = 0;
+			break;
+		}
+	}
+	nl_ns_list_free(names, n);
+	return r;
+}
