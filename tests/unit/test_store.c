@@ -1,1 +1,851 @@
-int main(void){return 0;}
+/* Unit tests of state/store.c, the durable desired state: round trips,
+ * transactions and their undo, and what happens on open to each kind of
+ * damage a crash (torn tail) or something else (anything else) can leave.
+ * On-disk format: snapshot at PATH, journal at PATH.journal, one record a
+ * line, "crc32c-hex8 json\n". A full disk is not simulated here. */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "state/crc32.h"
+#include "state/store.h"
+
+static int n_passed, n_failed;
+
+#define CHECK(expr)                                                      \
+	do {                                                             \
+		if (expr) {                                              \
+			n_passed++;                                      \
+		} else {                                                 \
+			n_failed++;                                      \
+			fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, \
+				__LINE__, #expr);                        \
+		}                                                        \
+	} while (0)
+
+static char test_dir[64];
+
+/* Each test gets fresh file names in the one temporary directory. */
+struct paths {
+	char snap[256];
+	char journal[272];
+};
+
+static void paths_new(struct paths *p, const char *name)
+{
+	snprintf(p->snap, sizeof(p->snap), "%s/%s.json", test_dir, name);
+	snprintf(p->journal, sizeof(p->journal), "%s.journal", p->snap);
+}
+
+/* The whole file, NUL-terminated, or NULL when absent. */
+static char *file_read(const char *path, size_t *ret_len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	if (buf) {
+		buf[n] = '\0';
+		if (ret_len)
+			*ret_len = (size_t)n;
+	}
+	return buf;
+}
+
+static int file_write(const char *path, const char *mode, const void *buf,
+		      size_t len)
+{
+	FILE *f = fopen(path, mode);
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fwrite(buf, 1, len, f) == len;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+static long file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) < 0 ? -1 : (long)st.st_size;
+}
+
+static int file_equals(const char *path, const char *want, size_t want_len)
+{
+	size_t len = 0;
+	char *buf = file_read(path, &len);
+	int eq = buf && len == want_len && !memcmp(buf, want, len);
+
+	free(buf);
+	return eq;
+}
+
+/* One journal record with a correct CRC, as store_commit writes it. */
+static void journal_line(char *buf, size_t size, const char *json)
+{
+	snprintf(buf, size, "%08x %s\n", crc32c(json, strlen(json)), json);
+}
+
+static struct store *store_open_ok(const char *path)
+{
+	struct store *s = NULL;
+	char err[512] = "";
+	int r = store_open(path, &s, err, sizeof(err));
+
+	if (r < 0) {
+		fprintf(stderr, "  store_open(%s): %d %s\n", path, r, err);
+		return NULL;
+	}
+	return s;
+}
+
+/* store_open must fail, say why, and hand back nothing. */
+static int store_open_fails(const char *path, const char *word)
+{
+	struct store *s = (struct store *)0x1;
+	char err[512] = "";
+	int r = store_open(path, &s, err, sizeof(err));
+
+	if (r >= 0) {
+		store_free(s);
+		return 0;
+	}
+	if (!*err || (word && !strstr(err, word))) {
+		fprintf(stderr, "  unexpected message: %s\n", err);
+		return 0;
+	}
+	return s == (struct store *)0x1;
+}
+
+static int commit_set(struct store *s, const char *key, json_t *value)
+{
+	struct store_txn *t = store_txn_new();
+	int r;
+
+	store_txn_set(t, key, value);
+	r = store_commit(s, t);
+	store_txn_free(t);
+	return r;
+}
+
+/* 1 when `key` holds an integer equal to `want`; want < 0: absent. */
+static int has_int(struct store *s, const char *key, json_int_t want)
+{
+	json_t *v = store_get(s, key);
+	int ok = want < 0 ? v == NULL
+			  : json_is_integer(v) && json_integer_value(v) == want;
+
+	json_decref(v);
+	return ok;
+}
+
+static void test_roundtrip(void)
+{
+	struct paths p;
+	struct store *s;
+	struct store_txn *t;
+	json_t *v, *old, *list;
+	char *journal, *nl;
+	size_t len;
+
+	paths_new(&p, "roundtrip");
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(store_count(s) == 0);
+	CHECK(store_seq(s) == 0);
+	CHECK(store_get(s, "ns/blue") == NULL);
+
+	t = store_txn_new();
+	CHECK(t && store_txn_len(t) == 0);
+	CHECK(store_commit(s, t) == 0); /* empty: nothing written */
+	CHECK(store_seq(s) == 0);
+	store_txn_set(t, "ns/blue", json_pack("{s:b}", "managed", 1));
+	store_txn_set(t, "ns/red", json_object());
+	store_txn_set(t, "link/blue/va",
+		      json_pack("{s:i, s:s}", "mtu", 1500, "note", "a\nb\"c"));
+	CHECK(store_txn_len(t) == 3);
+	CHECK(store_commit(s, t) == 0);
+	store_txn_free(t);
+	CHECK(store_seq(s) == 1);
+	CHECK(store_count(s) == 3);
+
+	v = store_get(s, "ns/blue");
+	CHECK(json_is_true(json_object_get(v, "managed")));
+	json_decref(v);
+
+	list = store_list(s, "ns/");
+	CHECK(json_object_size(list) == 2);
+	CHECK(json_object_get(list, "ns/red") != NULL);
+	json_decref(list);
+	list = store_list(s, "veth/");
+	CHECK(list && json_object_size(list) == 0);
+	json_decref(list);
+
+	/* A reader may keep a value; a later commit does not change it. */
+	old = store_get(s, "link/blue/va");
+	CHECK(commit_set(s, "link/blue/va", json_pack("{s:i}", "mtu", 9000)) ==
+	      0);
+	CHECK(json_integer_value(json_object_get(old, "mtu")) == 1500);
+	json_decref(old);
+	CHECK(store_seq(s) == 2);
+	store_free(s);
+
+	/* The journal holds one line per commit, each with a valid CRC. */
+	journal = file_read(p.journal, &len);
+	CHECK(journal != NULL);
+	nl = journal ? strchr(journal, '\n') : NULL;
+	CHECK(nl && nl[1] != '\0' && strchr(nl + 1, '\n') == journal + len - 1);
+	if (nl) {
+		char hex[9];
+
+		memcpy(hex, journal, 8);
+		hex[8] = '\0';
+		CHECK(journal[8] == ' ');
+		CHECK(strtoul(hex, NULL, 16) ==
+		      crc32c(journal + 9, (size_t)(nl - journal) - 9));
+	}
+	free(journal);
+
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(store_seq(s) == 2);
+	CHECK(store_count(s) == 3);
+	v = store_get(s, "link/blue/va");
+	CHECK(json_integer_value(json_object_get(v, "mtu")) == 9000);
+	json_decref(v);
+	v = store_get(s, "ns/red");
+	CHECK(json_is_object(v) && json_object_size(v) == 0);
+	json_decref(v);
+	v = store_get(s, "ns/blue");
+	CHECK(json_is_true(json_object_get(v, "managed")));
+	json_decref(v);
+	store_free(s);
+	store_free(NULL); /* a no-op */
+}
+
+static void test_set_del(void)
+{
+	struct paths p;
+	struct store *s;
+	struct store_txn *t;
+
+	paths_new(&p, "setdel");
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	t = store_txn_new();
+	store_txn_set(t, "a", json_integer(1));
+	store_txn_set(t, "b", json_integer(2));
+	store_txn_set(t, "gone", json_integer(0));
+	CHECK(store_commit(s, t) == 0);
+	store_txn_free(t);
+
+	/* Sets and deletes in one transaction, a key touched twice, and the
+	 * delete of a key that was never there. */
+	t = store_txn_new();
+	store_txn_del(t, "a");
+	store_txn_set(t, "b", json_integer(20));
+	store_txn_set(t, "c", json_integer(3));
+	store_txn_set(t, "gone", json_integer(5));
+	store_txn_del(t, "gone");
+	store_txn_del(t, "never");
+	store_txn_set(t, "twice", json_integer(1));
+	store_txn_set(t, "twice", json_integer(2));
+	CHECK(store_txn_len(t) == 8);
+	CHECK(store_commit(s, t) == 0);
+	store_txn_free(t);
+
+	CHECK(store_seq(s) == 2);
+	CHECK(has_int(s, "a", -1));
+	CHECK(has_int(s, "b", 20));
+	CHECK(has_int(s, "c", 3));
+	CHECK(has_int(s, "gone", -1));
+	CHECK(has_int(s, "never", -1));
+	CHECK(has_int(s, "twice", 2));
+	CHECK(store_count(s) == 3);
+	store_free(s);
+
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(store_seq(s) == 2);
+	CHECK(has_int(s, "a", -1));
+	CHECK(has_int(s, "b", 20));
+	CHECK(has_int(s, "c", 3));
+	CHECK(has_int(s, "gone", -1));
+	CHECK(has_int(s, "twice", 2));
+	CHECK(store_count(s) == 3);
+	store_free(s);
+}
+
+static void test_undo(void)
+{
+	struct paths p;
+	struct store *s;
+	struct store_txn *t, *u;
+
+	paths_new(&p, "undo");
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	t = store_txn_new();
+	store_txn_set(t, "a", json_integer(1));
+	store_txn_set(t, "b", json_integer(2));
+	CHECK(store_commit(s, t) == 0);
+	store_txn_free(t);
+
+	t = store_txn_new();
+	store_txn_set(t, "a", json_integer(10));
+	store_txn_del(t, "b");
+	store_txn_set(t, "c", json_integer(3));
+	store_txn_set(t, "d", json_integer(4));
+	store_txn_set(t, "d", json_integer(5));
+	store_txn_del(t, "a");
+	u = store_txn_undo(s, t); /* taken before t is applied */
+	CHECK(u != NULL);
+	if (!u) {
+		store_txn_free(t);
+		store_free(s);
+		return;
+	}
+	CHECK(store_txn_len(u) == store_txn_len(t));
+	CHECK(store_commit(s, t) == 0);
+	CHECK(has_int(s, "a", -1));
+	CHECK(has_int(s, "b", -1));
+	CHECK(has_int(s, "c", 3));
+	CHECK(has_int(s, "d", 5));
+
+	CHECK(store_commit(s, u) == 0);
+	CHECK(has_int(s, "a", 1));
+	CHECK(has_int(s, "b", 2));
+	CHECK(has_int(s, "c", -1));
+	CHECK(has_int(s, "d", -1));
+	CHECK(store_count(s) == 2);
+	CHECK(store_seq(s) == 3);
+	store_txn_free(t);
+	store_txn_free(u);
+
+	/* The undo of an empty transaction is empty. */
+	t = store_txn_new();
+	u = store_txn_undo(s, t);
+	CHECK(u && store_txn_len(u) == 0);
+	store_txn_free(t);
+	store_txn_free(u);
+	store_free(s);
+
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(has_int(s, "a", 1));
+	CHECK(has_int(s, "b", 2));
+	CHECK(has_int(s, "c", -1));
+	CHECK(has_int(s, "d", -1));
+	CHECK(store_seq(s) == 3);
+	store_free(s);
+}
+
+/* Two commits, then the store closed: the journal before each tearing. */
+static char *store_two_commits(const struct paths *p, size_t *ret_len)
+{
+	struct store *s = store_open_ok(p->snap);
+
+	if (!s)
+		return NULL;
+	if (commit_set(s, "a", json_integer(1)) < 0 ||
+	    commit_set(s, "b", json_integer(2)) < 0) {
+		store_free(s);
+		return NULL;
+	}
+	store_free(s);
+	return file_read(p->journal, ret_len);
+}
+
+/* After a tail is appended, open keeps records 1-2, cuts the file back and
+ * can commit and reopen. */
+static void test_torn_tail(const char *name, const char *tail, size_t tail_len)
+{
+	struct paths p;
+	struct store *s;
+	char *good;
+	size_t good_len = 0;
+
+	paths_new(&p, name);
+	good = store_two_commits(&p, &good_len);
+	CHECK(good != NULL);
+	if (!good)
+		return;
+	CHECK(file_write(p.journal, "ab", tail, tail_len) == 0);
+	CHECK(file_size(p.journal) == (long)(good_len + tail_len));
+
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s) {
+		free(good);
+		return;
+	}
+	CHECK(store_seq(s) == 2);
+	CHECK(has_int(s, "a", 1));
+	CHECK(has_int(s, "b", 2));
+	CHECK(has_int(s, "c", -1));
+	CHECK(file_equals(p.journal, good, good_len));
+
+	CHECK(commit_set(s, "c", json_integer(3)) == 0);
+	CHECK(store_seq(s) == 3);
+	store_free(s);
+
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (s) {
+		CHECK(store_seq(s) == 3);
+		CHECK(has_int(s, "a", 1));
+		CHECK(has_int(s, "b", 2));
+		CHECK(has_int(s, "c", 3));
+		store_free(s);
+	}
+	free(good);
+}
+
+static void test_torn(void)
+{
+	char line[256];
+
+	/* A record cut short by a crash, at several points. */
+	journal_line(line, sizeof(line),
+		     "{\"seq\":3,\"ops\":[{\"set\":\"c\",\"value\":9}]}");
+	test_torn_tail("torn_half", line, strlen(line) / 2);
+	test_torn_tail("torn_crc", line, 5);
+	test_torn_tail("torn_noline", line, strlen(line) - 1);
+	/* Garbage without a newline. */
+	test_torn_tail("torn_garbage", "\0\xff\x13garbage", 10);
+	/* A whole last line whose CRC does not match. */
+	line[0] = line[0] == '0' ? '1' : '0';
+	test_torn_tail("torn_badcrc", line, strlen(line));
+	/* A last line with a good CRC over JSON that is not a record. */
+	journal_line(line, sizeof(line), "{\"seq\":3,\"ops\":[{\"bogus\":1}]}");
+	test_torn_tail("torn_badops", line, strlen(line));
+	/* A good CRC over JSON cut short. */
+	journal_line(line, sizeof(line),
+		     "{\"seq\":3,\"ops\":[{\"set\":\"c\",\"value\":9}]");
+	test_torn_tail("torn_cutjson", line, strlen(line));
+	/* An empty last line. */
+	test_torn_tail("torn_empty", "\n", 1);
+}
+
+/* Damage anywhere but the last record fails open and changes no file. */
+static void test_damaged_journal(const char *name, const char *word,
+				 void (*damage)(char *buf, size_t *len))
+{
+	struct paths p;
+	struct store *s;
+	char *buf, *snap;
+	size_t len = 0, snap_len = 0;
+
+	paths_new(&p, name);
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	/* A snapshot (seq 1) and three journal records (2, 3, 4). */
+	CHECK(commit_set(s, "a", json_integer(1)) == 0);
+	CHECK(store_compact(s) == 0);
+	CHECK(commit_set(s, "b", json_integer(2)) == 0);
+	CHECK(commit_set(s, "c", json_integer(3)) == 0);
+	CHECK(commit_set(s, "d", json_integer(4)) == 0);
+	store_free(s);
+
+	buf = file_read(p.journal, &len);
+	snap = file_read(p.snap, &snap_len);
+	CHECK(buf != NULL && snap != NULL);
+	if (!buf || !snap) {
+		free(buf);
+		free(snap);
+		return;
+	}
+	buf = realloc(buf, len + 1024);
+	damage(buf, &len);
+	CHECK(file_write(p.journal, "wb", buf, len) == 0);
+
+	CHECK(store_open_fails(p.snap, word));
+	CHECK(file_equals(p.journal, buf, len));
+	CHECK(file_equals(p.snap, snap, snap_len));
+	/* Failing again changes nothing either. */
+	CHECK(store_open_fails(p.snap, word));
+	CHECK(file_equals(p.journal, buf, len));
+	CHECK(file_equals(p.snap, snap, snap_len));
+	free(buf);
+	free(snap);
+}
+
+/* Flips a byte of the JSON of the first record. */
+static void damage_first_json(char *buf, size_t *len)
+{
+	(void)len;
+	buf[12] ^= 0x20;
+}
+
+/* Flips a hex digit of the CRC of the second record. */
+static void damage_second_crc(char *buf, size_t *len)
+{
+	char *nl = memchr(buf, '\n', *len);
+
+	nl[1] = nl[1] == 'f' ? 'e' : 'f';
+}
+
+/* Cuts the first record in half, as if torn, with two records after it
+ * (the first of which then reads as the rest of its line). */
+static void damage_torn_middle(char *buf, size_t *len)
+{
+	char *l2 = (char *)memchr(buf, '\n', *len) + 1;
+	size_t half = (size_t)(l2 - buf) / 2;
+
+	memmove(buf + half, l2, *len - (size_t)(l2 - buf));
+	*len -= (size_t)(l2 - buf) - half;
+}
+
+/* Garbage, a whole line, between records. */
+static void damage_garbage_line(char *buf, size_t *len)
+{
+	static const char junk[] = "hello world\n";
+	char *l2 = (char *)memchr(buf, '\n', *len) + 1;
+
+	memmove(l2 + sizeof(junk) - 1, l2, *len - (size_t)(l2 - buf));
+	memcpy(l2, junk, sizeof(junk) - 1);
+	*len += sizeof(junk) - 1;
+}
+
+/* A record lost: the second of three removed, CRCs all correct. */
+static void damage_lost_record(char *buf, size_t *len)
+{
+	char *l2 = (char *)memchr(buf, '\n', *len) + 1;
+	char *l3 = memchr(l2, '\n', *len - (size_t)(l2 - buf)) + 1;
+
+	memmove(l2, l3, *len - (size_t)(l3 - buf));
+	*len -= (size_t)(l3 - l2);
+}
+
+/* A record replayed twice (valid lines, repeated sequence). */
+static void damage_repeated_record(char *buf, size_t *len)
+{
+	char *l2 = (char *)memchr(buf, '\n', *len) + 1;
+
+	memmove(l2 + (l2 - buf), l2, *len - (size_t)(l2 - buf));
+	memcpy(l2, buf, (size_t)(l2 - buf));
+	*len += (size_t)(l2 - buf);
+}
+
+/* Records lost between the snapshot (seq 1) and the journal: the journal
+ * now starts at seq 3. */
+static void damage_lost_first(char *buf, size_t *len)
+{
+	char *l2 = (char *)memchr(buf, '\n', *len) + 1;
+
+	memmove(buf, l2, *len - (size_t)(l2 - buf));
+	*len -= (size_t)(l2 - buf);
+}
+
+static void test_damaged(void)
+{
+	test_damaged_journal("dmg_json", "record 1", damage_first_json);
+	test_damaged_journal("dmg_crc", "record 2", damage_second_crc);
+	test_damaged_journal("dmg_torn", "record 1", damage_torn_middle);
+	test_damaged_journal("dmg_junk", "record 2", damage_garbage_line);
+	test_damaged_journal("dmg_lost", "sequence", damage_lost_record);
+	test_damaged_journal("dmg_again", "sequence", damage_repeated_record);
+	test_damaged_journal("dmg_first", "sequence", damage_lost_first);
+}
+
+/* A snapshot holding `text` fails open, and neither file changes. */
+static void test_bad_snapshot(const char *name, const char *text,
+			      const char *word)
+{
+	struct paths p;
+	char line[256];
+
+	paths_new(&p, name);
+	CHECK(file_write(p.snap, "wb", text, strlen(text)) == 0);
+	journal_line(line, sizeof(line),
+		     "{\"seq\":1,\"ops\":[{\"set\":\"a\",\"value\":1}]}");
+	CHECK(file_write(p.journal, "wb", line, strlen(line)) == 0);
+	CHECK(store_open_fails(p.snap, word));
+	CHECK(file_equals(p.snap, text, strlen(text)));
+	CHECK(file_equals(p.journal, line, strlen(line)));
+}
+
+static void test_snapshots(void)
+{
+	static const char good[] =
+		"{\"format\":\"netnsd-state\",\"version\":1,\"seq\":7,"
+		"\"objects\":{\"a\":1}}\n";
+	struct paths p;
+	struct store *s;
+
+	test_bad_snapshot("snap_json", "{\"format\":\"netnsd-state\",",
+			  "damaged");
+	test_bad_snapshot("snap_empty", "", "damaged");
+	test_bad_snapshot("snap_garbage",
+			  "\x7f"
+			  "ELF\x02\x01",
+			  "damaged");
+	test_bad_snapshot("snap_trailing",
+			  "{\"format\":\"netnsd-state\",\"version\":1,"
+			  "\"seq\":0,\"objects\":{}} x",
+			  "damaged");
+	test_bad_snapshot("snap_dup",
+			  "{\"format\":\"netnsd-state\",\"version\":1,"
+			  "\"seq\":0,\"objects\":{},\"seq\":0}",
+			  "damaged");
+	test_bad_snapshot("snap_array", "[]", "not a netnsd state");
+	test_bad_snapshot("snap_format",
+			  "{\"format\":\"other\",\"version\":1,\"seq\":0,"
+			  "\"objects\":{}}",
+			  "not a netnsd state");
+	test_bad_snapshot("snap_noformat",
+			  "{\"version\":1,\"seq\":0,\"objects\":{}}",
+			  "not a netnsd state");
+	test_bad_snapshot("snap_objects",
+			  "{\"format\":\"netnsd-state\",\"version\":1,"
+			  "\"seq\":0,\"objects\":[]}",
+			  "not a netnsd state");
+	test_bad_snapshot("snap_noseq",
+			  "{\"format\":\"netnsd-state\",\"version\":1,"
+			  "\"objects\":{}}",
+			  "not a netnsd state");
+	test_bad_snapshot("snap_negseq",
+			  "{\"format\":\"netnsd-state\",\"version\":1,"
+			  "\"seq\":-1,\"objects\":{}}",
+			  "not a netnsd state");
+	test_bad_snapshot("snap_version",
+			  "{\"format\":\"netnsd-state\",\"version\":2,"
+			  "\"seq\":0,\"objects\":{}}",
+			  "version 2");
+
+	/* A good hand-written snapshot, for contrast, is read. */
+	paths_new(&p, "snap_good");
+	CHECK(file_write(p.snap, "wb", good, sizeof(good) - 1) == 0);
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (s) {
+		CHECK(store_seq(s) == 7);
+		CHECK(has_int(s, "a", 1));
+		CHECK(commit_set(s, "b", json_integer(2)) == 0);
+		CHECK(store_seq(s) == 8);
+		store_free(s);
+	}
+}
+
+static void test_compact(void)
+{
+	struct paths p;
+	struct store *s;
+	struct store_txn *t;
+	json_t *snap;
+	char *old_journal;
+	size_t old_len = 0;
+	char key[32];
+
+	paths_new(&p, "compact");
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	for (int i = 0; i < 50; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		CHECK(commit_set(s, key, json_integer(i)) == 0);
+	}
+	t = store_txn_new();
+	store_txn_del(t, "k0");
+	CHECK(store_commit(s, t) == 0);
+	store_txn_free(t);
+	CHECK(store_seq(s) == 51);
+	old_journal = file_read(p.journal, &old_len);
+
+	CHECK(file_size(p.snap) < 0);
+	CHECK(store_compact(s) == 0);
+	CHECK(file_size(p.journal) == 0);
+	CHECK(file_size(p.snap) > 0);
+	snap = json_load_file(p.snap, 0, NULL);
+	CHECK(json_is_object(snap));
+	CHECK(json_is_string(json_object_get(snap, "format")) &&
+	      !strcmp(json_string_value(json_object_get(snap, "format")),
+		      "netnsd-state"));
+	CHECK(json_integer_value(json_object_get(snap, "seq")) == 51);
+	CHECK(json_object_size(json_object_get(snap, "objects")) == 49);
+	json_decref(snap);
+	/* Compacting twice is fine. */
+	CHECK(store_compact(s) == 0);
+	CHECK(commit_set(s, "after", json_integer(1)) == 0);
+	CHECK(store_seq(s) == 52);
+	store_free(s);
+
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s) {
+		free(old_journal);
+		return;
+	}
+	CHECK(store_seq(s) == 52);
+	CHECK(store_count(s) == 50);
+	CHECK(has_int(s, "k0", -1));
+	CHECK(has_int(s, "k1", 1));
+	CHECK(has_int(s, "k49", 49));
+	CHECK(has_int(s, "after", 1));
+	CHECK(store_compact(s) == 0);
+	store_free(s);
+
+	/* A compaction whose journal cut was lost: the old records, all
+	 * covered by the snapshot, are skipped, not applied again. */
+	CHECK(old_journal != NULL);
+	if (old_journal)
+		CHECK(file_write(p.journal, "wb", old_journal, old_len) == 0);
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (s) {
+		CHECK(store_seq(s) == 52);
+		CHECK(store_count(s) == 50);
+		CHECK(has_int(s, "k0", -1));
+		CHECK(has_int(s, "after", 1));
+		CHECK(commit_set(s, "later", json_integer(2)) == 0);
+		CHECK(store_seq(s) == 53);
+		store_free(s);
+	}
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (s) {
+		CHECK(store_seq(s) == 53);
+		CHECK(has_int(s, "later", 2));
+		CHECK(has_int(s, "k0", -1));
+		store_free(s);
+	}
+	free(old_journal);
+}
+
+static void test_lock(void)
+{
+	struct paths p;
+	struct store *s, *s2;
+
+	paths_new(&p, "lock");
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(commit_set(s, "a", json_integer(1)) == 0);
+	CHECK(store_open_fails(p.snap, "in use"));
+	/* The refused opener did not disturb the owner. */
+	CHECK(commit_set(s, "b", json_integer(2)) == 0);
+	CHECK(store_seq(s) == 2);
+	store_free(s);
+
+	s2 = store_open_ok(p.snap);
+	CHECK(s2 != NULL);
+	if (s2) {
+		CHECK(has_int(s2, "b", 2));
+		store_free(s2);
+	}
+}
+
+static void test_parents(void)
+{
+	char path[256];
+	struct store *s;
+
+	/* The directory of the state file is made when missing. */
+	snprintf(path, sizeof(path), "%s/var/lib/netnsd/state.json", test_dir);
+	s = store_open_ok(path);
+	CHECK(s != NULL);
+	if (s) {
+		CHECK(commit_set(s, "a", json_integer(1)) == 0);
+		store_free(s);
+	}
+	s = store_open_ok(path);
+	CHECK(s != NULL);
+	if (s) {
+		CHECK(has_int(s, "a", 1));
+		store_free(s);
+	}
+}
+
+static void test_many(void)
+{
+	struct paths p;
+	struct store *s;
+	char key[32];
+
+	paths_new(&p, "many");
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	for (int i = 0; i < 300; i++) {
+		snprintf(key, sizeof(key), "k%d", i % 37);
+		if (commit_set(s, key, json_integer(i)) < 0)
+			break;
+	}
+	CHECK(store_seq(s) == 300);
+	store_free(s);
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (s) {
+		CHECK(store_seq(s) == 300);
+		CHECK(store_count(s) == 37);
+		/* The last write of each key wins: 299 = 8 * 37 + 3. */
+		CHECK(has_int(s, "k3", 299));
+		CHECK(has_int(s, "k4", 263));
+		store_free(s);
+	}
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int main(void)
+{
+	strcpy(test_dir, "/tmp/netnsd-test-store-XXXXXX");
+	if (!mkdtemp(test_dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_roundtrip();
+	test_set_del();
+	test_undo();
+	test_torn();
+	test_damaged();
+	test_snapshots();
+	test_compact();
+	test_lock();
+	test_parents();
+	test_many();
+	nftw(test_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	printf("%d passed, %d failed\n", n_passed, n_failed);
+	return n_failed != 0;
+}
