@@ -14,6 +14,13 @@
 #define NL_DUMP_TRIES 8
 
 static _Thread_local char nl_extack_msg[256];
+static _Atomic uint64_t nl_errors[NL_ERRNO_MAX];
+
+void nl_error_counts(uint64_t *out, size_t n)
+{
+	for (size_t i = 0; i < n && i < NL_ERRNO_MAX; i++)
+		out[i] = nl_errors[i];
+}
 static int nl_host_netns_fd = -1;
 
 const char *nl_extack(void)
@@ -197,6 +204,8 @@ static int nl_sock_run(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
 				nl_ctl_cbs, NLMSG_MIN_TYPE);
 		if (r == MNL_CB_ERROR) {
 			r = errno ? -errno : -EIO;
+			if (-r < NL_ERRNO_MAX)
+				nl_errors[-r]++;
 			goto out;
 		}
 		if (r == MNL_CB_STOP) {

@@ -39,6 +39,10 @@ int nl_sock_dump(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
  * an empty string. */
 const char *nl_extack(void);
 
+/* How many requests the kernel refused, by errno (index), since start. */
+#define NL_ERRNO_MAX 160
+void nl_error_counts(uint64_t *out, size_t n);
+
 /* The namespace of the daemon itself, opened once at start-up. */
 int nl_host_fd(void);
 int nl_host_init(void);

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -9,6 +10,40 @@
 #include "log.h"
 #include "version.h"
 
+enum {
+	O_LISTEN = 256, O_STATE, O_NETNS, O_MAXBODY, O_THREADS, O_TIMEOUT,
+	O_MAXCONN, O_MAXCONNIP, O_MAXHEADER, O_LOGLEVEL, O_LOGFORMAT,
+	O_SOCKMODE, O_SOCKGROUP, O_TOKENFILE, O_INSECURE, O_TLSCERT, O_TLSKEY,
+	O_TLSCA, O_CORS, O_USER, O_CONFIG, O_VERSION, O_HELP,
+};
+
+static const struct option config_opts[] = {
+	{ "listen", required_argument, NULL, O_LISTEN },
+	{ "state-file", required_argument, NULL, O_STATE },
+	{ "netns-dir", required_argument, NULL, O_NETNS },
+	{ "max-body", required_argument, NULL, O_MAXBODY },
+	{ "threads", required_argument, NULL, O_THREADS },
+	{ "connection-timeout", required_argument, NULL, O_TIMEOUT },
+	{ "max-connections", required_argument, NULL, O_MAXCONN },
+	{ "max-connections-per-ip", required_argument, NULL, O_MAXCONNIP },
+	{ "max-header-size", required_argument, NULL, O_MAXHEADER },
+	{ "log-level", required_argument, NULL, O_LOGLEVEL },
+	{ "log-format", required_argument, NULL, O_LOGFORMAT },
+	{ "socket-mode", required_argument, NULL, O_SOCKMODE },
+	{ "socket-group", required_argument, NULL, O_SOCKGROUP },
+	{ "token-file", required_argument, NULL, O_TOKENFILE },
+	{ "insecure", no_argument, NULL, O_INSECURE },
+	{ "tls-cert", required_argument, NULL, O_TLSCERT },
+	{ "tls-key", required_argument, NULL, O_TLSKEY },
+	{ "tls-client-ca", required_argument, NULL, O_TLSCA },
+	{ "cors-origin", required_argument, NULL, O_CORS },
+	{ "user", required_argument, NULL, O_USER },
+	{ "config", required_argument, NULL, O_CONFIG },
+	{ "version", no_argument, NULL, O_VERSION },
+	{ "help", no_argument, NULL, O_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
 static void config_usage(FILE *f)
 {
 	fprintf(f,
@@ -16,30 +51,52 @@ static void config_usage(FILE *f)
 		"Manage Linux network namespaces, links, veth pairs, bridges and addresses\n"
 		"over a REST API, keeping them as durable desired state.\n"
 		"\n"
+		"Serving:\n"
 		"  --listen ADDR:PORT|unix:PATH  where to serve (default 127.0.0.1:8080;\n"
-		"                                IPv6 as [::1]:8080; may be repeated)\n"
+		"                                IPv6 as [::1]:8080; repeatable)\n"
+		"  --socket-mode MODE            mode of unix sockets, octal (default 0660)\n"
+		"  --socket-group GROUP          group of unix sockets (default root)\n"
+		"  --threads N                   HTTP worker threads (default 4)\n"
+		"  --max-body BYTES              largest request body (default 1048576)\n"
+		"  --max-header-size BYTES       memory for a request's headers (default 32768)\n"
+		"  --max-connections N           open connections in all (default 1000)\n"
+		"  --max-connections-per-ip N    open connections per client address (default 64)\n"
+		"  --connection-timeout SECONDS  idle or slow connection timeout (default 30)\n"
+		"State:\n"
 		"  --state-file PATH             desired state (default /var/lib/netnsd/state.json;\n"
 		"                                its journal is PATH.journal)\n"
 		"  --netns-dir DIR               named namespaces, shared with `ip netns`\n"
 		"                                (default /run/netns)\n"
-		"  --max-body BYTES              largest request body (default 1048576)\n"
-		"  --threads N                   HTTP worker threads (default 4)\n"
-		"  --connection-timeout SECONDS  idle connection timeout (default 30)\n"
+		"Security:\n"
+		"  --token-file PATH             bearer tokens, one per line; the file must not\n"
+		"                                be readable by others\n"
+		"  --tls-cert PATH, --tls-key PATH  serve HTTPS with this certificate and key\n"
+		"  --tls-client-ca PATH          require client certificates signed by this CA\n"
+		"  --cors-origin ORIGIN          allow browser calls from ORIGIN (repeatable)\n"
+		"  --insecure                    allow a non-loopback TCP listener without a\n"
+		"                                token file or TLS\n"
+		"  --user USER                   run as USER with only CAP_NET_ADMIN and\n"
+		"                                CAP_SYS_ADMIN\n"
+		"Operation:\n"
+		"  --config PATH                 read flags from PATH first (`name = value` lines)\n"
 		"  --log-level LEVEL             debug, info, warn or error (default info)\n"
+		"  --log-format FORMAT           text, logfmt or json (default text)\n"
 		"  --version                     print the version and exit\n"
 		"  --help                        print this help and exit\n");
 }
 
 static int config_number(const char *flag, const char *text, unsigned long min,
-			 unsigned long max, unsigned long *ret)
+			 unsigned long max, int base, unsigned long *ret)
 {
 	char *end;
 	unsigned long v;
 
 	errno = 0;
-	v = strtoul(text, &end, 10);
-	if (errno || !*text || *end || text[0] == '-' || v < min || v > max) {
-		fprintf(stderr, "netnsd: %s wants a number from %lu to %lu, not '%s'\n",
+	v = strtoul(text, &end, base);
+	if (errno || !*text || *end || !isdigit((unsigned char)text[0]) ||
+	    v < min || v > max) {
+		fprintf(stderr,
+			"netnsd: --%s wants a number from %lu to %lu, not '%s'\n",
 			flag, min, max, text);
 		return -1;
 	}
@@ -47,24 +104,178 @@ static int config_number(const char *flag, const char *text, unsigned long min,
 	return 0;
 }
 
+/* Applies one option; `name` is its long name for messages. */
+static int config_apply(struct config *c, int o, const char *name,
+			char *arg)
+{
+	unsigned long n;
+
+	switch (o) {
+	case O_LISTEN:
+		if (c->n_listen == CONFIG_LISTEN_MAX) {
+			fprintf(stderr, "netnsd: at most %d --listen\n",
+				CONFIG_LISTEN_MAX);
+			return -1;
+		}
+		c->listen[c->n_listen++] = arg;
+		return 0;
+	case O_STATE: c->state_file = arg; return 0;
+	case O_NETNS: c->netns_dir = arg; return 0;
+	case O_MAXBODY:
+		if (config_number(name, arg, 1, 1ul << 30, 10, &n))
+			return -1;
+		c->max_body = n;
+		return 0;
+	case O_THREADS:
+		if (config_number(name, arg, 1, 256, 10, &n))
+			return -1;
+		c->threads = (unsigned)n;
+		return 0;
+	case O_TIMEOUT:
+		if (config_number(name, arg, 1, 86400, 10, &n))
+			return -1;
+		c->conn_timeout = (unsigned)n;
+		return 0;
+	case O_MAXCONN:
+		if (config_number(name, arg, 1, 1000000, 10, &n))
+			return -1;
+		c->max_connections = (unsigned)n;
+		return 0;
+	case O_MAXCONNIP:
+		if (config_number(name, arg, 1, 1000000, 10, &n))
+			return -1;
+		c->max_connections_per_ip = (unsigned)n;
+		return 0;
+	case O_MAXHEADER:
+		if (config_number(name, arg, 4096, 1ul << 24, 10, &n))
+			return -1;
+		c->max_header_size = n;
+		return 0;
+	case O_LOGLEVEL:
+		if (log_set_level(arg) < 0) {
+			fprintf(stderr,
+				"netnsd: --log-level is debug, info, warn or error, not '%s'\n",
+				arg);
+			return -1;
+		}
+		c->log_level = arg;
+		return 0;
+	case O_LOGFORMAT:
+		if (log_set_format(arg) < 0) {
+			fprintf(stderr,
+				"netnsd: --log-format is text, logfmt or json, not '%s'\n",
+				arg);
+			return -1;
+		}
+		c->log_format = arg;
+		return 0;
+	case O_SOCKMODE:
+		if (config_number(name, arg, 0, 0777, 8, &n))
+			return -1;
+		c->socket_mode = (unsigned)n;
+		return 0;
+	case O_SOCKGROUP: c->socket_group = arg; return 0;
+	case O_TOKENFILE: c->token_file = arg; return 0;
+	case O_INSECURE: c->insecure = true; return 0;
+	case O_TLSCERT: c->tls_cert = arg; return 0;
+	case O_TLSKEY: c->tls_key = arg; return 0;
+	case O_TLSCA: c->tls_client_ca = arg; return 0;
+	case O_CORS:
+		if (c->n_cors == CONFIG_CORS_MAX) {
+			fprintf(stderr, "netnsd: at most %d --cors-origin\n",
+				CONFIG_CORS_MAX);
+			return -1;
+		}
+		c->cors_origins[c->n_cors++] = arg;
+		return 0;
+	case O_USER: c->user = arg; return 0;
+	case O_CONFIG: return 0; /* read before everything else */
+	}
+	return -1;
+}
+
+static char *config_trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* Reads `name = value` lines; '#' starts a comment. The text stays
+ * allocated: the configuration points into it. */
+static int config_read_file(struct config *c, const char *path)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t cap = 0;
+	FILE *f;
+	int lineno = 0;
+	ssize_t n;
+
+	f = fopen(path, "re");
+	if (!f) {
+		fprintf(stderr, "netnsd: cannot read --config %s: %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	n = getdelim(&text, &cap, '\0', f);
+	fclose(f);
+	if (n < 0) {
+		free(text);
+		return 0; /* empty file */
+	}
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		const struct option *opt;
+		char *eq, *name, *value;
+
+		lineno++;
+		line[strcspn(line, "#")] = '\0';
+		line = config_trim(line);
+		if (!*line)
+			continue;
+		eq = strchr(line, '=');
+		if (eq)
+			*eq = '\0';
+		name = config_trim(line);
+		value = eq ? config_trim(eq + 1) : NULL;
+		for (opt = config_opts; opt->name; opt++)
+			if (!strcmp(opt->name, name))
+				break;
+		if (!opt->name || opt->val == O_CONFIG || opt->val == O_HELP ||
+		    opt->val == O_VERSION) {
+			fprintf(stderr, "netnsd: %s: unknown setting '%s'\n",
+				path, name);
+			return -1;
+		}
+		if ((opt->has_arg == required_argument) != (value && *value)) {
+			if (opt->has_arg == no_argument && value &&
+			    !strcmp(value, "true"))
+				value = NULL;
+			else {
+				fprintf(stderr,
+					"netnsd: %s: '%s' %s\n", path, name,
+					opt->has_arg == required_argument ?
+						"needs a value" :
+						"takes no value (or 'true')");
+				return -1;
+			}
+		}
+		if (config_apply(c, opt->val, opt->name, value) < 0)
+			return -1;
+	}
+	/* `text` is deliberately kept: the configuration points into it. */
+	return 0;
+}
+
 int config_parse(int argc, char **argv, struct config *c)
 {
-	enum { O_LISTEN = 256, O_STATE, O_NETNS, O_MAXBODY, O_THREADS,
-	       O_TIMEOUT, O_LOGLEVEL, O_VERSION, O_HELP };
-	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, O_LISTEN },
-		{ "state-file", required_argument, NULL, O_STATE },
-		{ "netns-dir", required_argument, NULL, O_NETNS },
-		{ "max-body", required_argument, NULL, O_MAXBODY },
-		{ "threads", required_argument, NULL, O_THREADS },
-		{ "connection-timeout", required_argument, NULL, O_TIMEOUT },
-		{ "log-level", required_argument, NULL, O_LOGLEVEL },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ "help", no_argument, NULL, O_HELP },
-		{ NULL, 0, NULL, 0 },
-	};
-	unsigned long n;
-	int o;
+	const char *config_path = NULL;
+	int o, idx;
 
 	memset(c, 0, sizeof(*c));
 	c->state_file = "/var/lib/netnsd/state.json";
@@ -72,65 +283,42 @@ int config_parse(int argc, char **argv, struct config *c)
 	c->max_body = 1u << 20;
 	c->threads = 4;
 	c->conn_timeout = 30;
+	c->max_connections = 1000;
+	c->max_connections_per_ip = 64;
+	c->max_header_size = 32768;
 	c->log_level = "info";
+	c->log_format = "text";
+	c->socket_mode = 0660;
+
+	/* --config first, so the command line can override the file. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			config_path = argv[i + 1];
+		else if (!strncmp(argv[i], "--config=", 9))
+			config_path = argv[i] + 9;
+	}
+	if (config_path && config_read_file(c, config_path) < 0)
+		return -1;
 
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (o) {
-		case O_LISTEN:
-			if (c->n_listen == CONFIG_LISTEN_MAX) {
-				fprintf(stderr, "netnsd: at most %d --listen\n",
-					CONFIG_LISTEN_MAX);
-				return -1;
-			}
-			c->listen[c->n_listen++] = optarg;
-			break;
-		case O_STATE:
-			c->state_file = optarg;
-			break;
-		case O_NETNS:
-			c->netns_dir = optarg;
-			break;
-		case O_MAXBODY:
-			if (config_number("--max-body", optarg, 1, 1ul << 30, &n))
-				return -1;
-			c->max_body = n;
-			break;
-		case O_THREADS:
-			if (config_number("--threads", optarg, 1, 256, &n))
-				return -1;
-			c->threads = (unsigned)n;
-			break;
-		case O_TIMEOUT:
-			if (config_number("--connection-timeout", optarg, 1,
-					  86400, &n))
-				return -1;
-			c->conn_timeout = (unsigned)n;
-			break;
-		case O_LOGLEVEL:
-			if (log_set_level(optarg) < 0) {
-				fprintf(stderr,
-					"netnsd: --log-level is debug, info, warn or error, not '%s'\n",
-					optarg);
-				return -1;
-			}
-			c->log_level = optarg;
-			break;
-		case O_VERSION:
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "", config_opts, &idx)) != -1) {
+		if (o == O_VERSION) {
 			printf("netnsd %s\n", NETNSD_VERSION);
 			return 1;
-		case O_HELP:
+		}
+		if (o == O_HELP) {
 			config_usage(stdout);
 			return 1;
-		default:
-			if (optopt)
-				fprintf(stderr, "netnsd: option needs a value or is unknown: %s (try --help)\n",
-					argv[optind - 1]);
-			else
-				fprintf(stderr, "netnsd: unknown option %s (try --help)\n",
-					argv[optind - 1]);
+		}
+		if (o == '?' || o == ':') {
+			fprintf(stderr,
+				"netnsd: unknown option or missing value: %s (try --help)\n",
+				argv[optind - 1]);
 			return -1;
 		}
+		if (config_apply(c, o, config_opts[idx].name, optarg) < 0)
+			return -1;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "netnsd: unexpected argument '%s' (try --help)\n",
@@ -140,7 +328,16 @@ int config_parse(int argc, char **argv, struct config *c)
 	if (!c->n_listen)
 		c->listen[c->n_listen++] = "127.0.0.1:8080";
 	if (!*c->state_file || !*c->netns_dir) {
-		fprintf(stderr, "netnsd: --state-file and --netns-dir must not be empty\n");
+		fprintf(stderr,
+			"netnsd: --state-file and --netns-dir must not be empty\n");
+		return -1;
+	}
+	if (!c->tls_cert != !c->tls_key) {
+		fprintf(stderr, "netnsd: --tls-cert and --tls-key go together\n");
+		return -1;
+	}
+	if (c->tls_client_ca && !c->tls_cert) {
+		fprintf(stderr, "netnsd: --tls-client-ca needs --tls-cert and --tls-key\n");
 		return -1;
 	}
 	return 0;

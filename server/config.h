@@ -1,10 +1,13 @@
-/* Command-line configuration of the daemon. */
+/* The daemon's configuration: command-line flags, optionally read first from
+ * a file of `name = value` lines (--config). */
 #ifndef NETNSD_CONFIG_H
 #define NETNSD_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define CONFIG_LISTEN_MAX 8
+#define CONFIG_CORS_MAX	  16
 
 struct config {
 	const char *listen[CONFIG_LISTEN_MAX];
@@ -14,11 +17,27 @@ struct config {
 	size_t max_body;
 	unsigned threads;
 	unsigned conn_timeout;
+	unsigned max_connections;
+	unsigned max_connections_per_ip;
+	size_t max_header_size;
 	const char *log_level;
+	const char *log_format;
+	/* security */
+	unsigned socket_mode;
+	const char *socket_group;
+	const char *token_file;
+	bool insecure;
+	const char *tls_cert;
+	const char *tls_key;
+	const char *tls_client_ca;
+	const char *cors_origins[CONFIG_CORS_MAX];
+	size_t n_cors;
+	const char *user;
 };
 
 /* 0 to run, 1 to exit successfully (--help, --version), -1 on a bad flag
- * (the message is already printed). */
+ * (the message is already printed). Strings point into argv or into a
+ * config file kept for the life of the process. */
 int config_parse(int argc, char **argv, struct config *c);
 
 #endif

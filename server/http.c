@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/gnutls.h>
+#include <grp.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -11,26 +13,45 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "log.h"
+#include "metrics.h"
 #include "router.h"
 
+/* One request, across the several calls libmicrohttpd makes for it. */
 struct http_req {
 	char *body;
 	size_t len, cap;
 	bool too_large;
-	bool answered; /* an early answer (413) is already queued */
+	bool answered;	/* an early answer (413, 401) is already queued */
+	struct timespec start;
+	char id[33];	/* X-Request-Id */
+	const char *route; /* matched pattern, for metrics and logs */
+	int status;
+	char method[16];
+	char *path;	/* as sent, for the request log */
+};
+
+/* What the access handler needs to know of the listener it serves. */
+struct http_listener {
+	bool tls;
+	bool client_ca;
 };
 
 static struct MHD_Daemon *http_daemons[CONFIG_LISTEN_MAX];
+static struct http_listener http_listeners[CONFIG_LISTEN_MAX];
 static size_t http_n_daemons;
 static const struct config *http_cfg;
 static struct store *http_store;
 static pthread_rwlock_t http_rw;
+static char *http_tls_cert, *http_tls_key, *http_tls_ca;
 
 void http_mutations_lock(void)
 {
@@ -42,12 +63,35 @@ void http_mutations_unlock(void)
 	pthread_rwlock_unlock(&http_rw);
 }
 
-static enum MHD_Result http_send(struct MHD_Connection *conn, int status,
-				 char *body, size_t len,
-				 const char *content_type, const char *allow,
-				 const char *location)
+/* The allowed origin a browser sent, or NULL: CORS headers go only to the
+ * origins named by --cors-origin. */
+static const char *http_cors_origin(struct MHD_Connection *conn)
+{
+	const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							 "Origin");
+
+	if (!origin)
+		return NULL;
+	for (size_t i = 0; i < http_cfg->n_cors; i++)
+		if (!strcmp(origin, http_cfg->cors_origins[i]))
+			return origin;
+	return NULL;
+}
+
+struct http_headers {
+	const char *allow;
+	const char *location;
+	bool auth_challenge;
+	bool preflight;
+};
+
+static enum MHD_Result http_send(struct MHD_Connection *conn,
+				 struct http_req *hr, int status, char *body,
+				 size_t len, const char *content_type,
+				 const struct http_headers *h)
 {
 	struct MHD_Response *resp;
+	const char *origin;
 	enum MHD_Result r;
 
 	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
@@ -57,11 +101,34 @@ static enum MHD_Result http_send(struct MHD_Connection *conn, int status,
 	}
 	if (content_type)
 		MHD_add_response_header(resp, "Content-Type", content_type);
-	if (allow && *allow)
-		MHD_add_response_header(resp, "Allow", allow);
-	if (location && *location)
-		MHD_add_response_header(resp, "Location", location);
+	if (h && h->allow && *h->allow)
+		MHD_add_response_header(resp, "Allow", h->allow);
+	if (h && h->location && *h->location)
+		MHD_add_response_header(resp, "Location", h->location);
+	if (h && h->auth_challenge)
+		MHD_add_response_header(resp, "WWW-Authenticate",
+					"Bearer realm=\"netnsd\"");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Request-Id", hr->id);
+	origin = http_cors_origin(conn);
+	if (origin) {
+		MHD_add_response_header(resp, "Access-Control-Allow-Origin",
+					origin);
+		MHD_add_response_header(resp, "Vary", "Origin");
+		MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+					"Location, X-Request-Id, Allow");
+		if (h && h->preflight) {
+			MHD_add_response_header(resp,
+						"Access-Control-Allow-Methods",
+						h->allow);
+			MHD_add_response_header(resp,
+						"Access-Control-Allow-Headers",
+						"Authorization, Content-Type, X-Request-Id");
+			MHD_add_response_header(resp, "Access-Control-Max-Age",
+						"600");
+		}
+	}
+	hr->status = status;
 	r = MHD_queue_response(conn, (unsigned int)status, resp);
 	MHD_destroy_response(resp);
 	return r;
@@ -82,7 +149,9 @@ static char *http_dump(json_t *j, size_t *ret_len)
 
 /* The single exit of every error: a problem document, nothing else. */
 static enum MHD_Result http_send_problem(struct MHD_Connection *conn,
-					 struct problem *p, const char *allow)
+					 struct http_req *hr,
+					 struct problem *p,
+					 const struct http_headers *h)
 {
 	json_t *j = problem_to_json(p);
 	size_t len = 0;
@@ -90,11 +159,26 @@ static enum MHD_Result http_send_problem(struct MHD_Connection *conn,
 
 	json_decref(j);
 	if (p->status >= 500)
-		log_warn("answered %d: %s", p->status, p->detail);
+		log_warn("request %s answered %d: %s", hr->id, p->status,
+			 p->detail);
 	if (!body)
 		return MHD_NO;
-	return http_send(conn, p->status, body, len,
-			 "application/problem+json", allow, NULL);
+	return http_send(conn, hr, p->status, body, len,
+			 "application/problem+json", h);
+}
+
+static enum MHD_Result http_fail(struct MHD_Connection *conn,
+				 struct http_req *hr, int status,
+				 const char *type, const char *detail,
+				 const struct http_headers *h)
+{
+	struct problem p = PROBLEM_INIT;
+	enum MHD_Result r;
+
+	problem_set(&p, status, type, "%s", detail);
+	r = http_send_problem(conn, hr, &p, h);
+	problem_clear(&p);
+	return r;
 }
 
 static bool http_is_json(const char *ct)
@@ -114,7 +198,57 @@ static bool http_query_true(struct MHD_Connection *conn, const char *name)
 	return v && (!strcmp(v, "true") || !strcmp(v, "1"));
 }
 
+/* Probes answer without credentials: they tell nothing but "alive". */
+static bool http_is_probe(const char *url)
+{
+	return !strcmp(url, "/healthz") || !strcmp(url, "/readyz");
+}
+
+/* With --tls-client-ca, a client certificate the CA signed is required. */
+static bool http_client_cert_ok(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+	unsigned status = 0;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!ci || !ci->tls_session)
+		return false;
+	if (gnutls_certificate_type_get(ci->tls_session) != GNUTLS_CRT_X509 ||
+	    !gnutls_certificate_get_peers(ci->tls_session, &status))
+		return false;
+	status = 0;
+	if (gnutls_certificate_verify_peers2(ci->tls_session, &status) < 0)
+		return false;
+	return status == 0;
+}
+
+static enum MHD_Result http_preflight(struct MHD_Connection *conn,
+				      struct http_req *hr, const char *url)
+{
+	struct request req = { .method = "OPTIONS", .path = url };
+	struct problem p = PROBLEM_INIT;
+	const struct route *route = NULL;
+	struct http_headers h = { .preflight = true };
+	char allow[128];
+	enum MHD_Result r;
+
+	router_match("OPTIONS", url, &route, &req, allow, sizeof(allow), &p);
+	router_request_clear(&req);
+	if (p.status != 405) {
+		/* No route has this path. */
+		r = http_send_problem(conn, hr, &p, NULL);
+		problem_clear(&p);
+		return r;
+	}
+	problem_clear(&p);
+	snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow),
+		 ", OPTIONS");
+	h.allow = allow;
+	return http_send(conn, hr, 204, NULL, 0, NULL, &h);
+}
+
 static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
+				     const struct http_listener *l,
 				     const char *url, const char *method,
 				     struct http_req *hr)
 {
@@ -122,6 +256,7 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 			       .body = hr->body ? hr->body : "",
 			       .body_len = hr->len, .store = http_store };
 	struct reply rep = { .problem = PROBLEM_INIT };
+	struct http_headers h = { 0 };
 	const struct route *route = NULL;
 	char allow[128];
 	enum MHD_Result r;
@@ -129,43 +264,68 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 	size_t len = 0;
 	char *body;
 
+	if (l->client_ca && !http_client_cert_ok(conn))
+		return http_fail(conn, hr, 401, "unauthorized",
+				 "a client certificate signed by the configured CA is required",
+				 NULL);
+	if (!strcmp(method, "OPTIONS"))
+		return http_preflight(conn, hr, url);
+	if (auth_enabled() && !http_is_probe(url) &&
+	    !auth_check(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						    "Authorization"))) {
+		h.auth_challenge = true;
+		return http_fail(conn, hr, 401, "unauthorized",
+				 "a valid bearer token is required (Authorization: Bearer <token>)",
+				 &h);
+	}
 	if (router_match(method, url, &route, &req, allow, sizeof(allow),
 			 &rep.problem) < 0) {
-		r = http_send_problem(conn, &rep.problem, allow);
+		if (route)
+			hr->route = route->pattern;
+		h.allow = allow;
+		r = http_send_problem(conn, hr, &rep.problem, &h);
 		goto out;
 	}
+	hr->route = route->pattern;
 	if (hr->len > 0) {
 		ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						 "Content-Type");
 		if (!http_is_json(ct)) {
 			problem_set(&rep.problem, 415, "unsupported-media-type",
 				    "the body must be sent as Content-Type: application/json");
-			r = http_send_problem(conn, &rep.problem, NULL);
+			r = http_send_problem(conn, hr, &rep.problem, NULL);
 			goto out;
 		}
 	}
 	req.force = http_query_true(conn, "force");
 
-	if (route->flags & ROUTE_MUTATES)
-		pthread_rwlock_wrlock(&http_rw);
-	else
-		pthread_rwlock_rdlock(&http_rw);
+	if (!(route->flags & ROUTE_NO_LOCK)) {
+		if (route->flags & ROUTE_MUTATES)
+			pthread_rwlock_wrlock(&http_rw);
+		else
+			pthread_rwlock_rdlock(&http_rw);
+	}
 	route->handle(&req, &rep);
-	pthread_rwlock_unlock(&http_rw);
+	if (!(route->flags & ROUTE_NO_LOCK))
+		pthread_rwlock_unlock(&http_rw);
 
 	if (rep.problem.status) {
-		r = http_send_problem(conn, &rep.problem, NULL);
+		r = http_send_problem(conn, hr, &rep.problem, NULL);
 		goto out;
 	}
+	h.location = rep.location;
 	if (rep.text) {
-		body = malloc(rep.text_len ? rep.text_len : 1);
+		/* Borrowed text (the OpenAPI document) or owned (metrics). */
+		body = rep.text_owned ? rep.text_owned : malloc(rep.text_len + 1);
 		if (!body) {
 			r = MHD_NO;
 			goto out;
 		}
-		memcpy(body, rep.text, rep.text_len);
-		r = http_send(conn, rep.status, body, rep.text_len,
-			      rep.content_type, NULL, NULL);
+		if (!rep.text_owned)
+			memcpy(body, rep.text, rep.text_len);
+		rep.text_owned = NULL;
+		r = http_send(conn, hr, rep.status, body, rep.text_len,
+			      rep.content_type, &h);
 		goto out;
 	}
 	if (rep.json) {
@@ -174,30 +334,48 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 			r = MHD_NO;
 			goto out;
 		}
-		r = http_send(conn, rep.status, body, len, "application/json",
-			      NULL, rep.location);
+		r = http_send(conn, hr, rep.status, body, len,
+			      "application/json", &h);
 		goto out;
 	}
-	r = http_send(conn, rep.status ? rep.status : 204, NULL, 0, NULL, NULL,
-		      NULL);
+	r = http_send(conn, hr, rep.status ? rep.status : 204, NULL, 0, NULL,
+		      &h);
 out:
+	free(rep.text_owned);
 	json_decref(rep.json);
 	problem_clear(&rep.problem);
 	router_request_clear(&req);
 	return r;
 }
 
-static enum MHD_Result http_too_large(struct MHD_Connection *conn)
+static enum MHD_Result http_too_large(struct MHD_Connection *conn,
+				      struct http_req *hr)
 {
-	struct problem p = PROBLEM_INIT;
-	enum MHD_Result r;
+	char detail[96];
 
-	problem_set(&p, 413, "body-too-large",
-		    "the request body is larger than %zu bytes",
-		    http_cfg->max_body);
-	r = http_send_problem(conn, &p, NULL);
-	problem_clear(&p);
-	return r;
+	snprintf(detail, sizeof(detail),
+		 "the request body is larger than %zu bytes",
+		 http_cfg->max_body);
+	return http_fail(conn, hr, 413, "body-too-large", detail, NULL);
+}
+
+/* A request id: the client's own when it is short and plain, else new. */
+static void http_request_id(struct MHD_Connection *conn, struct http_req *hr)
+{
+	const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							"X-Request-Id");
+	uint8_t raw[8];
+
+	if (given && *given && strlen(given) < sizeof(hr->id) &&
+	    strspn(given, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") ==
+		    strlen(given)) {
+		strcpy(hr->id, given);
+		return;
+	}
+	if (getrandom(raw, sizeof(raw), GRND_NONBLOCK) != sizeof(raw))
+		memset(raw, 0, sizeof(raw));
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(hr->id + 2 * i, 3, "%02x", raw[i]);
 }
 
 static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
@@ -205,23 +383,27 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 				   const char *version, const char *upload,
 				   size_t *upload_size, void **con_cls)
 {
+	const struct http_listener *l = cls;
 	struct http_req *hr = *con_cls;
 	const char *cl;
 
-	(void)cls;
 	(void)version;
 	if (!hr) {
 		hr = calloc(1, sizeof(*hr));
 		if (!hr)
 			return MHD_NO;
 		*con_cls = hr;
+		clock_gettime(CLOCK_MONOTONIC, &hr->start);
+		http_request_id(conn, hr);
+		snprintf(hr->method, sizeof(hr->method), "%s", method);
+		hr->path = strndup(url, 512);
 		/* Never trust the size the client announces beyond refusing
 		 * it early; the bytes are counted as they come anyway. */
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						 "Content-Length");
 		if (cl && strtoull(cl, NULL, 10) > http_cfg->max_body) {
 			hr->answered = true;
-			return http_too_large(conn);
+			return http_too_large(conn, hr);
 		}
 		return MHD_YES;
 	}
@@ -254,22 +436,44 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 	}
 	if (hr->answered)
 		return MHD_YES;
+	hr->answered = true;
 	if (hr->too_large)
-		return http_too_large(conn);
-	return http_dispatch(conn, url, method, hr);
+		return http_too_large(conn, hr);
+	return http_dispatch(conn, l, url, method, hr);
 }
 
 static void http_completed(void *cls, struct MHD_Connection *conn,
 			   void **con_cls, enum MHD_RequestTerminationCode toe)
 {
+	static const char *const keys[] = { "request_id", "method", "path",
+					    "status", "duration_ms" };
 	struct http_req *hr = *con_cls;
+	struct timespec now;
+	const char *vals[5];
+	char status[8], ms[32];
+	double secs;
 
 	(void)cls;
 	(void)conn;
 	(void)toe;
 	if (!hr)
 		return;
+	if (hr->status) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		secs = (double)(now.tv_sec - hr->start.tv_sec) +
+		       (double)(now.tv_nsec - hr->start.tv_nsec) / 1e9;
+		snprintf(status, sizeof(status), "%d", hr->status);
+		snprintf(ms, sizeof(ms), "%.3f", secs * 1000);
+		vals[0] = hr->id;
+		vals[1] = hr->method;
+		vals[2] = hr->path ? hr->path : "";
+		vals[3] = status;
+		vals[4] = ms;
+		log_fields(LOG_LEVEL_INFO, "request", 5, keys, vals);
+		metrics_request(hr->route, hr->method, hr->status, secs);
+	}
 	free(hr->body);
+	free(hr->path);
 	free(hr);
 	*con_cls = NULL;
 }
@@ -297,11 +501,22 @@ static int http_listen_unix(const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
+	struct group *gr;
+	gid_t gid = 0;
 	int fd;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		log_error("cannot listen on unix:%s: path too long", path);
 		return -1;
+	}
+	if (http_cfg->socket_group) {
+		gr = getgrnam(http_cfg->socket_group);
+		if (!gr) {
+			log_error("cannot listen on unix:%s: no group %s", path,
+				  http_cfg->socket_group);
+			return -1;
+		}
+		gid = gr->gr_gid;
 	}
 	strcpy(sun.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -321,11 +536,15 @@ static int http_listen_unix(const char *path)
 			close(fd);
 			return -1;
 		}
-		unlink(path);
+		close(fd);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || unlink(path) < 0)
+			goto fail;
 	}
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
 		goto fail;
-	if (chmod(path, 0660) < 0)
+	if (chmod(path, http_cfg->socket_mode) < 0 ||
+	    chown(path, (uid_t)-1, gid) < 0)
 		goto fail;
 	if (listen(fd, 128) < 0)
 		goto fail;
@@ -337,6 +556,17 @@ fail:
 	return -1;
 }
 
+static bool http_is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >>
+			24) == 127;
+	if (sa->sa_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(
+			&((const struct sockaddr_in6 *)sa)->sin6_addr);
+	return false;
+}
+
 static int http_listen_tcp(const char *spec)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
@@ -344,7 +574,7 @@ static int http_listen_tcp(const char *spec)
 	struct addrinfo *ai = NULL;
 	char host[256];
 	const char *port, *colon;
-	int fd = -1, one = 1, r;
+	int fd = -1, one = 1;
 
 	if (spec[0] == '[') {
 		const char *end = strchr(spec, ']');
@@ -363,11 +593,17 @@ static int http_listen_tcp(const char *spec)
 		host[colon - spec] = '\0';
 		port = colon + 1;
 	}
-	if (!*host || !*port || strspn(port, "0123456789") != strlen(port))
+	if (!*host || !*port || strspn(port, "0123456789") != strlen(port) ||
+	    getaddrinfo(host, port, &hints, &ai))
 		goto bad;
-	r = getaddrinfo(host, port, &hints, &ai);
-	if (r)
-		goto bad;
+	/* Whoever reaches this port owns the host's network. */
+	if (!http_is_loopback(ai->ai_addr) && !auth_enabled() &&
+	    !http_cfg->tls_cert && !http_cfg->insecure) {
+		log_error("refusing to listen on %s: it is not a loopback address and neither --token-file nor --tls-cert is set, so anyone who reaches it could reconfigure this host's network; add one of them, or --insecure if you really mean it",
+			  spec);
+		freeaddrinfo(ai);
+		return -1;
+	}
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto fail;
@@ -392,12 +628,33 @@ fail:
 	return -1;
 }
 
-int http_start(const struct config *cfg, struct store *store)
+static char *http_read_pem(const char *flag, const char *path)
+{
+	char *text = NULL;
+	size_t cap = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f) {
+		log_error("cannot read %s %s: %s", flag, path, strerror(errno));
+		return NULL;
+	}
+	if (getdelim(&text, &cap, '\0', f) < 0) {
+		free(text);
+		text = NULL;
+		log_error("cannot read %s %s: empty or unreadable", flag, path);
+	}
+	fclose(f);
+	return text;
+}
+
+static int http_fds[CONFIG_LISTEN_MAX];
+static size_t http_n_fds;
+
+int http_prepare(const struct config *cfg)
 {
 	pthread_rwlockattr_t attr;
 
 	http_cfg = cfg;
-	http_store = store;
 	pthread_rwlockattr_init(&attr);
 	/* Readers must not starve the single writer. */
 	pthread_rwlockattr_setkind_np(&attr,
@@ -405,33 +662,77 @@ int http_start(const struct config *cfg, struct store *store)
 	pthread_rwlock_init(&http_rw, &attr);
 	pthread_rwlockattr_destroy(&attr);
 
+	if (cfg->token_file && auth_load(cfg->token_file) < 0)
+		return -1;
+	if (cfg->tls_cert) {
+		http_tls_cert = http_read_pem("--tls-cert", cfg->tls_cert);
+		http_tls_key = http_read_pem("--tls-key", cfg->tls_key);
+		if (!http_tls_cert || !http_tls_key)
+			return -1;
+		if (cfg->tls_client_ca) {
+			http_tls_ca = http_read_pem("--tls-client-ca",
+						    cfg->tls_client_ca);
+			if (!http_tls_ca)
+				return -1;
+		}
+	}
 	for (size_t i = 0; i < cfg->n_listen; i++) {
 		const char *spec = cfg->listen[i];
-		bool is_unix = !strncmp(spec, "unix:", 5);
-		int fd = is_unix ? http_listen_unix(spec + 5) :
-				   http_listen_tcp(spec);
-		struct MHD_Daemon *d;
+		int fd = !strncmp(spec, "unix:", 5) ? http_listen_unix(spec + 5) :
+						      http_listen_tcp(spec);
 
 		if (fd < 0)
-			goto fail;
+			return -1;
+		http_fds[http_n_fds++] = fd;
+	}
+	return 0;
+}
+
+int http_serve(struct store *store)
+{
+	const struct config *cfg = http_cfg;
+
+	http_store = store;
+	for (size_t i = 0; i < http_n_fds; i++) {
+		const char *spec = cfg->listen[i];
+		bool is_unix = !strncmp(spec, "unix:", 5);
+		struct http_listener *l = &http_listeners[i];
+		unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC;
+		struct MHD_Daemon *d;
+
+		/* TLS guards the network listeners; a unix socket is guarded
+		 * by its mode and group. */
+		l->tls = !is_unix && http_tls_cert;
+		l->client_ca = l->tls && http_tls_ca;
+		if (l->tls)
+			flags |= MHD_USE_TLS;
 		d = MHD_start_daemon(
-			MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC, 0, NULL,
-			NULL,
-			http_access, NULL,
-			MHD_OPTION_LISTEN_SOCKET, fd,
+			flags, 0, NULL, NULL, http_access, l,
+			MHD_OPTION_LISTEN_SOCKET, http_fds[i],
 			MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
 			MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout,
+			MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+			MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+			is_unix ? 0u : cfg->max_connections_per_ip,
+			MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_header_size,
 			MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
 			MHD_OPTION_UNESCAPE_CALLBACK, http_unescape_none, NULL,
 			MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
-			MHD_OPTION_END);
+			l->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+			http_tls_cert,
+			MHD_OPTION_HTTPS_MEM_KEY, http_tls_key,
+			l->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END,
+			http_tls_ca, MHD_OPTION_END);
 		if (!d) {
-			log_error("cannot serve on %s", spec);
-			close(fd);
+			log_error("cannot serve on %s%s", spec,
+				  l->tls ? " (are the TLS certificate and key valid and matching?)" : "");
 			goto fail;
 		}
 		http_daemons[http_n_daemons++] = d;
-		log_info("listening on %s", spec);
+		log_info("listening on %s%s", spec,
+			 l->client_ca ? " (TLS, client certificates required)" :
+			 l->tls	      ? " (TLS)" :
+					"");
 	}
 	return 0;
 fail:
@@ -441,12 +742,15 @@ fail:
 
 void http_stop(void)
 {
+	/* Stop accepting first; then requests in flight finish, each
+	 * answered only once it is durable, before the threads end. */
 	for (size_t i = 0; i < http_n_daemons; i++) {
 		MHD_socket fd = MHD_quiesce_daemon(http_daemons[i]);
 
-		MHD_stop_daemon(http_daemons[i]);
 		if (fd != MHD_INVALID_SOCKET)
 			close(fd);
 	}
+	for (size_t i = 0; i < http_n_daemons; i++)
+		MHD_stop_daemon(http_daemons[i]);
 	http_n_daemons = 0;
 }

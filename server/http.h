@@ -7,7 +7,11 @@
 
 struct store;
 
-int http_start(const struct config *cfg, struct store *store);
+/* Loads tokens and TLS files and binds every listener: all that may need
+ * root, before privileges are dropped. */
+int http_prepare(const struct config *cfg);
+/* Starts serving on the bound listeners. */
+int http_serve(struct store *store);
 /* Stops accepting, lets in-flight requests finish, and stops. */
 void http_stop(void);
 

@@ -1,30 +1,56 @@
-/* netnsd: load the desired state, re-apply it, serve the API until told to
- * stop. */
+/* netnsd: load the desired state, serve the API, re-apply the desired state,
+ * then report ready and serve until told to stop. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
+#include "../handlers/service.h"
 #include "../netlink/ns.h"
 #include "../state/reconcile.h"
 #include "../state/store.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
+#include "notify.h"
+#include "privs.h"
 #include "version.h"
 
-static void main_log_report(json_t *report)
+static void main_reconcile(struct store *store)
 {
-	json_t *v;
-	size_t i;
+	json_t *report, *v;
+	size_t i, n_act, n_fail;
 
+	http_mutations_lock();
+	report = reconcile_run(store);
+	http_mutations_unlock();
 	json_array_foreach(json_object_get(report, "actions"), i, v)
 		log_info("reconcile: %s", json_string_value(v));
 	json_array_foreach(json_object_get(report, "failures"), i, v)
 		log_warn("reconcile: %s failed: %s",
 			 json_string_value(json_object_get(v, "object")),
 			 json_string_value(json_object_get(v, "error")));
+	n_act = json_array_size(json_object_get(report, "actions"));
+	n_fail = json_array_size(json_object_get(report, "failures"));
+	metrics_reconcile(n_act, n_fail);
+	log_info("start-up reconcile: %zu actions, %zu failures", n_act,
+		 n_fail);
+	json_decref(report);
+}
+
+/* Every connection is a descriptor: let the connection limit, not the
+ * default soft limit of 1024, be what bounds them. */
+static void main_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 int main(int argc, char **argv)
@@ -32,7 +58,6 @@ int main(int argc, char **argv)
 	struct store *store = NULL;
 	struct config cfg;
 	sigset_t stop;
-	json_t *report;
 	char err[512];
 	int r, sig;
 
@@ -47,37 +72,45 @@ int main(int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	main_raise_nofile();
 
 	r = nl_ns_init(cfg.netns_dir);
 	if (r < 0) {
-		fprintf(stderr, "netnsd: cannot use --netns-dir %s: %s\n",
-			cfg.netns_dir, strerror(-r));
+		log_error("cannot use --netns-dir %s: %s", cfg.netns_dir,
+			  strerror(-r));
 		return 1;
 	}
 	r = store_open(cfg.state_file, &store, err, sizeof(err));
 	if (r < 0) {
-		fprintf(stderr, "netnsd: %s\n", err);
+		log_error("%s", err);
 		return 1;
 	}
 	log_info("netnsd %s: desired state %s holds %zu objects",
 		 NETNSD_VERSION, cfg.state_file, store_count(store));
+	if (http_prepare(&cfg) < 0)
+		goto fail;
+	if (cfg.user &&
+	    privs_drop(cfg.user, cfg.netns_dir, cfg.state_file) < 0)
+		goto fail;
+	if (http_serve(store) < 0)
+		goto fail;
 
-	report = reconcile_run(store);
-	main_log_report(report);
-	log_info("start-up reconcile: %zu actions, %zu failures",
-		 json_array_size(json_object_get(report, "actions")),
-		 json_array_size(json_object_get(report, "failures")));
-	json_decref(report);
+	/* Serving already, so /healthz answers and /readyz says 503, while
+	 * the topology comes back. */
+	main_reconcile(store);
+	service_set_ready(true);
+	notify_send("READY=1");
+	log_info("ready");
 
-	if (http_start(&cfg, store) < 0) {
-		store_free(store);
-		return 1;
-	}
 	do {
 		r = sigwait(&stop, &sig);
 	} while (r == EINTR);
 	log_info("stopping on %s", strsignal(sig));
+	notify_send("STOPPING=1");
 	http_stop();
 	store_free(store);
 	return 0;
+fail:
+	store_free(store);
+	return 1;
 }

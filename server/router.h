@@ -30,7 +30,8 @@ struct reply {
 	int status;
 	json_t *json;		/* body of a 2xx answer, or NULL */
 	char location[512];	/* Location header of a 201 */
-	const char *text;	/* a non-JSON body (metrics, openapi), static */
+	const char *text;	/* a non-JSON body (metrics, openapi) */
+	char *text_owned;	/* the same, when it is to be freed */
 	size_t text_len;
 	const char *content_type;
 	struct problem problem;	/* set when status >= 400 */
@@ -40,6 +41,7 @@ typedef int (*route_fn)(struct request *req, struct reply *rep);
 
 enum route_flags {
 	ROUTE_MUTATES = 1 << 0, /* serialized with every other mutation */
+	ROUTE_NO_LOCK = 1 << 1, /* answers even while a mutation runs */
 };
 
 struct route {

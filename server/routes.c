@@ -4,9 +4,9 @@
 
 #include "../handlers/address.h"
 #include "../handlers/bridge.h"
-#include "../handlers/health.h"
 #include "../handlers/link.h"
 #include "../handlers/namespace.h"
+#include "../handlers/service.h"
 #include "../handlers/state.h"
 #include "../handlers/veth.h"
 
@@ -15,7 +15,10 @@
 #define BR    NS "/bridges/{br}"
 
 const struct route router_routes[] = {
-	{ "GET", "/healthz", health_handle_healthz, 0 },
+	{ "GET", "/healthz", service_handle_healthz, ROUTE_NO_LOCK },
+	{ "GET", "/readyz", service_handle_readyz, ROUTE_NO_LOCK },
+	{ "GET", "/metrics", service_handle_metrics, ROUTE_NO_LOCK },
+	{ "GET", "/openapi.yaml", service_handle_openapi, ROUTE_NO_LOCK },
 
 	{ "GET", "/v1/namespaces", ns_handle_list, 0 },
 	{ "POST", "/v1/namespaces", ns_handle_create, ROUTE_MUTATES },

@@ -1,0 +1,18 @@
+/* Prometheus metrics: counted as requests and reconciles happen, rendered in
+ * the text exposition format on GET /metrics. */
+#ifndef NETNSD_METRICS_H
+#define NETNSD_METRICS_H
+
+#include <stddef.h>
+
+struct store;
+
+/* `route` is the matched pattern, or NULL when nothing matched. */
+void metrics_request(const char *route, const char *method, int status,
+		     double seconds);
+void metrics_reconcile(size_t actions, size_t failures);
+
+/* The whole exposition; free() it. */
+char *metrics_render(struct store *store, size_t *ret_len);
+
+#endif
