@@ -85,12 +85,11 @@ int handler_reply(struct reply *rep, int status, json_t *body,
 
 int handler_ns_sock(struct reply *rep, const char *ns, struct nl_sock **ret)
 {
-	int r;
+	int r = nl_ns_get(ns, ret);
 
-	if (!nl_ns_exists(ns))
+	if (r == -ENOENT || r == -EINVAL)
 		return problem_set(&rep->problem, 404, "not-found",
 				   "namespace %s does not exist", ns);
-	r = nl_ns_get(ns, ret);
 	if (r < 0)
 		return problem_errno(&rep->problem, r,
 				     "opening a netlink socket in the namespace",

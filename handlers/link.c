@@ -511,7 +511,7 @@ json_t *link_record_new(const char *kind, json_t *req, const struct nl_link *l)
 	if (!rec)
 		return NULL;
 	/* A bridge follows its ports' MTU unless one was asked for. */
-	if (json_object_get(req, "mtu") || strcmp(kind, "bridge"))
+	if (l->mtu && (json_object_get(req, "mtu") || strcmp(kind, "bridge")))
 		json_object_set_new(rec, "mtu", json_integer(l->mtu));
 	if (l->has_mac) {
 		value_format_mac(l->mac, mac);

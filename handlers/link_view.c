@@ -41,6 +41,9 @@ void link_view_clear(struct link_view *v)
 	free(v->addrs);
 	v->links = NULL;
 	v->addrs = NULL;
+	for (int i = 0; i < v->n_peers; i++)
+		free(v->peers[i].links);
+	v->n_peers = 0;
 }
 
 const struct nl_link *link_view_find(const struct link_view *v,
@@ -98,6 +101,11 @@ bool link_view_peer(struct link_view *v, const struct nl_link *l,
 
 	if (strcmp(l->kind, "veth") || l->link <= 0)
 		return false;
+	if (v->peer_hint_ns && v->peer_hint_name) {
+		snprintf(ret_ns, ns_len, "%s", v->peer_hint_ns);
+		snprintf(ret_name, IFNAMSIZ, "%s", v->peer_hint_name);
+		return true;
+	}
 	if (l->link_netnsid < 0) {
 		if (!link_view_name_of(v, l->link, ret_name))
 			return false;
@@ -105,7 +113,38 @@ bool link_view_peer(struct link_view *v, const struct nl_link *l,
 		return true;
 	}
 	pns = link_view_nsid_name(v, l->link_netnsid);
-	if (!pns || nl_ns_get(pns, &ps) < 0)
+	if (!pns)
+		return false;
+	if (v->links) {
+		/* A whole view dumps each peer namespace once. */
+		const struct nl_link *found = NULL;
+		int i;
+
+		for (i = 0; i < v->n_peers; i++)
+			if (!strcmp(v->peers[i].ns, pns))
+				break;
+		if (i == v->n_peers && i < 4 && nl_ns_get(pns, &ps) == 0) {
+			if (nl_link_dump(ps, &v->peers[i].links,
+					 &v->peers[i].n) == 0) {
+				snprintf(v->peers[i].ns, sizeof(v->peers[i].ns),
+					 "%s", pns);
+				v->n_peers++;
+			}
+			nl_ns_put(pns, ps);
+			ps = NULL;
+		}
+		if (i < v->n_peers) {
+			for (size_t k = 0; k < v->peers[i].n; k++)
+				if (v->peers[i].links[k].ifindex == l->link)
+					found = &v->peers[i].links[k];
+			if (!found)
+				return false;
+			snprintf(ret_ns, ns_len, "%s", pns);
+			strcpy(ret_name, found->name);
+			return true;
+		}
+	}
+	if (nl_ns_get(pns, &ps) < 0)
 		return false;
 	r = nl_link_get_index(ps, l->link, &peer);
 	nl_ns_put(pns, ps);

@@ -23,6 +23,16 @@ struct link_view {
 	int nsid_cache_id[8];
 	char nsid_cache_name[8][65];
 	int n_nsid_cache;
+	/* Links of peer namespaces, dumped once per view. */
+	struct {
+		char ns[65];
+		struct nl_link *links;
+		size_t n;
+	} peers[4];
+	int n_peers;
+	/* Set by a caller that knows a veth's peer already. */
+	const char *peer_hint_ns;
+	const char *peer_hint_name;
 };
 
 /* Borrows `sock` (a socket inside `ns`). With `whole`, dumps every link and

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "../api/name.h"
@@ -29,20 +30,16 @@ int veth_handle_delete(struct request *req, struct reply *rep)
 	return link_delete_kind(req, rep, "name", "veth");
 }
 
-/* 409 when `name` is taken in the namespace of `s`. */
-static int veth_check_free(struct reply *rep, struct nl_sock *s,
-			   const char *ns, const char *name, const char *field)
+/* A random locally administered unicast MAC, as the kernel would pick, but
+ * chosen here so the desired state knows it without asking. */
+static void veth_random_mac(struct link_spec_in *in)
 {
-	struct nl_link l;
-	int r = nl_link_get(s, name, &l);
-
-	if (r == 0)
-		return problem_set(&rep->problem, 409, "already-exists",
-				   "%s: a link named %s already exists in namespace %s",
-				   field, name, ns);
-	if (r != -ENODEV)
-		return handler_kernel_failed(rep, r, "reading links");
-	return 0;
+	if (in->spec.mac)
+		return;
+	if (getrandom(in->mac, sizeof(in->mac), 0) != sizeof(in->mac))
+		return; /* the kernel then picks one */
+	in->mac[0] = (uint8_t)((in->mac[0] & 0xfe) | 0x02);
+	in->spec.mac = in->mac;
 }
 
 int veth_handle_create(struct request *req, struct reply *rep)
@@ -102,12 +99,10 @@ int veth_handle_create(struct request *req, struct reply *rep)
 	r = handler_ns_sock(rep, ns, &s);
 	if (r == 0)
 		r = handler_ns_sock(rep, pns, &ps);
-	if (r == 0)
-		r = veth_check_free(rep, s, ns, a.spec.name, "name");
-	if (r == 0)
-		r = veth_check_free(rep, ps, pns, b.spec.name, "peer.name");
 	if (r < 0)
 		goto out;
+	veth_random_mac(&a);
+	veth_random_mac(&b);
 	if (strcmp(pns, ns)) {
 		r = nl_ns_open_fd(pns, &pfd);
 		if (r < 0) {
@@ -117,17 +112,27 @@ int veth_handle_create(struct request *req, struct reply *rep)
 		b.spec.netns_fd = pfd;
 	}
 	r = nl_veth_add(s, &a.spec, ps, &b.spec);
+	if (r == -EEXIST) {
+		r = problem_set(&rep->problem, 409, "already-exists",
+				"a link named %s already exists in namespace %s, or %s in namespace %s",
+				a.spec.name, ns, b.spec.name, pns);
+		goto out;
+	}
 	if (r < 0) {
 		r = handler_kernel_failed(rep, r, "creating the veth pair");
 		goto out;
 	}
 	r = nl_link_get(s, a.spec.name, &la);
-	if (r == 0)
-		r = nl_link_get(ps, b.spec.name, &lb);
 	if (r < 0) {
 		handler_kernel_failed(rep, r, "reading the new veth pair");
 		goto undo;
 	}
+	/* The peer is as asked: its MAC was chosen here. */
+	memset(&lb, 0, sizeof(lb));
+	lb.mtu = b.spec.mtu; /* 0: not asked, not recorded */
+	lb.has_mac = b.spec.mac != NULL;
+	if (lb.has_mac)
+		memcpy(lb.mac, b.spec.mac, 6);
 
 	ra = link_record_new("veth", body, &la);
 	rb = link_record_new("veth", peer, &lb);
@@ -151,6 +156,8 @@ int veth_handle_create(struct request *req, struct reply *rep)
 	log_info("created veth %s/%s <-> %s/%s", ns, a.spec.name, pns,
 		 b.spec.name);
 	link_view_init(&v, req->store, ns, s, false);
+	v.peer_hint_ns = pns;
+	v.peer_hint_name = b.spec.name;
 	r = handler_reply(rep, 201, link_to_json(&v, &la),
 			  "/v1/namespaces/%s/veths/%s", ns, a.spec.name);
 	link_view_clear(&v);

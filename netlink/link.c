@@ -319,15 +319,19 @@ bool nl_link_is_ours(const struct nl_link *l)
 
 int nl_link_mark_ours(struct nl_sock *s, const char *name, int up)
 {
-	struct nl_link_change c = NL_LINK_CHANGE_INIT;
-	struct nl_link l;
-	int r;
+	char buf[NL_REQ_SIZE];
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
 
-	r = nl_link_get(s, name, &l);
-	if (r < 0)
-		return r;
-	c.ifindex = l.ifindex;
-	c.alias = NL_LINK_ALIAS;
-	c.up = up;
-	return nl_link_set(s, &c);
+	/* Index 0 and a name: the kernel finds the link by name, so one
+	 * message does it. */
+	nlh = nl_link_msg(buf, RTM_NEWLINK, 0, 0);
+	ifm = mnl_nlmsg_get_payload(nlh);
+	if (up >= 0) {
+		ifm->ifi_change = IFF_UP;
+		ifm->ifi_flags = up ? IFF_UP : 0;
+	}
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	mnl_attr_put_strz(nlh, IFLA_IFALIAS, NL_LINK_ALIAS);
+	return nl_sock_request(s, nlh, NULL, NULL);
 }

@@ -1,6 +1,8 @@
 #include "nsid.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -54,14 +56,54 @@ static int nl_nsid_matches(struct nl_sock *s, const char *ns, int nsid)
 	return r == 0 && id == nsid;
 }
 
+/* Remembered answers: (namespace of the socket, id) -> name. A hit is
+ * checked with one query before use, since ids are reused. */
+#define NL_NSID_CACHE 64
+static struct {
+	uint64_t gen;	/* socket's namespace generation */
+	int nsid;
+	char name[65];
+} nl_nsid_cache[NL_NSID_CACHE];
+static pthread_mutex_t nl_nsid_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void nl_nsid_remember(struct nl_sock *s, int nsid, const char *name)
+{
+	unsigned i = (unsigned)(s->gen * 31 + (unsigned)nsid) % NL_NSID_CACHE;
+
+	pthread_mutex_lock(&nl_nsid_mu);
+	nl_nsid_cache[i].gen = s->gen;
+	nl_nsid_cache[i].nsid = nsid;
+	snprintf(nl_nsid_cache[i].name, sizeof(nl_nsid_cache[i].name), "%s",
+		 name);
+	pthread_mutex_unlock(&nl_nsid_mu);
+}
+
+static bool nl_nsid_recall(struct nl_sock *s, int nsid, char *name)
+{
+	unsigned i = (unsigned)(s->gen * 31 + (unsigned)nsid) % NL_NSID_CACHE;
+	bool hit;
+
+	pthread_mutex_lock(&nl_nsid_mu);
+	hit = nl_nsid_cache[i].gen == s->gen && nl_nsid_cache[i].nsid == nsid &&
+	      nl_nsid_cache[i].name[0];
+	if (hit)
+		strcpy(name, nl_nsid_cache[i].name);
+	pthread_mutex_unlock(&nl_nsid_mu);
+	return hit;
+}
+
 int nl_nsid_name(struct nl_sock *s, int nsid, char *buf, size_t len)
 {
-	char **names = NULL;
+	char **names = NULL, cached[65];
 	size_t n = 0;
 	int r = -ENOENT;
 
 	if (nsid < 0)
 		return -ENOENT;
+	if (nl_nsid_recall(s, nsid, cached) && nl_nsid_matches(s, cached, nsid)) {
+		snprintf(buf, len, "%s", cached);
+		return 0;
+	}
 	if (nl_nsid_matches(s, "host", nsid)) {
 		snprintf(buf, len, "host");
 		return 0;
@@ -71,6 +113,7 @@ int nl_nsid_name(struct nl_sock *s, int nsid, char *buf, size_t len)
 	for (size_t i = 0; i < n; i++) {
 		if (nl_nsid_matches(s, names[i], nsid)) {
 			snprintf(buf, len, "%s", names[i]);
+			nl_nsid_remember(s, nsid, names[i]);
 			r = 0;
 			break;
 		}

@@ -22,9 +22,15 @@
 #define STORE_COMPACT_MIN     (4u << 20)
 #define STORE_COMPACT_RATIO   2
 
+/* store_list() answers from this index when its prefix ends at one of the
+ * first three '/' of keys, so a namespace's or a link's records are found
+ * without a scan of everything. */
+#define STORE_INDEX_DEPTH 3
+
 struct store {
 	pthread_mutex_t mu;
 	json_t *objects;
+	json_t *index;	/* prefix -> {key: value} */
 	uint64_t seq;
 	char *path;	    /* snapshot */
 	char *journal_path;
@@ -131,24 +137,63 @@ static int store_write_all(int fd, const char *buf, size_t len, off_t off)
 	return 0;
 }
 
-/* Applies one transaction's ops to `objects`. The ops were checked when the
- * record was read or built, so this cannot fail but for memory. */
-static int store_apply(json_t *objects, json_t *ops)
+/* Adds (value) or removes (NULL) `key` in every index set it belongs to. */
+static int store_index(struct store *s, const char *key, json_t *value)
+{
+	char prefix[256];
+	int depth = 0;
+
+	for (const char *p = key; *p && depth < STORE_INDEX_DEPTH; p++) {
+		json_t *set;
+		size_t n = (size_t)(p - key) + 1;
+
+		if (*p != '/')
+			continue;
+		depth++;
+		if (n >= sizeof(prefix))
+			break;
+		memcpy(prefix, key, n);
+		prefix[n] = '\0';
+		set = json_object_get(s->index, prefix);
+		if (value) {
+			if (!set) {
+				set = json_object();
+				if (!set || json_object_set_new(s->index, prefix,
+								set) < 0)
+					return -ENOMEM;
+			}
+			if (json_object_set(set, key, value) < 0)
+				return -ENOMEM;
+		} else if (set) {
+			json_object_del(set, key);
+			if (!json_object_size(set))
+				json_object_del(s->index, prefix);
+		}
+	}
+	return 0;
+}
+
+/* Applies one transaction's ops. The ops were checked when the record was
+ * read or built, so this cannot fail but for memory. */
+static int store_apply(struct store *s, json_t *ops)
 {
 	size_t i;
 	json_t *op;
 
 	json_array_foreach(ops, i, op) {
 		json_t *set = json_object_get(op, "set");
+		const char *key = json_string_value(set ? set :
+						    json_object_get(op, "del"));
+		json_t *value = set ? json_object_get(op, "value") : NULL;
 
-		if (set) {
-			if (json_object_set(objects, json_string_value(set),
-					    json_object_get(op, "value")) < 0)
+		if (value) {
+			if (json_object_set(s->objects, key, value) < 0)
 				return -ENOMEM;
 		} else {
-			json_object_del(objects, json_string_value(
-						json_object_get(op, "del")));
+			json_object_del(s->objects, key);
 		}
+		if (store_index(s, key, value) < 0)
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -219,6 +264,18 @@ static int store_load_snapshot(struct store *s, char *err, size_t errlen)
 	}
 	json_decref(s->objects);
 	s->objects = json_incref(objects);
+	{
+		const char *key;
+		json_t *v;
+
+		json_object_foreach(objects, key, v) {
+			if (store_index(s, key, v) < 0) {
+				snprintf(err, errlen, "out of memory");
+				r = -ENOMEM;
+				goto out;
+			}
+		}
+	}
 	s->seq = (uint64_t)json_integer_value(seq);
 	s->snapshot_size = (off_t)len;
 	r = 0;
@@ -301,7 +358,7 @@ static int store_load_journal(struct store *s, char *err, size_t errlen)
 				r = -EBADMSG;
 				goto out;
 			}
-			store_apply(s->objects, json_object_get(rec, "ops"));
+			store_apply(s, json_object_get(rec, "ops"));
 			last = seq;
 		}
 		json_decref(rec);
@@ -330,10 +387,11 @@ int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 	pthread_mutex_init(&s->mu, NULL);
 	s->journal_fd = -1;
 	s->objects = json_object();
+	s->index = json_object();
 	s->path = strdup(path);
 	if (asprintf(&s->journal_path, "%s.journal", path) < 0)
 		s->journal_path = NULL;
-	if (!s->objects || !s->path || !s->journal_path) {
+	if (!s->objects || !s->index || !s->path || !s->journal_path) {
 		r = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -395,6 +453,7 @@ void store_free(struct store *s)
 	if (s->journal_fd >= 0)
 		close(s->journal_fd);
 	json_decref(s->objects);
+	json_decref(s->index);
 	free(s->path);
 	free(s->journal_path);
 	pthread_mutex_destroy(&s->mu);
@@ -411,18 +470,35 @@ json_t *store_get(struct store *s, const char *key)
 	return v;
 }
 
+static int store_prefix_depth(const char *prefix)
+{
+	int n = 0;
+
+	for (; *prefix; prefix++)
+		n += *prefix == '/';
+	return n;
+}
+
 json_t *store_list(struct store *s, const char *prefix)
 {
 	size_t plen = strlen(prefix);
 	const char *key;
-	json_t *out = json_object(), *v;
+	json_t *out = json_object(), *v, *set;
 
 	if (!out)
 		return NULL;
 	pthread_mutex_lock(&s->mu);
-	json_object_foreach(s->objects, key, v)
-		if (!strncmp(key, prefix, plen))
-			json_object_set(out, key, v);
+	if (plen && prefix[plen - 1] == '/' &&
+	    store_prefix_depth(prefix) <= STORE_INDEX_DEPTH) {
+		/* Indexed: only the matching keys are visited. */
+		set = json_object_get(s->index, prefix);
+		if (set)
+			json_object_update(out, set);
+	} else {
+		json_object_foreach(s->objects, key, v)
+			if (!strncmp(key, prefix, plen))
+				json_object_set(out, key, v);
+	}
 	pthread_mutex_unlock(&s->mu);
 	return out;
 }
@@ -633,7 +709,7 @@ int store_commit(struct store *s, struct store_txn *t)
 	}
 	s->journal_size += (off_t)len;
 	s->seq++;
-	r = store_apply(s->objects, t->ops);
+	r = store_apply(s, t->ops);
 	if (r < 0)
 		goto out;
 
