@@ -24,6 +24,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
+#include "../state/store.h"
 
 /* One request, across the several calls libmicrohttpd makes for it. */
 struct http_req {
@@ -308,6 +309,10 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 	route->handle(&req, &rep);
 	if (!(route->flags & ROUTE_NO_LOCK))
 		pthread_rwlock_unlock(&http_rw);
+	/* Durable before answered; outside the lock, so that the changes of
+	 * concurrent clients share one sync. */
+	if (route->flags & ROUTE_MUTATES)
+		store_sync(http_store);
 
 	if (rep.problem.status) {
 		r = http_send_problem(conn, hr, &rep.problem, NULL);

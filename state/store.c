@@ -38,6 +38,10 @@ struct store {
 	off_t journal_size;
 	off_t snapshot_size;
 	bool tail_dirty; /* a failed append may have left bytes past the end */
+	/* Group commit: appends go on while one thread syncs for all. */
+	uint64_t synced_seq;
+	bool syncing;
+	pthread_cond_t synced;
 };
 
 struct store_txn {
@@ -385,6 +389,7 @@ int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 	if (!s)
 		return -ENOMEM;
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->synced, NULL);
 	s->journal_fd = -1;
 	s->objects = json_object();
 	s->index = json_object();
@@ -439,6 +444,7 @@ int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 			 path, strerror(-r));
 		goto fail;
 	}
+	s->synced_seq = s->seq;
 	*ret = s;
 	return 0;
 fail:
@@ -457,6 +463,7 @@ void store_free(struct store *s)
 	free(s->path);
 	free(s->journal_path);
 	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->synced);
 	free(s);
 }
 
@@ -697,8 +704,6 @@ int store_commit(struct store *s, struct store_txn *t)
 		s->tail_dirty = false;
 	}
 	r = store_write_all(s->journal_fd, line, len, s->journal_size);
-	if (r == 0 && fdatasync(s->journal_fd) < 0)
-		r = -errno;
 	if (r < 0) {
 		/* Nothing of this record may survive: a later record would
 		 * otherwise follow garbage. A failed cut is retried before the
@@ -714,11 +719,48 @@ int store_commit(struct store *s, struct store_txn *t)
 		goto out;
 
 	if (s->journal_size > (off_t)STORE_COMPACT_MIN &&
-	    s->journal_size > STORE_COMPACT_RATIO * s->snapshot_size)
-		store_compact_locked(s); /* failure keeps the journal valid */
+	    s->journal_size > STORE_COMPACT_RATIO * s->snapshot_size &&
+	    store_compact_locked(s) == 0) /* failure keeps the journal valid */
+		s->synced_seq = s->seq; /* the snapshot is durable */
 out:
 	pthread_mutex_unlock(&s->mu);
 	free(json);
 	free(line);
 	return r;
+}
+
+void store_sync(struct store *s)
+{
+	uint64_t target, upto;
+	int r;
+
+	pthread_mutex_lock(&s->mu);
+	target = s->seq;
+	while (s->synced_seq < target) {
+		if (s->syncing) {
+			pthread_cond_wait(&s->synced, &s->mu);
+			continue;
+		}
+		/* Lead: one fdatasync covers every record written so far,
+		 * while others keep appending behind it. */
+		s->syncing = true;
+		upto = s->seq;
+		pthread_mutex_unlock(&s->mu);
+		r = fdatasync(s->journal_fd);
+		if (r < 0) {
+			/* After a failed sync the page cache cannot be trusted
+			 * to match the disk: stop, and let the restart read
+			 * what is really there. */
+			fprintf(stderr,
+				"netnsd: fatal: cannot sync the journal: %s\n",
+				strerror(errno));
+			abort();
+		}
+		pthread_mutex_lock(&s->mu);
+		if (upto > s->synced_seq)
+			s->synced_seq = upto;
+		s->syncing = false;
+		pthread_cond_broadcast(&s->synced);
+	}
+	pthread_mutex_unlock(&s->mu);
 }

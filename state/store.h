@@ -35,9 +35,15 @@ size_t store_txn_len(const struct store_txn *t);
 /* A transaction that puts back what `t` would change, as things stand now. */
 struct store_txn *store_txn_undo(struct store *s, const struct store_txn *t);
 
-/* Makes the transaction durable, then visible. On failure (-ENOSPC, -EIO,
- * -EROFS, ...) nothing is stored, on disk or in memory. */
+/* Appends the transaction to the journal and makes it visible. On failure
+ * (-ENOSPC, -EIO, -EROFS, ...) nothing is stored, on disk or in memory.
+ * It is durable only once store_sync() has returned. */
 int store_commit(struct store *s, struct store_txn *t);
+
+/* Waits until every transaction committed so far is on disk. Concurrent
+ * callers share one fdatasync (group commit). A failed sync stops the
+ * process: what the disk holds is then unknown, and a restart reads it. */
+void store_sync(struct store *s);
 
 /* Writes a snapshot and empties the journal. Called by commits when the
  * journal has outgrown the snapshot; exposed for tests. */
