@@ -380,6 +380,10 @@ int link_handle_patch(struct request *req, struct reply *rep)
 	c.mtu = p.mtu;
 	c.mac = p.has_mac ? p.mac : NULL;
 	c.up = p.up;
+	/* The kernel takes a moved link down; it stays as it was unless the
+	 * request says otherwise. */
+	if (moved && p.up < 0 && (l.flags & IFF_UP))
+		c.up = 1;
 	if (p.has_master)
 		c.master = p.master ? br.ifindex : 0;
 	if (c.name || c.mtu || c.mac || c.up >= 0 || c.master >= 0) {
