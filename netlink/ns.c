@@ -128,6 +128,14 @@ static void nl_ns_sweep_locked(void)
 	}
 }
 
+void nl_ns_sweep(void)
+{
+	pthread_mutex_lock(&nl_ns_mu);
+	nl_ns_swept = time(NULL);
+	nl_ns_sweep_locked();
+	pthread_mutex_unlock(&nl_ns_mu);
+}
+
 int nl_ns_open_fd(const char *ns, int *ret_fd)
 {
 	char path[PATH_MAX];

@@ -21,6 +21,10 @@ void nl_ns_put(const char *ns, struct nl_sock *s);
 /* Closes every pooled socket of `ns`: a socket keeps its namespace alive. */
 void nl_ns_forget(const char *ns);
 
+/* Drops pooled sockets of namespaces deleted or replaced behind our back;
+ * called every second, so the pool never keeps one alive for long. */
+void nl_ns_sweep(void);
+
 /* An fd of the namespace, for IFLA_NET_NS_FD and NETNSA_FD. */
 int nl_ns_open_fd(const char *ns, int *ret_fd);
 

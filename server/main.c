@@ -61,6 +61,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int r, sig;
 
+
 	r = config_parse(argc, argv, &cfg);
 	if (r)
 		return r > 0 ? 0 : 2;
@@ -102,9 +103,16 @@ int main(int argc, char **argv)
 	notify_send("READY=1");
 	log_info("ready");
 
-	do {
-		r = sigwait(&stop, &sig);
-	} while (r == EINTR);
+	/* Once a second, let go of namespaces deleted behind our back: a
+	 * pooled socket would otherwise keep one, and its links, alive. */
+	for (;;) {
+		struct timespec tick = { .tv_sec = 1 };
+
+		sig = sigtimedwait(&stop, NULL, &tick);
+		if (sig > 0)
+			break;
+		nl_ns_sweep();
+	}
 	log_info("stopping on %s", strsignal(sig));
 	notify_send("STOPPING=1");
 	http_stop();
