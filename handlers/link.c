@@ -291,7 +291,7 @@ int link_handle_patch(struct request *req, struct reply *rep)
 	struct link_patch p;
 	struct link_view v;
 	struct nl_link l, after, br;
-	const char *ns, *name, *ns2, *name2;
+	const char *ns, *name, *ns2 = NULL, *name2 = NULL;
 	json_t *body = NULL, *rec = NULL;
 	bool moved = false, managed;
 	int fd = -1, r;
