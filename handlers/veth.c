@@ -66,7 +66,7 @@ int veth_handle_create(struct request *req, struct reply *rep)
 	struct nl_link la, lb;
 	struct link_view v;
 	json_t *body = NULL, *peer, *ra, *rb;
-	const char *ns, *pns, *why;
+	const char *ns, *pns = NULL, *why;
 	char key[KEY_MAX];
 	int pfd = -1, r;
 
