@@ -82,10 +82,13 @@ int address_handle_list(struct request *req, struct reply *rep)
 	want = store_list(req->store, prefix);
 	items = json_array();
 	for (size_t i = 0; i < n; i++) {
+		char key[KEY_MAX];
+
 		value_format_cidr(&addrs[i].cidr, text, sizeof(text));
+		key_addr(key, ns, l.name, text);
 		json_array_append_new(items,
 				      address_to_json(text, addrs[i].cidr.family,
-						      json_object_get(want, text) != NULL,
+						      json_object_get(want, key) != NULL,
 						      true));
 	}
 	json_object_foreach(want, k, v) {

@@ -253,7 +253,7 @@ int bridge_handle_patch(struct request *req, struct reply *rep)
 		{ NULL, 0, false },
 	};
 	struct nl_link_change c = NL_LINK_CHANGE_INIT;
-	struct nl_bridge_spec bs, old_bs;
+	struct nl_bridge_spec bs, old_bs, send = { -1, -1 };
 	const struct nl_link *br;
 	struct store_txn *t = NULL;
 	struct nl_sock *s = NULL;
@@ -279,8 +279,15 @@ int bridge_handle_patch(struct request *req, struct reply *rep)
 	if (r < 0)
 		goto out;
 	bridge_settings_from_json(body, &bs);
-	if (bs.stp >= 0 || bs.vlan_filtering >= 0) {
-		r = nl_bridge_set(s, old.ifindex, &bs);
+	/* Only what changes is sent: a kernel without VLAN filtering refuses
+	 * even vlan_filtering false. */
+	send = bs;
+	if (send.stp == !!old.br_stp_state)
+		send.stp = -1;
+	if (send.vlan_filtering == old.br_vlan_filtering)
+		send.vlan_filtering = -1;
+	if (send.stp >= 0 || send.vlan_filtering >= 0) {
+		r = nl_bridge_set(s, old.ifindex, &send);
 		if (r < 0) {
 			r = handler_kernel_failed(rep, r, "changing the bridge");
 			goto out;
@@ -331,13 +338,19 @@ int bridge_handle_patch(struct request *req, struct reply *rep)
 	goto out;
 undo:
 	r = -rep->problem.status;
-	old_bs.stp = !!old.br_stp_state;
-	old_bs.vlan_filtering = old.br_vlan_filtering;
+	old_bs.stp = send.stp >= 0 ? !!old.br_stp_state : -1;
+	old_bs.vlan_filtering = send.vlan_filtering >= 0 ?
+					old.br_vlan_filtering :
+					-1;
 	c = (struct nl_link_change)NL_LINK_CHANGE_INIT;
 	c.ifindex = old.ifindex;
 	c.mtu = old.mtu;
 	c.up = !!(old.flags & IFF_UP);
-	if (nl_bridge_set(s, old.ifindex, &old_bs) < 0 || nl_link_set(s, &c) < 0)
+	if ((old_bs.stp >= 0 || old_bs.vlan_filtering >= 0) &&
+	    nl_bridge_set(s, old.ifindex, &old_bs) < 0)
+		log_error("bridge %s/%s settings could not be put back after a failed change",
+			  ns, old.name);
+	if (nl_link_set(s, &c) < 0)
 		log_error("bridge %s/%s could not be put back after a failed change",
 			  ns, old.name);
 out:

@@ -76,13 +76,22 @@ int nl_bridge_set(struct nl_sock *s, int ifindex,
 int nl_bridge_add(struct nl_sock *s, const struct nl_link_spec *spec,
 		  const struct nl_bridge_spec *b)
 {
+	struct nl_link_spec created = *spec;
+	struct nl_bridge_spec settings = *b;
 	struct nl_link l;
 	int r;
 
-	r = nl_link_add(s, spec, &nl_kind_bridge, b);
+	/* An MTU given at creation is not "set by the user" to the bridge,
+	 * which would then follow its ports: it is set just after, as a
+	 * change. vlan_filtering off is the default, and a kernel without
+	 * VLAN filtering refuses the attribute even then. */
+	created.mtu = 0;
+	if (settings.vlan_filtering == 0)
+		settings.vlan_filtering = -1;
+	r = nl_link_add(s, &created, &nl_kind_bridge, &settings);
 	if (r < 0)
 		return r;
-	r = nl_link_mark_ours(s, spec->name, -1);
+	r = nl_link_mark_ours(s, spec->name, -1, spec->mtu);
 	if (r < 0 && nl_link_get(s, spec->name, &l) == 0)
 		nl_link_del(s, l.ifindex);
 	return r;

@@ -317,7 +317,8 @@ bool nl_link_is_ours(const struct nl_link *l)
 	return !strcmp(l->alias, NL_LINK_ALIAS);
 }
 
-int nl_link_mark_ours(struct nl_sock *s, const char *name, int up)
+int nl_link_mark_ours(struct nl_sock *s, const char *name, int up,
+		      unsigned mtu)
 {
 	char buf[NL_REQ_SIZE];
 	struct nlmsghdr *nlh;
@@ -333,5 +334,7 @@ int nl_link_mark_ours(struct nl_sock *s, const char *name, int up)
 	}
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	mnl_attr_put_strz(nlh, IFLA_IFALIAS, NL_LINK_ALIAS);
+	if (mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	return nl_sock_request(s, nlh, NULL, NULL);
 }

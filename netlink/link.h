@@ -84,8 +84,10 @@ void nl_link_put_spec(struct nlmsghdr *nlh, struct ifinfomsg *ifm,
 		      const struct nl_link_spec *spec);
 
 /* Marks a link netnsd just created (by name, in `s`) as its own, and sets
- * it up (1), down (0) or leaves it (-1) in the same message. */
-int nl_link_mark_ours(struct nl_sock *s, const char *name, int up);
+ * it up (1), down (0) or leaves it (-1), and its MTU (unless 0), in the same
+ * message. */
+int nl_link_mark_ours(struct nl_sock *s, const char *name, int up,
+		      unsigned mtu);
 
 /* True when netnsd created this link (its alias says so). */
 bool nl_link_is_ours(const struct nl_link *l);

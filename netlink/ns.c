@@ -74,8 +74,10 @@ static int nl_ns_identity(const char *ns, dev_t *dev, ino_t *ino)
 		r = nl_ns_path(ns, path, sizeof(path));
 		if (r < 0)
 			return r;
-		if (stat(path, &st) < 0)
+		if (lstat(path, &st) < 0)
 			return -errno;
+		if (!S_ISREG(st.st_mode))
+			return -ENOENT; /* a symlink or anything else is none */
 	}
 	*dev = st.st_dev;
 	*ino = st.st_ino;
@@ -152,9 +154,9 @@ int nl_ns_open_fd(const char *ns, int *ret_fd)
 	r = nl_ns_path(ns, path, sizeof(path));
 	if (r < 0)
 		return r;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return -errno;
+		return errno == ELOOP ? -ENOENT : -errno;
 	/* A file left without its mount (after a reboot, say) is no
 	 * namespace. */
 	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != NSFS_MAGIC) {
@@ -331,7 +333,7 @@ int nl_ns_add(const char *ns)
 
 fail_umount:
 	nl_ns_forget(ns);
-	umount2(path, MNT_DETACH);
+	umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW);
 fail_unlink:
 	unlink(path);
 	return r;
@@ -346,7 +348,8 @@ int nl_ns_del(const char *ns)
 	if (r < 0)
 		return r;
 	nl_ns_forget(ns);
-	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL) {
+	/* Never through a symlink: it could point at any mount point. */
+	if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL) {
 		r = -errno;
 		if (r == -ENOENT)
 			return r;

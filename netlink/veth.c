@@ -43,9 +43,9 @@ int nl_veth_add(struct nl_sock *s, const struct nl_link_spec *a,
 	r = nl_link_add(s, a, &nl_kind_veth, &v);
 	if (r < 0)
 		return r;
-	r = nl_link_mark_ours(s, a->name, -1);
+	r = nl_link_mark_ours(s, a->name, -1, 0);
 	if (r == 0)
-		r = nl_link_mark_ours(ps, b->name, b->up ? 1 : -1);
+		r = nl_link_mark_ours(ps, b->name, b->up ? 1 : -1, 0);
 	if (r < 0 && nl_link_get(s, a->name, &l) == 0)
 		nl_link_del(s, l.ifindex); /* takes the peer along */
 	return r;

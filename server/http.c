@@ -392,7 +392,6 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 	struct http_req *hr = *con_cls;
 	const char *cl;
 
-	(void)version;
 	if (!hr) {
 		hr = calloc(1, sizeof(*hr));
 		if (!hr)
@@ -402,6 +401,14 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 		http_request_id(conn, hr);
 		snprintf(hr->method, sizeof(hr->method), "%s", method);
 		hr->path = strndup(url, 512);
+		/* A request line cut short (a raw NUL in the target ends the
+		 * string MHD gives us) has lost its version: refuse it rather
+		 * than act on the truncated path. */
+		if (!version || strncmp(version, "HTTP/1.", 7)) {
+			hr->answered = true;
+			return http_fail(conn, hr, 400, "malformed-request",
+					 "the request line is malformed", NULL);
+		}
 		/* Never trust the size the client announces beyond refusing
 		 * it early; the bytes are counted as they come anyway. */
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -598,8 +605,9 @@ static int http_listen_tcp(const char *spec)
 		host[colon - spec] = '\0';
 		port = colon + 1;
 	}
-	if (!*host || !*port || strspn(port, "0123456789") != strlen(port) ||
-	    getaddrinfo(host, port, &hints, &ai))
+	if (!*host || !*port || strlen(port) > 5 ||
+	    strspn(port, "0123456789") != strlen(port) || atoi(port) < 1 ||
+	    atoi(port) > 65535 || getaddrinfo(host, port, &hints, &ai))
 		goto bad;
 	/* Whoever reaches this port owns the host's network. */
 	if (!http_is_loopback(ai->ai_addr) && !auth_enabled() &&
@@ -622,7 +630,7 @@ static int http_listen_tcp(const char *spec)
 bad:
 	if (ai)
 		freeaddrinfo(ai);
-	log_error("cannot listen on %s: want ADDR:PORT (numeric, IPv6 in brackets) or unix:PATH",
+	log_error("cannot listen on %s: want ADDR:PORT (numeric address, IPv6 in brackets, port 1-65535) or unix:PATH",
 		  spec);
 	return -1;
 fail:
@@ -722,6 +730,7 @@ int http_serve(struct store *store)
 			MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_header_size,
 			MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
 			MHD_OPTION_UNESCAPE_CALLBACK, http_unescape_none, NULL,
+			MHD_OPTION_STRICT_FOR_CLIENT, 1,
 			MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
 			l->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
 			http_tls_cert,

@@ -27,8 +27,12 @@ static void reconcile_failed(struct reconcile *rc, const char *object,
 	const char *msg = nl_extack();
 	char text[512];
 
-	snprintf(text, sizeof(text), "%s: %s", what,
-		 *msg ? msg : strerror(-err));
+	/* err 0: not the kernel's refusal; `what` says it all. */
+	if (!err)
+		snprintf(text, sizeof(text), "%s", what);
+	else
+		snprintf(text, sizeof(text), "%s: %s", what,
+			 *msg ? msg : strerror(-err));
 	json_array_append_new(rc->failures, json_pack("{s:s, s:s}", "object",
 						      object, "error", text));
 }
@@ -203,6 +207,13 @@ static void reconcile_attributes(struct reconcile *rc, const char *ns,
 	if (r < 0) {
 		if (!json_is_true(json_object_get(rec, "owned")))
 			reconcile_failed(rc, what, "the link is missing", r);
+		goto out;
+	}
+	if (json_is_true(json_object_get(rec, "owned")) && !nl_link_is_ours(&l)) {
+		/* Someone else's link took the name: never touch it. */
+		reconcile_failed(rc, what,
+				 "a link netnsd did not create has taken its name",
+				 0);
 		goto out;
 	}
 	if (l.master && nl_link_get_index(s, l.master, &m) == 0) {

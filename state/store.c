@@ -26,6 +26,8 @@
  * first three '/' of keys, so a namespace's or a link's records are found
  * without a scan of everything. */
 #define STORE_INDEX_DEPTH 3
+/* Longer prefixes are not indexed; a list by one of them scans instead. */
+#define STORE_INDEX_PREFIX_MAX 256
 
 struct store {
 	pthread_mutex_t mu;
@@ -144,7 +146,7 @@ static int store_write_all(int fd, const char *buf, size_t len, off_t off)
 /* Adds (value) or removes (NULL) `key` in every index set it belongs to. */
 static int store_index(struct store *s, const char *key, json_t *value)
 {
-	char prefix[256];
+	char prefix[STORE_INDEX_PREFIX_MAX];
 	int depth = 0;
 
 	for (const char *p = key; *p && depth < STORE_INDEX_DEPTH; p++) {
@@ -227,9 +229,10 @@ static int store_load_snapshot(struct store *s, char *err, size_t errlen)
 	json_error_t jerr;
 	json_t *root = NULL, *objects, *seq;
 	const char *format;
+	json_int_t version;
 	char *buf = NULL;
 	size_t len;
-	int r, version;
+	int r;
 
 	r = store_read_file(s->path, &buf, &len);
 	if (r == -ENOENT)
@@ -248,7 +251,8 @@ static int store_load_snapshot(struct store *s, char *err, size_t errlen)
 		goto out;
 	}
 	format = json_string_value(json_object_get(root, "format"));
-	version = (int)json_integer_value(json_object_get(root, "version"));
+	/* Not cut to an int: version 4294967297 is not version 1. */
+	version = json_integer_value(json_object_get(root, "version"));
 	objects = json_object_get(root, "objects");
 	seq = json_object_get(root, "seq");
 	if (!format || strcmp(format, STORE_FORMAT) || !json_is_object(objects) ||
@@ -261,7 +265,8 @@ static int store_load_snapshot(struct store *s, char *err, size_t errlen)
 	}
 	if (version != STORE_VERSION) {
 		snprintf(err, errlen,
-			 "state file %s has format version %d, this netnsd reads %d",
+			 "state file %s has format version %" JSON_INTEGER_FORMAT
+			 ", this netnsd reads %d",
 			 s->path, version, STORE_VERSION);
 		r = -EBADMSG;
 		goto out;
@@ -305,7 +310,10 @@ static json_t *store_parse_record(const char *line, size_t len)
 	if (*end || crc != crc32c(line + 9, len - 9))
 		return NULL;
 	rec = json_loadb(line + 9, len - 9, JSON_REJECT_DUPLICATES, NULL);
+	/* A negative seq would pass, cast, for the one after INT64_MAX, and
+	 * then be written back negative into a snapshot no open accepts. */
 	if (!rec || !json_is_integer(json_object_get(rec, "seq")) ||
+	    json_integer_value(json_object_get(rec, "seq")) < 0 ||
 	    !store_ops_valid(json_object_get(rec, "ops"))) {
 		json_decref(rec);
 		return NULL;
@@ -495,7 +503,7 @@ json_t *store_list(struct store *s, const char *prefix)
 	if (!out)
 		return NULL;
 	pthread_mutex_lock(&s->mu);
-	if (plen && prefix[plen - 1] == '/' &&
+	if (plen && plen < STORE_INDEX_PREFIX_MAX && prefix[plen - 1] == '/' &&
 	    store_prefix_depth(prefix) <= STORE_INDEX_DEPTH) {
 		/* Indexed: only the matching keys are visited. */
 		set = json_object_get(s->index, prefix);
@@ -676,6 +684,12 @@ int store_commit(struct store *s, struct store_txn *t)
 	if (!json_array_size(t->ops))
 		return 0;
 	pthread_mutex_lock(&s->mu);
+	/* seq is stored as a JSON integer, which is signed: one more would
+	 * make a snapshot that no open accepts. */
+	if (s->seq >= INT64_MAX) {
+		r = -EOVERFLOW;
+		goto out;
+	}
 	rec = json_pack("{s:I, s:O}", "seq", (json_int_t)(s->seq + 1), "ops",
 			t->ops);
 	json = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
