@@ -398,7 +398,8 @@ int nl_ns_list(char ***ret_names, size_t *ret_n)
 		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), nl_ns_cmp);
+	if (n)
+		qsort(names, n, sizeof(*names), nl_ns_cmp);
 	*ret_names = names;
 	*ret_n = n;
 	return 0;

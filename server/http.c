@@ -38,6 +38,7 @@ struct http_req {
 	int status;
 	char method[16];
 	char *path;	/* as sent, for the request log */
+	const char *target_end; /* where the request target's string ends */
 };
 
 /* What the access handler needs to know of the listener it serves. */
@@ -392,19 +393,18 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 	struct http_req *hr = *con_cls;
 	const char *cl;
 
-	if (!hr) {
-		hr = calloc(1, sizeof(*hr));
-		if (!hr)
-			return MHD_NO;
-		*con_cls = hr;
-		clock_gettime(CLOCK_MONOTONIC, &hr->start);
+	if (!hr)
+		return MHD_NO; /* http_uri_seen could not allocate */
+	if (!hr->method[0]) {
 		http_request_id(conn, hr);
 		snprintf(hr->method, sizeof(hr->method), "%s", method);
 		hr->path = strndup(url, 512);
-		/* A request line cut short (a raw NUL in the target ends the
-		 * string MHD gives us) has lost its version: refuse it rather
-		 * than act on the truncated path. */
-		if (!version || strncmp(version, "HTTP/1.", 7)) {
+		/* libmicrohttpd 0.9 hands the target over as a C string, so a
+		 * raw NUL inside it would silently cut the path short. The
+		 * target is followed by exactly one space, then the version,
+		 * in the same buffer: anything else means a NUL was there. */
+		if (!version || strncmp(version, "HTTP/1.", 7) ||
+		    !hr->target_end || hr->target_end + 1 != version) {
 			hr->answered = true;
 			return http_fail(conn, hr, 400, "malformed-request",
 					 "the request line is malformed", NULL);
@@ -452,6 +452,22 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 	if (hr->too_large)
 		return http_too_large(conn, hr);
 	return http_dispatch(conn, l, url, method, hr);
+}
+
+/* Called first for every request, with the raw target (path and query):
+ * the per-request state starts here, so its end can be checked. */
+static void *http_uri_seen(void *cls, const char *uri,
+			   struct MHD_Connection *conn)
+{
+	struct http_req *hr = calloc(1, sizeof(*hr));
+
+	(void)cls;
+	(void)conn;
+	if (!hr)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &hr->start);
+	hr->target_end = uri + strlen(uri);
+	return hr;
 }
 
 static void http_completed(void *cls, struct MHD_Connection *conn,
@@ -729,6 +745,7 @@ int http_serve(struct store *store)
 			is_unix ? 0u : cfg->max_connections_per_ip,
 			MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_header_size,
 			MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
+			MHD_OPTION_URI_LOG_CALLBACK, http_uri_seen, NULL,
 			MHD_OPTION_UNESCAPE_CALLBACK, http_unescape_none, NULL,
 			MHD_OPTION_STRICT_FOR_CLIENT, 1,
 			MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
