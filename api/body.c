@@ -22,7 +22,10 @@ int body_parse(const char *buf, size_t len, bool allow_empty, json_t **ret,
 		return 0;
 	}
 
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* NUL is let through here so that body_check() can name the field
+	 * that carries it. */
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+			  &jerr);
 	if (!root)
 		return problem_set(p, 400, "malformed-json",
 				   "malformed JSON at line %d column %d: %s",

@@ -50,9 +50,16 @@ int ns_handle_list(struct request *req, struct reply *rep)
 		return problem_errno(&rep->problem, r,
 				     "reading the netns directory", NULL);
 	}
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(items, ns_to_json(req->store, names[i],
-							nl_ns_exists(names[i])));
+	for (size_t i = 0; i < n; i++) {
+		bool exists = nl_ns_exists(names[i]);
+
+		/* A stray file is no namespace: listed only if desired, as
+		 * drift, just as GET on it answers. */
+		if (exists || desired_has_ns(req->store, names[i]))
+			json_array_append_new(items,
+					      ns_to_json(req->store, names[i],
+							 exists));
+	}
 	/* Desired namespaces missing from the kernel show as drift. */
 	desired = store_list(req->store, "ns/");
 	json_object_foreach(desired, key, v) {
