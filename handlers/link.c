@@ -466,11 +466,11 @@ out:
 	if (fd >= 0)
 		close(fd);
 	json_decref(rec);
-	json_decref(body);
 	store_txn_free(t);
 	nl_ns_put(ns, s);
 	if (s2)
 		nl_ns_put(ns2, s2);
+	json_decref(body); /* last: ns2 and name2 may point into it */
 	return r;
 }
 

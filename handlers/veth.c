@@ -170,9 +170,9 @@ out:
 	if (pfd >= 0)
 		close(pfd);
 	store_txn_free(t);
-	json_decref(body);
 	nl_ns_put(ns, s);
 	if (ps)
 		nl_ns_put(pns, ps);
+	json_decref(body); /* last: pns points into it */
 	return r;
 }
