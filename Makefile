@@ -6,7 +6,8 @@ BUILD_ASAN ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 RUN_FLAGS ?= --listen 127.0.0.1:8080 --state-file ./var/state.json
 
-.PHONY: all deps build run test test-plain test-asan format format-check clean
+.PHONY: all deps build run test test-plain test-asan format format-check clean \
+	image-test verify-systemd
 
 all: build
 
@@ -38,6 +39,16 @@ test-asan:
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)
+
+# Proves docker/Dockerfile without a Docker engine: lint, debootstrap a base,
+# buildah bud, run `netnsd --version` inside (root; slow; not in `make test`).
+image-test:
+	docker/image-test
+
+# systemd-analyze verify of docker/netnsd.service; fails on any warning (also
+# run by ctest).
+verify-systemd: build
+	docker/verify-systemd
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -14,141 +14,26 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
-
-# ---------------------------------------------------------------------------
-# Local helpers (kept in this file: harness.py is shared and not ours)
-
-LINK_FIELDS = ("name", "namespace", "ifindex", "kind", "mtu", "mac", "up",
-               "oper_state", "master", "peer", "addresses", "managed")
-
-
-def K(ns):
-    """The `ip -n` argument for an API namespace name."""
-    return None if ns == "host" else ns
-
-
-def klinks(ns="host"):
-    """{name: `ip -j -d link` object} of a namespace."""
-    return {l["ifname"]: l for l in h.ip_json("-d", "link", "show", ns=K(ns))}
-
-
-def klink(name, ns="host"):
-    return klinks(ns).get(name)
-
-
-def kkind(l):
-    return (l.get("linkinfo") or {}).get("info_kind")
-
-
-def kup(l):
-    return "UP" in l["flags"]
-
-
-def kaddrs(name, ns="host"):
-    """Global addresses of a link, as sorted "ip/prefixlen" strings."""
-    out = []
-    for l in h.ip_json("addr", "show", "dev", name, ns=K(ns)):
-        for a in l.get("addr_info", []):
-            if a.get("scope") != "link":
-                out.append("%s/%d" % (a["local"], a["prefixlen"]))
-    return sorted(out)
-
-
-def kview(ns="host"):
-    """What a failed request must not change in a namespace: per link its
-    name, kind, mtu, MAC, admin state, master, alias and global addresses."""
-    view = {}
-    for l in h.ip_json("-d", "link", "show", ns=K(ns)):
-        view[l["ifname"]] = (kkind(l), l["mtu"], l.get("address"), kup(l),
-                             l.get("master"), l.get("ifalias"))
-    for l in h.ip_json("addr", "show", ns=K(ns)):
-        view[l["ifname"]] += (tuple(sorted(
-            "%s/%d" % (a["local"], a["prefixlen"])
-            for a in l.get("addr_info", []) if a.get("scope") != "link")),)
-    return view
-
-
-def kpeer(l, ns="host"):
-    """(namespace, name) of a veth's peer as the kernel tells it, or None."""
-    if kkind(l) != "veth":
-        return None
-    if "link_netnsid" not in l:
-        return (ns, l["link"]) if "link" in l else None
-    ids = h.ip_json("netns", "list-id", ns=K(ns))
-    pns = next((e.get("name") for e in ids
-                if e.get("nsid") == l["link_netnsid"]), None) or "host"
-    for x in klinks(pns).values():
-        if x["ifindex"] == l.get("link_index"):
-            return (pns, x["ifname"])
-    return None
-
-
-def state(d):
-    r = d.get("/v1/state")
-    expect_status(r, 200, "GET /v1/state")
-    return r.json
-
-
-def snapshot(d, namespaces=("host",)):
-    return ({ns: kview(ns) for ns in namespaces}, state(d))
-
-
-def expect_unchanged(d, before, what):
-    namespaces = tuple(before[0])
-    now = snapshot(d, namespaces)
-    for ns in namespaces:
-        if now[0][ns] != before[0][ns]:
-            raise h.Failure("%s changed the kernel in %s:\nbefore %r\nafter  %r"
-                            % (what, ns, before[0][ns], now[0][ns]))
-    if now[1] != before[1]:
-        raise h.Failure("%s changed the desired state:\nbefore %r\nafter  %r"
-                        % (what, before[1], now[1]))
-
-
-def state_link(st, ns, name):
-    for l in st["links"]:
-        if l["namespace"] == ns and l["name"] == name:
-            return l
-    return None
-
-
-def clean_host_links():
-    for name in klinks("host"):
-        if name != "lo":
-            h.ip("link", "del", name, check=False)
-
-
-def setup():
-    d = h.daemon()
-    h.on_cleanup(clean_host_links)
-    return d
-
-
-def mk_ns(d, name):
-    expect_status(d.put("/v1/namespaces/" + name, {}), 201, "PUT namespace")
-
-
-def mk_veth(d, ns, name, peer, peer_ns=None, **kw):
-    body = dict(name=name, peer={"name": peer})
-    if peer_ns:
-        body["peer"]["namespace"] = peer_ns
-    body.update(kw)
-    r = d.post("/v1/namespaces/%s/veths" % ns, body)
-    expect_status(r, 201, "POST veth %s/%s" % (ns, name))
-    return r.json
-
-
-def mk_bridge(d, ns, name, **kw):
-    body = dict(name=name)
-    body.update(kw)
-    r = d.post("/v1/namespaces/%s/bridges" % ns, body)
-    expect_status(r, 201, "POST bridge %s/%s" % (ns, name))
-    return r.json
-
-
-def L(ns, name=None):
-    p = "/v1/namespaces/%s/links" % ns
-    return p + "/" + name if name else p
+from topology import (  # noqa: E402,F401
+    LINK_FIELDS,
+    K,
+    klinks,
+    klink,
+    kkind,
+    kup,
+    kaddrs,
+    kview,
+    kpeer,
+    state,
+    snapshot,
+    expect_unchanged,
+    state_link,
+    clean_host_links,
+    setup,
+    mk_ns,
+    mk_veth,
+    mk_bridge,
+    L)
 
 
 
