@@ -171,6 +171,56 @@ out:
 	return r;
 }
 
+int address_handle_get(struct request *req, struct reply *rep)
+{
+	struct nl_addr *addrs = NULL;
+	struct nl_sock *s = NULL;
+	struct nl_link l;
+	struct cidr c;
+	char key[KEY_MAX], text[64];
+	const char *ns, *why;
+	json_t *desired;
+	bool present = false;
+	size_t n = 0;
+	int r;
+
+	why = value_parse_ip_prefix(router_param(req, "ip"),
+				    router_param(req, "prefixlen"), &c);
+	if (why)
+		return problem_field(&rep->problem, "ip", "%s", why);
+	r = address_link(req, rep, &ns, &s, &l);
+	if (r < 0)
+		return r;
+	r = nl_addr_dump(s, l.ifindex, &addrs, &n);
+	if (r < 0) {
+		r = handler_kernel_failed(rep, r, "listing addresses");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (addrs[i].cidr.family == c.family &&
+		    addrs[i].cidr.prefixlen == c.prefixlen &&
+		    !memcmp(addrs[i].cidr.addr, c.addr,
+			    c.family == AF_INET ? 4 : 16))
+			present = true;
+	value_format_cidr(&c, text, sizeof(text));
+	key_addr(key, ns, l.name, text);
+	desired = store_get(req->store, key);
+	json_decref(desired);
+	if (!present && !desired) {
+		r = problem_set(&rep->problem, 404, "not-found",
+				"%s is not on %s", text, l.name);
+		goto out;
+	}
+	r = handler_reply(rep, 200,
+			  address_to_json(text, c.family, desired != NULL,
+					  present),
+			  NULL);
+out:
+	free(addrs);
+	nl_ns_put(ns, s);
+	return r;
+}
+
 int address_handle_delete(struct request *req, struct reply *rep)
 {
 	struct store_txn *t = NULL;

@@ -123,7 +123,11 @@ int bridge_handle_get(struct request *req, struct reply *rep)
 		if (rep->problem.status == 404 && s == NULL &&
 		    nl_ns_exists(router_param(req, "ns"))) {
 			problem_clear(&rep->problem);
-			return link_get_kind(req, rep, "br", "bridge");
+			r = link_get_kind(req, rep, "br", "bridge");
+			if (r == 0 && rep->json)
+				json_object_set_new(rep->json, "ports",
+						    json_array());
+			return r;
 		}
 		return r;
 	}
@@ -476,6 +480,32 @@ static int bridge_port_change(struct request *req, struct reply *rep,
 out:
 	json_decref(rec);
 	store_txn_free(t);
+	link_view_clear(&v);
+	nl_ns_put(ns, s);
+	return r;
+}
+
+int bridge_handle_port_get(struct request *req, struct reply *rep)
+{
+	const struct nl_link *br, *port;
+	struct nl_sock *s = NULL;
+	struct link_view v;
+	const char *ns, *pname;
+	int r;
+
+	r = handler_link_param(req, rep, "link", &pname);
+	if (r < 0)
+		return r;
+	r = bridge_find(req, rep, &ns, &s, &v, &br);
+	if (r < 0)
+		return r;
+	port = link_view_find(&v, pname);
+	if (!port || port->master != br->ifindex)
+		r = problem_set(&rep->problem, 404, "not-found",
+				"%s is not a port of bridge %s", pname,
+				br->name);
+	else
+		r = handler_reply(rep, 200, link_to_json(&v, port), NULL);
 	link_view_clear(&v);
 	nl_ns_put(ns, s);
 	return r;

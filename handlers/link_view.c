@@ -295,8 +295,9 @@ json_t *link_missing_to_json(const char *ns, const char *name,
 			     json_t *desired)
 {
 	const char *kind = json_string_value(json_object_get(desired, "kind"));
+	json_t *o;
 
-	return json_pack("{s:s, s:s, s:n, s:s, s:O?, s:O?, s:b, s:s, s:O?, s:O?, s:[], s:b, s:b, s:[s]}",
+	o = json_pack("{s:s, s:s, s:n, s:s, s:O?, s:O?, s:b, s:s, s:O?, s:O?, s:[], s:b, s:b, s:[s]}",
 			 "name", name, "namespace", ns, "ifindex", "kind",
 			 kind ? kind : "device", "mtu",
 			 json_object_get(desired, "mtu"), "mac",
@@ -307,4 +308,13 @@ json_t *link_missing_to_json(const char *ns, const char *name,
 			 json_object_get(desired, "peer"), "addresses",
 			 "managed", json_is_true(json_object_get(desired, "owned")),
 			 "in_sync", false, "drift", "missing");
+	if (o && kind && !strcmp(kind, "bridge")) {
+		/* A bridge shows its settings, as desired. */
+		json_object_set_new(o, "stp", json_boolean(json_is_true(
+						    json_object_get(desired, "stp"))));
+		json_object_set_new(o, "vlan_filtering",
+				    json_boolean(json_is_true(json_object_get(
+					    desired, "vlan_filtering"))));
+	}
+	return o;
 }

@@ -1,5 +1,6 @@
-/* The route table: every (method, path) the API answers. The OpenAPI
- * document lists exactly these. */
+/* The route table: every (method, path) the API answers (OPTIONS, for CORS
+ * preflights, is answered from it for every path). The OpenAPI document
+ * lists exactly these. */
 #include "router.h"
 
 #include "../handlers/address.h"
@@ -33,6 +34,7 @@ const struct route router_routes[] = {
 
 	{ "GET", LINK "/addresses", address_handle_list, 0 },
 	{ "POST", LINK "/addresses", address_handle_create, ROUTE_MUTATES },
+	{ "GET", LINK "/addresses/{ip}/{prefixlen}", address_handle_get, 0 },
 	{ "DELETE", LINK "/addresses/{ip}/{prefixlen}", address_handle_delete,
 	  ROUTE_MUTATES },
 
@@ -47,6 +49,7 @@ const struct route router_routes[] = {
 	{ "PATCH", BR, bridge_handle_patch, ROUTE_MUTATES },
 	{ "DELETE", BR, bridge_handle_delete, ROUTE_MUTATES },
 	{ "GET", BR "/ports", bridge_handle_ports, 0 },
+	{ "GET", BR "/ports/{link}", bridge_handle_port_get, 0 },
 	{ "PUT", BR "/ports/{link}", bridge_handle_port_put, ROUTE_MUTATES },
 	{ "DELETE", BR "/ports/{link}", bridge_handle_port_delete,
 	  ROUTE_MUTATES },

@@ -1,0 +1,285 @@
+#!/usr/bin/python3
+"""Checks that the route table (server/routes.c) and the OpenAPI document
+(openapi/openapi.yaml) list exactly the same (method, path) pairs.
+
+Standard library only. The route table is read with a small C tokenizer
+that expands the table's #define macros (NS, LINK, BR, ...); the document
+with a minimal reader of YAML block mappings, enough for the `paths:`
+section of a document written in block style (flow mappings, anchors and
+multi-line keys are not supported there, and are refused rather than
+misread).
+
+Usage: check_routes.py [--routes server/routes.c] [--openapi openapi/openapi.yaml]
+Exits 0 and prints "1 passed, 0 failed" when the sets are equal; otherwise
+prints the differences and "0 passed, 1 failed" and exits 1.
+"""
+
+import argparse
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+class ParseError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- routes.c
+
+_TOKEN = re.compile(
+    r"""
+      (?P<directive>^[ \t]*\#[^\n]*(?:\\\n[^\n]*)*)
+    | (?P<ws>[ \t\r\f\v]+|\n)
+    | (?P<comment>/\*.*?\*/|//[^\n]*)
+    | (?P<string>"(?:[^"\\\n]|\\.)*")
+    | (?P<char>'(?:[^'\\\n]|\\.)*')
+    | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
+    | (?P<number>[0-9][A-Za-z0-9_.]*)
+    | (?P<punct>[{}\[\](),;=|&<>+\-*/.!~?:%^])
+    """,
+    re.VERBOSE | re.DOTALL | re.MULTILINE,
+)
+
+_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "'": "'", "0": "\0"}
+
+
+def _unquote(lit):
+    body = lit[1:-1]
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), body)
+
+
+def tokenize(text):
+    """Yields (kind, value) for C source, comments and whitespace dropped."""
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m:
+            line = text.count("\n", 0, pos) + 1
+            raise ParseError(f"cannot read the C source at line {line}")
+        kind = m.lastgroup
+        if kind not in ("ws", "comment"):
+            yield kind, m.group(kind)
+        pos = m.end()
+
+
+def _expand(tokens, macros, where, depth=0):
+    """Concatenates a sequence of string literals and macro names."""
+    if depth > 16:
+        raise ParseError(f"{where}: macros nest too deep")
+    out = []
+    for kind, value in tokens:
+        if kind == "string":
+            out.append(_unquote(value))
+        elif kind == "ident" and value in macros:
+            out.append(_expand(macros[value], macros, where, depth + 1))
+        else:
+            raise ParseError(f"{where}: cannot evaluate {value!r} as a string")
+    return "".join(out)
+
+
+def parse_routes(path):
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    macros = {}
+    tokens = []
+    for kind, value in tokenize(text):
+        if kind == "directive":
+            d = re.match(r"\s*#\s*define\s+([A-Za-z_][A-Za-z0-9_]*)(?!\()\s*(.*)",
+                         value.replace("\\\n", " "), re.DOTALL)
+            if d:
+                macros[d.group(1)] = [
+                    t for t in tokenize(d.group(2)) if t[0] != "directive"
+                ]
+            continue
+        tokens.append((kind, value))
+
+    # router_routes [ ] = { {...}, {...}, };
+    for i, (kind, value) in enumerate(tokens):
+        if kind == "ident" and value == "router_routes":
+            break
+    else:
+        raise ParseError(f"{path}: no router_routes table")
+    i += 1
+    while i < len(tokens) and tokens[i][1] != "{":
+        if tokens[i][1] == ";":
+            raise ParseError(f"{path}: router_routes has no initializer")
+        i += 1
+    i += 1
+
+    routes = []
+    while i < len(tokens):
+        kind, value = tokens[i]
+        if value == "}":
+            break
+        if value == ",":
+            i += 1
+            continue
+        if value != "{":
+            raise ParseError(f"{path}: unexpected {value!r} in router_routes")
+        # One entry: { method, pattern, handler, flags }
+        depth, j = 1, i + 1
+        fields, cur = [], []
+        while depth:
+            if j >= len(tokens):
+                raise ParseError(f"{path}: unterminated route entry")
+            t = tokens[j]
+            if t[1] in ("{", "("):
+                depth += 1
+            elif t[1] in ("}", ")"):
+                depth -= 1
+            if depth == 1 and t[1] == ",":
+                fields.append(cur)
+                cur = []
+            elif depth:
+                cur.append(t)
+            j += 1
+        fields.append(cur)
+        if len(fields) < 2:
+            raise ParseError(f"{path}: a route entry without method and path")
+        where = f"{path}: route {len(routes) + 1}"
+        method = _expand(fields[0], macros, where)
+        pattern = _expand(fields[1], macros, where)
+        routes.append((method.upper(), pattern))
+        i = j
+    return routes
+
+
+# ------------------------------------------------------------ openapi.yaml
+
+_BLOCK_SCALAR = re.compile(r"[|>][0-9+-]*\s*(#.*)?$")
+
+
+def _yaml_key(line, lineno, path):
+    """Splits a block-mapping line into (key, rest), or None."""
+    m = re.match(r"""("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s#'"{\[&*!|>][^:#]*?)\s*:(?:\s+(.*))?$""",
+                 line)
+    if not m:
+        return None
+    key, rest = m.group(1), (m.group(2) or "").strip()
+    if key.startswith('"'):
+        key = _unquote(key)
+    elif key.startswith("'"):
+        key = key[1:-1].replace("''", "'")
+    return key.strip(), rest
+
+
+def parse_openapi_paths(path):
+    """Returns the (METHOD, path) pairs under the document's `paths:`."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+
+    pairs = []
+    in_paths = False
+    paths_seen = False
+    path_indent = method_indent = None
+    current = None
+    scalar_indent = None  # inside a block scalar started at this indent
+
+    for lineno, raw in enumerate(lines, 1):
+        if "\t" in raw[: len(raw) - len(raw.lstrip())]:
+            raise ParseError(f"{path}:{lineno}: a tab in indentation")
+        stripped = raw.strip()
+        indent = len(raw) - len(raw.lstrip(" "))
+        if scalar_indent is not None:
+            if not stripped or indent > scalar_indent:
+                continue
+            scalar_indent = None
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped in ("---", "..."):
+            continue
+
+        kv = _yaml_key(stripped, lineno, path) if not stripped.startswith("- ") else None
+        if kv and _BLOCK_SCALAR.match(kv[1]):
+            scalar_indent = indent
+
+        if indent == 0:
+            in_paths = bool(kv) and kv[0] == "paths"
+            if in_paths:
+                if paths_seen:
+                    raise ParseError(f"{path}:{lineno}: a second `paths:`")
+                paths_seen = True
+                rest = kv[1].split("#")[0].strip()
+                if rest == "{}":
+                    in_paths = False
+                elif rest:
+                    raise ParseError(f"{path}:{lineno}: `paths:` must be a block mapping")
+            continue
+        if not in_paths:
+            continue
+
+        if path_indent is None:
+            path_indent = indent
+        if indent < path_indent:
+            raise ParseError(f"{path}:{lineno}: bad indentation under `paths:`")
+        if indent == path_indent:
+            if not kv or not kv[0].startswith("/"):
+                raise ParseError(f"{path}:{lineno}: expected a path under `paths:`")
+            if kv[1] and kv[1].split("#")[0].strip():
+                raise ParseError(f"{path}:{lineno}: path {kv[0]} must be a block mapping")
+            current = kv[0]
+            method_indent = None
+            continue
+        if method_indent is None:
+            method_indent = indent
+        if indent == method_indent:
+            if not kv:
+                raise ParseError(f"{path}:{lineno}: expected a key of path {current}")
+            if kv[0].lower() in METHODS:
+                if kv[0] != kv[0].lower():
+                    raise ParseError(f"{path}:{lineno}: methods are lower case in OpenAPI")
+                pairs.append((kv[0].upper(), current))
+    if not paths_seen:
+        raise ParseError(f"{path}: no `paths:`")
+    return pairs
+
+
+# --------------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--routes", default=os.path.join(ROOT, "server", "routes.c"))
+    ap.add_argument("--openapi", default=os.path.join(ROOT, "openapi", "openapi.yaml"))
+    args = ap.parse_args()
+
+    problems = []
+    try:
+        routes = parse_routes(args.routes)
+        doc = parse_openapi_paths(args.openapi)
+    except (OSError, ParseError) as e:
+        print(f"check_routes: {e}", file=sys.stderr)
+        print("0 passed, 1 failed")
+        return 1
+
+    rname, dname = (os.path.relpath(p, ROOT) if os.path.abspath(p).startswith(ROOT + os.sep)
+                    else p for p in (args.routes, args.openapi))
+    if not routes:
+        problems.append(f"no routes found in {rname}")
+    for name, pairs in ((rname, routes), (dname, doc)):
+        seen = set()
+        for p in pairs:
+            if p in seen:
+                problems.append(f"{name} lists {p[0]} {p[1]} twice")
+            seen.add(p)
+    only_routes = sorted(set(routes) - set(doc), key=lambda p: (p[1], p[0]))
+    only_doc = sorted(set(doc) - set(routes), key=lambda p: (p[1], p[0]))
+    for m, p in only_routes:
+        problems.append(f"in {rname} but not in {dname}: {m} {p}")
+    for m, p in only_doc:
+        problems.append(f"in {dname} but not in {rname}: {m} {p}")
+
+    if problems:
+        for line in problems:
+            print(line)
+        print("0 passed, 1 failed")
+        return 1
+    print(f"{len(routes)} routes match")
+    print("1 passed, 0 failed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
