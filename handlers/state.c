@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../server/log.h"
+#include "../server/metrics.h"
 #include "../state/reconcile.h"
 #include "../state/store.h"
 #include "common.h"
@@ -66,5 +67,7 @@ int state_handle_reconcile(struct request *req, struct reply *rep)
 		log_warn("reconcile: %s failed: %s",
 			 json_string_value(json_object_get(v, "object")),
 			 json_string_value(json_object_get(v, "error")));
+	metrics_reconcile(json_array_size(json_object_get(report, "actions")),
+			  json_array_size(json_object_get(report, "failures")));
 	return handler_reply(rep, 200, report, NULL);
 }

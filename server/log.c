@@ -61,6 +61,7 @@ static size_t log_put(char *buf, size_t used, size_t cap, const char *s,
 	return used;
 }
 
+
 static int log_needs_quotes(const char *s)
 {
 	return !*s || strpbrk(s, " =\"\\") != NULL;
@@ -99,7 +100,8 @@ void log_fields(enum log_level level, const char *msg, int n,
 	if (log_format == LOG_LOGFMT) {
 		used = (size_t)snprintf(line, sizeof(line), "time=%s level=%s msg=",
 					stamp, log_names[level]);
-		used = log_put(line, used, sizeof(line), msg, 1);
+		used = log_put(line, used, sizeof(line), msg,
+			       log_needs_quotes(msg));
 	} else {
 		used = (size_t)snprintf(line, sizeof(line), "%s %s ", stamp,
 					log_names[level]);
