@@ -6,8 +6,11 @@ BUILD_ASAN ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 RUN_FLAGS ?= --listen 127.0.0.1:8080 --state-file ./var/state.json
 
-.PHONY: all deps build run test test-plain test-asan format format-check clean \
-	image-test verify-systemd
+FUZZ_SECONDS ?= 600
+FUZZ_TEST_SECONDS ?= 15
+
+.PHONY: all deps build run test test-plain test-asan test-fuzz fuzz format \
+	format-check clean image-test verify-systemd
 
 all: build
 
@@ -26,6 +29,7 @@ test:
 	@scripts/deps test
 	$(MAKE) test-plain
 	$(MAKE) test-asan
+	$(MAKE) test-fuzz
 
 test-plain:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -50,6 +54,14 @@ image-test:
 verify-systemd: build
 	docker/verify-systemd
 
+# Every libFuzzer target for a short bounded time on its seed corpus.
+test-fuzz:
+	fuzz/run $(FUZZ_TEST_SECONDS)
+
+# As long as asked, per target: make fuzz FUZZ_SECONDS=3600
+fuzz:
+	fuzz/run $(FUZZ_SECONDS)
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
@@ -57,4 +69,4 @@ format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz

@@ -204,6 +204,14 @@ static int store_apply(struct store *s, json_t *ops)
 	return 0;
 }
 
+/* Records are read with NUL allowed in strings, but a key is used as a C
+ * string: "a\u0000b" would land on "a". */
+static bool store_key_valid(json_t *key)
+{
+	return json_is_string(key) &&
+	       strlen(json_string_value(key)) == json_string_length(key);
+}
+
 static bool store_ops_valid(json_t *ops)
 {
 	size_t i;
@@ -215,9 +223,9 @@ static bool store_ops_valid(json_t *ops)
 		json_t *set = json_object_get(op, "set");
 		json_t *del = json_object_get(op, "del");
 
-		if (set && json_is_string(set) && json_object_get(op, "value"))
+		if (set && store_key_valid(set) && json_object_get(op, "value"))
 			continue;
-		if (del && json_is_string(del) && !set)
+		if (del && store_key_valid(del) && !set)
 			continue;
 		return false;
 	}
@@ -242,7 +250,10 @@ static int store_load_snapshot(struct store *s, char *err, size_t errlen)
 			 strerror(-r));
 		return r;
 	}
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* JSON_ALLOW_NUL: a string with "\u0000" that a commit wrote must
+	 * read back, or the state would no longer open. */
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+			  &jerr);
 	if (!root) {
 		snprintf(err, errlen,
 			 "state file %s is damaged (line %d: %s); it was left as it is",
@@ -309,7 +320,8 @@ static json_t *store_parse_record(const char *line, size_t len)
 	crc = strtoul(hex, &end, 16);
 	if (*end || crc != crc32c(line + 9, len - 9))
 		return NULL;
-	rec = json_loadb(line + 9, len - 9, JSON_REJECT_DUPLICATES, NULL);
+	rec = json_loadb(line + 9, len - 9,
+			 JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
 	/* A negative seq would pass, cast, for the one after INT64_MAX, and
 	 * then be written back negative into a snapshot no open accepts. */
 	if (!rec || !json_is_integer(json_object_get(rec, "seq")) ||
