@@ -17,7 +17,7 @@ static size_t auth_n;
 
 int auth_load(const char *path)
 {
-	char line[AUTH_TOKEN_MAX + 2];
+	char line[AUTH_TOKEN_MAX + 2], *tok;
 	struct stat st;
 	FILE *f;
 
@@ -42,7 +42,12 @@ int auth_load(const char *path)
 			return -1;
 		}
 		line[len] = '\0';
-		if (!len || line[0] == '#')
+		/* Blanks around a token are not part of it: a header's value
+		 * is trimmed the same way. */
+		while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+			line[--len] = '\0';
+		tok = line + strspn(line, " \t");
+		if (!*tok || tok[0] == '#')
 			continue;
 		if (auth_n == AUTH_MAX) {
 			log_error("--token-file %s has more than %d tokens", path,
@@ -50,7 +55,7 @@ int auth_load(const char *path)
 			fclose(f);
 			return -1;
 		}
-		auth_tokens[auth_n++] = strdup(line);
+		auth_tokens[auth_n++] = strdup(tok);
 	}
 	fclose(f);
 	if (!auth_n) {
@@ -85,9 +90,11 @@ bool auth_check(const char *header)
 	if (!header || strncasecmp(header, "Bearer ", 7))
 		return false;
 	tok = header + 7;
-	while (*tok == ' ')
+	while (*tok == ' ' || *tok == '\t')
 		tok++;
 	len = strlen(tok);
+	while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
+		len--;
 	if (!len || len > AUTH_TOKEN_MAX)
 		return false;
 	/* Every token is compared, so timing tells nothing of which. */

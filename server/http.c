@@ -55,6 +55,90 @@ static struct store *http_store;
 static pthread_rwlock_t http_rw;
 static char *http_tls_cert, *http_tls_key, *http_tls_ca;
 
+/* Every open connection, so that one that takes too long to send a
+ * request (headers and body) can be cut: libmicrohttpd's own timeout only counts
+ * silence, and a client dribbling a byte a second is never silent. */
+struct http_conn {
+	struct http_conn *next, **pprev;
+	int fd;
+	bool receiving;	/* a request is still arriving */
+	struct timespec since;	/* ... since then */
+};
+
+static pthread_mutex_t http_conns_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct http_conn *http_conns;
+
+static void http_conn_phase(struct MHD_Connection *conn, bool receiving)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct http_conn *c = ci ? ci->socket_context : NULL;
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&http_conns_mu);
+	c->receiving = receiving;
+	clock_gettime(CLOCK_MONOTONIC, &c->since);
+	pthread_mutex_unlock(&http_conns_mu);
+}
+
+static void http_conn_notify(void *cls, struct MHD_Connection *conn,
+			     void **socket_context,
+			     enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct http_conn *c;
+
+	(void)cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn,
+					     MHD_CONNECTION_INFO_CONNECTION_FD);
+		c = calloc(1, sizeof(*c));
+		if (!c || !ci) {
+			free(c);
+			return;
+		}
+		c->fd = ci->connect_fd;
+		c->receiving = true;
+		clock_gettime(CLOCK_MONOTONIC, &c->since);
+		pthread_mutex_lock(&http_conns_mu);
+		c->next = http_conns;
+		c->pprev = &http_conns;
+		if (http_conns)
+			http_conns->pprev = &c->next;
+		http_conns = c;
+		pthread_mutex_unlock(&http_conns_mu);
+		*socket_context = c;
+		return;
+	}
+	c = *socket_context;
+	if (!c)
+		return;
+	pthread_mutex_lock(&http_conns_mu);
+	*c->pprev = c->next;
+	if (c->next)
+		c->next->pprev = c->pprev;
+	pthread_mutex_unlock(&http_conns_mu);
+	free(c);
+	*socket_context = NULL;
+}
+
+void http_sweep(void)
+{
+	struct timespec now;
+	struct http_conn *c;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&http_conns_mu);
+	/* The socket stays registered, so open, until libmicrohttpd has
+	 * seen the shutdown and closed it: the fd cannot be reused here. */
+	for (c = http_conns; c; c = c->next)
+		if (c->receiving &&
+		    now.tv_sec - c->since.tv_sec > (time_t)http_cfg->conn_timeout)
+			shutdown(c->fd, SHUT_RDWR);
+	pthread_mutex_unlock(&http_conns_mu);
+}
+
 void http_mutations_lock(void)
 {
 	pthread_rwlock_wrlock(&http_rw);
@@ -85,6 +169,7 @@ struct http_headers {
 	const char *location;
 	bool auth_challenge;
 	bool preflight;
+	bool close;	/* the connection cannot be trusted past this answer */
 };
 
 static enum MHD_Result http_send(struct MHD_Connection *conn,
@@ -112,6 +197,8 @@ static enum MHD_Result http_send(struct MHD_Connection *conn,
 					"Bearer realm=\"netnsd\"");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Request-Id", hr->id);
+	if (h && h->close)
+		MHD_add_response_header(resp, "Connection", "close");
 	origin = http_cors_origin(conn);
 	if (origin) {
 		MHD_add_response_header(resp, "Access-Control-Allow-Origin",
@@ -270,6 +357,12 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 		return http_fail(conn, hr, 401, "unauthorized",
 				 "a client certificate signed by the configured CA is required",
 				 NULL);
+	/* The absolute form (RFC 9112, 3.2.2) names the same resource. */
+	if (!strncasecmp(url, "http://", 7) || !strncasecmp(url, "https://", 8)) {
+		const char *path = strchr(strstr(url, "//") + 2, '/');
+
+		url = path ? path : "/";
+	}
 	if (!strcmp(method, "OPTIONS"))
 		return http_preflight(conn, hr, url);
 	if (auth_enabled() && !http_is_probe(url) &&
@@ -365,6 +458,57 @@ static enum MHD_Result http_too_large(struct MHD_Connection *conn,
 	return http_fail(conn, hr, 413, "body-too-large", detail, NULL);
 }
 
+struct http_framing {
+	const char *content_length;
+	bool differing_lengths;
+	size_t transfer_encodings;
+};
+
+static enum MHD_Result http_count_framing(void *cls, enum MHD_ValueKind kind,
+					  const char *key, const char *value)
+{
+	struct http_framing *f = cls;
+
+	(void)kind;
+	if (!strcasecmp(key, "Content-Length")) {
+		if (f->content_length && strcmp(f->content_length, value))
+			f->differing_lengths = true;
+		f->content_length = value;
+	} else if (!strcasecmp(key, "Transfer-Encoding")) {
+		f->transfer_encodings++;
+	}
+	return MHD_YES;
+}
+
+/* The body's framing must be unambiguous (RFC 9112, 6.1 and 6.3): a message
+ * with both Content-Length and Transfer-Encoding, two different lengths, or
+ * a coding other than chunked could be read two ways, which is how requests
+ * are smuggled past one reader to another. Such a request is refused and
+ * its connection closed. Returns NULL when the framing is sound. */
+static const char *http_framing_problem(struct MHD_Connection *conn,
+					int *ret_status)
+{
+	struct http_framing f = { 0 };
+	const char *te;
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, http_count_framing,
+				  &f);
+	*ret_status = 400;
+	if (f.transfer_encodings && f.content_length)
+		return "Content-Length and Transfer-Encoding must not both be sent";
+	if (f.differing_lengths)
+		return "Content-Length is given twice, with different values";
+	if (f.transfer_encodings > 1)
+		return "Transfer-Encoding is given more than once";
+	te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					 "Transfer-Encoding");
+	if (te && strcasecmp(te, "chunked")) {
+		*ret_status = 501;
+		return "only the chunked transfer coding is supported";
+	}
+	return NULL;
+}
+
 /* A request id: the client's own when it is short and plain, else new. */
 static void http_request_id(struct MHD_Connection *conn, struct http_req *hr)
 {
@@ -391,7 +535,8 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 {
 	const struct http_listener *l = cls;
 	struct http_req *hr = *con_cls;
-	const char *cl;
+	const char *cl, *framing;
+	int status;
 
 	if (!hr)
 		return MHD_NO; /* http_uri_seen could not allocate */
@@ -408,6 +553,14 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 			hr->answered = true;
 			return http_fail(conn, hr, 400, "malformed-request",
 					 "the request line is malformed", NULL);
+		}
+		framing = http_framing_problem(conn, &status);
+		if (framing) {
+			struct http_headers h = { .close = true };
+
+			hr->answered = true;
+			return http_fail(conn, hr, status, "malformed-request",
+					 framing, &h);
 		}
 		/* Never trust the size the client announces beyond refusing
 		 * it early; the bytes are counted as they come anyway. */
@@ -449,6 +602,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 	if (hr->answered)
 		return MHD_YES;
 	hr->answered = true;
+	http_conn_phase(conn, false); /* all in: handling takes what it takes */
 	if (hr->too_large)
 		return http_too_large(conn, hr);
 	return http_dispatch(conn, l, url, method, hr);
@@ -482,10 +636,10 @@ static void http_completed(void *cls, struct MHD_Connection *conn,
 	double secs;
 
 	(void)cls;
-	(void)conn;
 	(void)toe;
 	if (!hr)
 		return;
+	http_conn_phase(conn, true); /* the next request's turn */
 	if (hr->status) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		secs = (double)(now.tv_sec - hr->start.tv_sec) +
@@ -746,6 +900,7 @@ int http_serve(struct store *store)
 			MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_header_size,
 			MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
 			MHD_OPTION_URI_LOG_CALLBACK, http_uri_seen, NULL,
+			MHD_OPTION_NOTIFY_CONNECTION, http_conn_notify, NULL,
 			MHD_OPTION_UNESCAPE_CALLBACK, http_unescape_none, NULL,
 			MHD_OPTION_STRICT_FOR_CLIENT, 1,
 			MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,

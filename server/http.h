@@ -15,6 +15,10 @@ int http_serve(struct store *store);
 /* Stops accepting, lets in-flight requests finish, and stops. */
 void http_stop(void);
 
+/* Cuts connections that have spent more than --connection-timeout seconds
+ * sending one request, or waiting idle for the next. Called every second. */
+void http_sweep(void);
+
 /* Every mutation, from a request or the reconciler, runs under this lock
  * held for writing; reads hold it for reading. */
 void http_mutations_lock(void);

@@ -112,6 +112,7 @@ int main(int argc, char **argv)
 		if (sig > 0)
 			break;
 		nl_ns_sweep();
+		http_sweep();
 	}
 	log_info("stopping on %s", strsignal(sig));
 	notify_send("STOPPING=1");

@@ -139,7 +139,9 @@ int router_match(const char *method, const char *path,
 
 	allow[0] = '\0';
 	if (strlen(path) > ROUTER_PATH_MAX)
-		return problem_set(p, 404, "not-found", "no such resource");
+		return problem_set(p, 400, "invalid-path",
+				   "the path is longer than %d bytes",
+				   ROUTER_PATH_MAX);
 	if (router_split(path, seg, seglen, &n) < 0)
 		return problem_set(p, 404, "not-found", "no such resource");
 	for (size_t i = 0; i < router_n_routes; i++) {

@@ -48,6 +48,7 @@ struct store {
 
 struct store_txn {
 	json_t *ops; /* [{"set": key, "value": v} | {"del": key}] */
+	bool broken; /* an op could not be recorded: the commit must fail */
 };
 
 static int store_fsync_dir(const char *path)
@@ -574,13 +575,17 @@ void store_txn_free(struct store_txn *t)
 
 void store_txn_set(struct store_txn *t, const char *key, json_t *value)
 {
-	json_array_append_new(t->ops, json_pack("{s:s, s:o}", "set", key,
-						"value", value));
+	/* A key that is no JSON string (bad UTF-8) or no memory: never drop
+	 * the op silently, fail the whole commit instead. */
+	if (json_array_append_new(t->ops, json_pack("{s:s, s:o}", "set", key,
+						    "value", value)) < 0)
+		t->broken = true;
 }
 
 void store_txn_del(struct store_txn *t, const char *key)
 {
-	json_array_append_new(t->ops, json_pack("{s:s}", "del", key));
+	if (json_array_append_new(t->ops, json_pack("{s:s}", "del", key)) < 0)
+		t->broken = true;
 }
 
 size_t store_txn_len(const struct store_txn *t)
@@ -693,6 +698,8 @@ int store_commit(struct store *s, struct store_txn *t)
 	size_t len;
 	int r;
 
+	if (t->broken)
+		return -EINVAL;
 	if (!json_array_size(t->ops))
 		return 0;
 	pthread_mutex_lock(&s->mu);

@@ -331,13 +331,13 @@ static void test_not_found(void)
 	for (int i = 0; i < 20; i++)
 		strcat(deep, "/v1");
 	CHECK(refused("GET", deep, 404, NULL));
-	/* A path longer than any real one. */
+	/* A path longer than any real one: a 400 that says so. */
 	long_path = malloc(4096);
 	if (long_path) {
 		strcpy(long_path, "/v1/namespaces/");
 		memset(long_path + 15, 'a', 3000);
 		long_path[3015] = '\0';
-		CHECK(refused("GET", long_path, 404, NULL));
+		CHECK(refused("GET", long_path, 400, NULL));
 		free(long_path);
 	}
 }
