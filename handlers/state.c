@@ -58,9 +58,17 @@ int state_handle_get(struct request *req, struct reply *rep)
 
 int state_handle_reconcile(struct request *req, struct reply *rep)
 {
-	json_t *report = reconcile_run(req->store), *v;
+	static const struct body_field fields[] = { { NULL, 0, false } };
+	json_t *report, *v, *body = NULL;
 	size_t i;
+	int r;
 
+	/* No options yet: any field is one this version does not know. */
+	r = handler_body(req, rep, fields, true, &body);
+	json_decref(body);
+	if (r < 0)
+		return r;
+	report = reconcile_run(req->store);
 	json_array_foreach(json_object_get(report, "actions"), i, v)
 		log_info("reconcile: %s", json_string_value(v));
 	json_array_foreach(json_object_get(report, "failures"), i, v)
