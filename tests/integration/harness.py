@@ -9,10 +9,18 @@ Everything here assumes it runs inside tests/sandbox (a private network and
 mount namespace with its own tmpfs on /run); require_sandbox() refuses to go
 on otherwise, so that no test can touch the host's namespaces or interfaces.
 
-Standard library only: the tests run under /usr/bin/python3 on a bare machine.
+Standard library only, but for the contract check (contract.py: every
+HTTP exchange is validated against openapi/openapi.yaml), which needs
+Debian's python3-yaml and python3-jsonschema (scripts/deps test). Requests
+the API refuses (bad JSON, bad values, 415, 413) are within the contract:
+their documented answers are checked too. Only an exchange the document
+does not describe is opted out, deliberately, with outside_contract="why"
+(an argument of http_request, raw_request and the Daemon methods) or
+`with outside_contract("why"):`.
 """
 
 import atexit
+import contextlib
 import http.client
 import json
 import os
@@ -25,6 +33,14 @@ import sys
 import tempfile
 import time
 import traceback
+
+try:
+    import contract as _contract
+    _CONTRACT_IMPORT_ERROR = None
+except ImportError as _e:  # python3-yaml or python3-jsonschema missing
+    _contract = None
+    _CONTRACT_IMPORT_ERROR = "%s (run scripts/deps test, or apt-get install " \
+        "python3-yaml python3-jsonschema)" % _e
 
 NETNS_DIR = "/run/netns"
 API_HOST = "127.0.0.1"
@@ -257,6 +273,13 @@ class Response:
         self.body = body
         self.json = None
         self.json_error = None
+        sent = getattr(headers, "_netnsd_sent", None)
+        if sent is not None:
+            # An answer read by an http.client connection (a keep-alive or
+            # TLS client of a test): checked here, once.
+            del headers._netnsd_sent
+            check_exchange(sent[0], sent[1], self, body=sent[2],
+                           headers=sent[3], outside_contract=sent[4])
         ct = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
         self.content_type = ct
         if ct in ("application/json", "application/problem+json") and body:
@@ -312,8 +335,11 @@ def _send_interruptible(sock, data, timeout):
 
 
 def http_request(port, method, path, body=None, content_type=None,
-                 headers=None, chunked=False, timeout=None, host=API_HOST):
-    """Sends one request exactly as given and returns a Response.
+                 headers=None, chunked=False, timeout=None, host=API_HOST,
+                 outside_contract=None):
+    """Sends one request exactly as given and returns a Response, checked
+    against the OpenAPI document (see check_exchange) unless
+    outside_contract gives the reason why this exchange is not.
 
     body: None (no body), bytes, str, or any other value (sent as JSON, with
     Content-Type application/json unless content_type says otherwise).
@@ -361,14 +387,27 @@ def http_request(port, method, path, body=None, content_type=None,
         resp = http.client.HTTPResponse(sock, method=method)
         resp.begin()
         data = resp.read()
-        return Response(resp.status, resp.reason, resp.msg, data)
+        r = Response(resp.status, resp.reason, resp.msg, data)
     finally:
         sock.close()
+    sent_headers = [("Content-Type", content_type)] if content_type else []
+    if body is not None:
+        sent_headers.append(("Transfer-Encoding", "chunked") if chunked
+                            else ("Content-Length", str(len(body))))
+    if headers:
+        sent_headers += list(headers.items() if isinstance(headers, dict)
+                             else headers)
+    check_exchange(method, path, r, body=body, headers=sent_headers,
+                   outside_contract=outside_contract)
+    return r
 
 
-def raw_request(port, data, timeout=None, host=API_HOST):
+def raw_request(port, data, timeout=None, host=API_HOST,
+                outside_contract=None):
     """Sends raw bytes (possibly malformed HTTP) and returns every byte the
-    server sent back until it closed the connection or went quiet."""
+    server sent back until it closed the connection or went quiet. The
+    answers in them are checked against what the OpenAPI document says of
+    such requests (see contract.py) unless outside_contract says why not."""
     if timeout is None:
         timeout = scaled(5)
     sock = socket.create_connection((host, port), timeout=timeout)
@@ -394,7 +433,106 @@ def raw_request(port, data, timeout=None, host=API_HOST):
             chunks.append(c)
     finally:
         sock.close()
-    return b"".join(chunks)
+    reply = b"".join(chunks)
+    check_raw_exchange(data, reply, outside_contract)
+    return reply
+
+
+def _contract_mode():
+    return os.environ.get("NETNSD_CONTRACT", "strict").strip().lower()
+
+
+def check_exchange(method, path, response, body=None, headers=None,
+                   outside_contract=None):
+    """Checks one HTTP exchange against the OpenAPI document: method and
+    request target as sent, the Response, the request body (bytes, str or a
+    JSON value) and the request headers that were sent (a dict or pairs;
+    Content-Type, Origin and X-Request-Id matter). Raises
+    contract.ContractViolation (an AssertionError) when the exchange breaks
+    the document, and records it so that the test fails even if the
+    exception is caught. harness's own clients call this; a test with a
+    client of its own can too."""
+    if _contract is None:
+        if _contract_mode() == "off":
+            return
+        raise AssertionError(_CONTRACT_IMPORT_ERROR)
+    if body is not None and not isinstance(body, (bytes, bytearray, str)):
+        body = json.dumps(body)
+    if isinstance(body, str):
+        body = body.encode()
+    req = _contract.Request(method, path, headers, body)
+    ans = _contract.Answer(response.status, response.headers, response.body,
+                           response.reason)
+    _contract.RECORDER.exchange(req, ans, outside_contract)
+
+
+def check_raw_exchange(data, reply, outside_contract=None):
+    """Checks the answers in reply, the bytes a server sent back to the raw
+    request bytes data, as raw_request() does: for a test that talks over
+    a socket of its own."""
+    if _contract is not None:
+        _contract.RECORDER.raw(data, reply, outside_contract)
+    elif _contract_mode() != "off":
+        raise AssertionError(_CONTRACT_IMPORT_ERROR)
+
+
+@contextlib.contextmanager
+def outside_contract(reason):
+    """`with outside_contract("why"):` exempts every exchange this thread
+    makes meanwhile from the contract check: for requests that are
+    deliberately outside the OpenAPI document. Say why."""
+    if not reason or not isinstance(reason, str):
+        raise ValueError("outside_contract needs a reason")
+    if _contract is None:
+        yield
+        return
+    local = _contract.RECORDER.local
+    stack = getattr(local, "stack", None)
+    if stack is None:
+        stack = local.stack = []
+    stack.append(reason)
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+def _contract_shim():
+    """Lets the answers of http.client connections (the keep-alive and TLS
+    clients some tests have of their own) be checked too: the connection
+    remembers what it sent, and the harness Response built from the answer
+    checks the exchange. Nothing else about http.client changes."""
+    conn = http.client.HTTPConnection
+    if getattr(conn, "_netnsd_shim", False):
+        return
+    request, getresponse = conn.request, conn.getresponse
+
+    def shim_request(self, method, url, body=None, headers={}, *,
+                     encode_chunked=False):
+        sent = body if isinstance(body, (bytes, bytearray, str)) else None
+        self._netnsd_sent = (method, url, sent, dict(headers or {}),
+                             _contract.RECORDER.exempt_reason()
+                             if _contract else None)
+        return request(self, method, url, body, headers,
+                       encode_chunked=encode_chunked)
+
+    def shim_getresponse(self):
+        resp = getresponse(self)
+        sent = getattr(self, "_netnsd_sent", None)
+        if sent is not None:
+            self._netnsd_sent = None
+            try:
+                resp.msg._netnsd_sent = sent
+            except AttributeError:
+                pass
+        return resp
+
+    conn.request = shim_request
+    conn.getresponse = shim_getresponse
+    conn._netnsd_shim = True
+
+
+_contract_shim()
 
 
 def raw_status(reply):
@@ -771,6 +909,17 @@ def run_tests(argv=None):
         print("netnsd binary %s is missing (set NETNSD_BIN)" % netnsd_bin())
         print("0 passed, 1 failed")
         sys.exit(1)
+    if _contract_mode() != "off":
+        why = _CONTRACT_IMPORT_ERROR
+        if why is None:
+            try:
+                _contract.RECORDER.load()
+            except AssertionError as e:
+                why = str(e)
+        if why:
+            print("the contract check cannot run: %s" % why)
+            print("0 passed, 1 failed")
+            sys.exit(1)
     print("netnsd: %s%s" % (netnsd_bin(),
                             " (sanitized, time x%g)" % TIME_SCALE
                             if SANITIZED else ""))
@@ -780,6 +929,8 @@ def run_tests(argv=None):
     total_start = time.monotonic()
     for t in selected:
         start = time.monotonic()
+        if _contract is not None:
+            _contract.RECORDER.take()
         try:
             t()
             err = None
@@ -799,6 +950,16 @@ def run_tests(argv=None):
                 err = "a sanitizer reported an error in netnsd (see log)"
         if err is None and cleanup_errors:
             err = "\n".join(cleanup_errors)
+        violations = _contract.RECORDER.take() if _contract else []
+        # Those the test's own exception already tells are not repeated.
+        violations = [v for v in violations if err is None or v not in err]
+        if violations:
+            more = "%d contract violation%s in this test:\n%s" % (
+                len(violations), "" if len(violations) == 1 else "s",
+                "\n".join(violations[:20]))
+            if len(violations) > 20:
+                more += "\n... and %d more" % (len(violations) - 20)
+            err = more if err is None else err.rstrip() + "\n" + more
         took = time.monotonic() - start
         if err is None:
             passed += 1
@@ -818,6 +979,10 @@ def run_tests(argv=None):
         for d in daemons:
             d.remove_log()
         sys.stdout.flush()
+    if _contract is not None:
+        print(_contract.RECORDER.summary())
+        _contract.RECORDER.write_stats(
+            os.path.splitext(os.path.basename(sys.argv[0]))[0])
     print("(%.1f s)" % (time.monotonic() - total_start))
     print("%d passed, %d failed" % (passed, failed))
     sys.stdout.flush()

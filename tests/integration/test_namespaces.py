@@ -505,17 +505,25 @@ def unknown_path_is_404():
                          ("GET", "/" + "a/" * 100)]:
         r = d.request(method, path, {} if method == "POST" else None)
         expect_problem(r, 404, "%s %s" % (method, path[:60]))
-    # Malformed HTTP: refused, and the daemon carries on.
-    for raw in (b"GARBAGE\r\n\r\n", b"GET\r\n\r\n",
-                b"GET /healthz HTTP/9.9\r\n\r\n",
-                b"GET /v1/namespaces HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
-                b"POST /v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Length:"
-                b" 5\r\nTransfer-Encoding: chunked\r\nContent-Type: "
-                b"application/json\r\n\r\nzz\r\n",
-                b"\x00\xff" * 64):
+    # Malformed HTTP: refused, and the daemon carries on. The answers are
+    # held to what the document says of malformed requests, but for the
+    # bad Content-Length (without Host, too): libmicrohttpd 0.9.75 garbles
+    # that refusal (its status line and headers twice), so that exchange is
+    # deliberately outside the contract.
+    garbled = ("libmicrohttpd 0.9.75 sends the status line and headers of "
+               "its 400 twice for a bad Content-Length or a missing Host")
+    for raw, outside in (
+            (b"GARBAGE\r\n\r\n", None), (b"GET\r\n\r\n", None),
+            (b"GET /healthz HTTP/9.9\r\n\r\n", None),
+            (b"GET /v1/namespaces HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+             garbled),
+            (b"POST /v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Length:"
+             b" 5\r\nTransfer-Encoding: chunked\r\nContent-Type: "
+             b"application/json\r\n\r\nzz\r\n", None),
+            (b"\x00\xff" * 64, None)):
         # A server may also just wait for the rest of a line that never
         # ends; a short wait is enough to see that it does not answer 2xx.
-        reply = d.raw(raw, timeout=scaled(1))
+        reply = d.raw(raw, timeout=scaled(1), outside_contract=outside)
         st = raw_status(reply)
         check(st is None or 400 <= st < 600,
               "raw %r: want an error or a close, got %r", raw[:40],
