@@ -139,6 +139,8 @@ int address_handle_create(struct request *req, struct reply *rep)
 		return r;
 	r = handler_check_host_link(req, rep, ns,
 				    link_is_managed(req->store, ns, &l), l.name);
+	if (r == 0)
+		r = handler_check_dying(rep, ns, &l);
 	if (r < 0)
 		goto out;
 	value_format_cidr(&c, text, sizeof(text));

@@ -310,7 +310,7 @@ int bridge_handle_patch(struct request *req, struct reply *rep)
 	}
 	rec = desired_link(req->store, ns, old.name);
 	if (!rec)
-		rec = json_pack("{s:b}", "owned", nl_link_is_ours(&old));
+		rec = json_pack("{s:b}", "owned", 0); /* only creation owns */
 	if (bs.stp >= 0)
 		json_object_set_new(rec, "stp", json_boolean(bs.stp));
 	if (bs.vlan_filtering >= 0)
@@ -328,6 +328,8 @@ int bridge_handle_patch(struct request *req, struct reply *rep)
 	}
 	if (handler_commit(req, rep, t) < 0)
 		goto undo;
+	if (c.up == 0)
+		link_restore_addresses(req->store, s, ns, old.name);
 	log_info("changed bridge %s/%s", ns, old.name);
 	r = nl_link_get(s, old.name, &now);
 	if (r < 0) {
@@ -357,6 +359,7 @@ undo:
 	if (nl_link_set(s, &c) < 0)
 		log_error("bridge %s/%s could not be put back after a failed change",
 			  ns, old.name);
+	link_restore_addresses(req->store, s, ns, old.name);
 out:
 	json_decref(rec);
 	store_txn_free(t);
@@ -423,6 +426,8 @@ static int bridge_port_change(struct request *req, struct reply *rep,
 	}
 	r = handler_check_host_link(req, rep, ns,
 				    link_is_managed(req->store, ns, port), pname);
+	if (r == 0)
+		r = handler_check_dying(rep, ns, port);
 	if (r < 0)
 		goto out;
 	already = port->master == br->ifindex;
@@ -445,7 +450,7 @@ static int bridge_port_change(struct request *req, struct reply *rep,
 	}
 	rec = desired_link(req->store, ns, pname);
 	if (!rec)
-		rec = json_pack("{s:b}", "owned", nl_link_is_ours(port));
+		rec = json_pack("{s:b}", "owned", 0); /* only creation owns */
 	json_object_set_new(rec, "master",
 			    attach ? json_string(br->name) : json_null());
 	t = store_txn_new();

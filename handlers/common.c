@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "../api/name.h"
+#include "../netlink/link.h"
+#include "dying.h"
 #include "../netlink/ns.h"
 #include "../state/store.h"
 
@@ -100,6 +102,16 @@ int handler_ns_sock(struct reply *rep, const char *ns, struct nl_sock **ret)
 int handler_kernel_failed(struct reply *rep, int err, const char *what)
 {
 	return problem_errno(&rep->problem, err, what, nl_extack());
+}
+
+int handler_check_dying(struct reply *rep, const char *ns,
+			const struct nl_link *l)
+{
+	if (!dying_is(ns, l))
+		return 0;
+	return problem_set(&rep->problem, 404, "not-found",
+			   "link %s in namespace %s is going away with the namespace of its peer",
+			   l->name, ns);
 }
 
 int handler_check_host_link(struct request *req, struct reply *rep,

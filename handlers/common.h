@@ -47,6 +47,11 @@ int handler_kernel_failed(struct reply *rep, int err, const char *what);
 int handler_check_host_link(struct request *req, struct reply *rep,
 			    const char *ns, bool managed, const char *link);
 
+/* 404 for a link the kernel is about to take away (see dying.h). */
+struct nl_link;
+int handler_check_dying(struct reply *rep, const char *ns,
+			const struct nl_link *l);
+
 /* Commits `t`; on failure, answers the storage problem. */
 int handler_commit(struct request *req, struct reply *rep,
 		   struct store_txn *t);

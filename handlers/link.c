@@ -7,6 +7,7 @@
 
 #include "../api/name.h"
 #include "../api/value.h"
+#include "../netlink/addr.h"
 #include "../netlink/ns.h"
 #include "../server/log.h"
 #include "../state/desired.h"
@@ -14,6 +15,25 @@
 #include "../state/store.h"
 #include "common.h"
 #include "link_view.h"
+
+void link_restore_addresses(struct store *store, struct nl_sock *s,
+			    const char *ns, const char *name)
+{
+	char prefix[KEY_MAX];
+	json_t *want, *v;
+	struct nl_link l;
+	struct cidr c;
+	const char *k;
+
+	if (nl_link_get(s, name, &l) < 0)
+		return;
+	key_addr_prefix(prefix, ns, name);
+	want = store_list(store, prefix);
+	json_object_foreach(want, k, v)
+		if (!value_parse_cidr(k + strlen(prefix), &c))
+			nl_addr_add(s, l.ifindex, &c); /* EEXIST: still there */
+	json_decref(want);
+}
 
 static bool link_kind_is(const struct nl_link *l, const char *kind)
 {
@@ -317,6 +337,8 @@ int link_handle_patch(struct request *req, struct reply *rep)
 	}
 	managed = link_is_managed(req->store, ns, &l);
 	r = handler_check_host_link(req, rep, ns, managed, name);
+	if (r == 0)
+		r = handler_check_dying(rep, ns, &l);
 	if (r < 0)
 		goto out;
 	ns2 = p.ns ? p.ns : ns;
@@ -397,7 +419,7 @@ int link_handle_patch(struct request *req, struct reply *rep)
 	/* Record the new desired attributes where the link now is. */
 	rec = desired_link(req->store, ns, name);
 	if (!rec)
-		rec = json_pack("{s:b}", "owned", nl_link_is_ours(&l));
+		rec = json_pack("{s:b}", "owned", 0); /* only creation owns */
 	if (moved)
 		json_object_del(rec, "master");
 	if (p.up >= 0)
@@ -425,6 +447,9 @@ int link_handle_patch(struct request *req, struct reply *rep)
 	if (r < 0)
 		goto undo;
 
+	/* Taking a link down drops its IPv6 addresses: desired ones return. */
+	if (c.up == 0 || moved)
+		link_restore_addresses(req->store, moved ? s2 : s, ns2, name2);
 	log_info("changed link %s/%s%s%s%s%s", ns, name, moved || p.name ? " -> " : "",
 		 moved || p.name ? ns2 : "", moved || p.name ? "/" : "",
 		 moved || p.name ? name2 : "");
@@ -462,6 +487,7 @@ undo:
 	} else {
 		link_revert(s, &l, name2, true);
 	}
+	link_restore_addresses(req->store, s, ns, name);
 out:
 	if (fd >= 0)
 		close(fd);

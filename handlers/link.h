@@ -27,6 +27,12 @@ struct link_spec_in {
 int link_spec_from_json(json_t *o, const char *prefix, struct reply *rep,
 			struct link_spec_in *ret);
 
+/* Puts back the desired addresses of a link (taking a link down, or moving
+ * it, drops them in the kernel). */
+struct store;
+void link_restore_addresses(struct store *store, struct nl_sock *s,
+			    const char *ns, const char *name);
+
 /* The desired record of a link netnsd creates, from what it asked for and
  * what the kernel then reported (its MAC, kept so a re-creation matches). */
 json_t *link_record_new(const char *kind, json_t *req, const struct nl_link *l);

@@ -176,17 +176,11 @@ static const char *link_oper_state(uint8_t s)
 bool link_is_managed(struct store *store, const char *ns,
 		     const struct nl_link *l)
 {
-	char key[KEY_MAX];
-	json_t *d;
-	bool owned;
-
-	if (nl_link_is_ours(l))
-		return true;
-	key_link(key, ns, l->name);
-	d = store_get(store, key);
-	owned = json_is_true(json_object_get(d, "owned"));
-	json_decref(d);
-	return owned;
+	/* The kernel's mark decides: a link made by someone else under the
+	 * name of one of ours is not ours, whatever the desired state says. */
+	(void)store;
+	(void)ns;
+	return nl_link_is_ours(l);
 }
 
 static json_t *link_addresses(struct link_view *v, const struct nl_link *l)
@@ -225,6 +219,10 @@ static void link_add_sync(struct link_view *v, const struct nl_link *l,
 
 	if (diff_link(desired, l, master, peer_ns, peer_name, &d) < 0)
 		return;
+	if (json_is_true(json_object_get(desired, "owned")) &&
+	    !nl_link_is_ours(l))
+		json_array_append_new(d.drift,
+				      json_string("a link netnsd did not create has taken its name"));
 	key_addr_prefix(key, v->ns, l->name);
 	want = store_list(v->store, key);
 	json_object_foreach(want, k, x) {

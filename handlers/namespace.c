@@ -12,6 +12,7 @@
 #include "../state/key.h"
 #include "../state/store.h"
 #include "common.h"
+#include "dying.h"
 
 static json_t *ns_to_json(struct store *store, const char *ns, bool exists)
 {
@@ -218,10 +219,40 @@ int ns_handle_get(struct request *req, struct reply *rep)
 			     NULL);
 }
 
+/* The far ends of managed veths that cross into `ns`, which go with it:
+ * [[namespace, name, ifindex], ...]. */
+static json_t *ns_far_ends(struct store *store, const char *ns)
+{
+	char prefix[KEY_MAX];
+	json_t *links, *v, *out = json_array();
+	const char *k;
+
+	key_link_prefix(prefix, ns);
+	links = store_list(store, prefix);
+	json_object_foreach(links, k, v) {
+		json_t *peer = json_object_get(v, "peer");
+		const char *pns = json_string_value(json_object_get(peer, "namespace"));
+		const char *pname = json_string_value(json_object_get(peer, "name"));
+		struct nl_sock *s = NULL;
+		struct nl_link l;
+
+		if (!pns || !pname || !strcmp(pns, ns) || nl_ns_get(pns, &s) < 0)
+			continue;
+		if (nl_link_get(s, pname, &l) == 0)
+			json_array_append_new(out, json_pack("[s, s, i]", pns,
+							     pname, l.ifindex));
+		nl_ns_put(pns, s);
+	}
+	json_decref(links);
+	return out;
+}
+
 int ns_handle_delete(struct request *req, struct reply *rep)
 {
 	struct store_txn *t = NULL, *undo = NULL;
+	json_t *far = NULL, *x;
 	const char *ns;
+	size_t i;
 	bool exists, managed;
 	int r;
 
@@ -251,6 +282,7 @@ int ns_handle_delete(struct request *req, struct reply *rep)
 		goto out;
 	}
 	desired_forget_ns(req->store, t, ns);
+	far = ns_far_ends(req->store, ns);
 	undo = store_txn_undo(req->store, t);
 	r = undo ? store_commit(req->store, t) : -ENOMEM;
 	if (r < 0) {
@@ -268,9 +300,14 @@ int ns_handle_delete(struct request *req, struct reply *rep)
 			goto out;
 		}
 	}
+	json_array_foreach(far, i, x)
+		dying_add(json_string_value(json_array_get(x, 0)),
+			  json_string_value(json_array_get(x, 1)),
+			  (int)json_integer_value(json_array_get(x, 2)));
 	log_info("deleted namespace %s", ns);
 	r = handler_reply(rep, 204, NULL, NULL);
 out:
+	json_decref(far);
 	store_txn_free(t);
 	store_txn_free(undo);
 	return r;

@@ -91,7 +91,16 @@ int nl_bridge_add(struct nl_sock *s, const struct nl_link_spec *spec,
 	r = nl_link_add(s, &created, &nl_kind_bridge, &settings);
 	if (r < 0)
 		return r;
-	r = nl_link_mark_ours(s, spec->name, -1, spec->mtu);
+	/* The kernel skips a change to the MTU a link already has, and so
+	 * would not remember that the user chose it: step aside first. */
+	if (spec->mtu)
+		r = nl_link_mark_ours(s, spec->name, -1,
+				      spec->mtu < 65535 ? spec->mtu + 1 :
+							  spec->mtu - 1);
+	else
+		r = 0;
+	if (r == 0)
+		r = nl_link_mark_ours(s, spec->name, -1, spec->mtu);
 	if (r < 0 && nl_link_get(s, spec->name, &l) == 0)
 		nl_link_del(s, l.ifindex);
 	return r;

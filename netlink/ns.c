@@ -238,7 +238,7 @@ void nl_ns_put(const char *ns, struct nl_sock *s)
 		return;
 	pthread_mutex_lock(&nl_ns_mu);
 	e = nl_ns_find_locked(ns, false);
-	if (e && e->gen == s->gen && e->n_idle < NL_NS_IDLE_MAX) {
+	if (e && !s->dirty && e->gen == s->gen && e->n_idle < NL_NS_IDLE_MAX) {
 		e->idle[e->n_idle++] = s;
 		s = NULL;
 	}
@@ -306,6 +306,18 @@ int nl_ns_add(const char *ns)
 	if (r < 0)
 		return r;
 	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+	if (fd < 0 && errno == EEXIST && !nl_ns_exists(ns)) {
+		struct stat st;
+
+		/* A plain file with nothing mounted on it is what a crash or
+		 * a reboot leaves: no namespace, so it may be replaced. */
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    unlink(path) == 0)
+			fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+				  0);
+		else
+			errno = EEXIST;
+	}
 	if (fd < 0)
 		return -errno;
 	close(fd);

@@ -14,6 +14,9 @@
 #define NL_DUMP_TRIES 8
 
 static _Thread_local char nl_extack_msg[256];
+/* Set when the message that ends a request (its ACK, error or DONE) was
+ * read: nothing of that request is left in the socket. */
+static _Thread_local bool nl_ended;
 static _Atomic uint64_t nl_errors[NL_ERRNO_MAX];
 
 void nl_error_counts(uint64_t *out, size_t n)
@@ -124,6 +127,7 @@ static int nl_error_cb(const struct nlmsghdr *nlh, void *data)
 		errno = EBADMSG;
 		return MNL_CB_ERROR;
 	}
+	nl_ended = true;
 	if (err->error == 0)
 		return MNL_CB_STOP;
 	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
@@ -141,6 +145,7 @@ static int nl_error_cb(const struct nlmsghdr *nlh, void *data)
 static int nl_done_cb(const struct nlmsghdr *nlh, void *data)
 {
 	(void)data;
+	nl_ended = true;
 	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
 		int err = *(int *)mnl_nlmsg_get_payload(nlh);
 
@@ -182,6 +187,8 @@ static int nl_sock_run(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
 	int r;
 
 	nl_extack_msg[0] = '\0';
+	nl_ended = false;
+	s->dirty = true;
 	nlh->nlmsg_seq = ++s->seq;
 	nlh->nlmsg_pid = 0;
 	buf = malloc(bufsize);
@@ -214,6 +221,9 @@ static int nl_sock_run(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
 		}
 	}
 out:
+	/* Cut short before the end (a stray reply, a failed callback), the
+	 * rest of the answer would confuse the next request. */
+	s->dirty = !nl_ended;
 	free(buf);
 	return r;
 }

@@ -6,6 +6,7 @@
 #define NETNSD_NL_SOCK_H
 
 #include <libmnl/libmnl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,6 +15,7 @@ struct nl_sock {
 	uint32_t portid;
 	uint32_t seq;
 	uint64_t gen;	/* namespace pool generation it was opened for */
+	bool dirty;	/* a reply may be left unread: not to be reused */
 };
 
 /* Size of a buffer that holds any request netnsd builds. */

@@ -123,6 +123,19 @@ static void http_conn_notify(void *cls, struct MHD_Connection *conn,
 	*socket_context = NULL;
 }
 
+/* Connections with a request received and not yet answered. */
+static size_t http_busy_connections(void)
+{
+	struct http_conn *c;
+	size_t n = 0;
+
+	pthread_mutex_lock(&http_conns_mu);
+	for (c = http_conns; c; c = c->next)
+		n += !c->receiving;
+	pthread_mutex_unlock(&http_conns_mu);
+	return n;
+}
+
 void http_sweep(void)
 {
 	struct timespec now;
@@ -132,10 +145,17 @@ void http_sweep(void)
 	pthread_mutex_lock(&http_conns_mu);
 	/* The socket stays registered, so open, until libmicrohttpd has
 	 * seen the shutdown and closed it: the fd cannot be reused here. */
-	for (c = http_conns; c; c = c->next)
-		if (c->receiving &&
-		    now.tv_sec - c->since.tv_sec > (time_t)http_cfg->conn_timeout)
+	for (c = http_conns; c; c = c->next) {
+		char byte;
+
+		if (!c->receiving)
+			continue;
+		/* Too slow, or the client is gone: a request that is still
+		 * arriving on a socket at its end can never complete. */
+		if (now.tv_sec - c->since.tv_sec > (time_t)http_cfg->conn_timeout ||
+		    recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
 			shutdown(c->fd, SHUT_RDWR);
+	}
 	pthread_mutex_unlock(&http_conns_mu);
 }
 
@@ -935,6 +955,13 @@ void http_stop(void)
 
 		if (fd != MHD_INVALID_SOCKET)
 			close(fd);
+	}
+	/* Let every request already received be answered (bounded), so that
+	 * none is applied and then cut off before its client hears of it. */
+	for (int waited = 0; waited < 1000 && http_busy_connections(); waited++) {
+		struct timespec ms10 = { .tv_nsec = 10 * 1000 * 1000 };
+
+		nanosleep(&ms10, NULL);
 	}
 	for (size_t i = 0; i < http_n_daemons; i++)
 		MHD_stop_daemon(http_daemons[i]);

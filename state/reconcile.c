@@ -14,6 +14,7 @@
 #include "../netlink/ns.h"
 #include "../netlink/veth.h"
 #include "diff.h"
+#include "key.h"
 
 struct reconcile {
 	struct store *store;
@@ -232,13 +233,29 @@ static void reconcile_attributes(struct reconcile *rc, const char *ns,
 	if (d.master_differs) {
 		d.change.master = 0;
 		if (d.want_master) {
+			char bkey[KEY_MAX];
+			json_t *brec;
+			bool impostor;
+
+			snprintf(bkey, sizeof(bkey), "link/%s/%s", ns,
+				 d.want_master);
+			brec = store_get(rc->store, bkey);
 			if (nl_link_get(s, d.want_master, &m) < 0) {
 				reconcile_failed(rc, what, "its bridge is missing",
 						 -ENODEV);
 				d.change.master = -1;
+			} else if ((impostor = json_is_true(json_object_get(
+						    brec, "owned")) &&
+					       !nl_link_is_ours(&m))) {
+				/* Never hand a port to someone else's bridge. */
+				reconcile_failed(rc, what,
+						 "its bridge's name is taken by a link netnsd did not create",
+						 0);
+				d.change.master = -1;
 			} else {
 				d.change.master = m.ifindex;
 			}
+			json_decref(brec);
 		}
 	}
 	if (diff_link_has_change(&d) || d.change.master >= 0) {
