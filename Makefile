@@ -27,6 +27,7 @@ run: build
 
 test:
 	@scripts/deps test
+	$(MAKE) format-check
 	$(MAKE) test-plain
 	$(MAKE) test-asan
 	$(MAKE) test-fuzz

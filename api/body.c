@@ -63,8 +63,8 @@ static bool body_type_ok(json_t *v, enum body_type t)
 	return false;
 }
 
-int body_check(json_t *obj, const struct body_field *fields,
-	       const char *prefix, struct problem *p)
+int body_check(json_t *obj, const struct body_field *fields, const char *prefix,
+	       struct problem *p)
 {
 	const struct body_field *f;
 	const char *key;
@@ -72,7 +72,8 @@ int body_check(json_t *obj, const struct body_field *fields,
 	json_t *v;
 	int bad = 0;
 
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		for (f = fields; f->name; f++)
 			if (!strcmp(f->name, key))
 				break;
@@ -84,9 +85,8 @@ int body_check(json_t *obj, const struct body_field *fields,
 			problem_field(p, name, "must be %s",
 				      body_type_word(f->type));
 			bad = 1;
-		} else if (json_is_string(v) &&
-			   strlen(json_string_value(v)) !=
-				   json_string_length(v)) {
+		} else if (json_is_string(v) && strlen(json_string_value(v)) !=
+							json_string_length(v)) {
 			problem_field(p, name, "must not contain NUL");
 			bad = 1;
 		}

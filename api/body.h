@@ -31,7 +31,7 @@ int body_parse(const char *buf, size_t len, bool allow_empty, json_t **ret,
 
 /* Checks `obj` against `fields` (terminated by a NULL name); field names in
  * errors are prefixed with `prefix` ("peer." for nested objects). */
-int body_check(json_t *obj, const struct body_field *fields,
-	       const char *prefix, struct problem *p);
+int body_check(json_t *obj, const struct body_field *fields, const char *prefix,
+	       struct problem *p);
 
 #endif

@@ -32,11 +32,15 @@ const char *name_check_namespace(const char *name)
 static bool name_utf8(const unsigned char *s)
 {
 	while (*s) {
-		int n = *s < 0x80 ? 1 : (*s & 0xe0) == 0xc0 ? 2 :
-					(*s & 0xf0) == 0xe0 ? 3 :
-					(*s & 0xf8) == 0xf0 ? 4 : 0;
-		uint32_t cp = n == 1 ? *s : n == 2 ? *s & 0x1fu :
-					n == 3 ? *s & 0x0fu : *s & 0x07u;
+		int n = *s < 0x80	      ? 1
+			: (*s & 0xe0) == 0xc0 ? 2
+			: (*s & 0xf0) == 0xe0 ? 3
+			: (*s & 0xf8) == 0xf0 ? 4
+					      : 0;
+		uint32_t cp = n == 1   ? *s
+			      : n == 2 ? *s & 0x1fu
+			      : n == 3 ? *s & 0x0fu
+				       : *s & 0x07u;
 
 		if (!n)
 			return false;

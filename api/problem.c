@@ -106,9 +106,8 @@ int problem_field(struct problem *p, const char *field, const char *fmt, ...)
 	}
 	if (!p->errors)
 		p->errors = json_array();
-	json_array_append_new(p->errors,
-			      json_pack("{s:s, s:s}", "field", name,
-					"message", msg));
+	json_array_append_new(p->errors, json_pack("{s:s, s:s}", "field", name,
+						   "message", msg));
 	return -p->status;
 }
 
@@ -119,26 +118,21 @@ int problem_status_for_errno(int err)
 	case EBUSY:
 	case EXFULL:
 	case ENOTEMPTY:
-	case EADDRINUSE:
-		return 409;
+	case EADDRINUSE: return 409;
 	case ENOENT:
 	case ENODEV:
 	case ESRCH:
-	case EADDRNOTAVAIL:
-		return 404;
+	case EADDRNOTAVAIL: return 404;
 	case EINVAL:
 	case ERANGE:
 	case EOPNOTSUPP:
 	case EAFNOSUPPORT:
 	case E2BIG:
 	case ENAMETOOLONG:
-	case ELOOP:
-		return 400;
+	case ELOOP: return 400;
 	case ENOSPC:
-	case EDQUOT:
-		return 507;
-	default:
-		return 500;
+	case EDQUOT: return 507;
+	default: return 500;
 	}
 }
 
@@ -157,13 +151,13 @@ int problem_errno(struct problem *p, int err, const char *what,
 		  const char *kernel_msg)
 {
 	int status = problem_status_for_errno(err);
-	const char *why = kernel_msg && *kernel_msg ? kernel_msg :
-						     strerror(-err);
+	const char *why =
+		kernel_msg && *kernel_msg ? kernel_msg : strerror(-err);
 
 	if (err == -EXFULL && !(kernel_msg && *kernel_msg))
 		why = "the bridge has no free port (at most 1023)";
-	return problem_set(p, status, problem_type_for_status(status),
-			   "%s: %s", what, why);
+	return problem_set(p, status, problem_type_for_status(status), "%s: %s",
+			   what, why);
 }
 
 json_t *problem_to_json(const struct problem *p)
@@ -174,8 +168,8 @@ json_t *problem_to_json(const struct problem *p)
 	snprintf(type, sizeof(type), "urn:netnsd:problem:%s",
 		 p->type ? p->type : "internal");
 	o = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title",
-		      p->title ? p->title : problem_title(p->status),
-		      "status", p->status, "detail", p->detail);
+		      p->title ? p->title : problem_title(p->status), "status",
+		      p->status, "detail", p->detail);
 	if (o && p->errors)
 		json_object_set(o, "errors", p->errors);
 	return o;

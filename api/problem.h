@@ -6,14 +6,17 @@
 #include <stdarg.h>
 
 struct problem {
-	int status;		/* HTTP status; 0 means "no problem" */
-	const char *type;	/* short slug, e.g. "invalid-value" */
-	const char *title;	/* fixed human summary for the type */
-	char detail[512];	/* this occurrence, never internals */
-	json_t *errors;		/* array of {"field", "message"} or NULL */
+	int status;	   /* HTTP status; 0 means "no problem" */
+	const char *type;  /* short slug, e.g. "invalid-value" */
+	const char *title; /* fixed human summary for the type */
+	char detail[512];  /* this occurrence, never internals */
+	json_t *errors;	   /* array of {"field", "message"} or NULL */
 };
 
-#define PROBLEM_INIT { 0, NULL, NULL, "", NULL }
+#define PROBLEM_INIT                    \
+	{                               \
+		0, NULL, NULL, "", NULL \
+	}
 
 /* Sets status, type and title, and formats detail. Returns -status as a
  * convenient non-zero error for callers. */

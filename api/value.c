@@ -32,7 +32,8 @@ const char *value_parse_mac(const char *text, uint8_t ret_mac[6])
 	if (strlen(text) != 17)
 		return "must look like 02:00:00:00:00:01";
 	for (i = 0; i < 6; i++) {
-		int hi = value_hex(text[i * 3]), lo = value_hex(text[i * 3 + 1]);
+		int hi = value_hex(text[i * 3]),
+		    lo = value_hex(text[i * 3 + 1]);
 
 		if (hi < 0 || lo < 0 || (i < 5 && text[i * 3 + 2] != ':'))
 			return "must look like 02:00:00:00:00:01";
@@ -56,8 +57,8 @@ static const char *value_parse_prefix(const char *text, int max, int *ret)
 		return "prefix length must be a decimal number";
 	v = strtol(text, &end, 10);
 	if (*end || v < 0 || v > max)
-		return max == 32 ? "prefix length must be 0 to 32 for IPv4" :
-				   "prefix length must be 0 to 128 for IPv6";
+		return max == 32 ? "prefix length must be 0 to 32 for IPv4"
+				 : "prefix length must be 0 to 128 for IPv6";
 	*ret = (int)v;
 	return NULL;
 }
@@ -76,9 +77,8 @@ const char *value_parse_ip_prefix(const char *ip, const char *prefix,
 		return "must be an IPv4 or IPv6 address with a prefix length, like 198.18.0.1/24";
 	if (value_parse_prefix(prefix, c.family == AF_INET ? 32 : 128,
 			       &c.prefixlen))
-		return value_parse_prefix(prefix,
-					  c.family == AF_INET ? 32 : 128,
-					  &c.prefixlen);
+		return value_parse_prefix(
+			prefix, c.family == AF_INET ? 32 : 128, &c.prefixlen);
 	*ret = c;
 	return NULL;
 }

@@ -10,7 +10,7 @@
 #define VALUE_MTU_MAX 0x7fffffff
 
 struct cidr {
-	int family;	 /* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6 */
 	uint8_t addr[16];
 	int prefixlen;
 };

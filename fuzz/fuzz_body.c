@@ -69,16 +69,11 @@ static const struct body_field *const fuzz_tables[] = {
 static bool fuzz_type_ok(json_t *v, enum body_type t)
 {
 	switch (t) {
-	case BODY_STRING:
-		return json_is_string(v);
-	case BODY_STRING_OR_NULL:
-		return json_is_string(v) || json_is_null(v);
-	case BODY_INT:
-		return json_is_integer(v);
-	case BODY_BOOL:
-		return json_is_boolean(v);
-	case BODY_OBJECT:
-		return json_is_object(v);
+	case BODY_STRING: return json_is_string(v);
+	case BODY_STRING_OR_NULL: return json_is_string(v) || json_is_null(v);
+	case BODY_INT: return json_is_integer(v);
+	case BODY_BOOL: return json_is_boolean(v);
+	case BODY_OBJECT: return json_is_object(v);
 	}
 	return false;
 }

@@ -365,9 +365,7 @@ static void fuzz_ops(struct store **sp, const char *ops, size_t len,
 			}
 			free(key);
 			break;
-		case 'c':
-			fuzz_commit(*sp, t, pending, model);
-			goto fresh;
+		case 'c': fuzz_commit(*sp, t, pending, model); goto fresh;
 		case 'u': {
 			struct store_txn *u = store_txn_undo(*sp, t);
 			json_t *before = json_deep_copy(model);
@@ -390,9 +388,7 @@ static void fuzz_ops(struct store **sp, const char *ops, size_t len,
 			fuzz_check_store(*sp, model, false);
 			goto fresh;
 		}
-		case 'k':
-			fuzz_compact(*sp, model);
-			break;
+		case 'k': fuzz_compact(*sp, model); break;
 		case 'r': {
 			uint64_t seq = store_seq(*sp);
 

@@ -34,11 +34,13 @@ static int address_link(struct request *req, struct reply *rep,
 	if (r < 0) {
 		nl_ns_put(ns, *ret_s);
 		*ret_s = NULL;
-		return r == -ENODEV ?
-			       problem_set(&rep->problem, 404, "not-found",
-					   "link %s does not exist in namespace %s",
-					   name, ns) :
-			       handler_kernel_failed(rep, r, "reading the link");
+		return r == -ENODEV
+			       ? problem_set(
+					 &rep->problem, 404, "not-found",
+					 "link %s does not exist in namespace %s",
+					 name, ns)
+			       : handler_kernel_failed(rep, r,
+						       "reading the link");
 	}
 	*ret_ns = ns;
 	return 0;
@@ -54,7 +56,8 @@ static json_t *address_to_json(const char *cidr, int family, bool managed,
 	if (o && managed) {
 		json_object_set_new(o, "in_sync", json_boolean(present));
 		if (!present)
-			json_object_set_new(o, "drift", json_pack("[s]", "missing"));
+			json_object_set_new(o, "drift",
+					    json_pack("[s]", "missing"));
 	}
 	return o;
 }
@@ -86,24 +89,30 @@ int address_handle_list(struct request *req, struct reply *rep)
 
 		value_format_cidr(&addrs[i].cidr, text, sizeof(text));
 		key_addr(key, ns, l.name, text);
-		json_array_append_new(items,
-				      address_to_json(text, addrs[i].cidr.family,
-						      json_object_get(want, key) != NULL,
-						      true));
+		json_array_append_new(
+			items,
+			address_to_json(text, addrs[i].cidr.family,
+					json_object_get(want, key) != NULL,
+					true));
 	}
-	json_object_foreach(want, k, v) {
+	json_object_foreach(want, k, v)
+	{
 		const char *cidr = k + strlen(prefix);
 		size_t i;
 		json_t *x;
 		bool found = false;
 
-		json_array_foreach(items, i, x)
-			if (!strcmp(json_string_value(json_object_get(x, "address")), cidr))
-				found = true;
+		json_array_foreach(items, i, x) if (
+			!strcmp(json_string_value(
+					json_object_get(x, "address")),
+				cidr)) found = true;
 		if (!found)
-			json_array_append_new(items, address_to_json(
-				cidr, strchr(cidr, ':') ? AF_INET6 : AF_INET,
-				true, false));
+			json_array_append_new(items,
+					      address_to_json(cidr,
+							      strchr(cidr, ':')
+								      ? AF_INET6
+								      : AF_INET,
+							      true, false));
 	}
 	json_decref(want);
 	free(addrs);
@@ -130,15 +139,16 @@ int address_handle_create(struct request *req, struct reply *rep)
 	r = handler_body(req, rep, fields, false, &body);
 	if (r < 0)
 		return r;
-	why = value_parse_cidr(json_string_value(json_object_get(body, "address")), &c);
+	why = value_parse_cidr(
+		json_string_value(json_object_get(body, "address")), &c);
 	json_decref(body);
 	if (why)
 		return problem_field(&rep->problem, "address", "%s", why);
 	r = address_link(req, rep, &ns, &s, &l);
 	if (r < 0)
 		return r;
-	r = handler_check_host_link(req, rep, ns,
-				    link_is_managed(req->store, ns, &l), l.name);
+	r = handler_check_host_link(
+		req, rep, ns, link_is_managed(req->store, ns, &l), l.name);
 	if (r == 0)
 		r = handler_check_dying(rep, ns, &l);
 	if (r < 0)
@@ -146,11 +156,11 @@ int address_handle_create(struct request *req, struct reply *rep)
 	value_format_cidr(&c, text, sizeof(text));
 	r = nl_addr_add(s, l.ifindex, &c);
 	if (r < 0) {
-		r = r == -EEXIST ? problem_set(&rep->problem, 409,
-					       "already-exists",
-					       "%s is already on %s", text,
-					       l.name) :
-				   handler_kernel_failed(rep, r, "adding the address");
+		r = r == -EEXIST
+			    ? problem_set(&rep->problem, 409, "already-exists",
+					  "%s is already on %s", text, l.name)
+			    : handler_kernel_failed(rep, r,
+						    "adding the address");
 		goto out;
 	}
 	t = store_txn_new();
@@ -213,10 +223,10 @@ int address_handle_get(struct request *req, struct reply *rep)
 				"%s is not on %s", text, l.name);
 		goto out;
 	}
-	r = handler_reply(rep, 200,
-			  address_to_json(text, c.family, desired != NULL,
-					  present),
-			  NULL);
+	r = handler_reply(
+		rep, 200,
+		address_to_json(text, c.family, desired != NULL, present),
+		NULL);
 out:
 	free(addrs);
 	nl_ns_put(ns, s);
@@ -242,8 +252,8 @@ int address_handle_delete(struct request *req, struct reply *rep)
 	r = address_link(req, rep, &ns, &s, &l);
 	if (r < 0)
 		return r;
-	r = handler_check_host_link(req, rep, ns,
-				    link_is_managed(req->store, ns, &l), l.name);
+	r = handler_check_host_link(
+		req, rep, ns, link_is_managed(req->store, ns, &l), l.name);
 	if (r < 0)
 		goto out;
 	value_format_cidr(&c, text, sizeof(text));
@@ -253,10 +263,11 @@ int address_handle_delete(struct request *req, struct reply *rep)
 	r = nl_addr_del(s, l.ifindex, &c);
 	removed = r == 0;
 	if (r < 0 && !(desired && r == -EADDRNOTAVAIL)) {
-		r = r == -EADDRNOTAVAIL ?
-			    problem_set(&rep->problem, 404, "not-found",
-					"%s is not on %s", text, l.name) :
-			    handler_kernel_failed(rep, r, "deleting the address");
+		r = r == -EADDRNOTAVAIL
+			    ? problem_set(&rep->problem, 404, "not-found",
+					  "%s is not on %s", text, l.name)
+			    : handler_kernel_failed(rep, r,
+						    "deleting the address");
 		goto out;
 	}
 	t = store_txn_new();

@@ -29,8 +29,8 @@ static void bridge_add_ports(struct link_view *v, const struct nl_link *br,
 		if (v->links[i].master != br->ifindex)
 			continue;
 		json_array_append_new(ports,
-				      objects ? link_to_json(v, &v->links[i]) :
-						json_string(v->links[i].name));
+				      objects ? link_to_json(v, &v->links[i])
+					      : json_string(v->links[i].name));
 	}
 	json_object_set_new(o, objects ? "items" : "ports", ports);
 }
@@ -54,10 +54,12 @@ int bridge_handle_list(struct request *req, struct reply *rep)
 		if (nl_ns_get(ns, &s) < 0)
 			return 0;
 		if (link_view_init(&v, req->store, ns, s, true) == 0) {
-			json_array_foreach(json_object_get(rep->json, "items"), i,
-					   item) {
+			json_array_foreach(json_object_get(rep->json, "items"),
+					   i, item)
+			{
 				const struct nl_link *br = link_view_find(
-					&v, json_string_value(json_object_get(item, "name")));
+					&v, json_string_value(json_object_get(
+						    item, "name")));
 
 				if (br)
 					bridge_add_ports(&v, br, item, false);
@@ -148,9 +150,9 @@ static int bridge_settings_from_json(json_t *body, struct nl_bridge_spec *b)
 	json_t *v;
 
 	b->stp = (v = json_object_get(body, "stp")) ? json_is_true(v) : -1;
-	b->vlan_filtering = (v = json_object_get(body, "vlan_filtering")) ?
-				    json_is_true(v) :
-				    -1;
+	b->vlan_filtering = (v = json_object_get(body, "vlan_filtering"))
+				    ? json_is_true(v)
+				    : -1;
 	return 0;
 }
 
@@ -188,16 +190,18 @@ int bridge_handle_create(struct request *req, struct reply *rep)
 	bridge_settings_from_json(body, &bs);
 	r = nl_link_get(s, in.spec.name, &l);
 	if (r == 0) {
-		r = problem_set(&rep->problem, 409, "already-exists",
-				"a link named %s already exists in namespace %s",
-				in.spec.name, ns);
+		r = problem_set(
+			&rep->problem, 409, "already-exists",
+			"a link named %s already exists in namespace %s",
+			in.spec.name, ns);
 		goto out;
 	}
 	/* A fixed MAC, so the bridge's address does not follow its ports as
 	 * they come and go. */
 	if (!in.spec.mac) {
 		if (getrandom(in.mac, sizeof(in.mac), 0) != sizeof(in.mac)) {
-			r = handler_kernel_failed(rep, -EIO, "choosing a MAC address");
+			r = handler_kernel_failed(rep, -EIO,
+						  "choosing a MAC address");
 			goto out;
 		}
 		in.mac[0] = (uint8_t)((in.mac[0] & 0xfe) | 0x02);
@@ -278,8 +282,8 @@ int bridge_handle_patch(struct request *req, struct reply *rep)
 	if (r < 0)
 		goto out_body;
 	old = *br;
-	r = handler_check_host_link(req, rep, ns,
-				    link_is_managed(req->store, ns, br), br->name);
+	r = handler_check_host_link(
+		req, rep, ns, link_is_managed(req->store, ns, br), br->name);
 	if (r < 0)
 		goto out;
 	bridge_settings_from_json(body, &bs);
@@ -293,7 +297,8 @@ int bridge_handle_patch(struct request *req, struct reply *rep)
 	if (send.stp >= 0 || send.vlan_filtering >= 0) {
 		r = nl_bridge_set(s, old.ifindex, &send);
 		if (r < 0) {
-			r = handler_kernel_failed(rep, r, "changing the bridge");
+			r = handler_kernel_failed(rep, r,
+						  "changing the bridge");
 			goto out;
 		}
 	}
@@ -345,20 +350,21 @@ int bridge_handle_patch(struct request *req, struct reply *rep)
 undo:
 	r = -rep->problem.status;
 	old_bs.stp = send.stp >= 0 ? !!old.br_stp_state : -1;
-	old_bs.vlan_filtering = send.vlan_filtering >= 0 ?
-					old.br_vlan_filtering :
-					-1;
+	old_bs.vlan_filtering =
+		send.vlan_filtering >= 0 ? old.br_vlan_filtering : -1;
 	c = (struct nl_link_change)NL_LINK_CHANGE_INIT;
 	c.ifindex = old.ifindex;
 	c.mtu = old.mtu;
 	c.up = !!(old.flags & IFF_UP);
 	if ((old_bs.stp >= 0 || old_bs.vlan_filtering >= 0) &&
 	    nl_bridge_set(s, old.ifindex, &old_bs) < 0)
-		log_error("bridge %s/%s settings could not be put back after a failed change",
-			  ns, old.name);
+		log_error(
+			"bridge %s/%s settings could not be put back after a failed change",
+			ns, old.name);
 	if (nl_link_set(s, &c) < 0)
-		log_error("bridge %s/%s could not be put back after a failed change",
-			  ns, old.name);
+		log_error(
+			"bridge %s/%s could not be put back after a failed change",
+			ns, old.name);
 	link_restore_addresses(req->store, s, ns, old.name);
 out:
 	json_decref(rec);
@@ -414,9 +420,10 @@ static int bridge_port_change(struct request *req, struct reply *rep,
 		return r;
 	port = link_view_find(&v, pname);
 	if (!port) {
-		r = problem_set(&rep->problem, 404, "not-found",
-				"link %s does not exist in namespace %s (a port must be in its bridge's namespace)",
-				pname, ns);
+		r = problem_set(
+			&rep->problem, 404, "not-found",
+			"link %s does not exist in namespace %s (a port must be in its bridge's namespace)",
+			pname, ns);
 		goto out;
 	}
 	if (port->ifindex == br->ifindex) {
@@ -424,8 +431,8 @@ static int bridge_port_change(struct request *req, struct reply *rep,
 				  "a bridge cannot be its own port");
 		goto out;
 	}
-	r = handler_check_host_link(req, rep, ns,
-				    link_is_managed(req->store, ns, port), pname);
+	r = handler_check_host_link(
+		req, rep, ns, link_is_managed(req->store, ns, port), pname);
 	if (r == 0)
 		r = handler_check_dying(rep, ns, port);
 	if (r < 0)
@@ -442,9 +449,10 @@ static int bridge_port_change(struct request *req, struct reply *rep,
 		c.master = attach ? br->ifindex : 0;
 		r = nl_link_set(s, &c);
 		if (r < 0) {
-			r = handler_kernel_failed(rep, r,
-						  attach ? "attaching the port" :
-							   "detaching the port");
+			r = handler_kernel_failed(
+				rep, r,
+				attach ? "attaching the port"
+				       : "detaching the port");
 			goto out;
 		}
 	}
@@ -480,7 +488,8 @@ static int bridge_port_change(struct request *req, struct reply *rep,
 		goto out;
 	}
 	r = handler_reply(rep, already ? 200 : 201, link_to_json(&v, &now),
-			  already ? NULL : "/v1/namespaces/%s/bridges/%s/ports/%s",
+			  already ? NULL
+				  : "/v1/namespaces/%s/bridges/%s/ports/%s",
 			  ns, br->name, pname);
 out:
 	json_decref(rec);

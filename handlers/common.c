@@ -21,8 +21,9 @@ int handler_ns_param(struct request *req, struct reply *rep, bool allow_host,
 		return problem_field(&rep->problem, "ns", "namespace name %s",
 				     why);
 	if (!allow_host && name_is_host(ns))
-		return problem_set(&rep->problem, 409, "reserved-name",
-				   "'host' is the daemon's own namespace; it cannot be created or deleted");
+		return problem_set(
+			&rep->problem, 409, "reserved-name",
+			"'host' is the daemon's own namespace; it cannot be created or deleted");
 	*ret_ns = ns;
 	return 0;
 }
@@ -63,10 +64,11 @@ int handler_store_failed(struct reply *rep, int err)
 {
 	bool full = err == -ENOSPC || err == -EDQUOT;
 
-	return problem_set(&rep->problem, full ? 507 : 500,
-			   full ? "insufficient-storage" : "storage-failed",
-			   "the desired state could not be stored durably (%s); nothing was changed",
-			   strerror(-err));
+	return problem_set(
+		&rep->problem, full ? 507 : 500,
+		full ? "insufficient-storage" : "storage-failed",
+		"the desired state could not be stored durably (%s); nothing was changed",
+		strerror(-err));
 }
 
 int handler_reply(struct reply *rep, int status, json_t *body,
@@ -93,9 +95,9 @@ int handler_ns_sock(struct reply *rep, const char *ns, struct nl_sock **ret)
 		return problem_set(&rep->problem, 404, "not-found",
 				   "namespace %s does not exist", ns);
 	if (r < 0)
-		return problem_errno(&rep->problem, r,
-				     "opening a netlink socket in the namespace",
-				     NULL);
+		return problem_errno(
+			&rep->problem, r,
+			"opening a netlink socket in the namespace", NULL);
 	return 0;
 }
 
@@ -109,9 +111,10 @@ int handler_check_dying(struct reply *rep, const char *ns,
 {
 	if (!dying_is(ns, l))
 		return 0;
-	return problem_set(&rep->problem, 404, "not-found",
-			   "link %s in namespace %s is going away with the namespace of its peer",
-			   l->name, ns);
+	return problem_set(
+		&rep->problem, 404, "not-found",
+		"link %s in namespace %s is going away with the namespace of its peer",
+		l->name, ns);
 }
 
 int handler_check_host_link(struct request *req, struct reply *rep,
@@ -119,13 +122,13 @@ int handler_check_host_link(struct request *req, struct reply *rep,
 {
 	if (!name_is_host(ns) || managed || req->force)
 		return 0;
-	return problem_set(&rep->problem, 409, "unmanaged",
-			   "link %s in the host namespace was not created by netnsd; add ?force=true to change it anyway",
-			   link);
+	return problem_set(
+		&rep->problem, 409, "unmanaged",
+		"link %s in the host namespace was not created by netnsd; add ?force=true to change it anyway",
+		link);
 }
 
-int handler_commit(struct request *req, struct reply *rep,
-		   struct store_txn *t)
+int handler_commit(struct request *req, struct reply *rep, struct store_txn *t)
 {
 	int r = t ? store_commit(req->store, t) : -ENOMEM;
 

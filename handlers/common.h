@@ -53,5 +53,4 @@ int handler_check_dying(struct reply *rep, const char *ns,
 			const struct nl_link *l);
 
 /* Commits `t`; on failure, answers the storage problem. */
-int handler_commit(struct request *req, struct reply *rep,
-		   struct store_txn *t);
+int handler_commit(struct request *req, struct reply *rep, struct store_txn *t);

@@ -29,9 +29,9 @@ void link_restore_addresses(struct store *store, struct nl_sock *s,
 		return;
 	key_addr_prefix(prefix, ns, name);
 	want = store_list(store, prefix);
-	json_object_foreach(want, k, v)
-		if (!value_parse_cidr(k + strlen(prefix), &c))
-			nl_addr_add(s, l.ifindex, &c); /* EEXIST: still there */
+	json_object_foreach(want, k,
+			    v) if (!value_parse_cidr(k + strlen(prefix), &c))
+		nl_addr_add(s, l.ifindex, &c); /* EEXIST: still there */
 	json_decref(want);
 }
 
@@ -68,11 +68,13 @@ int link_list_kind(struct request *req, struct reply *rep, const char *kind)
 	/* Desired links the kernel lacks are shown too, as drift. */
 	key_link_prefix(prefix, ns);
 	desired = store_list(req->store, prefix);
-	json_object_foreach(desired, k, d) {
+	json_object_foreach(desired, k, d)
+	{
 		const char *name = k + strlen(prefix);
 		const char *dk = json_string_value(json_object_get(d, "kind"));
 
-		if (link_view_find(&v, name) || !json_is_true(json_object_get(d, "owned")))
+		if (link_view_find(&v, name) ||
+		    !json_is_true(json_object_get(d, "owned")))
 			continue;
 		if (kind && (!dk || strcmp(dk, kind)))
 			continue;
@@ -116,7 +118,9 @@ int link_get_kind(struct request *req, struct reply *rep, const char *param,
 	}
 	desired = r == -ENODEV ? desired_link(req->store, ns, name) : NULL;
 	if (desired && json_is_true(json_object_get(desired, "owned")) &&
-	    (!kind || !strcmp(kind, json_string_value(json_object_get(desired, "kind")) ?: ""))) {
+	    (!kind ||
+	     !strcmp(kind, json_string_value(json_object_get(desired, "kind"))
+				   ?: ""))) {
 		handler_reply(rep, 200, link_missing_to_json(ns, name, desired),
 			      NULL);
 		r = 0;
@@ -138,8 +142,8 @@ int link_handle_get(struct request *req, struct reply *rep)
 	return link_get_kind(req, rep, "link", NULL);
 }
 
-int link_delete_kind(struct request *req, struct reply *rep,
-		     const char *param, const char *kind)
+int link_delete_kind(struct request *req, struct reply *rep, const char *param,
+		     const char *kind)
 {
 	struct store_txn *t = NULL, *undo = NULL;
 	struct nl_sock *s = NULL;
@@ -158,7 +162,8 @@ int link_delete_kind(struct request *req, struct reply *rep,
 	r = nl_link_get(s, name, &l);
 	if (r == -ENODEV || (r == 0 && !link_kind_is(&l, kind))) {
 		/* A desired link that is already gone is just forgotten. */
-		desired = r == -ENODEV ? desired_link(req->store, ns, name) : NULL;
+		desired = r == -ENODEV ? desired_link(req->store, ns, name)
+				       : NULL;
 		if (!desired) {
 			r = problem_set(&rep->problem, 404, "not-found",
 					"%s %s does not exist in namespace %s",
@@ -189,8 +194,9 @@ int link_delete_kind(struct request *req, struct reply *rep,
 		r = nl_link_del(s, l.ifindex);
 		if (r < 0 && r != -ENODEV) {
 			if (store_commit(req->store, undo) < 0)
-				log_error("link %s/%s: delete failed and its desired state could not be restored",
-					  ns, name);
+				log_error(
+					"link %s/%s: delete failed and its desired state could not be restored",
+					ns, name);
 			r = handler_kernel_failed(rep, r, "deleting the link");
 			goto out;
 		}
@@ -212,14 +218,14 @@ int link_handle_delete(struct request *req, struct reply *rep)
 
 /* A PATCH as validated values. */
 struct link_patch {
-	int up;			/* -1: not given */
-	unsigned mtu;		/* 0: not given */
+	int up;	      /* -1: not given */
+	unsigned mtu; /* 0: not given */
 	uint8_t mac[6];
 	bool has_mac;
 	bool has_master;
-	const char *master;	/* NULL: detach */
-	const char *name;	/* NULL: not given */
-	const char *ns;		/* NULL: not given */
+	const char *master; /* NULL: detach */
+	const char *name;   /* NULL: not given */
+	const char *ns;	    /* NULL: not given */
 };
 
 static int link_patch_from_json(json_t *body, struct reply *rep,
@@ -253,7 +259,8 @@ static int link_patch_from_json(json_t *body, struct reply *rep,
 	if ((v = json_object_get(body, "name"))) {
 		p->name = json_string_value(v);
 		if ((why = name_check_new_link(p->name)))
-			problem_field(&rep->problem, "name", "link name %s", why);
+			problem_field(&rep->problem, "name", "link name %s",
+				      why);
 	}
 	if ((v = json_object_get(body, "namespace"))) {
 		p->ns = json_string_value(v);
@@ -262,8 +269,9 @@ static int link_patch_from_json(json_t *body, struct reply *rep,
 				      "namespace name %s", why);
 	}
 	if (p->ns && p->has_master)
-		problem_field(&rep->problem, "master",
-			      "cannot be changed in the same request as namespace");
+		problem_field(
+			&rep->problem, "master",
+			"cannot be changed in the same request as namespace");
 	return rep->problem.status ? -rep->problem.status : 0;
 }
 
@@ -290,8 +298,9 @@ static void link_revert(struct nl_sock *s, const struct nl_link *old,
 	if (with_master && now.master != old->master)
 		c.master = old->master;
 	if (nl_link_set(s, &c) < 0)
-		log_error("link %s could not be put back after a failed change: %s",
-			  old->name, nl_extack());
+		log_error(
+			"link %s could not be put back after a failed change: %s",
+			old->name, nl_extack());
 }
 
 int link_handle_patch(struct request *req, struct reply *rep)
@@ -329,10 +338,12 @@ int link_handle_patch(struct request *req, struct reply *rep)
 		goto out;
 	r = nl_link_get(s, name, &l);
 	if (r < 0) {
-		r = r == -ENODEV ? problem_set(&rep->problem, 404, "not-found",
-					       "link %s does not exist in namespace %s",
-					       name, ns) :
-				   handler_kernel_failed(rep, r, "reading the link");
+		r = r == -ENODEV
+			    ? problem_set(
+				      &rep->problem, 404, "not-found",
+				      "link %s does not exist in namespace %s",
+				      name, ns)
+			    : handler_kernel_failed(rep, r, "reading the link");
 		goto out;
 	}
 	managed = link_is_managed(req->store, ns, &l);
@@ -352,19 +363,21 @@ int link_handle_patch(struct request *req, struct reply *rep)
 			goto out;
 		}
 		if (name_is_host(ns2) && !req->force) {
-			r = problem_set(&rep->problem, 409, "unmanaged",
-					"moving a link into the host namespace needs ?force=true");
+			r = problem_set(
+				&rep->problem, 409, "unmanaged",
+				"moving a link into the host namespace needs ?force=true");
 			goto out;
 		}
 	}
 	if (p.has_master && p.master) {
 		r = nl_link_get(s, p.master, &br);
 		if (r < 0 || strcmp(br.kind, "bridge")) {
-			r = problem_set(&rep->problem, r < 0 ? 404 : 400,
-					r < 0 ? "not-found" : "invalid-value",
-					r < 0 ? "bridge %s does not exist in namespace %s" :
-						"%s in namespace %s is not a bridge",
-					p.master, ns);
+			r = problem_set(
+				&rep->problem, r < 0 ? 404 : 400,
+				r < 0 ? "not-found" : "invalid-value",
+				r < 0 ? "bridge %s does not exist in namespace %s"
+				      : "%s in namespace %s is not a bridge",
+				p.master, ns);
 			goto out;
 		}
 		if (br.ifindex == l.ifindex) {
@@ -389,7 +402,8 @@ int link_handle_patch(struct request *req, struct reply *rep)
 		if (r == 0)
 			r = nl_link_get(s2, name2, &after);
 		if (r < 0) {
-			r = handler_kernel_failed(rep, r, "finding the moved link");
+			r = handler_kernel_failed(rep, r,
+						  "finding the moved link");
 			goto out;
 		}
 	} else {
@@ -428,10 +442,12 @@ int link_handle_patch(struct request *req, struct reply *rep)
 		json_object_set_new(rec, "mtu", json_integer(p.mtu));
 	if (p.has_mac)
 		json_object_set_new(rec, "mac",
-				    json_string(json_string_value(json_object_get(body, "mac"))));
+				    json_string(json_string_value(
+					    json_object_get(body, "mac"))));
 	if (p.has_master)
 		json_object_set_new(rec, "master",
-				    p.master ? json_string(p.master) : json_null());
+				    p.master ? json_string(p.master)
+					     : json_null());
 	t = store_txn_new();
 	if (t) {
 		char key[KEY_MAX];
@@ -450,9 +466,9 @@ int link_handle_patch(struct request *req, struct reply *rep)
 	/* Taking a link down drops its IPv6 addresses: desired ones return. */
 	if (c.up == 0 || moved)
 		link_restore_addresses(req->store, moved ? s2 : s, ns2, name2);
-	log_info("changed link %s/%s%s%s%s%s", ns, name, moved || p.name ? " -> " : "",
-		 moved || p.name ? ns2 : "", moved || p.name ? "/" : "",
-		 moved || p.name ? name2 : "");
+	log_info("changed link %s/%s%s%s%s%s", ns, name,
+		 moved || p.name ? " -> " : "", moved || p.name ? ns2 : "",
+		 moved || p.name ? "/" : "", moved || p.name ? name2 : "");
 	r = nl_link_get(moved ? s2 : s, name2, &after);
 	if (r < 0) {
 		r = handler_kernel_failed(rep, r, "reading the link");
@@ -477,8 +493,9 @@ undo:
 			back.ifindex = after.ifindex;
 			back.netns_fd = hfd;
 			if (nl_link_set(s2, &back) < 0)
-				log_error("link %s could not be moved back to %s",
-					  l.name, ns);
+				log_error(
+					"link %s could not be moved back to %s",
+					l.name, ns);
 			else
 				link_revert(s, &l, NULL, true);
 		}

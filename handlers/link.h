@@ -13,8 +13,8 @@ int link_handle_delete(struct request *req, struct reply *rep);
 int link_list_kind(struct request *req, struct reply *rep, const char *kind);
 int link_get_kind(struct request *req, struct reply *rep, const char *param,
 		  const char *kind);
-int link_delete_kind(struct request *req, struct reply *rep,
-		     const char *param, const char *kind);
+int link_delete_kind(struct request *req, struct reply *rep, const char *param,
+		     const char *kind);
 
 #endif
 

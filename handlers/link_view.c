@@ -91,8 +91,8 @@ static const char *link_view_nsid_name(struct link_view *v, int nsid)
 	return v->nsid_cache_name[i];
 }
 
-bool link_view_peer(struct link_view *v, const struct nl_link *l,
-		    char *ret_ns, size_t ns_len, char *ret_name)
+bool link_view_peer(struct link_view *v, const struct nl_link *l, char *ret_ns,
+		    size_t ns_len, char *ret_name)
 {
 	struct nl_sock *ps = NULL;
 	struct nl_link peer;
@@ -166,9 +166,10 @@ const char *link_kind_name(const struct nl_link *l)
 
 static const char *link_oper_state(uint8_t s)
 {
-	static const char *const names[] = { "unknown", "notpresent", "down",
-					     "lowerlayerdown", "testing",
-					     "dormant", "up" };
+	static const char *const names[] = { "unknown", "notpresent",
+					     "down",	"lowerlayerdown",
+					     "testing", "dormant",
+					     "up" };
 
 	return s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }
@@ -221,24 +222,27 @@ static void link_add_sync(struct link_view *v, const struct nl_link *l,
 		return;
 	if (json_is_true(json_object_get(desired, "owned")) &&
 	    !nl_link_is_ours(l))
-		json_array_append_new(d.drift,
-				      json_string("a link netnsd did not create has taken its name"));
+		json_array_append_new(
+			d.drift,
+			json_string(
+				"a link netnsd did not create has taken its name"));
 	key_addr_prefix(key, v->ns, l->name);
 	want = store_list(v->store, key);
-	json_object_foreach(want, k, x) {
+	json_object_foreach(want, k, x)
+	{
 		const char *cidr = k + strlen(key);
 		bool found = false;
 
-		json_array_foreach(have, i, x)
-			if (!strcmp(json_string_value(x), cidr))
-				found = true;
+		json_array_foreach(have, i, x) if (!strcmp(json_string_value(x),
+							   cidr)) found = true;
 		if (!found)
-			json_array_append_new(d.drift,
-					      json_sprintf("address %s is missing",
-							   cidr));
+			json_array_append_new(
+				d.drift,
+				json_sprintf("address %s is missing", cidr));
 	}
 	json_decref(want);
-	json_object_set_new(o, "in_sync", json_boolean(!json_array_size(d.drift)));
+	json_object_set_new(o, "in_sync",
+			    json_boolean(!json_array_size(d.drift)));
 	if (json_array_size(d.drift))
 		json_object_set(o, "drift", d.drift);
 	diff_link_clear(&d);
@@ -249,14 +253,14 @@ json_t *link_to_json(struct link_view *v, const struct nl_link *l)
 	char master[IFNAMSIZ], peer_ns[NAME_NS_MAX + 1], peer_name[IFNAMSIZ];
 	char mac[18], key[KEY_MAX];
 	const char *master_name = link_view_name_of(v, l->master, master);
-	bool has_peer = link_view_peer(v, l, peer_ns, sizeof(peer_ns),
-				       peer_name);
+	bool has_peer =
+		link_view_peer(v, l, peer_ns, sizeof(peer_ns), peer_name);
 	json_t *o, *desired;
 
 	if (l->has_mac)
 		value_format_mac(l->mac, mac);
-	o = json_pack("{s:s, s:s, s:i, s:s, s:i, s:s?, s:b, s:s, s:s?}",
-		      "name", l->name, "namespace", v->ns, "ifindex", l->ifindex,
+	o = json_pack("{s:s, s:s, s:i, s:s, s:i, s:s?, s:b, s:s, s:s?}", "name",
+		      l->name, "namespace", v->ns, "ifindex", l->ifindex,
 		      "kind", link_kind_name(l), "mtu", (int)l->mtu, "mac",
 		      l->has_mac ? mac : NULL, "up", !!(l->flags & IFF_UP),
 		      "oper_state", link_oper_state(l->operstate), "master",
@@ -269,8 +273,8 @@ json_t *link_to_json(struct link_view *v, const struct nl_link *l)
 		json_object_set_new(o, "master", json_null());
 	json_object_set_new(o, "peer",
 			    has_peer ? json_pack("{s:s, s:s}", "namespace",
-						 peer_ns, "name", peer_name) :
-				       json_null());
+						 peer_ns, "name", peer_name)
+				     : json_null());
 	json_object_set_new(o, "addresses", link_addresses(v, l));
 	json_object_set_new(o, "managed",
 			    json_boolean(link_is_managed(v->store, v->ns, l)));
@@ -289,27 +293,26 @@ json_t *link_to_json(struct link_view *v, const struct nl_link *l)
 	return o;
 }
 
-json_t *link_missing_to_json(const char *ns, const char *name,
-			     json_t *desired)
+json_t *link_missing_to_json(const char *ns, const char *name, json_t *desired)
 {
 	const char *kind = json_string_value(json_object_get(desired, "kind"));
 	json_t *o;
 
-	o = json_pack("{s:s, s:s, s:n, s:s, s:O?, s:O?, s:b, s:s, s:O?, s:O?, s:[], s:b, s:b, s:[s]}",
-			 "name", name, "namespace", ns, "ifindex", "kind",
-			 kind ? kind : "device", "mtu",
-			 json_object_get(desired, "mtu"), "mac",
-			 json_object_get(desired, "mac"), "up",
-			 json_is_true(json_object_get(desired, "up")),
-			 "oper_state", "notpresent", "master",
-			 json_object_get(desired, "master"), "peer",
-			 json_object_get(desired, "peer"), "addresses",
-			 "managed", json_is_true(json_object_get(desired, "owned")),
-			 "in_sync", false, "drift", "missing");
+	o = json_pack(
+		"{s:s, s:s, s:n, s:s, s:O?, s:O?, s:b, s:s, s:O?, s:O?, s:[], s:b, s:b, s:[s]}",
+		"name", name, "namespace", ns, "ifindex", "kind",
+		kind ? kind : "device", "mtu", json_object_get(desired, "mtu"),
+		"mac", json_object_get(desired, "mac"), "up",
+		json_is_true(json_object_get(desired, "up")), "oper_state",
+		"notpresent", "master", json_object_get(desired, "master"),
+		"peer", json_object_get(desired, "peer"), "addresses",
+		"managed", json_is_true(json_object_get(desired, "owned")),
+		"in_sync", false, "drift", "missing");
 	if (o && kind && !strcmp(kind, "bridge")) {
 		/* A bridge shows its settings, as desired. */
-		json_object_set_new(o, "stp", json_boolean(json_is_true(
-						    json_object_get(desired, "stp"))));
+		json_object_set_new(o, "stp",
+				    json_boolean(json_is_true(
+					    json_object_get(desired, "stp"))));
 		json_object_set_new(o, "vlan_filtering",
 				    json_boolean(json_is_true(json_object_get(
 					    desired, "vlan_filtering"))));

@@ -16,9 +16,9 @@ struct link_view {
 	struct store *store;
 	const char *ns;
 	struct nl_sock *sock;
-	struct nl_link *links;	/* whole dump, or NULL: look up one by one */
+	struct nl_link *links; /* whole dump, or NULL: look up one by one */
 	size_t n_links;
-	struct nl_addr *addrs;	/* whole dump, or NULL */
+	struct nl_addr *addrs; /* whole dump, or NULL */
 	size_t n_addrs;
 	int nsid_cache_id[8];
 	char nsid_cache_name[8][65];
@@ -47,13 +47,12 @@ const struct nl_link *link_view_find(const struct link_view *v,
 const char *link_view_name_of(struct link_view *v, int ifindex, char *buf);
 
 /* The namespace and name of a veth's peer; false when it cannot be known. */
-bool link_view_peer(struct link_view *v, const struct nl_link *l,
-		    char *ret_ns, size_t ns_len, char *ret_name);
+bool link_view_peer(struct link_view *v, const struct nl_link *l, char *ret_ns,
+		    size_t ns_len, char *ret_name);
 
 json_t *link_to_json(struct link_view *v, const struct nl_link *l);
 /* A desired link the kernel does not have. */
-json_t *link_missing_to_json(const char *ns, const char *name,
-			     json_t *desired);
+json_t *link_missing_to_json(const char *ns, const char *name, json_t *desired);
 
 /* "veth", "bridge", "loopback", "device", ... */
 const char *link_kind_name(const struct nl_link *l);

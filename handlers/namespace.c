@@ -57,13 +57,14 @@ int ns_handle_list(struct request *req, struct reply *rep)
 		/* A stray file is no namespace: listed only if desired, as
 		 * drift, just as GET on it answers. */
 		if (exists || desired_has_ns(req->store, names[i]))
-			json_array_append_new(items,
-					      ns_to_json(req->store, names[i],
-							 exists));
+			json_array_append_new(
+				items,
+				ns_to_json(req->store, names[i], exists));
 	}
 	/* Desired namespaces missing from the kernel show as drift. */
 	desired = store_list(req->store, "ns/");
-	json_object_foreach(desired, key, v) {
+	json_object_foreach(desired, key, v)
+	{
 		const char *ns = key + 3;
 		size_t i;
 
@@ -71,8 +72,8 @@ int ns_handle_list(struct request *req, struct reply *rep)
 			if (!strcmp(names[i], ns))
 				break;
 		if (i == n)
-			json_array_append_new(items,
-					      ns_to_json(req->store, ns, false));
+			json_array_append_new(
+				items, ns_to_json(req->store, ns, false));
 	}
 	json_decref(desired);
 	nl_ns_list_free(names, n);
@@ -91,9 +92,8 @@ static int ns_create(struct request *req, struct reply *rep, const char *ns)
 	r = nl_ns_add(ns);
 	if (r < 0)
 		return problem_errno(&rep->problem, r,
-				     r == -EEXIST ?
-					     "namespace already exists" :
-					     "creating the namespace",
+				     r == -EEXIST ? "namespace already exists"
+						  : "creating the namespace",
 				     nl_extack());
 	t = store_txn_new();
 	if (!t) {
@@ -134,8 +134,9 @@ int ns_handle_create(struct request *req, struct reply *rep)
 		goto out;
 	}
 	if (name_is_host(ns)) {
-		r = problem_field(&rep->problem, "name",
-				  "'host' is reserved for the daemon's own namespace");
+		r = problem_field(
+			&rep->problem, "name",
+			"'host' is reserved for the daemon's own namespace");
 		goto out;
 	}
 	if (nl_ns_exists(ns)) {
@@ -229,14 +230,18 @@ static json_t *ns_far_ends(struct store *store, const char *ns)
 
 	key_link_prefix(prefix, ns);
 	links = store_list(store, prefix);
-	json_object_foreach(links, k, v) {
+	json_object_foreach(links, k, v)
+	{
 		json_t *peer = json_object_get(v, "peer");
-		const char *pns = json_string_value(json_object_get(peer, "namespace"));
-		const char *pname = json_string_value(json_object_get(peer, "name"));
+		const char *pns =
+			json_string_value(json_object_get(peer, "namespace"));
+		const char *pname =
+			json_string_value(json_object_get(peer, "name"));
 		struct nl_sock *s = NULL;
 		struct nl_link l;
 
-		if (!pns || !pname || !strcmp(pns, ns) || nl_ns_get(pns, &s) < 0)
+		if (!pns || !pname || !strcmp(pns, ns) ||
+		    nl_ns_get(pns, &s) < 0)
 			continue;
 		if (nl_link_get(s, pname, &l) == 0)
 			json_array_append_new(out, json_pack("[s, s, i]", pns,
@@ -270,9 +275,10 @@ int ns_handle_delete(struct request *req, struct reply *rep)
 				   "namespace %s does not exist", ns);
 	}
 	if (!managed && !req->force)
-		return problem_set(&rep->problem, 409, "unmanaged",
-				   "namespace %s was not created by netnsd; add ?force=true to delete it anyway",
-				   ns);
+		return problem_set(
+			&rep->problem, 409, "unmanaged",
+			"namespace %s was not created by netnsd; add ?force=true to delete it anyway",
+			ns);
 
 	/* Forget first, then delete: a namespace cannot be brought back, but
 	 * a forgotten state can be written back. */
@@ -293,8 +299,9 @@ int ns_handle_delete(struct request *req, struct reply *rep)
 		r = nl_ns_del(ns);
 		if (r < 0 && r != -ENOENT) {
 			if (store_commit(req->store, undo) < 0)
-				log_error("namespace %s: deleting failed and its desired state could not be restored",
-					  ns);
+				log_error(
+					"namespace %s: deleting failed and its desired state could not be restored",
+					ns);
 			r = problem_errno(&rep->problem, r,
 					  "deleting the namespace", NULL);
 			goto out;

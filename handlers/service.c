@@ -27,8 +27,9 @@ int service_handle_readyz(struct request *req, struct reply *rep)
 {
 	(void)req;
 	if (!atomic_load(&service_ready))
-		return problem_set(&rep->problem, 503, "not-ready",
-				   "the start-up reconcile has not finished yet");
+		return problem_set(
+			&rep->problem, 503, "not-ready",
+			"the start-up reconcile has not finished yet");
 	return handler_reply(rep, 200, json_pack("{s:s}", "status", "ready"),
 			     NULL);
 }

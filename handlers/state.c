@@ -13,10 +13,12 @@
 int state_handle_get(struct request *req, struct reply *rep)
 {
 	json_t *all = store_list(req->store, ""), *v;
-	json_t *nss = json_array(), *links = json_array(), *addrs = json_array();
+	json_t *nss = json_array(), *links = json_array(),
+	       *addrs = json_array();
 	const char *key;
 
-	json_object_foreach(all, key, v) {
+	json_object_foreach(all, key, v)
+	{
 		char buf[256];
 		char *a, *b, *rest;
 
@@ -26,7 +28,8 @@ int state_handle_get(struct request *req, struct reply *rep)
 			continue;
 		*a++ = '\0';
 		if (!strcmp(buf, "ns")) {
-			json_array_append_new(nss, json_pack("{s:s}", "name", a));
+			json_array_append_new(nss,
+					      json_pack("{s:s}", "name", a));
 			continue;
 		}
 		b = strchr(a, '/');

@@ -45,12 +45,9 @@ static void veth_random_mac(struct link_spec_in *in)
 int veth_handle_create(struct request *req, struct reply *rep)
 {
 	static const struct body_field fields[] = {
-		{ "name", BODY_STRING, true },
-		{ "peer", BODY_OBJECT, true },
-		{ "mtu", BODY_INT, false },
-		{ "mac", BODY_STRING, false },
-		{ "up", BODY_BOOL, false },
-		{ NULL, 0, false },
+		{ "name", BODY_STRING, true }, { "peer", BODY_OBJECT, true },
+		{ "mtu", BODY_INT, false },    { "mac", BODY_STRING, false },
+		{ "up", BODY_BOOL, false },    { NULL, 0, false },
 	};
 	static const struct body_field peer_fields[] = {
 		{ "name", BODY_STRING, true },
@@ -89,8 +86,9 @@ int veth_handle_create(struct request *req, struct reply *rep)
 	link_spec_from_json(peer, "peer.", rep, &b);
 	if (!rep->problem.status && !strcmp(pns, ns) &&
 	    !strcmp(a.spec.name, b.spec.name))
-		problem_field(&rep->problem, "peer.name",
-			      "must differ from name when both ends share a namespace");
+		problem_field(
+			&rep->problem, "peer.name",
+			"must differ from name when both ends share a namespace");
 	if (rep->problem.status) {
 		r = -rep->problem.status;
 		goto out;
@@ -106,16 +104,18 @@ int veth_handle_create(struct request *req, struct reply *rep)
 	if (strcmp(pns, ns)) {
 		r = nl_ns_open_fd(pns, &pfd);
 		if (r < 0) {
-			r = handler_kernel_failed(rep, r, "opening the peer's namespace");
+			r = handler_kernel_failed(
+				rep, r, "opening the peer's namespace");
 			goto out;
 		}
 		b.spec.netns_fd = pfd;
 	}
 	r = nl_veth_add(s, &a.spec, ps, &b.spec);
 	if (r == -EEXIST) {
-		r = problem_set(&rep->problem, 409, "already-exists",
-				"a link named %s already exists in namespace %s, or %s in namespace %s",
-				a.spec.name, ns, b.spec.name, pns);
+		r = problem_set(
+			&rep->problem, 409, "already-exists",
+			"a link named %s already exists in namespace %s, or %s in namespace %s",
+			a.spec.name, ns, b.spec.name, pns);
 		goto out;
 	}
 	if (r < 0) {
@@ -136,10 +136,12 @@ int veth_handle_create(struct request *req, struct reply *rep)
 
 	ra = link_record_new("veth", body, &la);
 	rb = link_record_new("veth", peer, &lb);
-	json_object_set_new(ra, "peer", json_pack("{s:s, s:s}", "namespace",
-						  pns, "name", b.spec.name));
-	json_object_set_new(rb, "peer", json_pack("{s:s, s:s}", "namespace",
-						  ns, "name", a.spec.name));
+	json_object_set_new(
+		ra, "peer",
+		json_pack("{s:s, s:s}", "namespace", pns, "name", b.spec.name));
+	json_object_set_new(
+		rb, "peer",
+		json_pack("{s:s, s:s}", "namespace", ns, "name", a.spec.name));
 	t = store_txn_new();
 	if (t) {
 		key_link(key, ns, a.spec.name);

@@ -48,7 +48,8 @@ static int nl_addr_dump_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	if (al->n == al->cap) {
 		size_t cap = al->cap ? al->cap * 2 : 8;
-		struct nl_addr *grown = realloc(al->items, cap * sizeof(*grown));
+		struct nl_addr *grown =
+			realloc(al->items, cap * sizeof(*grown));
 
 		if (!grown) {
 			al->err = -ENOMEM;

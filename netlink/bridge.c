@@ -95,8 +95,8 @@ int nl_bridge_add(struct nl_sock *s, const struct nl_link_spec *spec,
 	 * would not remember that the user chose it: step aside first. */
 	if (spec->mtu)
 		r = nl_link_mark_ours(s, spec->name, -1,
-				      spec->mtu < 65535 ? spec->mtu + 1 :
-							  spec->mtu - 1);
+				      spec->mtu < 65535 ? spec->mtu + 1
+							: spec->mtu - 1);
 	else
 		r = 0;
 	if (r == 0)

@@ -65,7 +65,8 @@ static int nl_link_parse(const struct nlmsghdr *nlh, struct nl_link *l)
 	strncpy(l->name, mnl_attr_get_str(tb[IFLA_IFNAME]), IFNAMSIZ - 1);
 	if (tb[IFLA_MTU] && mnl_attr_validate(tb[IFLA_MTU], MNL_TYPE_U32) >= 0)
 		l->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
-	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6) {
+	if (tb[IFLA_ADDRESS] &&
+	    mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6) {
 		memcpy(l->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
 		l->has_mac = true;
 	}
@@ -75,7 +76,8 @@ static int nl_link_parse(const struct nlmsghdr *nlh, struct nl_link *l)
 	if (tb[IFLA_MASTER] &&
 	    mnl_attr_validate(tb[IFLA_MASTER], MNL_TYPE_U32) >= 0)
 		l->master = (int)mnl_attr_get_u32(tb[IFLA_MASTER]);
-	if (tb[IFLA_LINK] && mnl_attr_validate(tb[IFLA_LINK], MNL_TYPE_U32) >= 0)
+	if (tb[IFLA_LINK] &&
+	    mnl_attr_validate(tb[IFLA_LINK], MNL_TYPE_U32) >= 0)
 		l->link = (int)mnl_attr_get_u32(tb[IFLA_LINK]);
 	if (tb[IFLA_LINK_NETNSID] &&
 	    mnl_attr_validate(tb[IFLA_LINK_NETNSID], MNL_TYPE_U32) >= 0)
@@ -97,7 +99,8 @@ static int nl_link_parse(const struct nlmsghdr *nlh, struct nl_link *l)
 				sizeof(l->kind) - 1);
 		kind = nl_kind_find(l->kind);
 		if (kind && kind->parse && info[IFLA_INFO_DATA] &&
-		    mnl_attr_validate(info[IFLA_INFO_DATA], MNL_TYPE_NESTED) >= 0)
+		    mnl_attr_validate(info[IFLA_INFO_DATA], MNL_TYPE_NESTED) >=
+			    0)
 			kind->parse(info[IFLA_INFO_DATA], l);
 	}
 	return 0;
@@ -117,7 +120,8 @@ static int nl_link_dump_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	if (ll->n == ll->cap) {
 		size_t cap = ll->cap ? ll->cap * 2 : 16;
-		struct nl_link *grown = realloc(ll->items, cap * sizeof(*grown));
+		struct nl_link *grown =
+			realloc(ll->items, cap * sizeof(*grown));
 
 		if (!grown) {
 			ll->err = -ENOMEM;
@@ -317,8 +321,7 @@ bool nl_link_is_ours(const struct nl_link *l)
 	return !strcmp(l->alias, NL_LINK_ALIAS);
 }
 
-int nl_link_mark_ours(struct nl_sock *s, const char *name, int up,
-		      unsigned mtu)
+int nl_link_mark_ours(struct nl_sock *s, const char *name, int up, unsigned mtu)
 {
 	char buf[NL_REQ_SIZE];
 	struct nlmsghdr *nlh;

@@ -23,15 +23,15 @@ struct nl_kind;
 struct nl_link {
 	int ifindex;
 	char name[IFNAMSIZ];
-	char kind[32];		/* IFLA_INFO_KIND, or "" */
-	unsigned flags;		/* IFF_* */
+	char kind[32];	/* IFLA_INFO_KIND, or "" */
+	unsigned flags; /* IFF_* */
 	unsigned mtu;
 	uint8_t mac[6];
 	bool has_mac;
-	uint8_t operstate;	/* IF_OPER_* */
-	int master;		/* ifindex, 0 for none */
-	int link;		/* IFLA_LINK: a veth's peer ifindex */
-	int link_netnsid;	/* namespace id of `link`, -1 when local */
+	uint8_t operstate; /* IF_OPER_* */
+	int master;	   /* ifindex, 0 for none */
+	int link;	   /* IFLA_LINK: a veth's peer ifindex */
+	int link_netnsid;  /* namespace id of `link`, -1 when local */
 	char alias[64];
 	/* Bridge settings, when kind is "bridge". */
 	uint32_t br_stp_state;
@@ -41,26 +41,29 @@ struct nl_link {
 /* What a new link, or one end of a veth, should be. */
 struct nl_link_spec {
 	const char *name;
-	unsigned mtu;		/* 0: the kernel's default */
-	const uint8_t *mac;	/* NULL: random */
+	unsigned mtu;	    /* 0: the kernel's default */
+	const uint8_t *mac; /* NULL: random */
 	bool up;
-	int netns_fd;		/* -1: the socket's own namespace */
+	int netns_fd; /* -1: the socket's own namespace */
 };
 
 /* A change to an existing link; fields left at their "unchanged" value are
  * not sent. */
 struct nl_link_change {
 	int ifindex;
-	const char *name;	/* rename, or NULL */
-	unsigned mtu;		/* 0: unchanged */
-	const uint8_t *mac;	/* NULL: unchanged */
-	int up;			/* -1 unchanged, 0 down, 1 up */
-	int master;		/* -1 unchanged, 0 none, else an ifindex */
-	int netns_fd;		/* -1 unchanged, else move there */
-	const char *alias;	/* NULL: unchanged */
+	const char *name;   /* rename, or NULL */
+	unsigned mtu;	    /* 0: unchanged */
+	const uint8_t *mac; /* NULL: unchanged */
+	int up;		    /* -1 unchanged, 0 down, 1 up */
+	int master;	    /* -1 unchanged, 0 none, else an ifindex */
+	int netns_fd;	    /* -1 unchanged, else move there */
+	const char *alias;  /* NULL: unchanged */
 };
 
-#define NL_LINK_CHANGE_INIT { .up = -1, .master = -1, .netns_fd = -1 }
+#define NL_LINK_CHANGE_INIT                            \
+	{                                              \
+		.up = -1, .master = -1, .netns_fd = -1 \
+	}
 
 /* Every link of the namespace; free with free(). */
 int nl_link_dump(struct nl_sock *s, struct nl_link **ret, size_t *ret_n);

@@ -279,10 +279,10 @@ static int nl_ns_dir_prepare(void)
 			r = -errno;
 			goto out;
 		}
-		if (mount(nl_ns_dirname, nl_ns_dirname, "none", MS_BIND | MS_REC,
-			  NULL) < 0 ||
-		    mount("", nl_ns_dirname, "none", MS_SHARED | MS_REC,
-			  NULL) < 0) {
+		if (mount(nl_ns_dirname, nl_ns_dirname, "none",
+			  MS_BIND | MS_REC, NULL) < 0 ||
+		    mount("", nl_ns_dirname, "none", MS_SHARED | MS_REC, NULL) <
+			    0) {
 			r = -errno;
 			goto out;
 		}
@@ -361,7 +361,8 @@ int nl_ns_del(const char *ns)
 		return r;
 	nl_ns_forget(ns);
 	/* Never through a symlink: it could point at any mount point. */
-	if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL) {
+	if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 &&
+	    errno != EINVAL) {
 		r = -errno;
 		if (r == -ENOENT)
 			return r;
@@ -393,7 +394,8 @@ int nl_ns_list(char ***ret_names, size_t *ret_n)
 		return -errno;
 	}
 	while ((de = readdir(d))) {
-		if (name_check_namespace(de->d_name) || name_is_host(de->d_name))
+		if (name_check_namespace(de->d_name) ||
+		    name_is_host(de->d_name))
 			continue;
 		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
 			continue;

@@ -17,7 +17,8 @@ static int nl_nsid_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (nlh->nlmsg_type != RTM_NEWNSID)
 		return MNL_CB_OK;
-	mnl_attr_for_each(a, nlh, sizeof(struct rtgenmsg)) {
+	mnl_attr_for_each(a, nlh, sizeof(struct rtgenmsg))
+	{
 		if (mnl_attr_get_type(a) == NETNSA_NSID &&
 		    mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
 			*(int *)data = (int)mnl_attr_get_u32(a);
@@ -60,7 +61,7 @@ static int nl_nsid_matches(struct nl_sock *s, const char *ns, int nsid)
  * checked with one query before use, since ids are reused. */
 #define NL_NSID_CACHE 64
 static struct {
-	uint64_t gen;	/* socket's namespace generation */
+	uint64_t gen; /* socket's namespace generation */
 	int nsid;
 	char name[65];
 } nl_nsid_cache[NL_NSID_CACHE];
@@ -100,7 +101,8 @@ int nl_nsid_name(struct nl_sock *s, int nsid, char *buf, size_t len)
 
 	if (nsid < 0)
 		return -ENOENT;
-	if (nl_nsid_recall(s, nsid, cached) && nl_nsid_matches(s, cached, nsid)) {
+	if (nl_nsid_recall(s, nsid, cached) &&
+	    nl_nsid_matches(s, cached, nsid)) {
 		snprintf(buf, len, "%s", cached);
 		return 0;
 	}

@@ -14,8 +14,8 @@ struct nl_sock {
 	struct mnl_socket *mnl;
 	uint32_t portid;
 	uint32_t seq;
-	uint64_t gen;	/* namespace pool generation it was opened for */
-	bool dirty;	/* a reply may be left unread: not to be reused */
+	uint64_t gen; /* namespace pool generation it was opened for */
+	bool dirty;   /* a reply may be left unread: not to be reused */
 };
 
 /* Size of a buffer that holds any request netnsd builds. */

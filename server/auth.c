@@ -9,7 +9,7 @@
 
 #include "log.h"
 
-#define AUTH_MAX      64
+#define AUTH_MAX       64
 #define AUTH_TOKEN_MAX 512
 
 static char *auth_tokens[AUTH_MAX];
@@ -23,19 +23,22 @@ int auth_load(const char *path)
 
 	f = fopen(path, "re");
 	if (!f) {
-		log_error("cannot read --token-file %s: %s", path, strerror(errno));
+		log_error("cannot read --token-file %s: %s", path,
+			  strerror(errno));
 		return -1;
 	}
 	if (fstat(fileno(f), &st) < 0 || (st.st_mode & 0007)) {
-		log_error("--token-file %s is readable or writable by others (mode %03o); chmod o= it first",
-			  path, st.st_mode & 0777);
+		log_error(
+			"--token-file %s is readable or writable by others (mode %03o); chmod o= it first",
+			path, st.st_mode & 0777);
 		fclose(f);
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
 		size_t len = strcspn(line, "\r\n");
 
-		if (len == AUTH_TOKEN_MAX + 1 || (line[len] == '\0' && !feof(f))) {
+		if (len == AUTH_TOKEN_MAX + 1 ||
+		    (line[len] == '\0' && !feof(f))) {
 			log_error("--token-file %s has a line over %d bytes",
 				  path, AUTH_TOKEN_MAX);
 			fclose(f);
@@ -50,8 +53,8 @@ int auth_load(const char *path)
 		if (!*tok || tok[0] == '#')
 			continue;
 		if (auth_n == AUTH_MAX) {
-			log_error("--token-file %s has more than %d tokens", path,
-				  AUTH_MAX);
+			log_error("--token-file %s has more than %d tokens",
+				  path, AUTH_MAX);
 			fclose(f);
 			return -1;
 		}
@@ -77,7 +80,8 @@ static unsigned auth_differs(const char *a, size_t alen, const char *b,
 	unsigned d = alen != blen;
 
 	for (size_t i = 0; i < alen; i++)
-		d |= (unsigned char)a[i] ^ (unsigned char)b[blen ? i % blen : 0];
+		d |= (unsigned char)a[i] ^
+		     (unsigned char)b[blen ? i % blen : 0];
 	return d;
 }
 

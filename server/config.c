@@ -11,10 +11,29 @@
 #include "version.h"
 
 enum {
-	O_LISTEN = 256, O_STATE, O_NETNS, O_MAXBODY, O_THREADS, O_TIMEOUT,
-	O_MAXCONN, O_MAXCONNIP, O_MAXHEADER, O_LOGLEVEL, O_LOGFORMAT,
-	O_SOCKMODE, O_SOCKGROUP, O_TOKENFILE, O_INSECURE, O_TLSCERT, O_TLSKEY,
-	O_TLSCA, O_CORS, O_USER, O_CONFIG, O_VERSION, O_HELP,
+	O_LISTEN = 256,
+	O_STATE,
+	O_NETNS,
+	O_MAXBODY,
+	O_THREADS,
+	O_TIMEOUT,
+	O_MAXCONN,
+	O_MAXCONNIP,
+	O_MAXHEADER,
+	O_LOGLEVEL,
+	O_LOGFORMAT,
+	O_SOCKMODE,
+	O_SOCKGROUP,
+	O_TOKENFILE,
+	O_INSECURE,
+	O_TLSCERT,
+	O_TLSKEY,
+	O_TLSCA,
+	O_CORS,
+	O_USER,
+	O_CONFIG,
+	O_VERSION,
+	O_HELP,
 };
 
 static const struct option config_opts[] = {
@@ -107,8 +126,7 @@ static int config_number(const char *flag, const char *text, unsigned long min,
 }
 
 /* Applies one option; `name` is its long name for messages. */
-static int config_apply(struct config *c, int o, const char *name,
-			char *arg)
+static int config_apply(struct config *c, int o, const char *name, char *arg)
 {
 	unsigned long n;
 
@@ -259,11 +277,11 @@ static int config_read_file(struct config *c, const char *path)
 			    !strcmp(value, "true"))
 				value = NULL;
 			else {
-				fprintf(stderr,
-					"netnsd: %s: '%s' %s\n", path, name,
-					opt->has_arg == required_argument ?
-						"needs a value" :
-						"takes no value (or 'true')");
+				fprintf(stderr, "netnsd: %s: '%s' %s\n", path,
+					name,
+					opt->has_arg == required_argument
+						? "needs a value"
+						: "takes no value (or 'true')");
 				return -1;
 			}
 		}
@@ -325,7 +343,8 @@ int config_parse(int argc, char **argv, struct config *c)
 			return -1;
 	}
 	if (optind < argc) {
-		fprintf(stderr, "netnsd: unexpected argument '%s' (try --help)\n",
+		fprintf(stderr,
+			"netnsd: unexpected argument '%s' (try --help)\n",
 			argv[optind]);
 		return -1;
 	}
@@ -337,11 +356,13 @@ int config_parse(int argc, char **argv, struct config *c)
 		return -1;
 	}
 	if (!c->tls_cert != !c->tls_key) {
-		fprintf(stderr, "netnsd: --tls-cert and --tls-key go together\n");
+		fprintf(stderr,
+			"netnsd: --tls-cert and --tls-key go together\n");
 		return -1;
 	}
 	if (c->tls_client_ca && !c->tls_cert) {
-		fprintf(stderr, "netnsd: --tls-client-ca needs --tls-cert and --tls-key\n");
+		fprintf(stderr,
+			"netnsd: --tls-client-ca needs --tls-cert and --tls-key\n");
 		return -1;
 	}
 	return 0;

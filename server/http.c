@@ -31,13 +31,13 @@ struct http_req {
 	char *body;
 	size_t len, cap;
 	bool too_large;
-	bool answered;	/* an early answer (413, 401) is already queued */
+	bool answered; /* an early answer (413, 401) is already queued */
 	struct timespec start;
-	char id[33];	/* X-Request-Id */
+	char id[33];	   /* X-Request-Id */
 	const char *route; /* matched pattern, for metrics and logs */
 	int status;
 	char method[16];
-	char *path;	/* as sent, for the request log */
+	char *path;		/* as sent, for the request log */
 	const char *target_end; /* where the request target's string ends */
 };
 
@@ -61,8 +61,8 @@ static char *http_tls_cert, *http_tls_key, *http_tls_ca;
 struct http_conn {
 	struct http_conn *next, **pprev;
 	int fd;
-	bool receiving;	/* a request is still arriving */
-	struct timespec since;	/* ... since then */
+	bool receiving;	       /* a request is still arriving */
+	struct timespec since; /* ... since then */
 };
 
 static pthread_mutex_t http_conns_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -152,7 +152,8 @@ void http_sweep(void)
 			continue;
 		/* Too slow, or the client is gone: a request that is still
 		 * arriving on a socket at its end can never complete. */
-		if (now.tv_sec - c->since.tv_sec > (time_t)http_cfg->conn_timeout ||
+		if (now.tv_sec - c->since.tv_sec >
+			    (time_t)http_cfg->conn_timeout ||
 		    recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
 			shutdown(c->fd, SHUT_RDWR);
 	}
@@ -173,8 +174,8 @@ void http_mutations_unlock(void)
  * origins named by --cors-origin. */
 static const char *http_cors_origin(struct MHD_Connection *conn)
 {
-	const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							 "Origin");
+	const char *origin =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
 
 	if (!origin)
 		return NULL;
@@ -189,7 +190,7 @@ struct http_headers {
 	const char *location;
 	bool auth_challenge;
 	bool preflight;
-	bool close;	/* the connection cannot be trusted past this answer */
+	bool close; /* the connection cannot be trusted past this answer */
 };
 
 static enum MHD_Result http_send(struct MHD_Connection *conn,
@@ -201,7 +202,8 @@ static enum MHD_Result http_send(struct MHD_Connection *conn,
 	const char *origin;
 	enum MHD_Result r;
 
-	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	resp = MHD_create_response_from_buffer(len, body,
+					       MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
 		free(body);
 		return MHD_NO;
@@ -227,12 +229,11 @@ static enum MHD_Result http_send(struct MHD_Connection *conn,
 		MHD_add_response_header(resp, "Access-Control-Expose-Headers",
 					"Location, X-Request-Id, Allow");
 		if (h && h->preflight) {
-			MHD_add_response_header(resp,
-						"Access-Control-Allow-Methods",
-						h->allow);
-			MHD_add_response_header(resp,
-						"Access-Control-Allow-Headers",
-						"Authorization, Content-Type, X-Request-Id");
+			MHD_add_response_header(
+				resp, "Access-Control-Allow-Methods", h->allow);
+			MHD_add_response_header(
+				resp, "Access-Control-Allow-Headers",
+				"Authorization, Content-Type, X-Request-Id");
 			MHD_add_response_header(resp, "Access-Control-Max-Age",
 						"600");
 		}
@@ -258,8 +259,7 @@ static char *http_dump(json_t *j, size_t *ret_len)
 
 /* The single exit of every error: a problem document, nothing else. */
 static enum MHD_Result http_send_problem(struct MHD_Connection *conn,
-					 struct http_req *hr,
-					 struct problem *p,
+					 struct http_req *hr, struct problem *p,
 					 const struct http_headers *h)
 {
 	json_t *j = problem_to_json(p);
@@ -301,8 +301,8 @@ static bool http_is_json(const char *ct)
 
 static bool http_query_true(struct MHD_Connection *conn, const char *name)
 {
-	const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
-						    name);
+	const char *v =
+		MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
 
 	return v && (!strcmp(v, "true") || !strcmp(v, "1"));
 }
@@ -361,9 +361,11 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 				     const char *url, const char *method,
 				     struct http_req *hr)
 {
-	struct request req = { .method = method, .path = url,
+	struct request req = { .method = method,
+			       .path = url,
 			       .body = hr->body ? hr->body : "",
-			       .body_len = hr->len, .store = http_store };
+			       .body_len = hr->len,
+			       .store = http_store };
 	struct reply rep = { .problem = PROBLEM_INIT };
 	struct http_headers h = { 0 };
 	const struct route *route = NULL;
@@ -374,11 +376,13 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 	char *body;
 
 	if (l->client_ca && !http_client_cert_ok(conn))
-		return http_fail(conn, hr, 401, "unauthorized",
-				 "a client certificate signed by the configured CA is required",
-				 NULL);
+		return http_fail(
+			conn, hr, 401, "unauthorized",
+			"a client certificate signed by the configured CA is required",
+			NULL);
 	/* The absolute form (RFC 9112, 3.2.2) names the same resource. */
-	if (!strncasecmp(url, "http://", 7) || !strncasecmp(url, "https://", 8)) {
+	if (!strncasecmp(url, "http://", 7) ||
+	    !strncasecmp(url, "https://", 8)) {
 		const char *path = strchr(strstr(url, "//") + 2, '/');
 
 		url = path ? path : "/";
@@ -389,9 +393,10 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 	    !auth_check(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						    "Authorization"))) {
 		h.auth_challenge = true;
-		return http_fail(conn, hr, 401, "unauthorized",
-				 "a valid bearer token is required (Authorization: Bearer <token>)",
-				 &h);
+		return http_fail(
+			conn, hr, 401, "unauthorized",
+			"a valid bearer token is required (Authorization: Bearer <token>)",
+			&h);
 	}
 	if (router_match(method, url, &route, &req, allow, sizeof(allow),
 			 &rep.problem) < 0) {
@@ -406,8 +411,9 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 		ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						 "Content-Type");
 		if (!http_is_json(ct)) {
-			problem_set(&rep.problem, 415, "unsupported-media-type",
-				    "the body must be sent as Content-Type: application/json");
+			problem_set(
+				&rep.problem, 415, "unsupported-media-type",
+				"the body must be sent as Content-Type: application/json");
 			r = http_send_problem(conn, hr, &rep.problem, NULL);
 			goto out;
 		}
@@ -435,7 +441,8 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 	h.location = rep.location;
 	if (rep.text) {
 		/* Borrowed text (the OpenAPI document) or owned (metrics). */
-		body = rep.text_owned ? rep.text_owned : malloc(rep.text_len + 1);
+		body = rep.text_owned ? rep.text_owned
+				      : malloc(rep.text_len + 1);
 		if (!body) {
 			r = MHD_NO;
 			goto out;
@@ -537,7 +544,8 @@ static void http_request_id(struct MHD_Connection *conn, struct http_req *hr)
 	uint8_t raw[8];
 
 	if (given && *given && strlen(given) < sizeof(hr->id) &&
-	    strspn(given, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") ==
+	    strspn(given,
+		   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") ==
 		    strlen(given)) {
 		strcpy(hr->id, given);
 		return;
@@ -593,7 +601,8 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (!hr->too_large && hr->len + *upload_size > http_cfg->max_body) {
+		if (!hr->too_large &&
+		    hr->len + *upload_size > http_cfg->max_body) {
 			hr->too_large = true;
 			free(hr->body);
 			hr->body = NULL;
@@ -726,15 +735,17 @@ static int http_listen_unix(const char *path)
 		goto fail;
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			log_error("cannot listen on unix:%s: it exists and is not a socket",
-				  path);
+			log_error(
+				"cannot listen on unix:%s: it exists and is not a socket",
+				path);
 			close(fd);
 			return -1;
 		}
 		/* A socket nobody answers on is stale: remove it. */
 		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-			log_error("cannot listen on unix:%s: another process serves it",
-				  path);
+			log_error(
+				"cannot listen on unix:%s: another process serves it",
+				path);
 			close(fd);
 			return -1;
 		}
@@ -761,7 +772,8 @@ fail:
 static bool http_is_loopback(const struct sockaddr *sa)
 {
 	if (sa->sa_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >>
+		return (ntohl(((const struct sockaddr_in *)sa)
+				      ->sin_addr.s_addr) >>
 			24) == 127;
 	if (sa->sa_family == AF_INET6)
 		return IN6_IS_ADDR_LOOPBACK(
@@ -781,7 +793,8 @@ static int http_listen_tcp(const char *spec)
 	if (spec[0] == '[') {
 		const char *end = strchr(spec, ']');
 
-		if (!end || end[1] != ':' || (size_t)(end - spec) >= sizeof(host))
+		if (!end || end[1] != ':' ||
+		    (size_t)(end - spec) >= sizeof(host))
 			goto bad;
 		memcpy(host, spec + 1, (size_t)(end - spec - 1));
 		host[end - spec - 1] = '\0';
@@ -802,8 +815,9 @@ static int http_listen_tcp(const char *spec)
 	/* Whoever reaches this port owns the host's network. */
 	if (!http_is_loopback(ai->ai_addr) && !auth_enabled() &&
 	    !http_cfg->tls_cert && !http_cfg->insecure) {
-		log_error("refusing to listen on %s: it is not a loopback address and neither --token-file nor --tls-cert is set, so anyone who reaches it could reconfigure this host's network; add one of them, or --insecure if you really mean it",
-			  spec);
+		log_error(
+			"refusing to listen on %s: it is not a loopback address and neither --token-file nor --tls-cert is set, so anyone who reaches it could reconfigure this host's network; add one of them, or --insecure if you really mean it",
+			spec);
 		freeaddrinfo(ai);
 		return -1;
 	}
@@ -820,8 +834,9 @@ static int http_listen_tcp(const char *spec)
 bad:
 	if (ai)
 		freeaddrinfo(ai);
-	log_error("cannot listen on %s: want ADDR:PORT (numeric address, IPv6 in brackets, port 1-65535) or unix:PATH",
-		  spec);
+	log_error(
+		"cannot listen on %s: want ADDR:PORT (numeric address, IPv6 in brackets, port 1-65535) or unix:PATH",
+		spec);
 	return -1;
 fail:
 	log_error("cannot listen on %s: %s", spec, strerror(errno));
@@ -860,8 +875,8 @@ int http_prepare(const struct config *cfg)
 	http_cfg = cfg;
 	pthread_rwlockattr_init(&attr);
 	/* Readers must not starve the single writer. */
-	pthread_rwlockattr_setkind_np(&attr,
-				      PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlockattr_setkind_np(
+		&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&http_rw, &attr);
 	pthread_rwlockattr_destroy(&attr);
 
@@ -881,8 +896,8 @@ int http_prepare(const struct config *cfg)
 	}
 	for (size_t i = 0; i < cfg->n_listen; i++) {
 		const char *spec = cfg->listen[i];
-		int fd = !strncmp(spec, "unix:", 5) ? http_listen_unix(spec + 5) :
-						      http_listen_tcp(spec);
+		int fd = !strncmp(spec, "unix:", 5) ? http_listen_unix(spec + 5)
+						    : http_listen_tcp(spec);
 
 		if (fd < 0)
 			return -1;
@@ -917,28 +932,30 @@ int http_serve(struct store *store)
 			MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
 			MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 			is_unix ? 0u : cfg->max_connections_per_ip,
-			MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_header_size,
-			MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
-			MHD_OPTION_URI_LOG_CALLBACK, http_uri_seen, NULL,
-			MHD_OPTION_NOTIFY_CONNECTION, http_conn_notify, NULL,
-			MHD_OPTION_UNESCAPE_CALLBACK, http_unescape_none, NULL,
-			MHD_OPTION_STRICT_FOR_CLIENT, 1,
-			MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
+			MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+			cfg->max_header_size, MHD_OPTION_NOTIFY_COMPLETED,
+			http_completed, NULL, MHD_OPTION_URI_LOG_CALLBACK,
+			http_uri_seen, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+			http_conn_notify, NULL, MHD_OPTION_UNESCAPE_CALLBACK,
+			http_unescape_none, NULL, MHD_OPTION_STRICT_FOR_CLIENT,
+			1, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
 			l->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
-			http_tls_cert,
-			MHD_OPTION_HTTPS_MEM_KEY, http_tls_key,
-			l->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END,
+			http_tls_cert, MHD_OPTION_HTTPS_MEM_KEY, http_tls_key,
+			l->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST
+				     : MHD_OPTION_END,
 			http_tls_ca, MHD_OPTION_END);
 		if (!d) {
-			log_error("cannot serve on %s%s", spec,
-				  l->tls ? " (are the TLS certificate and key valid and matching?)" : "");
+			log_error(
+				"cannot serve on %s%s", spec,
+				l->tls ? " (are the TLS certificate and key valid and matching?)"
+				       : "");
 			goto fail;
 		}
 		http_daemons[http_n_daemons++] = d;
 		log_info("listening on %s%s", spec,
-			 l->client_ca ? " (TLS, client certificates required)" :
-			 l->tls	      ? " (TLS)" :
-					"");
+			 l->client_ca ? " (TLS, client certificates required)"
+			 : l->tls     ? " (TLS)"
+				      : "");
 	}
 	return 0;
 fail:
@@ -958,7 +975,8 @@ void http_stop(void)
 	}
 	/* Let every request already received be answered (bounded), so that
 	 * none is applied and then cut off before its client hears of it. */
-	for (int waited = 0; waited < 1000 && http_busy_connections(); waited++) {
+	for (int waited = 0; waited < 1000 && http_busy_connections();
+	     waited++) {
 		struct timespec ms10 = { .tv_nsec = 10 * 1000 * 1000 };
 
 		nanosleep(&ms10, NULL);

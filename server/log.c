@@ -61,7 +61,6 @@ static size_t log_put(char *buf, size_t used, size_t cap, const char *s,
 	return used;
 }
 
-
 static int log_needs_quotes(const char *s)
 {
 	return !*s || strpbrk(s, " =\"\\") != NULL;
@@ -90,7 +89,8 @@ void log_fields(enum log_level level, const char *msg, int n,
 
 		for (int i = 0; o && i < n; i++)
 			json_object_set_new(o, keys[i], json_string(vals[i]));
-		text = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+		text = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII)
+			 : NULL;
 		if (text)
 			fprintf(stderr, "%s\n", text);
 		free(text);
@@ -98,8 +98,9 @@ void log_fields(enum log_level level, const char *msg, int n,
 		return;
 	}
 	if (log_format == LOG_LOGFMT) {
-		used = (size_t)snprintf(line, sizeof(line), "time=%s level=%s msg=",
-					stamp, log_names[level]);
+		used = (size_t)snprintf(line, sizeof(line),
+					"time=%s level=%s msg=", stamp,
+					log_names[level]);
 		used = log_put(line, used, sizeof(line), msg,
 			       log_needs_quotes(msg));
 	} else {

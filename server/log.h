@@ -3,7 +3,12 @@
 #ifndef NETNSD_LOG_H
 #define NETNSD_LOG_H
 
-enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR };
+enum log_level {
+	LOG_LEVEL_DEBUG,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_ERROR
+};
 
 int log_set_level(const char *name);
 int log_set_format(const char *name);

@@ -61,7 +61,6 @@ int main(int argc, char **argv)
 	char err[512];
 	int r, sig;
 
-
 	r = config_parse(argc, argv, &cfg);
 	if (r)
 		return r > 0 ? 0 : 2;
@@ -90,8 +89,7 @@ int main(int argc, char **argv)
 		 NETNSD_VERSION, cfg.state_file, store_count(store));
 	if (http_prepare(&cfg) < 0)
 		goto fail;
-	if (cfg.user &&
-	    privs_drop(cfg.user, cfg.netns_dir, cfg.state_file) < 0)
+	if (cfg.user && privs_drop(cfg.user, cfg.netns_dir, cfg.state_file) < 0)
 		goto fail;
 	if (http_serve(store) < 0)
 		goto fail;

@@ -131,8 +131,10 @@ static void metrics_objects(struct metrics_buf *b, struct store *store)
 	size_t ns = 0, veth = 0, bridge = 0, other = 0, addr = 0;
 	const char *key;
 
-	json_object_foreach(all, key, v) {
-		const char *kind = json_string_value(json_object_get(v, "kind"));
+	json_object_foreach(all, key, v)
+	{
+		const char *kind =
+			json_string_value(json_object_get(v, "kind"));
 
 		if (!strncmp(key, "ns/", 3))
 			ns++;
@@ -146,15 +148,16 @@ static void metrics_objects(struct metrics_buf *b, struct store *store)
 			other++;
 	}
 	json_decref(all);
-	metrics_printf(b,
-		       "# HELP netnsd_managed_objects Objects in the desired state, by kind.\n"
-		       "# TYPE netnsd_managed_objects gauge\n"
-		       "netnsd_managed_objects{kind=\"namespace\"} %zu\n"
-		       "netnsd_managed_objects{kind=\"veth\"} %zu\n"
-		       "netnsd_managed_objects{kind=\"bridge\"} %zu\n"
-		       "netnsd_managed_objects{kind=\"link\"} %zu\n"
-		       "netnsd_managed_objects{kind=\"address\"} %zu\n",
-		       ns, veth, bridge, other, addr);
+	metrics_printf(
+		b,
+		"# HELP netnsd_managed_objects Objects in the desired state, by kind.\n"
+		"# TYPE netnsd_managed_objects gauge\n"
+		"netnsd_managed_objects{kind=\"namespace\"} %zu\n"
+		"netnsd_managed_objects{kind=\"veth\"} %zu\n"
+		"netnsd_managed_objects{kind=\"bridge\"} %zu\n"
+		"netnsd_managed_objects{kind=\"link\"} %zu\n"
+		"netnsd_managed_objects{kind=\"address\"} %zu\n",
+		ns, veth, bridge, other, addr);
 }
 
 char *metrics_render(struct store *store, size_t *ret_len)
@@ -165,60 +168,74 @@ char *metrics_render(struct store *store, size_t *ret_len)
 	uint64_t errs[NL_ERRNO_MAX];
 	size_t drifted = 0;
 
-	metrics_printf(&b, "# HELP netnsd_http_requests_total HTTP requests answered, by route, method and status.\n"
-			   "# TYPE netnsd_http_requests_total counter\n");
+	metrics_printf(
+		&b,
+		"# HELP netnsd_http_requests_total HTTP requests answered, by route, method and status.\n"
+		"# TYPE netnsd_http_requests_total counter\n");
 	pthread_mutex_lock(&metrics_mu);
 	for (c = metrics_requests; c; c = c->next)
-		metrics_printf(&b,
-			       "netnsd_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
-			       c->route, c->method, c->status,
-			       (unsigned long long)c->count);
-	metrics_printf(&b, "# HELP netnsd_http_request_duration_seconds Time to answer a request, by route.\n"
-			   "# TYPE netnsd_http_request_duration_seconds histogram\n");
+		metrics_printf(
+			&b,
+			"netnsd_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
+			c->route, c->method, c->status,
+			(unsigned long long)c->count);
+	metrics_printf(
+		&b,
+		"# HELP netnsd_http_request_duration_seconds Time to answer a request, by route.\n"
+		"# TYPE netnsd_http_request_duration_seconds histogram\n");
 	for (h = metrics_latency; h; h = h->next) {
 		for (size_t i = 0; i < METRICS_NB; i++)
-			metrics_printf(&b,
-				       "netnsd_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
-				       h->route, metrics_buckets[i],
-				       (unsigned long long)h->buckets[i]);
-		metrics_printf(&b,
-			       "netnsd_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n"
-			       "netnsd_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
-			       "netnsd_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
-			       h->route, (unsigned long long)h->count, h->route,
-			       h->sum, h->route, (unsigned long long)h->count);
+			metrics_printf(
+				&b,
+				"netnsd_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+				h->route, metrics_buckets[i],
+				(unsigned long long)h->buckets[i]);
+		metrics_printf(
+			&b,
+			"netnsd_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n"
+			"netnsd_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
+			"netnsd_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
+			h->route, (unsigned long long)h->count, h->route,
+			h->sum, h->route, (unsigned long long)h->count);
 	}
-	metrics_printf(&b,
-		       "# HELP netnsd_reconcile_runs_total Reconcile runs, at start-up and on request.\n"
-		       "# TYPE netnsd_reconcile_runs_total counter\n"
-		       "netnsd_reconcile_runs_total %llu\n"
-		       "# HELP netnsd_reconcile_actions_total Changes reconcile runs made.\n"
-		       "# TYPE netnsd_reconcile_actions_total counter\n"
-		       "netnsd_reconcile_actions_total %llu\n"
-		       "# HELP netnsd_reconcile_failures_total Items reconcile runs could not repair.\n"
-		       "# TYPE netnsd_reconcile_failures_total counter\n"
-		       "netnsd_reconcile_failures_total %llu\n",
-		       (unsigned long long)metrics_reconcile_runs,
-		       (unsigned long long)metrics_reconcile_actions,
-		       (unsigned long long)metrics_reconcile_failures);
+	metrics_printf(
+		&b,
+		"# HELP netnsd_reconcile_runs_total Reconcile runs, at start-up and on request.\n"
+		"# TYPE netnsd_reconcile_runs_total counter\n"
+		"netnsd_reconcile_runs_total %llu\n"
+		"# HELP netnsd_reconcile_actions_total Changes reconcile runs made.\n"
+		"# TYPE netnsd_reconcile_actions_total counter\n"
+		"netnsd_reconcile_actions_total %llu\n"
+		"# HELP netnsd_reconcile_failures_total Items reconcile runs could not repair.\n"
+		"# TYPE netnsd_reconcile_failures_total counter\n"
+		"netnsd_reconcile_failures_total %llu\n",
+		(unsigned long long)metrics_reconcile_runs,
+		(unsigned long long)metrics_reconcile_actions,
+		(unsigned long long)metrics_reconcile_failures);
 	pthread_mutex_unlock(&metrics_mu);
 
 	nl_error_counts(errs, NL_ERRNO_MAX);
-	metrics_printf(&b, "# HELP netnsd_netlink_errors_total Kernel refusals of netlink requests, by errno.\n"
-			   "# TYPE netnsd_netlink_errors_total counter\n");
+	metrics_printf(
+		&b,
+		"# HELP netnsd_netlink_errors_total Kernel refusals of netlink requests, by errno.\n"
+		"# TYPE netnsd_netlink_errors_total counter\n");
 	for (int i = 1; i < NL_ERRNO_MAX; i++)
 		if (errs[i])
-			metrics_printf(&b,
-				       "netnsd_netlink_errors_total{errno=\"%d\",name=\"%s\"} %llu\n",
-				       i, strerrorname_np(i) ? strerrorname_np(i) : "unknown",
-				       (unsigned long long)errs[i]);
+			metrics_printf(
+				&b,
+				"netnsd_netlink_errors_total{errno=\"%d\",name=\"%s\"} %llu\n",
+				i,
+				strerrorname_np(i) ? strerrorname_np(i)
+						   : "unknown",
+				(unsigned long long)errs[i]);
 	metrics_objects(&b, store);
 	drift_count(store, &drifted);
-	metrics_printf(&b,
-		       "# HELP netnsd_drifted_objects Managed objects that differ from their desired state now.\n"
-		       "# TYPE netnsd_drifted_objects gauge\n"
-		       "netnsd_drifted_objects %zu\n",
-		       drifted);
+	metrics_printf(
+		&b,
+		"# HELP netnsd_drifted_objects Managed objects that differ from their desired state now.\n"
+		"# TYPE netnsd_drifted_objects gauge\n"
+		"netnsd_drifted_objects %zu\n",
+		drifted);
 	*ret_len = b.len;
 	return b.text;
 }

@@ -34,10 +34,10 @@ static int privs_chown(const char *path, uid_t uid, gid_t gid)
 	return 0;
 }
 
-int privs_drop(const char *user, const char *netns_dir,
-	       const char *state_file)
+int privs_drop(const char *user, const char *netns_dir, const char *state_file)
 {
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3,
+						0 };
 	struct __user_cap_data_struct data[2];
 	char buf[PATH_MAX];
 	struct passwd *pw;
@@ -62,12 +62,11 @@ int privs_drop(const char *user, const char *netns_dir,
 
 	/* The bounding set first: dropping from it needs CAP_SETPCAP. */
 	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
-		if (!privs_kept(cap) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
-		    errno != EINVAL)
+		if (!privs_kept(cap) &&
+		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
 			goto fail;
-	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
-	    setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0)
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
+	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
 		goto fail;
 	for (size_t i = 0; i < sizeof(privs_keep) / sizeof(privs_keep[0]); i++)
 		keep |= 1u << privs_keep[i];
@@ -76,8 +75,8 @@ int privs_drop(const char *user, const char *netns_dir,
 	if (syscall(SYS_capset, &hdr, data) < 0)
 		goto fail;
 	for (size_t i = 0; i < sizeof(privs_keep) / sizeof(privs_keep[0]); i++)
-		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, privs_keep[i], 0,
-			  0) < 0)
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, privs_keep[i],
+			  0, 0) < 0)
 			goto fail;
 	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	if (setuid(0) == 0) {

@@ -6,7 +6,6 @@
 
 /* Gives the user the netns directory and the state directory it must
  * write, then drops. Prints why on failure. */
-int privs_drop(const char *user, const char *netns_dir,
-	       const char *state_file);
+int privs_drop(const char *user, const char *netns_dir, const char *state_file);
 
 #endif

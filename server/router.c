@@ -118,8 +118,9 @@ static int router_fill_params(const char *pattern, const char **seg,
 			char *v = router_decode(seg[i], seglen[i]);
 
 			if (!v)
-				return problem_set(p, 400, "invalid-path",
-						   "the path has a bad percent-encoding or an encoded NUL");
+				return problem_set(
+					p, 400, "invalid-path",
+					"the path has a bad percent-encoding or an encoded NUL");
 			req->param_names[req->n_params] = start;
 			req->params[req->n_params] = v;
 			req->n_params++;
@@ -168,8 +169,8 @@ int router_match(const char *method, const char *path,
 	}
 	if (path_known)
 		return problem_set(p, 405, "method-not-allowed",
-				   "%s is not allowed here; allowed: %s", method,
-				   allow);
+				   "%s is not allowed here; allowed: %s",
+				   method, allow);
 	return problem_set(p, 404, "not-found", "no such resource");
 }
 

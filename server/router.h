@@ -22,19 +22,19 @@ struct request {
 	size_t n_params;
 	const char *body;
 	size_t body_len;
-	bool force;	/* ?force=true */
+	bool force; /* ?force=true */
 	struct store *store;
 };
 
 struct reply {
 	int status;
-	json_t *json;		/* body of a 2xx answer, or NULL */
-	char location[512];	/* Location header of a 201 */
-	const char *text;	/* a non-JSON body (metrics, openapi) */
-	char *text_owned;	/* the same, when it is to be freed */
+	json_t *json;	    /* body of a 2xx answer, or NULL */
+	char location[512]; /* Location header of a 201 */
+	const char *text;   /* a non-JSON body (metrics, openapi) */
+	char *text_owned;   /* the same, when it is to be freed */
 	size_t text_len;
 	const char *content_type;
-	struct problem problem;	/* set when status >= 400 */
+	struct problem problem; /* set when status >= 400 */
 };
 
 typedef int (*route_fn)(struct request *req, struct reply *rep);

@@ -11,9 +11,9 @@
 #include "../handlers/state.h"
 #include "../handlers/veth.h"
 
-#define NS    "/v1/namespaces/{ns}"
-#define LINK  NS "/links/{link}"
-#define BR    NS "/bridges/{br}"
+#define NS   "/v1/namespaces/{ns}"
+#define LINK NS "/links/{link}"
+#define BR   NS "/bridges/{br}"
 
 const struct route router_routes[] = {
 	{ "GET", "/healthz", service_handle_healthz, ROUTE_NO_LOCK },

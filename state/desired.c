@@ -21,8 +21,7 @@ static void desired_forget_prefix(struct store *s, struct store_txn *t,
 	json_t *all = store_list(s, prefix), *v;
 	const char *key;
 
-	json_object_foreach(all, key, v)
-		store_txn_del(t, key);
+	json_object_foreach(all, key, v) store_txn_del(t, key);
 	json_decref(all);
 }
 
@@ -34,10 +33,13 @@ void desired_forget_ns(struct store *s, struct store_txn *t, const char *ns)
 
 	key_link_prefix(key, ns);
 	links = store_list(s, key);
-	json_object_foreach(links, k, v) {
+	json_object_foreach(links, k, v)
+	{
 		json_t *peer = json_object_get(v, "peer");
-		const char *pns = json_string_value(json_object_get(peer, "namespace"));
-		const char *pname = json_string_value(json_object_get(peer, "name"));
+		const char *pns =
+			json_string_value(json_object_get(peer, "namespace"));
+		const char *pname =
+			json_string_value(json_object_get(peer, "name"));
 
 		store_txn_del(t, k);
 		if (pns && pname && strcmp(pns, ns)) {
@@ -78,7 +80,8 @@ static void desired_repoint_ports(struct store *s, struct store_txn *t,
 
 	key_link_prefix(prefix, ns);
 	links = store_list(s, prefix);
-	json_object_foreach(links, k, v) {
+	json_object_foreach(links, k, v)
+	{
 		const char *m = json_string_value(json_object_get(v, "master"));
 		json_t *copy;
 
@@ -106,8 +109,7 @@ static void desired_forget_one(struct store *s, struct store_txn *t,
 	store_txn_del(t, key);
 	key_addr_prefix(key, ns, name);
 	addrs = store_list(s, key);
-	json_object_foreach(addrs, k, v)
-		store_txn_del(t, k);
+	json_object_foreach(addrs, k, v) store_txn_del(t, k);
 	json_decref(addrs);
 }
 
@@ -119,16 +121,16 @@ void desired_forget_link(struct store *s, struct store_txn *t, const char *ns,
 	desired_forget_one(s, t, ns, name);
 	peer = json_object_get(rec, "peer");
 	if (peer)
-		desired_forget_one(s, t,
-				   json_string_value(json_object_get(peer, "namespace")),
-				   json_string_value(json_object_get(peer, "name")));
+		desired_forget_one(
+			s, t,
+			json_string_value(json_object_get(peer, "namespace")),
+			json_string_value(json_object_get(peer, "name")));
 	desired_repoint_ports(s, t, ns, name, NULL);
 	json_decref(rec);
 }
 
-void desired_relocate_link(struct store *s, struct store_txn *t,
-			   const char *ns, const char *name, const char *ns2,
-			   const char *name2)
+void desired_relocate_link(struct store *s, struct store_txn *t, const char *ns,
+			   const char *name, const char *ns2, const char *name2)
 {
 	bool moved = strcmp(ns, ns2) != 0;
 	json_t *rec = desired_link(s, ns, name), *peer, *addrs, *v;
@@ -143,7 +145,8 @@ void desired_relocate_link(struct store *s, struct store_txn *t,
 		json_object_del(rec, "master");
 	peer = json_object_get(rec, "peer");
 	if (peer) {
-		json_t *prec = desired_link(s,
+		json_t *prec = desired_link(
+			s,
 			json_string_value(json_object_get(peer, "namespace")),
 			json_string_value(json_object_get(peer, "name")));
 
@@ -152,14 +155,17 @@ void desired_relocate_link(struct store *s, struct store_txn *t,
 					    json_pack("{s:s, s:s}", "namespace",
 						      ns2, "name", name2));
 			key_link(key2,
-				 json_string_value(json_object_get(peer, "namespace")),
-				 json_string_value(json_object_get(peer, "name")));
+				 json_string_value(
+					 json_object_get(peer, "namespace")),
+				 json_string_value(
+					 json_object_get(peer, "name")));
 			store_txn_set(t, key2, prec);
 		}
 	}
 	key_addr_prefix(key, ns, name);
 	addrs = store_list(s, key);
-	json_object_foreach(addrs, k, v) {
+	json_object_foreach(addrs, k, v)
+	{
 		store_txn_del(t, k);
 		if (!moved) {
 			key_addr(key2, ns2, name2, k + strlen(key));

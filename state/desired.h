@@ -30,7 +30,7 @@ void desired_forget_link(struct store *s, struct store_txn *t, const char *ns,
  * ns2/name2: keys move, a veth's peer points at the new place, ports follow
  * a renamed bridge. A move drops the addresses and the master, as the kernel
  * does. */
-void desired_relocate_link(struct store *s, struct store_txn *t,
-			   const char *ns, const char *name, const char *ns2,
+void desired_relocate_link(struct store *s, struct store_txn *t, const char *ns,
+			   const char *name, const char *ns2,
 			   const char *name2);
 #endif

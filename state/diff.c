@@ -22,9 +22,8 @@ static void diff_say(json_t *drift, const char *fmt, ...)
 	json_array_append_new(drift, json_string(text));
 }
 
-int diff_link(json_t *desired, const struct nl_link *l,
-	      const char *master_name, const char *peer_ns,
-	      const char *peer_name, struct diff_link *ret)
+int diff_link(json_t *desired, const struct nl_link *l, const char *master_name,
+	      const char *peer_ns, const char *peer_name, struct diff_link *ret)
 {
 	struct diff_link d;
 	json_t *v, *peer;
@@ -55,8 +54,7 @@ int diff_link(json_t *desired, const struct nl_link *l,
 		d.change.mac = d.mac;
 	}
 	v = json_object_get(desired, "up");
-	if (json_is_boolean(v) &&
-	    json_is_true(v) != !!(l->flags & IFF_UP)) {
+	if (json_is_boolean(v) && json_is_true(v) != !!(l->flags & IFF_UP)) {
 		diff_say(d.drift, "up is %s, desired %s",
 			 l->flags & IFF_UP ? "true" : "false",
 			 json_is_true(v) ? "true" : "false");
@@ -83,8 +81,7 @@ int diff_link(json_t *desired, const struct nl_link *l,
 		d.bridge.stp = json_is_true(v);
 	}
 	v = json_object_get(desired, "vlan_filtering");
-	if (json_is_boolean(v) &&
-	    json_is_true(v) != !!l->br_vlan_filtering) {
+	if (json_is_boolean(v) && json_is_true(v) != !!l->br_vlan_filtering) {
 		diff_say(d.drift, "vlan_filtering is %s, desired %s",
 			 l->br_vlan_filtering ? "true" : "false",
 			 json_is_true(v) ? "true" : "false");
@@ -92,8 +89,10 @@ int diff_link(json_t *desired, const struct nl_link *l,
 	}
 	peer = json_object_get(desired, "peer");
 	if (peer) {
-		const char *wns = json_string_value(json_object_get(peer, "namespace"));
-		const char *wname = json_string_value(json_object_get(peer, "name"));
+		const char *wns =
+			json_string_value(json_object_get(peer, "namespace"));
+		const char *wname =
+			json_string_value(json_object_get(peer, "name"));
 
 		if (!peer_ns || !peer_name || strcmp(wns, peer_ns) ||
 		    strcmp(wname, peer_name))

@@ -10,19 +10,19 @@
 #include "../netlink/link.h"
 
 struct diff_link {
-	json_t *drift;		   /* array of strings, owned */
+	json_t *drift;		      /* array of strings, owned */
 	struct nl_link_change change; /* mtu, mac, up */
-	uint8_t mac[6];		   /* storage for change.mac */
+	uint8_t mac[6];		      /* storage for change.mac */
 	struct nl_bridge_spec bridge; /* -1 where nothing to change */
 	bool master_differs;
-	const char *want_master;   /* desired master name, NULL for none */
+	const char *want_master; /* desired master name, NULL for none */
 };
 
 /* `master_name` is the observed master's name, or NULL. Returns 0 or
  * -ENOMEM; free with diff_link_clear(). */
-int diff_link(json_t *desired, const struct nl_link *l,
-	      const char *master_name, const char *peer_ns,
-	      const char *peer_name, struct diff_link *ret);
+int diff_link(json_t *desired, const struct nl_link *l, const char *master_name,
+	      const char *peer_ns, const char *peer_name,
+	      struct diff_link *ret);
 void diff_link_clear(struct diff_link *d);
 
 /* Whether the change has anything to send. */

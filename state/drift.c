@@ -15,8 +15,8 @@ static const struct nl_link *drift_find(const struct nl_link *links, size_t n,
 					const char *name, int ifindex)
 {
 	for (size_t i = 0; i < n; i++)
-		if (name ? !strcmp(links[i].name, name) :
-			   links[i].ifindex == ifindex)
+		if (name ? !strcmp(links[i].name, name)
+			 : links[i].ifindex == ifindex)
 			return &links[i];
 	return NULL;
 }
@@ -38,9 +38,10 @@ static size_t drift_ns(struct store *s, const char *ns)
 		n_links = n_addrs = 0;
 	key_link_prefix(prefix, ns);
 	recs = store_list(s, prefix);
-	json_object_foreach(recs, k, v) {
-		const struct nl_link *l = drift_find(links, n_links,
-						     k + strlen(prefix), 0);
+	json_object_foreach(recs, k, v)
+	{
+		const struct nl_link *l =
+			drift_find(links, n_links, k + strlen(prefix), 0);
 		const struct nl_link *m;
 		struct diff_link d;
 
@@ -48,19 +49,23 @@ static size_t drift_ns(struct store *s, const char *ns)
 			drifted += json_is_true(json_object_get(v, "owned"));
 			continue;
 		}
-		m = l->master ? drift_find(links, n_links, NULL, l->master) : NULL;
+		m = l->master ? drift_find(links, n_links, NULL, l->master)
+			      : NULL;
 		if (diff_link(v, l, m ? m->name : NULL, NULL, NULL, &d) < 0)
 			continue;
 		/* The peer is not looked up here; its words are not drift. */
-		if (json_array_size(d.drift) > (json_object_get(v, "peer") ? 1u : 0u))
+		if (json_array_size(d.drift) >
+		    (json_object_get(v, "peer") ? 1u : 0u))
 			drifted++;
 		diff_link_clear(&d);
 	}
 	json_decref(recs);
 	key_addr_prefix(prefix, ns, NULL);
 	recs = store_list(s, prefix);
-	json_object_foreach(recs, k, v) {
-		const char *rest = k + strlen(prefix), *slash = strchr(rest, '/');
+	json_object_foreach(recs, k, v)
+	{
+		const char *rest = k + strlen(prefix),
+			   *slash = strchr(rest, '/');
 		const struct nl_link *l;
 		char link[IFNAMSIZ];
 		struct cidr c;
@@ -95,20 +100,23 @@ int drift_count(struct store *s, size_t *ret)
 	size_t n = 0;
 
 	/* Every namespace that has desired objects, once. */
-	json_object_foreach(all, k, v) {
+	json_object_foreach(all, k, v)
+	{
 		const char *p = strchr(k, '/'), *q;
 		char ns[NAME_NS_MAX + 1];
 
 		if (!p)
 			continue;
-		q = strncmp(k, "ns/", 3) ? strchr(p + 1, '/') : p + 1 + strlen(p + 1);
+		q = strncmp(k, "ns/", 3) ? strchr(p + 1, '/')
+					 : p + 1 + strlen(p + 1);
 		if (!q || (size_t)(q - p - 1) > NAME_NS_MAX)
 			continue;
 		memcpy(ns, p + 1, (size_t)(q - p - 1));
 		ns[q - p - 1] = '\0';
 		json_object_set_new(nss, ns, json_true());
 	}
-	json_object_foreach(nss, k, v) {
+	json_object_foreach(nss, k, v)
+	{
 		if (!nl_ns_exists(k)) {
 			n++; /* the namespace, and everything in it, is missing */
 			continue;

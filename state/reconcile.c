@@ -59,7 +59,8 @@ static void reconcile_namespaces(struct reconcile *rc)
 	char what[128];
 	int r;
 
-	json_object_foreach(all, key, v) {
+	json_object_foreach(all, key, v)
+	{
 		const char *ns = key + strlen("ns/");
 
 		if (nl_ns_exists(ns))
@@ -100,7 +101,8 @@ static void reconcile_spec(json_t *rec, const char *name,
 	spec->mtu = (unsigned)json_integer_value(json_object_get(rec, "mtu"));
 	spec->up = json_is_true(json_object_get(rec, "up"));
 	if (json_is_string(json_object_get(rec, "mac")) &&
-	    !value_parse_mac(json_string_value(json_object_get(rec, "mac")), mac))
+	    !value_parse_mac(json_string_value(json_object_get(rec, "mac")),
+			     mac))
 		spec->mac = mac;
 }
 
@@ -154,7 +156,8 @@ static void reconcile_create(struct reconcile *rc, const char *ns,
 		goto out;
 	r = nl_ns_get(pns, &ps);
 	if (r < 0) {
-		reconcile_failed(rc, what, "the peer's namespace is missing", r);
+		reconcile_failed(rc, what, "the peer's namespace is missing",
+				 r);
 		pns = NULL;
 		goto out;
 	}
@@ -170,7 +173,8 @@ static void reconcile_create(struct reconcile *rc, const char *ns,
 	if (strcmp(pns, ns)) {
 		r = nl_ns_open_fd(pns, &pfd);
 		if (r < 0) {
-			reconcile_failed(rc, what, "opening the peer's namespace", r);
+			reconcile_failed(rc, what,
+					 "opening the peer's namespace", r);
 			goto out;
 		}
 		b.netns_fd = pfd;
@@ -210,11 +214,12 @@ static void reconcile_attributes(struct reconcile *rc, const char *ns,
 			reconcile_failed(rc, what, "the link is missing", r);
 		goto out;
 	}
-	if (json_is_true(json_object_get(rec, "owned")) && !nl_link_is_ours(&l)) {
+	if (json_is_true(json_object_get(rec, "owned")) &&
+	    !nl_link_is_ours(&l)) {
 		/* Someone else's link took the name: never touch it. */
-		reconcile_failed(rc, what,
-				 "a link netnsd did not create has taken its name",
-				 0);
+		reconcile_failed(
+			rc, what,
+			"a link netnsd did not create has taken its name", 0);
 		goto out;
 	}
 	if (l.master && nl_link_get_index(s, l.master, &m) == 0) {
@@ -228,7 +233,8 @@ static void reconcile_attributes(struct reconcile *rc, const char *ns,
 		if (r < 0)
 			reconcile_failed(rc, what, "setting bridge options", r);
 		else
-			reconcile_did(rc, "set bridge options of %s/%s", ns, name);
+			reconcile_did(rc, "set bridge options of %s/%s", ns,
+				      name);
 	}
 	if (d.master_differs) {
 		d.change.master = 0;
@@ -241,16 +247,18 @@ static void reconcile_attributes(struct reconcile *rc, const char *ns,
 				 d.want_master);
 			brec = store_get(rc->store, bkey);
 			if (nl_link_get(s, d.want_master, &m) < 0) {
-				reconcile_failed(rc, what, "its bridge is missing",
+				reconcile_failed(rc, what,
+						 "its bridge is missing",
 						 -ENODEV);
 				d.change.master = -1;
 			} else if ((impostor = json_is_true(json_object_get(
-						    brec, "owned")) &&
+						       brec, "owned")) &&
 					       !nl_link_is_ours(&m))) {
 				/* Never hand a port to someone else's bridge. */
-				reconcile_failed(rc, what,
-						 "its bridge's name is taken by a link netnsd did not create",
-						 0);
+				reconcile_failed(
+					rc, what,
+					"its bridge's name is taken by a link netnsd did not create",
+					0);
 				d.change.master = -1;
 			} else {
 				d.change.master = m.ifindex;
@@ -266,12 +274,15 @@ static void reconcile_attributes(struct reconcile *rc, const char *ns,
 			size_t i;
 			json_t *x;
 
-			json_array_foreach(d.drift, i, x)
-				if (strncmp(json_string_value(x), "peer", 4) &&
-				    strncmp(json_string_value(x), "stp", 3) &&
-				    strncmp(json_string_value(x), "vlan", 4))
-					reconcile_did(rc, "%s/%s: fixed %s", ns,
-						      name, json_string_value(x));
+			json_array_foreach(
+				d.drift, i,
+				x) if (strncmp(json_string_value(x), "peer",
+					       4) &&
+				       strncmp(json_string_value(x), "stp",
+					       3) &&
+				       strncmp(json_string_value(x), "vlan", 4))
+				reconcile_did(rc, "%s/%s: fixed %s", ns, name,
+					      json_string_value(x));
 		}
 	}
 	diff_link_clear(&d);
@@ -286,15 +297,18 @@ static void reconcile_links(struct reconcile *rc)
 	char ns[NAME_NS_MAX + 1];
 
 	/* Bridges before veths, so ports have somewhere to go. */
-	json_object_foreach(all, key, rec)
-		if (reconcile_split(key, strlen("link/"), ns, &name))
-			reconcile_create(rc, ns, name, rec, true);
-	json_object_foreach(all, key, rec)
-		if (reconcile_split(key, strlen("link/"), ns, &name))
-			reconcile_create(rc, ns, name, rec, false);
-	json_object_foreach(all, key, rec)
-		if (reconcile_split(key, strlen("link/"), ns, &name))
-			reconcile_attributes(rc, ns, name, rec);
+	json_object_foreach(
+		all, key,
+		rec) if (reconcile_split(key, strlen("link/"), ns, &name))
+		reconcile_create(rc, ns, name, rec, true);
+	json_object_foreach(
+		all, key,
+		rec) if (reconcile_split(key, strlen("link/"), ns, &name))
+		reconcile_create(rc, ns, name, rec, false);
+	json_object_foreach(
+		all, key,
+		rec) if (reconcile_split(key, strlen("link/"), ns, &name))
+		reconcile_attributes(rc, ns, name, rec);
 	json_decref(all);
 }
 
@@ -308,7 +322,8 @@ static void reconcile_addresses(struct reconcile *rc)
 	struct cidr c;
 	int r;
 
-	json_object_foreach(all, key, v) {
+	json_object_foreach(all, key, v)
+	{
 		if (!reconcile_split(key, strlen("addr/"), ns, &rest))
 			continue;
 		slash = strchr(rest, '/');
@@ -339,7 +354,8 @@ static void reconcile_addresses(struct reconcile *rc)
 
 json_t *reconcile_run(struct store *s)
 {
-	struct reconcile rc = { .store = s, .actions = json_array(),
+	struct reconcile rc = { .store = s,
+				.actions = json_array(),
 				.failures = json_array() };
 
 	reconcile_namespaces(&rc);

@@ -15,12 +15,12 @@
 
 #include "crc32.h"
 
-#define STORE_FORMAT	      "netnsd-state"
-#define STORE_VERSION	      1
+#define STORE_FORMAT  "netnsd-state"
+#define STORE_VERSION 1
 /* Compaction runs when the journal is larger than both of these, so its
  * O(N) cost is spread over at least as many O(1) commits. */
-#define STORE_COMPACT_MIN     (4u << 20)
-#define STORE_COMPACT_RATIO   2
+#define STORE_COMPACT_MIN   (4u << 20)
+#define STORE_COMPACT_RATIO 2
 
 /* store_list() answers from this index when its prefix ends at one of the
  * first three '/' of keys, so a namespace's or a link's records are found
@@ -32,9 +32,9 @@
 struct store {
 	pthread_mutex_t mu;
 	json_t *objects;
-	json_t *index;	/* prefix -> {key: value} */
+	json_t *index; /* prefix -> {key: value} */
 	uint64_t seq;
-	char *path;	    /* snapshot */
+	char *path; /* snapshot */
 	char *journal_path;
 	int journal_fd;
 	off_t journal_size;
@@ -165,8 +165,8 @@ static int store_index(struct store *s, const char *key, json_t *value)
 		if (value) {
 			if (!set) {
 				set = json_object();
-				if (!set || json_object_set_new(s->index, prefix,
-								set) < 0)
+				if (!set || json_object_set_new(
+						    s->index, prefix, set) < 0)
 					return -ENOMEM;
 			}
 			if (json_object_set(set, key, value) < 0)
@@ -187,10 +187,11 @@ static int store_apply(struct store *s, json_t *ops)
 	size_t i;
 	json_t *op;
 
-	json_array_foreach(ops, i, op) {
+	json_array_foreach(ops, i, op)
+	{
 		json_t *set = json_object_get(op, "set");
-		const char *key = json_string_value(set ? set :
-						    json_object_get(op, "del"));
+		const char *key = json_string_value(
+			set ? set : json_object_get(op, "del"));
 		json_t *value = set ? json_object_get(op, "value") : NULL;
 
 		if (value) {
@@ -220,7 +221,8 @@ static bool store_ops_valid(json_t *ops)
 
 	if (!json_is_array(ops))
 		return false;
-	json_array_foreach(ops, i, op) {
+	json_array_foreach(ops, i, op)
+	{
 		json_t *set = json_object_get(op, "set");
 		json_t *del = json_object_get(op, "del");
 
@@ -256,9 +258,10 @@ static int store_load_snapshot(struct store *s, char *err, size_t errlen)
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
 			  &jerr);
 	if (!root) {
-		snprintf(err, errlen,
-			 "state file %s is damaged (line %d: %s); it was left as it is",
-			 s->path, jerr.line, jerr.text);
+		snprintf(
+			err, errlen,
+			"state file %s is damaged (line %d: %s); it was left as it is",
+			s->path, jerr.line, jerr.text);
 		r = -EBADMSG;
 		goto out;
 	}
@@ -267,19 +270,22 @@ static int store_load_snapshot(struct store *s, char *err, size_t errlen)
 	version = json_integer_value(json_object_get(root, "version"));
 	objects = json_object_get(root, "objects");
 	seq = json_object_get(root, "seq");
-	if (!format || strcmp(format, STORE_FORMAT) || !json_is_object(objects) ||
-	    !json_is_integer(seq) || json_integer_value(seq) < 0) {
-		snprintf(err, errlen,
-			 "state file %s is not a netnsd state snapshot; it was left as it is",
-			 s->path);
+	if (!format || strcmp(format, STORE_FORMAT) ||
+	    !json_is_object(objects) || !json_is_integer(seq) ||
+	    json_integer_value(seq) < 0) {
+		snprintf(
+			err, errlen,
+			"state file %s is not a netnsd state snapshot; it was left as it is",
+			s->path);
 		r = -EBADMSG;
 		goto out;
 	}
 	if (version != STORE_VERSION) {
-		snprintf(err, errlen,
-			 "state file %s has format version %" JSON_INTEGER_FORMAT
-			 ", this netnsd reads %d",
-			 s->path, version, STORE_VERSION);
+		snprintf(
+			err, errlen,
+			"state file %s has format version %" JSON_INTEGER_FORMAT
+			", this netnsd reads %d",
+			s->path, version, STORE_VERSION);
 		r = -EBADMSG;
 		goto out;
 	}
@@ -289,7 +295,8 @@ static int store_load_snapshot(struct store *s, char *err, size_t errlen)
 		const char *key;
 		json_t *v;
 
-		json_object_foreach(objects, key, v) {
+		json_object_foreach(objects, key, v)
+		{
 			if (store_index(s, key, v) < 0) {
 				snprintf(err, errlen, "out of memory");
 				r = -ENOMEM;
@@ -361,9 +368,10 @@ static int store_load_journal(struct store *s, char *err, size_t errlen)
 		if (!rec) {
 			if ((size_t)(nl - buf) + 1 == len)
 				break; /* torn last record */
-			snprintf(err, errlen,
-				 "journal %s is damaged at record %d (not the last one); it was left as it is",
-				 s->journal_path, lineno);
+			snprintf(
+				err, errlen,
+				"journal %s is damaged at record %d (not the last one); it was left as it is",
+				s->journal_path, lineno);
 			r = -EBADMSG;
 			goto out;
 		}
@@ -375,11 +383,12 @@ static int store_load_journal(struct store *s, char *err, size_t errlen)
 		if (seq > s->seq || last != s->seq) {
 			if (seq != last + 1) {
 				json_decref(rec);
-				snprintf(err, errlen,
-					 "journal %s is damaged at record %d (sequence %llu after %llu); it was left as it is",
-					 s->journal_path, lineno,
-					 (unsigned long long)seq,
-					 (unsigned long long)last);
+				snprintf(
+					err, errlen,
+					"journal %s is damaged at record %d (sequence %llu after %llu); it was left as it is",
+					s->journal_path, lineno,
+					(unsigned long long)seq,
+					(unsigned long long)last);
 				r = -EBADMSG;
 				goto out;
 			}
@@ -429,8 +438,8 @@ int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 			 path, strerror(-r));
 		goto fail;
 	}
-	s->journal_fd = open(s->journal_path, O_RDWR | O_CREAT | O_CLOEXEC,
-			     0600);
+	s->journal_fd =
+		open(s->journal_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (s->journal_fd < 0) {
 		r = -errno;
 		snprintf(err, errlen, "cannot open journal %s: %s",
@@ -439,9 +448,10 @@ int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 	}
 	if (flock(s->journal_fd, LOCK_EX | LOCK_NB) < 0) {
 		r = -errno;
-		snprintf(err, errlen,
-			 "state %s is in use by another process (is another netnsd running?)",
-			 path);
+		snprintf(
+			err, errlen,
+			"state %s is in use by another process (is another netnsd running?)",
+			path);
 		goto fail;
 	}
 	r = store_load_snapshot(s, err, errlen);
@@ -523,9 +533,9 @@ json_t *store_list(struct store *s, const char *prefix)
 		if (set)
 			json_object_update(out, set);
 	} else {
-		json_object_foreach(s->objects, key, v)
-			if (!strncmp(key, prefix, plen))
-				json_object_set(out, key, v);
+		json_object_foreach(s->objects, key,
+				    v) if (!strncmp(key, prefix, plen))
+			json_object_set(out, key, v);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return out;
@@ -754,7 +764,7 @@ int store_commit(struct store *s, struct store_txn *t)
 	if (s->journal_size > (off_t)STORE_COMPACT_MIN &&
 	    s->journal_size > STORE_COMPACT_RATIO * s->snapshot_size &&
 	    store_compact_locked(s) == 0) /* failure keeps the journal valid */
-		s->synced_seq = s->seq; /* the snapshot is durable */
+		s->synced_seq = s->seq;	  /* the snapshot is durable */
 out:
 	pthread_mutex_unlock(&s->mu);
 	free(json);
