@@ -8,6 +8,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,8 @@ struct http_conn {
 
 static pthread_mutex_t http_conns_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct http_conn *http_conns;
+/* Set on SIGTERM: requests not yet handled are refused from then on. */
+static atomic_bool http_stopping;
 
 static void http_conn_phase(struct MHD_Connection *conn, bool receiving)
 {
@@ -632,6 +635,15 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 		return MHD_YES;
 	hr->answered = true;
 	http_conn_phase(conn, false); /* all in: handling takes what it takes */
+	/* After the phase change, so that http_stop() either waits for this
+	 * request or this request sees that it must not start. */
+	if (atomic_load(&http_stopping)) {
+		struct http_headers h = { .close = true };
+
+		return http_fail(conn, hr, 503, "shutting-down",
+				 "netnsd is shutting down; nothing was changed",
+				 &h);
+	}
 	if (hr->too_large)
 		return http_too_large(conn, hr);
 	return http_dispatch(conn, l, url, method, hr);
@@ -974,7 +986,9 @@ void http_stop(void)
 			close(fd);
 	}
 	/* Let every request already received be answered (bounded), so that
-	 * none is applied and then cut off before its client hears of it. */
+	 * none is applied and then cut off before its client hears of it;
+	 * later ones are refused. */
+	atomic_store(&http_stopping, true);
 	for (int waited = 0; waited < 1000 && http_busy_connections();
 	     waited++) {
 		struct timespec ms10 = { .tv_nsec = 10 * 1000 * 1000 };

@@ -179,9 +179,9 @@ BAD = [
      (200, dict(JSON, **{"Access-Control-Allow-Origin": "http://b",
                          "Access-Control-Expose-Headers": "Location"}),
       b'{"items":[]}'), "Access-Control-Allow-Origin"),
-    ("503 on an operation without it", ("GET", "/healthz", None, None),
-     (503, PROBLEM, problem(503, "not-ready", "Service Unavailable")),
-     "does not document status 503"),
+    ("502 on an operation without it", ("GET", "/healthz", None, None),
+     (502, PROBLEM, problem(502, "internal", "Bad Gateway")),
+     "does not document status 502"),
     ("metrics as JSON", ("GET", "/metrics", None, None),
      (200, JSON, b'{}'), "is not one of"),
 ]
