@@ -44,7 +44,15 @@ static bool fuzz_link_ok(const char *s)
 		if (c == '/' || c == ':' || c <= ' ' || c == 0x7f)
 			return false;
 	}
-	return true;
+	/* Names become JSON strings: jansson, checked independently, must
+	 * take it as UTF-8. */
+	{
+		json_t *j = json_string(s);
+		bool utf8 = j != NULL;
+
+		json_decref(j);
+		return utf8;
+	}
 }
 
 static bool fuzz_new_link_ok(const char *s)

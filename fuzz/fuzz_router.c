@@ -244,6 +244,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_allow(seg, n, want_allow, sizeof(want_allow));
 		FUZZ_CHECK(!strcmp(allow, want_allow));
 		fuzz_check_problem(&p, 405);
+	} else if (strlen(path) > FUZZ_PATH_MAX) {
+		/* Over-long paths are refused as such, whatever they name. */
+		FUZZ_CHECK(r == -400 && !route && req.n_params == 0);
+		fuzz_check_problem(&p, 400);
 	} else {
 		FUZZ_CHECK(r == -404 && !route && req.n_params == 0);
 		fuzz_check_problem(&p, 404);
