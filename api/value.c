@@ -99,6 +99,12 @@ const char *value_parse_cidr(const char *text, struct cidr *ret)
 	return value_parse_ip_prefix(ip, slash + 1, ret);
 }
 
+bool value_cidr_equal(const struct cidr *a, const struct cidr *b)
+{
+	return a->family == b->family && a->prefixlen == b->prefixlen &&
+	       !memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16);
+}
+
 void value_format_mac(const uint8_t mac[6], char buf[18])
 {
 	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],

@@ -23,6 +23,9 @@ const char *value_parse_cidr(const char *text, struct cidr *ret);
 const char *value_parse_ip_prefix(const char *ip, const char *prefix,
 				  struct cidr *ret);
 
+/* Same family, prefix length and address. */
+bool value_cidr_equal(const struct cidr *a, const struct cidr *b);
+
 void value_format_mac(const uint8_t mac[6], char buf[18]);
 /* Writes "198.18.0.1/24" (canonical text) into buf of at least 64 bytes. */
 void value_format_cidr(const struct cidr *c, char *buf, size_t len);

@@ -183,6 +183,32 @@ out:
 	return r;
 }
 
+/* The address named by the path ({ip}/{prefixlen}) on the link of the
+ * path: its canonical text, its desired-state key, whether it is desired. */
+static int address_of_path(struct request *req, struct reply *rep,
+			   const char **ret_ns, struct nl_sock **ret_s,
+			   struct nl_link *ret_l, struct cidr *ret_c,
+			   char text[64], char key[KEY_MAX], bool *ret_desired)
+{
+	const char *why;
+	json_t *desired;
+	int r;
+
+	why = value_parse_ip_prefix(router_param(req, "ip"),
+				    router_param(req, "prefixlen"), ret_c);
+	if (why)
+		return problem_field(&rep->problem, "ip", "%s", why);
+	r = address_link(req, rep, ret_ns, ret_s, ret_l);
+	if (r < 0)
+		return r;
+	value_format_cidr(ret_c, text, 64);
+	key_addr(key, *ret_ns, ret_l->name, text);
+	desired = store_get(req->store, key);
+	*ret_desired = desired != NULL;
+	json_decref(desired);
+	return 0;
+}
+
 int address_handle_get(struct request *req, struct reply *rep)
 {
 	struct nl_addr *addrs = NULL;
@@ -190,17 +216,12 @@ int address_handle_get(struct request *req, struct reply *rep)
 	struct nl_link l;
 	struct cidr c;
 	char key[KEY_MAX], text[64];
-	const char *ns, *why;
-	json_t *desired;
-	bool present = false;
+	const char *ns;
+	bool present = false, desired;
 	size_t n = 0;
 	int r;
 
-	why = value_parse_ip_prefix(router_param(req, "ip"),
-				    router_param(req, "prefixlen"), &c);
-	if (why)
-		return problem_field(&rep->problem, "ip", "%s", why);
-	r = address_link(req, rep, &ns, &s, &l);
+	r = address_of_path(req, rep, &ns, &s, &l, &c, text, key, &desired);
 	if (r < 0)
 		return r;
 	r = nl_addr_dump(s, l.ifindex, &addrs, &n);
@@ -209,24 +230,15 @@ int address_handle_get(struct request *req, struct reply *rep)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (addrs[i].cidr.family == c.family &&
-		    addrs[i].cidr.prefixlen == c.prefixlen &&
-		    !memcmp(addrs[i].cidr.addr, c.addr,
-			    c.family == AF_INET ? 4 : 16))
-			present = true;
-	value_format_cidr(&c, text, sizeof(text));
-	key_addr(key, ns, l.name, text);
-	desired = store_get(req->store, key);
-	json_decref(desired);
+		present = present || value_cidr_equal(&addrs[i].cidr, &c);
 	if (!present && !desired) {
 		r = problem_set(&rep->problem, 404, "not-found",
 				"%s is not on %s", text, l.name);
 		goto out;
 	}
-	r = handler_reply(
-		rep, 200,
-		address_to_json(text, c.family, desired != NULL, present),
-		NULL);
+	r = handler_reply(rep, 200,
+			  address_to_json(text, c.family, desired, present),
+			  NULL);
 out:
 	free(addrs);
 	nl_ns_put(ns, s);
@@ -240,26 +252,17 @@ int address_handle_delete(struct request *req, struct reply *rep)
 	struct nl_link l;
 	struct cidr c;
 	char key[KEY_MAX], text[64];
-	const char *ns, *why;
-	json_t *desired;
-	bool removed;
+	const char *ns;
+	bool removed, desired;
 	int r;
 
-	why = value_parse_ip_prefix(router_param(req, "ip"),
-				    router_param(req, "prefixlen"), &c);
-	if (why)
-		return problem_field(&rep->problem, "ip", "%s", why);
-	r = address_link(req, rep, &ns, &s, &l);
+	r = address_of_path(req, rep, &ns, &s, &l, &c, text, key, &desired);
 	if (r < 0)
 		return r;
 	r = handler_check_host_link(
 		req, rep, ns, link_is_managed(req->store, ns, &l), l.name);
 	if (r < 0)
 		goto out;
-	value_format_cidr(&c, text, sizeof(text));
-	key_addr(key, ns, l.name, text);
-	desired = store_get(req->store, key);
-	json_decref(desired);
 	r = nl_addr_del(s, l.ifindex, &c);
 	removed = r == 0;
 	if (r < 0 && !(desired && r == -EADDRNOTAVAIL)) {

@@ -79,10 +79,7 @@ static size_t drift_ns(struct store *s, const char *ns)
 		l = drift_find(links, n_links, link, 0);
 		for (size_t i = 0; l && i < n_addrs; i++)
 			if (addrs[i].ifindex == l->ifindex &&
-			    addrs[i].cidr.family == c.family &&
-			    addrs[i].cidr.prefixlen == c.prefixlen &&
-			    !memcmp(addrs[i].cidr.addr, c.addr,
-				    c.family == AF_INET ? 4 : 16))
+			    value_cidr_equal(&addrs[i].cidr, &c))
 				found = true;
 		drifted += !found;
 	}
