@@ -10,7 +10,7 @@ FUZZ_SECONDS ?= 600
 FUZZ_TEST_SECONDS ?= 15
 
 .PHONY: all deps build run test test-plain test-asan test-fuzz fuzz format \
-	format-check clean image-test verify-systemd
+	format-check clean image-test verify-systemd bench
 
 all: build
 
@@ -62,6 +62,10 @@ test-fuzz:
 # As long as asked, per target: make fuzz FUZZ_SECONDS=3600
 fuzz:
 	fuzz/run $(FUZZ_SECONDS)
+
+# netnsd against iproute2, raw netlink and nginx; writes bench/RESULTS.md.
+bench:
+	bench/run
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

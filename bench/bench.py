@@ -1,0 +1,1147 @@
+#!/usr/bin/env python3
+"""netnsd benchmark: netnsd against iproute2 and raw netlink, side by side.
+
+Run through bench/run, which installs what is missing, builds, and starts this
+inside tests/sandbox (a private network and mount namespace with its own
+/run). Every scenario of issue 7 runs in the same invocation; each is repeated
+REPS times, methods interleaved within a repetition, and the table shows the
+median of the absolute figures and the median of the per-repetition ratios.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+CLIENT = os.path.join(HERE, ".build", "client")
+RAWNL = os.path.join(HERE, ".build", "rawnl")
+API_PORT = 18080
+NGINX_PORT = 18081
+NETNS_DIR = "/run/netns"
+
+ARGS = None
+DAEMONS = []
+WORK = None  # on the real disk: the daemon's state file lives here
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def sh(cmd, check=True, **kw):
+    return subprocess.run(cmd, shell=isinstance(cmd, str), check=check,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, **kw)
+
+
+def children_cpu():
+    """CPU seconds (user + system) of every waited-for child so far."""
+    import resource
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(cmd, **kw):
+    t0 = time.monotonic()
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, **kw)
+    t = time.monotonic() - t0
+    if r.returncode:
+        raise RuntimeError(f"{cmd[:4]} failed: {r.stderr.strip()[:500]}")
+    return t
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    if not xs:
+        return None
+    k = p * (len(xs) - 1)
+    lo = int(k)
+    if lo + 1 >= len(xs):
+        return xs[-1]
+    return xs[lo] + (k - lo) * (xs[lo + 1] - xs[lo])
+
+
+# ---------------------------------------------------------------------------
+# The machine: wait for the kernel's deferred work (namespace teardown,
+# RCU callbacks) to finish before timing the next thing.
+
+def kthread_ticks():
+    """CPU ticks used so far by kernel threads (kworkers running namespace
+    teardown, RCU, softirqs): the deferred work of what we just did, and not
+    whatever else the machine runs in user space."""
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                st = f.read()
+        except OSError:
+            continue
+        v = st[st.rindex(")") + 2:].split()
+        # v[0] is field 3 (state): ppid is v[1], flags v[6], utime v[11], stime v[12]
+        if int(v[6]) & 0x00200000:  # PF_KTHREAD
+            total += int(v[11]) + int(v[12])
+    return total
+
+
+def settle(timeout=30.0, interval=0.25, max_share=0.1):
+    """Waits until the kernel threads are quiet: below max_share of one CPU
+    for two intervals running."""
+    hz = os.sysconf("SC_CLK_TCK")
+    deadline = time.monotonic() + timeout
+    calm = 0
+    prev = kthread_ticks()
+    while time.monotonic() < deadline:
+        time.sleep(interval)
+        cur = kthread_ticks()
+        if (cur - prev) / hz < max_share * interval:
+            calm += 1
+            if calm >= 2:
+                return
+        else:
+            calm = 0
+        prev = cur
+
+
+def netns_list():
+    try:
+        return sorted(os.listdir(NETNS_DIR))
+    except FileNotFoundError:
+        return []
+
+
+def netns_clear():
+    """Every namespace gone, in bulk (ip netns del), then settle."""
+    names = netns_list()
+    if names:
+        batch("".join(f"netns del {n}\n" for n in names))
+    settle()
+
+
+def batch(text, ns=None):
+    path = os.path.join(WORK, "batch.txt")
+    with open(path, "w") as f:
+        f.write(text)
+    cmd = ["ip"] + (["-n", ns] if ns else []) + ["-batch", path]
+    return timed(cmd)
+
+
+def ip_each(cmds):
+    """One ip process per command, as a shell script orchestrator would."""
+    t0 = time.monotonic()
+    for c in cmds:
+        r = subprocess.run(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if r.returncode:
+            raise RuntimeError(f"{c} failed: {r.stderr.decode()[:300]}")
+    return time.monotonic() - t0
+
+
+# ---------------------------------------------------------------------------
+# The daemon.
+
+class Daemon:
+    def __init__(self, name, fresh=True, extra=()):
+        self.dir = os.path.join(WORK, name)
+        if fresh and os.path.isdir(self.dir):
+            shutil.rmtree(self.dir)
+        os.makedirs(self.dir, exist_ok=True)
+        self.state = os.path.join(self.dir, "state.json")
+        self.extra = list(extra)
+        self.proc = None
+        DAEMONS.append(self)
+
+    def start(self, wait=True):
+        logf = open(os.path.join(self.dir, "daemon.log"), "a")
+        cmd = [ARGS.netnsd, "--listen", f"127.0.0.1:{API_PORT}",
+               "--state-file", self.state, "--netns-dir", NETNS_DIR] + self.extra
+        if ARGS.perf:
+            # on-CPU samples and every context switch (off-CPU stacks)
+            cmd = ["perf", "record", "-q", "-g", "-e", "cpu-clock",
+                   "-e", "sched:sched_switch", "-o",
+                   os.path.join(self.dir, f"perf.{int(time.time()*1000)}.data"),
+                   "--"] + cmd
+        self.t_start = time.monotonic()
+        self.proc = subprocess.Popen(cmd, stdout=logf, stderr=logf)
+        logf.close()
+        if wait:
+            return self.wait_ready()
+        return None
+
+    def pid(self):
+        if not ARGS.perf:
+            return self.proc.pid
+        out = sh(["pgrep", "-P", str(self.proc.pid)], check=False).stdout.split()
+        return int(out[0]) if out else self.proc.pid
+
+    def wait_ready(self, timeout=600):
+        """Seconds from exec to the first 200 from /readyz."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"netnsd exited: see {self.dir}/daemon.log")
+            try:
+                s = socket.create_connection(("127.0.0.1", API_PORT), timeout=5)
+                s.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                data = b""
+                while True:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                s.close()
+                if data.startswith(b"HTTP/1.1 200"):
+                    return time.monotonic() - self.t_start
+            except OSError:
+                pass
+            time.sleep(0.001)
+        raise RuntimeError("netnsd did not become ready")
+
+    def cpu(self):
+        """CPU seconds the daemon's threads have run so far (schedstat:
+        nanoseconds, unlike the 10 ms ticks of /proc/PID/stat; threads
+        that have exited are not counted, and MHD's workers never exit)."""
+        total = 0
+        base = f"/proc/{self.pid()}/task"
+        for tid in os.listdir(base):
+            try:
+                with open(f"{base}/{tid}/schedstat") as f:
+                    total += int(f.read().split()[0])
+            except OSError:
+                pass
+        return total / 1e9
+
+    def status(self, field):
+        with open(f"/proc/{self.pid()}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+        return None
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+def http(method, path, body=None):
+    s = socket.create_connection(("127.0.0.1", API_PORT), timeout=120)
+    data = json.dumps(body).encode() if body is not None else b""
+    head = f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    if body is not None:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n"
+    s.sendall(head.encode() + b"\r\n" + data)
+    resp = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        resp += chunk
+    s.close()
+    head, _, payload = resp.partition(b"\r\n\r\n")
+    return int(head.split()[1]), payload.decode(errors="replace")
+
+
+def client(lines, threads=1, repeat=1, latfile=None, keep_going=False):
+    path = os.path.join(WORK, "script.txt")
+    with open(path, "w") as f:
+        f.write("".join(l + "\n" for l in lines))
+    cmd = [CLIENT, "-p", str(API_PORT), "-t", str(threads), "-r", str(repeat)]
+    if latfile:
+        cmd += ["-L", latfile]
+    if keep_going:
+        cmd += ["-k"]
+    r = subprocess.run(cmd + [path], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    if r.returncode and not keep_going:
+        raise RuntimeError(f"client: {r.stderr.strip()[:800]}")
+    return json.loads(r.stdout)
+
+
+def post_veth(ns, name, pns, pname):
+    return ('POST /v1/namespaces/%s/veths {"name":"%s","peer":{"name":"%s","namespace":"%s"}}'
+            % (ns, name, pname, pns))
+
+
+def api_ns_create(names):
+    return client(['POST /v1/namespaces {"name":"%s"}' % n for n in names])
+
+
+def api_ns_delete(names):
+    return client(["DELETE /v1/namespaces/%s" % n for n in names])
+
+
+def rawnl(*args):
+    r = sh([RAWNL] + [str(a) for a in args])
+    return json.loads(r.stdout)
+
+
+def wrk(url):
+    r = sh(["wrk", "-t", str(ARGS.wrk_threads), "-c", str(ARGS.wrk_conns),
+            "-d", f"{ARGS.wrk_secs}s", "--latency", url])
+    out = r.stdout
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    res = {"rps": float(m.group(1)) if m else None}
+
+    def us(v, unit):
+        return float(v) * {"us": 1, "ms": 1e3, "s": 1e6}[unit]
+    for p in ("50", "90", "99"):
+        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        res[f"p{p}_us"] = us(*m.groups()) if m else None
+    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    res["non2xx"] = int(m.group(1)) if m else 0
+    m = re.search(r"Socket errors:.*", out)
+    res["socket_errors"] = m.group(0) if m else ""
+    return res
+
+
+# ---------------------------------------------------------------------------
+# Results: each scenario returns {metric: value} per repetition.
+
+RESULTS = {}  # scenario -> list of dicts
+LOAD = []  # load averages at the start and the end
+ERRORS = []
+
+
+def record(scn, rep, **kv):
+    RESULTS.setdefault(scn, [])
+    while len(RESULTS[scn]) <= rep:
+        RESULTS[scn].append({})
+    RESULTS[scn][rep].update(kv)
+
+
+def m(scn, key):
+    return med([r.get(key) for r in RESULTS.get(scn, [])])
+
+
+def ratio_med(scn, num, den):
+    """Median over repetitions of the per-repetition ratio."""
+    rs = []
+    for r in RESULTS.get(scn, []):
+        if r.get(num) is not None and r.get(den):
+            rs.append(r[num] / r[den])
+    return med(rs)
+
+
+# ---------------------------------------------------------------------------
+# Scenarios.
+
+def scn_fsync(rep):
+    path = os.path.join(WORK, "fsync.test")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    rec = b"x" * 300
+    lat = []
+    for _ in range(ARGS.fsync_n):
+        os.write(fd, rec)
+        t0 = time.perf_counter()
+        os.fdatasync(fd)
+        lat.append((time.perf_counter() - t0) * 1e6)
+    os.close(fd)
+    os.unlink(path)
+    record("fsync", rep, fdatasync_us=med(lat), fdatasync_p90_us=pct(lat, 0.9))
+
+
+def scn_create_delete(rep):
+    """Scenario 1: N veth pairs across two namespaces, and namespaces."""
+    N, NS = ARGS.n, ARGS.n_ns
+    pairs = range(N)
+
+    # netnsd
+    netns_clear()
+    d = Daemon("s1")
+    d.start()
+    api_ns_create(["a", "b"])
+    settle()
+    cpu0 = d.cpu()
+    c = client([post_veth("a", f"v{i}", "b", f"p{i}") for i in pairs])
+    record("s1", rep, api_create_cpu=d.cpu() - cpu0)
+    record("s1", rep, api_create_s=c["elapsed_s"], api_create_p50=c["lat_us"]["median"],
+           api_create_p90=c["lat_us"]["p90"], api_create_p99=c["lat_us"]["p99"])
+    settle()
+    c = client([f"DELETE /v1/namespaces/a/veths/v{i}" for i in pairs])
+    record("s1", rep, api_delete_s=c["elapsed_s"], api_delete_p50=c["lat_us"]["median"],
+           api_delete_p99=c["lat_us"]["p99"])
+    api_ns_delete(["a", "b"])
+    settle()
+    c = api_ns_create([f"n{i}" for i in range(NS)])
+    record("s1", rep, api_nscreate_s=c["elapsed_s"], api_nscreate_p50=c["lat_us"]["median"],
+           api_nscreate_p99=c["lat_us"]["p99"])
+    settle()
+    c = api_ns_delete([f"n{i}" for i in range(NS)])
+    record("s1", rep, api_nsdelete_s=c["elapsed_s"])
+    d.stop()
+
+    # ip -batch: the ends made in place, from a socket in "a", as netnsd does
+    netns_clear()
+    batch("netns add a\nnetns add b\n")
+    settle()
+    cpu0 = children_cpu()
+    t = batch("".join(f"link add v{i} type veth peer name p{i} netns b\n" for i in pairs), ns="a")
+    record("s1", rep, batch_create_s=t, batch_create_cpu=children_cpu() - cpu0)
+    settle()
+    t = batch("".join(f"link del v{i}\n" for i in pairs), ns="a")
+    record("s1", rep, batch_delete_s=t)
+    netns_clear()
+    t = batch("".join(f"netns add n{i}\n" for i in range(NS)))
+    record("s1", rep, batch_nscreate_s=t)
+    settle()
+    t = batch("".join(f"netns del n{i}\n" for i in range(NS)))
+    record("s1", rep, batch_nsdelete_s=t)
+
+    # one ip process per pair
+    netns_clear()
+    batch("netns add a\nnetns add b\n")
+    settle()
+    t = ip_each([["ip", "-n", "a", "link", "add", f"v{i}", "type", "veth", "peer",
+                  "name", f"p{i}", "netns", "b"] for i in pairs])
+    record("s1", rep, each_create_s=t)
+    settle()
+    t = ip_each([["ip", "-n", "a", "link", "del", f"v{i}"] for i in pairs])
+    record("s1", rep, each_delete_s=t)
+    netns_clear()
+    t = ip_each([["ip", "netns", "add", f"n{i}"] for i in range(NS)])
+    record("s1", rep, each_nscreate_s=t)
+    settle()
+    t = ip_each([["ip", "netns", "del", f"n{i}"] for i in range(NS)])
+    record("s1", rep, each_nsdelete_s=t)
+
+    # raw netlink, one request and ACK per pair
+    netns_clear()
+    batch("netns add a\nnetns add b\n")
+    settle()
+    cpu0 = children_cpu()
+    r = rawnl("veth-add", "a", "b", "v", "p", N)
+    record("s1", rep, raw_create_s=r["elapsed_s"], raw_create_cpu=children_cpu() - cpu0)
+    netns_clear()
+
+
+def scn_concurrent(rep):
+    """Scenario 2: the same N creations from 8 clients at once."""
+    N, C = ARGS.n, ARGS.clients
+    netns_clear()
+    d = Daemon("s2")
+    d.start()
+    api_ns_create(["a", "b"])
+    settle()
+    cpu0 = d.cpu()
+    c = client([post_veth("a", f"v{i}", "b", f"p{i}") for i in range(N)], threads=C)
+    record("s2", rep, api8_cpu=d.cpu() - cpu0)
+    record("s2", rep, api8_s=c["elapsed_s"], api8_p50=c["lat_us"]["median"],
+           api8_p99=c["lat_us"]["p99"])
+    d.stop()
+    netns_clear()
+    # the sequential client, same run, for the effect of group commit
+    d = Daemon("s2")
+    d.start()
+    api_ns_create(["a", "b"])
+    settle()
+    c = client([post_veth("a", f"v{i}", "b", f"p{i}") for i in range(N)])
+    record("s2", rep, api1_s=c["elapsed_s"])
+    d.stop()
+    netns_clear()
+
+    batch("netns add a\nnetns add b\n")
+    settle()
+    t = batch("".join(f"link add v{i} type veth peer name p{i} netns b\n" for i in range(N)), ns="a")
+    record("s2", rep, batch_s=t)
+    netns_clear()
+
+    # 8 ip -batch processes at once (rtnl_lock serialises them)
+    batch("netns add a\nnetns add b\n")
+    settle()
+    files = []
+    for k in range(C):
+        p = os.path.join(WORK, f"batch{k}.txt")
+        with open(p, "w") as f:
+            for i in range(k * N // C, (k + 1) * N // C):
+                f.write(f"link add v{i} type veth peer name p{i} netns b\n")
+        files.append(p)
+    t0 = time.monotonic()
+    procs = [subprocess.Popen(["ip", "-n", "a", "-batch", p]) for p in files]
+    rc = [p.wait() for p in procs]
+    record("s2", rep, batch8_s=time.monotonic() - t0)
+    if any(rc):
+        raise RuntimeError("parallel ip -batch failed")
+    netns_clear()
+
+
+def scn_growth(rep):
+    """Scenario 3: per-creation time for objects 0-99 vs G-100..G-1."""
+    G, W = ARGS.growth, 100
+    netns_clear()
+    d = Daemon("s3")
+    d.start()
+    api_ns_create(["a", "b"])
+    settle()
+    lines = [post_veth("a", f"v{i}", "b", f"p{i}") for i in range(G)]
+    lat = []
+    cpu = []
+    # three runs of the client on one daemon: the first W, the middle, the
+    # last W; the daemon's CPU time is read around the first and the last
+    for lo, hi, timed_cpu in ((0, W, True), (W, G - W, False), (G - W, G, True)):
+        lf = os.path.join(WORK, f"growth{lo}.lat")
+        if timed_cpu:
+            settle()
+        cpu0 = d.cpu()
+        client(lines[lo:hi], latfile=lf)
+        if timed_cpu:
+            cpu.append((d.cpu() - cpu0) / (hi - lo) * 1e6)
+        with open(lf) as f:
+            lat += [float(x) for x in f]
+    first, last = lat[:W], lat[G - W:G]
+    record("s3", rep, api_first_cpu_us=cpu[0], api_last_cpu_us=cpu[1],
+           api_first_us=sum(first) / W, api_last_us=sum(last) / W,
+           api_first_p50=med(first), api_last_p50=med(last), objects=G * 2)
+    # tearing down what grew: one request for each namespace
+    settle()
+    c = api_ns_delete(["a", "b"])
+    record("s3", rep, api_teardown_s=c["elapsed_s"])
+    d.stop()
+    netns_clear()
+
+    batch("netns add a\nnetns add b\n")
+    settle()
+    def chunk(lo, hi):
+        return "".join(f"link add v{i} type veth peer name p{i} netns b\n" for i in range(lo, hi))
+    t1 = batch(chunk(0, W), ns="a")
+    batch(chunk(W, G - W), ns="a")
+    settle()
+    t2 = batch(chunk(G - W, G), ns="a")
+    record("s3", rep, batch_first_us=t1 / W * 1e6, batch_last_us=t2 / W * 1e6)
+    netns_clear()
+
+
+def scn_list(rep):
+    """Scenario 4: GET a namespace's links, 1,000 of them."""
+    N = ARGS.list_n
+    netns_clear()
+    d = Daemon("s4")
+    d.start()
+    api_ns_create(["a", "b"])
+    client([post_veth("a", f"v{i}", "b", f"p{i}") for i in range(N)])
+    settle()
+    c = client(["GET /v1/namespaces/a/links"], repeat=ARGS.list_reps)
+    record("s4", rep, api_p50=c["lat_us"]["median"], api_p90=c["lat_us"]["p90"],
+           api_p99=c["lat_us"]["p99"], api_rps1=c["rps"])
+    settle()
+    w = wrk(f"http://127.0.0.1:{API_PORT}/v1/namespaces/a/links")
+    record("s4", rep, api_wrk_rps=w["rps"], api_wrk_p50=w["p50_us"], api_wrk_p99=w["p99_us"])
+    r = rawnl("dump", "a", ARGS.list_reps)
+    record("s4", rep, raw_p50=r["lat_us"]["median"], raw_p90=r["lat_us"]["p90"],
+           raw_p99=r["lat_us"]["p99"], links=r["links"])
+    r = rawnl("dump", "a", ARGS.list_reps, "addr")
+    record("s4", rep, rawaddr_p50=r["lat_us"]["median"])
+    lat = []
+    for _ in range(ARGS.ipj_reps):
+        lat.append(timed(["ip", "-n", "a", "-j", "link", "show"]) * 1e6)
+    record("s4", rep, ipj_p50=med(lat), ipj_p90=pct(lat, 0.9))
+    d.stop()
+    netns_clear()
+
+
+NGINX_CONF = """daemon off;
+master_process on;
+worker_processes auto;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    {access_log};
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    default_type application/json;
+    client_body_temp_path {dir}/tmp;
+    proxy_temp_path {dir}/tmp;
+    fastcgi_temp_path {dir}/tmp;
+    uwsgi_temp_path {dir}/tmp;
+    scgi_temp_path {dir}/tmp;
+    server {{
+        listen 127.0.0.1:{port};
+        root {dir}/www;
+        location / {{ }}
+    }}
+}}
+"""
+
+
+def nginx_start(logging):
+    """nginx on NGINX_PORT, as Debian ships it (a line per request in
+    access.log, on the same disk as netnsd's log) or with access_log off."""
+    ndir = os.path.join(WORK, "nginx")
+    os.makedirs(os.path.join(ndir, "www"), exist_ok=True)
+    os.makedirs(os.path.join(ndir, "tmp"), exist_ok=True)
+    with open(os.path.join(ndir, "www", "healthz"), "w") as f:
+        f.write('{"status":"ok"}\n')  # the same 16 bytes as netnsd's answer
+    with open(os.path.join(ndir, "nginx.conf"), "w") as f:
+        f.write(NGINX_CONF.format(dir=ndir, port=NGINX_PORT, access_log=(
+            f"access_log {ndir}/access.log" if logging else "access_log off")))
+    ng = subprocess.Popen([ARGS.nginx, "-c", os.path.join(ndir, "nginx.conf"), "-p", ndir],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(2000):
+        try:
+            socket.create_connection(("127.0.0.1", NGINX_PORT), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.005)
+    return ng
+
+
+def nginx_stop(ng):
+    ng.send_signal(signal.SIGQUIT)
+    try:
+        ng.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        ng.kill()
+        ng.wait()
+
+
+def scn_healthz(rep):
+    """Scenario 5: /healthz against nginx serving a 16-byte static file."""
+    netns_clear()
+    # As shipped: netnsd logs every request (info), nginx too (access_log);
+    # then both with no per-request log line.
+    for tag, logging in (("", True), ("quiet_", False)):
+        d = Daemon("s5", extra=() if logging else ("--log-level", "warn"))
+        d.start()
+        ng = nginx_start(logging)
+        settle()
+        order = [("api", API_PORT), ("nginx", NGINX_PORT)]
+        if rep % 2:
+            order.reverse()
+        for name, port in order:
+            w = wrk(f"http://127.0.0.1:{port}/healthz")
+            record("s5", rep, **{f"{tag}{name}_rps": w["rps"], f"{tag}{name}_p50": w["p50_us"],
+                                 f"{tag}{name}_p99": w["p99_us"], f"{tag}{name}_non2xx": w["non2xx"]})
+            if w["non2xx"]:
+                raise RuntimeError(f"{name}: {w['non2xx']} answers were not 2xx")
+            settle()
+        if logging:
+            # one keep-alive connection, one request at a time
+            for name, port in order:
+                cmd = [CLIENT, "-p", str(port), "-r", str(ARGS.healthz_seq), "-"]
+                r = subprocess.run(cmd, input="GET /healthz\n", stdout=subprocess.PIPE,
+                                   text=True, check=True)
+                c = json.loads(r.stdout)
+                record("s5", rep, **{f"{name}_seq_p50": c["lat_us"]["median"],
+                                     f"{name}_seq_rps": c["rps"]})
+        nginx_stop(ng)
+        d.stop()
+
+
+def topology_lines(n_ns, n_veth):
+    """n_veth pairs spread over n_ns namespaces, each end in place."""
+    return [post_veth(f"t{i % n_ns}", f"r{i}", f"t{(i + 1) % n_ns}", f"s{i}")
+            for i in range(n_veth)]
+
+
+def scn_reapply(rep):
+    """Scenario 6: start-up re-apply of M namespaces and V veths."""
+    M, V = ARGS.re_ns, ARGS.re_veth
+    netns_clear()
+    d = Daemon("s6")
+    empty = d.start()
+    api_ns_create([f"t{i}" for i in range(M)])
+    client(topology_lines(M, V))
+    d.stop()
+    netns_clear()  # the "reboot": the kernel has nothing of it any more
+    ready = d.start()
+    reapply_cpu = d.cpu()
+    # all there?
+    n = sum(int(sh([RAWNL, "count", f"t{i}"]).stdout) for i in range(M))
+    if n != 2 * V + M:
+        raise RuntimeError(f"re-apply made {n} links, expected {2 * V + M}")
+    d.stop()
+    record("s6", rep, api_reapply_s=ready, api_empty_start_s=empty, api_reapply_cpu=reapply_cpu)
+    netns_clear()
+    text = "".join(f"netns add t{i}\n" for i in range(M))
+    text += "".join(f"link add r{i} netns t{i % M} type veth peer name s{i} netns t{(i + 1) % M}\n"
+                    for i in range(V))
+    cpu0 = children_cpu()
+    t = batch(text)
+    record("s6", rep, batch_s=t, batch_cpu=children_cpu() - cpu0)
+    netns_clear()
+
+
+def scn_memory(rep):
+    """Scenario 7: peak RSS with T managed objects above the empty daemon."""
+    T = ARGS.objects
+    n_ns = max(1, T // 100)
+    while (T - n_ns) % 4:
+        n_ns += 1
+    pairs = (T - n_ns) // 4
+    netns_clear()
+    d = Daemon("s7")
+    d.start()
+    # warm up: every path once, then back to no objects at all
+    client(["GET /healthz"] * 50 + ["GET /v1/namespaces", "GET /metrics"])
+    api_ns_create(["w0", "w1"])
+    client([post_veth("w0", "x", "w1", "y"),
+            'POST /v1/namespaces/w0/links/x/addresses {"address":"198.18.255.1/24"}',
+            "GET /v1/namespaces/w0/links", "GET /v1/state"])
+    api_ns_delete(["w0", "w1"])
+    empty_hwm, empty_rss = d.status("VmHWM"), d.status("VmRSS")
+    api_ns_create([f"m{i}" for i in range(n_ns)])
+    lines = []
+    for i in range(pairs):
+        lines.append(post_veth(f"m{i % n_ns}", f"a{i}", f"m{(i + 1) % n_ns}", f"b{i}"))
+    client(lines, threads=1)
+    lines = []
+    for i in range(pairs):
+        for j, (ns, name) in enumerate(((f"m{i % n_ns}", f"a{i}"), (f"m{(i + 1) % n_ns}", f"b{i}"))):
+            k = 2 * i + j + 1
+            lines.append('POST /v1/namespaces/%s/links/%s/addresses {"address":"198.%d.%d.%d/24"}'
+                         % (ns, name, 18 + (k >> 16), (k >> 8) & 255, k & 255))
+    client(lines, threads=1)
+    made_hwm = d.status("VmHWM")
+    # a read of everything, as a dashboard would
+    client(["GET /v1/state", "GET /v1/namespaces"] + [f"GET /v1/namespaces/m{i}/links" for i in range(min(n_ns, 10))])
+    _, metrics = http("GET", "/metrics")
+    count = sum(int(float(x)) for x in re.findall(r'^netnsd_managed_objects\{[^}]*\} (\S+)', metrics, re.M))
+    full_hwm, full_rss = d.status("VmHWM"), d.status("VmRSS")
+    d.stop()
+    # restarted on that state (the topology still in the kernel)
+    d.start()
+    restart_hwm = d.status("VmHWM")
+    d.stop()
+    record("s7", rep, objects=count, empty_hwm=empty_hwm, empty_rss=empty_rss,
+           full_hwm=full_hwm, full_rss=full_rss, restart_hwm=restart_hwm,
+           made_hwm=made_hwm, per_obj_made=(made_hwm - empty_hwm) / max(1, count),
+           per_obj=(full_hwm - empty_hwm) / max(1, count),
+           per_obj_restart=(restart_hwm - empty_hwm) / max(1, count),
+           state_bytes=sum(os.path.getsize(f) for f in (d.state, d.state + ".journal")
+                           if os.path.exists(f)))
+    netns_clear()
+
+
+def watch_del(ns, count):
+    p = subprocess.Popen([RAWNL, "watch-del", ns, str(count), "120"],
+                         stdout=subprocess.PIPE, text=True)
+    if p.stdout.readline().strip() != "ready":
+        raise RuntimeError("watch-del did not start")
+    return p
+
+
+def watch_result(p):
+    out, _ = p.communicate(timeout=180)
+    return json.loads(out)
+
+
+def scn_nsdelete(rep):
+    """Scenario 8: delete a namespace holding K managed veths."""
+    K = ARGS.k
+    netns_clear()
+    d = Daemon("s8")
+    d.start()
+    api_ns_create(["x", "y"])
+    client([post_veth("x", f"u{i}", "y", f"w{i}") for i in range(K)])
+    settle()
+    p = watch_del("y", K)
+    c = client(["DELETE /v1/namespaces/x"])
+    w = watch_result(p)
+    record("s8", rep, api_reply_s=c["elapsed_s"],
+           api_gone_s=w["t_last"] - c["t_start"] if w["deleted"] >= K else None)
+    api_ns_delete(["y"])
+    d.stop()
+    netns_clear()
+
+    batch("netns add x\nnetns add y\n")
+    batch("".join(f"link add u{i} type veth peer name w{i} netns y\n" for i in range(K)), ns="x")
+    settle()
+    p = watch_del("y", K)
+    t0 = time.monotonic()
+    subprocess.run(["ip", "netns", "del", "x"], check=True)
+    t1 = time.monotonic()
+    w = watch_result(p)
+    record("s8", rep, ip_reply_s=t1 - t0,
+           ip_gone_s=w["t_last"] - t0 if w["deleted"] >= K else None)
+    netns_clear()
+
+
+SCENARIOS = [
+    ("fsync", scn_fsync),
+    ("s5", scn_healthz),
+    ("s4", scn_list),
+    ("s1", scn_create_delete),
+    ("s2", scn_concurrent),
+    ("s3", scn_growth),
+    ("s6", scn_reapply),
+    ("s8", scn_nsdelete),
+    ("s7", scn_memory),
+]
+
+
+# ---------------------------------------------------------------------------
+# Report.
+
+def dv(a, b):
+    return None if a is None or not b else a / b
+
+
+def fmt_t(s):
+    if s is None:
+        return "-"
+    if s >= 1:
+        return f"{s:.2f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.1f} ms"
+    return f"{s * 1e6:.0f} µs"
+
+
+def fmt_us(us):
+    return "-" if us is None else fmt_t(us / 1e6)
+
+
+def fmt_x(r):
+    return "-" if r is None else (f"{r:.3g}x" if r < 10 else f"{r:.1f}x")
+
+
+def fmt_rate(r):
+    return "-" if r is None else f"{r:,.0f}/s"
+
+
+def fmt_b(b):
+    if b is None:
+        return "-"
+    if b >= 1 << 20:
+        return f"{b / (1 << 20):.1f} MiB"
+    if b >= 1 << 10:
+        return f"{b / (1 << 10):.1f} KiB"
+    return f"{b:.0f} B"
+
+
+def verdict(ok):
+    return "-" if ok is None else ("**met**" if ok else "**MISSED**")
+
+
+def build_table():
+    """Rows: scenario, what, netnsd, baseline(s), ratio, target, verdict."""
+    rows, targets = [], []
+    N, NS = ARGS.n, ARGS.n_ns
+
+    def add(scn, what, api, base, ratio, target="", ok=None):
+        rows.append((scn, what, api, base, ratio, target, verdict(ok)))
+        if target:
+            targets.append((scn, what, target, ratio, ok))
+
+    if "s1" in RESULTS:
+        r_b = ratio_med("s1", "api_create_s", "batch_create_s")
+        r_e = ratio_med("s1", "each_create_s", "api_create_s")
+        ok = None if r_b is None else (r_b <= 1.5 and r_e >= 3)
+        add("1", f"create {N} veth pairs (per pair)",
+            f"{fmt_t(m('s1', 'api_create_s'))} ({fmt_t(dv(m('s1', 'api_create_s'), N))}; p50 {fmt_us(m('s1', 'api_create_p50'))}, p90 {fmt_us(m('s1', 'api_create_p90'))}, p99 {fmt_us(m('s1', 'api_create_p99'))})",
+            f"ip -batch {fmt_t(m('s1', 'batch_create_s'))} ({fmt_t(dv(m('s1', 'batch_create_s'), N))}); "
+            f"ip per pair {fmt_t(m('s1', 'each_create_s'))} ({fmt_t(dv(m('s1', 'each_create_s'), N))}); "
+            f"raw netlink {fmt_t(m('s1', 'raw_create_s'))} ({fmt_t(dv(m('s1', 'raw_create_s'), N))})",
+            f"{fmt_x(r_b)} of ip -batch; ip per pair {fmt_x(r_e)} slower; {fmt_x(ratio_med('s1', 'api_create_s', 'raw_create_s'))} of raw",
+            "≤ 1.5x ip -batch, ip per pair ≥ 3x slower", ok)
+        add("1", f"CPU time to create {N} veth pairs (per pair; netnsd: the daemon alone)",
+            fmt_t(dv(m("s1", "api_create_cpu"), N)),
+            f"ip -batch {fmt_t(dv(m('s1', 'batch_create_cpu'), N))}; raw netlink {fmt_t(dv(m('s1', 'raw_create_cpu'), N))}",
+            f"{fmt_x(ratio_med('s1', 'api_create_cpu', 'batch_create_cpu'))} of ip -batch")
+        add("1", f"delete {N} veth pairs, one by one",
+            f"{fmt_t(m('s1', 'api_delete_s'))} ({fmt_t(dv(m('s1', 'api_delete_s'), N))}; p50 {fmt_us(m('s1', 'api_delete_p50'))}, p99 {fmt_us(m('s1', 'api_delete_p99'))})",
+            f"ip -batch {fmt_t(m('s1', 'batch_delete_s'))} ({fmt_t(dv(m('s1', 'batch_delete_s'), N))}); "
+            f"ip per pair {fmt_t(m('s1', 'each_delete_s'))} ({fmt_t(dv(m('s1', 'each_delete_s'), N))})",
+            f"{fmt_x(ratio_med('s1', 'api_delete_s', 'batch_delete_s'))} of ip -batch; ip per pair {fmt_x(ratio_med('s1', 'each_delete_s', 'api_delete_s'))} slower")
+        r_b = ratio_med("s1", "api_nscreate_s", "batch_nscreate_s")
+        r_e = ratio_med("s1", "each_nscreate_s", "api_nscreate_s")
+        ok = None if r_b is None else (r_b <= 1.5 and r_e >= 3)
+        add("1", f"create {NS} namespaces (per namespace)",
+            f"{fmt_t(m('s1', 'api_nscreate_s'))} ({fmt_t(dv(m('s1', 'api_nscreate_s'), NS))}; p50 {fmt_us(m('s1', 'api_nscreate_p50'))}, p99 {fmt_us(m('s1', 'api_nscreate_p99'))})",
+            f"ip -batch {fmt_t(m('s1', 'batch_nscreate_s'))} ({fmt_t(dv(m('s1', 'batch_nscreate_s'), NS))}); "
+            f"ip per namespace {fmt_t(m('s1', 'each_nscreate_s'))} ({fmt_t(dv(m('s1', 'each_nscreate_s'), NS))})",
+            f"{fmt_x(r_b)} of ip -batch; ip per namespace {fmt_x(r_e)} slower",
+            "≤ 1.5x ip -batch, ip per namespace ≥ 3x slower", ok)
+        add("1", f"delete {NS} namespaces",
+            f"{fmt_t(m('s1', 'api_nsdelete_s'))} ({fmt_t(dv(m('s1', 'api_nsdelete_s'), NS))})",
+            f"ip -batch {fmt_t(m('s1', 'batch_nsdelete_s'))}; ip per namespace {fmt_t(m('s1', 'each_nsdelete_s'))}",
+            f"{fmt_x(ratio_med('s1', 'api_nsdelete_s', 'batch_nsdelete_s'))} of ip -batch")
+    if "s2" in RESULTS:
+        C = ARGS.clients
+        r = ratio_med("s2", "batch_s", "api8_s")  # rate ratio = inverse time ratio
+        add("2", f"create {N} veth pairs, {C} clients (throughput)",
+            f"{fmt_rate(dv(N, m('s2', 'api8_s')))} ({fmt_t(m('s2', 'api8_s'))}; p50 {fmt_us(m('s2', 'api8_p50'))}, p99 {fmt_us(m('s2', 'api8_p99'))}); 1 client {fmt_rate(dv(N, m('s2', 'api1_s')))}",
+            f"ip -batch {fmt_rate(dv(N, m('s2', 'batch_s')))}; {C} ip -batch at once {fmt_rate(dv(N, m('s2', 'batch8_s')))}",
+            f"{fmt_x(r)} the rate of ip -batch; {fmt_x(ratio_med('s2', 'api1_s', 'api8_s'))} the 1-client rate; daemon CPU {fmt_t(dv(m('s2', 'api8_cpu'), N))} per pair",
+            "≥ 0.8x ip -batch's rate", None if r is None else r >= 0.8)
+    if "s3" in RESULTS:
+        G = ARGS.growth
+        # per-creation medians: a handful of requests stalled by other work
+        # on the machine would otherwise decide the mean
+        r = ratio_med("s3", "api_last_p50", "api_first_p50")
+        add("3", f"growth: per creation, pairs 0-99 vs {G - 100}-{G - 1}",
+            f"p50 {fmt_us(m('s3', 'api_first_p50'))} → {fmt_us(m('s3', 'api_last_p50'))} (mean {fmt_us(m('s3', 'api_first_us'))} → {fmt_us(m('s3', 'api_last_us'))}, {fmt_x(ratio_med('s3', 'api_last_us', 'api_first_us'))})",
+            f"ip -batch {fmt_us(m('s3', 'batch_first_us'))} → {fmt_us(m('s3', 'batch_last_us'))} ({fmt_x(ratio_med('s3', 'batch_last_us', 'batch_first_us'))})",
+            f"{fmt_x(r)} (medians)", "≤ 1.2x", None if r is None else r <= 1.2)
+        add("3", "growth: the daemon's CPU time per creation, same windows",
+            f"{fmt_us(m('s3', 'api_first_cpu_us'))} → {fmt_us(m('s3', 'api_last_cpu_us'))}", "",
+            fmt_x(ratio_med("s3", "api_last_cpu_us", "api_first_cpu_us")))
+        add("3", f"tear down the {G} pairs: DELETE both namespaces",
+            fmt_t(m("s3", "api_teardown_s")), "", "")
+    if "s4" in RESULTS:
+        L = ARGS.list_n
+        r_raw = ratio_med("s4", "api_p50", "raw_p50")
+        r_ip = ratio_med("s4", "api_p50", "ipj_p50")
+        ok = None if r_raw is None else (r_raw <= 2 and r_ip < 1)
+        add("4", f"GET a namespace's links ({L} veth ends + lo), latency",
+            f"p50 {fmt_us(m('s4', 'api_p50'))}, p90 {fmt_us(m('s4', 'api_p90'))}, p99 {fmt_us(m('s4', 'api_p99'))}",
+            f"raw link dump p50 {fmt_us(m('s4', 'raw_p50'))} (links+addresses {fmt_us(m('s4', 'rawaddr_p50'))}); "
+            f"ip -j link show p50 {fmt_us(m('s4', 'ipj_p50'))}",
+            f"{fmt_x(r_raw)} of raw dump; {fmt_x(r_ip)} of ip -j",
+            "≤ 2x raw dump, < 1x ip -j link show", ok)
+        add("4", f"GET links, wrk -t{ARGS.wrk_threads} -c{ARGS.wrk_conns}",
+            f"{fmt_rate(m('s4', 'api_wrk_rps'))} (p50 {fmt_us(m('s4', 'api_wrk_p50'))}, p99 {fmt_us(m('s4', 'api_wrk_p99'))})",
+            f"raw dumps, 1 thread: {fmt_rate(dv(1e6, m('s4', 'raw_p50')))}", "")
+    if "s5" in RESULTS:
+        r = ratio_med("s5", "api_rps", "nginx_rps")
+        add("5", f"GET /healthz, wrk -t{ARGS.wrk_threads} -c{ARGS.wrk_conns} -d{ARGS.wrk_secs}s, both as shipped: a log line per request",
+            f"{fmt_rate(m('s5', 'api_rps'))} (p50 {fmt_us(m('s5', 'api_p50'))}, p99 {fmt_us(m('s5', 'api_p99'))})",
+            f"nginx {fmt_rate(m('s5', 'nginx_rps'))} (p50 {fmt_us(m('s5', 'nginx_p50'))}, p99 {fmt_us(m('s5', 'nginx_p99'))})",
+            fmt_x(r), "≥ 0.8x nginx", None if r is None else r >= 0.8)
+        add("5", "GET /healthz, the same with no per-request log (netnsd --log-level warn, nginx access_log off)",
+            f"{fmt_rate(m('s5', 'quiet_api_rps'))} (p50 {fmt_us(m('s5', 'quiet_api_p50'))}, p99 {fmt_us(m('s5', 'quiet_api_p99'))})",
+            f"nginx {fmt_rate(m('s5', 'quiet_nginx_rps'))} (p50 {fmt_us(m('s5', 'quiet_nginx_p50'))}, p99 {fmt_us(m('s5', 'quiet_nginx_p99'))})",
+            fmt_x(ratio_med("s5", "quiet_api_rps", "quiet_nginx_rps")))
+        add("5", "GET /healthz, 1 connection, sequential, as shipped",
+            f"p50 {fmt_us(m('s5', 'api_seq_p50'))} ({fmt_rate(m('s5', 'api_seq_rps'))})",
+            f"nginx p50 {fmt_us(m('s5', 'nginx_seq_p50'))} ({fmt_rate(m('s5', 'nginx_seq_rps'))})",
+            fmt_x(ratio_med("s5", "api_seq_rps", "nginx_seq_rps")))
+    if "s6" in RESULTS:
+        r = ratio_med("s6", "api_reapply_s", "batch_s")
+        add("6", f"start-up re-apply of {ARGS.re_ns} namespaces + {ARGS.re_veth} veths (exec to /readyz 200)",
+            f"{fmt_t(m('s6', 'api_reapply_s'))} (empty state: {fmt_t(m('s6', 'api_empty_start_s'))}); CPU {fmt_t(m('s6', 'api_reapply_cpu'))}",
+            f"ip -batch {fmt_t(m('s6', 'batch_s'))}; CPU {fmt_t(m('s6', 'batch_cpu'))}",
+            f"{fmt_x(r)}; CPU {fmt_x(ratio_med('s6', 'api_reapply_cpu', 'batch_cpu'))}", "≤ 1.5x ip -batch",
+            None if r is None else r <= 1.5)
+    if "s7" in RESULTS:
+        pb = m("s7", "per_obj")
+        add("7", f"peak RSS (VmHWM) with {int(m('s7', 'objects') or 0):,} managed objects",
+            f"{fmt_b(m('s7', 'full_hwm'))} vs empty {fmt_b(m('s7', 'empty_hwm'))}: {fmt_b(pb)} per object, after reading "
+            f"GET /v1/state, /v1/namespaces and 10 link lists; {fmt_b(m('s7', 'made_hwm'))} ({fmt_b(m('s7', 'per_obj_made'))} per object) "
+            f"after creating them, before any read; restarted on that state: {fmt_b(m('s7', 'restart_hwm'))} ({fmt_b(m('s7', 'per_obj_restart'))} per object)",
+            f"state on disk {fmt_b(m('s7', 'state_bytes'))}", f"{fmt_b(pb)}/object",
+            "≤ 2 KiB per object", None if pb is None else pb <= 2048)
+    if "s8" in RESULTS:
+        r = ratio_med("s8", "api_gone_s", "ip_gone_s")
+        add("8", f"delete a namespace holding {ARGS.k} managed veths (until the last peer is gone)",
+            f"{fmt_t(m('s8', 'api_gone_s'))} (answer after {fmt_t(m('s8', 'api_reply_s'))})",
+            f"ip netns del {fmt_t(m('s8', 'ip_gone_s'))} (returns after {fmt_t(m('s8', 'ip_reply_s'))})",
+            fmt_x(r), "≤ 2x ip netns del", None if r is None else r <= 2)
+    if "fsync" in RESULTS:
+        add("-", "fdatasync of a 300-byte append on the state file's disk",
+            f"p50 {fmt_us(m('fsync', 'fdatasync_us'))}, p90 {fmt_us(m('fsync', 'fdatasync_p90_us'))}", "", "")
+    return rows, targets
+
+
+def machine():
+    def first(cmd):
+        try:
+            return sh(cmd, check=False).stdout.strip()
+        except Exception:
+            return ""
+    model = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem = ""
+    with open("/proc/meminfo") as f:
+        mem = f.readline().split(":")[1].strip()
+    src = first(["findmnt", "-n", "-o", "SOURCE,FSTYPE,OPTIONS", "-T", WORK])
+    dev = src.split()[0] if src else ""
+    rota = ""
+    if dev.startswith("/dev/"):
+        base = re.sub(r"p?\d+$", "", os.path.basename(dev)) if not os.path.exists(
+            f"/sys/block/{os.path.basename(dev)}") else os.path.basename(dev)
+        try:
+            with open(f"/sys/block/{base}/queue/rotational") as f:
+                rota = "(kernel says " + ("rotational" if f.read().strip() == "1" else "non-rotational") + ")"
+        except OSError:
+            pass
+    virt = first(["systemd-detect-virt"]) or ("hypervisor" if "hypervisor" in open("/proc/cpuinfo").read() else "")
+    git = first(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
+    dirty = first(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"])
+    return [
+        ("CPU", f"{model}, {os.cpu_count()} CPUs (nproc {first(['nproc'])})"),
+        ("memory", mem),
+        ("kernel", f"{platform.release()} ({platform.machine()}){', ' + virt if virt else ''}"),
+        ("OS", first(["sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"])),
+        ("state file disk", f"{WORK}: {src} {rota}".strip()),
+        ("netnsd", (os.environ.get("NETNSD_REV") or f"{ARGS.netnsd} (git {git}{' + local changes' if dirty else ''})")
+         + ", RelWithDebInfo, default flags (--threads 4, log level info, to a file on the same disk)"),
+        ("tools", "; ".join(x for x in [
+            first(["ip", "-V"]), first(["sh", "-c", f"{ARGS.nginx} -v 2>&1"]),
+            first(["sh", "-c", "wrk -v 2>&1 | head -1"]).split(" [")[0],
+            first(["sh", "-c", "cc --version | head -1"])] if x)),
+        ("sandbox", "tests/sandbox: private network + mount namespace, tmpfs /run"),
+        ("load average", " → ".join("/".join(f"{x:.1f}" for x in l) for l in LOAD)
+         + " (1/5/15 min, at the start → at the end: other work on the machine)"),
+    ]
+
+
+def render(rows, targets, started, elapsed):
+    out = []
+    mode = "quick" if ARGS.quick else "full"
+    out.append(f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started))}, "
+               f"{mode} mode, {ARGS.reps} repetition(s) per scenario (medians shown; "
+               f"ratios are medians of per-repetition ratios), {elapsed / 60:.1f} min in all.\n")
+    out.append("| | |\n|---|---|")
+    for k, v in machine():
+        out.append(f"| {k} | {v} |")
+    out.append("")
+    out.append("| # | measure | netnsd | baseline | ratio | target | |")
+    out.append("|---|---|---|---|---|---|---|")
+    for r in rows:
+        out.append("| " + " | ".join(str(x) for x in r) + " |")
+    if ERRORS:
+        out.append("Failures during this run:\n")
+        out.extend(f"- {e}" for e in ERRORS)
+        out.append("")
+    return "\n".join(out)
+
+
+RESULTS_HEAD = """# netnsd benchmark results
+
+Produced by `bench/run` (see `bench/README.md`); the tables between the
+markers are rewritten by each run, the analysis below them is kept.
+
+"""
+BEGIN = "<!-- bench:begin -->"
+END = "<!-- bench:end -->"
+
+
+def write_results(text):
+    path = ARGS.out
+    old = ""
+    if os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+    block = f"{BEGIN}\n{text}\n{END}"
+    if BEGIN in old and END in old:
+        new = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END):]
+    else:
+        new = RESULTS_HEAD + block + "\n"
+    with open(path, "w") as f:
+        f.write(new)
+
+
+def main():
+    global ARGS, WORK
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small N, one repetition (< 2 min)")
+    ap.add_argument("--reps", type=int, help="repetitions per scenario (default 3, quick 1)")
+    ap.add_argument("--only", help="comma-separated scenarios: fsync,s1,...,s8")
+    ap.add_argument("--netnsd", default=os.path.join(ROOT, "build", "netnsd"))
+    ap.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
+    ap.add_argument("--workdir", default="/var/tmp",
+                    help="where the state files go: a real disk, not tmpfs")
+    ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    ap.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
+    ap.add_argument("--perf", action="store_true", help="run the daemon under perf record -g")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ARGS = ap.parse_args()
+    q = ARGS.quick
+    ARGS.reps = ARGS.reps or (1 if q else 3)
+    ARGS.n = 100 if q else 1000
+    ARGS.n_ns = 20 if q else 100
+    ARGS.clients = 8
+    ARGS.growth = 600 if q else 3100
+    ARGS.list_n = 1000
+    ARGS.list_reps = 50 if q else 200
+    ARGS.ipj_reps = 10 if q else 30
+    ARGS.wrk_threads, ARGS.wrk_conns = 2, 16
+    ARGS.wrk_secs = 2 if q else 5
+    ARGS.healthz_seq = 2000 if q else 10000
+    ARGS.re_ns, ARGS.re_veth = (20, 200) if q else (100, 1000)
+    ARGS.objects = 1000 if q else 10000
+    ARGS.k = 200 if q else 1000
+    ARGS.fsync_n = 100 if q else 500
+
+    if os.environ.get("NETNSD_IN_SANDBOX") != "1":
+        sys.exit("bench.py runs inside tests/sandbox; use bench/run")
+    for tool in (ARGS.netnsd, CLIENT, RAWNL):
+        if not os.access(tool, os.X_OK):
+            sys.exit(f"missing {tool}: use bench/run, which builds it")
+    WORK = tempfile.mkdtemp(prefix="netnsd-bench.", dir=ARGS.workdir)
+    os.chmod(WORK, 0o755)  # nginx's workers read their files from here
+    fs = sh(["findmnt", "-n", "-o", "FSTYPE", "-T", WORK], check=False).stdout.strip()
+    if fs in ("tmpfs", "ramfs"):
+        log(f"warning: {WORK} is on {fs}: fsync costs nothing there")
+    only = set(ARGS.only.split(",")) if ARGS.only else None
+    if ARGS.perf:
+        subprocess.run(["mount", "-t", "tracefs", "tracefs", "/sys/kernel/tracing"],
+                       stderr=subprocess.DEVNULL)
+    LOAD.append(os.getloadavg())
+    started = time.time()
+    t0 = time.monotonic()
+    try:
+        for name, fn in SCENARIOS:
+            if only and name not in only:
+                continue
+            for rep in range(ARGS.reps):
+                log(f"{name} ({fn.__doc__.strip().splitlines()[0] if fn.__doc__ else name}) "
+                    f"repetition {rep + 1}/{ARGS.reps}")
+                ts = time.monotonic()
+                try:
+                    fn(rep)
+                except Exception as e:  # keep going: the table shows "-"
+                    import traceback
+                    traceback.print_exc()
+                    record(name, rep, error=str(e)[:300])
+                    ERRORS.append(f"{name} repetition {rep + 1}: {str(e)[:300]}")
+                    for d in DAEMONS:
+                        d.stop()
+                    netns_clear()
+                log(f"  done in {time.monotonic() - ts:.1f} s: "
+                    + json.dumps({k: (round(v, 6) if isinstance(v, float) else v)
+                                  for k, v in RESULTS.get(name, [{}])[rep].items()}))
+    finally:
+        try:
+            netns_clear()
+        except Exception:
+            pass
+        with open(os.path.join(WORK, "raw.json"), "w") as f:
+            json.dump({"args": vars(ARGS), "results": RESULTS}, f, indent=1)
+    elapsed = time.monotonic() - t0
+    LOAD.append(os.getloadavg())
+    rows, targets = build_table()
+    text = render(rows, targets, started, elapsed)
+    print(text)
+    if not ARGS.no_write:
+        write_results(text)
+        log(f"wrote {ARGS.out}")
+    with open(os.path.join(HERE, ".build", "last-run.json"), "w") as f:
+        json.dump({"args": vars(ARGS), "results": RESULTS}, f, indent=1)
+    if not ARGS.keep:
+        shutil.rmtree(WORK, ignore_errors=True)
+    else:
+        log(f"kept {WORK}")
+    missed = [t for t in targets if t[4] is False]
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
