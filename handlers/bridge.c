@@ -37,40 +37,33 @@ static void bridge_add_ports(struct link_view *v, const struct nl_link *br,
 
 int bridge_handle_list(struct request *req, struct reply *rep)
 {
-	const char *ns;
+	const char *ns = router_param(req, "ns");
+	struct nl_sock *s = NULL;
+	struct link_view v;
 	json_t *item;
 	size_t i;
 	int r;
 
 	r = link_list_kind(req, rep, "bridge");
-	if (r < 0 || !rep->json)
+	if (r < 0 || !rep->json || nl_ns_get(ns, &s) < 0)
 		return r;
 	/* Every bridge gets its port names; one dump serves them all. */
-	ns = router_param(req, "ns");
-	{
-		struct nl_sock *s = NULL;
-		struct link_view v;
+	if (link_view_init(&v, req->store, ns, s, true) == 0) {
+		json_array_foreach(json_object_get(rep->json, "items"), i, item)
+		{
+			const struct nl_link *br = link_view_find(
+				&v, json_string_value(
+					    json_object_get(item, "name")));
 
-		if (nl_ns_get(ns, &s) < 0)
-			return 0;
-		if (link_view_init(&v, req->store, ns, s, true) == 0) {
-			json_array_foreach(json_object_get(rep->json, "items"),
-					   i, item)
-			{
-				const struct nl_link *br = link_view_find(
-					&v, json_string_value(json_object_get(
-						    item, "name")));
-
-				if (br)
-					bridge_add_ports(&v, br, item, false);
-				else
-					json_object_set_new(item, "ports",
-							    json_array());
-			}
-			link_view_clear(&v);
+			if (br)
+				bridge_add_ports(&v, br, item, false);
+			else
+				json_object_set_new(item, "ports",
+						    json_array());
 		}
-		nl_ns_put(ns, s);
+		link_view_clear(&v);
 	}
+	nl_ns_put(ns, s);
 	return 0;
 }
 
