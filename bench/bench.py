@@ -31,6 +31,7 @@ NETNS_DIR = "/run/netns"
 
 ARGS = None
 DAEMONS = []
+NGINXES = []
 WORK = None  # on the real disk: the daemon's state file lives here
 
 
@@ -599,6 +600,7 @@ def nginx_start(logging):
             f"access_log {ndir}/access.log" if logging else "access_log off")))
     ng = subprocess.Popen([ARGS.nginx, "-c", os.path.join(ndir, "nginx.conf"), "-p", ndir],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    NGINXES.append(ng)
     for _ in range(2000):
         try:
             socket.create_connection(("127.0.0.1", NGINX_PORT), timeout=1).close()
@@ -609,6 +611,8 @@ def nginx_start(logging):
 
 
 def nginx_stop(ng):
+    if ng.poll() is not None:
+        return
     ng.send_signal(signal.SIGQUIT)
     try:
         ng.wait(timeout=10)
@@ -1091,6 +1095,11 @@ def main():
     if fs in ("tmpfs", "ramfs"):
         log(f"warning: {WORK} is on {fs}: fsync costs nothing there")
     only = set(ARGS.only.split(",")) if ARGS.only else None
+
+    def stop_on(sig, frame):
+        raise SystemExit(f"stopped by signal {sig}")
+    signal.signal(signal.SIGTERM, stop_on)
+    signal.signal(signal.SIGHUP, stop_on)
     if ARGS.perf:
         subprocess.run(["mount", "-t", "tracefs", "tracefs", "/sys/kernel/tracing"],
                        stderr=subprocess.DEVNULL)
@@ -1114,11 +1123,18 @@ def main():
                     ERRORS.append(f"{name} repetition {rep + 1}: {str(e)[:300]}")
                     for d in DAEMONS:
                         d.stop()
+                    for ng in NGINXES:
+                        nginx_stop(ng)
                     netns_clear()
                 log(f"  done in {time.monotonic() - ts:.1f} s: "
                     + json.dumps({k: (round(v, 6) if isinstance(v, float) else v)
                                   for k, v in RESULTS.get(name, [{}])[rep].items()}))
     finally:
+        # whatever happened: nothing of ours keeps running
+        for d in DAEMONS:
+            d.stop()
+        for ng in NGINXES:
+            nginx_stop(ng)
         try:
             netns_clear()
         except Exception:
@@ -1139,7 +1155,6 @@ def main():
         shutil.rmtree(WORK, ignore_errors=True)
     else:
         log(f"kept {WORK}")
-    missed = [t for t in targets if t[4] is False]
     return 0
 
 
