@@ -147,8 +147,7 @@ int address_handle_create(struct request *req, struct reply *rep)
 	r = address_link(req, rep, &ns, &s, &l);
 	if (r < 0)
 		return r;
-	r = handler_check_host_link(
-		req, rep, ns, link_is_managed(req->store, ns, &l), l.name);
+	r = handler_check_host_link(req, rep, ns, nl_link_is_ours(&l), l.name);
 	if (r == 0)
 		r = handler_check_dying(rep, ns, &l);
 	if (r < 0)
@@ -259,8 +258,7 @@ int address_handle_delete(struct request *req, struct reply *rep)
 	r = address_of_path(req, rep, &ns, &s, &l, &c, text, key, &desired);
 	if (r < 0)
 		return r;
-	r = handler_check_host_link(
-		req, rep, ns, link_is_managed(req->store, ns, &l), l.name);
+	r = handler_check_host_link(req, rep, ns, nl_link_is_ours(&l), l.name);
 	if (r < 0)
 		goto out;
 	r = nl_addr_del(s, l.ifindex, &c);

@@ -275,8 +275,8 @@ int bridge_handle_patch(struct request *req, struct reply *rep)
 	if (r < 0)
 		goto out_body;
 	old = *br;
-	r = handler_check_host_link(
-		req, rep, ns, link_is_managed(req->store, ns, br), br->name);
+	r = handler_check_host_link(req, rep, ns, nl_link_is_ours(br),
+				    br->name);
 	if (r < 0)
 		goto out;
 	bridge_settings_from_json(body, &bs);
@@ -424,8 +424,7 @@ static int bridge_port_change(struct request *req, struct reply *rep,
 				  "a bridge cannot be its own port");
 		goto out;
 	}
-	r = handler_check_host_link(
-		req, rep, ns, link_is_managed(req->store, ns, port), pname);
+	r = handler_check_host_link(req, rep, ns, nl_link_is_ours(port), pname);
 	if (r == 0)
 		r = handler_check_dying(rep, ns, port);
 	if (r < 0)

@@ -174,8 +174,7 @@ int link_delete_kind(struct request *req, struct reply *rep, const char *param,
 		r = handler_kernel_failed(rep, r, "reading the link");
 		goto out;
 	} else {
-		r = handler_check_host_link(req, rep, ns,
-					    link_is_managed(req->store, ns, &l),
+		r = handler_check_host_link(req, rep, ns, nl_link_is_ours(&l),
 					    name);
 		if (r < 0)
 			goto out;
@@ -346,7 +345,7 @@ int link_handle_patch(struct request *req, struct reply *rep)
 			    : handler_kernel_failed(rep, r, "reading the link");
 		goto out;
 	}
-	managed = link_is_managed(req->store, ns, &l);
+	managed = nl_link_is_ours(&l);
 	r = handler_check_host_link(req, rep, ns, managed, name);
 	if (r == 0)
 		r = handler_check_dying(rep, ns, &l);

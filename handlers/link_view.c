@@ -174,16 +174,6 @@ static const char *link_oper_state(uint8_t s)
 	return s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }
 
-bool link_is_managed(struct store *store, const char *ns,
-		     const struct nl_link *l)
-{
-	/* The kernel's mark decides: a link made by someone else under the
-	 * name of one of ours is not ours, whatever the desired state says. */
-	(void)store;
-	(void)ns;
-	return nl_link_is_ours(l);
-}
-
 static json_t *link_addresses(struct link_view *v, const struct nl_link *l)
 {
 	struct nl_addr *addrs = v->addrs;
@@ -276,8 +266,7 @@ json_t *link_to_json(struct link_view *v, const struct nl_link *l)
 						 peer_ns, "name", peer_name)
 				     : json_null());
 	json_object_set_new(o, "addresses", link_addresses(v, l));
-	json_object_set_new(o, "managed",
-			    json_boolean(link_is_managed(v->store, v->ns, l)));
+	json_object_set_new(o, "managed", json_boolean(nl_link_is_ours(l)));
 	if (!strcmp(l->kind, "bridge")) {
 		json_object_set_new(o, "stp", json_boolean(l->br_stp_state));
 		json_object_set_new(o, "vlan_filtering",

@@ -57,8 +57,4 @@ json_t *link_missing_to_json(const char *ns, const char *name, json_t *desired);
 /* "veth", "bridge", "loopback", "device", ... */
 const char *link_kind_name(const struct nl_link *l);
 
-/* Whether netnsd owns the link: created by it (alias) or recorded so. */
-bool link_is_managed(struct store *store, const char *ns,
-		     const struct nl_link *l);
-
 #endif

@@ -162,9 +162,9 @@ static void reconcile_create(struct reconcile *rc, const char *ns,
 		goto out;
 	}
 	{
-		char key[256];
+		char key[KEY_MAX];
 
-		snprintf(key, sizeof(key), "link/%s/%s", pns, pname);
+		key_link(key, pns, pname);
 		prec = store_get(rc->store, key);
 	}
 	if (!prec)
@@ -243,8 +243,7 @@ static void reconcile_attributes(struct reconcile *rc, const char *ns,
 			json_t *brec;
 			bool impostor;
 
-			snprintf(bkey, sizeof(bkey), "link/%s/%s", ns,
-				 d.want_master);
+			key_link(bkey, ns, d.want_master);
 			brec = store_get(rc->store, bkey);
 			if (nl_link_get(s, d.want_master, &m) < 0) {
 				reconcile_failed(rc, what,
