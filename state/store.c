@@ -34,6 +34,9 @@ struct store {
 	json_t *objects;
 	json_t *index; /* prefix -> {key: value} */
 	uint64_t seq;
+	/* What readers see: it grows with each change, stands still for
+	 * markers (REV_SAME) and steps back when a change is taken back. */
+	uint64_t revision;
 	char *path; /* snapshot */
 	char *journal_path;
 	int journal_fd;
@@ -44,11 +47,18 @@ struct store {
 	uint64_t synced_seq;
 	bool syncing;
 	pthread_cond_t synced;
+	/* The syncer thread starts a sync when asked (store_sync_begin). */
+	pthread_t syncer;
+	bool has_syncer;
+	bool sync_wanted;
+	bool stopping;
+	pthread_cond_t wanted;
 };
 
 struct store_txn {
-	json_t *ops; /* [{"set": key, "value": v} | {"del": key}] */
-	bool broken; /* an op could not be recorded: the commit must fail */
+	json_t *ops;  /* [{"set": key, "value": v} | {"del": key}] */
+	bool broken;  /* an op could not be recorded: the commit must fail */
+	int rev_step; /* +1, or 0 (a marker), or -1 (an undo) */
 };
 
 static int store_fsync_dir(const char *path)
@@ -238,7 +248,7 @@ static bool store_ops_valid(json_t *ops)
 static int store_load_snapshot(struct store *s, char *err, size_t errlen)
 {
 	json_error_t jerr;
-	json_t *root = NULL, *objects, *seq;
+	json_t *root = NULL, *objects, *seq, *rev;
 	const char *format;
 	json_int_t version;
 	char *buf = NULL;
@@ -305,6 +315,11 @@ static int store_load_snapshot(struct store *s, char *err, size_t errlen)
 		}
 	}
 	s->seq = (uint64_t)json_integer_value(seq);
+	/* Snapshots before the revision had it equal to seq. */
+	rev = json_object_get(root, "revision");
+	s->revision = json_is_integer(rev) && json_integer_value(rev) >= 0
+			      ? (uint64_t)json_integer_value(rev)
+			      : s->seq;
 	s->snapshot_size = (off_t)len;
 	r = 0;
 out:
@@ -394,6 +409,14 @@ static int store_load_journal(struct store *s, char *err, size_t errlen)
 			}
 			store_apply(s, json_object_get(rec, "ops"));
 			last = seq;
+			/* Older records have no "rev": one change each. */
+			if (json_is_integer(json_object_get(rec, "rev")) &&
+			    json_integer_value(json_object_get(rec, "rev")) >=
+				    0)
+				s->revision = (uint64_t)json_integer_value(
+					json_object_get(rec, "rev"));
+			else
+				s->revision++;
 		}
 		json_decref(rec);
 		pos = (size_t)(nl - buf) + 1;
@@ -420,6 +443,7 @@ int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 		return -ENOMEM;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->synced, NULL);
+	pthread_cond_init(&s->wanted, NULL);
 	s->journal_fd = -1;
 	s->objects = json_object();
 	s->index = json_object();
@@ -487,6 +511,13 @@ void store_free(struct store *s)
 {
 	if (!s)
 		return;
+	if (s->has_syncer) {
+		pthread_mutex_lock(&s->mu);
+		s->stopping = true;
+		pthread_cond_signal(&s->wanted);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->syncer, NULL);
+	}
 	if (s->journal_fd >= 0)
 		close(s->journal_fd);
 	json_decref(s->objects);
@@ -495,6 +526,7 @@ void store_free(struct store *s)
 	free(s->journal_path);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->synced);
+	pthread_cond_destroy(&s->wanted);
 	free(s);
 }
 
@@ -551,6 +583,16 @@ size_t store_count(struct store *s)
 	return n;
 }
 
+uint64_t store_revision(struct store *s)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&s->mu);
+	n = s->revision;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
 uint64_t store_seq(struct store *s)
 {
 	uint64_t n;
@@ -567,6 +609,7 @@ struct store_txn *store_txn_new(void)
 
 	if (!t)
 		return NULL;
+	t->rev_step = 1;
 	t->ops = json_array();
 	if (!t->ops) {
 		free(t);
@@ -592,6 +635,11 @@ void store_txn_set(struct store_txn *t, const char *key, json_t *value)
 		t->broken = true;
 }
 
+void store_txn_keep_revision(struct store_txn *t)
+{
+	t->rev_step = 0;
+}
+
 void store_txn_del(struct store_txn *t, const char *key)
 {
 	if (json_array_append_new(t->ops, json_pack("{s:s}", "del", key)) < 0)
@@ -611,6 +659,7 @@ struct store_txn *store_txn_undo(struct store *s, const struct store_txn *t)
 
 	if (!u)
 		return NULL;
+	u->rev_step = -t->rev_step;
 	pthread_mutex_lock(&s->mu);
 	/* Reverse order, so that a key touched twice ends as it was. */
 	for (i = json_array_size(t->ops); i-- > 0;) {
@@ -641,6 +690,9 @@ static int store_compact_locked(struct store *s)
 	root = json_pack("{s:s, s:i, s:I, s:O}", "format", STORE_FORMAT,
 			 "version", STORE_VERSION, "seq", (json_int_t)s->seq,
 			 "objects", s->objects);
+	if (root)
+		json_object_set_new(root, "revision",
+				    json_integer((json_int_t)s->revision));
 	if (!root)
 		return -ENOMEM;
 	text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
@@ -704,6 +756,7 @@ int store_compact(struct store *s)
 int store_commit(struct store *s, struct store_txn *t)
 {
 	char *json = NULL, *line = NULL;
+	uint64_t rev;
 	json_t *rec;
 	size_t len;
 	int r;
@@ -719,8 +772,13 @@ int store_commit(struct store *s, struct store_txn *t)
 		r = -EOVERFLOW;
 		goto out;
 	}
-	rec = json_pack("{s:I, s:O}", "seq", (json_int_t)(s->seq + 1), "ops",
-			t->ops);
+	if (t->rev_step < 0 && s->revision == 0) {
+		r = -EINVAL;
+		goto out;
+	}
+	rev = s->revision + (uint64_t)(int64_t)t->rev_step;
+	rec = json_pack("{s:I, s:I, s:O}", "seq", (json_int_t)(s->seq + 1),
+			"rev", (json_int_t)rev, "ops", t->ops);
 	json = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
 	json_decref(rec);
 	if (!json) {
@@ -757,6 +815,7 @@ int store_commit(struct store *s, struct store_txn *t)
 	}
 	s->journal_size += (off_t)len;
 	s->seq++;
+	s->revision = rev;
 	r = store_apply(s, t->ops);
 	if (r < 0)
 		goto out;
@@ -772,13 +831,12 @@ out:
 	return r;
 }
 
-void store_sync(struct store *s)
+/* Called with s->mu held, which it drops while it syncs. */
+static void store_sync_locked(struct store *s, uint64_t target)
 {
-	uint64_t target, upto;
+	uint64_t upto;
 	int r;
 
-	pthread_mutex_lock(&s->mu);
-	target = s->seq;
 	while (s->synced_seq < target) {
 		if (s->syncing) {
 			pthread_cond_wait(&s->synced, &s->mu);
@@ -805,5 +863,43 @@ void store_sync(struct store *s)
 		s->syncing = false;
 		pthread_cond_broadcast(&s->synced);
 	}
+}
+
+static void *store_syncer(void *arg)
+{
+	struct store *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	while (!s->stopping) {
+		if (!s->sync_wanted) {
+			pthread_cond_wait(&s->wanted, &s->mu);
+			continue;
+		}
+		s->sync_wanted = false;
+		store_sync_locked(s, s->seq);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+void store_sync_begin(struct store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	/* Started on first use, so that it is born with the privileges of
+	 * the threads that serve requests (after --user dropped them). */
+	if (!s->has_syncer)
+		s->has_syncer =
+			pthread_create(&s->syncer, NULL, store_syncer, s) == 0;
+	if (s->synced_seq < s->seq && s->has_syncer) {
+		s->sync_wanted = true;
+		pthread_cond_signal(&s->wanted);
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+void store_sync(struct store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	store_sync_locked(s, s->seq);
 	pthread_mutex_unlock(&s->mu);
 }

@@ -1,7 +1,8 @@
 /* Durable desired state: a map from keys ("ns/blue", "link/blue/veth0", ...)
  * to JSON values, kept in memory and on disk as a snapshot plus an
- * append-only journal of transactions. A commit is durable (fdatasync) before
- * it returns, and costs the same whatever the number of stored objects. */
+ * append-only journal of transactions. A commit is durable (fdatasync) once
+ * store_sync() returns, and costs the same whatever the number of stored
+ * objects. */
 #ifndef NETNSD_STORE_H
 #define NETNSD_STORE_H
 
@@ -24,7 +25,13 @@ json_t *store_get(struct store *s, const char *key);
 /* A new object holding every key that starts with `prefix` (new references). */
 json_t *store_list(struct store *s, const char *prefix);
 size_t store_count(struct store *s);
+/* How many journal records there have been (for syncing and tests). */
 uint64_t store_seq(struct store *s);
+/* The revision readers are shown: one more for each change, the same after
+ * a transaction that only keeps markers (store_txn_keep_revision), one less
+ * after an undo (store_txn_undo), so a change taken back leaves it as it
+ * was. */
+uint64_t store_revision(struct store *s);
 
 struct store_txn *store_txn_new(void);
 void store_txn_free(struct store_txn *t);
@@ -32,7 +39,11 @@ void store_txn_free(struct store_txn *t);
 void store_txn_set(struct store_txn *t, const char *key, json_t *value);
 void store_txn_del(struct store_txn *t, const char *key);
 size_t store_txn_len(const struct store_txn *t);
-/* A transaction that puts back what `t` would change, as things stand now. */
+/* The transaction changes no desired state, only markers of changes in
+ * flight: the revision stays. */
+void store_txn_keep_revision(struct store_txn *t);
+/* A transaction that puts back what `t` would change, as things stand now;
+ * committed right after `t`, the revision is back where it was. */
 struct store_txn *store_txn_undo(struct store *s, const struct store_txn *t);
 
 /* Appends the transaction to the journal and makes it visible. On failure
@@ -44,6 +55,10 @@ int store_commit(struct store *s, struct store_txn *t);
  * callers share one fdatasync (group commit). A failed sync stops the
  * process: what the disk holds is then unknown, and a restart reads it. */
 void store_sync(struct store *s);
+/* Starts, on the store's own thread, a sync of what is committed so far and
+ * returns at once: the caller's work overlaps the fdatasync, and its
+ * store_sync() later waits only for what is left. */
+void store_sync_begin(struct store *s);
 
 /* Writes a snapshot and empties the journal. Called by commits when the
  * journal has outgrown the snapshot; exposed for tests. */

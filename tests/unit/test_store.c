@@ -828,6 +828,74 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 	return remove(path);
 }
 
+/* The revision readers see: one more per change, the same for a marker-only
+ * transaction, back where it was after an undo; the same after a reopen
+ * (journal) and after a compaction (snapshot); a background sync started
+ * with store_sync_begin() leaves everything durable for store_sync(). */
+static void test_revision(void)
+{
+	struct store_txn *t, *u;
+	struct store *s;
+	struct paths p;
+
+	paths_new(&p, "revision");
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(store_revision(s) == 0);
+	t = store_txn_new();
+	store_txn_set(t, "a", json_integer(1));
+	CHECK(store_commit(s, t) == 0);
+	store_txn_free(t);
+	CHECK(store_revision(s) == 1);
+
+	/* A change, then its undo (an intent the kernel refused). */
+	t = store_txn_new();
+	store_txn_set(t, "b", json_integer(2));
+	u = store_txn_undo(s, t);
+	CHECK(store_commit(s, t) == 0);
+	store_sync_begin(s);
+	CHECK(store_revision(s) == 2);
+	CHECK(store_commit(s, u) == 0);
+	CHECK(store_revision(s) == 1);
+	CHECK(store_seq(s) == 3);
+	store_txn_free(t);
+	store_txn_free(u);
+
+	/* A marker and its removal: the revision stands still. */
+	t = store_txn_new();
+	store_txn_keep_revision(t);
+	store_txn_set(t, "gone-link/x/y", json_object());
+	u = store_txn_undo(s, t);
+	CHECK(store_commit(s, t) == 0);
+	CHECK(store_revision(s) == 1);
+	CHECK(store_commit(s, u) == 0);
+	CHECK(store_revision(s) == 1);
+	CHECK(has_int(s, "b", -1));
+	store_txn_free(t);
+	store_txn_free(u);
+	store_sync_begin(s);
+	store_sync(s);
+	store_free(s);
+
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(store_revision(s) == 1);
+	CHECK(store_seq(s) == 5);
+	CHECK(store_compact(s) == 0);
+	store_free(s);
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(store_revision(s) == 1);
+	CHECK(has_int(s, "a", 1));
+	store_free(s);
+}
+
 int main(void)
 {
 	strcpy(test_dir, "/tmp/netnsd-test-store-XXXXXX");
@@ -838,6 +906,7 @@ int main(void)
 	test_roundtrip();
 	test_set_del();
 	test_undo();
+	test_revision();
 	test_torn();
 	test_damaged();
 	test_snapshots();
