@@ -127,7 +127,7 @@ int address_handle_create(struct request *req, struct reply *rep)
 		{ "address", BODY_STRING, true },
 		{ NULL, 0, false },
 	};
-	struct store_txn *t = NULL;
+	struct store_txn *t = NULL, *undo = NULL;
 	struct nl_sock *s = NULL;
 	struct nl_link l;
 	struct cidr c;
@@ -153,6 +153,15 @@ int address_handle_create(struct request *req, struct reply *rep)
 	if (r < 0)
 		goto out;
 	value_format_cidr(&c, text, sizeof(text));
+	/* Recorded before the kernel adds it (intent first). */
+	t = store_txn_new();
+	if (t) {
+		key_addr(key, ns, l.name, text);
+		store_txn_set(t, key, json_object());
+	}
+	r = handler_intent(req, rep, t, &undo);
+	if (r < 0)
+		goto out;
 	r = nl_addr_add(s, l.ifindex, &c);
 	if (r < 0) {
 		r = r == -EEXIST
@@ -160,16 +169,7 @@ int address_handle_create(struct request *req, struct reply *rep)
 					  "%s is already on %s", text, l.name)
 			    : handler_kernel_failed(rep, r,
 						    "adding the address");
-		goto out;
-	}
-	t = store_txn_new();
-	if (t) {
-		key_addr(key, ns, l.name, text);
-		store_txn_set(t, key, json_object());
-	}
-	r = handler_commit(req, rep, t);
-	if (r < 0) {
-		nl_addr_del(s, l.ifindex, &c);
+		handler_intent_undo(req, undo, "adding an address");
 		goto out;
 	}
 	log_info("added %s to %s/%s", text, ns, l.name);
@@ -178,6 +178,7 @@ int address_handle_create(struct request *req, struct reply *rep)
 			  text);
 out:
 	store_txn_free(t);
+	store_txn_free(undo);
 	nl_ns_put(ns, s);
 	return r;
 }

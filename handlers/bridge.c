@@ -1,6 +1,7 @@
 #include "bridge.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,14 +162,14 @@ int bridge_handle_create(struct request *req, struct reply *rep)
 		{ NULL, 0, false },
 	};
 	struct nl_bridge_spec bs;
-	struct store_txn *t = NULL;
+	struct store_txn *t = NULL, *undo = NULL;
 	struct nl_sock *s = NULL;
 	struct link_spec_in in;
 	struct link_view v;
 	struct nl_link l;
 	json_t *body = NULL, *rec;
 	const char *ns;
-	char key[KEY_MAX];
+	char key[KEY_MAX], what[128];
 	int r;
 
 	r = handler_ns_param(req, rep, true, &ns);
@@ -200,17 +201,8 @@ int bridge_handle_create(struct request *req, struct reply *rep)
 		in.mac[0] = (uint8_t)((in.mac[0] & 0xfe) | 0x02);
 		in.spec.mac = in.mac;
 	}
-	r = nl_bridge_add(s, &in.spec, &bs);
-	if (r < 0) {
-		r = handler_kernel_failed(rep, r, "creating the bridge");
-		goto out;
-	}
-	r = nl_link_get(s, in.spec.name, &l);
-	if (r < 0) {
-		handler_kernel_failed(rep, r, "reading the new bridge");
-		goto undo;
-	}
-	rec = link_record_new("bridge", body, &l);
+	/* Recorded before the kernel makes it (intent first). */
+	rec = link_record_new("bridge", body, &in.spec);
 	if (bs.stp >= 0)
 		json_object_set_new(rec, "stp", json_boolean(bs.stp));
 	if (bs.vlan_filtering >= 0)
@@ -223,8 +215,22 @@ int bridge_handle_create(struct request *req, struct reply *rep)
 	} else {
 		json_decref(rec);
 	}
-	if (handler_commit(req, rep, t) < 0)
-		goto undo;
+	r = handler_intent(req, rep, t, &undo);
+	if (r < 0)
+		goto out;
+	r = nl_bridge_add(s, &in.spec, &bs);
+	if (r < 0) {
+		r = handler_kernel_failed(rep, r, "creating the bridge");
+		snprintf(what, sizeof(what), "creating bridge %s/%s", ns,
+			 in.spec.name);
+		handler_intent_undo(req, undo, what);
+		goto out;
+	}
+	r = nl_link_get(s, in.spec.name, &l);
+	if (r < 0) {
+		r = handler_kernel_failed(rep, r, "reading the new bridge");
+		goto out;
+	}
 	log_info("created bridge %s/%s", ns, in.spec.name);
 	link_view_init(&v, req->store, ns, s, false);
 	rec = link_to_json(&v, &l);
@@ -232,13 +238,9 @@ int bridge_handle_create(struct request *req, struct reply *rep)
 	link_view_clear(&v);
 	r = handler_reply(rep, 201, rec, "/v1/namespaces/%s/bridges/%s", ns,
 			  in.spec.name);
-	goto out;
-undo:
-	r = -rep->problem.status;
-	if (nl_link_get(s, in.spec.name, &l) == 0)
-		nl_link_del(s, l.ifindex);
 out:
 	store_txn_free(t);
+	store_txn_free(undo);
 	json_decref(body);
 	nl_ns_put(ns, s);
 	return r;

@@ -9,6 +9,7 @@
 #include "../netlink/link.h"
 #include "dying.h"
 #include "../netlink/ns.h"
+#include "../server/log.h"
 #include "../state/store.h"
 
 int handler_ns_param(struct request *req, struct reply *rep, bool allow_host,
@@ -133,4 +134,46 @@ int handler_commit(struct request *req, struct reply *rep, struct store_txn *t)
 	int r = t ? store_commit(req->store, t) : -ENOMEM;
 
 	return r < 0 ? handler_store_failed(rep, r) : 0;
+}
+
+int handler_intent(struct request *req, struct reply *rep, struct store_txn *t,
+		   struct store_txn **ret_undo)
+{
+	struct store_txn *undo = t ? store_txn_undo(req->store, t) : NULL;
+	int r;
+
+	if (!undo)
+		return handler_store_failed(rep, -ENOMEM);
+	r = store_commit(req->store, t);
+	if (r < 0) {
+		store_txn_free(undo);
+		return handler_store_failed(rep, r);
+	}
+	store_sync_begin(req->store);
+	*ret_undo = undo;
+	return 0;
+}
+
+void handler_intent_undo(struct request *req, struct store_txn *undo,
+			 const char *what)
+{
+	if (store_commit(req->store, undo) < 0)
+		log_error(
+			"%s failed in the kernel, and its record could not be taken back: the next reconcile will try it again",
+			what);
+}
+
+void handler_done(struct request *req, const char *key)
+{
+	struct store_txn *t = store_txn_new();
+
+	if (t) {
+		store_txn_del(t, key);
+		store_txn_keep_revision(t);
+	}
+	/* Left behind, the marker is harmless: reconcile finds the work
+	 * done and forgets it. */
+	if (!t || store_commit(req->store, t) < 0)
+		log_warn("could not forget the finished change %s", key);
+	store_txn_free(t);
 }

@@ -54,3 +54,18 @@ int handler_check_dying(struct reply *rep, const char *ns,
 
 /* Commits `t`; on failure, answers the storage problem. */
 int handler_commit(struct request *req, struct reply *rep, struct store_txn *t);
+
+/* Intent first: records `t` (NULL: out of memory) before the kernel is
+ * changed, so that a crash in between finds the change desired and start-up
+ * completes it; a kernel change never exists without its record. The sync
+ * starts at once and runs alongside the kernel work; the answer waits for it
+ * as for any commit. *ret_undo takes the record back when the kernel refuses
+ * (handler_intent_undo). On failure, answers the storage problem. */
+int handler_intent(struct request *req, struct reply *rep, struct store_txn *t,
+		   struct store_txn **ret_undo);
+/* Forgets the in-flight marker `key` (see state/key.h) of a change the
+ * kernel has made. */
+void handler_done(struct request *req, const char *key);
+/* Takes back an intent the kernel refused; `what` names it for the log. */
+void handler_intent_undo(struct request *req, struct store_txn *undo,
+			 const char *what);

@@ -1,6 +1,7 @@
 #include "link.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -150,6 +151,7 @@ int link_delete_kind(struct request *req, struct reply *rep, const char *param,
 	const char *ns, *name;
 	struct nl_link l;
 	json_t *desired = NULL;
+	char key[KEY_MAX], what[128];
 	int r;
 
 	r = handler_ns_param(req, rep, true, &ns);
@@ -181,24 +183,30 @@ int link_delete_kind(struct request *req, struct reply *rep, const char *param,
 	}
 
 	/* Forget first: a deleted link cannot be brought back as it was,
-	 * but forgotten state can be written back. */
+	 * but forgotten state can be written back. The tombstone lets
+	 * start-up finish the delete if a crash interrupts it. */
 	t = store_txn_new();
-	if (t)
+	if (t) {
 		desired_forget_link(req->store, t, ns, name);
-	undo = t ? store_txn_undo(req->store, t) : NULL;
-	r = handler_commit(req, rep, undo ? t : NULL);
+		if (!desired) {
+			key_gone_link(key, ns, name);
+			store_txn_set(t, key,
+				      json_pack("{s:i}", "ifindex", l.ifindex));
+		}
+	}
+	r = handler_intent(req, rep, t, &undo);
 	if (r < 0)
 		goto out;
 	if (!desired) {
 		r = nl_link_del(s, l.ifindex);
 		if (r < 0 && r != -ENODEV) {
-			if (store_commit(req->store, undo) < 0)
-				log_error(
-					"link %s/%s: delete failed and its desired state could not be restored",
-					ns, name);
+			snprintf(what, sizeof(what), "deleting link %s/%s", ns,
+				 name);
+			handler_intent_undo(req, undo, what);
 			r = handler_kernel_failed(rep, r, "deleting the link");
 			goto out;
 		}
+		handler_done(req, key);
 	}
 	log_info("deleted %s %s/%s", kind ? kind : "link", ns, name);
 	r = handler_reply(rep, 204, NULL, NULL);
@@ -315,8 +323,9 @@ int link_handle_patch(struct request *req, struct reply *rep)
 	};
 	struct nl_link_change c = NL_LINK_CHANGE_INIT;
 	struct nl_sock *s = NULL, *s2 = NULL;
-	struct store_txn *t = NULL;
+	struct store_txn *t = NULL, *moving_undo = NULL;
 	struct link_patch p;
+	char mkey[KEY_MAX];
 	struct link_view v;
 	struct nl_link l, after, br;
 	const char *ns, *name, *ns2 = NULL, *name2 = NULL;
@@ -384,6 +393,25 @@ int link_handle_patch(struct request *req, struct reply *rep)
 					  "a bridge cannot be its own port");
 			goto out;
 		}
+	}
+
+	/* A rename or move is marked in flight first: if a crash interrupts
+	 * it, start-up takes the link back to where its records say. */
+	if (moved || p.name) {
+		struct store_txn *mt = store_txn_new();
+
+		key_moving(mkey, ns2, name2);
+		if (mt) {
+			store_txn_keep_revision(mt);
+			store_txn_set(mt, mkey,
+				      json_pack("{s:s, s:s, s:i}", "namespace",
+						ns, "name", name, "ifindex",
+						l.ifindex));
+		}
+		r = handler_intent(req, rep, mt, &moving_undo);
+		store_txn_free(mt);
+		if (r < 0)
+			goto out;
 	}
 
 	/* A move goes first and alone, renamed on the way if asked; the
@@ -457,10 +485,14 @@ int link_handle_patch(struct request *req, struct reply *rep)
 		key_link(key, ns2, name2);
 		store_txn_set(t, key, rec);
 		rec = NULL;
+		if (moving_undo)
+			store_txn_del(t, mkey);
 	}
 	r = handler_commit(req, rep, t);
 	if (r < 0)
 		goto undo;
+	store_txn_free(moving_undo);
+	moving_undo = NULL;
 
 	/* Taking a link down drops its IPv6 addresses: desired ones return. */
 	if (c.up == 0 || moved)
@@ -505,6 +537,12 @@ undo:
 	}
 	link_restore_addresses(req->store, s, ns, name);
 out:
+	if (moving_undo) {
+		/* Failed after its mark: the link is back where it was. */
+		snprintf(mkey, sizeof(mkey), "renaming link %s/%s", ns, name);
+		handler_intent_undo(req, moving_undo, mkey);
+		store_txn_free(moving_undo);
+	}
 	if (fd >= 0)
 		close(fd);
 	json_decref(rec);
@@ -548,7 +586,8 @@ int link_spec_from_json(json_t *o, const char *prefix, struct reply *rep,
 	return rep->problem.status ? -rep->problem.status : 0;
 }
 
-json_t *link_record_new(const char *kind, json_t *req, const struct nl_link *l)
+json_t *link_record_new(const char *kind, json_t *req,
+			const struct nl_link_spec *spec)
 {
 	json_t *rec = json_pack("{s:s, s:b, s:b}", "kind", kind, "owned", 1,
 				"up", json_is_true(json_object_get(req, "up")));
@@ -556,11 +595,12 @@ json_t *link_record_new(const char *kind, json_t *req, const struct nl_link *l)
 
 	if (!rec)
 		return NULL;
-	/* A bridge follows its ports' MTU unless one was asked for. */
-	if (l->mtu && (json_object_get(req, "mtu") || strcmp(kind, "bridge")))
-		json_object_set_new(rec, "mtu", json_integer(l->mtu));
-	if (l->has_mac) {
-		value_format_mac(l->mac, mac);
+	/* Only what was asked for: a bridge follows its ports' MTU, and a
+	 * veth keeps the kernel's default. */
+	if (spec->mtu)
+		json_object_set_new(rec, "mtu", json_integer(spec->mtu));
+	if (spec->mac) {
+		value_format_mac(spec->mac, mac);
 		json_object_set_new(rec, "mac", json_string(mac));
 	}
 	return rec;

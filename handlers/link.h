@@ -33,6 +33,8 @@ struct store;
 void link_restore_addresses(struct store *store, struct nl_sock *s,
 			    const char *ns, const char *name);
 
-/* The desired record of a link netnsd creates, from what it asked for and
- * what the kernel then reported (its MAC, kept so a re-creation matches). */
-json_t *link_record_new(const char *kind, json_t *req, const struct nl_link *l);
+/* The desired record of a link netnsd creates, from what the request asked
+ * for and the MAC chosen before creation (kept so a re-creation matches):
+ * known in full before the kernel is asked. */
+json_t *link_record_new(const char *kind, json_t *req,
+			const struct nl_link_spec *spec);

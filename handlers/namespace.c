@@ -1,6 +1,7 @@
 #include "namespace.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,14 +15,16 @@
 #include "common.h"
 #include "dying.h"
 
-static json_t *ns_to_json(struct store *store, const char *ns, bool exists)
+/* `n_links` < 0: count them in the kernel. */
+static json_t *ns_to_json(struct store *store, const char *ns, bool exists,
+			  int n_links)
 {
 	bool managed = !name_is_host(ns) && desired_has_ns(store, ns);
 	struct nl_sock *s = NULL;
 	json_t *o;
-	int n = 0;
+	int n = exists && n_links >= 0 ? n_links : 0;
 
-	if (exists && nl_ns_get(ns, &s) == 0) {
+	if (exists && n_links < 0 && nl_ns_get(ns, &s) == 0) {
 		if (nl_link_count(s, &n) < 0)
 			n = 0;
 		nl_ns_put(ns, s);
@@ -59,7 +62,7 @@ int ns_handle_list(struct request *req, struct reply *rep)
 		if (exists || desired_has_ns(req->store, names[i]))
 			json_array_append_new(
 				items,
-				ns_to_json(req->store, names[i], exists));
+				ns_to_json(req->store, names[i], exists, -1));
 	}
 	/* Desired namespaces missing from the kernel show as drift. */
 	desired = store_list(req->store, "ns/");
@@ -73,7 +76,7 @@ int ns_handle_list(struct request *req, struct reply *rep)
 				break;
 		if (i == n)
 			json_array_append_new(
-				items, ns_to_json(req->store, ns, false));
+				items, ns_to_json(req->store, ns, false, 0));
 	}
 	json_decref(desired);
 	nl_ns_list_free(names, n);
@@ -81,36 +84,36 @@ int ns_handle_list(struct request *req, struct reply *rep)
 			     NULL);
 }
 
-/* Creates the namespace in the kernel, then records it; a failure to record
- * takes it away again so that nothing changes. */
+/* Records the namespace, then creates it (intent first): a crash in between
+ * finds it desired and start-up creates it; a refusal takes the record back. */
 static int ns_create(struct request *req, struct reply *rep, const char *ns)
 {
-	struct store_txn *t;
-	char key[KEY_MAX];
+	struct store_txn *t = store_txn_new(), *undo = NULL;
+	char key[KEY_MAX], what[128];
 	int r;
 
-	r = nl_ns_add(ns);
-	if (r < 0)
-		return problem_errno(&rep->problem, r,
-				     r == -EEXIST ? "namespace already exists"
-						  : "creating the namespace",
-				     nl_extack());
-	t = store_txn_new();
-	if (!t) {
-		r = -ENOMEM;
-		goto undo;
+	if (t) {
+		key_ns(key, ns);
+		store_txn_set(t, key, json_object());
 	}
-	key_ns(key, ns);
-	store_txn_set(t, key, json_object());
-	r = store_commit(req->store, t);
-	store_txn_free(t);
+	r = handler_intent(req, rep, t, &undo);
 	if (r < 0)
-		goto undo;
+		goto out;
+	r = nl_ns_add(ns);
+	if (r < 0) {
+		snprintf(what, sizeof(what), "creating namespace %s", ns);
+		handler_intent_undo(req, undo, what);
+		r = problem_errno(&rep->problem, r,
+				  r == -EEXIST ? "namespace already exists"
+					       : "creating the namespace",
+				  nl_extack());
+		goto out;
+	}
 	log_info("created namespace %s", ns);
-	return 0;
-undo:
-	nl_ns_del(ns);
-	return handler_store_failed(rep, r);
+out:
+	store_txn_free(t);
+	store_txn_free(undo);
+	return r;
 }
 
 int ns_handle_create(struct request *req, struct reply *rep)
@@ -147,7 +150,8 @@ int ns_handle_create(struct request *req, struct reply *rep)
 	r = ns_create(req, rep, ns);
 	if (r < 0)
 		goto out;
-	handler_reply(rep, 201, ns_to_json(req->store, ns, true),
+	/* Made just now: it holds lo alone. */
+	handler_reply(rep, 201, ns_to_json(req->store, ns, true, 1),
 		      "/v1/namespaces/%s", ns);
 out:
 	json_decref(body);
@@ -196,7 +200,8 @@ int ns_handle_put(struct request *req, struct reply *rep)
 		}
 		log_info("adopted namespace %s", ns);
 	}
-	handler_reply(rep, status, ns_to_json(req->store, ns, true),
+	handler_reply(rep, status,
+		      ns_to_json(req->store, ns, true, status == 201 ? 1 : -1),
 		      status == 201 ? "/v1/namespaces/%s" : NULL, ns);
 out:
 	json_decref(body);
@@ -216,7 +221,7 @@ int ns_handle_get(struct request *req, struct reply *rep)
 	if (!exists && !desired_has_ns(req->store, ns))
 		return problem_set(&rep->problem, 404, "not-found",
 				   "namespace %s does not exist", ns);
-	return handler_reply(rep, 200, ns_to_json(req->store, ns, exists),
+	return handler_reply(rep, 200, ns_to_json(req->store, ns, exists, -1),
 			     NULL);
 }
 
@@ -256,6 +261,7 @@ int ns_handle_delete(struct request *req, struct reply *rep)
 {
 	struct store_txn *t = NULL, *undo = NULL;
 	json_t *far = NULL, *x;
+	char key[KEY_MAX], what[128];
 	const char *ns;
 	size_t i;
 	bool exists, managed;
@@ -281,31 +287,31 @@ int ns_handle_delete(struct request *req, struct reply *rep)
 			ns);
 
 	/* Forget first, then delete: a namespace cannot be brought back, but
-	 * a forgotten state can be written back. */
+	 * a forgotten state can be written back. The tombstone lets start-up
+	 * finish the delete if a crash interrupts it. */
 	t = store_txn_new();
-	if (!t) {
-		r = handler_store_failed(rep, -ENOMEM);
-		goto out;
+	if (t) {
+		desired_forget_ns(req->store, t, ns);
+		if (exists) {
+			key_gone_ns(key, ns);
+			store_txn_set(t, key, json_object());
+		}
 	}
-	desired_forget_ns(req->store, t, ns);
 	far = ns_far_ends(req->store, ns);
-	undo = store_txn_undo(req->store, t);
-	r = undo ? store_commit(req->store, t) : -ENOMEM;
-	if (r < 0) {
-		r = handler_store_failed(rep, r);
+	r = handler_intent(req, rep, t, &undo);
+	if (r < 0)
 		goto out;
-	}
 	if (exists) {
 		r = nl_ns_del(ns);
 		if (r < 0 && r != -ENOENT) {
-			if (store_commit(req->store, undo) < 0)
-				log_error(
-					"namespace %s: deleting failed and its desired state could not be restored",
-					ns);
+			snprintf(what, sizeof(what), "deleting namespace %s",
+				 ns);
+			handler_intent_undo(req, undo, what);
 			r = problem_errno(&rep->problem, r,
 					  "deleting the namespace", NULL);
 			goto out;
 		}
+		handler_done(req, key);
 	}
 	json_array_foreach(far, i, x)
 		dying_add(json_string_value(json_array_get(x, 0)),

@@ -53,7 +53,7 @@ int state_handle_get(struct request *req, struct reply *rep)
 	json_decref(all);
 	return handler_reply(rep, 200,
 			     json_pack("{s:I, s:o, s:o, s:o}", "revision",
-				       (json_int_t)store_seq(req->store),
+				       (json_int_t)store_revision(req->store),
 				       "namespaces", nss, "links", links,
 				       "addresses", addrs),
 			     NULL);

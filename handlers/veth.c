@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
+#include <linux/if_ether.h>
 
 #include "../api/name.h"
 #include "../netlink/ns.h"
@@ -42,6 +43,23 @@ static void veth_random_mac(struct link_spec_in *in)
 	in->spec.mac = in->mac;
 }
 
+/* 409 when a name is taken in the kernel or in the desired state, checked
+ * before anything is recorded: a failed request must leave no record behind,
+ * even for the moment before its undo. */
+static int veth_check_free(struct reply *rep, struct nl_sock *s, const char *ns,
+			   const char *name, struct nl_sock *ps,
+			   const char *pns, const char *pname)
+{
+	struct nl_link l;
+
+	if (nl_link_get(s, name, &l) == 0 || nl_link_get(ps, pname, &l) == 0)
+		return problem_set(
+			&rep->problem, 409, "already-exists",
+			"a link named %s already exists in namespace %s, or %s in namespace %s",
+			name, ns, pname, pns);
+	return 0;
+}
+
 int veth_handle_create(struct request *req, struct reply *rep)
 {
 	static const struct body_field fields[] = {
@@ -58,13 +76,13 @@ int veth_handle_create(struct request *req, struct reply *rep)
 		{ NULL, 0, false },
 	};
 	struct nl_sock *s = NULL, *ps = NULL;
-	struct store_txn *t = NULL;
+	struct store_txn *t = NULL, *undo = NULL;
 	struct link_spec_in a, b;
-	struct nl_link la, lb;
+	struct nl_link la;
 	struct link_view v;
 	json_t *body = NULL, *peer, *ra, *rb;
 	const char *ns, *pns = NULL, *why;
-	char key[KEY_MAX];
+	char key[KEY_MAX], what[128];
 	int pfd = -1, r;
 
 	r = handler_ns_param(req, rep, true, &ns);
@@ -99,8 +117,17 @@ int veth_handle_create(struct request *req, struct reply *rep)
 		r = handler_ns_sock(rep, pns, &ps);
 	if (r < 0)
 		goto out;
+	r = veth_check_free(rep, s, ns, a.spec.name, ps, pns, b.spec.name);
+	if (r < 0)
+		goto out;
 	veth_random_mac(&a);
 	veth_random_mac(&b);
+	/* The kernel's default for a veth, asked for explicitly so that the
+	 * record says it: an MTU changed behind netnsd's back is drift. */
+	if (!a.spec.mtu)
+		a.spec.mtu = ETH_DATA_LEN;
+	if (!b.spec.mtu)
+		b.spec.mtu = ETH_DATA_LEN;
 	if (strcmp(pns, ns)) {
 		r = nl_ns_open_fd(pns, &pfd);
 		if (r < 0) {
@@ -110,32 +137,11 @@ int veth_handle_create(struct request *req, struct reply *rep)
 		}
 		b.spec.netns_fd = pfd;
 	}
-	r = nl_veth_add(s, &a.spec, ps, &b.spec);
-	if (r == -EEXIST) {
-		r = problem_set(
-			&rep->problem, 409, "already-exists",
-			"a link named %s already exists in namespace %s, or %s in namespace %s",
-			a.spec.name, ns, b.spec.name, pns);
-		goto out;
-	}
-	if (r < 0) {
-		r = handler_kernel_failed(rep, r, "creating the veth pair");
-		goto out;
-	}
-	r = nl_link_get(s, a.spec.name, &la);
-	if (r < 0) {
-		handler_kernel_failed(rep, r, "reading the new veth pair");
-		goto undo;
-	}
-	/* The peer is as asked: its MAC was chosen here. */
-	memset(&lb, 0, sizeof(lb));
-	lb.mtu = b.spec.mtu; /* 0: not asked, not recorded */
-	lb.has_mac = b.spec.mac != NULL;
-	if (lb.has_mac)
-		memcpy(lb.mac, b.spec.mac, 6);
 
-	ra = link_record_new("veth", body, &la);
-	rb = link_record_new("veth", peer, &lb);
+	/* Both ends are recorded before the kernel makes them (intent
+	 * first): every value is known here, the MACs included. */
+	ra = link_record_new("veth", body, &a.spec);
+	rb = link_record_new("veth", peer, &b.spec);
 	json_object_set_new(
 		ra, "peer",
 		json_pack("{s:s, s:s}", "namespace", pns, "name", b.spec.name));
@@ -152,8 +158,28 @@ int veth_handle_create(struct request *req, struct reply *rep)
 		json_decref(ra);
 		json_decref(rb);
 	}
-	if (handler_commit(req, rep, t) < 0)
-		goto undo;
+	r = handler_intent(req, rep, t, &undo);
+	if (r < 0)
+		goto out;
+	r = nl_veth_add(s, &a.spec, ps, &b.spec);
+	if (r == -EEXIST)
+		r = problem_set(
+			&rep->problem, 409, "already-exists",
+			"a link named %s already exists in namespace %s, or %s in namespace %s",
+			a.spec.name, ns, b.spec.name, pns);
+	else if (r < 0)
+		r = handler_kernel_failed(rep, r, "creating the veth pair");
+	if (r < 0) {
+		snprintf(what, sizeof(what), "creating veth %s/%s", ns,
+			 a.spec.name);
+		handler_intent_undo(req, undo, what);
+		goto out;
+	}
+	r = nl_link_get(s, a.spec.name, &la);
+	if (r < 0) {
+		r = handler_kernel_failed(rep, r, "reading the new veth pair");
+		goto out;
+	}
 
 	log_info("created veth %s/%s <-> %s/%s", ns, a.spec.name, pns,
 		 b.spec.name);
@@ -163,15 +189,11 @@ int veth_handle_create(struct request *req, struct reply *rep)
 	r = handler_reply(rep, 201, link_to_json(&v, &la),
 			  "/v1/namespaces/%s/veths/%s", ns, a.spec.name);
 	link_view_clear(&v);
-	goto out;
-undo:
-	r = -rep->problem.status;
-	if (nl_link_get(s, a.spec.name, &la) == 0)
-		nl_link_del(s, la.ifindex);
 out:
 	if (pfd >= 0)
 		close(pfd);
 	store_txn_free(t);
+	store_txn_free(undo);
 	nl_ns_put(ns, s);
 	if (ps)
 		nl_ns_put(pns, ps);

@@ -86,6 +86,9 @@ static int nl_link_parse(const struct nlmsghdr *nlh, struct nl_link *l)
 	    mnl_attr_validate(tb[IFLA_IFALIAS], MNL_TYPE_NUL_STRING) >= 0)
 		strncpy(l->alias, mnl_attr_get_str(tb[IFLA_IFALIAS]),
 			sizeof(l->alias) - 1);
+	if (tb[IFLA_GROUP] &&
+	    mnl_attr_validate(tb[IFLA_GROUP], MNL_TYPE_U32) >= 0)
+		l->group = mnl_attr_get_u32(tb[IFLA_GROUP]);
 	if (tb[IFLA_LINKINFO] &&
 	    mnl_attr_validate(tb[IFLA_LINKINFO], MNL_TYPE_NESTED) >= 0 &&
 	    mnl_attr_parse_nested(tb[IFLA_LINKINFO], nl_linkinfo_attr_cb,
@@ -217,6 +220,7 @@ void nl_link_put_spec(struct nlmsghdr *nlh, struct ifinfomsg *ifm,
 		ifm->ifi_flags |= IFF_UP;
 	}
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, spec->name);
+	mnl_attr_put_u32(nlh, IFLA_GROUP, NL_LINK_GROUP);
 	if (spec->mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, spec->mtu);
 	if (spec->mac)
@@ -318,7 +322,7 @@ int nl_link_count(struct nl_sock *s, int *ret_n)
 
 bool nl_link_is_ours(const struct nl_link *l)
 {
-	return !strcmp(l->alias, NL_LINK_ALIAS);
+	return !strcmp(l->alias, NL_LINK_ALIAS) || l->group == NL_LINK_GROUP;
 }
 
 int nl_link_mark_ours(struct nl_sock *s, const char *name, int up, unsigned mtu)

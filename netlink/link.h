@@ -16,6 +16,11 @@
 /* The alias netnsd gives every link it creates, so that ownership is known
  * from the kernel alone, even without the state file. */
 #define NL_LINK_ALIAS "netnsd"
+/* The link group every link netnsd creates is born in ("nnsd" in ASCII).
+ * The alias can only be set once the link exists; the group rides on the
+ * creation itself, so a crash between the two cannot leave a link netnsd
+ * made that it does not recognise. Start-up then adds the alias. */
+#define NL_LINK_GROUP 0x6e6e7364u
 
 struct nl_kind;
 
@@ -33,6 +38,7 @@ struct nl_link {
 	int link;	   /* IFLA_LINK: a veth's peer ifindex */
 	int link_netnsid;  /* namespace id of `link`, -1 when local */
 	char alias[64];
+	uint32_t group; /* IFLA_GROUP */
 	/* Bridge settings, when kind is "bridge". */
 	uint32_t br_stp_state;
 	uint8_t br_vlan_filtering;
@@ -92,7 +98,7 @@ void nl_link_put_spec(struct nlmsghdr *nlh, struct ifinfomsg *ifm,
 int nl_link_mark_ours(struct nl_sock *s, const char *name, int up,
 		      unsigned mtu);
 
-/* True when netnsd created this link (its alias says so). */
+/* True when netnsd created this link (its alias or its group says so). */
 bool nl_link_is_ours(const struct nl_link *l);
 
 #endif

@@ -140,6 +140,8 @@ static void metrics_objects(struct metrics_buf *b, struct store *store)
 			ns++;
 		else if (!strncmp(key, "addr/", 5))
 			addr++;
+		else if (strncmp(key, "link/", 5))
+			continue; /* a change in flight (key.h) */
 		else if (kind && !strcmp(kind, "veth"))
 			veth++;
 		else if (kind && !strcmp(kind, "bridge"))

@@ -29,3 +29,18 @@ void key_addr_prefix(char *buf, const char *ns, const char *link)
 	else
 		snprintf(buf, KEY_MAX, "addr/%s/", ns);
 }
+
+void key_gone_ns(char *buf, const char *ns)
+{
+	snprintf(buf, KEY_MAX, KEY_GONE_NS "%s", ns);
+}
+
+void key_gone_link(char *buf, const char *ns, const char *link)
+{
+	snprintf(buf, KEY_MAX, KEY_GONE_LINK "%s/%s", ns, link);
+}
+
+void key_moving(char *buf, const char *ns, const char *link)
+{
+	snprintf(buf, KEY_MAX, KEY_MOVING "%s/%s", ns, link);
+}

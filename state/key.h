@@ -18,4 +18,17 @@ void key_addr(char *buf, const char *ns, const char *link, const char *cidr);
 /* "addr/<ns>/<link>/" or, with link NULL, "addr/<ns>/" */
 void key_addr_prefix(char *buf, const char *ns, const char *link);
 
+/* Changes in flight, recorded before the kernel is touched and removed once
+ * it is done, so that start-up can finish or take back what a crash
+ * interrupted. They are not desired state: readers skip them. */
+/* "gone-ns/<ns>": a namespace being deleted */
+#define KEY_GONE_NS "gone-ns/"
+void key_gone_ns(char *buf, const char *ns);
+/* "gone-link/<ns>/<link>": a link being deleted */
+#define KEY_GONE_LINK "gone-link/"
+void key_gone_link(char *buf, const char *ns, const char *link);
+/* "moving/<ns>/<link>": a link being renamed or moved to ns/link */
+#define KEY_MOVING "moving/"
+void key_moving(char *buf, const char *ns, const char *link);
+
 #endif

@@ -13,6 +13,7 @@
 #include "../netlink/link.h"
 #include "../netlink/ns.h"
 #include "../netlink/veth.h"
+#include "desired.h"
 #include "diff.h"
 #include "key.h"
 
@@ -265,7 +266,14 @@ static void reconcile_attributes(struct reconcile *rc, const char *ns,
 			json_decref(brec);
 		}
 	}
-	if (diff_link_has_change(&d) || d.change.master >= 0) {
+	/* Born in netnsd's group but not yet marked: a crash came between. */
+	if (json_is_true(json_object_get(rec, "owned")) &&
+	    strcmp(l.alias, NL_LINK_ALIAS)) {
+		d.change.alias = NL_LINK_ALIAS;
+		reconcile_did(rc, "%s/%s: marked as netnsd's", ns, name);
+	}
+	if (diff_link_has_change(&d) || d.change.master >= 0 ||
+	    d.change.alias) {
 		r = nl_link_set(s, &d.change);
 		if (r < 0) {
 			reconcile_failed(rc, what, "converging", r);
@@ -351,12 +359,156 @@ static void reconcile_addresses(struct reconcile *rc)
 	json_decref(all);
 }
 
+/* A deletion a crash interrupted, after its records were forgotten: the
+ * namespace goes, unless it is desired again. */
+static void reconcile_gone_ns(struct reconcile *rc, const char *ns)
+{
+	char what[128];
+	int r;
+
+	if (desired_has_ns(rc->store, ns))
+		return;
+	/* Also when only the file is left: the crash came between the
+	 * unmount and the unlink. */
+	r = nl_ns_del(ns);
+	if (r == -ENOENT)
+		return;
+	snprintf(what, sizeof(what), "namespace %s", ns);
+	if (r < 0)
+		reconcile_failed(rc, what, "finishing an interrupted delete",
+				 r);
+	else
+		reconcile_did(rc,
+			      "finished the interrupted delete of namespace %s",
+			      ns);
+}
+
+/* The same for a link: it goes if it is still the one being deleted (the
+ * same index, or netnsd's mark) and nothing desires its name again. */
+static void reconcile_gone_link(struct reconcile *rc, const char *ns,
+				const char *name, json_t *v)
+{
+	int ifindex = (int)json_integer_value(json_object_get(v, "ifindex"));
+	struct nl_sock *s = NULL;
+	char key[KEY_MAX];
+	struct nl_link l;
+	json_t *rec;
+	int r;
+
+	key_link(key, ns, name);
+	rec = store_get(rc->store, key);
+	json_decref(rec);
+	if (rec || nl_ns_get(ns, &s) < 0)
+		return;
+	if (nl_link_get(s, name, &l) == 0 &&
+	    (l.ifindex == ifindex || nl_link_is_ours(&l))) {
+		r = nl_link_del(s, l.ifindex);
+		snprintf(key, sizeof(key), "link %s/%s", ns, name);
+		if (r < 0 && r != -ENODEV)
+			reconcile_failed(rc, key,
+					 "finishing an interrupted delete", r);
+		else
+			reconcile_did(
+				rc, "finished the interrupted delete of %s/%s",
+				ns, name);
+	}
+	nl_ns_put(ns, s);
+}
+
+/* A rename or move a crash interrupted before it was recorded: the records
+ * still name the link as it was, so it goes back there. */
+static void reconcile_moving(struct reconcile *rc, const char *ns2,
+			     const char *name2, json_t *v)
+{
+	const char *ns = json_string_value(json_object_get(v, "namespace"));
+	const char *name = json_string_value(json_object_get(v, "name"));
+	int ifindex = (int)json_integer_value(json_object_get(v, "ifindex"));
+	struct nl_link_change c = NL_LINK_CHANGE_INIT;
+	struct nl_sock *s = NULL, *s_old = NULL;
+	struct nl_link l, old;
+	char what[128];
+	int fd = -1, r;
+
+	if (!ns || !name || name_check_namespace(ns) || name_check_link(name))
+		return;
+	if (nl_ns_get(ns2, &s) < 0 || nl_ns_get(ns, &s_old) < 0)
+		goto out;
+	if (nl_link_get(s, name2, &l) < 0 ||
+	    (l.ifindex != ifindex && !nl_link_is_ours(&l)) ||
+	    nl_link_get(s_old, name, &old) == 0)
+		goto out;
+	c.ifindex = l.ifindex;
+	c.name = strcmp(name, name2) ? name : NULL;
+	if (strcmp(ns, ns2)) {
+		r = nl_ns_open_fd(ns, &fd);
+		if (r < 0)
+			goto out;
+		c.netns_fd = fd;
+	}
+	r = nl_link_set(s, &c);
+	snprintf(what, sizeof(what), "link %s/%s", ns2, name2);
+	if (r < 0)
+		reconcile_failed(rc, what, "taking back an interrupted rename",
+				 r);
+	else
+		reconcile_did(
+			rc,
+			"took %s/%s back to %s/%s: its rename was interrupted",
+			ns2, name2, ns, name);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (s)
+		nl_ns_put(ns2, s);
+	if (s_old)
+		nl_ns_put(ns, s_old);
+}
+
+/* Finishes or takes back the changes a crash interrupted (see key.h), then
+ * forgets them. */
+static void reconcile_interrupted(struct reconcile *rc)
+{
+	static const char *const prefixes[] = { KEY_GONE_NS, KEY_GONE_LINK,
+						KEY_MOVING };
+	struct store_txn *t = store_txn_new();
+	char ns[NAME_NS_MAX + 1];
+	const char *key, *name;
+	json_t *all, *v;
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++) {
+		size_t skip = strlen(prefixes[i]);
+
+		all = store_list(rc->store, prefixes[i]);
+		json_object_foreach(all, key, v)
+		{
+			if (t)
+				store_txn_del(t, key);
+			if (i == 0)
+				reconcile_gone_ns(rc, key + skip);
+			else if (!reconcile_split(key, skip, ns, &name))
+				continue;
+			else if (i == 1)
+				reconcile_gone_link(rc, ns, name, v);
+			else
+				reconcile_moving(rc, ns, name, v);
+		}
+		json_decref(all);
+	}
+	if (t)
+		store_txn_keep_revision(t);
+	if (t && store_txn_len(t) > 0 && store_commit(rc->store, t) < 0)
+		reconcile_failed(rc, "desired state",
+				 "forgetting finished changes", 0);
+	store_txn_free(t);
+}
+
 json_t *reconcile_run(struct store *s)
 {
 	struct reconcile rc = { .store = s,
 				.actions = json_array(),
 				.failures = json_array() };
 
+	reconcile_interrupted(&rc);
 	reconcile_namespaces(&rc);
 	reconcile_links(&rc);
 	reconcile_addresses(&rc);

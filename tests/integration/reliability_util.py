@@ -481,12 +481,15 @@ def crc32c(data):
 
 class StateFiles:
     """What the snapshot and journal hold, read as netnsd would: .objects
-    (key -> value), .seq, .records (journal records applied), .torn (bytes
-    of a torn last record), .problems (anything that would stop start-up)."""
+    (key -> value), .seq, .revision (what GET /v1/state calls revision: a
+    record's "rev", or one more per record without it), .records (journal
+    records applied), .torn (bytes of a torn last record), .problems
+    (anything that would stop start-up)."""
 
     def __init__(self, state_file):
         self.objects = {}
         self.seq = 0
+        self.revision = 0
         self.records = 0
         self.torn = 0
         self.problems = []
@@ -499,6 +502,7 @@ class StateFiles:
             else:
                 self.objects = dict(snap["objects"])
                 self.seq = snap["seq"]
+                self.revision = snap.get("revision", self.seq)
         except FileNotFoundError:
             pass
         except ValueError as e:
@@ -541,6 +545,9 @@ class StateFiles:
                     else:
                         self.objects.pop(op["del"], None)
                 last = seq
+                rev = rec.get("rev")
+                self.revision = rev if isinstance(rev, int) else \
+                    self.revision + 1
                 self.records += 1
             pos = nl + 1
         self.seq = last
@@ -561,7 +568,7 @@ class StateFiles:
                 ns, _, rest2 = rest.partition("/")
                 link, _, c = rest2.partition("/")
                 addrs.append({"namespace": ns, "link": link, "address": c})
-        return Desired({"revision": self.seq, "namespaces": nss,
+        return Desired({"revision": self.revision, "namespaces": nss,
                         "links": links, "addresses": addrs})
 
 

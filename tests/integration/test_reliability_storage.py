@@ -235,24 +235,28 @@ def full_disk_answers_507_and_undoes_then_recovers():
     filler = u.fill_fs(state_dir)
     # The journal's last page may still hold a few records. Small ones
     # take what is left until the first 507: PATCHes of lo (no kernel
-    # change, a record of ~70 bytes), then DELETEs of one-letter
-    # namespaces (~44 bytes, the smallest record there is).
+    # change, a record of ~80 bytes), then DELETEs of one-letter
+    # namespaces (~90 bytes with their tombstone), then creations of
+    # one-letter namespaces (~55 bytes, the smallest record there is).
     probes = fits = 0
     for method, path, body in ([("PATCH", L("sb", "lo"), {"up": True})] * 80
                                + [("DELETE", "/v1/namespaces/" + c, None)
-                                  for c in "01234567"]):
+                                  for c in "01234567"]
+                               + [("PUT", "/v1/namespaces/" + c, {})
+                                  for c in "abcdefghijklmnopqrstuvwxyz"]):
         probes += 1
         r = d.request(method, path, body)
         if r.status == 507:
-            if method == "DELETE":
+            if method == "PUT":
                 break
             continue
-        expect_status(r, (200, 204), "%s %s on a full disk" % (method, path))
+        expect_status(r, (200, 201, 204),
+                      "%s %s on a full disk" % (method, path))
         fits += 1
     else:
         raise h.Failure("no 507 after %d requests on a full disk" % probes)
-    check(h.netns_is_mounted(path.split("/")[-1]),
-          "the namespace of the refused DELETE is gone")
+    check(not h.netns_is_mounted(path.split("/")[-1]),
+          "the namespace of the refused PUT was made")
     n = mutations_fail(d, 507, ["No space left on device"],
                        "insufficient-storage")
     # Still full: the journal is intact and netnsd still runs.
