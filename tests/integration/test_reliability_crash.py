@@ -648,5 +648,99 @@ def sigkill_under_a_mixed_workload():
           "\n  ".join(findings))
 
 
+# ---------------------------------------------------------------------------
+# Each way a crash can interrupt a change, made on purpose
+
+
+def append_record(d, ops, step=1):
+    """Appends one journal record as netnsd writes it (netnsd must not be
+    running): the kernel half of a change is then done by hand, and the
+    state files look as they would after a SIGKILL at that moment."""
+    files = u.StateFiles(d.state_file)
+    rec = {"seq": files.seq + 1, "rev": files.revision + step, "ops": ops}
+    body = json.dumps(rec, separators=(",", ":")).encode()
+    with open(d.journal, "ab") as f:
+        f.write(b"%08x %s\n" % (u.crc32c(body), body))
+
+
+def linkrec(d, ns, name):
+    return u.Desired.fetch(d).links[(ns, name)]
+
+
+@test
+def interrupted_changes_are_finished_or_taken_back():
+    d = h.daemon()
+    h.on_cleanup(clean_host_links)
+    for ns in ("ia", "ib"):
+        expect_status(d.put("/v1/namespaces/" + ns, {}), 201)
+    for name, peer in (("d0", "p0"), ("r0", "q0"), ("m0", "n0")):
+        expect_status(d.post("/v1/namespaces/ia/veths",
+                             {"name": name, "up": True,
+                              "peer": {"name": peer, "namespace": "ib"}}),
+                      201)
+    expect_status(d.put("/v1/namespaces/igone", {}), 201)
+    rd0, rp0 = linkrec(d, "ia", "d0"), linkrec(d, "ib", "p0")
+    r0 = h.ip_json("link", "show", "r0", ns="ia")[0]
+    m0 = h.ip_json("link", "show", "m0", ns="ia")[0]
+    rev = u.Desired.fetch(d).revision
+    eq(d.kill(), -9, "netnsd killed")
+
+    # 1. DELETE of veth ia/d0: records forgotten with a tombstone, then the
+    #    kill before the kernel delete.
+    d0 = h.ip_json("link", "show", "d0", ns="ia")[0]
+    append_record(d, [{"del": "link/ia/d0"}, {"del": "link/ib/p0"},
+                      {"set": "gone-link/ia/d0",
+                       "value": {"ifindex": d0["ifindex"]}}])
+    # 2. DELETE of namespace igone: the same, killed between the unmount
+    #    and the unlink (only the file is left).
+    append_record(d, [{"del": "ns/igone"},
+                      {"set": "gone-ns/igone", "value": {}}])
+    h.run(["umount", os.path.join(h.NETNS_DIR, "igone")])
+    # 3. PATCH name r0 -> r5: the marker, then the kernel rename, then the
+    #    kill before the records moved.
+    append_record(d, [{"set": "moving/ia/r5",
+                       "value": {"namespace": "ia", "name": "r0",
+                                 "ifindex": r0["ifindex"]}}], step=0)
+    h.ip("link", "set", "r0", "name", "r5", ns="ia")
+    # 4. PATCH namespace ia -> ib (and name m7): the same, across
+    #    namespaces.
+    append_record(d, [{"set": "moving/ib/m7",
+                       "value": {"namespace": "ia", "name": "m0",
+                                 "ifindex": m0["ifindex"]}}], step=0)
+    h.ip("link", "set", "m0", "netns", "ib", "name", "m7", ns="ia")
+    # 5. POST bridge ia/br: recorded, created in netnsd's group, killed
+    #    before the alias was set.
+    append_record(d, [{"set": "link/ia/br",
+                       "value": {"kind": "bridge", "owned": True,
+                                 "up": True, "mac": "02:00:00:00:00:b1"}}])
+    h.ip("link", "add", "name", "br", "address", "02:00:00:00:00:b1",
+         "group", str(0x6e6e7364), "type", "bridge", ns="ia")
+    files = u.StateFiles(d.state_file)
+    eq(files.problems, [], "the hand-made records load")
+
+    d.start()
+    des, problems = settle(d, h.scaled(5))
+    eq(problems, [], "after start-up the kernel matches the desired state")
+    check(("ia", "d0") not in des.links and ("ib", "p0") not in des.links,
+          "the deleted veth stays forgotten")
+    check("d0" not in [l["ifname"] for l in h.ip_json("link", "show",
+                                                        ns="ia")] and
+          "p0" not in [l["ifname"] for l in h.ip_json("link", "show",
+                                                     ns="ib")],
+          "the deleted veth is gone, both ends")
+    check("igone" not in h.netns_list(), "the namespace file is gone")
+    eq(h.ip_json("link", "show", "r0", ns="ia")[0]["ifindex"],
+       r0["ifindex"], "the renamed link is back under its old name")
+    eq(h.ip_json("link", "show", "m0", ns="ia")[0]["address"],
+       m0["address"], "the moved link is back in its namespace")
+    eq(h.ip_json("link", "show", "br", ns="ia")[0].get("ifalias"),
+       "netnsd", "the bridge born in netnsd's group got its mark")
+    eq(des.revision, rev + 3, "one revision per change, none for markers")
+    check(not [k for k in u.StateFiles(d.state_file).objects
+               if k.startswith(("gone-", "moving/"))],
+          "the markers are forgotten")
+    check(rd0 and rp0, "the records existed before")
+
+
 if __name__ == "__main__":
     h.run_tests()
