@@ -141,11 +141,34 @@ static json_t *fuzz_filter(json_t *model, const char *prefix)
 	return out;
 }
 
+static int fuzz_collect(const char *key, json_t *value, void *userdata)
+{
+	return json_object_set(userdata, key, value) < 0 ? -ENOMEM : 0;
+}
+
+/* Two objects with the same keys in the same order. */
+static bool fuzz_same_order(json_t *a, json_t *b)
+{
+	void *ia = json_object_iter(a), *ib = json_object_iter(b);
+
+	for (; ia && ib; ia = json_object_iter_next(a, ia),
+			 ib = json_object_iter_next(b, ib))
+		if (strcmp(json_object_iter_key(ia), json_object_iter_key(ib)))
+			return false;
+	return !ia && !ib;
+}
+
 static void fuzz_check_list(struct store *s, json_t *model, const char *prefix)
 {
 	json_t *got = store_list(s, prefix), *want = fuzz_filter(model, prefix);
+	json_t *walked = json_object();
 
 	FUZZ_CHECK(got && json_equal(got, want));
+	/* store_foreach() visits the same, in store_list()'s order. */
+	FUZZ_CHECK(walked &&
+		   store_foreach(s, prefix, fuzz_collect, walked) == 0 &&
+		   json_equal(walked, want) && fuzz_same_order(walked, got));
+	json_decref(walked);
 	json_decref(got);
 	json_decref(want);
 }

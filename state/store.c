@@ -549,6 +549,14 @@ static int store_prefix_depth(const char *prefix)
 	return n;
 }
 
+/* Whether the index holds a set for exactly the keys under `prefix`. */
+static bool store_prefix_indexed(const char *prefix, size_t plen)
+{
+	return plen && plen < STORE_INDEX_PREFIX_MAX &&
+	       prefix[plen - 1] == '/' &&
+	       store_prefix_depth(prefix) <= STORE_INDEX_DEPTH;
+}
+
 json_t *store_list(struct store *s, const char *prefix)
 {
 	size_t plen = strlen(prefix);
@@ -558,8 +566,7 @@ json_t *store_list(struct store *s, const char *prefix)
 	if (!out)
 		return NULL;
 	pthread_mutex_lock(&s->mu);
-	if (plen && plen < STORE_INDEX_PREFIX_MAX && prefix[plen - 1] == '/' &&
-	    store_prefix_depth(prefix) <= STORE_INDEX_DEPTH) {
+	if (store_prefix_indexed(prefix, plen)) {
 		/* Indexed: only the matching keys are visited. */
 		set = json_object_get(s->index, prefix);
 		if (set)
@@ -571,6 +578,38 @@ json_t *store_list(struct store *s, const char *prefix)
 	}
 	pthread_mutex_unlock(&s->mu);
 	return out;
+}
+
+int store_foreach(struct store *s, const char *prefix, store_foreach_fn fn,
+		  void *userdata)
+{
+	size_t plen = strlen(prefix);
+	const char *key;
+	json_t *v;
+	int r = 0;
+
+	pthread_mutex_lock(&s->mu);
+	/* The same keys in the same order as store_list(), without a copy
+	 * of the set. */
+	if (store_prefix_indexed(prefix, plen)) {
+		json_object_foreach(json_object_get(s->index, prefix), key, v)
+		{
+			r = fn(key, v, userdata);
+			if (r)
+				break;
+		}
+	} else {
+		json_object_foreach(s->objects, key, v)
+		{
+			if (strncmp(key, prefix, plen))
+				continue;
+			r = fn(key, v, userdata);
+			if (r)
+				break;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	return r;
 }
 
 size_t store_count(struct store *s)

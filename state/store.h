@@ -24,6 +24,15 @@ void store_free(struct store *s);
 json_t *store_get(struct store *s, const char *key);
 /* A new object holding every key that starts with `prefix` (new references). */
 json_t *store_list(struct store *s, const char *prefix);
+
+/* Calls `fn` for every key that starts with `prefix`, in the order of
+ * store_list(), without copying anything. It runs under the store's lock:
+ * `fn` must not call into the store, and keeps a value past its return only
+ * with json_incref(). A non-zero return of `fn` stops the walk and is
+ * returned. */
+typedef int (*store_foreach_fn)(const char *key, json_t *value, void *userdata);
+int store_foreach(struct store *s, const char *prefix, store_foreach_fn fn,
+		  void *userdata);
 size_t store_count(struct store *s);
 /* How many journal records there have been (for syncing and tests). */
 uint64_t store_seq(struct store *s);

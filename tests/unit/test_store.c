@@ -819,6 +819,130 @@ static void test_many(void)
 	}
 }
 
+struct foreach_seen {
+	json_t *keys; /* in the order visited */
+	json_t *list; /* store_list() of the same prefix */
+	size_t stop_after;
+	int same_values;
+};
+
+static int foreach_collect(const char *key, json_t *value, void *userdata)
+{
+	struct foreach_seen *seen = userdata;
+
+	/* The stored value itself, not a copy. */
+	if (json_object_get(seen->list, key) != value)
+		seen->same_values = 0;
+	json_array_append_new(seen->keys, json_string(key));
+	if (seen->stop_after && json_array_size(seen->keys) == seen->stop_after)
+		return 7;
+	return 0;
+}
+
+/* 1 when store_foreach() visits what store_list() holds, in its order. */
+static int foreach_matches_list(struct store *s, const char *prefix)
+{
+	struct foreach_seen seen = { .same_values = 1 };
+	const char *key;
+	json_t *v;
+	size_t i = 0;
+	int ok;
+
+	seen.keys = json_array();
+	seen.list = store_list(s, prefix);
+	ok = store_foreach(s, prefix, foreach_collect, &seen) == 0 &&
+	     seen.same_values &&
+	     json_array_size(seen.keys) == json_object_size(seen.list);
+	json_object_foreach(seen.list, key, v)
+	{
+		const char *got =
+			json_string_value(json_array_get(seen.keys, i++));
+
+		if (!got || strcmp(got, key))
+			ok = 0;
+	}
+	json_decref(seen.keys);
+	json_decref(seen.list);
+	return ok;
+}
+
+static void test_foreach(void)
+{
+	struct foreach_seen seen = { .same_values = 1 };
+	struct paths p;
+	struct store *s;
+	struct store_txn *t;
+
+	paths_new(&p, "foreach");
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(foreach_matches_list(s, ""));
+	CHECK(foreach_matches_list(s, "ns/"));
+
+	t = store_txn_new();
+	store_txn_set(t, "ns/blue", json_object());
+	store_txn_set(t, "link/blue/va", json_pack("{s:i}", "mtu", 1500));
+	store_txn_set(t, "ns/red", json_object());
+	store_txn_set(t, "addr/blue/va/198.18.0.1/24", json_object());
+	store_txn_set(t, "link/red/vb", json_pack("{s:i}", "mtu", 1400));
+	store_txn_set(t, "link/blue/vc", json_pack("{s:i}", "mtu", 1300));
+	store_txn_set(t, "addr/blue/va/198.18.0.2/24", json_object());
+	store_txn_set(t, "plain", json_integer(1));
+	CHECK(store_commit(s, t) == 0);
+	store_txn_free(t);
+	/* A replaced value keeps its place; a deleted and set again key
+	 * moves to the end. */
+	CHECK(commit_set(s, "link/blue/va", json_pack("{s:i}", "mtu", 9000)) ==
+	      0);
+	t = store_txn_new();
+	store_txn_del(t, "ns/blue");
+	CHECK(store_commit(s, t) == 0);
+	store_txn_free(t);
+	CHECK(commit_set(s, "ns/blue", json_object()) == 0);
+
+	/* Indexed prefixes, scanned ones, and ones nothing matches. */
+	CHECK(foreach_matches_list(s, ""));
+	CHECK(foreach_matches_list(s, "ns/"));
+	CHECK(foreach_matches_list(s, "link/"));
+	CHECK(foreach_matches_list(s, "link/blue/"));
+	CHECK(foreach_matches_list(s, "addr/blue/va/"));
+	CHECK(foreach_matches_list(s, "addr/blue/va/198.18.0.1/"));
+	CHECK(foreach_matches_list(s, "link/blue/v"));
+	CHECK(foreach_matches_list(s, "pl"));
+	CHECK(foreach_matches_list(s, "veth/"));
+	CHECK(foreach_matches_list(s, "nothing"));
+
+	/* A non-zero return stops the walk and is what it returns. */
+	seen.keys = json_array();
+	seen.list = store_list(s, "");
+	seen.stop_after = 2;
+	CHECK(store_foreach(s, "", foreach_collect, &seen) == 7);
+	CHECK(json_array_size(seen.keys) == 2);
+	CHECK(seen.same_values);
+	json_decref(seen.keys);
+	json_decref(seen.list);
+	store_free(s);
+
+	/* The same after a restart, whose order is the snapshot's. */
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(store_compact(s) == 0);
+	store_free(s);
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(store_count(s) == 8);
+	CHECK(foreach_matches_list(s, ""));
+	CHECK(foreach_matches_list(s, "link/"));
+	CHECK(foreach_matches_list(s, "addr/blue/va/"));
+	store_free(s);
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag,
 		    struct FTW *ftw)
 {
@@ -914,6 +1038,7 @@ int main(void)
 	test_lock();
 	test_parents();
 	test_many();
+	test_foreach();
 	nftw(test_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	printf("%d passed, %d failed\n", n_passed, n_failed);
 	return n_failed != 0;
