@@ -1,5 +1,7 @@
 #include "state.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../server/log.h"
@@ -8,55 +10,177 @@
 #include "../state/store.h"
 #include "common.h"
 
+/* GET /v1/state is written straight from the store into one buffer of the
+ * exact size: no copy of the store, and no tree of the whole answer, is ever
+ * built. A first pass only counts the bytes, the second writes them. */
+struct state_out {
+	char *text; /* NULL while counting */
+	size_t len;
+	size_t cap;
+	const char *section; /* "ns", "link" or "addr" */
+	size_t n_items;	     /* written in the current section */
+};
+
+/* The flags of every other JSON answer (see http_dump()). */
+#define STATE_DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII)
+
+static int state_out_put(const char *buf, size_t size, void *userdata)
+{
+	struct state_out *out = userdata;
+
+	if (out->text) {
+		/* Only when the state changed between the passes. */
+		if (size > out->cap - out->len) {
+			size_t cap = out->cap * 2 > out->len + size
+					     ? out->cap * 2
+					     : out->len + size;
+			char *grown = realloc(out->text, cap);
+
+			if (!grown)
+				return -1;
+			out->text = grown;
+			out->cap = cap;
+		}
+		memcpy(out->text + out->len, buf, size);
+	}
+	out->len += size;
+	return 0;
+}
+
+static int state_out_str(struct state_out *out, const char *s)
+{
+	return state_out_put(s, strlen(s), out);
+}
+
+/* One item of the current section, as an element of its array. An item
+ * that cannot be made (a name that is no valid UTF-8) is left out. */
+static int state_out_item(struct state_out *out, json_t *item)
+{
+	int r = 0;
+
+	if (!item)
+		return 0;
+	if (out->n_items++ && state_out_str(out, ",") < 0)
+		r = -ENOMEM;
+	else if (json_dump_callback(item, state_out_put, out,
+				    STATE_DUMP_FLAGS) < 0)
+		r = -ENOMEM;
+	json_decref(item);
+	return r;
+}
+
+/* A link record with its namespace and name, borrowing its values. */
+static json_t *state_link_item(json_t *v, const char *ns, const char *name)
+{
+	json_t *o;
+
+	if (!json_is_object(v))
+		return json_incref(v);
+	o = json_object();
+	if (!o || json_object_update(o, v) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	json_object_set_new(o, "namespace", json_string(ns));
+	json_object_set_new(o, "name", json_string(name));
+	return o;
+}
+
+static int state_out_record(const char *key, json_t *v, void *userdata)
+{
+	struct state_out *out = userdata;
+	char buf[256];
+	char *a, *b, *rest;
+
+	snprintf(buf, sizeof(buf), "%s", key);
+	a = strchr(buf, '/');
+	if (!a)
+		return 0;
+	*a++ = '\0';
+	if (strcmp(buf, out->section))
+		return 0;
+	if (!strcmp(buf, "ns"))
+		return state_out_item(out, json_pack("{s:s}", "name", a));
+	b = strchr(a, '/');
+	if (!b)
+		return 0;
+	*b++ = '\0';
+	if (!strcmp(buf, "link"))
+		return state_out_item(out, state_link_item(v, a, b));
+	rest = strchr(b, '/');
+	if (!rest)
+		return 0;
+	*rest++ = '\0';
+	return state_out_item(out, json_pack("{s:s, s:s, s:s}", "namespace", a,
+					     "link", b, "address", rest));
+}
+
+/* One pass over the store: the whole answer, or (text NULL) its length. */
+static int state_out_all(struct state_out *out, struct store *store,
+			 uint64_t seq)
+{
+	static const struct {
+		const char *head;
+		const char *section;
+	} sections[] = {
+		{ ",\"namespaces\":[", "ns" },
+		{ "],\"links\":[", "link" },
+		{ "],\"addresses\":[", "addr" },
+	};
+	char head[48];
+	int r;
+
+	snprintf(head, sizeof(head), "{\"revision\":%" JSON_INTEGER_FORMAT,
+		 (json_int_t)seq);
+	if (state_out_str(out, head) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		if (state_out_str(out, sections[i].head) < 0)
+			return -ENOMEM;
+		out->section = sections[i].section;
+		out->n_items = 0;
+		r = store_foreach(store, "", state_out_record, out);
+		if (r < 0)
+			return r;
+	}
+	/* Like every JSON answer, it ends with a newline. */
+	if (state_out_str(out, "]}\n") < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 /* The desired state as three lists a client can read without knowing the
  * store's keys. */
 int state_handle_get(struct request *req, struct reply *rep)
 {
-	json_t *all = store_list(req->store, ""), *v;
-	json_t *nss = json_array(), *links = json_array(),
-	       *addrs = json_array();
-	const char *key;
+	uint64_t seq = store_revision(req->store);
+	struct state_out out = { 0 };
+	int r;
 
-	json_object_foreach(all, key, v)
-	{
-		char buf[256];
-		char *a, *b, *rest;
-
-		snprintf(buf, sizeof(buf), "%s", key);
-		a = strchr(buf, '/');
-		if (!a)
-			continue;
-		*a++ = '\0';
-		if (!strcmp(buf, "ns")) {
-			json_array_append_new(nss,
-					      json_pack("{s:s}", "name", a));
-			continue;
-		}
-		b = strchr(a, '/');
-		if (!b)
-			continue;
-		*b++ = '\0';
-		if (!strcmp(buf, "link")) {
-			json_t *o = json_deep_copy(v);
-
-			json_object_set_new(o, "namespace", json_string(a));
-			json_object_set_new(o, "name", json_string(b));
-			json_array_append_new(links, o);
-		} else if (!strcmp(buf, "addr") && (rest = strchr(b, '/'))) {
-			*rest++ = '\0';
-			json_array_append_new(addrs,
-					      json_pack("{s:s, s:s, s:s}",
-							"namespace", a, "link",
-							b, "address", rest));
-		}
+	r = state_out_all(&out, req->store, seq);
+	if (r < 0)
+		goto fail;
+	out.cap = out.len;
+	out.len = 0;
+	out.text = malloc(out.cap);
+	if (!out.text) {
+		r = -ENOMEM;
+		goto fail;
 	}
-	json_decref(all);
-	return handler_reply(rep, 200,
-			     json_pack("{s:I, s:o, s:o, s:o}", "revision",
-				       (json_int_t)store_revision(req->store),
-				       "namespaces", nss, "links", links,
-				       "addresses", addrs),
-			     NULL);
+	r = state_out_all(&out, req->store, seq);
+	if (r < 0)
+		goto fail;
+	rep->text_owned = out.text;
+	rep->text = out.text;
+	rep->text_len = out.len;
+	rep->content_type = "application/json";
+	rep->status = 200;
+	return 0;
+fail:
+	free(out.text);
+	return problem_set(&rep->problem, 500, "internal",
+			   "the desired state could not be rendered (%s)",
+			   strerror(-r));
 }
 
 int state_handle_reconcile(struct request *req, struct reply *rep)
