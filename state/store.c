@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +30,47 @@
 /* Longer prefixes are not indexed; a list by one of them scans instead. */
 #define STORE_INDEX_PREFIX_MAX 256
 
+/* The index: for every prefix that ends at one of the first three '/' of a
+ * key, the keys under it in the order they were first set, which is the
+ * order of `objects`. A key has one entry, linked into each of its sets, so
+ * it is held once more in all, not once per set, and leaves all its sets in
+ * O(1). Values are borrowed: `objects` holds the references. */
+struct store_hnode {
+	struct store_hnode *next; /* in its hash bucket */
+	size_t hash;
+};
+
+struct store_htab {
+	struct store_hnode **buckets;
+	size_t n_buckets; /* 0 or a power of two */
+	size_t n;
+	size_t name_off; /* where a node's name is, from its start */
+};
+
+struct store_set {
+	struct store_hnode node;
+	struct store_entry *first, *last;
+	char prefix[];
+};
+
+struct store_entry {
+	struct store_hnode node;
+	struct {
+		struct store_entry *prev, *next;
+	} in[STORE_INDEX_DEPTH]; /* its place in the set of each depth */
+	json_t *value;
+	char key[];
+};
+
+struct store_index {
+	struct store_htab sets;	   /* prefix -> struct store_set */
+	struct store_htab entries; /* key -> struct store_entry */
+};
+
 struct store {
 	pthread_mutex_t mu;
 	json_t *objects;
-	json_t *index; /* prefix -> {key: value} */
+	struct store_index index;
 	uint64_t seq;
 	/* What readers see: it grows with each change, stands still for
 	 * markers (REV_SAME) and steps back when a change is taken back. */
@@ -154,40 +192,236 @@ static int store_write_all(int fd, const char *buf, size_t len, off_t off)
 	return 0;
 }
 
-/* Adds (value) or removes (NULL) `key` in every index set it belongs to. */
-static int store_index(struct store *s, const char *key, json_t *value)
+/* FNV-1a of the first `len` bytes of `name`. */
+static size_t store_hash(const char *name, size_t len)
 {
-	char prefix[STORE_INDEX_PREFIX_MAX];
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)name[i];
+		h *= 1099511628211ull;
+	}
+	return (size_t)h;
+}
+
+static const char *store_hname(const struct store_htab *t,
+			       const struct store_hnode *h)
+{
+	return (const char *)h + t->name_off;
+}
+
+/* The link that points at the node named by the first `len` bytes of
+ * `name`, or at the NULL that ends its bucket. */
+static struct store_hnode **store_hfind(struct store_htab *t, const char *name,
+					size_t len, size_t hash)
+{
+	struct store_hnode **link;
+
+	if (!t->n_buckets)
+		return NULL;
+	for (link = &t->buckets[hash & (t->n_buckets - 1)]; *link;
+	     link = &(*link)->next) {
+		const char *n = store_hname(t, *link);
+
+		if ((*link)->hash == hash && !strncmp(n, name, len) && !n[len])
+			break;
+	}
+	return link;
+}
+
+static struct store_hnode *store_hget(struct store_htab *t, const char *name,
+				      size_t len)
+{
+	struct store_hnode **link =
+		store_hfind(t, name, len, store_hash(name, len));
+
+	return link ? *link : NULL;
+}
+
+/* Adds a node whose name is not in the table yet. */
+static int store_hadd(struct store_htab *t, struct store_hnode *h)
+{
+	struct store_hnode **bucket;
+
+	if (t->n >= t->n_buckets) {
+		size_t n = t->n_buckets ? t->n_buckets * 2 : 64;
+		struct store_hnode **grown = calloc(n, sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		for (size_t i = 0; i < t->n_buckets; i++) {
+			while (t->buckets[i]) {
+				struct store_hnode *o = t->buckets[i];
+
+				t->buckets[i] = o->next;
+				o->next = grown[o->hash & (n - 1)];
+				grown[o->hash & (n - 1)] = o;
+			}
+		}
+		free(t->buckets);
+		t->buckets = grown;
+		t->n_buckets = n;
+	}
+	bucket = &t->buckets[h->hash & (t->n_buckets - 1)];
+	h->next = *bucket;
+	*bucket = h;
+	t->n++;
+	return 0;
+}
+
+static void store_htab_free(struct store_htab *t)
+{
+	for (size_t i = 0; i < t->n_buckets; i++) {
+		while (t->buckets[i]) {
+			struct store_hnode *h = t->buckets[i];
+
+			t->buckets[i] = h->next;
+			free(h);
+		}
+	}
+	free(t->buckets);
+	t->buckets = NULL;
+	t->n_buckets = 0;
+	t->n = 0;
+}
+
+static void store_index_init(struct store_index *idx)
+{
+	idx->sets.name_off = offsetof(struct store_set, prefix);
+	idx->entries.name_off = offsetof(struct store_entry, key);
+}
+
+static void store_index_free(struct store_index *idx)
+{
+	store_htab_free(&idx->sets);
+	store_htab_free(&idx->entries);
+}
+
+/* The prefixes of `key` that are indexed: the length of each, shortest
+ * first. Returns how many. */
+static int store_index_prefixes(const char *key,
+				size_t ret_len[STORE_INDEX_DEPTH])
+{
 	int depth = 0;
 
 	for (const char *p = key; *p && depth < STORE_INDEX_DEPTH; p++) {
-		json_t *set;
 		size_t n = (size_t)(p - key) + 1;
 
 		if (*p != '/')
 			continue;
-		depth++;
-		if (n >= sizeof(prefix))
+		if (n >= STORE_INDEX_PREFIX_MAX)
 			break;
-		memcpy(prefix, key, n);
-		prefix[n] = '\0';
-		set = json_object_get(s->index, prefix);
-		if (value) {
-			if (!set) {
-				set = json_object();
-				if (!set || json_object_set_new(
-						    s->index, prefix, set) < 0)
-					return -ENOMEM;
-			}
-			if (json_object_set(set, key, value) < 0)
-				return -ENOMEM;
-		} else if (set) {
-			json_object_del(set, key);
-			if (!json_object_size(set))
-				json_object_del(s->index, prefix);
+		ret_len[depth++] = n;
+	}
+	return depth;
+}
+
+/* Appends `e` to the set of its prefix of length `len` at `depth`, made
+ * when it is the first. */
+static int store_index_link(struct store_index *idx, struct store_entry *e,
+			    int depth, size_t len)
+{
+	struct store_set *set =
+		(struct store_set *)store_hget(&idx->sets, e->key, len);
+
+	if (!set) {
+		set = calloc(1, sizeof(*set) + len + 1);
+		if (!set)
+			return -ENOMEM;
+		memcpy(set->prefix, e->key, len);
+		set->node.hash = store_hash(e->key, len);
+		if (store_hadd(&idx->sets, &set->node) < 0) {
+			free(set);
+			return -ENOMEM;
 		}
 	}
+	e->in[depth].prev = set->last;
+	if (set->last)
+		set->last->in[depth].next = e;
+	else
+		set->first = e;
+	set->last = e;
 	return 0;
+}
+
+/* Takes `e` out of the set of its prefix of length `len` at `depth`, and
+ * drops the set when that was its last key. */
+static void store_index_unlink(struct store_index *idx, struct store_entry *e,
+			       int depth, size_t len)
+{
+	size_t hash = store_hash(e->key, len);
+	struct store_hnode **link = store_hfind(&idx->sets, e->key, len, hash);
+	struct store_set *set;
+
+	if (!link || !*link)
+		return;
+	set = (struct store_set *)*link;
+	if (e->in[depth].prev)
+		e->in[depth].prev->in[depth].next = e->in[depth].next;
+	else
+		set->first = e->in[depth].next;
+	if (e->in[depth].next)
+		e->in[depth].next->in[depth].prev = e->in[depth].prev;
+	else
+		set->last = e->in[depth].prev;
+	if (!set->first) {
+		*link = set->node.next;
+		idx->sets.n--;
+		free(set);
+	}
+}
+
+/* Adds (value) or removes (NULL) `key` in every index set it belongs to. A
+ * key already there keeps its place and takes the new value. */
+static int store_index(struct store *s, const char *key, json_t *value)
+{
+	struct store_index *idx = &s->index;
+	size_t len[STORE_INDEX_DEPTH], klen = strlen(key);
+	size_t hash = store_hash(key, klen);
+	struct store_hnode **link;
+	struct store_entry *e;
+	int n = store_index_prefixes(key, len), r;
+
+	if (!n)
+		return 0;
+	link = store_hfind(&idx->entries, key, klen, hash);
+	e = link ? (struct store_entry *)*link : NULL;
+	if (!value) {
+		if (!e)
+			return 0;
+		for (int i = 0; i < n; i++)
+			store_index_unlink(idx, e, i, len[i]);
+		*link = e->node.next;
+		idx->entries.n--;
+		free(e);
+		return 0;
+	}
+	if (e) {
+		e->value = value;
+		return 0;
+	}
+	e = calloc(1, sizeof(*e) + klen + 1);
+	if (!e)
+		return -ENOMEM;
+	memcpy(e->key, key, klen);
+	e->value = value;
+	e->node.hash = hash;
+	for (int i = 0; i < n; i++) {
+		r = store_index_link(idx, e, i, len[i]);
+		if (r < 0) {
+			while (i-- > 0)
+				store_index_unlink(idx, e, i, len[i]);
+			free(e);
+			return r;
+		}
+	}
+	r = store_hadd(&idx->entries, &e->node);
+	if (r < 0) {
+		for (int i = 0; i < n; i++)
+			store_index_unlink(idx, e, i, len[i]);
+		free(e);
+	}
+	return r;
 }
 
 /* Applies one transaction's ops. The ops were checked when the record was
@@ -446,11 +680,11 @@ int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 	pthread_cond_init(&s->wanted, NULL);
 	s->journal_fd = -1;
 	s->objects = json_object();
-	s->index = json_object();
+	store_index_init(&s->index);
 	s->path = strdup(path);
 	if (asprintf(&s->journal_path, "%s.journal", path) < 0)
 		s->journal_path = NULL;
-	if (!s->objects || !s->index || !s->path || !s->journal_path) {
+	if (!s->objects || !s->path || !s->journal_path) {
 		r = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -521,7 +755,7 @@ void store_free(struct store *s)
 	if (s->journal_fd >= 0)
 		close(s->journal_fd);
 	json_decref(s->objects);
-	json_decref(s->index);
+	store_index_free(&s->index);
 	free(s->path);
 	free(s->journal_path);
 	pthread_mutex_destroy(&s->mu);
@@ -557,20 +791,32 @@ static bool store_prefix_indexed(const char *prefix, size_t plen)
 	       store_prefix_depth(prefix) <= STORE_INDEX_DEPTH;
 }
 
+/* The set of keys under an indexed `prefix`, NULL when none, and the
+ * depth whose links chain it. */
+static struct store_set *store_index_set(struct store *s, const char *prefix,
+					 size_t plen, int *ret_depth)
+{
+	*ret_depth = store_prefix_depth(prefix) - 1;
+	return (struct store_set *)store_hget(&s->index.sets, prefix, plen);
+}
+
 json_t *store_list(struct store *s, const char *prefix)
 {
 	size_t plen = strlen(prefix);
 	const char *key;
-	json_t *out = json_object(), *v, *set;
+	json_t *out = json_object(), *v;
+	struct store_set *set;
+	int d;
 
 	if (!out)
 		return NULL;
 	pthread_mutex_lock(&s->mu);
 	if (store_prefix_indexed(prefix, plen)) {
 		/* Indexed: only the matching keys are visited. */
-		set = json_object_get(s->index, prefix);
-		if (set)
-			json_object_update(out, set);
+		set = store_index_set(s, prefix, plen, &d);
+		for (struct store_entry *e = set ? set->first : NULL; e;
+		     e = e->in[d].next)
+			json_object_set(out, e->key, e->value);
 	} else {
 		json_object_foreach(s->objects, key,
 				    v) if (!strncmp(key, prefix, plen))
@@ -584,17 +830,19 @@ int store_foreach(struct store *s, const char *prefix, store_foreach_fn fn,
 		  void *userdata)
 {
 	size_t plen = strlen(prefix);
+	struct store_set *set;
 	const char *key;
 	json_t *v;
-	int r = 0;
+	int d, r = 0;
 
 	pthread_mutex_lock(&s->mu);
 	/* The same keys in the same order as store_list(), without a copy
 	 * of the set. */
 	if (store_prefix_indexed(prefix, plen)) {
-		json_object_foreach(json_object_get(s->index, prefix), key, v)
-		{
-			r = fn(key, v, userdata);
+		set = store_index_set(s, prefix, plen, &d);
+		for (struct store_entry *e = set ? set->first : NULL; e;
+		     e = e->in[d].next) {
+			r = fn(e->key, e->value, userdata);
 			if (r)
 				break;
 		}

@@ -914,6 +914,34 @@ static void test_foreach(void)
 	CHECK(foreach_matches_list(s, "veth/"));
 	CHECK(foreach_matches_list(s, "nothing"));
 
+	/* A set emptied and filled again; a key too long to be indexed. */
+	t = store_txn_new();
+	store_txn_del(t, "addr/blue/va/198.18.0.1/24");
+	store_txn_del(t, "addr/blue/va/198.18.0.2/24");
+	CHECK(store_commit(s, t) == 0);
+	store_txn_free(t);
+	CHECK(foreach_matches_list(s, "addr/blue/va/"));
+	CHECK(foreach_matches_list(s, "addr/"));
+	CHECK(commit_set(s, "addr/blue/va/198.18.0.2/24", json_object()) == 0);
+	CHECK(commit_set(s, "addr/blue/va/198.18.0.1/24", json_object()) == 0);
+	CHECK(foreach_matches_list(s, "addr/blue/va/"));
+	{
+		char key[320], prefix[320];
+
+		memset(key, 'n', 300);
+		strcpy(key + 300, "/x/y");
+		CHECK(commit_set(s, key, json_integer(2)) == 0);
+		memcpy(prefix, key, 301);
+		prefix[301] = '\0';
+		CHECK(foreach_matches_list(s, prefix));
+		CHECK(foreach_matches_list(s, key));
+		t = store_txn_new();
+		store_txn_del(t, key);
+		CHECK(store_commit(s, t) == 0);
+		store_txn_free(t);
+		CHECK(foreach_matches_list(s, prefix));
+	}
+
 	/* A non-zero return stops the walk and is what it returns. */
 	seen.keys = json_array();
 	seen.list = store_list(s, "");
