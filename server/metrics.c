@@ -125,31 +125,41 @@ static void metrics_printf(struct metrics_buf *b, const char *fmt, ...)
 	}
 }
 
+struct metrics_counts {
+	size_t ns, veth, bridge, other, addr;
+};
+
+static int metrics_count_one(const char *key, json_t *v, void *userdata)
+{
+	struct metrics_counts *n = userdata;
+	const char *kind = json_string_value(json_object_get(v, "kind"));
+
+	if (!strncmp(key, "ns/", 3))
+		n->ns++;
+	else if (!strncmp(key, "addr/", 5))
+		n->addr++;
+	else if (strncmp(key, "link/", 5))
+		return 0; /* a change in flight (key.h) */
+	else if (kind && !strcmp(kind, "veth"))
+		n->veth++;
+	else if (kind && !strcmp(kind, "bridge"))
+		n->bridge++;
+	else
+		n->other++;
+	return 0;
+}
+
 static void metrics_objects(struct metrics_buf *b, struct store *store)
 {
-	json_t *all = store_list(store, ""), *v;
-	size_t ns = 0, veth = 0, bridge = 0, other = 0, addr = 0;
-	const char *key;
+	struct metrics_counts n = { 0 };
+	size_t ns, veth, bridge, other, addr;
 
-	json_object_foreach(all, key, v)
-	{
-		const char *kind =
-			json_string_value(json_object_get(v, "kind"));
-
-		if (!strncmp(key, "ns/", 3))
-			ns++;
-		else if (!strncmp(key, "addr/", 5))
-			addr++;
-		else if (strncmp(key, "link/", 5))
-			continue; /* a change in flight (key.h) */
-		else if (kind && !strcmp(kind, "veth"))
-			veth++;
-		else if (kind && !strcmp(kind, "bridge"))
-			bridge++;
-		else
-			other++;
-	}
-	json_decref(all);
+	store_foreach(store, "", metrics_count_one, &n);
+	ns = n.ns;
+	veth = n.veth;
+	bridge = n.bridge;
+	other = n.other;
+	addr = n.addr;
 	metrics_printf(
 		b,
 		"# HELP netnsd_managed_objects Objects in the desired state, by kind.\n"

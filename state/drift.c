@@ -1,5 +1,6 @@
 #include "drift.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,29 +91,34 @@ static size_t drift_ns(struct store *s, const char *ns)
 	return drifted;
 }
 
+/* Collects, once each, the namespaces that have desired objects. */
+static int drift_note_ns(const char *k, json_t *v, void *userdata)
+{
+	const char *p = strchr(k, '/'), *q;
+	char ns[NAME_NS_MAX + 1];
+
+	(void)v;
+	if (!p || (strncmp(k, "ns/", 3) && strncmp(k, "link/", 5) &&
+		   strncmp(k, "addr/", 5)))
+		return 0; /* a change in flight (key.h): not desired */
+	q = strncmp(k, "ns/", 3) ? strchr(p + 1, '/') : p + 1 + strlen(p + 1);
+	if (!q || (size_t)(q - p - 1) > NAME_NS_MAX)
+		return 0;
+	memcpy(ns, p + 1, (size_t)(q - p - 1));
+	ns[q - p - 1] = '\0';
+	json_object_set_new(userdata, ns, json_true());
+	return 0;
+}
+
 int drift_count(struct store *s, size_t *ret)
 {
-	json_t *all = store_list(s, ""), *nss = json_object(), *v;
+	json_t *nss = json_object(), *v;
 	const char *k;
 	size_t n = 0;
 
-	/* Every namespace that has desired objects, once. */
-	json_object_foreach(all, k, v)
-	{
-		const char *p = strchr(k, '/'), *q;
-		char ns[NAME_NS_MAX + 1];
-
-		if (!p || (strncmp(k, "ns/", 3) && strncmp(k, "link/", 5) &&
-			   strncmp(k, "addr/", 5)))
-			continue; /* a change in flight (key.h): not desired */
-		q = strncmp(k, "ns/", 3) ? strchr(p + 1, '/')
-					 : p + 1 + strlen(p + 1);
-		if (!q || (size_t)(q - p - 1) > NAME_NS_MAX)
-			continue;
-		memcpy(ns, p + 1, (size_t)(q - p - 1));
-		ns[q - p - 1] = '\0';
-		json_object_set_new(nss, ns, json_true());
-	}
+	if (!nss)
+		return -ENOMEM;
+	store_foreach(s, "", drift_note_ns, nss);
 	json_object_foreach(nss, k, v)
 	{
 		if (!nl_ns_exists(k)) {
@@ -122,7 +128,6 @@ int drift_count(struct store *s, size_t *ret)
 		n += drift_ns(s, k);
 	}
 	json_decref(nss);
-	json_decref(all);
 	*ret = n;
 	return 0;
 }
