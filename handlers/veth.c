@@ -10,6 +10,7 @@
 #include "../netlink/ns.h"
 #include "../netlink/veth.h"
 #include "../server/log.h"
+#include "../state/desired.h"
 #include "../state/key.h"
 #include "../state/store.h"
 #include "common.h"
@@ -43,16 +44,25 @@ static void veth_random_mac(struct link_spec_in *in)
 	in->spec.mac = in->mac;
 }
 
-/* 409 when a name is taken in the kernel or in the desired state, checked
- * before anything is recorded: a failed request must leave no record behind,
- * even for the moment before its undo. */
-static int veth_check_free(struct reply *rep, struct nl_sock *s, const char *ns,
-			   const char *name, struct nl_sock *ps,
-			   const char *pns, const char *pname)
+/* 409 before anything is recorded when a name netnsd has a record for is
+ * taken in the kernel: the intent would replace that record, and a crash
+ * before its undo would leave the new one in force. Names without a record
+ * are left to the kernel's EEXIST (the intent is then taken back), at no
+ * cost of a round trip. */
+static int veth_check_free(struct request *req, struct reply *rep,
+			   struct nl_sock *s, const char *ns, const char *name,
+			   struct nl_sock *ps, const char *pns,
+			   const char *pname)
 {
+	json_t *ra = desired_link(req->store, ns, name);
+	json_t *rb = desired_link(req->store, pns, pname);
 	struct nl_link l;
+	bool taken = (ra && nl_link_get(s, name, &l) == 0) ||
+		     (rb && nl_link_get(ps, pname, &l) == 0);
 
-	if (nl_link_get(s, name, &l) == 0 || nl_link_get(ps, pname, &l) == 0)
+	json_decref(ra);
+	json_decref(rb);
+	if (taken)
 		return problem_set(
 			&rep->problem, 409, "already-exists",
 			"a link named %s already exists in namespace %s, or %s in namespace %s",
@@ -117,7 +127,7 @@ int veth_handle_create(struct request *req, struct reply *rep)
 		r = handler_ns_sock(rep, pns, &ps);
 	if (r < 0)
 		goto out;
-	r = veth_check_free(rep, s, ns, a.spec.name, ps, pns, b.spec.name);
+	r = veth_check_free(req, rep, s, ns, a.spec.name, ps, pns, b.spec.name);
 	if (r < 0)
 		goto out;
 	veth_random_mac(&a);
