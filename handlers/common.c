@@ -10,6 +10,7 @@
 #include "dying.h"
 #include "../netlink/ns.h"
 #include "../server/log.h"
+#include "../server/nslock.h"
 #include "../state/store.h"
 
 int handler_ns_param(struct request *req, struct reply *rep, bool allow_host,
@@ -25,6 +26,9 @@ int handler_ns_param(struct request *req, struct reply *rep, bool allow_host,
 		return problem_set(
 			&rep->problem, 409, "reserved-name",
 			"'host' is the daemon's own namespace; it cannot be created or deleted");
+	/* A mutation holds its namespace from here until it has answered. */
+	if (req->mutates)
+		handler_lock(req, ns, NULL, NULL);
 	*ret_ns = ns;
 	return 0;
 }
@@ -176,4 +180,12 @@ void handler_done(struct request *req, const char *key)
 	if (!t || store_commit(req->store, t) < 0)
 		log_warn("could not forget the finished change %s", key);
 	store_txn_free(t);
+}
+
+int handler_lock(struct request *req, const char *ns1, const char *ns2,
+		 const char *ns3)
+{
+	const char *names[] = { ns1, ns2, ns3 };
+
+	return nslock_acquire(&req->ns_locks, names, 3);
 }

@@ -10,7 +10,8 @@
 #include "../api/problem.h"
 #include "../server/router.h"
 
-/* The validated {ns} path parameter; "host" only when `allow_host`. */
+/* The validated {ns} path parameter; "host" only when `allow_host`. A
+ * mutation takes the namespace's lock here (handler_lock). */
 int handler_ns_param(struct request *req, struct reply *rep, bool allow_host,
 		     const char **ret_ns);
 /* A validated link-name path parameter called `param`. */
@@ -51,6 +52,13 @@ int handler_check_host_link(struct request *req, struct reply *rep,
 struct nl_link;
 int handler_check_dying(struct reply *rep, const char *ns,
 			const struct nl_link *l);
+
+/* Takes the locks of the namespaces a mutation touches (NULLs are skipped;
+ * see server/nslock.h), before it reads what they hold; they are let go
+ * once the handler returns. Returns 1 when locks taken earlier had to be
+ * let go on the way: what was read under them must be read again. */
+int handler_lock(struct request *req, const char *ns1, const char *ns2,
+		 const char *ns3);
 
 /* Commits `t`; on failure, answers the storage problem. */
 int handler_commit(struct request *req, struct reply *rep, struct store_txn *t);

@@ -143,6 +143,30 @@ int link_handle_get(struct request *req, struct reply *rep)
 	return link_get_kind(req, rep, "link", NULL);
 }
 
+/* Locks, besides `ns` (taken with the path), the namespace of the link's
+ * veth peer, whose record changes along, and `ns2` (a move's target). The
+ * link's record cannot change once `ns` is held, so a second look confirms
+ * the peer. */
+static void link_lock(struct request *req, const char *ns, const char *name,
+		      const char *ns2)
+{
+	char peer_ns[NAME_NS_MAX + 1] = "";
+	bool same;
+
+	for (int i = 0; i < 8; i++) {
+		json_t *rec = desired_link(req->store, ns, name);
+		const char *p = json_string_value(json_object_get(
+			json_object_get(rec, "peer"), "namespace"));
+
+		same = !strcmp(p ? p : "", peer_ns);
+		snprintf(peer_ns, sizeof(peer_ns), "%s", p ? p : "");
+		json_decref(rec);
+		if (i > 0 && same)
+			return;
+		handler_lock(req, ns, *peer_ns ? peer_ns : NULL, ns2);
+	}
+}
+
 int link_delete_kind(struct request *req, struct reply *rep, const char *param,
 		     const char *kind)
 {
@@ -157,8 +181,10 @@ int link_delete_kind(struct request *req, struct reply *rep, const char *param,
 	r = handler_ns_param(req, rep, true, &ns);
 	if (r == 0)
 		r = handler_link_param(req, rep, param, &name);
-	if (r == 0)
-		r = handler_ns_sock(rep, ns, &s);
+	if (r < 0)
+		return r;
+	link_lock(req, ns, name, NULL);
+	r = handler_ns_sock(rep, ns, &s);
 	if (r < 0)
 		return r;
 	r = nl_link_get(s, name, &l);
@@ -340,8 +366,10 @@ int link_handle_patch(struct request *req, struct reply *rep)
 		r = handler_body(req, rep, fields, false, &body);
 	if (r == 0)
 		r = link_patch_from_json(body, rep, &p);
-	if (r == 0)
+	if (r == 0) {
+		link_lock(req, ns, name, p.ns);
 		r = handler_ns_sock(rep, ns, &s);
+	}
 	if (r < 0)
 		goto out;
 	r = nl_link_get(s, name, &l);

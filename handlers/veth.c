@@ -122,6 +122,8 @@ int veth_handle_create(struct request *req, struct reply *rep)
 		goto out;
 	}
 
+	/* The peer's namespace is changed too: its lock as well. */
+	handler_lock(req, ns, pns, NULL);
 	r = handler_ns_sock(rep, ns, &s);
 	if (r == 0)
 		r = handler_ns_sock(rep, pns, &ps);

@@ -23,6 +23,7 @@
 
 #include "auth.h"
 #include "log.h"
+#include "nslock.h"
 #include "metrics.h"
 #include "router.h"
 #include "../state/store.h"
@@ -422,14 +423,16 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 		}
 	}
 	req.force = http_query_true(conn, "force");
+	req.mutates = route->flags & ROUTE_MUTATES;
 
 	if (!(route->flags & ROUTE_NO_LOCK)) {
-		if (route->flags & ROUTE_MUTATES)
+		if (route->flags & ROUTE_EXCLUSIVE)
 			pthread_rwlock_wrlock(&http_rw);
 		else
 			pthread_rwlock_rdlock(&http_rw);
 	}
 	route->handle(&req, &rep);
+	nslock_release(&req.ns_locks);
 	if (!(route->flags & ROUTE_NO_LOCK))
 		pthread_rwlock_unlock(&http_rw);
 	/* Durable before answered; outside the lock, so that the changes of

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../api/problem.h"
 
@@ -24,6 +25,8 @@ struct request {
 	size_t body_len;
 	bool force; /* ?force=true */
 	struct store *store;
+	bool mutates;	   /* ROUTE_MUTATES: takes namespace locks */
+	uint64_t ns_locks; /* stripes of server/nslock.h held by the handler */
 };
 
 struct reply {
@@ -40,8 +43,14 @@ struct reply {
 typedef int (*route_fn)(struct request *req, struct reply *rep);
 
 enum route_flags {
-	ROUTE_MUTATES = 1 << 0, /* serialized with every other mutation */
+	/* Changes something: durable before answered. It runs alongside reads
+	 * and other mutations, and takes the locks of the namespaces it
+	 * touches itself (handler_lock). */
+	ROUTE_MUTATES = 1 << 0,
 	ROUTE_NO_LOCK = 1 << 1, /* answers even while a mutation runs */
+	/* Runs alone: no read or other mutation alongside (namespaces come
+	 * and go, reconcile). */
+	ROUTE_EXCLUSIVE = 1 << 2,
 };
 
 struct route {

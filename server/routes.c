@@ -22,10 +22,11 @@ const struct route router_routes[] = {
 	{ "GET", "/openapi.yaml", service_handle_openapi, ROUTE_NO_LOCK },
 
 	{ "GET", "/v1/namespaces", ns_handle_list, 0 },
-	{ "POST", "/v1/namespaces", ns_handle_create, ROUTE_MUTATES },
+	{ "POST", "/v1/namespaces", ns_handle_create,
+	  ROUTE_MUTATES | ROUTE_EXCLUSIVE },
 	{ "GET", NS, ns_handle_get, 0 },
-	{ "PUT", NS, ns_handle_put, ROUTE_MUTATES },
-	{ "DELETE", NS, ns_handle_delete, ROUTE_MUTATES },
+	{ "PUT", NS, ns_handle_put, ROUTE_MUTATES | ROUTE_EXCLUSIVE },
+	{ "DELETE", NS, ns_handle_delete, ROUTE_MUTATES | ROUTE_EXCLUSIVE },
 
 	{ "GET", NS "/links", link_handle_list, 0 },
 	{ "GET", LINK, link_handle_get, 0 },
@@ -55,7 +56,8 @@ const struct route router_routes[] = {
 	  ROUTE_MUTATES },
 
 	{ "GET", "/v1/state", state_handle_get, 0 },
-	{ "POST", "/v1/reconcile", state_handle_reconcile, ROUTE_MUTATES },
+	{ "POST", "/v1/reconcile", state_handle_reconcile,
+	  ROUTE_MUTATES | ROUTE_EXCLUSIVE },
 };
 
 const size_t router_n_routes = sizeof(router_routes) / sizeof(router_routes[0]);
