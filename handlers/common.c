@@ -174,6 +174,7 @@ void handler_done(struct request *req, const char *key)
 	if (t) {
 		store_txn_del(t, key);
 		store_txn_keep_revision(t);
+		store_txn_lazy(t);
 	}
 	/* Left behind, the marker is harmless: reconcile finds the work
 	 * done and forgets it. */

@@ -430,7 +430,10 @@ int link_handle_patch(struct request *req, struct reply *rep)
 
 		key_moving(mkey, ns2, name2);
 		if (mt) {
+			/* Written before the kernel is touched, which is what a
+			 * kill needs; durable with the change's own record. */
 			store_txn_keep_revision(mt);
+			store_txn_lazy(mt);
 			store_txn_set(mt, mkey,
 				      json_pack("{s:s, s:s, s:i}", "namespace",
 						ns, "name", name, "ifindex",

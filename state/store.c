@@ -73,7 +73,7 @@ struct store {
 	struct store_index index;
 	uint64_t seq;
 	/* What readers see: it grows with each change, stands still for
-	 * markers (REV_SAME) and steps back when a change is taken back. */
+	 * markers and steps back when a change is taken back. */
 	uint64_t revision;
 	char *path; /* snapshot */
 	char *journal_path;
@@ -83,6 +83,7 @@ struct store {
 	bool tail_dirty; /* a failed append may have left bytes past the end */
 	/* Group commit: appends go on while one thread syncs for all. */
 	uint64_t synced_seq;
+	uint64_t needed_seq; /* the last record store_sync() waits for */
 	bool syncing;
 	pthread_cond_t synced;
 	/* The syncer thread starts a sync when asked (store_sync_begin). */
@@ -97,6 +98,7 @@ struct store_txn {
 	json_t *ops;  /* [{"set": key, "value": v} | {"del": key}] */
 	bool broken;  /* an op could not be recorded: the commit must fail */
 	int rev_step; /* +1, or 0 (a marker), or -1 (an undo) */
+	bool lazy;    /* need not be durable before an answer */
 };
 
 static int store_fsync_dir(const char *path)
@@ -927,6 +929,11 @@ void store_txn_keep_revision(struct store_txn *t)
 	t->rev_step = 0;
 }
 
+void store_txn_lazy(struct store_txn *t)
+{
+	t->lazy = true;
+}
+
 void store_txn_del(struct store_txn *t, const char *key)
 {
 	if (json_array_append_new(t->ops, json_pack("{s:s}", "del", key)) < 0)
@@ -1103,6 +1110,8 @@ int store_commit(struct store *s, struct store_txn *t)
 	s->journal_size += (off_t)len;
 	s->seq++;
 	s->revision = rev;
+	if (!t->lazy)
+		s->needed_seq = s->seq;
 	r = store_apply(s, t->ops);
 	if (r < 0)
 		goto out;
@@ -1177,7 +1186,7 @@ void store_sync_begin(struct store *s)
 	if (!s->has_syncer)
 		s->has_syncer =
 			pthread_create(&s->syncer, NULL, store_syncer, s) == 0;
-	if (s->synced_seq < s->seq && s->has_syncer) {
+	if (s->synced_seq < s->needed_seq && s->has_syncer) {
 		s->sync_wanted = true;
 		pthread_cond_signal(&s->wanted);
 	}
@@ -1187,6 +1196,6 @@ void store_sync_begin(struct store *s)
 void store_sync(struct store *s)
 {
 	pthread_mutex_lock(&s->mu);
-	store_sync_locked(s, s->seq);
+	store_sync_locked(s, s->needed_seq);
 	pthread_mutex_unlock(&s->mu);
 }

@@ -51,6 +51,11 @@ size_t store_txn_len(const struct store_txn *t);
 /* The transaction changes no desired state, only markers of changes in
  * flight: the revision stays. */
 void store_txn_keep_revision(struct store_txn *t);
+/* The transaction need not be durable before the request answers (it only
+ * forgets a marker: lost in a crash, start-up finds the work done): it is
+ * made durable by the next sync of anything else, and store_sync() does not
+ * wait for it. */
+void store_txn_lazy(struct store_txn *t);
 /* A transaction that puts back what `t` would change, as things stand now;
  * committed right after `t`, the revision is back where it was. */
 struct store_txn *store_txn_undo(struct store *s, const struct store_txn *t);
@@ -60,9 +65,10 @@ struct store_txn *store_txn_undo(struct store *s, const struct store_txn *t);
  * It is durable only once store_sync() has returned. */
 int store_commit(struct store *s, struct store_txn *t);
 
-/* Waits until every transaction committed so far is on disk. Concurrent
- * callers share one fdatasync (group commit). A failed sync stops the
- * process: what the disk holds is then unknown, and a restart reads it. */
+/* Waits until every transaction committed so far, but lazy ones, is on
+ * disk. Concurrent callers share one fdatasync (group commit). A failed sync
+ * stops the process: what the disk holds is then unknown, and a restart
+ * reads it. */
 void store_sync(struct store *s);
 /* Starts, on the store's own thread, a sync of what is committed so far and
  * returns at once: the caller's work overlaps the fdatasync, and its
