@@ -7,8 +7,10 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "../api/jsonbuf.h"
 #include "../netlink/addr.h"
 #include "../netlink/link.h"
+#include "../netlink/link_index.h"
 
 struct store;
 
@@ -20,14 +22,27 @@ struct link_view {
 	size_t n_links;
 	struct nl_addr *addrs; /* whole dump, or NULL */
 	size_t n_addrs;
+	/* Whole views: the links by name and ifindex, and the addresses
+	 * grouped by link (position in `links`): those of link p are
+	 * addr_order[addr_first[p] .. addr_first[p + 1]), in dump order. */
+	struct link_index index;
+	size_t *addr_first;
+	size_t *addr_order;
+	/* Whole views, read from the store on first use: the namespace's
+	 * desired links and addresses, the latter grouped as above (by
+	 * link name) into pointers to their CIDR text. */
+	bool desired_loaded;
+	json_t *desired;       /* {"link/<ns>/<name>": record} */
+	json_t *desired_addrs; /* {"addr/<ns>/<name>/<cidr>": ...} */
+	size_t *want_first;
+	const char **want_cidr;
 	int nsid_cache_id[8];
 	char nsid_cache_name[8][65];
 	int n_nsid_cache;
-	/* Links of peer namespaces, dumped once per view. */
+	/* Sockets in peer namespaces, opened once per view. */
 	struct {
 		char ns[65];
-		struct nl_link *links;
-		size_t n;
+		struct nl_sock *sock;
 	} peers[4];
 	int n_peers;
 	/* Set by a caller that knows a veth's peer already. */
@@ -39,6 +54,7 @@ struct link_view {
  * address at once, for collections. */
 int link_view_init(struct link_view *v, struct store *store, const char *ns,
 		   struct nl_sock *sock, bool whole);
+/* Frees what the view holds; safe to call twice. */
 void link_view_clear(struct link_view *v);
 
 const struct nl_link *link_view_find(const struct link_view *v,
@@ -50,6 +66,17 @@ const char *link_view_name_of(struct link_view *v, int ifindex, char *buf);
 bool link_view_peer(struct link_view *v, const struct nl_link *l, char *ret_ns,
 		    size_t ns_len, char *ret_name);
 
+/* The desired record of link `name` of a whole view (borrowed), or NULL;
+ * with `name` NULL, every desired link of the namespace, keyed as in the
+ * store. NULL too when the store could not be read: ask it then. */
+json_t *link_view_desired(struct link_view *v, const char *name);
+
+/* Appends the link's JSON object to `b`. Returns 0, or -EILSEQ (nothing
+ * usable written: a name that is not UTF-8) or -ENOMEM; the caller rewinds
+ * `b` on failure. */
+int link_write_json(struct link_view *v, const struct nl_link *l,
+		    struct jsonbuf *b);
+/* The same as a json_t; NULL on failure. */
 json_t *link_to_json(struct link_view *v, const struct nl_link *l);
 /* A desired link the kernel does not have. */
 json_t *link_missing_to_json(const char *ns, const char *name, json_t *desired);
