@@ -43,6 +43,7 @@ static bool link_kind_is(const struct nl_link *l, const char *kind)
 
 int link_list_kind(struct request *req, struct reply *rep, const char *kind)
 {
+	const struct link_wants *wants;
 	struct jsonbuf b = JSONBUF_INIT;
 	struct nl_sock *s = NULL;
 	struct link_view v;
@@ -80,30 +81,14 @@ int link_list_kind(struct request *req, struct reply *rep, const char *kind)
 			first = false;
 	}
 	/* Desired links the kernel lacks are shown too, as drift. */
+	wants = link_view_wants(&v);
 	key_link_prefix(prefix, ns);
-	desired = json_incref(link_view_desired(&v, NULL));
-	if (!desired)
-		desired = store_list(req->store, prefix);
-	json_object_foreach(desired, k, d)
-	{
-		const char *name = k + strlen(prefix);
-		const char *dk = json_string_value(json_object_get(d, "kind"));
-		json_t *o;
-
-		if (link_view_find(&v, name) ||
-		    !json_is_true(json_object_get(d, "owned")))
-			continue;
-		if (kind && (!dk || strcmp(dk, kind)))
-			continue;
-		o = link_missing_to_json(ns, name, d);
-		if (!o)
-			continue;
-		if (!first)
-			jsonbuf_lit(&b, ",");
-		jsonbuf_json(&b, o);
-		json_decref(o);
-		first = false;
-	}
+	desired = wants ? NULL : store_list(req->store, prefix);
+	for (size_t i = 0; wants && i < wants->n; i++)
+		link_missing_write_json(&v, kind, wants->items[i].name,
+					wants->items[i].rec, &first, &b);
+	json_object_foreach(desired, k, d) link_missing_write_json(
+		&v, kind, k + strlen(prefix), d, &first, &b);
 	json_decref(desired);
 	link_view_clear(&v);
 	nl_ns_put(ns, s);

@@ -105,96 +105,44 @@ void link_view_clear(struct link_view *v)
 	free(v->addr_order);
 	v->addr_first = NULL;
 	v->addr_order = NULL;
-	json_decref(v->desired);
-	json_decref(v->desired_addrs);
-	v->desired = NULL;
-	v->desired_addrs = NULL;
-	free(v->want_first);
-	free(v->want_cidr);
-	v->want_first = NULL;
-	v->want_cidr = NULL;
-	v->desired_loaded = false;
+	link_wants_put(v->wants);
+	free(v->want_of);
+	v->wants = NULL;
+	v->want_of = NULL;
+	v->wants_loaded = false;
 	for (int i = 0; i < v->n_peers; i++)
 		nl_ns_put(v->peers[i].ns, v->peers[i].sock);
 	v->n_peers = 0;
 }
 
-/* Reads the namespace's desired links and addresses once per whole view,
- * with one store_list each rather than one per link. */
-static void link_view_load_desired(struct link_view *v)
+/* The namespace's desired links, once per whole view, each matched to
+ * its kernel link by name. */
+static void link_view_load_wants(struct link_view *v)
 {
-	char prefix[KEY_MAX], name[IFNAMSIZ];
-	const char **cidr = NULL, **order_cidr = NULL, *k, *rest, *slash;
 	const struct nl_link *l;
-	size_t n, i = 0, plen, *order = NULL;
-	long *pos = NULL;
-	json_t *x;
 
-	if (v->desired_loaded || !v->links)
+	if (v->wants_loaded || !v->links)
 		return;
-	v->desired_loaded = true;
-	key_link_prefix(prefix, v->ns);
-	v->desired = store_list(v->store, prefix);
-	key_addr_prefix(prefix, v->ns, NULL);
-	v->desired_addrs = store_list(v->store, prefix);
-	if (!v->desired || !v->desired_addrs)
-		goto fail;
-	n = json_object_size(v->desired_addrs);
-	plen = strlen(prefix);
-	pos = calloc(n ? n : 1, sizeof(*pos));
-	cidr = calloc(n ? n : 1, sizeof(*cidr));
-	order_cidr = calloc(n ? n : 1, sizeof(*order_cidr));
-	if (!pos || !cidr || !order_cidr)
-		goto fail;
-	/* "addr/<ns>/<link>/<ip>/<prefixlen>": the link ends at the first
-	 * '/' after the prefix, since names have none. */
-	json_object_foreach(v->desired_addrs, k, x)
-	{
-		rest = k + plen;
-		slash = strchr(rest, '/');
-		pos[i] = -1;
-		if (slash && (size_t)(slash - rest) < sizeof(name)) {
-			memcpy(name, rest, (size_t)(slash - rest));
-			name[slash - rest] = '\0';
-			l = link_index_name(&v->index, name);
-			if (l) {
-				pos[i] = l - v->links;
-				cidr[i] = slash + 1;
-			}
-		}
-		i++;
+	v->wants_loaded = true;
+	if (link_wants_get(v->store, v->ns, &v->wants) < 0)
+		return;
+	v->want_of = calloc(v->n_links ? v->n_links : 1, sizeof(*v->want_of));
+	if (!v->want_of) {
+		link_wants_put(v->wants);
+		v->wants = NULL;
+		return;
 	}
-	if (link_view_group(v->n_links, pos, n, &v->want_first, &order) < 0)
-		goto fail;
-	for (i = 0; i < n; i++)
-		order_cidr[i] = cidr[order[i]];
-	v->want_cidr = order_cidr;
-	free(order);
-	free(pos);
-	free(cidr);
-	return;
-fail:
-	free(order_cidr);
-	free(v->want_first);
-	v->want_first = NULL;
-	/* Each link then asks the store itself, as single views do. */
-	free(pos);
-	free(cidr);
-	json_decref(v->desired);
-	json_decref(v->desired_addrs);
-	v->desired = NULL;
-	v->desired_addrs = NULL;
+	for (size_t i = 0; i < v->wants->n; i++) {
+		l = link_index_name(&v->index, v->wants->items[i].name);
+		if (l)
+			v->want_of[l - v->links] = &v->wants->items[i];
+	}
 }
 
-json_t *link_view_desired(struct link_view *v, const char *name)
+const struct link_wants *link_view_wants(struct link_view *v)
 {
-	char key[KEY_MAX];
-
-	link_view_load_desired(v);
-	if (!v->desired || !name)
-		return v->desired;
-	key_link(key, v->ns, name);
-	return json_object_get(v->desired, key);
+	link_view_load_wants(v);
+	return v->wants;
 }
 
 const struct nl_link *link_view_find(const struct link_view *v,
@@ -359,61 +307,29 @@ static bool link_addrs_has(const struct link_addrs *a, const char *cidr)
 	return false;
 }
 
-/* Appends "address ... is missing" for each desired address of the link
- * that `have` lacks, in the store's order. */
-static void link_missing_addrs(struct link_view *v, const struct nl_link *l,
-			       const struct link_addrs *have, json_t *drift)
-{
-	const struct nl_link *at;
-	char key[KEY_MAX];
-	json_t *want, *x;
-	const char *k;
-
-	link_view_load_desired(v);
-	at = v->want_cidr ? link_index_name(&v->index, l->name) : NULL;
-	if (at) {
-		size_t p = (size_t)(at - v->links);
-
-		for (size_t i = v->want_first[p]; i < v->want_first[p + 1]; i++)
-			if (!link_addrs_has(have, v->want_cidr[i]))
-				json_array_append_new(
-					drift,
-					json_sprintf("address %s is missing",
-						     v->want_cidr[i]));
-		return;
-	}
-	key_addr_prefix(key, v->ns, l->name);
-	want = store_list(v->store, key);
-	json_object_foreach(want, k, x)
-	{
-		const char *cidr = k + strlen(key);
-
-		if (!link_addrs_has(have, cidr))
-			json_array_append_new(
-				drift,
-				json_sprintf("address %s is missing", cidr));
-	}
-	json_decref(want);
-}
-
-/* Writes "in_sync" and "drift" for a link with desired state, addresses
- * included. */
-static void link_write_sync(struct link_view *v, const struct nl_link *l,
-			    const struct link_addrs *have, json_t *desired,
-			    const char *master, const char *peer_ns,
-			    const char *peer_name, struct jsonbuf *b)
+/* Writes "in_sync" and "drift" for a link with desired state `w`, whose
+ * desired addresses are cidrs[0 .. n_cidrs). */
+static void link_write_sync(const struct nl_link *l,
+			    const struct link_addrs *have,
+			    const struct diff_want *w, const char *const *cidrs,
+			    size_t n_cidrs, const char *master,
+			    const char *peer_ns, const char *peer_name,
+			    struct jsonbuf *b)
 {
 	struct diff_link d;
 
-	if (diff_link(desired, l, master, peer_ns, peer_name, &d) < 0)
+	if (diff_link_want(w, l, master, peer_ns, peer_name, &d) < 0)
 		return;
-	if (json_is_true(json_object_get(desired, "owned")) &&
-	    !nl_link_is_ours(l))
+	if (w->owned && !nl_link_is_ours(l))
 		json_array_append_new(
 			d.drift,
 			json_string(
 				"a link netnsd did not create has taken its name"));
-	link_missing_addrs(v, l, have, d.drift);
+	for (size_t i = 0; i < n_cidrs; i++)
+		if (!link_addrs_has(have, cidrs[i]))
+			json_array_append_new(
+				d.drift, json_sprintf("address %s is missing",
+						      cidrs[i]));
 	jsonbuf_lit(b, ",\"in_sync\":");
 	jsonbuf_bool(b, !json_array_size(d.drift));
 	if (json_array_size(d.drift)) {
@@ -423,16 +339,59 @@ static void link_write_sync(struct link_view *v, const struct nl_link *l,
 	diff_link_clear(&d);
 }
 
+/* The same for a view without a snapshot: the link's record and
+ * addresses asked of the store. */
+static void link_write_sync_stored(struct link_view *v, const struct nl_link *l,
+				   const struct link_addrs *have,
+				   const char *master, const char *peer_ns,
+				   const char *peer_name, struct jsonbuf *b)
+{
+	const char **cidrs = NULL;
+	char key[KEY_MAX];
+	json_t *desired, *want = NULL, *x;
+	struct diff_want w;
+	const char *k;
+	size_t n = 0;
+
+	key_link(key, v->ns, l->name);
+	desired = store_get(v->store, key);
+	if (!desired)
+		return;
+	key_addr_prefix(key, v->ns, l->name);
+	want = store_list(v->store, key);
+	cidrs = calloc(json_object_size(want) ?: 1, sizeof(*cidrs));
+	if (cidrs)
+		json_object_foreach(want, k, x) cidrs[n++] = k + strlen(key);
+	diff_want_read(desired, &w);
+	link_write_sync(l, have, &w, cidrs, n, master, peer_ns, peer_name, b);
+	free(cidrs);
+	json_decref(want);
+	json_decref(desired);
+}
+
+/* value_format_mac() without printf, which costs a list of a thousand
+ * links more than all its other formatting: the same lowercase text. */
+static void link_format_mac(const uint8_t mac[6], char buf[18])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 0; i < 6; i++) {
+		buf[i * 3] = hex[mac[i] >> 4];
+		buf[i * 3 + 1] = hex[mac[i] & 15];
+		buf[i * 3 + 2] = i < 5 ? ':' : '\0';
+	}
+}
+
 int link_write_json(struct link_view *v, const struct nl_link *l,
 		    struct jsonbuf *b)
 {
 	char master[IFNAMSIZ], peer_ns[NAME_NS_MAX + 1], peer_name[IFNAMSIZ];
-	char mac[18], key[KEY_MAX];
+	char mac[18];
 	const char *master_name = link_view_name_of(v, l->master, master);
 	bool has_peer =
 		link_view_peer(v, l, peer_ns, sizeof(peer_ns), peer_name);
+	const struct nl_link *at;
 	struct link_addrs have;
-	json_t *desired;
 	size_t mark;
 
 	/* The members and their order are those link_to_json always had;
@@ -450,7 +409,7 @@ int link_write_json(struct link_view *v, const struct nl_link *l,
 	jsonbuf_int(b, (int)l->mtu);
 	jsonbuf_lit(b, ",\"mac\":");
 	if (l->has_mac)
-		value_format_mac(l->mac, mac);
+		link_format_mac(l->mac, mac);
 	jsonbuf_str(b, l->has_mac ? mac : NULL);
 	jsonbuf_lit(b, ",\"up\":");
 	jsonbuf_bool(b, l->flags & IFF_UP);
@@ -488,16 +447,23 @@ int link_write_json(struct link_view *v, const struct nl_link *l,
 		jsonbuf_lit(b, ",\"vlan_filtering\":");
 		jsonbuf_bool(b, l->br_vlan_filtering);
 	}
-	desired = json_incref(v->links ? link_view_desired(v, l->name) : NULL);
-	if (!desired && !v->desired) {
-		key_link(key, v->ns, l->name);
-		desired = store_get(v->store, key);
+	/* A link of the dump reads its snapshot; any other (one read after
+	 * the dump) asks the store. */
+	at = link_view_wants(v) ? link_index_name(&v->index, l->name) : NULL;
+	if (at) {
+		const struct link_want *w = v->want_of[at - v->links];
+
+		if (w)
+			link_write_sync(l, &have, &w->want,
+					v->wants->cidrs + w->addr_first,
+					w->addr_n, master_name,
+					has_peer ? peer_ns : NULL,
+					has_peer ? peer_name : NULL, b);
+	} else {
+		link_write_sync_stored(v, l, &have, master_name,
+				       has_peer ? peer_ns : NULL,
+				       has_peer ? peer_name : NULL, b);
 	}
-	if (desired)
-		link_write_sync(v, l, &have, desired, master_name,
-				has_peer ? peer_ns : NULL,
-				has_peer ? peer_name : NULL, b);
-	json_decref(desired);
 	free(have.text);
 	jsonbuf_lit(b, "}");
 	return b->err;
@@ -541,4 +507,26 @@ json_t *link_missing_to_json(const char *ns, const char *name, json_t *desired)
 					    desired, "vlan_filtering"))));
 	}
 	return o;
+}
+
+void link_missing_write_json(const struct link_view *v, const char *kind,
+			     const char *name, json_t *d, bool *first,
+			     struct jsonbuf *b)
+{
+	const char *dk = json_string_value(json_object_get(d, "kind"));
+	json_t *o;
+
+	if (link_view_find(v, name) ||
+	    !json_is_true(json_object_get(d, "owned")))
+		return;
+	if (kind && (!dk || strcmp(dk, kind)))
+		return;
+	o = link_missing_to_json(v->ns, name, d);
+	if (!o)
+		return;
+	if (!*first)
+		jsonbuf_lit(b, ",");
+	jsonbuf_json(b, o);
+	json_decref(o);
+	*first = false;
 }

@@ -11,6 +11,7 @@
 #include "../netlink/addr.h"
 #include "../netlink/link.h"
 #include "../netlink/link_index.h"
+#include "link_want.h"
 
 struct store;
 
@@ -28,14 +29,11 @@ struct link_view {
 	struct link_index index;
 	size_t *addr_first;
 	size_t *addr_order;
-	/* Whole views, read from the store on first use: the namespace's
-	 * desired links and addresses, the latter grouped as above (by
-	 * link name) into pointers to their CIDR text. */
-	bool desired_loaded;
-	json_t *desired;       /* {"link/<ns>/<name>": record} */
-	json_t *desired_addrs; /* {"addr/<ns>/<name>/<cidr>": ...} */
-	size_t *want_first;
-	const char **want_cidr;
+	/* Whole views, on first use: the namespace's desired links and
+	 * addresses, and for each link (by position) its desired one. */
+	bool wants_loaded;
+	struct link_wants *wants;
+	const struct link_want **want_of;
 	int nsid_cache_id[8];
 	char nsid_cache_name[8][65];
 	int n_nsid_cache;
@@ -66,10 +64,9 @@ const char *link_view_name_of(struct link_view *v, int ifindex, char *buf);
 bool link_view_peer(struct link_view *v, const struct nl_link *l, char *ret_ns,
 		    size_t ns_len, char *ret_name);
 
-/* The desired record of link `name` of a whole view (borrowed), or NULL;
- * with `name` NULL, every desired link of the namespace, keyed as in the
- * store. NULL too when the store could not be read: ask it then. */
-json_t *link_view_desired(struct link_view *v, const char *name);
+/* The desired links of a whole view's namespace, or NULL when they could
+ * not be read (ask the store then). */
+const struct link_wants *link_view_wants(struct link_view *v);
 
 /* Appends the link's JSON object to `b`. Returns 0, or -EILSEQ (nothing
  * usable written: a name that is not UTF-8) or -ENOMEM; the caller rewinds
@@ -80,6 +77,13 @@ int link_write_json(struct link_view *v, const struct nl_link *l,
 json_t *link_to_json(struct link_view *v, const struct nl_link *l);
 /* A desired link the kernel does not have. */
 json_t *link_missing_to_json(const char *ns, const char *name, json_t *desired);
+
+/* Appends, as an item of a list (a comma first unless *first), desired
+ * link `name` (record `d`) when the kernel lacks it and it is owned and of
+ * `kind` (NULL: any). */
+void link_missing_write_json(const struct link_view *v, const char *kind,
+			     const char *name, json_t *d, bool *first,
+			     struct jsonbuf *b);
 
 /* "veth", "bridge", "loopback", "device", ... */
 const char *link_kind_name(const struct nl_link *l);

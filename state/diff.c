@@ -22,11 +22,58 @@ static void diff_say(json_t *drift, const char *fmt, ...)
 	json_array_append_new(drift, json_string(text));
 }
 
-int diff_link(json_t *desired, const struct nl_link *l, const char *master_name,
-	      const char *peer_ns, const char *peer_name, struct diff_link *ret)
+void diff_want_read(json_t *desired, struct diff_want *w)
+{
+	const char *k;
+	json_t *v, *peer = NULL;
+
+	memset(w, 0, sizeof(*w));
+	w->up = w->stp = w->vlan_filtering = -1;
+	/* One pass over the record rather than a lookup per member. */
+	json_object_foreach(desired, k, v)
+	{
+		if (!strcmp(k, "mtu")) {
+			w->has_mtu = json_is_integer(v);
+			w->mtu = json_integer_value(v);
+		} else if (!strcmp(k, "mac")) {
+			w->mac_text = json_string_value(v);
+			w->has_mac = w->mac_text &&
+				     !value_parse_mac(w->mac_text, w->mac);
+		} else if (!strcmp(k, "up")) {
+			w->up = json_is_boolean(v) ? json_is_true(v) : -1;
+		} else if (!strcmp(k, "master")) {
+			w->has_master = true;
+			w->master = json_string_value(v); /* NULL for null */
+		} else if (!strcmp(k, "stp")) {
+			w->stp = json_is_boolean(v) ? json_is_true(v) : -1;
+		} else if (!strcmp(k, "vlan_filtering")) {
+			w->vlan_filtering =
+				json_is_boolean(v) ? json_is_true(v) : -1;
+		} else if (!strcmp(k, "peer")) {
+			peer = v;
+		} else if (!strcmp(k, "owned")) {
+			w->owned = json_is_true(v);
+		} else if (!strcmp(k, "kind")) {
+			w->kind = json_string_value(v);
+		}
+	}
+	if (!peer)
+		return;
+	w->has_peer = true;
+	json_object_foreach(peer, k, v)
+	{
+		if (!strcmp(k, "namespace"))
+			w->peer_ns = json_string_value(v);
+		else if (!strcmp(k, "name"))
+			w->peer_name = json_string_value(v);
+	}
+}
+
+int diff_link_want(const struct diff_want *w, const struct nl_link *l,
+		   const char *master_name, const char *peer_ns,
+		   const char *peer_name, struct diff_link *ret)
 {
 	struct diff_link d;
-	json_t *v, *peer;
 	char mac[18];
 
 	memset(&d, 0, sizeof(d));
@@ -38,31 +85,26 @@ int diff_link(json_t *desired, const struct nl_link *l, const char *master_name,
 	if (!d.drift)
 		return -ENOMEM;
 
-	v = json_object_get(desired, "mtu");
-	if (json_is_integer(v) && (json_int_t)l->mtu != json_integer_value(v)) {
+	if (w->has_mtu && (json_int_t)l->mtu != w->mtu) {
 		diff_say(d.drift, "mtu is %u, desired %lld", l->mtu,
-			 (long long)json_integer_value(v));
-		d.change.mtu = (unsigned)json_integer_value(v);
+			 (long long)w->mtu);
+		d.change.mtu = (unsigned)w->mtu;
 	}
-	v = json_object_get(desired, "mac");
-	if (json_is_string(v) &&
-	    !value_parse_mac(json_string_value(v), d.mac) &&
-	    (!l->has_mac || memcmp(d.mac, l->mac, 6))) {
+	if (w->has_mac && (!l->has_mac || memcmp(w->mac, l->mac, 6))) {
 		value_format_mac(l->mac, mac);
 		diff_say(d.drift, "mac is %s, desired %s",
-			 l->has_mac ? mac : "none", json_string_value(v));
+			 l->has_mac ? mac : "none", w->mac_text);
+		memcpy(d.mac, w->mac, 6);
 		d.change.mac = d.mac;
 	}
-	v = json_object_get(desired, "up");
-	if (json_is_boolean(v) && json_is_true(v) != !!(l->flags & IFF_UP)) {
+	if (w->up >= 0 && w->up != !!(l->flags & IFF_UP)) {
 		diff_say(d.drift, "up is %s, desired %s",
 			 l->flags & IFF_UP ? "true" : "false",
-			 json_is_true(v) ? "true" : "false");
-		d.change.up = json_is_true(v);
+			 w->up ? "true" : "false");
+		d.change.up = w->up;
 	}
-	v = json_object_get(desired, "master");
-	if (v) {
-		const char *want = json_string_value(v); /* NULL for null */
+	if (w->has_master) {
+		const char *want = w->master;
 
 		if ((want == NULL) != (master_name == NULL) ||
 		    (want && strcmp(want, master_name))) {
@@ -73,35 +115,41 @@ int diff_link(json_t *desired, const struct nl_link *l, const char *master_name,
 			d.want_master = want;
 		}
 	}
-	v = json_object_get(desired, "stp");
-	if (json_is_boolean(v) && json_is_true(v) != !!l->br_stp_state) {
+	if (w->stp >= 0 && w->stp != !!l->br_stp_state) {
 		diff_say(d.drift, "stp is %s, desired %s",
 			 l->br_stp_state ? "true" : "false",
-			 json_is_true(v) ? "true" : "false");
-		d.bridge.stp = json_is_true(v);
+			 w->stp ? "true" : "false");
+		d.bridge.stp = w->stp;
 	}
-	v = json_object_get(desired, "vlan_filtering");
-	if (json_is_boolean(v) && json_is_true(v) != !!l->br_vlan_filtering) {
+	if (w->vlan_filtering >= 0 &&
+	    w->vlan_filtering != !!l->br_vlan_filtering) {
 		diff_say(d.drift, "vlan_filtering is %s, desired %s",
 			 l->br_vlan_filtering ? "true" : "false",
-			 json_is_true(v) ? "true" : "false");
-		d.bridge.vlan_filtering = json_is_true(v);
+			 w->vlan_filtering ? "true" : "false");
+		d.bridge.vlan_filtering = w->vlan_filtering;
 	}
-	peer = json_object_get(desired, "peer");
-	if (peer) {
-		const char *wns =
-			json_string_value(json_object_get(peer, "namespace"));
-		const char *wname =
-			json_string_value(json_object_get(peer, "name"));
+	if (w->has_peer) {
+		const char *wns = w->peer_ns, *wname = w->peer_name;
 
-		if (!peer_ns || !peer_name || strcmp(wns, peer_ns) ||
-		    strcmp(wname, peer_name))
+		if (!peer_ns || !peer_name || !wns || !wname ||
+		    strcmp(wns, peer_ns) || strcmp(wname, peer_name))
 			diff_say(d.drift, "peer is %s/%s, desired %s/%s",
 				 peer_ns ? peer_ns : "unknown",
-				 peer_name ? peer_name : "unknown", wns, wname);
+				 peer_name ? peer_name : "unknown",
+				 wns ? wns : "(null)",
+				 wname ? wname : "(null)");
 	}
 	*ret = d;
 	return 0;
+}
+
+int diff_link(json_t *desired, const struct nl_link *l, const char *master_name,
+	      const char *peer_ns, const char *peer_name, struct diff_link *ret)
+{
+	struct diff_want w;
+
+	diff_want_read(desired, &w);
+	return diff_link_want(&w, l, master_name, peer_ns, peer_name, ret);
 }
 
 void diff_link_clear(struct diff_link *d)
