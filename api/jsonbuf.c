@@ -108,9 +108,18 @@ void jsonbuf_str(struct jsonbuf *b, const char *s)
 
 void jsonbuf_int(struct jsonbuf *b, long long n)
 {
-	char text[24];
+	/* By hand: printf's machinery costs more than the digits. */
+	unsigned long long u =
+		n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+	char text[24], *p = text + sizeof(text);
 
-	jsonbuf_raw(b, text, (size_t)snprintf(text, sizeof(text), "%lld", n));
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (n < 0)
+		*--p = '-';
+	jsonbuf_raw(b, p, (size_t)(text + sizeof(text) - p));
 }
 
 void jsonbuf_bool(struct jsonbuf *b, bool v)

@@ -22,17 +22,6 @@ static struct nlmsghdr *nl_link_msg(char *buf, int type, unsigned flags,
 	return nlh;
 }
 
-static int nl_link_attr_cb(const struct nlattr *a, void *data)
-{
-	const struct nlattr **tb = data;
-	uint16_t type = mnl_attr_get_type(a);
-
-	if (mnl_attr_type_valid(a, IFLA_MAX) < 0)
-		return MNL_CB_OK;
-	tb[type] = a;
-	return MNL_CB_OK;
-}
-
 static int nl_linkinfo_attr_cb(const struct nlattr *a, void *data)
 {
 	const struct nlattr **tb = data;
@@ -44,12 +33,17 @@ static int nl_linkinfo_attr_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
-/* Reads one RTM_NEWLINK message, validating each attribute before use. */
+/* Reads one RTM_NEWLINK message, validating each attribute before use.
+ * A dump brings thousands, each with dozens of attributes (statistics,
+ * IPv6 settings) that nobody here reads: only the wanted ones are kept,
+ * in one pass without a callback per attribute. As with mnl_attr_parse,
+ * the last of duplicates counts and a malformed one ends the message. */
 static int nl_link_parse(const struct nlmsghdr *nlh, struct nl_link *l)
 {
 	const struct nlattr *tb[IFLA_MAX + 1] = { NULL };
 	const struct nlattr *info[IFLA_INFO_MAX + 1] = { NULL };
 	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
 
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifm)))
 		return -EBADMSG;
@@ -57,8 +51,21 @@ static int nl_link_parse(const struct nlmsghdr *nlh, struct nl_link *l)
 	l->link_netnsid = -1;
 	l->ifindex = ifm->ifi_index;
 	l->flags = ifm->ifi_flags;
-	if (mnl_attr_parse(nlh, sizeof(*ifm), nl_link_attr_cb, tb) < 0)
-		return -EBADMSG;
+	mnl_attr_for_each(a, nlh, sizeof(*ifm))
+	{
+		switch (mnl_attr_get_type(a)) {
+		case IFLA_IFNAME:
+		case IFLA_MTU:
+		case IFLA_ADDRESS:
+		case IFLA_OPERSTATE:
+		case IFLA_MASTER:
+		case IFLA_LINK:
+		case IFLA_LINK_NETNSID:
+		case IFLA_IFALIAS:
+		case IFLA_LINKINFO: tb[mnl_attr_get_type(a)] = a; break;
+		default: break;
+		}
+	}
 	if (!tb[IFLA_IFNAME] ||
 	    mnl_attr_validate(tb[IFLA_IFNAME], MNL_TYPE_NUL_STRING) < 0)
 		return -EBADMSG;

@@ -113,6 +113,28 @@ static void test_values(void)
 	CHECK(got && !strcmp(got, "false9223372036854775807"));
 	free(got);
 
+	/* Integers read as jansson prints them. */
+	{
+		static const long long ns[] = { 0,
+						-1,
+						7,
+						10,
+						-10,
+						65536,
+						2147483647,
+						-2147483648LL,
+						(-9223372036854775807LL - 1) };
+		char want_int[32];
+
+		for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+			jsonbuf_int(&b, ns[i]);
+			snprintf(want_int, sizeof(want_int), "%lld", ns[i]);
+			got = jsonbuf_steal(&b, &len);
+			CHECK(got && !strcmp(got, want_int));
+			free(got);
+		}
+	}
+
 	/* Large output grows the buffer. */
 	for (int i = 0; i < 100000; i++)
 		jsonbuf_str(&b, "0123456789");
