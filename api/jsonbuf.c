@@ -13,7 +13,7 @@ void jsonbuf_free(struct jsonbuf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static bool jsonbuf_reserve(struct jsonbuf *b, size_t more)
+static bool jsonbuf_room(struct jsonbuf *b, size_t more)
 {
 	size_t cap;
 	char *grown;
@@ -35,9 +35,14 @@ static bool jsonbuf_reserve(struct jsonbuf *b, size_t more)
 	return true;
 }
 
+void jsonbuf_reserve(struct jsonbuf *b, size_t more)
+{
+	jsonbuf_room(b, more);
+}
+
 void jsonbuf_raw(struct jsonbuf *b, const char *text, size_t len)
 {
-	if (!jsonbuf_reserve(b, len))
+	if (!jsonbuf_room(b, len))
 		return;
 	memcpy(b->data + b->len, text, len);
 	b->len += len;
@@ -86,7 +91,7 @@ void jsonbuf_str(struct jsonbuf *b, const char *s)
 		    s[n] == '"' || s[n] == '\\')
 			break;
 	if (!s[n]) {
-		if (!jsonbuf_reserve(b, n + 2))
+		if (!jsonbuf_room(b, n + 2))
 			return;
 		b->data[b->len++] = '"';
 		memcpy(b->data + b->len, s, n);
@@ -145,7 +150,7 @@ char *jsonbuf_steal(struct jsonbuf *b, size_t *ret_len)
 {
 	char *text;
 
-	if (b->err || !jsonbuf_reserve(b, 0)) {
+	if (b->err || !jsonbuf_room(b, 0)) {
 		jsonbuf_free(b);
 		return NULL;
 	}

@@ -24,6 +24,9 @@ struct jsonbuf {
 	}
 
 void jsonbuf_free(struct jsonbuf *b);
+/* Makes room for `more` bytes at once, when the size is known roughly:
+ * growing by doubling copies and faults in a large answer several times. */
+void jsonbuf_reserve(struct jsonbuf *b, size_t more);
 
 /* Text that is already JSON: punctuation, keys written as "\"name\":". */
 void jsonbuf_raw(struct jsonbuf *b, const char *text, size_t len);

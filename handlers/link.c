@@ -68,6 +68,7 @@ int link_list_kind(struct request *req, struct reply *rep, const char *kind)
 	/* Written as text: a thousand links as a json_t tree cost more to
 	 * build, print and free than the kernel's dump. An item that cannot
 	 * be written (a name that is not UTF-8) is left out, as before. */
+	jsonbuf_reserve(&b, 512 * (v.n_links + 1)); /* a veth is ~350 */
 	jsonbuf_lit(&b, "{\"items\":[");
 	for (size_t i = 0; i < v.n_links; i++) {
 		if (!link_kind_is(&v.links[i], kind))

@@ -135,6 +135,13 @@ static void test_values(void)
 		}
 	}
 
+	/* Room made ahead changes nothing written. */
+	jsonbuf_reserve(&b, 1 << 20);
+	CHECK(b.err == 0 && b.len == 0 && b.cap > 1 << 20);
+	jsonbuf_lit(&b, "x");
+	CHECK(!strcmp(b.data, "x"));
+	jsonbuf_free(&b);
+
 	/* Large output grows the buffer. */
 	for (int i = 0; i < 100000; i++)
 		jsonbuf_str(&b, "0123456789");
