@@ -17,6 +17,9 @@ static _Thread_local char nl_extack_msg[256];
 /* Set when the message that ends a request (its ACK, error or DONE) was
  * read: nothing of that request is left in the socket. */
 static _Thread_local bool nl_ended;
+/* Set when the kernel flagged the dump as interrupted (NLM_F_DUMP_INTR): the
+ * links changed while it ran, so it may have missed or doubled some. */
+static _Thread_local bool nl_dump_intr;
 static _Atomic uint64_t nl_errors[NL_ERRNO_MAX];
 
 void nl_error_counts(uint64_t *out, size_t n)
@@ -180,6 +183,20 @@ static int nl_dump_msg_cb(const struct nlmsghdr *nlh, void *data)
 	return ctx->cb ? ctx->cb(nlh, ctx->data) : MNL_CB_OK;
 }
 
+/* Whether `buf` holds the message that ends request `seq` (its DONE, or an
+ * error). */
+static bool nl_buf_ends(const char *buf, size_t len, uint32_t seq)
+{
+	const struct nlmsghdr *m = (const struct nlmsghdr *)buf;
+	int left = (int)len;
+
+	for (; mnl_nlmsg_ok(m, left); m = mnl_nlmsg_next(m, &left))
+		if (m->nlmsg_seq == seq && (m->nlmsg_type == NLMSG_DONE ||
+					    m->nlmsg_type == NLMSG_ERROR))
+			return true;
+	return false;
+}
+
 static int nl_sock_run(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
 		       void *data, size_t bufsize)
 {
@@ -209,6 +226,18 @@ static int nl_sock_run(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
 		}
 		r = mnl_cb_run2(buf, (size_t)n, s->seq, s->portid, cb, data,
 				nl_ctl_cbs, NLMSG_MIN_TYPE);
+		/* libmnl stops at the first message flagged NLM_F_DUMP_INTR,
+		 * with EINTR, before any callback sees it: read the rest of
+		 * the dump to its end, and let nl_sock_dump() start over. */
+		if (r == MNL_CB_ERROR && errno == EINTR &&
+		    (nlh->nlmsg_flags & NLM_F_DUMP)) {
+			nl_dump_intr = true;
+			if (!nl_buf_ends(buf, (size_t)n, s->seq))
+				continue;
+			nl_ended = true;
+			r = 0;
+			goto out;
+		}
 		if (r == MNL_CB_ERROR) {
 			r = errno ? -errno : -EIO;
 			if (-r < NL_ERRNO_MAX)
@@ -244,8 +273,9 @@ int nl_sock_dump(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
 	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_DUMP;
 	for (tries = 0; tries < NL_DUMP_TRIES; tries++) {
 		ctx.interrupted = false;
+		nl_dump_intr = false;
 		r = nl_sock_run(s, nlh, nl_dump_msg_cb, &ctx, NL_DUMP_BUF);
-		if (r < 0 || !ctx.interrupted)
+		if (r < 0 || !(ctx.interrupted || nl_dump_intr))
 			return r;
 		if (reset)
 			reset(data);

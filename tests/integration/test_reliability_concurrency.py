@@ -335,5 +335,53 @@ def a_request_right_after_a_namespace_delete_sees_its_pairs_gone():
           len(out), rounds, "\n  ".join(out[:4]))
 
 
+@test
+def listing_links_while_they_change_never_fails():
+    """A link dump that the kernel flags as interrupted (links changed while
+    it ran: NLM_F_DUMP_INTR) is read to its end and taken again, never
+    answered 500. 120 pairs with addresses make every dump several
+    messages long; a thread adds and deletes pairs and addresses with ip
+    meanwhile."""
+    d = h.daemon()
+    expect_status(d.put("/v1/namespaces/churn", {}), 201)
+    h.run(["ip", "-n", "churn", "-batch", "-"], input="".join(
+        "link add s%d type veth peer name t%d\n"
+        "addr add 198.18.%d.%d/32 dev s%d\n" % (i, i, 1 + i // 200,
+                                                 1 + i % 200, i)
+        for i in range(120)))
+    stop = threading.Event()
+
+    def churn():
+        i = 0
+        while not stop.is_set():
+            h.run(["ip", "-n", "churn", "-batch", "-"], check=False,
+                  input="link add x%d type veth peer name y%d\n"
+                        "addr add 198.19.0.1/32 dev s0\n"
+                        "addr add 2001:db8::1/128 dev s0\n"
+                        "addr del 198.19.0.1/32 dev s0\n"
+                        "addr del 2001:db8::1/128 dev s0\n"
+                        "link del x%d\n" % (i, i, i))
+            i += 1
+    t = threading.Thread(target=churn, daemon=True)
+    t.start()
+    c = u.KeepAlive(d.port)
+    statuses = {}
+    try:
+        dl = h.Deadline(h.scaled(4))
+        while not dl.expired():
+            r = c.get(L("churn"))
+            statuses[r.status] = statuses.get(r.status, 0) + 1
+            if r.status != 200:
+                break
+            names = {l["name"] for l in r.json["items"]}
+            check({"s0", "t119"} <= names,
+                  "a list in the middle of changes lost steady links")
+    finally:
+        stop.set()
+        t.join(h.scaled(10))
+        c.close()
+    eq(set(statuses), {200}, "GET links while links change: %s" % statuses)
+
+
 if __name__ == "__main__":
     h.run_tests()
