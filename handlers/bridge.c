@@ -233,6 +233,7 @@ int bridge_handle_create(struct request *req, struct reply *rep)
 	}
 	log_info("created bridge %s/%s", ns, in.spec.name);
 	link_view_init(&v, req->store, ns, s, false);
+	v.hint_no_addresses = true;
 	rec = link_to_json(&v, &l);
 	json_object_set_new(rec, "ports", json_array());
 	link_view_clear(&v);

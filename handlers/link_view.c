@@ -268,6 +268,8 @@ static void link_view_addrs(struct link_view *v, const struct nl_link *l,
 	size_t n = 0, i, first = 0, count = 0;
 
 	memset(ret, 0, sizeof(*ret));
+	if (v->hint_no_addresses)
+		return;
 	if (v->links) {
 		at = link_index_ifindex(&v->index, l->ifindex);
 		if (!at)

@@ -46,6 +46,9 @@ struct link_view {
 	/* Set by a caller that knows a veth's peer already. */
 	const char *peer_hint_ns;
 	const char *peer_hint_name;
+	/* Set by a caller that made the link a moment ago: it has no
+	 * addresses to dump. */
+	bool hint_no_addresses;
 };
 
 /* Borrows `sock` (a socket inside `ns`). With `whole`, dumps every link and

@@ -173,7 +173,9 @@ int veth_handle_create(struct request *req, struct reply *rep)
 	r = handler_intent(req, rep, t, &undo);
 	if (r < 0)
 		goto out;
-	r = nl_veth_add(s, &a.spec, ps, &b.spec);
+	/* End a as the kernel made it, echoed, saves reading it back; not
+	 * when the peer goes up after, which changes a's operational state. */
+	r = nl_veth_add(s, &a.spec, ps, &b.spec, b.spec.up ? NULL : &la);
 	if (r == -EEXIST)
 		r = problem_set(
 			&rep->problem, 409, "already-exists",
@@ -187,7 +189,8 @@ int veth_handle_create(struct request *req, struct reply *rep)
 		handler_intent_undo(req, undo, what);
 		goto out;
 	}
-	r = nl_link_get(s, a.spec.name, &la);
+	if (b.spec.up || !la.ifindex)
+		r = nl_link_get(s, a.spec.name, &la);
 	if (r < 0) {
 		r = handler_kernel_failed(rep, r, "reading the new veth pair");
 		goto out;
@@ -198,6 +201,7 @@ int veth_handle_create(struct request *req, struct reply *rep)
 	link_view_init(&v, req->store, ns, s, false);
 	v.peer_hint_ns = pns;
 	v.peer_hint_name = b.spec.name;
+	v.hint_no_addresses = true;
 	r = handler_reply(rep, 201, link_to_json(&v, &la),
 			  "/v1/namespaces/%s/veths/%s", ns, a.spec.name);
 	link_view_clear(&v);

@@ -88,7 +88,7 @@ int nl_bridge_add(struct nl_sock *s, const struct nl_link_spec *spec,
 	created.mtu = 0;
 	if (settings.vlan_filtering == 0)
 		settings.vlan_filtering = -1;
-	r = nl_link_add(s, &created, &nl_kind_bridge, &settings);
+	r = nl_link_add(s, &created, &nl_kind_bridge, &settings, NULL);
 	if (r < 0)
 		return r;
 	/* The kernel skips a change to the MTU a link already has, and so

@@ -62,6 +62,7 @@ static int nl_link_parse(const struct nlmsghdr *nlh, struct nl_link *l)
 		case IFLA_LINK:
 		case IFLA_LINK_NETNSID:
 		case IFLA_IFALIAS:
+		case IFLA_GROUP:
 		case IFLA_LINKINFO: tb[mnl_attr_get_type(a)] = a; break;
 		default: break;
 		}
@@ -237,7 +238,8 @@ void nl_link_put_spec(struct nlmsghdr *nlh, struct ifinfomsg *ifm,
 }
 
 int nl_link_add(struct nl_sock *s, const struct nl_link_spec *spec,
-		const struct nl_kind *kind, const void *kind_data)
+		const struct nl_kind *kind, const void *kind_data,
+		struct nl_link *ret)
 {
 	char buf[NL_REQ_SIZE];
 	struct nlmsghdr *nlh;
@@ -254,7 +256,14 @@ int nl_link_add(struct nl_sock *s, const struct nl_link_spec *spec,
 			return r;
 	}
 	mnl_attr_nest_end(nlh, linkinfo);
-	return nl_sock_request(s, nlh, NULL, NULL);
+	if (!ret)
+		return nl_sock_request(s, nlh, NULL, NULL);
+	memset(ret, 0, sizeof(*ret));
+	nlh->nlmsg_flags |= NLM_F_ECHO;
+	r = nl_sock_request(s, nlh, nl_link_get_cb, ret);
+	if (r == 0 && strcmp(ret->name, spec->name))
+		memset(ret, 0, sizeof(*ret)); /* not the one asked for */
+	return r;
 }
 
 int nl_link_set(struct nl_sock *s, const struct nl_link_change *c)

@@ -77,9 +77,12 @@ int nl_link_dump(struct nl_sock *s, struct nl_link **ret, size_t *ret_n);
 int nl_link_get(struct nl_sock *s, const char *name, struct nl_link *ret);
 int nl_link_get_index(struct nl_sock *s, int ifindex, struct nl_link *ret);
 
-/* Creates a link of `kind` with kind-specific `kind_data`. */
+/* Creates a link of `kind` with kind-specific `kind_data`. With `ret`, the
+ * kernel is asked to echo the new link, as it is once made (ifindex 0 when
+ * the kernel did not echo it). */
 int nl_link_add(struct nl_sock *s, const struct nl_link_spec *spec,
-		const struct nl_kind *kind, const void *kind_data);
+		const struct nl_kind *kind, const void *kind_data,
+		struct nl_link *ret);
 int nl_link_set(struct nl_sock *s, const struct nl_link_change *c);
 int nl_link_del(struct nl_sock *s, int ifindex);
 

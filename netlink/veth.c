@@ -31,7 +31,8 @@ const struct nl_kind nl_kind_veth = {
 };
 
 int nl_veth_add(struct nl_sock *s, const struct nl_link_spec *a,
-		struct nl_sock *ps, const struct nl_link_spec *b)
+		struct nl_sock *ps, const struct nl_link_spec *b,
+		struct nl_link *ret_a)
 {
 	struct nl_veth_spec v = { .peer = *b };
 	struct nl_link l;
@@ -40,7 +41,7 @@ int nl_veth_add(struct nl_sock *s, const struct nl_link_spec *a,
 	/* The kernel configures the peer before the pair is joined, when it
 	 * cannot be opened yet (ENOTCONN): it goes up afterwards. */
 	v.peer.up = false;
-	r = nl_link_add(s, a, &nl_kind_veth, &v);
+	r = nl_link_add(s, a, &nl_kind_veth, &v, ret_a);
 	if (r < 0)
 		return r;
 	r = nl_link_mark_ours(s, a->name, -1, 0);

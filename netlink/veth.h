@@ -11,8 +11,10 @@ struct nl_veth_spec {
 
 /* Creates the pair `a` (in `s`'s namespace) and `b` (placed directly in
  * `ps`'s namespace through b->netns_fd, or beside `a` when that is -1), and
- * marks both ends as netnsd's. On failure nothing is left behind. */
+ * marks both ends as netnsd's. On failure nothing is left behind. With
+ * `ret_a`, end `a` as the kernel echoed it when made (see nl_link_add). */
 int nl_veth_add(struct nl_sock *s, const struct nl_link_spec *a,
-		struct nl_sock *ps, const struct nl_link_spec *b);
+		struct nl_sock *ps, const struct nl_link_spec *b,
+		struct nl_link *ret_a);
 
 #endif

@@ -180,7 +180,7 @@ static void reconcile_create(struct reconcile *rc, const char *ns,
 		}
 		b.netns_fd = pfd;
 	}
-	r = nl_veth_add(s, &a, ps, &b);
+	r = nl_veth_add(s, &a, ps, &b, NULL);
 	if (r < 0)
 		reconcile_failed(rc, what, "creating", r);
 	else
