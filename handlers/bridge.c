@@ -231,6 +231,7 @@ int bridge_handle_create(struct request *req, struct reply *rep)
 		r = handler_kernel_failed(rep, r, "reading the new bridge");
 		goto out;
 	}
+	handler_unlock(req);
 	log_info("created bridge %s/%s", ns, in.spec.name);
 	link_view_init(&v, req->store, ns, s, false);
 	v.hint_no_addresses = true;

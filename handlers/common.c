@@ -183,6 +183,11 @@ void handler_done(struct request *req, const char *key)
 	store_txn_free(t);
 }
 
+void handler_unlock(struct request *req)
+{
+	nslock_release(&req->ns_locks);
+}
+
 int handler_lock(struct request *req, const char *ns1, const char *ns2,
 		 const char *ns3)
 {

@@ -60,6 +60,10 @@ int handler_check_dying(struct reply *rep, const char *ns,
 int handler_lock(struct request *req, const char *ns1, const char *ns2,
 		 const char *ns3);
 
+/* Lets the namespace locks go early: the change is made and recorded, and
+ * what is left (the answer's rendering) reads, as a GET would. */
+void handler_unlock(struct request *req);
+
 /* Commits `t`; on failure, answers the storage problem. */
 int handler_commit(struct request *req, struct reply *rep, struct store_txn *t);
 

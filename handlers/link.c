@@ -556,6 +556,7 @@ int link_handle_patch(struct request *req, struct reply *rep)
 	log_info("changed link %s/%s%s%s%s%s", ns, name,
 		 moved || p.name ? " -> " : "", moved || p.name ? ns2 : "",
 		 moved || p.name ? "/" : "", moved || p.name ? name2 : "");
+	handler_unlock(req);
 	r = nl_link_get(moved ? s2 : s, name2, &after);
 	if (r < 0) {
 		r = handler_kernel_failed(rep, r, "reading the link");

@@ -196,6 +196,7 @@ int veth_handle_create(struct request *req, struct reply *rep)
 		goto out;
 	}
 
+	handler_unlock(req);
 	log_info("created veth %s/%s <-> %s/%s", ns, a.spec.name, pns,
 		 b.spec.name);
 	link_view_init(&v, req->store, ns, s, false);
