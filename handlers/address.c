@@ -27,7 +27,7 @@ static int address_link(struct request *req, struct reply *rep,
 	if (r == 0)
 		r = handler_link_param(req, rep, "link", &name);
 	if (r == 0)
-		r = handler_ns_sock(rep, ns, ret_s);
+		r = handler_ns_sock(req, rep, ns, ret_s);
 	if (r < 0)
 		return r;
 	r = nl_link_get(*ret_s, name, ret_l);

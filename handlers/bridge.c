@@ -81,7 +81,7 @@ static int bridge_find(struct request *req, struct reply *rep,
 	if (r == 0)
 		r = handler_link_param(req, rep, "br", &name);
 	if (r == 0)
-		r = handler_ns_sock(rep, ns, ret_s);
+		r = handler_ns_sock(req, rep, ns, ret_s);
 	if (r < 0)
 		return r;
 	r = link_view_init(v, req->store, ns, *ret_s, true);
@@ -178,7 +178,7 @@ int bridge_handle_create(struct request *req, struct reply *rep)
 	if (r == 0)
 		r = link_spec_from_json(body, "", rep, &in);
 	if (r == 0)
-		r = handler_ns_sock(rep, ns, &s);
+		r = handler_ns_sock(req, rep, ns, &s);
 	if (r < 0)
 		goto out;
 	bridge_settings_from_json(body, &bs);

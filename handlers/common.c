@@ -26,9 +26,6 @@ int handler_ns_param(struct request *req, struct reply *rep, bool allow_host,
 		return problem_set(
 			&rep->problem, 409, "reserved-name",
 			"'host' is the daemon's own namespace; it cannot be created or deleted");
-	/* A mutation holds its namespace from here until it has answered. */
-	if (req->mutates)
-		handler_lock(req, ns, NULL, NULL);
 	*ret_ns = ns;
 	return 0;
 }
@@ -92,9 +89,15 @@ int handler_reply(struct reply *rep, int status, json_t *body,
 	return 0;
 }
 
-int handler_ns_sock(struct reply *rep, const char *ns, struct nl_sock **ret)
+int handler_ns_sock(struct request *req, struct reply *rep, const char *ns,
+		    struct nl_sock **ret)
 {
-	int r = nl_ns_get(ns, ret);
+	int r;
+
+	/* A mutation holds the namespace from here until it has answered. */
+	if (req->mutates)
+		handler_lock(req, ns, NULL, NULL);
+	r = nl_ns_get(ns, ret);
 
 	if (r == -ENOENT || r == -EINVAL)
 		return problem_set(&rep->problem, 404, "not-found",

@@ -10,8 +10,7 @@
 #include "../api/problem.h"
 #include "../server/router.h"
 
-/* The validated {ns} path parameter; "host" only when `allow_host`. A
- * mutation takes the namespace's lock here (handler_lock). */
+/* The validated {ns} path parameter; "host" only when `allow_host`. */
 int handler_ns_param(struct request *req, struct reply *rep, bool allow_host,
 		     const char **ret_ns);
 /* A validated link-name path parameter called `param`. */
@@ -37,8 +36,10 @@ struct nl_sock;
 struct store_txn;
 
 /* A socket inside namespace `ns`, or a 404 problem when there is no such
- * namespace. Give it back with nl_ns_put(ns, sock). */
-int handler_ns_sock(struct reply *rep, const char *ns, struct nl_sock **ret);
+ * namespace. Give it back with nl_ns_put(ns, sock). A mutation takes the
+ * namespace's lock here (handler_lock), before it reads what is in it. */
+int handler_ns_sock(struct request *req, struct reply *rep, const char *ns,
+		    struct nl_sock **ret);
 
 /* A kernel failure as a problem, with the kernel's own words. */
 int handler_kernel_failed(struct reply *rep, int err, const char *what);

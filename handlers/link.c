@@ -57,7 +57,7 @@ int link_list_kind(struct request *req, struct reply *rep, const char *kind)
 	r = handler_ns_param(req, rep, true, &ns);
 	if (r < 0)
 		return r;
-	r = handler_ns_sock(rep, ns, &s);
+	r = handler_ns_sock(req, rep, ns, &s);
 	if (r < 0)
 		return r;
 	r = link_view_init(&v, req->store, ns, s, true);
@@ -132,7 +132,7 @@ int link_get_kind(struct request *req, struct reply *rep, const char *param,
 	if (r == 0)
 		r = handler_link_param(req, rep, param, &name);
 	if (r == 0)
-		r = handler_ns_sock(rep, ns, &s);
+		r = handler_ns_sock(req, rep, ns, &s);
 	if (r < 0)
 		return r;
 	r = nl_link_get(s, name, &l);
@@ -209,7 +209,7 @@ int link_delete_kind(struct request *req, struct reply *rep, const char *param,
 	if (r < 0)
 		return r;
 	link_lock(req, ns, name, NULL);
-	r = handler_ns_sock(rep, ns, &s);
+	r = handler_ns_sock(req, rep, ns, &s);
 	if (r < 0)
 		return r;
 	r = nl_link_get(s, name, &l);
@@ -393,7 +393,7 @@ int link_handle_patch(struct request *req, struct reply *rep)
 		r = link_patch_from_json(body, rep, &p);
 	if (r == 0) {
 		link_lock(req, ns, name, p.ns);
-		r = handler_ns_sock(rep, ns, &s);
+		r = handler_ns_sock(req, rep, ns, &s);
 	}
 	if (r < 0)
 		goto out;

@@ -122,16 +122,7 @@ int veth_handle_create(struct request *req, struct reply *rep)
 		goto out;
 	}
 
-	/* The peer's namespace is changed too: its lock as well. */
-	handler_lock(req, ns, pns, NULL);
-	r = handler_ns_sock(rep, ns, &s);
-	if (r == 0)
-		r = handler_ns_sock(rep, pns, &ps);
-	if (r < 0)
-		goto out;
-	r = veth_check_free(req, rep, s, ns, a.spec.name, ps, pns, b.spec.name);
-	if (r < 0)
-		goto out;
+	/* Before the locks: nothing here reads what they guard. */
 	veth_random_mac(&a);
 	veth_random_mac(&b);
 	/* The kernel's default for a veth, asked for explicitly so that the
@@ -142,13 +133,27 @@ int veth_handle_create(struct request *req, struct reply *rep)
 		b.spec.mtu = ETH_DATA_LEN;
 	if (strcmp(pns, ns)) {
 		r = nl_ns_open_fd(pns, &pfd);
-		if (r < 0) {
+		if (r == -ENOENT || r == -EINVAL)
+			r = problem_set(&rep->problem, 404, "not-found",
+					"namespace %s does not exist", pns);
+		else if (r < 0)
 			r = handler_kernel_failed(
 				rep, r, "opening the peer's namespace");
+		if (r < 0)
 			goto out;
-		}
 		b.spec.netns_fd = pfd;
 	}
+
+	/* The peer's namespace is changed too: its lock as well. */
+	handler_lock(req, ns, pns, NULL);
+	r = handler_ns_sock(req, rep, ns, &s);
+	if (r == 0)
+		r = handler_ns_sock(req, rep, pns, &ps);
+	if (r < 0)
+		goto out;
+	r = veth_check_free(req, rep, s, ns, a.spec.name, ps, pns, b.spec.name);
+	if (r < 0)
+		goto out;
 
 	/* Both ends are recorded before the kernel makes them (intent
 	 * first): every value is known here, the MACs included. */
