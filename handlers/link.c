@@ -168,10 +168,9 @@ int link_handle_get(struct request *req, struct reply *rep)
 	return link_get_kind(req, rep, "link", NULL);
 }
 
-/* Locks, besides `ns` (taken with the path), the namespace of the link's
- * veth peer, whose record changes along, and `ns2` (a move's target). The
- * link's record cannot change once `ns` is held, so a second look confirms
- * the peer. */
+/* Locks `ns`, the namespace of the link's veth peer (whose record changes
+ * along) and `ns2` (a move's target). The link's record cannot change once
+ * `ns` is held, so a second look confirms the peer. */
 static void link_lock(struct request *req, const char *ns, const char *name,
 		      const char *ns2)
 {
