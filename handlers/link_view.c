@@ -110,9 +110,6 @@ void link_view_clear(struct link_view *v)
 	v->wants = NULL;
 	v->want_of = NULL;
 	v->wants_loaded = false;
-	for (int i = 0; i < v->n_peers; i++)
-		nl_ns_put(v->peers[i].ns, v->peers[i].sock);
-	v->n_peers = 0;
 }
 
 /* The namespace's desired links, once per whole view, each matched to
@@ -187,26 +184,11 @@ static const char *link_view_nsid_name(struct link_view *v, int nsid)
 
 /* The name of link `ifindex` of namespace `ns`, asked of a socket there
  * that the view keeps until it is cleared. */
-static int link_view_name_in(struct link_view *v, const char *ns, int ifindex,
-			     char *buf)
+/* A peer's name in its own namespace: from that namespace's name cache, one
+ * dump for all the peers there (see nl_ns_link_name). */
+static int link_view_name_in(const char *ns, int ifindex, char *buf)
 {
-	struct nl_sock *s = NULL;
-	int i, r;
-
-	for (i = 0; i < v->n_peers; i++)
-		if (!strcmp(v->peers[i].ns, ns))
-			return nl_ifname_of(v->peers[i].sock, ifindex, buf);
-	r = nl_ns_get(ns, &s);
-	if (r < 0)
-		return r;
-	r = nl_ifname_of(s, ifindex, buf);
-	if (v->n_peers < 4 && strlen(ns) < sizeof(v->peers[0].ns)) {
-		strcpy(v->peers[v->n_peers].ns, ns);
-		v->peers[v->n_peers++].sock = s;
-	} else {
-		nl_ns_put(ns, s);
-	}
-	return r;
+	return nl_ns_link_name(ns, ifindex, buf);
 }
 
 bool link_view_peer(struct link_view *v, const struct nl_link *l, char *ret_ns,
@@ -228,8 +210,7 @@ bool link_view_peer(struct link_view *v, const struct nl_link *l, char *ret_ns,
 		return true;
 	}
 	pns = link_view_nsid_name(v, l->link_netnsid);
-	/* One ioctl per peer: no dump of the peer's whole namespace. */
-	if (!pns || link_view_name_in(v, pns, l->link, ret_name) < 0)
+	if (!pns || link_view_name_in(pns, l->link, ret_name) < 0)
 		return false;
 	snprintf(ret_ns, ns_len, "%s", pns);
 	return true;

@@ -37,12 +37,6 @@ struct link_view {
 	int nsid_cache_id[8];
 	char nsid_cache_name[8][65];
 	int n_nsid_cache;
-	/* Sockets in peer namespaces, opened once per view. */
-	struct {
-		char ns[65];
-		struct nl_sock *sock;
-	} peers[4];
-	int n_peers;
 	/* Set by a caller that knows a veth's peer already. */
 	const char *peer_hint_ns;
 	const char *peer_hint_name;

@@ -22,6 +22,11 @@
 
 #define NL_NS_IDLE_MAX 4
 
+struct nl_ns_name {
+	int ifindex;
+	char name[IFNAMSIZ];
+};
+
 struct nl_ns_entry {
 	struct nl_ns_entry *next;
 	char name[NAME_NS_MAX + 1];
@@ -30,6 +35,12 @@ struct nl_ns_entry {
 	uint64_t gen;
 	struct nl_sock *idle[NL_NS_IDLE_MAX];
 	int n_idle;
+	/* The namespace's link names by ifindex, from one dump, good while
+	 * `watch` (subscribed to link notifications before the dump) has
+	 * heard of no change. */
+	struct nl_sock *watch;
+	struct nl_ns_name *names; /* sorted by ifindex; NULL: none */
+	size_t n_names;
 };
 
 static char nl_ns_dirname[PATH_MAX] = "/run/netns";
@@ -88,6 +99,12 @@ static void nl_ns_entry_close_idle(struct nl_ns_entry *e)
 {
 	while (e->n_idle > 0)
 		nl_sock_close(e->idle[--e->n_idle]);
+	/* The watch is a socket in the namespace too: it goes with them. */
+	nl_sock_close(e->watch);
+	e->watch = NULL;
+	free(e->names);
+	e->names = NULL;
+	e->n_names = 0;
 }
 
 static struct nl_ns_entry *nl_ns_find_locked(const char *ns, bool create)
@@ -244,6 +261,152 @@ void nl_ns_put(const char *ns, struct nl_sock *s)
 	}
 	pthread_mutex_unlock(&nl_ns_mu);
 	nl_sock_close(s);
+}
+
+static int nl_ns_name_cmp(const void *a, const void *b)
+{
+	const struct nl_ns_name *x = a, *y = b;
+
+	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
+}
+
+static int nl_ns_name_find(const struct nl_ns_name *names, size_t n,
+			   int ifindex, char *ret_name)
+{
+	struct nl_ns_name key = { .ifindex = ifindex };
+	const struct nl_ns_name *hit;
+
+	hit = bsearch(&key, names, n, sizeof(*names), nl_ns_name_cmp);
+	if (!hit)
+		return -ENODEV;
+	memcpy(ret_name, hit->name, IFNAMSIZ);
+	return 0;
+}
+
+/* The cached answer, if the watch heard of no change since the dump:
+ * -EAGAIN when there is none to give. Called with nl_ns_mu held. */
+static int nl_ns_cached_name_locked(struct nl_ns_entry *e, int ifindex,
+				    char *ret_name)
+{
+	int r;
+
+	if (!e->watch || !e->names)
+		return -EAGAIN;
+	r = nl_sock_drain(e->watch);
+	if (r != 0) {
+		free(e->names);
+		e->names = NULL;
+		e->n_names = 0;
+		if (r < 0) {
+			nl_sock_close(e->watch);
+			e->watch = NULL;
+		}
+		return -EAGAIN;
+	}
+	return nl_ns_name_find(e->names, e->n_names, ifindex, ret_name);
+}
+
+/* One dump of the namespace's links, as names sorted by ifindex. */
+static int nl_ns_names_dump(const char *ns, struct nl_ns_name **ret,
+			    size_t *ret_n)
+{
+	struct nl_ns_name *names;
+	struct nl_sock *s = NULL;
+	struct nl_link *links = NULL;
+	size_t n = 0;
+	int r;
+
+	r = nl_ns_get(ns, &s);
+	if (r < 0)
+		return r;
+	r = nl_link_dump(s, &links, &n);
+	nl_ns_put(ns, s);
+	if (r < 0)
+		return r;
+	names = calloc(n ? n : 1, sizeof(*names));
+	if (!names) {
+		free(links);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		names[i].ifindex = links[i].ifindex;
+		memcpy(names[i].name, links[i].name, IFNAMSIZ);
+	}
+	free(links);
+	qsort(names, n, sizeof(*names), nl_ns_name_cmp);
+	*ret = names;
+	*ret_n = n;
+	return 0;
+}
+
+int nl_ns_link_name(const char *ns, int ifindex, char *ret_name)
+{
+	struct nl_ns_name *names = NULL;
+	struct nl_sock *watch = NULL;
+	struct nl_ns_entry *e;
+	uint64_t gen = 0;
+	size_t n = 0;
+	dev_t dev;
+	ino_t ino;
+	int fd, r;
+
+	r = nl_ns_identity(ns, &dev, &ino);
+	if (r < 0)
+		return r == -EINVAL ? r : -ENOENT;
+	pthread_mutex_lock(&nl_ns_mu);
+	e = nl_ns_find_locked(ns, false);
+	if (e && e->dev == dev && e->ino == ino) {
+		r = nl_ns_cached_name_locked(e, ifindex, ret_name);
+		if (r != -EAGAIN) {
+			pthread_mutex_unlock(&nl_ns_mu);
+			return r;
+		}
+		gen = e->gen;
+		/* Still subscribed: what changes from now on, during the
+		 * dump too, it hears. */
+		watch = e->watch;
+		e->watch = NULL;
+	}
+	pthread_mutex_unlock(&nl_ns_mu);
+
+	if (!watch) {
+		/* Subscribed before the dump, or a change in between would
+		 * go unheard. */
+		r = nl_ns_open_fd(ns, &fd);
+		if (r == 0) {
+			r = nl_sock_open(fd, &watch);
+			close(fd);
+		}
+		if (r == 0)
+			r = nl_sock_watch_links(watch);
+		if (r < 0) {
+			nl_sock_close(watch);
+			watch = NULL;
+		}
+	}
+	r = nl_ns_names_dump(ns, &names, &n);
+	if (r < 0) {
+		nl_sock_close(watch);
+		return r;
+	}
+	r = nl_ns_name_find(names, n, ifindex, ret_name);
+
+	/* Kept for the next lookups if the namespace is still the one
+	 * dumped and no other thread kept names meanwhile. */
+	pthread_mutex_lock(&nl_ns_mu);
+	e = nl_ns_find_locked(ns, false);
+	if (watch && e && e->dev == dev && e->ino == ino &&
+	    (!gen || e->gen == gen) && !e->watch) {
+		e->watch = watch;
+		e->names = names;
+		e->n_names = n;
+		watch = NULL;
+		names = NULL;
+	}
+	pthread_mutex_unlock(&nl_ns_mu);
+	nl_sock_close(watch);
+	free(names);
+	return r;
 }
 
 void nl_ns_forget(const char *ns)

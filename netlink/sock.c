@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 #define NL_DUMP_BUF   (32u * 1024)
 #define NL_DUMP_TRIES 8
@@ -98,6 +100,43 @@ int nl_sock_open(int netns_fd, struct nl_sock **ret)
 fail:
 	nl_sock_close(s);
 	return r;
+}
+
+int nl_sock_watch_links(struct nl_sock *s)
+{
+	int group = RTNLGRP_LINK;
+
+	if (mnl_socket_setsockopt(s->mnl, NETLINK_ADD_MEMBERSHIP, &group,
+				  sizeof(group)) < 0)
+		return -errno;
+	return 0;
+}
+
+int nl_sock_drain(struct nl_sock *s)
+{
+	char buf[8192];
+	int seen = 0;
+
+	for (;;) {
+		ssize_t n = recv(mnl_socket_get_fd(s->mnl), buf, sizeof(buf),
+				 MSG_DONTWAIT);
+
+		if (n > 0) {
+			seen = 1;
+			continue;
+		}
+		if (n == 0)
+			return seen;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return seen;
+		if (errno == EINTR)
+			continue;
+		if (errno == ENOBUFS) {
+			seen = 1; /* notifications were lost */
+			continue;
+		}
+		return -errno;
+	}
 }
 
 void nl_sock_close(struct nl_sock *s)

@@ -27,6 +27,13 @@ struct nl_sock {
 int nl_sock_open(int netns_fd, struct nl_sock **ret);
 void nl_sock_close(struct nl_sock *s);
 
+/* Subscribes `s` to the kernel's link notifications (RTNLGRP_LINK). */
+int nl_sock_watch_links(struct nl_sock *s);
+/* Reads, without waiting, what a watching socket has received: 0 when
+ * nothing, 1 when some notification came (or some were lost: ENOBUFS), a
+ * negative errno when the socket failed. */
+int nl_sock_drain(struct nl_sock *s);
+
 /* Sends `nlh` (seq and portid are filled in) and waits for the ACK. `cb`, if
  * given, sees any reply messages (NLM_F_ECHO, or a GET's answer). */
 int nl_sock_request(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,

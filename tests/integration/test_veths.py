@@ -251,6 +251,38 @@ def list_and_get_veths():
         expect_problem(d.get(path), 404, "GET " + path)
 
 
+@test
+def peer_names_follow_changes_behind_netnsd():
+    """Peers in another namespace are named from a cache of that namespace's
+    links, kept while a subscription hears no change: a peer renamed, or a
+    pair replaced, behind netnsd's back shows at once, in lists and alone."""
+    d = setup()
+    mk_ns(d, "red")
+    mk_ns(d, "blue")
+    for i in range(20):
+        mk_veth(d, "red", "r%d" % i, "b%d" % i, peer_ns="blue")
+
+    def peers():
+        r = expect_status(d.get(L("red")), 200)
+        return {i["name"]: i["peer"] for i in r.json["items"]
+                if i["kind"] == "veth"}
+    eq(peers()["r3"], {"namespace": "blue", "name": "b3"}, "peer of r3")
+    h.ip("link", "set", "b3", "name", "b3x", ns="blue")
+    eq(peers()["r3"], {"namespace": "blue", "name": "b3x"},
+       "peer of r3 after ip renamed it")
+    eq(expect_status(d.get(L("red", "r3")), 200).json["peer"],
+       {"namespace": "blue", "name": "b3x"}, "GET red/r3 after the rename")
+    h.ip("link", "del", "r5", ns="red")
+    h.ip("link", "add", "r5", "netns", "red", "type", "veth", "peer", "name",
+         "n5", ns="blue")
+    eq(peers()["r5"], {"namespace": "blue", "name": "n5"},
+       "peer of a pair ip replaced")
+    want = {n: kpeer(l, "red") for n, l in klinks("red").items()
+            if kkind(l) == "veth"}
+    got = {n: (p["namespace"], p["name"]) for n, p in peers().items()}
+    eq(got, want, "every peer as ip -j link show tells it")
+
+
 # ---------------------------------------------------------------------------
 # Delete
 
