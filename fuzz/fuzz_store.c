@@ -392,6 +392,7 @@ static void fuzz_ops(struct store **sp, const char *ops, size_t len,
 		case 'u': {
 			struct store_txn *u = store_txn_undo(*sp, t);
 			json_t *before = json_deep_copy(model);
+			uint64_t rev = store_revision(*sp);
 
 			FUZZ_CHECK(u && before);
 			if (fuzz_commit(*sp, t, pending, model)) {
@@ -402,6 +403,9 @@ static void fuzz_ops(struct store **sp, const char *ops, size_t len,
 					FUZZ_CHECK(r == -EOVERFLOW);
 				} else {
 					FUZZ_CHECK(r == 0);
+					/* A change and its undo: the
+					 * revision is where it was. */
+					FUZZ_CHECK(store_revision(*sp) == rev);
 					json_object_clear(model);
 					json_object_update(model, before);
 				}
@@ -414,10 +418,12 @@ static void fuzz_ops(struct store **sp, const char *ops, size_t len,
 		case 'k': fuzz_compact(*sp, model); break;
 		case 'r': {
 			uint64_t seq = store_seq(*sp);
+			uint64_t rev = store_revision(*sp);
 
 			store_free(*sp);
 			*sp = fuzz_open();
 			FUZZ_CHECK(store_seq(*sp) == seq);
+			FUZZ_CHECK(store_revision(*sp) == rev);
 			fuzz_check_store(*sp, model, true);
 			break;
 		}
