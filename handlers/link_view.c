@@ -105,6 +105,9 @@ void link_view_clear(struct link_view *v)
 	free(v->addr_order);
 	v->addr_first = NULL;
 	v->addr_order = NULL;
+	for (int i = 0; i < v->n_peer_names; i++)
+		free(v->peer_names[i].names);
+	v->n_peer_names = 0;
 	link_wants_put(v->wants);
 	free(v->want_of);
 	v->wants = NULL;
@@ -184,11 +187,34 @@ static const char *link_view_nsid_name(struct link_view *v, int nsid)
 
 /* The name of link `ifindex` of namespace `ns`, asked of a socket there
  * that the view keeps until it is cleared. */
-/* A peer's name in its own namespace: from that namespace's name cache, one
- * dump for all the peers there (see nl_ns_link_name). */
-static int link_view_name_in(const char *ns, int ifindex, char *buf)
+/* A peer's name in its own namespace: from that namespace's name cache (one
+ * dump for all the peers there, see nl_ns_link_names), copied once per
+ * view so that a thousand peers cost one look at it. */
+static int link_view_name_in(struct link_view *v, const char *ns, int ifindex,
+			     char *buf)
 {
-	return nl_ns_link_name(ns, ifindex, buf);
+	struct nl_ns_name *names;
+	size_t n;
+	int i, r;
+
+	for (i = 0; i < v->n_peer_names; i++)
+		if (!strcmp(v->peer_names[i].ns, ns))
+			return nl_ns_name_find(v->peer_names[i].names,
+					       v->peer_names[i].n, ifindex,
+					       buf);
+	r = nl_ns_link_names(ns, &names, &n);
+	if (r < 0)
+		return r;
+	r = nl_ns_name_find(names, n, ifindex, buf);
+	if (v->n_peer_names < 4 && strlen(ns) < sizeof(v->peer_names[0].ns)) {
+		i = v->n_peer_names++;
+		strcpy(v->peer_names[i].ns, ns);
+		v->peer_names[i].names = names;
+		v->peer_names[i].n = n;
+	} else {
+		free(names);
+	}
+	return r;
 }
 
 bool link_view_peer(struct link_view *v, const struct nl_link *l, char *ret_ns,
@@ -210,7 +236,7 @@ bool link_view_peer(struct link_view *v, const struct nl_link *l, char *ret_ns,
 		return true;
 	}
 	pns = link_view_nsid_name(v, l->link_netnsid);
-	if (!pns || link_view_name_in(pns, l->link, ret_name) < 0)
+	if (!pns || link_view_name_in(v, pns, l->link, ret_name) < 0)
 		return false;
 	snprintf(ret_ns, ns_len, "%s", pns);
 	return true;

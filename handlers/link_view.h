@@ -11,6 +11,7 @@
 #include "../netlink/addr.h"
 #include "../netlink/link.h"
 #include "../netlink/link_index.h"
+#include "../netlink/ns.h"
 #include "link_want.h"
 
 struct store;
@@ -37,6 +38,13 @@ struct link_view {
 	int nsid_cache_id[8];
 	char nsid_cache_name[8][65];
 	int n_nsid_cache;
+	/* The link names of peer namespaces, read once per view. */
+	struct {
+		char ns[65];
+		struct nl_ns_name *names;
+		size_t n;
+	} peer_names[4];
+	int n_peer_names;
 	/* Set by a caller that knows a veth's peer already. */
 	const char *peer_hint_ns;
 	const char *peer_hint_name;

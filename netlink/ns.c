@@ -22,11 +22,6 @@
 
 #define NL_NS_IDLE_MAX 4
 
-struct nl_ns_name {
-	int ifindex;
-	char name[IFNAMSIZ];
-};
-
 struct nl_ns_entry {
 	struct nl_ns_entry *next;
 	char name[NAME_NS_MAX + 1];
@@ -270,8 +265,8 @@ static int nl_ns_name_cmp(const void *a, const void *b)
 	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
 }
 
-static int nl_ns_name_find(const struct nl_ns_name *names, size_t n,
-			   int ifindex, char *ret_name)
+int nl_ns_name_find(const struct nl_ns_name *names, size_t n, int ifindex,
+		    char *ret_name)
 {
 	struct nl_ns_name key = { .ifindex = ifindex };
 	const struct nl_ns_name *hit;
@@ -283,11 +278,12 @@ static int nl_ns_name_find(const struct nl_ns_name *names, size_t n,
 	return 0;
 }
 
-/* The cached answer, if the watch heard of no change since the dump:
- * -EAGAIN when there is none to give. Called with nl_ns_mu held. */
-static int nl_ns_cached_name_locked(struct nl_ns_entry *e, int ifindex,
-				    char *ret_name)
+/* A copy of the cached names, if the watch heard of no change since the
+ * dump: -EAGAIN when there are none to give. Called with nl_ns_mu held. */
+static int nl_ns_cached_names_locked(struct nl_ns_entry *e,
+				     struct nl_ns_name **ret, size_t *ret_n)
 {
+	struct nl_ns_name *copy;
 	int r;
 
 	if (!e->watch || !e->names)
@@ -303,7 +299,13 @@ static int nl_ns_cached_name_locked(struct nl_ns_entry *e, int ifindex,
 		}
 		return -EAGAIN;
 	}
-	return nl_ns_name_find(e->names, e->n_names, ifindex, ret_name);
+	copy = malloc((e->n_names ? e->n_names : 1) * sizeof(*copy));
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, e->names, e->n_names * sizeof(*copy));
+	*ret = copy;
+	*ret_n = e->n_names;
+	return 0;
 }
 
 /* One dump of the namespace's links, as names sorted by ifindex. */
@@ -339,9 +341,9 @@ static int nl_ns_names_dump(const char *ns, struct nl_ns_name **ret,
 	return 0;
 }
 
-int nl_ns_link_name(const char *ns, int ifindex, char *ret_name)
+int nl_ns_link_names(const char *ns, struct nl_ns_name **ret, size_t *ret_n)
 {
-	struct nl_ns_name *names = NULL;
+	struct nl_ns_name *names = NULL, *keep = NULL;
 	struct nl_sock *watch = NULL;
 	struct nl_ns_entry *e;
 	uint64_t gen = 0;
@@ -356,7 +358,7 @@ int nl_ns_link_name(const char *ns, int ifindex, char *ret_name)
 	pthread_mutex_lock(&nl_ns_mu);
 	e = nl_ns_find_locked(ns, false);
 	if (e && e->dev == dev && e->ino == ino) {
-		r = nl_ns_cached_name_locked(e, ifindex, ret_name);
+		r = nl_ns_cached_names_locked(e, ret, ret_n);
 		if (r != -EAGAIN) {
 			pthread_mutex_unlock(&nl_ns_mu);
 			return r;
@@ -389,22 +391,42 @@ int nl_ns_link_name(const char *ns, int ifindex, char *ret_name)
 		nl_sock_close(watch);
 		return r;
 	}
-	r = nl_ns_name_find(names, n, ifindex, ret_name);
+	if (watch) {
+		keep = malloc((n ? n : 1) * sizeof(*keep));
+		if (keep)
+			memcpy(keep, names, n * sizeof(*keep));
+	}
 
-	/* Kept for the next lookups if the namespace is still the one
+	/* Kept for the next callers if the namespace is still the one
 	 * dumped and no other thread kept names meanwhile. */
 	pthread_mutex_lock(&nl_ns_mu);
 	e = nl_ns_find_locked(ns, false);
-	if (watch && e && e->dev == dev && e->ino == ino &&
+	if (keep && e && e->dev == dev && e->ino == ino &&
 	    (!gen || e->gen == gen) && !e->watch) {
 		e->watch = watch;
-		e->names = names;
+		e->names = keep;
 		e->n_names = n;
 		watch = NULL;
-		names = NULL;
+		keep = NULL;
 	}
 	pthread_mutex_unlock(&nl_ns_mu);
 	nl_sock_close(watch);
+	free(keep);
+	*ret = names;
+	*ret_n = n;
+	return 0;
+}
+
+int nl_ns_link_name(const char *ns, int ifindex, char *ret_name)
+{
+	struct nl_ns_name *names;
+	size_t n;
+	int r;
+
+	r = nl_ns_link_names(ns, &names, &n);
+	if (r < 0)
+		return r;
+	r = nl_ns_name_find(names, n, ifindex, ret_name);
 	free(names);
 	return r;
 }

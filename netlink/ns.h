@@ -3,6 +3,7 @@
 #ifndef NETNSD_NL_NS_H
 #define NETNSD_NL_NS_H
 
+#include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -27,6 +28,17 @@ void nl_ns_forget(const char *ns);
  * the namespace's pooled sockets (nl_ns_forget, nl_ns_sweep): naming a
  * thousand veth peers costs one dump, not a thousand calls. */
 int nl_ns_link_name(const char *ns, int ifindex, char *ret_name);
+
+/* Every link name of `ns`, sorted by ifindex (free with free()): for many
+ * lookups, one look at the cache's watch instead of one each. */
+struct nl_ns_name {
+	int ifindex;
+	char name[IFNAMSIZ];
+};
+int nl_ns_link_names(const char *ns, struct nl_ns_name **ret, size_t *ret_n);
+/* The name of `ifindex` in such an array; -ENODEV when absent. */
+int nl_ns_name_find(const struct nl_ns_name *names, size_t n, int ifindex,
+		    char *ret_name);
 
 /* Drops pooled sockets of namespaces deleted or replaced behind our back;
  * called every second, so the pool never keeps one alive for long. */
