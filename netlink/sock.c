@@ -104,9 +104,14 @@ fail:
 
 int nl_sock_watch_links(struct nl_sock *s)
 {
-	int group = RTNLGRP_LINK;
+	int group = RTNLGRP_LINK, size = 4096;
 
-	if (mnl_socket_setsockopt(s->mnl, NETLINK_ADD_MEMBERSHIP, &group,
+	/* Whether anything came is all that matters: a small buffer keeps
+	 * a namespace nobody lists from holding the default's 200 KiB of
+	 * notifications, and an overflow reads as a change (ENOBUFS). */
+	if (setsockopt(mnl_socket_get_fd(s->mnl), SOL_SOCKET, SO_RCVBUF, &size,
+		       sizeof(size)) < 0 ||
+	    mnl_socket_setsockopt(s->mnl, NETLINK_ADD_MEMBERSHIP, &group,
 				  sizeof(group)) < 0)
 		return -errno;
 	return 0;
