@@ -218,17 +218,18 @@ int bridge_handle_create(struct request *req, struct reply *rep)
 	r = handler_intent(req, rep, t, &undo);
 	if (r < 0)
 		goto out;
+	snprintf(what, sizeof(what), "creating bridge %s/%s", ns, in.spec.name);
 	r = nl_bridge_add(s, &in.spec, &bs);
 	if (r < 0) {
 		r = handler_kernel_failed(rep, r, "creating the bridge");
-		snprintf(what, sizeof(what), "creating bridge %s/%s", ns,
-			 in.spec.name);
 		handler_intent_undo(req, undo, what);
 		goto out;
 	}
 	r = nl_link_get(s, in.spec.name, &l);
 	if (r < 0) {
+		/* A failed request changes nothing: the bridge goes again. */
 		r = handler_kernel_failed(rep, r, "reading the new bridge");
+		link_take_back(req, s, in.spec.name, undo, what);
 		goto out;
 	}
 	handler_unlock(req);

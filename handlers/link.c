@@ -642,6 +642,16 @@ int link_spec_from_json(json_t *o, const char *prefix, struct reply *rep,
 	return rep->problem.status ? -rep->problem.status : 0;
 }
 
+void link_take_back(struct request *req, struct nl_sock *s, const char *name,
+		    struct store_txn *undo, const char *what)
+{
+	struct nl_link l;
+
+	if (nl_link_get(s, name, &l) == 0)
+		nl_link_del(s, l.ifindex);
+	handler_intent_undo(req, undo, what);
+}
+
 json_t *link_record_new(const char *kind, json_t *req,
 			const struct nl_link_spec *spec)
 {

@@ -188,16 +188,17 @@ int veth_handle_create(struct request *req, struct reply *rep)
 			a.spec.name, ns, b.spec.name, pns);
 	else if (r < 0)
 		r = handler_kernel_failed(rep, r, "creating the veth pair");
+	snprintf(what, sizeof(what), "creating veth %s/%s", ns, a.spec.name);
 	if (r < 0) {
-		snprintf(what, sizeof(what), "creating veth %s/%s", ns,
-			 a.spec.name);
 		handler_intent_undo(req, undo, what);
 		goto out;
 	}
 	if (b.spec.up || !la.ifindex)
 		r = nl_link_get(s, a.spec.name, &la);
 	if (r < 0) {
+		/* A failed request changes nothing: the pair goes again. */
 		r = handler_kernel_failed(rep, r, "reading the new veth pair");
+		link_take_back(req, s, a.spec.name, undo, what);
 		goto out;
 	}
 
