@@ -38,6 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 from harness import check, eq, expect_status, test  # noqa: E402,F401
 import reliability_util as u  # noqa: E402
+from topology import clean_host_links  # noqa: E402
 
 KILLS = u.env_int("NETNSD_CRASH_KILLS", 30)
 CLIENTS = 3
@@ -528,12 +529,6 @@ def settle(d, timeout):
         if not problems or dl.expired():
             return des, problems
         time.sleep(0.1)
-
-
-def clean_host_links():
-    for l in h.ip_json("link", "show"):
-        if l["ifname"] != "lo":
-            h.ip("link", "del", l["ifname"], check=False)
 
 
 @test

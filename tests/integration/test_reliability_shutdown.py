@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 from harness import check, eq, expect_status, test  # noqa: E402,F401
 import reliability_util as u  # noqa: E402
+from topology import clean_host_links  # noqa: E402
 
 ROUNDS = u.env_int("NETNSD_SHUTDOWN_ROUNDS", 8)
 CLIENTS = 12
@@ -31,12 +32,6 @@ CLIENTS = 12
 def L(ns, name=None):
     p = "/v1/namespaces/%s/links" % ns
     return p + "/" + name if name else p
-
-
-def clean_host_links():
-    for l in h.ip_json("link", "show"):
-        if l["ifname"] != "lo":
-            h.ip("link", "del", l["ifname"], check=False)
 
 
 class Req:

@@ -33,17 +33,12 @@ import harness as h  # noqa: E402
 from harness import (check, eq, expect_problem,  # noqa: E402,F401
                      expect_status, test)
 import reliability_util as u  # noqa: E402
+from topology import clean_host_links  # noqa: E402
 
 
 def L(ns, name=None):
     p = "/v1/namespaces/%s/links" % ns
     return p + "/" + name if name else p
-
-
-def clean_host_links():
-    for l in h.ip_json("link", "show"):
-        if l["ifname"] != "lo":
-            h.ip("link", "del", l["ifname"], check=False)
 
 
 def base(d):
