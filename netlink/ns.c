@@ -191,6 +191,19 @@ bool nl_ns_exists(const char *ns)
 	return true;
 }
 
+/* A new netlink socket inside `ns`. */
+static int nl_ns_sock_open(const char *ns, struct nl_sock **ret)
+{
+	int fd, r;
+
+	r = nl_ns_open_fd(ns, &fd);
+	if (r < 0)
+		return r;
+	r = nl_sock_open(fd, ret);
+	close(fd);
+	return r;
+}
+
 int nl_ns_get(const char *ns, struct nl_sock **ret)
 {
 	struct nl_ns_entry *e;
@@ -199,7 +212,7 @@ int nl_ns_get(const char *ns, struct nl_sock **ret)
 	time_t now = time(NULL);
 	dev_t dev;
 	ino_t ino;
-	int fd, r;
+	int r;
 
 	r = nl_ns_identity(ns, &dev, &ino);
 	if (r < 0)
@@ -230,11 +243,7 @@ int nl_ns_get(const char *ns, struct nl_sock **ret)
 		return 0;
 	}
 
-	r = nl_ns_open_fd(ns, &fd);
-	if (r < 0)
-		return r;
-	r = nl_sock_open(fd, &s);
-	close(fd);
+	r = nl_ns_sock_open(ns, &s);
 	if (r < 0)
 		return r;
 	s->gen = gen;
@@ -350,7 +359,7 @@ int nl_ns_link_names(const char *ns, struct nl_ns_name **ret, size_t *ret_n)
 	size_t n = 0;
 	dev_t dev;
 	ino_t ino;
-	int fd, r;
+	int r;
 
 	r = nl_ns_identity(ns, &dev, &ino);
 	if (r < 0)
@@ -374,11 +383,7 @@ int nl_ns_link_names(const char *ns, struct nl_ns_name **ret, size_t *ret_n)
 	if (!watch) {
 		/* Subscribed before the dump, or a change in between would
 		 * go unheard. */
-		r = nl_ns_open_fd(ns, &fd);
-		if (r == 0) {
-			r = nl_sock_open(fd, &watch);
-			close(fd);
-		}
+		r = nl_ns_sock_open(ns, &watch);
 		if (r == 0)
 			r = nl_sock_watch_links(watch);
 		if (r < 0) {
