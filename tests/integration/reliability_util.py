@@ -392,6 +392,21 @@ def kernel_vs_desired(des, topo=None, all_namespaces_desired=True,
     return out
 
 
+def kernel_vs_desired_settled(d, timeout, **kw):
+    """kernel_vs_desired against netnsd's desired state, asked again until
+    they agree or `timeout` (seconds) is over: the kernel tears a deleted
+    namespace down asynchronously, so the far end of a veth that crossed
+    into it goes a moment after the DELETE has answered. Returns the
+    desired state and the last list of differences."""
+    dl = h.Deadline(timeout)
+    while True:
+        des = Desired.fetch(d)
+        problems = kernel_vs_desired(des, **kw)
+        if not problems or dl.expired():
+            return des, problems
+        time.sleep(0.1)
+
+
 def api_vs_kernel(d, namespaces, topo=None, scope=None):
     """Compares every GET .../links answer with the kernel: the same links,
     each with the same kind, MTU, MAC, admin state, master, peer and

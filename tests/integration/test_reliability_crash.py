@@ -522,13 +522,7 @@ def settle(d, timeout):
     """The kernel as compared with the desired state, once a namespace
     deleted just before the kill has finished going (its teardown is
     asynchronous): returns the last list of differences."""
-    dl = h.Deadline(timeout)
-    while True:
-        des = u.Desired.fetch(d)
-        problems = u.kernel_vs_desired(des)
-        if not problems or dl.expired():
-            return des, problems
-        time.sleep(0.1)
+    return u.kernel_vs_desired_settled(d, timeout)
 
 
 @test
