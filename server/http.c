@@ -377,6 +377,7 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 	enum MHD_Result r;
 	const char *ct;
 	size_t len = 0;
+	uint64_t sync_point = 0;
 	char *body;
 
 	if (l->client_ca && !http_client_cert_ok(conn))
@@ -432,13 +433,17 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 			pthread_rwlock_rdlock(&http_rw);
 	}
 	route->handle(&req, &rep);
+	/* Everything this request wrote or saw is committed by now; what
+	 * others commit from here on is theirs to wait for. */
+	if (req.mutates)
+		sync_point = store_sync_point(http_store);
 	nslock_release(&req.ns_locks);
 	if (!(route->flags & ROUTE_NO_LOCK))
 		pthread_rwlock_unlock(&http_rw);
 	/* Durable before answered; outside the lock, so that the changes of
 	 * concurrent clients share one sync. */
-	if (route->flags & ROUTE_MUTATES)
-		store_sync(http_store);
+	if (req.mutates)
+		store_sync_until(http_store, sync_point);
 
 	if (rep.problem.status) {
 		r = http_send_problem(conn, hr, &rep.problem, NULL);

@@ -1195,7 +1195,22 @@ void store_sync_begin(struct store *s)
 
 void store_sync(struct store *s)
 {
+	store_sync_until(s, store_sync_point(s));
+}
+
+uint64_t store_sync_point(struct store *s)
+{
+	uint64_t point;
+
 	pthread_mutex_lock(&s->mu);
-	store_sync_locked(s, s->needed_seq);
+	point = s->needed_seq;
+	pthread_mutex_unlock(&s->mu);
+	return point;
+}
+
+void store_sync_until(struct store *s, uint64_t point)
+{
+	pthread_mutex_lock(&s->mu);
+	store_sync_locked(s, point);
 	pthread_mutex_unlock(&s->mu);
 }

@@ -70,6 +70,11 @@ int store_commit(struct store *s, struct store_txn *t);
  * stops the process: what the disk holds is then unknown, and a restart
  * reads it. */
 void store_sync(struct store *s);
+/* What store_sync() would wait for now: a request takes it when its handler
+ * returns, and waits with store_sync_until() for what it saw and wrote
+ * alone, not for the intents that concurrent requests write after it. */
+uint64_t store_sync_point(struct store *s);
+void store_sync_until(struct store *s, uint64_t point);
 /* Starts, on the store's own thread, a sync of what is committed so far and
  * returns at once: the caller's work overlaps the fdatasync, and its
  * store_sync() later waits only for what is left. */

@@ -1049,6 +1049,55 @@ static void test_revision(void)
 	store_free(s);
 }
 
+/* A request waits for the sync point it took: what was committed before it
+ * (lazy commits aside), never for what others commit after. */
+static void test_sync_point(void)
+{
+	struct store_txn *t;
+	struct store *s;
+	struct paths p;
+	uint64_t p1, p2;
+
+	paths_new(&p, "sync-point");
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	t = store_txn_new();
+	store_txn_set(t, "a", json_integer(1));
+	CHECK(store_commit(s, t) == 0);
+	store_txn_free(t);
+	p1 = store_sync_point(s);
+	CHECK(p1 == store_seq(s));
+
+	t = store_txn_new();
+	store_txn_set(t, "gone-link/x/y", json_object());
+	store_txn_keep_revision(t);
+	store_txn_lazy(t);
+	CHECK(store_commit(s, t) == 0);
+	store_txn_free(t);
+	CHECK(store_sync_point(s) == p1);
+
+	store_sync_begin(s);
+	t = store_txn_new();
+	store_txn_set(t, "b", json_integer(2));
+	CHECK(store_commit(s, t) == 0);
+	store_txn_free(t);
+	p2 = store_sync_point(s);
+	CHECK(p2 == store_seq(s) && p2 > p1);
+	store_sync_until(s, p1);
+	store_sync_until(s, p2);
+	store_sync_until(s, 0);
+	store_free(s);
+
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(has_int(s, "a", 1) && has_int(s, "b", 2));
+	store_free(s);
+}
+
 int main(void)
 {
 	strcpy(test_dir, "/tmp/netnsd-test-store-XXXXXX");
@@ -1060,6 +1109,7 @@ int main(void)
 	test_set_del();
 	test_undo();
 	test_revision();
+	test_sync_point();
 	test_torn();
 	test_damaged();
 	test_snapshots();
