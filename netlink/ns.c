@@ -251,6 +251,35 @@ int nl_ns_get(const char *ns, struct nl_sock **ret)
 	return 0;
 }
 
+/* A socket opened inside `ns` by its maker goes to the pool, as if it had
+ * been got and put back. */
+static void nl_ns_pool_add(const char *ns, struct nl_sock *s)
+{
+	struct nl_ns_entry *e;
+	dev_t dev;
+	ino_t ino;
+
+	if (nl_ns_identity(ns, &dev, &ino) < 0) {
+		nl_sock_close(s);
+		return;
+	}
+	pthread_mutex_lock(&nl_ns_mu);
+	e = nl_ns_find_locked(ns, true);
+	if (e && (e->dev != dev || e->ino != ino)) {
+		nl_ns_entry_close_idle(e);
+		e->dev = dev;
+		e->ino = ino;
+		e->gen = ++nl_ns_gen;
+	}
+	if (e && e->n_idle < NL_NS_IDLE_MAX) {
+		s->gen = e->gen;
+		e->idle[e->n_idle++] = s;
+		s = NULL;
+	}
+	pthread_mutex_unlock(&nl_ns_mu);
+	nl_sock_close(s);
+}
+
 void nl_ns_put(const char *ns, struct nl_sock *s)
 {
 	struct nl_ns_entry *e;
@@ -487,6 +516,7 @@ int nl_ns_add(const char *ns)
 {
 	char path[PATH_MAX], self[64];
 	struct nl_sock *s = NULL;
+	bool mounted;
 	int fd, r;
 
 	r = nl_ns_path(ns, path, sizeof(path));
@@ -512,28 +542,31 @@ int nl_ns_add(const char *ns)
 		return -errno;
 	close(fd);
 
-	/* A fresh namespace for this thread only, pinned by the bind mount,
-	 * then straight back to the host namespace. */
+	/* A fresh namespace for this thread only, pinned by the bind mount;
+	 * its first socket is opened while the thread is in it, then straight
+	 * back to the host namespace. */
 	if (unshare(CLONE_NEWNET) < 0) {
 		r = -errno;
 		goto fail_unlink;
 	}
 	snprintf(self, sizeof(self), "/proc/self/task/%ld/ns/net",
 		 (long)gettid());
-	r = mount(self, path, "none", MS_BIND, NULL) < 0 ? -errno : 0;
+	mounted = mount(self, path, "none", MS_BIND, NULL) == 0;
+	r = mounted ? nl_sock_open(NL_SOCK_HERE, &s) : -errno;
 	nl_enter_host();
 	if (r < 0)
-		goto fail_unlink;
+		goto fail;
 
-	r = nl_ns_get(ns, &s);
-	if (r == 0)
-		r = nl_link_set_up_index(s, 1 /* lo */, true);
-	nl_ns_put(ns, s);
+	r = nl_link_set_up_index(s, 1 /* lo */, true);
 	if (r < 0)
-		goto fail_umount;
+		goto fail;
+	nl_ns_pool_add(ns, s);
 	return 0;
 
-fail_umount:
+fail:
+	nl_sock_close(s);
+	if (!mounted)
+		goto fail_unlink;
 	nl_ns_forget(ns);
 	umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW);
 fail_unlink:

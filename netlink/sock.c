@@ -66,20 +66,21 @@ void nl_enter_host(void)
 
 int nl_sock_open(int netns_fd, struct nl_sock **ret)
 {
+	bool move = netns_fd != NL_SOCK_HERE && netns_fd != nl_host_netns_fd;
 	struct nl_sock *s;
 	int one = 1, r;
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	if (netns_fd != nl_host_netns_fd) {
+	if (move) {
 		r = nl_enter(netns_fd);
 		if (r < 0)
 			goto fail;
 	}
 	s->mnl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	r = s->mnl ? 0 : -errno;
-	if (netns_fd != nl_host_netns_fd)
+	if (move)
 		nl_enter_host();
 	if (r < 0)
 		goto fail;

@@ -22,8 +22,9 @@ struct nl_sock {
 #define NL_REQ_SIZE 4096
 
 /* Opens a socket inside the namespace `netns_fd` (setns on this thread and
- * back at once). The process aborts rather than leave a thread in a foreign
- * namespace. */
+ * back at once), or with NL_SOCK_HERE in the namespace the thread is in.
+ * The process aborts rather than leave a thread in a foreign namespace. */
+#define NL_SOCK_HERE (-1)
 int nl_sock_open(int netns_fd, struct nl_sock **ret);
 void nl_sock_close(struct nl_sock *s);
 
