@@ -12,6 +12,10 @@
  *                                 were deleted; prints CLOCK_MONOTONIC times
  *                                 of the first and last deletion
  *   rawnl count NS                number of links in NS
+ *   rawnl ns-add PREFIX N         create N namespaces PREFIX<i> under
+ *                                 /run/netns as netnsd does: the file, a
+ *                                 new namespace bound on it, and lo brought
+ *                                 up over a netlink socket opened inside
  *
  * NS is "host" (this process's namespace) or a name under /run/netns.
  */
@@ -24,6 +28,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <poll.h>
+#include <sys/mount.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -263,6 +268,55 @@ static int cmd_veth_add(const char *nsa, const char *nsb, const char *pa,
 	return 0;
 }
 
+/* The kernel's own cost of what netnsd does for POST /v1/namespaces. */
+static int cmd_ns_add(const char *prefix, int n)
+{
+	int home = ns_fd("host");
+	char path[512], req[256];
+	double t0 = now_s(), t;
+
+	for (int i = 0; i < n; i++) {
+		struct mnl_socket *nl;
+		struct nlmsghdr *nlh;
+		struct ifinfomsg *ifi;
+		int fd;
+
+		snprintf(path, sizeof(path), "/run/netns/%s%d", prefix, i);
+		fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+		if (fd < 0 || close(fd) < 0 || unshare(CLONE_NEWNET) < 0 ||
+		    mount("/proc/self/ns/net", path, "none", MS_BIND, NULL) < 0) {
+			perror(path);
+			return 1;
+		}
+		nl = mnl_socket_open(NETLINK_ROUTE);
+		if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+		    setns(home, CLONE_NEWNET) < 0) {
+			perror("rawnl: socket");
+			return 1;
+		}
+		nlh = mnl_nlmsg_put_header(req);
+		nlh->nlmsg_type = RTM_NEWLINK;
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+		nlh->nlmsg_seq = 1;
+		ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+		ifi->ifi_family = AF_UNSPEC;
+		ifi->ifi_index = 1; /* lo */
+		ifi->ifi_change = IFF_UP;
+		ifi->ifi_flags = IFF_UP;
+		if (run(nl, nlh, NULL, NULL) < 0) {
+			fprintf(stderr, "rawnl: lo up in %s: %s\n", path,
+				strerror(errno));
+			return 1;
+		}
+		mnl_socket_close(nl);
+	}
+	t = now_s() - t0;
+	printf("{\"n\": %d, \"elapsed_s\": %.6f, \"per_op_us\": %.1f}\n", n, t,
+	       t * 1e6 / n);
+	close(home);
+	return 0;
+}
+
 static int cmd_watch_del(const char *ns, int count, double timeout)
 {
 	struct mnl_socket *nl = sock_in(ns, RTMGRP_LINK);
@@ -324,6 +378,8 @@ int main(int argc, char **argv)
 				    atoi(argv[6]));
 	if (argc == 5 && !strcmp(argv[1], "watch-del"))
 		return cmd_watch_del(argv[2], atoi(argv[3]), atof(argv[4]));
+	if (argc == 4 && !strcmp(argv[1], "ns-add"))
+		return cmd_ns_add(argv[2], atoi(argv[3]));
 	if (argc == 3 && !strcmp(argv[1], "count")) {
 		struct mnl_socket *nl = sock_in(argv[2], 0);
 
@@ -332,6 +388,6 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr,
 		"usage: rawnl dump NS REPS [addr] | veth-add NSA NSB PA PB N | "
-		"watch-del NS COUNT TIMEOUT | count NS\n");
+		"watch-del NS COUNT TIMEOUT | count NS | ns-add PREFIX N\n");
 	return 2;
 }
