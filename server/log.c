@@ -1,11 +1,14 @@
 #include "log.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 
 enum log_format { LOG_TEXT, LOG_LOGFMT, LOG_JSON };
 
@@ -61,6 +64,33 @@ static size_t log_put(char *buf, size_t used, size_t cap, const char *s,
 	return used;
 }
 
+/* One write(2) per line, with no stdio lock between threads: a single
+ * write keeps a line whole in an O_APPEND file and in a pipe (a line is
+ * shorter than PIPE_BUF), so lines of concurrent requests never mix. */
+static void log_write_line(const char *text, size_t len)
+{
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)text, .iov_len = len },
+		{ .iov_base = "\n", .iov_len = 1 },
+	};
+	int i = 0;
+
+	while (i < 2) {
+		ssize_t n = writev(STDERR_FILENO, iov + i, 2 - i);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* nowhere to log to: nothing to be done */
+		for (; i < 2 && (size_t)n >= iov[i].iov_len; i++)
+			n -= (ssize_t)iov[i].iov_len;
+		if (i < 2) {
+			iov[i].iov_base = (char *)iov[i].iov_base + n;
+			iov[i].iov_len -= (size_t)n;
+		}
+	}
+}
+
 static int log_needs_quotes(const char *s)
 {
 	return !*s || strpbrk(s, " =\"\\") != NULL;
@@ -92,7 +122,7 @@ void log_fields(enum log_level level, const char *msg, int n,
 		text = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII)
 			 : NULL;
 		if (text)
-			fprintf(stderr, "%s\n", text);
+			log_write_line(text, strlen(text));
 		free(text);
 		json_decref(o);
 		return;
@@ -115,9 +145,7 @@ void log_fields(enum log_level level, const char *msg, int n,
 		used = log_put(line, used, sizeof(line), vals[i],
 			       log_needs_quotes(vals[i]));
 	}
-	line[used < sizeof(line) ? used : sizeof(line) - 1] = '\0';
-	/* One write per line keeps lines whole across threads. */
-	fprintf(stderr, "%s\n", line);
+	log_write_line(line, used < sizeof(line) ? used : sizeof(line) - 1);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
