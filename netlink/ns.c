@@ -252,17 +252,15 @@ int nl_ns_get(const char *ns, struct nl_sock **ret)
 }
 
 /* A socket opened inside `ns` by its maker goes to the pool, as if it had
- * been got and put back. */
-static void nl_ns_pool_add(const char *ns, struct nl_sock *s)
+ * been got and put back; `st` is the namespace the socket is in, so that
+ * a file replaced meanwhile is told apart by the next nl_ns_get(). */
+static void nl_ns_pool_add(const char *ns, struct nl_sock *s,
+			   const struct stat *st)
 {
 	struct nl_ns_entry *e;
-	dev_t dev;
-	ino_t ino;
+	dev_t dev = st->st_dev;
+	ino_t ino = st->st_ino;
 
-	if (nl_ns_identity(ns, &dev, &ino) < 0) {
-		nl_sock_close(s);
-		return;
-	}
 	pthread_mutex_lock(&nl_ns_mu);
 	e = nl_ns_find_locked(ns, true);
 	if (e && (e->dev != dev || e->ino != ino)) {
@@ -516,6 +514,7 @@ int nl_ns_add(const char *ns)
 {
 	char path[PATH_MAX], self[64];
 	struct nl_sock *s = NULL;
+	struct stat made; /* the namespace made here */
 	bool mounted;
 	int fd, r;
 
@@ -553,6 +552,8 @@ int nl_ns_add(const char *ns)
 		 (long)gettid());
 	mounted = mount(self, path, "none", MS_BIND, NULL) == 0;
 	r = mounted ? nl_sock_open(NL_SOCK_HERE, &s) : -errno;
+	if (r == 0 && stat(self, &made) < 0)
+		r = -errno;
 	nl_enter_host();
 	if (r < 0)
 		goto fail;
@@ -560,7 +561,7 @@ int nl_ns_add(const char *ns)
 	r = nl_link_set_up_index(s, 1 /* lo */, true);
 	if (r < 0)
 		goto fail;
-	nl_ns_pool_add(ns, s);
+	nl_ns_pool_add(ns, s, &made);
 	return 0;
 
 fail:
