@@ -271,6 +271,7 @@ static int cmd_veth_add(const char *nsa, const char *nsb, const char *pa,
 /* The kernel's own cost of what netnsd does for POST /v1/namespaces. */
 static int cmd_ns_add(const char *prefix, int n)
 {
+	static const char self[] = "/proc/self/ns/net";
 	int home = ns_fd("host");
 	char path[512], req[256];
 	double t0 = now_s(), t;
@@ -283,8 +284,10 @@ static int cmd_ns_add(const char *prefix, int n)
 
 		snprintf(path, sizeof(path), "/run/netns/%s%d", prefix, i);
 		fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-		if (fd < 0 || close(fd) < 0 || unshare(CLONE_NEWNET) < 0 ||
-		    mount("/proc/self/ns/net", path, "none", MS_BIND, NULL) < 0) {
+		if (fd >= 0)
+			close(fd);
+		if (fd < 0 || unshare(CLONE_NEWNET) < 0 ||
+		    mount(self, path, "none", MS_BIND, NULL) < 0) {
 			perror(path);
 			return 1;
 		}
