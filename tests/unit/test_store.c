@@ -115,6 +115,18 @@ static struct store *store_open_ok(const char *path)
 	return s;
 }
 
+/* A store on fresh paths named `name`; NULL (and a failed check) when it
+ * cannot be opened. */
+static struct store *store_open_new(struct paths *p, const char *name)
+{
+	struct store *s;
+
+	paths_new(p, name);
+	s = store_open_ok(p->snap);
+	CHECK(s != NULL);
+	return s;
+}
+
 /* store_open must fail, say why, and hand back nothing. */
 static int store_open_fails(const char *path, const char *word)
 {
@@ -164,9 +176,7 @@ static void test_roundtrip(void)
 	char *journal, *nl;
 	size_t len;
 
-	paths_new(&p, "roundtrip");
-	s = store_open_ok(p.snap);
-	CHECK(s != NULL);
+	s = store_open_new(&p, "roundtrip");
 	if (!s)
 		return;
 	CHECK(store_count(s) == 0);
@@ -249,9 +259,7 @@ static void test_set_del(void)
 	struct store *s;
 	struct store_txn *t;
 
-	paths_new(&p, "setdel");
-	s = store_open_ok(p.snap);
-	CHECK(s != NULL);
+	s = store_open_new(&p, "setdel");
 	if (!s)
 		return;
 	t = store_txn_new();
@@ -306,9 +314,7 @@ static void test_undo(void)
 	struct store *s;
 	struct store_txn *t, *u;
 
-	paths_new(&p, "undo");
-	s = store_open_ok(p.snap);
-	CHECK(s != NULL);
+	s = store_open_new(&p, "undo");
 	if (!s)
 		return;
 	t = store_txn_new();
@@ -464,9 +470,7 @@ static void test_damaged_journal(const char *name, const char *word,
 	char *buf, *snap;
 	size_t len = 0, snap_len = 0;
 
-	paths_new(&p, name);
-	s = store_open_ok(p.snap);
-	CHECK(s != NULL);
+	s = store_open_new(&p, name);
 	if (!s)
 		return;
 	/* A snapshot (seq 1) and three journal records (2, 3, 4). */
@@ -667,9 +671,7 @@ static void test_compact(void)
 	size_t old_len = 0;
 	char key[32];
 
-	paths_new(&p, "compact");
-	s = store_open_ok(p.snap);
-	CHECK(s != NULL);
+	s = store_open_new(&p, "compact");
 	if (!s)
 		return;
 	for (int i = 0; i < 50; i++) {
@@ -748,9 +750,7 @@ static void test_lock(void)
 	struct paths p;
 	struct store *s, *s2;
 
-	paths_new(&p, "lock");
-	s = store_open_ok(p.snap);
-	CHECK(s != NULL);
+	s = store_open_new(&p, "lock");
 	if (!s)
 		return;
 	CHECK(commit_set(s, "a", json_integer(1)) == 0);
@@ -795,9 +795,7 @@ static void test_many(void)
 	struct store *s;
 	char key[32];
 
-	paths_new(&p, "many");
-	s = store_open_ok(p.snap);
-	CHECK(s != NULL);
+	s = store_open_new(&p, "many");
 	if (!s)
 		return;
 	for (int i = 0; i < 300; i++) {
@@ -873,9 +871,7 @@ static void test_foreach(void)
 	struct store *s;
 	struct store_txn *t;
 
-	paths_new(&p, "foreach");
-	s = store_open_ok(p.snap);
-	CHECK(s != NULL);
+	s = store_open_new(&p, "foreach");
 	if (!s)
 		return;
 	CHECK(foreach_matches_list(s, ""));
@@ -990,9 +986,7 @@ static void test_revision(void)
 	struct store *s;
 	struct paths p;
 
-	paths_new(&p, "revision");
-	s = store_open_ok(p.snap);
-	CHECK(s != NULL);
+	s = store_open_new(&p, "revision");
 	if (!s)
 		return;
 	CHECK(store_revision(s) == 0);
@@ -1058,9 +1052,7 @@ static void test_sync_point(void)
 	struct paths p;
 	uint64_t p1, p2;
 
-	paths_new(&p, "sync-point");
-	s = store_open_ok(p.snap);
-	CHECK(s != NULL);
+	s = store_open_new(&p, "sync-point");
 	if (!s)
 		return;
 	t = store_txn_new();
