@@ -285,6 +285,20 @@ def post_veth(ns, name, pns, pname):
             % (ns, name, pname, pns))
 
 
+def ab_pairs(indices):
+    """The scenarios' veth pairs: a/v<i> with its peer b/p<i>."""
+    return [post_veth("a", f"v{i}", "b", f"p{i}") for i in indices]
+
+
+def daemon_with(name, namespaces):
+    """A fresh netnsd on an empty kernel, holding `namespaces`."""
+    netns_clear()
+    d = Daemon(name)
+    d.start()
+    api_ns_create(namespaces)
+    return d
+
+
 def api_ns_create(names):
     return client(['POST /v1/namespaces {"name":"%s"}' % n for n in names])
 
@@ -378,13 +392,10 @@ def scn_create_delete(rep):
     pairs = range(N)
 
     # netnsd
-    netns_clear()
-    d = Daemon("s1")
-    d.start()
-    api_ns_create(["a", "b"])
+    d = daemon_with("s1", ["a", "b"])
     settle()
     cpu0 = d.cpu()
-    c = client([post_veth("a", f"v{i}", "b", f"p{i}") for i in pairs])
+    c = client(ab_pairs(pairs))
     record("s1", rep, api_create_cpu=d.cpu() - cpu0)
     record("s1", rep, api_create_s=c["elapsed_s"], api_create_p50=c["lat_us"]["median"],
            api_create_p90=c["lat_us"]["p90"], api_create_p99=c["lat_us"]["p99"])
@@ -454,26 +465,20 @@ def scn_create_delete(rep):
 def scn_concurrent(rep):
     """Scenario 2: the same N creations from 8 clients at once."""
     N, C = ARGS.n, ARGS.clients
-    netns_clear()
-    d = Daemon("s2")
-    d.start()
-    api_ns_create(["a", "b"])
+    d = daemon_with("s2", ["a", "b"])
     settle()
     cpu0, m0 = d.cpu(), machine_cpu()
-    c = client([post_veth("a", f"v{i}", "b", f"p{i}") for i in range(N)], threads=C)
+    c = client(ab_pairs(range(N)), threads=C)
     m1 = machine_cpu()
     record("s2", rep, api8_cpu=d.cpu() - cpu0,
            api8_busy=(m1[0] - m0[0]) / max(m1[1] - m0[1], 1))
     record("s2", rep, api8_s=c["elapsed_s"], api8_p50=c["lat_us"]["median"],
            api8_p99=c["lat_us"]["p99"])
     d.stop()
-    netns_clear()
     # the sequential client, same run, for the effect of group commit
-    d = Daemon("s2")
-    d.start()
-    api_ns_create(["a", "b"])
+    d = daemon_with("s2", ["a", "b"])
     settle()
-    c = client([post_veth("a", f"v{i}", "b", f"p{i}") for i in range(N)])
+    c = client(ab_pairs(range(N)))
     record("s2", rep, api1_s=c["elapsed_s"])
     d.stop()
     netns_clear()
@@ -506,12 +511,9 @@ def scn_concurrent(rep):
 def scn_growth(rep):
     """Scenario 3: per-creation time for objects 0-99 vs G-100..G-1."""
     G, W = ARGS.growth, 100
-    netns_clear()
-    d = Daemon("s3")
-    d.start()
-    api_ns_create(["a", "b"])
+    d = daemon_with("s3", ["a", "b"])
     settle()
-    lines = [post_veth("a", f"v{i}", "b", f"p{i}") for i in range(G)]
+    lines = ab_pairs(range(G))
     lat = []
     cpu = []
     # three runs of the client on one daemon: the first W, the middle, the
@@ -552,11 +554,8 @@ def scn_growth(rep):
 def scn_list(rep):
     """Scenario 4: GET a namespace's links, 1,000 of them."""
     N = ARGS.list_n
-    netns_clear()
-    d = Daemon("s4")
-    d.start()
-    api_ns_create(["a", "b"])
-    client([post_veth("a", f"v{i}", "b", f"p{i}") for i in range(N)])
+    d = daemon_with("s4", ["a", "b"])
+    client(ab_pairs(range(N)))
     settle()
     c = client(["GET /v1/namespaces/a/links"], repeat=ARGS.list_reps)
     record("s4", rep, api_p50=c["lat_us"]["median"], api_p90=c["lat_us"]["p90"],
@@ -771,10 +770,7 @@ def watch_result(p):
 def scn_nsdelete(rep):
     """Scenario 8: delete a namespace holding K managed veths."""
     K = ARGS.k
-    netns_clear()
-    d = Daemon("s8")
-    d.start()
-    api_ns_create(["x", "y"])
+    d = daemon_with("s8", ["x", "y"])
     client([post_veth("x", f"u{i}", "y", f"w{i}") for i in range(K)])
     settle()
     p = watch_del("y", K)
