@@ -9,18 +9,7 @@
 #include "api/body.h"
 #include "api/problem.h"
 
-static int n_passed, n_failed;
-
-#define CHECK(expr)                                                      \
-	do {                                                             \
-		if (expr) {                                              \
-			n_passed++;                                      \
-		} else {                                                 \
-			n_failed++;                                      \
-			fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, \
-				__LINE__, #expr);                        \
-		}                                                        \
-	} while (0)
+#include "check.h"
 
 /* One field of every type, as a veth body would use them. */
 static const struct body_field test_fields[] = {
@@ -599,6 +588,5 @@ int main(void)
 	test_check_long_utf8_field();
 	test_status_for_errno();
 	test_problem();
-	printf("%d passed, %d failed\n", n_passed, n_failed);
-	return n_failed != 0;
+	return check_report();
 }

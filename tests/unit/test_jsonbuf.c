@@ -8,18 +8,7 @@
 
 #include "api/jsonbuf.h"
 
-static int n_passed, n_failed;
-
-#define CHECK(expr)                                                      \
-	do {                                                             \
-		if (expr) {                                              \
-			n_passed++;                                      \
-		} else {                                                 \
-			n_failed++;                                      \
-			fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, \
-				__LINE__, #expr);                        \
-		}                                                        \
-	} while (0)
+#include "check.h"
 
 /* jsonbuf_str(s) is json_dumps of json_string(s). */
 static int str_same(const char *s)
@@ -158,6 +147,5 @@ int main(void)
 	test_strings();
 	test_invalid_utf8();
 	test_values();
-	printf("%d passed, %d failed\n", n_passed, n_failed);
-	return n_failed ? 1 : 0;
+	return check_report();
 }

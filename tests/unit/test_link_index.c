@@ -6,18 +6,7 @@
 
 #include "netlink/link_index.h"
 
-static int n_passed, n_failed;
-
-#define CHECK(expr)                                                      \
-	do {                                                             \
-		if (expr) {                                              \
-			n_passed++;                                      \
-		} else {                                                 \
-			n_failed++;                                      \
-			fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, \
-				__LINE__, #expr);                        \
-		}                                                        \
-	} while (0)
+#include "check.h"
 
 #define N 3000
 
@@ -84,6 +73,5 @@ int main(void)
 {
 	test_many();
 	test_duplicates_and_empty();
-	printf("%d passed, %d failed\n", n_passed, n_failed);
-	return n_failed ? 1 : 0;
+	return check_report();
 }

@@ -5,18 +5,7 @@
 
 #include "api/name.h"
 
-static int n_passed, n_failed;
-
-#define CHECK(expr)                                                      \
-	do {                                                             \
-		if (expr) {                                              \
-			n_passed++;                                      \
-		} else {                                                 \
-			n_failed++;                                      \
-			fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, \
-				__LINE__, #expr);                        \
-		}                                                        \
-	} while (0)
+#include "check.h"
 
 /* A refusal must also say why, in a non-empty sentence. */
 #define VALID(fn, s)   CHECK((fn)(s) == NULL)
@@ -243,6 +232,5 @@ int main(void)
 	test_new_link_valid();
 	test_new_link_invalid();
 	test_is_host();
-	printf("%d passed, %d failed\n", n_passed, n_failed);
-	return n_failed != 0;
+	return check_report();
 }

@@ -8,18 +8,7 @@
 
 #include "server/nslock.h"
 
-static int n_passed, n_failed;
-
-#define CHECK(expr)                                                      \
-	do {                                                             \
-		if (expr) {                                              \
-			n_passed++;                                      \
-		} else {                                                 \
-			n_failed++;                                      \
-			fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, \
-				__LINE__, #expr);                        \
-		}                                                        \
-	} while (0)
+#include "check.h"
 
 static int popcount(uint64_t x)
 {
@@ -135,6 +124,5 @@ int main(void)
 	test_sets();
 	test_order();
 	test_threads();
-	printf("%d passed, %d failed\n", n_passed, n_failed);
-	return n_failed != 0;
+	return check_report();
 }

@@ -7,18 +7,7 @@
 
 #include "server/router.h"
 
-static int n_passed, n_failed;
-
-#define CHECK(expr)                                                      \
-	do {                                                             \
-		if (expr) {                                              \
-			n_passed++;                                      \
-		} else {                                                 \
-			n_failed++;                                      \
-			fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, \
-				__LINE__, #expr);                        \
-		}                                                        \
-	} while (0)
+#include "check.h"
 
 /* Each handler leaves its own mark, so a test can tell which one ran. */
 #define TEST_HANDLER(fn, mark)                                \
@@ -416,6 +405,5 @@ int main(void)
 	test_not_found();
 	test_method_not_allowed();
 	test_clear();
-	printf("%d passed, %d failed\n", n_passed, n_failed);
-	return n_failed != 0;
+	return check_report();
 }

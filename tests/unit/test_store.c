@@ -14,18 +14,7 @@
 #include "state/crc32.h"
 #include "state/store.h"
 
-static int n_passed, n_failed;
-
-#define CHECK(expr)                                                      \
-	do {                                                             \
-		if (expr) {                                              \
-			n_passed++;                                      \
-		} else {                                                 \
-			n_failed++;                                      \
-			fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, \
-				__LINE__, #expr);                        \
-		}                                                        \
-	} while (0)
+#include "check.h"
 
 static char test_dir[64];
 
@@ -1111,6 +1100,5 @@ int main(void)
 	test_many();
 	test_foreach();
 	nftw(test_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	printf("%d passed, %d failed\n", n_passed, n_failed);
-	return n_failed != 0;
+	return check_report();
 }

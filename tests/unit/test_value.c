@@ -8,18 +8,7 @@
 
 #include "api/value.h"
 
-static int n_passed, n_failed;
-
-#define CHECK(expr)                                                      \
-	do {                                                             \
-		if (expr) {                                              \
-			n_passed++;                                      \
-		} else {                                                 \
-			n_failed++;                                      \
-			fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, \
-				__LINE__, #expr);                        \
-		}                                                        \
-	} while (0)
+#include "check.h"
 
 static void test_mtu(void)
 {
@@ -305,6 +294,5 @@ int main(void)
 	test_cidr_ipv4();
 	test_cidr_ipv6();
 	test_ip_prefix();
-	printf("%d passed, %d failed\n", n_passed, n_failed);
-	return n_failed != 0;
+	return check_report();
 }
