@@ -334,15 +334,18 @@ static int link_patch_from_json(json_t *body, struct reply *rep,
 
 /* Puts a link back as `old` was, after a failed or unrecorded change. The
  * link is found by name (new or old) in `s`, its namespace before any move. */
-static void link_revert(struct nl_sock *s, const struct nl_link *old,
-			const char *new_name, bool with_master)
+/* Puts the link back as `old` was; 0 once it is, -ENODEV when it cannot
+ * be found under either name. */
+static int link_revert(struct nl_sock *s, const struct nl_link *old,
+		       const char *new_name, bool with_master)
 {
 	struct nl_link_change c = NL_LINK_CHANGE_INIT;
 	struct nl_link now;
+	int r;
 
 	if (nl_link_get(s, old->name, &now) < 0 &&
 	    (!new_name || nl_link_get(s, new_name, &now) < 0))
-		return;
+		return -ENODEV;
 	c.ifindex = now.ifindex;
 	if (strcmp(now.name, old->name))
 		c.name = old->name;
@@ -354,10 +357,12 @@ static void link_revert(struct nl_sock *s, const struct nl_link *old,
 		c.up = !!(old->flags & IFF_UP);
 	if (with_master && now.master != old->master)
 		c.master = old->master;
-	if (nl_link_set(s, &c) < 0)
+	r = nl_link_set(s, &c);
+	if (r < 0)
 		log_error(
 			"link %s could not be put back after a failed change: %s",
 			old->name, nl_extack());
+	return r;
 }
 
 int link_handle_patch(struct request *req, struct reply *rep)
@@ -380,7 +385,7 @@ int link_handle_patch(struct request *req, struct reply *rep)
 	struct nl_link l, after, br;
 	const char *ns, *name, *ns2 = NULL, *name2 = NULL;
 	json_t *body = NULL, *rec = NULL;
-	bool moved = false, managed;
+	bool moved = false, managed, back = true;
 	int fd = -1, r;
 
 	r = handler_ns_param(req, rep, true, &ns);
@@ -481,12 +486,18 @@ int link_handle_patch(struct request *req, struct reply *rep)
 			goto out;
 		}
 		r = nl_ns_get(ns2, &s2);
-		if (r == 0)
-			r = nl_link_get(s2, name2, &after);
 		if (r < 0) {
+			/* Moved, but out of reach: the marker stays for
+			 * start-up to take it back. */
+			back = false;
 			r = handler_kernel_failed(rep, r,
 						  "finding the moved link");
 			goto out;
+		}
+		r = nl_link_get(s2, name2, &after);
+		if (r < 0) {
+			handler_kernel_failed(rep, r, "finding the moved link");
+			goto undo;
 		}
 	} else {
 		after = l;
@@ -570,35 +581,40 @@ int link_handle_patch(struct request *req, struct reply *rep)
 undo:
 	r = -rep->problem.status;
 	if (moved) {
-		struct nl_link_change back = NL_LINK_CHANGE_INIT;
+		struct nl_link_change home = NL_LINK_CHANGE_INIT;
 		int hfd = -1;
 
 		/* The old name first, then home, then the old master. */
 		link_revert(s2, &l, name2, false);
-		if (nl_ns_open_fd(ns, &hfd) == 0 &&
-		    nl_link_get(s2, l.name, &after) == 0) {
-			back.ifindex = after.ifindex;
-			back.netns_fd = hfd;
-			if (nl_link_set(s2, &back) < 0)
-				log_error(
-					"link %s could not be moved back to %s",
-					l.name, ns);
-			else
-				link_revert(s, &l, NULL, true);
+		back = nl_ns_open_fd(ns, &hfd) == 0 &&
+		       nl_link_get(s2, l.name, &after) == 0;
+		if (back) {
+			home.ifindex = after.ifindex;
+			home.netns_fd = hfd;
+			back = nl_link_set(s2, &home) == 0;
 		}
+		if (back)
+			link_revert(s, &l, NULL, true);
+		else
+			log_error("link %s could not be moved back to %s",
+				  l.name, ns);
 		if (hfd >= 0)
 			close(hfd);
 	} else {
-		link_revert(s, &l, name2, true);
+		/* Back under its old name, or the marker must stay. */
+		back = link_revert(s, &l, name2, true) == 0;
 	}
 	link_restore_addresses(req->store, s, ns, name);
 out:
-	if (moving_undo) {
-		/* Failed after its mark: the link is back where it was. */
-		snprintf(mkey, sizeof(mkey), "renaming link %s/%s", ns, name);
-		handler_intent_undo(req, moving_undo, mkey);
-		store_txn_free(moving_undo);
+	if (moving_undo && back) {
+		/* Failed after its mark, but the link is back where it was. */
+		handler_intent_undo(req, moving_undo, "a rename or move");
+	} else if (moving_undo) {
+		log_error(
+			"link %s/%s was left at %s/%s by a failed change: the next reconcile takes it back",
+			ns, name, ns2, name2);
 	}
+	store_txn_free(moving_undo);
 	if (fd >= 0)
 		close(fd);
 	json_decref(rec);
