@@ -662,9 +662,17 @@ void link_take_back(struct request *req, struct nl_sock *s, const char *name,
 		    struct store_txn *undo, const char *what)
 {
 	struct nl_link l;
+	int r = nl_link_get(s, name, &l);
 
-	if (nl_link_get(s, name, &l) == 0)
-		nl_link_del(s, l.ifindex);
+	if (r == 0)
+		r = nl_link_del(s, l.ifindex);
+	if (r < 0 && r != -ENODEV) {
+		/* Still there: its record stays, so that the link is neither
+		 * forgotten nor left without an owner. */
+		log_error("%s failed, and the link could not be taken back: %s",
+			  what, strerror(-r));
+		return;
+	}
 	handler_intent_undo(req, undo, what);
 }
 

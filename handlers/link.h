@@ -41,7 +41,8 @@ json_t *link_record_new(const char *kind, json_t *req,
 
 /* Takes back a link this request made and recorded (intent first) when the
  * request fails after all: the link goes (a veth with its peer), then its
- * record (`undo`). `what` names it for the log. */
+ * record (`undo`); a link that cannot be deleted keeps its record. `what`
+ * names it for the log. */
 struct store_txn;
 void link_take_back(struct request *req, struct nl_sock *s, const char *name,
 		    struct store_txn *undo, const char *what);
