@@ -15,6 +15,17 @@ bool desired_has_ns(struct store *s, const char *ns)
 	return v != NULL;
 }
 
+bool desired_has_link(struct store *s, const char *ns, const char *name)
+{
+	char key[KEY_MAX];
+	json_t *v;
+
+	key_link(key, ns, name);
+	v = store_get(s, key);
+	json_decref(v);
+	return v != NULL;
+}
+
 static void desired_forget_prefix(struct store *s, struct store_txn *t,
 				  const char *prefix)
 {

@@ -7,6 +7,7 @@
 #include "store.h"
 
 bool desired_has_ns(struct store *s, const char *ns);
+bool desired_has_link(struct store *s, const char *ns, const char *name);
 
 /* Adds to `t` the removal of everything desired inside `ns`, and of the far
  * ends (and their addresses) of veths that cross into it: when a namespace

@@ -359,52 +359,56 @@ static void reconcile_addresses(struct reconcile *rc)
 	json_decref(all);
 }
 
+/* Each of the three below finishes or takes back one interrupted change
+ * and returns whether it is settled (done, or nothing left to do): only
+ * then is its marker forgotten, so a failure is tried again next time. */
+
 /* A deletion a crash interrupted, after its records were forgotten: the
  * namespace goes, unless it is desired again. */
-static void reconcile_gone_ns(struct reconcile *rc, const char *ns)
+static bool reconcile_gone_ns(struct reconcile *rc, const char *ns)
 {
 	char what[128];
 	int r;
 
 	if (desired_has_ns(rc->store, ns))
-		return;
+		return true;
 	/* Also when only the file is left: the crash came between the
 	 * unmount and the unlink. */
 	r = nl_ns_del(ns);
 	if (r == -ENOENT)
-		return;
+		return true;
 	snprintf(what, sizeof(what), "namespace %s", ns);
-	if (r < 0)
+	if (r < 0) {
 		reconcile_failed(rc, what, "finishing an interrupted delete",
 				 r);
-	else
-		reconcile_did(rc,
-			      "finished the interrupted delete of namespace %s",
-			      ns);
+		return false;
+	}
+	reconcile_did(rc, "finished the interrupted delete of namespace %s",
+		      ns);
+	return true;
 }
 
 /* The same for a link: it goes if it is still the one being deleted (the
  * same index, or netnsd's mark) and nothing desires its name again. */
-static void reconcile_gone_link(struct reconcile *rc, const char *ns,
+static bool reconcile_gone_link(struct reconcile *rc, const char *ns,
 				const char *name, json_t *v)
 {
 	int ifindex = (int)json_integer_value(json_object_get(v, "ifindex"));
 	struct nl_sock *s = NULL;
 	char key[KEY_MAX];
 	struct nl_link l;
-	json_t *rec;
+	bool settled = true;
 	int r;
 
-	key_link(key, ns, name);
-	rec = store_get(rc->store, key);
-	json_decref(rec);
-	if (rec || nl_ns_get(ns, &s) < 0)
-		return;
+	/* Desired again, or its namespace (and the link with it) gone. */
+	if (desired_has_link(rc->store, ns, name) || nl_ns_get(ns, &s) < 0)
+		return true;
 	if (nl_link_get(s, name, &l) == 0 &&
 	    (l.ifindex == ifindex || nl_link_is_ours(&l))) {
 		r = nl_link_del(s, l.ifindex);
 		snprintf(key, sizeof(key), "link %s/%s", ns, name);
-		if (r < 0 && r != -ENODEV)
+		settled = r == 0 || r == -ENODEV;
+		if (!settled)
 			reconcile_failed(rc, key,
 					 "finishing an interrupted delete", r);
 		else
@@ -413,11 +417,14 @@ static void reconcile_gone_link(struct reconcile *rc, const char *ns,
 				ns, name);
 	}
 	nl_ns_put(ns, s);
+	return settled;
 }
 
 /* A rename or move a crash interrupted before it was recorded: the records
- * still name the link as it was, so it goes back there. */
-static void reconcile_moving(struct reconcile *rc, const char *ns2,
+ * still name the link as it was, so it goes back there (unless the records
+ * moved on since: the old name no longer desired, or the new one desired
+ * for a link of its own). */
+static bool reconcile_moving(struct reconcile *rc, const char *ns2,
 			     const char *name2, json_t *v)
 {
 	const char *ns = json_string_value(json_object_get(v, "namespace"));
@@ -427,10 +434,14 @@ static void reconcile_moving(struct reconcile *rc, const char *ns2,
 	struct nl_sock *s = NULL, *s_old = NULL;
 	struct nl_link l, old;
 	char what[128];
+	bool settled = true;
 	int fd = -1, r;
 
 	if (!ns || !name || name_check_namespace(ns) || name_check_link(name))
-		return;
+		return true;
+	if (!desired_has_link(rc->store, ns, name) ||
+	    desired_has_link(rc->store, ns2, name2))
+		return true;
 	if (nl_ns_get(ns2, &s) < 0 || nl_ns_get(ns, &s_old) < 0)
 		goto out;
 	if (nl_link_get(s, name2, &l) < 0 ||
@@ -439,15 +450,13 @@ static void reconcile_moving(struct reconcile *rc, const char *ns2,
 		goto out;
 	c.ifindex = l.ifindex;
 	c.name = strcmp(name, name2) ? name : NULL;
-	if (strcmp(ns, ns2)) {
-		r = nl_ns_open_fd(ns, &fd);
-		if (r < 0)
-			goto out;
-		c.netns_fd = fd;
-	}
-	r = nl_link_set(s, &c);
+	r = strcmp(ns, ns2) ? nl_ns_open_fd(ns, &fd) : 0;
+	c.netns_fd = fd;
+	if (r == 0)
+		r = nl_link_set(s, &c);
 	snprintf(what, sizeof(what), "link %s/%s", ns2, name2);
-	if (r < 0)
+	settled = r == 0;
+	if (!settled)
 		reconcile_failed(rc, what, "taking back an interrupted rename",
 				 r);
 	else
@@ -462,6 +471,7 @@ out:
 		nl_ns_put(ns2, s);
 	if (s_old)
 		nl_ns_put(ns, s_old);
+	return settled;
 }
 
 /* Finishes or takes back the changes a crash interrupted (see key.h), then
@@ -481,24 +491,30 @@ static void reconcile_interrupted(struct reconcile *rc)
 		all = store_list(rc->store, prefixes[i]);
 		json_object_foreach(all, key, v)
 		{
-			if (t)
-				store_txn_del(t, key);
+			bool settled = true; /* a key that names nothing too */
+
 			if (i == 0)
-				reconcile_gone_ns(rc, key + skip);
+				settled = reconcile_gone_ns(rc, key + skip);
 			else if (!reconcile_split(key, skip, ns, &name))
-				continue;
+				;
 			else if (i == 1)
-				reconcile_gone_link(rc, ns, name, v);
+				settled = reconcile_gone_link(rc, ns, name, v);
 			else
-				reconcile_moving(rc, ns, name, v);
+				settled = reconcile_moving(rc, ns, name, v);
+			if (t && settled)
+				store_txn_del(t, key);
 		}
 		json_decref(all);
 	}
 	if (t)
 		store_txn_keep_revision(t);
-	if (t && store_txn_len(t) > 0 && store_commit(rc->store, t) < 0)
-		reconcile_failed(rc, "desired state",
-				 "forgetting finished changes", 0);
+	if (t && store_txn_len(t) > 0) {
+		int r = store_commit(rc->store, t);
+
+		if (r < 0)
+			reconcile_failed(rc, "desired state",
+					 "forgetting finished changes", r);
+	}
 	store_txn_free(t);
 }
 

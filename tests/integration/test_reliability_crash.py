@@ -30,6 +30,7 @@ import copy
 import http.client
 import json
 import os
+import shutil
 import sys
 import threading
 import time
@@ -652,10 +653,6 @@ def append_record(d, ops, step=1):
         f.write(b"%08x %s\n" % (u.crc32c(body), body))
 
 
-def linkrec(d, ns, name):
-    return u.Desired.fetch(d).links[(ns, name)]
-
-
 @test
 def interrupted_changes_are_finished_or_taken_back():
     d = h.daemon()
@@ -668,7 +665,6 @@ def interrupted_changes_are_finished_or_taken_back():
                               "peer": {"name": peer, "namespace": "ib"}}),
                       201)
     expect_status(d.put("/v1/namespaces/igone", {}), 201)
-    rd0, rp0 = linkrec(d, "ia", "d0"), linkrec(d, "ib", "p0")
     r0 = h.ip_json("link", "show", "r0", ns="ia")[0]
     m0 = h.ip_json("link", "show", "m0", ns="ia")[0]
     rev = u.Desired.fetch(d).revision
@@ -704,10 +700,21 @@ def interrupted_changes_are_finished_or_taken_back():
                                  "up": True, "mac": "02:00:00:00:00:b1"}}])
     h.ip("link", "add", "name", "br", "address", "02:00:00:00:00:b1",
          "group", str(0x6e6e7364), "type", "bridge", ns="ia")
+    # 6. DELETE of namespace istuck, whose finishing fails at start-up:
+    #    its path is a directory with something in it, which no unlink
+    #    removes. The marker must stay until a later reconcile succeeds.
+    append_record(d, [{"set": "gone-ns/istuck", "value": {}}], step=0)
+    stuck = os.path.join(h.NETNS_DIR, "istuck")
+    os.makedirs(os.path.join(stuck, "x"))
+    h.on_cleanup(lambda: shutil.rmtree(stuck, ignore_errors=True))
     files = u.StateFiles(d.state_file)
     eq(files.problems, [], "the hand-made records load")
 
     d.start()
+    check("gone-ns/istuck" in u.StateFiles(d.state_file).objects,
+          "a marker whose work failed was forgotten at start-up")
+    shutil.rmtree(stuck)
+    expect_status(d.post("/v1/reconcile"), 200)
     des, problems = settle(d, h.scaled(5))
     eq(problems, [], "after start-up the kernel matches the desired state")
     check(("ia", "d0") not in des.links and ("ib", "p0") not in des.links,
@@ -728,7 +735,6 @@ def interrupted_changes_are_finished_or_taken_back():
     check(not [k for k in u.StateFiles(d.state_file).objects
                if k.startswith(("gone-", "moving/"))],
           "the markers are forgotten")
-    check(rd0 and rp0, "the records existed before")
 
 
 if __name__ == "__main__":
