@@ -97,7 +97,7 @@ struct store {
 struct store_txn {
 	json_t *ops;  /* [{"set": key, "value": v} | {"del": key}] */
 	bool broken;  /* an op could not be recorded: the commit must fail */
-	int rev_step; /* +1, or 0 (a marker) */
+	int rev_step; /* +1, or 0 (a marker), or -1 (an undo) */
 	bool lazy;    /* need not be durable before an answer */
 };
 
@@ -953,7 +953,7 @@ struct store_txn *store_txn_undo(struct store *s, const struct store_txn *t)
 
 	if (!u)
 		return NULL;
-	u->rev_step = t->rev_step;
+	u->rev_step = -t->rev_step;
 	pthread_mutex_lock(&s->mu);
 	/* Reverse order, so that a key touched twice ends as it was. */
 	for (i = json_array_size(t->ops); i-- > 0;) {
@@ -1066,7 +1066,11 @@ int store_commit(struct store *s, struct store_txn *t)
 		r = -EOVERFLOW;
 		goto out;
 	}
-	rev = s->revision + (uint64_t)t->rev_step;
+	if (t->rev_step < 0 && s->revision == 0) {
+		r = -EINVAL;
+		goto out;
+	}
+	rev = s->revision + (uint64_t)(int64_t)t->rev_step;
 	rec = json_pack("{s:I, s:I, s:O}", "seq", (json_int_t)(s->seq + 1),
 			"rev", (json_int_t)rev, "ops", t->ops);
 	json = rec ? json_dumps(rec, JSON_COMPACT) : NULL;

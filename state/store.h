@@ -36,11 +36,10 @@ int store_foreach(struct store *s, const char *prefix, store_foreach_fn fn,
 size_t store_count(struct store *s);
 /* How many journal records there have been (for syncing and tests). */
 uint64_t store_seq(struct store *s);
-/* The revision readers are shown: one more for each change, an undo
- * (store_txn_undo) included, the same after a transaction that only keeps
- * markers (store_txn_keep_revision). It never goes back: readers see
- * intents before the kernel has answered, so a number taken back and given
- * again would name two different states. */
+/* The revision readers are shown: one more for each change, the same after
+ * a transaction that only keeps markers (store_txn_keep_revision), one less
+ * after an undo (store_txn_undo), so a change taken back leaves it as it
+ * was. */
 uint64_t store_revision(struct store *s);
 
 struct store_txn *store_txn_new(void);
@@ -57,8 +56,8 @@ void store_txn_keep_revision(struct store_txn *t);
  * made durable by the next sync of anything else, and store_sync() does not
  * wait for it. */
 void store_txn_lazy(struct store_txn *t);
-/* A transaction that puts back what `t` would change, as things stand now
- * (the desired state is back where it was; the revision moves on). */
+/* A transaction that puts back what `t` would change, as things stand now;
+ * committed right after `t`, the revision is back where it was. */
 struct store_txn *store_txn_undo(struct store *s, const struct store_txn *t);
 
 /* Appends the transaction to the journal and makes it visible. On failure
