@@ -213,21 +213,6 @@ static mnl_cb_t nl_ctl_cbs[NLMSG_MIN_TYPE] = {
 	[NLMSG_DONE] = nl_done_cb,
 };
 
-struct nl_dump_ctx {
-	mnl_cb_t cb;
-	void *data;
-	bool interrupted;
-};
-
-static int nl_dump_msg_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct nl_dump_ctx *ctx = data;
-
-	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-		ctx->interrupted = true;
-	return ctx->cb ? ctx->cb(nlh, ctx->data) : MNL_CB_OK;
-}
-
 /* Whether `buf` holds the message that ends request `seq` (its DONE, or an
  * error). */
 static bool nl_buf_ends(const char *buf, size_t len, uint32_t seq)
@@ -312,15 +297,13 @@ int nl_sock_request(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
 int nl_sock_dump(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
 		 void (*reset)(void *data), void *data)
 {
-	struct nl_dump_ctx ctx = { .cb = cb, .data = data };
 	int r, tries;
 
 	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_DUMP;
 	for (tries = 0; tries < NL_DUMP_TRIES; tries++) {
-		ctx.interrupted = false;
 		nl_dump_intr = false;
-		r = nl_sock_run(s, nlh, nl_dump_msg_cb, &ctx, NL_DUMP_BUF);
-		if (r < 0 || !(ctx.interrupted || nl_dump_intr))
+		r = nl_sock_run(s, nlh, cb, data, NL_DUMP_BUF);
+		if (r < 0 || !nl_dump_intr)
 			return r;
 		if (reset)
 			reset(data);
