@@ -121,6 +121,23 @@ static struct nl_ns_entry *nl_ns_find_locked(const char *ns, bool create)
 	return e;
 }
 
+/* The entry of `ns` as the namespace it now names (dev, ino): one that named
+ * another before (replaced behind our back) starts over, its sockets closed
+ * and its generation new, so sockets out in use are not taken back. */
+static struct nl_ns_entry *nl_ns_entry_locked(const char *ns, dev_t dev,
+					      ino_t ino)
+{
+	struct nl_ns_entry *e = nl_ns_find_locked(ns, true);
+
+	if (e && (e->dev != dev || e->ino != ino)) {
+		nl_ns_entry_close_idle(e);
+		e->dev = dev;
+		e->ino = ino;
+		e->gen = ++nl_ns_gen;
+	}
+	return e;
+}
+
 /* Closes the pooled sockets of namespaces that vanished or were replaced
  * behind our back, so the pool never keeps a deleted namespace alive. */
 static void nl_ns_sweep_locked(void)
@@ -223,16 +240,10 @@ int nl_ns_get(const char *ns, struct nl_sock **ret)
 		nl_ns_swept = now;
 		nl_ns_sweep_locked();
 	}
-	e = nl_ns_find_locked(ns, true);
+	e = nl_ns_entry_locked(ns, dev, ino);
 	if (!e) {
 		pthread_mutex_unlock(&nl_ns_mu);
 		return -ENOMEM;
-	}
-	if (e->dev != dev || e->ino != ino) {
-		nl_ns_entry_close_idle(e);
-		e->dev = dev;
-		e->ino = ino;
-		e->gen = ++nl_ns_gen;
 	}
 	if (e->n_idle > 0)
 		s = e->idle[--e->n_idle];
@@ -258,17 +269,9 @@ static void nl_ns_pool_add(const char *ns, struct nl_sock *s,
 			   const struct stat *st)
 {
 	struct nl_ns_entry *e;
-	dev_t dev = st->st_dev;
-	ino_t ino = st->st_ino;
 
 	pthread_mutex_lock(&nl_ns_mu);
-	e = nl_ns_find_locked(ns, true);
-	if (e && (e->dev != dev || e->ino != ino)) {
-		nl_ns_entry_close_idle(e);
-		e->dev = dev;
-		e->ino = ino;
-		e->gen = ++nl_ns_gen;
-	}
+	e = nl_ns_entry_locked(ns, st->st_dev, st->st_ino);
 	if (e && e->n_idle < NL_NS_IDLE_MAX) {
 		s->gen = e->gen;
 		e->idle[e->n_idle++] = s;
@@ -447,20 +450,6 @@ int nl_ns_link_names(const char *ns, struct nl_ns_name **ret, size_t *ret_n)
 	*ret = names;
 	*ret_n = n;
 	return 0;
-}
-
-int nl_ns_link_name(const char *ns, int ifindex, char *ret_name)
-{
-	struct nl_ns_name *names;
-	size_t n;
-	int r;
-
-	r = nl_ns_link_names(ns, &names, &n);
-	if (r < 0)
-		return r;
-	r = nl_ns_name_find(names, n, ifindex, ret_name);
-	free(names);
-	return r;
 }
 
 void nl_ns_forget(const char *ns)

@@ -22,15 +22,11 @@ void nl_ns_put(const char *ns, struct nl_sock *s);
 /* Closes every pooled socket of `ns`: a socket keeps its namespace alive. */
 void nl_ns_forget(const char *ns);
 
-/* The name of link `ifindex` in namespace `ns` (-ENODEV when there is
- * none). Names come from one dump of the namespace, kept while a socket
- * subscribed to its link notifications hears of no change, and let go with
- * the namespace's pooled sockets (nl_ns_forget, nl_ns_sweep): naming a
- * thousand veth peers costs one dump, not a thousand calls. */
-int nl_ns_link_name(const char *ns, int ifindex, char *ret_name);
-
-/* Every link name of `ns`, sorted by ifindex (free with free()): for many
- * lookups, one look at the cache's watch instead of one each. */
+/* Every link name of `ns`, sorted by ifindex (free with free()). Names come
+ * from one dump of the namespace, kept while a socket subscribed to its
+ * link notifications hears of no change, and let go with the namespace's
+ * pooled sockets (nl_ns_forget, nl_ns_sweep): naming a thousand veth peers
+ * costs one dump, not a thousand calls. */
 struct nl_ns_name {
 	int ifindex;
 	char name[IFNAMSIZ];
