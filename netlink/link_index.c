@@ -16,7 +16,11 @@ static size_t link_index_hash_name(const char *name)
 
 static size_t link_index_hash_ifindex(int ifindex)
 {
-	return (uint32_t)ifindex * 2654435761u;
+	uint32_t h = (uint32_t)ifindex * 2654435761u;
+
+	/* The table takes the low bits, which a product alone leaves the
+	 * same for indexes that share theirs: fold the high bits in. */
+	return h ^ (h >> 16);
 }
 
 int link_index_build(struct link_index *x, const struct nl_link *links,
