@@ -1,6 +1,7 @@
 #include "jsonbuf.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,10 @@ static bool jsonbuf_room(struct jsonbuf *b, size_t more)
 		return false;
 	if (b->len + more + 1 <= b->cap)
 		return true;
+	if (more > SIZE_MAX / 4 - b->len) { /* doubling would wrap */
+		b->err = -ENOMEM;
+		return false;
+	}
 	cap = b->cap ? b->cap : 4096;
 	while (cap < b->len + more + 1)
 		cap *= 2;
