@@ -99,6 +99,10 @@ struct store_txn {
 	bool broken;  /* an op could not be recorded: the commit must fail */
 	int rev_step; /* +1, or 0 (a marker), or -1 (an undo) */
 	bool lazy;    /* need not be durable before an answer */
+	/* A change and its undo know each other (store_txn_undo), so that the
+	 * undo learns the revision its change made. */
+	struct store_txn *undo, *of;
+	uint64_t undoes_rev;
 };
 
 static int store_fsync_dir(const char *path)
@@ -911,6 +915,10 @@ void store_txn_free(struct store_txn *t)
 {
 	if (!t)
 		return;
+	if (t->undo)
+		t->undo->of = NULL;
+	if (t->of)
+		t->of->undo = NULL;
 	json_decref(t->ops);
 	free(t);
 }
@@ -945,7 +953,7 @@ size_t store_txn_len(const struct store_txn *t)
 	return json_array_size(t->ops);
 }
 
-struct store_txn *store_txn_undo(struct store *s, const struct store_txn *t)
+struct store_txn *store_txn_undo(struct store *s, struct store_txn *t)
 {
 	struct store_txn *u = store_txn_new();
 	json_t *op;
@@ -954,6 +962,10 @@ struct store_txn *store_txn_undo(struct store *s, const struct store_txn *t)
 	if (!u)
 		return NULL;
 	u->rev_step = -t->rev_step;
+	if (t->undo)
+		t->undo->of = NULL;
+	t->undo = u;
+	u->of = t;
 	pthread_mutex_lock(&s->mu);
 	/* Reverse order, so that a key touched twice ends as it was. */
 	for (i = json_array_size(t->ops); i-- > 0;) {
@@ -1053,7 +1065,7 @@ int store_commit(struct store *s, struct store_txn *t)
 	uint64_t rev;
 	json_t *rec;
 	size_t len;
-	int r;
+	int r, step;
 
 	if (t->broken)
 		return -EINVAL;
@@ -1066,11 +1078,13 @@ int store_commit(struct store *s, struct store_txn *t)
 		r = -EOVERFLOW;
 		goto out;
 	}
-	if (t->rev_step < 0 && s->revision == 0) {
-		r = -EINVAL;
-		goto out;
-	}
-	rev = s->revision + (uint64_t)(int64_t)t->rev_step;
+	/* An undo steps back only while the revision is still the one its
+	 * change made: after another change in between, a step back would
+	 * give a number already shown to a different state. */
+	step = t->rev_step;
+	if (step < 0 && (t->undoes_rev != s->revision || s->revision == 0))
+		step = 1;
+	rev = s->revision + (uint64_t)(int64_t)step;
 	rec = json_pack("{s:I, s:I, s:O}", "seq", (json_int_t)(s->seq + 1),
 			"rev", (json_int_t)rev, "ops", t->ops);
 	json = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
@@ -1110,6 +1124,8 @@ int store_commit(struct store *s, struct store_txn *t)
 	s->journal_size += (off_t)len;
 	s->seq++;
 	s->revision = rev;
+	if (t->undo)
+		t->undo->undoes_rev = rev;
 	if (!t->lazy)
 		s->needed_seq = s->seq;
 	r = store_apply(s, t->ops);

@@ -38,8 +38,9 @@ size_t store_count(struct store *s);
 uint64_t store_seq(struct store *s);
 /* The revision readers are shown: one more for each change, the same after
  * a transaction that only keeps markers (store_txn_keep_revision), one less
- * after an undo (store_txn_undo), so a change taken back leaves it as it
- * was. */
+ * after an undo (store_txn_undo) that follows its change, so a change taken
+ * back leaves it as it was; one more after an undo that another change came
+ * before, so a number never names two committed states. */
 uint64_t store_revision(struct store *s);
 
 struct store_txn *store_txn_new(void);
@@ -58,7 +59,7 @@ void store_txn_keep_revision(struct store_txn *t);
 void store_txn_lazy(struct store_txn *t);
 /* A transaction that puts back what `t` would change, as things stand now;
  * committed right after `t`, the revision is back where it was. */
-struct store_txn *store_txn_undo(struct store *s, const struct store_txn *t);
+struct store_txn *store_txn_undo(struct store *s, struct store_txn *t);
 
 /* Appends the transaction to the journal and makes it visible. On failure
  * (-ENOSPC, -EIO, -EROFS, ...) nothing is stored, on disk or in memory.

@@ -1032,6 +1032,39 @@ static void test_revision(void)
 	store_free(s);
 }
 
+/* Two changes whose undos come after both (requests in two namespaces, the
+ * first refused): the first undo cannot step back, or the revision would
+ * name again a state that had one change and not the other. */
+static void test_revision_interleaved(void)
+{
+	struct store_txn *a, *b, *ua, *ub;
+	struct store *s;
+	struct paths p;
+
+	s = store_open_new(&p, "revision-interleaved");
+	if (!s)
+		return;
+	a = store_txn_new();
+	store_txn_set(a, "a", json_integer(1));
+	b = store_txn_new();
+	store_txn_set(b, "b", json_integer(2));
+	ua = store_txn_undo(s, a);
+	ub = store_txn_undo(s, b);
+	CHECK(store_commit(s, a) == 0 && store_revision(s) == 1);
+	CHECK(store_commit(s, b) == 0 && store_revision(s) == 2);
+	CHECK(store_commit(s, ua) == 0);
+	CHECK(store_revision(s) == 3); /* not 1, which named {a} */
+	CHECK(has_int(s, "a", -1) && has_int(s, "b", 2));
+	CHECK(store_commit(s, ub) == 0);
+	CHECK(store_revision(s) == 4); /* not 2, which named {a, b} */
+	CHECK(has_int(s, "b", -1));
+	store_txn_free(ua); /* an undo freed first unlinks itself */
+	store_txn_free(a);
+	store_txn_free(b);
+	store_txn_free(ub);
+	store_free(s);
+}
+
 /* A request waits for the sync point it took: what was committed before it
  * (lazy commits aside), never for what others commit after. */
 static void test_sync_point(void)
@@ -1090,6 +1123,7 @@ int main(void)
 	test_set_del();
 	test_undo();
 	test_revision();
+	test_revision_interleaved();
 	test_sync_point();
 	test_torn();
 	test_damaged();
