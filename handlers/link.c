@@ -685,8 +685,8 @@ json_t *link_record_new(const char *kind, json_t *req,
 
 	if (!rec)
 		return NULL;
-	/* Only what was asked for: a bridge follows its ports' MTU, and a
-	 * veth keeps the kernel's default. */
+	/* What the spec says: what was asked for, and for a veth the MTU it
+	 * is made with (veth.c); a bridge follows its ports' MTU. */
 	if (spec->mtu)
 		json_object_set_new(rec, "mtu", json_integer(spec->mtu));
 	if (spec->mac) {

@@ -185,8 +185,6 @@ static const char *link_view_nsid_name(struct link_view *v, int nsid)
 	return v->nsid_cache_name[i];
 }
 
-/* The name of link `ifindex` of namespace `ns`, asked of a socket there
- * that the view keeps until it is cleared. */
 /* A peer's name in its own namespace: from that namespace's name cache (one
  * dump for all the peers there, see nl_ns_link_names), copied once per
  * view so that a thousand peers cost one look at it. */

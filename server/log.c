@@ -65,8 +65,9 @@ static size_t log_put(char *buf, size_t used, size_t cap, const char *s,
 }
 
 /* One write(2) per line, with no stdio lock between threads: a single
- * write keeps a line whole in an O_APPEND file and in a pipe (a line is
- * shorter than PIPE_BUF), so lines of concurrent requests never mix. */
+ * write keeps a line whole in an O_APPEND file, and in a pipe up to
+ * PIPE_BUF (4 KiB, more than a text line's 2 KiB; a longer JSON line may
+ * mix with another there). */
 static void log_write_line(const char *text, size_t len)
 {
 	struct iovec iov[2] = {
