@@ -519,13 +519,6 @@ def clean_kernel_orphans(problems):
                   ["addr", "del", words[3], "dev", name], check=False)
 
 
-def settle(d, timeout):
-    """The kernel as compared with the desired state, once a namespace
-    deleted just before the kill has finished going (its teardown is
-    asynchronous): returns the last list of differences."""
-    return u.kernel_vs_desired_settled(d, timeout)
-
-
 @test
 def sigkill_under_a_mixed_workload():
     rnd = u.rng("crash")
@@ -578,7 +571,7 @@ def sigkill_under_a_mixed_workload():
         except h.StartError as e:
             raise h.Failure("kill %d: netnsd does not start again: %s"
                             % (k + 1, e))
-        des, problems = settle(d, h.scaled(3))
+        des, problems = u.kernel_vs_desired_settled(d, h.scaled(3))
         fig["max_objects"] = max(fig["max_objects"], len(des.key_set()))
         # Start-up finishes or takes back the changes in flight, then
         # forgets their markers: the revision stays.
@@ -715,7 +708,7 @@ def interrupted_changes_are_finished_or_taken_back():
           "a marker whose work failed was forgotten at start-up")
     shutil.rmtree(stuck)
     expect_status(d.post("/v1/reconcile"), 200)
-    des, problems = settle(d, h.scaled(5))
+    des, problems = u.kernel_vs_desired_settled(d, h.scaled(5))
     eq(problems, [], "after start-up the kernel matches the desired state")
     check(("ia", "d0") not in des.links and ("ib", "p0") not in des.links,
           "the deleted veth stays forgotten")
