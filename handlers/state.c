@@ -119,13 +119,15 @@ static int state_out_record(const char *key, json_t *v, void *userdata)
 static int state_out_all(struct state_out *out, struct store *store,
 			 uint64_t seq)
 {
+	/* Each section walks its own indexed prefix, not the whole store. */
 	static const struct {
 		const char *head;
 		const char *section;
+		const char *prefix;
 	} sections[] = {
-		{ ",\"namespaces\":[", "ns" },
-		{ "],\"links\":[", "link" },
-		{ "],\"addresses\":[", "addr" },
+		{ ",\"namespaces\":[", "ns", "ns/" },
+		{ "],\"links\":[", "link", "link/" },
+		{ "],\"addresses\":[", "addr", "addr/" },
 	};
 	char head[48];
 	int r;
@@ -139,7 +141,8 @@ static int state_out_all(struct state_out *out, struct store *store,
 			return -ENOMEM;
 		out->section = sections[i].section;
 		out->n_items = 0;
-		r = store_foreach(store, "", state_out_record, out);
+		r = store_foreach(store, sections[i].prefix, state_out_record,
+				  out);
 		if (r < 0)
 			return r;
 	}
