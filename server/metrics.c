@@ -152,14 +152,8 @@ static int metrics_count_one(const char *key, json_t *v, void *userdata)
 static void metrics_objects(struct metrics_buf *b, struct store *store)
 {
 	struct metrics_counts n = { 0 };
-	size_t ns, veth, bridge, other, addr;
 
 	store_foreach(store, "", metrics_count_one, &n);
-	ns = n.ns;
-	veth = n.veth;
-	bridge = n.bridge;
-	other = n.other;
-	addr = n.addr;
 	metrics_printf(
 		b,
 		"# HELP netnsd_managed_objects Objects in the desired state, by kind.\n"
@@ -169,7 +163,7 @@ static void metrics_objects(struct metrics_buf *b, struct store *store)
 		"netnsd_managed_objects{kind=\"bridge\"} %zu\n"
 		"netnsd_managed_objects{kind=\"link\"} %zu\n"
 		"netnsd_managed_objects{kind=\"address\"} %zu\n",
-		ns, veth, bridge, other, addr);
+		n.ns, n.veth, n.bridge, n.other, n.addr);
 }
 
 char *metrics_render(struct store *store, size_t *ret_len)
