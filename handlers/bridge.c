@@ -45,7 +45,7 @@ int bridge_handle_list(struct request *req, struct reply *rep)
 	size_t i;
 	int r;
 
-	r = link_list_kind(req, rep, "bridge");
+	r = link_list_kind(req, rep, "bridge", true);
 	if (r < 0 || !rep->json || nl_ns_get(ns, &s) < 0)
 		return r;
 	/* Every bridge gets its port names; one dump serves them all. */

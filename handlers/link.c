@@ -41,7 +41,8 @@ static bool link_kind_is(const struct nl_link *l, const char *kind)
 	return !kind || !strcmp(l->kind, kind);
 }
 
-int link_list_kind(struct request *req, struct reply *rep, const char *kind)
+int link_list_kind(struct request *req, struct reply *rep, const char *kind,
+		   bool tree)
 {
 	const struct link_wants *wants;
 	struct jsonbuf b = JSONBUF_INIT;
@@ -98,9 +99,7 @@ int link_list_kind(struct request *req, struct reply *rep, const char *kind)
 	if (!text)
 		return problem_set(&rep->problem, 500, "internal",
 				   "the links could not be listed");
-	if (kind) {
-		/* A kind's list goes back as json_t, for its caller to add
-		 * to (bridges get their ports). */
+	if (tree) {
 		r = handler_reply(rep, 200, json_loadb(text, len, 0, NULL),
 				  NULL);
 		free(text);
@@ -115,7 +114,7 @@ int link_list_kind(struct request *req, struct reply *rep, const char *kind)
 
 int link_handle_list(struct request *req, struct reply *rep)
 {
-	return link_list_kind(req, rep, NULL);
+	return link_list_kind(req, rep, NULL, false);
 }
 
 int link_get_kind(struct request *req, struct reply *rep, const char *param,

@@ -19,7 +19,7 @@
 
 int veth_handle_list(struct request *req, struct reply *rep)
 {
-	return link_list_kind(req, rep, "veth");
+	return link_list_kind(req, rep, "veth", false);
 }
 
 int veth_handle_get(struct request *req, struct reply *rep)
