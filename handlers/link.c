@@ -332,9 +332,8 @@ static int link_patch_from_json(json_t *body, struct reply *rep,
 }
 
 /* Puts a link back as `old` was, after a failed or unrecorded change. The
- * link is found by name (new or old) in `s`, its namespace before any move. */
-/* Puts the link back as `old` was; 0 once it is, -ENODEV when it cannot
- * be found under either name. */
+ * link is found by name (new or old) in `s`, its namespace before any move.
+ * 0 once it is back; -ENODEV when it is under neither name. */
 static int link_revert(struct nl_sock *s, const struct nl_link *old,
 		       const char *new_name, bool with_master)
 {

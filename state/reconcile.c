@@ -421,9 +421,8 @@ static bool reconcile_gone_link(struct reconcile *rc, const char *ns,
 }
 
 /* A rename or move a crash interrupted before it was recorded: the records
- * still name the link as it was, so it goes back there (unless the records
- * moved on since: the old name no longer desired, or the new one desired
- * for a link of its own). */
+ * still name the link as it was, so it goes back there (unless the new
+ * name has become desired since, for a link of its own). */
 static bool reconcile_moving(struct reconcile *rc, const char *ns2,
 			     const char *name2, json_t *v)
 {
@@ -439,8 +438,7 @@ static bool reconcile_moving(struct reconcile *rc, const char *ns2,
 
 	if (!ns || !name || name_check_namespace(ns) || name_check_link(name))
 		return true;
-	if (!desired_has_link(rc->store, ns, name) ||
-	    desired_has_link(rc->store, ns2, name2))
+	if (desired_has_link(rc->store, ns2, name2))
 		return true;
 	if (nl_ns_get(ns2, &s) < 0 || nl_ns_get(ns, &s_old) < 0)
 		goto out;
