@@ -499,7 +499,8 @@ class StateFiles:
     (key -> value), .seq, .revision (what GET /v1/state calls revision: a
     record's "rev", or one more per record without it), .records (journal
     records applied), .torn (bytes of a torn last record), .problems
-    (anything that would stop start-up)."""
+    (anything that would stop start-up), .end (where the records end: the
+    journal's trailing zeros are room netnsd wrote ahead of them)."""
 
     def __init__(self, state_file):
         self.objects = {}
@@ -527,6 +528,7 @@ class StateFiles:
                 data = f.read()
         except FileNotFoundError:
             data = b""
+        data = data.rstrip(b"\0")
         pos, last = 0, self.seq
         while pos < len(data):
             nl = data.find(b"\n", pos)
@@ -566,6 +568,7 @@ class StateFiles:
                 self.records += 1
             pos = nl + 1
         self.seq = last
+        self.end = pos
 
     def as_state(self):
         """The same three lists GET /v1/state answers."""

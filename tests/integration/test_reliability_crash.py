@@ -642,7 +642,8 @@ def append_record(d, ops, step=1):
     files = u.StateFiles(d.state_file)
     rec = {"seq": files.seq + 1, "rev": files.revision + step, "ops": ops}
     body = json.dumps(rec, separators=(",", ":")).encode()
-    with open(d.journal, "ab") as f:
+    with open(d.journal, "r+b") as f:
+        f.seek(files.end)  # over the room that follows the records
         f.write(b"%08x %s\n" % (u.crc32c(body), body))
 
 

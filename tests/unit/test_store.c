@@ -448,6 +448,93 @@ static void test_torn(void)
 	test_torn_tail("torn_cutjson", line, strlen(line));
 	/* An empty last line. */
 	test_torn_tail("torn_empty", "\n", 1);
+	/* Cut short where the zeros written ahead of records begin, and
+	 * garbage past such zeros: both are what a crash leaves. */
+	{
+		char room[4096] = { 0 };
+		size_t half = strlen(line) / 2;
+
+		memcpy(room, line, half);
+		test_torn_tail("torn_into_room", room, sizeof(room));
+		memcpy(room + sizeof(room) - 7, "garbage", 7);
+		test_torn_tail("torn_past_room", room, sizeof(room));
+	}
+}
+
+/* 1 when buf[from..len) is all zeros. */
+static int all_zero(const char *buf, size_t from, size_t len)
+{
+	for (size_t i = from; i < len; i++)
+		if (buf[i])
+			return 0;
+	return 1;
+}
+
+/* While open, the journal's file runs ahead of its records by zeros
+ * (free room that makes an append overwrite blocks the file has); closed,
+ * it holds the records alone. A file with the room, as a kill leaves it,
+ * opens with every record, the next one goes right after them, and damage
+ * before the room is still damage. */
+static void test_room(void)
+{
+	struct paths p;
+	struct store *s = store_open_new(&p, "room");
+	char *open_buf = NULL, *buf = NULL, *nl;
+	size_t open_len = 0, len = 0, rec_len;
+
+	if (!s)
+		return;
+	CHECK(commit_set(s, "a", json_integer(1)) == 0);
+	open_buf = file_read(p.journal, &open_len);
+	CHECK(open_buf != NULL);
+	if (!open_buf)
+		goto out;
+	nl = memchr(open_buf, '\n', open_len);
+	CHECK(nl != NULL);
+	if (!nl)
+		goto out;
+	rec_len = (size_t)(nl - open_buf) + 1;
+	CHECK(open_len > rec_len && open_len % 4096 == 0);
+	CHECK(all_zero(open_buf, rec_len, open_len));
+	store_free(s);
+	s = NULL;
+	CHECK(file_equals(p.journal, open_buf, rec_len));
+
+	/* As a kill leaves it: the record, then the room. */
+	CHECK(file_write(p.journal, "wb", open_buf, open_len) == 0);
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		goto out;
+	CHECK(store_seq(s) == 1);
+	CHECK(has_int(s, "a", 1));
+	CHECK(file_size(p.journal) == (long)open_len); /* room, not torn */
+	CHECK(commit_set(s, "b", json_integer(2)) == 0);
+	buf = file_read(p.journal, &len);
+	CHECK(buf && len == open_len && !memcmp(buf, open_buf, rec_len));
+	CHECK(buf && len > rec_len && buf[rec_len] != '\0');
+	store_free(s);
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (s) {
+		CHECK(store_seq(s) == 2);
+		CHECK(has_int(s, "a", 1));
+		CHECK(has_int(s, "b", 2));
+		store_free(s);
+		s = NULL;
+	}
+
+	/* Two records and the room; the first one damaged: not a torn tail. */
+	if (buf) {
+		buf[0] = buf[0] == '0' ? '1' : '0';
+		CHECK(file_write(p.journal, "wb", buf, len) == 0);
+		CHECK(store_open_fails(p.snap, "record 1"));
+		CHECK(file_equals(p.journal, buf, len));
+	}
+out:
+	store_free(s);
+	free(open_buf);
+	free(buf);
 }
 
 /* Damage anywhere but the last record fails open and changes no file. */
@@ -1126,6 +1213,7 @@ int main(void)
 	test_revision_interleaved();
 	test_sync_point();
 	test_torn();
+	test_room();
 	test_damaged();
 	test_snapshots();
 	test_compact();
