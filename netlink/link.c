@@ -235,6 +235,10 @@ void nl_link_put_spec(struct nlmsghdr *nlh, struct ifinfomsg *ifm,
 		mnl_attr_put(nlh, IFLA_ADDRESS, 6, spec->mac);
 	if (spec->netns_fd >= 0)
 		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)spec->netns_fd);
+	if (spec->queues) {
+		mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, spec->queues);
+		mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, spec->queues);
+	}
 }
 
 int nl_link_add(struct nl_sock *s, const struct nl_link_spec *spec,

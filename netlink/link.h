@@ -50,7 +50,8 @@ struct nl_link_spec {
 	unsigned mtu;	    /* 0: the kernel's default */
 	const uint8_t *mac; /* NULL: random */
 	bool up;
-	int netns_fd; /* -1: the socket's own namespace */
+	int netns_fd;	 /* -1: the socket's own namespace */
+	unsigned queues; /* transmit and receive queues; 0: the kernel's */
 };
 
 /* A change to an existing link; fields left at their "unchanged" value are

@@ -35,13 +35,23 @@ int nl_veth_add(struct nl_sock *s, const struct nl_link_spec *a,
 		struct nl_link *ret_a)
 {
 	struct nl_veth_spec v = { .peer = *b };
+	struct nl_link_spec va = *a;
 	struct nl_link l;
 	int r;
 
 	/* The kernel configures the peer before the pair is joined, when it
 	 * cannot be opened yet (ENOTCONN): it goes up afterwards. */
 	v.peer.up = false;
-	r = nl_link_add(s, a, &nl_kind_veth, &v, ret_a);
+	/* One queue each way on each end, the number the kernel makes active
+	 * anyway. Left to it, it allocates one per possible CPU and then
+	 * shrinks the active count to one while it holds rtnl_lock, waiting
+	 * out an expedited RCU grace period per end: about half of what a
+	 * pair costs it, and every other change on the host waits too. */
+	if (!va.queues)
+		va.queues = 1;
+	if (!v.peer.queues)
+		v.peer.queues = 1;
+	r = nl_link_add(s, &va, &nl_kind_veth, &v, ret_a);
 	if (r < 0)
 		return r;
 	r = nl_link_mark_ours(s, a->name, -1, 0);

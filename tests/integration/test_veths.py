@@ -213,6 +213,19 @@ def created_links_carry_the_netnsd_alias():
     eq(j.get("ifalias"), "netnsd", "ip -j link ifalias")
 
 
+@test
+def each_end_has_one_queue_each_way():
+    # Left to the kernel, an end gets a queue per possible CPU, and the
+    # creation waits out an RCU grace period per end to use only one.
+    d = setup()
+    mk_ns(d, "red")
+    mk_veth(d, "host", "h-red", "eth0", peer_ns="red")
+    for ns, name in (("host", "h-red"), ("red", "eth0")):
+        k = klink(name, ns)
+        eq((k.get("num_tx_queues"), k.get("num_rx_queues")), (1, 1),
+           "queues (tx, rx) of %s/%s" % (ns, name))
+
+
 # ---------------------------------------------------------------------------
 # List, get
 
