@@ -6,7 +6,9 @@
  *                                 per-dump latency percentiles as JSON
  *   rawnl veth-add NSA NSB PA PB N  create N veth pairs PA<i> in NSA with
  *                                 peer PB<i> in NSB, one request and ACK
- *                                 each, the ends created in place
+ *                                 each, the ends created in place with one
+ *                                 transmit and receive queue each, as
+ *                                 netnsd makes them
  *   rawnl watch-del NS COUNT TIMEOUT  subscribe to link notifications in NS,
  *                                 print "ready", then wait until COUNT links
  *                                 were deleted; prints CLOCK_MONOTONIC times
@@ -220,6 +222,12 @@ static int cmd_dump(const char *ns, int reps, int with_addr)
 	return 0;
 }
 
+static void put_one_queue(struct nlmsghdr *nlh)
+{
+	mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, 1);
+	mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, 1);
+}
+
 static int cmd_veth_add(const char *nsa, const char *nsb, const char *pa,
 			const char *pb, int n)
 {
@@ -241,6 +249,7 @@ static int cmd_veth_add(const char *nsa, const char *nsb, const char *pa,
 		ifi->ifi_family = AF_UNSPEC;
 		snprintf(name, sizeof(name), "%s%d", pa, i);
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+		put_one_queue(nlh);
 		li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 		mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 		data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -249,6 +258,7 @@ static int cmd_veth_add(const char *nsa, const char *nsb, const char *pa,
 		ifi->ifi_family = AF_UNSPEC;
 		snprintf(name, sizeof(name), "%s%d", pb, i);
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+		put_one_queue(nlh);
 		if (strcmp(nsa, nsb))
 			mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)fdb);
 		mnl_attr_nest_end(nlh, peer);
