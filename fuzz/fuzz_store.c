@@ -513,11 +513,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	/* Opened: at most a torn tail was cut from the journal, back to the
-	 * end of a whole record. */
+	 * end of a whole record; zeros after the records stay as free room. */
 	FUZZ_CHECK(s && text);
 	if (journal) {
+		const char *nul = memchr(text, '\0', len);
+		size_t records = nul ? (size_t)(nul - text) : len;
+
 		FUZZ_CHECK(len <= journal_len && !memcmp(text, journal, len));
-		FUZZ_CHECK(len == 0 || text[len - 1] == '\n');
+		FUZZ_CHECK(records == 0 || text[records - 1] == '\n');
+		for (size_t i = records; i < len; i++)
+			FUZZ_CHECK(text[i] == '\0');
 	} else {
 		FUZZ_CHECK(len == 0);
 	}

@@ -84,6 +84,8 @@ struct store {
 	int journal_fd;
 	off_t journal_size;  /* where the records end and the next one goes */
 	off_t journal_alloc; /* the file's length: zeros after journal_size */
+	/* Read and accepted: only then may store_free cut the file. */
+	bool journal_loaded;
 	off_t snapshot_size;
 	bool tail_dirty; /* a failed append may have left bytes past the end */
 	/* Group commit: appends go on while one thread syncs for all. */
@@ -601,13 +603,20 @@ static json_t *store_parse_record(const char *line, size_t len)
 	return rec;
 }
 
-/* Reads the journal's records; the zeros written ahead of them (trailing
- * NUL bytes, which no record holds) are free room, not a torn record. */
+/* Reads the journal's records up to the zeros written ahead of them: no
+ * record holds a NUL byte, so the first one is where the room begins. Zeros
+ * to the end of the file are free room. Anything else from there on, like
+ * a record cut short, is writes a crash interrupted: in the room the pages
+ * of a batch of records not yet synced can reach the disk in any order, so
+ * a hole of zeros can come before the rest of the batch. None of it was
+ * answered (an fdatasync covers every page first), and it goes as a torn
+ * tail does. */
 static int store_load_journal(struct store *s, char *err, size_t errlen)
 {
-	char *buf = NULL;
+	char *buf = NULL, *nul;
 	size_t len, file_len, pos = 0, good = 0;
 	uint64_t last = s->seq;
+	bool room = true; /* only zeros after the records */
 	int r, lineno = 0;
 
 	r = store_read_file(s->journal_path, &buf, &len);
@@ -619,8 +628,12 @@ static int store_load_journal(struct store *s, char *err, size_t errlen)
 		return r;
 	}
 	file_len = len;
-	while (len > 0 && buf[len - 1] == '\0')
-		len--;
+	nul = memchr(buf, '\0', len);
+	if (nul) {
+		len = (size_t)(nul - buf);
+		for (size_t i = len; i < file_len && room; i++)
+			room = buf[i] == '\0';
+	}
 	while (pos < len) {
 		char *nl = memchr(buf + pos, '\n', len - pos);
 		json_t *rec;
@@ -675,7 +688,7 @@ static int store_load_journal(struct store *s, char *err, size_t errlen)
 	s->seq = last;
 	s->journal_size = (off_t)good;
 	s->journal_alloc = (off_t)file_len;
-	if (good < len)
+	if (good < len || !room)
 		r = 1; /* tell the caller to cut the torn tail */
 	else
 		r = 0;
@@ -746,6 +759,7 @@ int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 	}
 	if (torn)
 		s->journal_alloc = s->journal_size;
+	s->journal_loaded = true;
 	r = store_fsync_dir(s->journal_path);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot sync the directory of %s: %s",
@@ -773,8 +787,11 @@ void store_free(struct store *s)
 	}
 	/* Stopped, the journal holds its records alone, as readers expect;
 	 * the zeros are written again by the next extension. A failure
-	 * leaves them, which the next open reads as free room. */
-	if (s->journal_fd >= 0 && s->journal_alloc > s->journal_size &&
+	 * leaves them, which the next open reads as free room (or, after a
+	 * failed append, as a torn tail). A journal that was not read and
+	 * accepted is left exactly as it is. */
+	if (s->journal_loaded &&
+	    (s->journal_alloc > s->journal_size || s->tail_dirty) &&
 	    ftruncate(s->journal_fd, s->journal_size) == 0)
 		fdatasync(s->journal_fd);
 	if (s->journal_fd >= 0)
@@ -1051,12 +1068,19 @@ static int store_compact_locked(struct store *s)
 	/* The snapshot now holds every record, which carry seq numbers it
 	 * covers: emptying the journal may fail or tear without harm. */
 	s->snapshot_size = (off_t)len;
-	if (ftruncate(s->journal_fd, 0) < 0 || fdatasync(s->journal_fd) < 0) {
+	if (ftruncate(s->journal_fd, 0) < 0) {
 		r = -errno;
 		goto out;
 	}
+	/* Empty now, whether or not the sync below succeeds: the next record
+	 * goes at the start, and the next sync makes the cut durable too. */
 	s->journal_size = 0;
 	s->journal_alloc = 0;
+	s->tail_dirty = false;
+	if (fdatasync(s->journal_fd) < 0) {
+		r = -errno;
+		goto out;
+	}
 	r = 0;
 	goto out;
 out_unlink:
@@ -1098,9 +1122,10 @@ static void store_journal_extend(struct store *s, off_t need)
 							     : sizeof(zeros);
 
 		if (store_write_all(s->journal_fd, zeros, n, at) < 0) {
-			if (ftruncate(s->journal_fd, s->journal_alloc) < 0) {
-				/* Zeros left past the end are free room. */
-			}
+			/* Zeros left past the end would be free room; the
+			 * next append or the close cuts them all the same. */
+			if (ftruncate(s->journal_fd, s->journal_alloc) < 0)
+				s->tail_dirty = true;
 			return;
 		}
 		at += (off_t)n;

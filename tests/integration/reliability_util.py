@@ -528,12 +528,19 @@ class StateFiles:
                 data = f.read()
         except FileNotFoundError:
             data = b""
-        data = data.rstrip(b"\0")
+        # No record holds a NUL: the first one begins the room of zeros
+        # netnsd writes ahead of its records. Zeros alone to the end are
+        # room; anything else after it is writes a crash interrupted.
+        z = data.find(b"\0")
+        if z >= 0:
+            if data[z:].strip(b"\0"):
+                self.torn = len(data) - z
+            data = data[:z]
         pos, last = 0, self.seq
         while pos < len(data):
             nl = data.find(b"\n", pos)
             if nl < 0:
-                self.torn = len(data) - pos
+                self.torn += len(data) - pos
                 break
             line = data[pos:nl]
             rec = None
@@ -545,7 +552,7 @@ class StateFiles:
                     rec = None
             if rec is None:
                 if nl + 1 == len(data):
-                    self.torn = len(data) - pos
+                    self.torn += len(data) - pos
                 else:
                     self.problems.append("journal record at byte %d is "
                                          "damaged" % pos)

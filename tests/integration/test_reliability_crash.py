@@ -663,6 +663,7 @@ def interrupted_changes_are_finished_or_taken_back():
     m0 = h.ip_json("link", "show", "m0", ns="ia")[0]
     rev = u.Desired.fetch(d).revision
     eq(d.kill(), -9, "netnsd killed")
+    seq0 = u.StateFiles(d.state_file).seq
 
     # 1. DELETE of veth ia/d0: records forgotten with a tombstone, then the
     #    kill before the kernel delete.
@@ -703,6 +704,8 @@ def interrupted_changes_are_finished_or_taken_back():
     h.on_cleanup(lambda: shutil.rmtree(stuck, ignore_errors=True))
     files = u.StateFiles(d.state_file)
     eq(files.problems, [], "the hand-made records load")
+    eq((files.torn, files.seq), (0, seq0 + 6),
+       "torn bytes and last sequence after the six hand-made records")
 
     d.start()
     check("gone-ns/istuck" in u.StateFiles(d.state_file).objects,

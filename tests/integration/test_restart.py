@@ -291,7 +291,7 @@ def damaged_journal_record_stops_startup():
 def torn_journal_tail_is_dropped():
     for tail, why in [
             (b'0badc0de {"seq":99,"ops":[{"set":"ns/torn","val', "half a record"),
-            (b"\x00" * 100, "zeros"),
+            (b"\x00" * 100, "zeros (free room, cut at the stop)"),
             (b"7", "one byte")]:
         d = prepared_state(("x", "y"))
         good = read_bytes(d.journal)

@@ -459,6 +459,26 @@ static void test_torn(void)
 		memcpy(room + sizeof(room) - 7, "garbage", 7);
 		test_torn_tail("torn_past_room", room, sizeof(room));
 	}
+	/* Pages of unsynced records reaching the disk out of order: a hole of
+	 * zeros, then the end of one record and a whole next one, then the
+	 * room again. None of it was answered; it goes, the hole too. */
+	{
+		char room[4096] = { 0 };
+		size_t n;
+
+		journal_line(
+			line, sizeof(line),
+			"{\"seq\":4,\"ops\":[{\"set\":\"d\",\"value\":4}]}");
+		n = strlen(line);
+		memcpy(room + 100, "9}]}\n", 5);
+		memcpy(room + 105, line, n);
+		test_torn_tail("torn_hole", room, sizeof(room));
+		/* A whole last record whose CRC fails, then the room. */
+		memset(room, 0, sizeof(room));
+		memcpy(room, line, n);
+		room[0] = room[0] == '0' ? '1' : '0';
+		test_torn_tail("torn_badcrc_room", room, sizeof(room));
+	}
 }
 
 /* 1 when buf[from..len) is all zeros. */
@@ -535,6 +555,53 @@ out:
 	store_free(s);
 	free(open_buf);
 	free(buf);
+}
+
+/* Compaction empties the journal, room and all; a record larger than a
+ * step comes after it, then a small one, each right after the one before,
+ * with the room rounded up to a whole step. */
+static void test_room_steps(void)
+{
+	struct paths p;
+	struct store *s = store_open_new(&p, "room_steps");
+	char big[10001], *buf = NULL, *nl;
+	size_t len = 0, big_len;
+	json_t *v;
+
+	if (!s)
+		return;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	CHECK(commit_set(s, "a", json_integer(1)) == 0);
+	CHECK(file_size(p.journal) == 4096);
+	CHECK(store_compact(s) == 0);
+	CHECK(file_size(p.journal) == 0);
+	CHECK(commit_set(s, "big", json_string(big)) == 0);
+	buf = file_read(p.journal, &len);
+	nl = buf ? memchr(buf, '\n', len) : NULL;
+	CHECK(nl != NULL);
+	big_len = nl ? (size_t)(nl - buf) + 1 : 0;
+	CHECK(big_len > sizeof(big) && len % 4096 == 0 && len >= big_len &&
+	      len < big_len + 4096);
+	CHECK(buf && all_zero(buf, big_len, len));
+	CHECK(commit_set(s, "c", json_integer(3)) == 0);
+	free(buf);
+	buf = file_read(p.journal, &len);
+	CHECK(buf && len > big_len && buf[big_len] != '\0');
+	free(buf);
+	store_free(s);
+
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(store_seq(s) == 3);
+	v = store_get(s, "big");
+	CHECK(json_is_string(v) && strlen(json_string_value(v)) == 10000);
+	json_decref(v);
+	CHECK(has_int(s, "a", 1));
+	CHECK(has_int(s, "c", 3));
+	store_free(s);
 }
 
 /* Damage anywhere but the last record fails open and changes no file. */
@@ -1214,6 +1281,7 @@ int main(void)
 	test_sync_point();
 	test_torn();
 	test_room();
+	test_room_steps();
 	test_damaged();
 	test_snapshots();
 	test_compact();
