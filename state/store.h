@@ -14,8 +14,10 @@ struct store;
 struct store_txn;
 
 /* Opens (creating when absent) the snapshot at `path` and its journal
- * `path`.journal, and replays them. A torn last journal record is dropped; any
- * other damage fails with a message in `err` and nothing is written. */
+ * `path`.journal, and replays them. A torn tail (a last record cut short, or
+ * a hole in the zeros written ahead of the records followed by the rest of
+ * an unsynced batch) is dropped; any other damage fails with a message in
+ * `err` and nothing is written. */
 int store_open(const char *path, struct store **ret, char *err, size_t errlen);
 void store_free(struct store *s);
 
