@@ -95,6 +95,9 @@ def topology_now():
                 "peer": kpeer(l, ns), "alias": l.get("ifalias"),
                 "addresses": kaddrs(name, ns),
             }
+            if kkind(l) == "veth":
+                links[name]["queues"] = (l.get("num_tx_queues"),
+                                         l.get("num_rx_queues"))
             if kkind(l) == "bridge":
                 links[name]["stp"] = info.get("stp_state") != 0
                 links[name]["vlan_filtering"] = info.get("vlan_filtering")
@@ -183,6 +186,9 @@ def sigkill_wipe_restart_gives_the_same_topology():
     d.start()
     after = topology_now()
     expect_same(before, after, "after SIGKILL, wipe and restart")
+    eq(sorted({l["queues"] for ns in after["netns"] + ["host"]
+               for l in after[ns].values() if "queues" in l}), [(1, 1)],
+       "queues (tx, rx) of the veth ends made again at start-up")
     eq(desired(d), want, "desired state after restart")
     all_in_sync(d)
     ping("red", "198.18.0.3")
