@@ -88,9 +88,14 @@ struct store {
 	bool journal_loaded;
 	off_t snapshot_size;
 	bool tail_dirty; /* a failed append may have left bytes past the end */
-	/* Group commit: appends go on while one thread syncs for all. */
-	uint64_t synced_seq;
 	uint64_t needed_seq; /* the last record store_sync() waits for */
+	/* Group commit: appends go on while one thread syncs for all. The
+	 * sync's own lock, so that the waiters a sync wakes all at once do not
+	 * queue on `mu` in front of the next commit. Taken after `mu` when
+	 * both are held; `seq` and `synced_seq` are also read without them,
+	 * atomically. */
+	pthread_mutex_t sync_mu;
+	uint64_t synced_seq;
 	bool syncing;
 	pthread_cond_t synced;
 	/* The syncer thread starts a sync when asked (store_sync_begin). */
@@ -706,6 +711,7 @@ int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 	if (!s)
 		return -ENOMEM;
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->sync_mu, NULL);
 	pthread_cond_init(&s->synced, NULL);
 	pthread_cond_init(&s->wanted, NULL);
 	s->journal_fd = -1;
@@ -779,10 +785,10 @@ void store_free(struct store *s)
 	if (!s)
 		return;
 	if (s->has_syncer) {
-		pthread_mutex_lock(&s->mu);
+		pthread_mutex_lock(&s->sync_mu);
 		s->stopping = true;
 		pthread_cond_signal(&s->wanted);
-		pthread_mutex_unlock(&s->mu);
+		pthread_mutex_unlock(&s->sync_mu);
 		pthread_join(s->syncer, NULL);
 	}
 	/* Stopped, the journal holds its records alone, as readers expect;
@@ -801,6 +807,7 @@ void store_free(struct store *s)
 	free(s->path);
 	free(s->journal_path);
 	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->sync_mu);
 	pthread_cond_destroy(&s->synced);
 	pthread_cond_destroy(&s->wanted);
 	free(s);
@@ -1103,6 +1110,8 @@ int store_compact(struct store *s)
 	return r;
 }
 
+static void store_synced(struct store *s, uint64_t upto);
+
 /* Writes zeros from the end of the journal's file to the step at or after
  * `need`. An append then overwrites blocks the file already has, and its
  * fdatasync writes the record alone, not the inode's new size and blocks
@@ -1203,7 +1212,9 @@ int store_commit(struct store *s, struct store_txn *t)
 	s->journal_size += (off_t)len;
 	if (s->journal_alloc < s->journal_size)
 		s->journal_alloc = s->journal_size;
-	s->seq++;
+	/* Released: a syncer that reads this number without `mu` syncs
+	 * after the record's write. */
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
 	s->revision = rev;
 	if (t->undo)
 		t->undo->undoes_rev = rev;
@@ -1216,7 +1227,7 @@ int store_commit(struct store *s, struct store_txn *t)
 	if (s->journal_size > (off_t)STORE_COMPACT_MIN &&
 	    s->journal_size > STORE_COMPACT_RATIO * s->snapshot_size &&
 	    store_compact_locked(s) == 0) /* failure keeps the journal valid */
-		s->synced_seq = s->seq;	  /* the snapshot is durable */
+		store_synced(s, s->seq);  /* the snapshot is durable */
 out:
 	pthread_mutex_unlock(&s->mu);
 	free(json);
@@ -1224,7 +1235,22 @@ out:
 	return r;
 }
 
-/* Called with s->mu held, which it drops while it syncs. */
+/* Called with s->sync_mu held: `upto` and everything before it is on disk. */
+static void store_synced_locked(struct store *s, uint64_t upto)
+{
+	if (upto > s->synced_seq)
+		__atomic_store_n(&s->synced_seq, upto, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&s->synced);
+}
+
+static void store_synced(struct store *s, uint64_t upto)
+{
+	pthread_mutex_lock(&s->sync_mu);
+	store_synced_locked(s, upto);
+	pthread_mutex_unlock(&s->sync_mu);
+}
+
+/* Called with s->sync_mu held, which it drops while it syncs. */
 static void store_sync_locked(struct store *s, uint64_t target)
 {
 	uint64_t upto;
@@ -1232,14 +1258,14 @@ static void store_sync_locked(struct store *s, uint64_t target)
 
 	while (s->synced_seq < target) {
 		if (s->syncing) {
-			pthread_cond_wait(&s->synced, &s->mu);
+			pthread_cond_wait(&s->synced, &s->sync_mu);
 			continue;
 		}
 		/* Lead: one fdatasync covers every record written so far,
 		 * while others keep appending behind it. */
 		s->syncing = true;
-		upto = s->seq;
-		pthread_mutex_unlock(&s->mu);
+		upto = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+		pthread_mutex_unlock(&s->sync_mu);
 		r = fdatasync(s->journal_fd);
 		if (r < 0) {
 			/* After a failed sync the page cache cannot be trusted
@@ -1250,11 +1276,9 @@ static void store_sync_locked(struct store *s, uint64_t target)
 				strerror(errno));
 			abort();
 		}
-		pthread_mutex_lock(&s->mu);
-		if (upto > s->synced_seq)
-			s->synced_seq = upto;
+		pthread_mutex_lock(&s->sync_mu);
 		s->syncing = false;
-		pthread_cond_broadcast(&s->synced);
+		store_synced_locked(s, upto);
 	}
 }
 
@@ -1262,32 +1286,35 @@ static void *store_syncer(void *arg)
 {
 	struct store *s = arg;
 
-	pthread_mutex_lock(&s->mu);
+	pthread_mutex_lock(&s->sync_mu);
 	while (!s->stopping) {
 		if (!s->sync_wanted) {
-			pthread_cond_wait(&s->wanted, &s->mu);
+			pthread_cond_wait(&s->wanted, &s->sync_mu);
 			continue;
 		}
 		s->sync_wanted = false;
-		store_sync_locked(s, s->seq);
+		store_sync_locked(s,
+				  __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE));
 	}
-	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_unlock(&s->sync_mu);
 	return NULL;
 }
 
 void store_sync_begin(struct store *s)
 {
-	pthread_mutex_lock(&s->mu);
+	uint64_t point = store_sync_point(s);
+
+	pthread_mutex_lock(&s->sync_mu);
 	/* Started on first use, so that it is born with the privileges of
 	 * the threads that serve requests (after --user dropped them). */
 	if (!s->has_syncer)
 		s->has_syncer =
 			pthread_create(&s->syncer, NULL, store_syncer, s) == 0;
-	if (s->synced_seq < s->needed_seq && s->has_syncer) {
+	if (s->synced_seq < point && s->has_syncer) {
 		s->sync_wanted = true;
 		pthread_cond_signal(&s->wanted);
 	}
-	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_unlock(&s->sync_mu);
 }
 
 void store_sync(struct store *s)
@@ -1307,7 +1334,10 @@ uint64_t store_sync_point(struct store *s)
 
 void store_sync_until(struct store *s, uint64_t point)
 {
-	pthread_mutex_lock(&s->mu);
+	/* Often covered already, by a sync that ran during the request. */
+	if (__atomic_load_n(&s->synced_seq, __ATOMIC_ACQUIRE) >= point)
+		return;
+	pthread_mutex_lock(&s->sync_mu);
 	store_sync_locked(s, point);
-	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_unlock(&s->sync_mu);
 }
