@@ -143,8 +143,9 @@ int handler_commit(struct request *req, struct reply *rep, struct store_txn *t)
 	return r < 0 ? handler_store_failed(rep, r) : 0;
 }
 
-int handler_intent(struct request *req, struct reply *rep, struct store_txn *t,
-		   struct store_txn **ret_undo)
+static int handler_intent_sync(struct request *req, struct reply *rep,
+			       struct store_txn *t, struct store_txn **ret_undo,
+			       bool long_work)
 {
 	struct store_txn *undo = t ? store_txn_undo(req->store, t) : NULL;
 	int r;
@@ -156,9 +157,21 @@ int handler_intent(struct request *req, struct reply *rep, struct store_txn *t,
 		store_txn_free(undo);
 		return handler_store_failed(rep, r);
 	}
-	store_sync_begin(req->store);
+	store_sync_begin(req->store, long_work);
 	*ret_undo = undo;
 	return 0;
+}
+
+int handler_intent(struct request *req, struct reply *rep, struct store_txn *t,
+		   struct store_txn **ret_undo)
+{
+	return handler_intent_sync(req, rep, t, ret_undo, false);
+}
+
+int handler_intent_long(struct request *req, struct reply *rep,
+			struct store_txn *t, struct store_txn **ret_undo)
+{
+	return handler_intent_sync(req, rep, t, ret_undo, true);
 }
 
 void handler_intent_undo(struct request *req, struct store_txn *undo,

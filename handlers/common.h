@@ -76,6 +76,10 @@ int handler_commit(struct request *req, struct reply *rep, struct store_txn *t);
  * (handler_intent_undo). On failure, answers the storage problem. */
 int handler_intent(struct request *req, struct reply *rep, struct store_txn *t,
 		   struct store_txn **ret_undo);
+/* The same, before kernel work that outlasts a sync (a namespace's
+ * creation): the sync starts on another CPU (see store_sync_begin). */
+int handler_intent_long(struct request *req, struct reply *rep,
+			struct store_txn *t, struct store_txn **ret_undo);
 /* Forgets the in-flight marker `key` (see state/key.h) of a change the
  * kernel has made. */
 void handler_done(struct request *req, const char *key);

@@ -96,7 +96,8 @@ static int ns_create(struct request *req, struct reply *rep, const char *ns)
 		key_ns(key, ns);
 		store_txn_set(t, key, json_object());
 	}
-	r = handler_intent(req, rep, t, &undo);
+	/* unshare() and the bind mount outlast the record's sync. */
+	r = handler_intent_long(req, rep, t, &undo);
 	if (r < 0)
 		goto out;
 	r = nl_ns_add(ns);

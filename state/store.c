@@ -106,6 +106,7 @@ struct store {
 	 * store_syncer_away. */
 	cpu_set_t syncer_cpus;
 	int syncer_away_from;
+	bool syncer_asleep; /* in its wait for work: on no CPU */
 	bool sync_wanted;
 	bool stopping;
 	pthread_cond_t wanted;
@@ -1294,7 +1295,9 @@ static void *store_syncer(void *arg)
 	pthread_mutex_lock(&s->sync_mu);
 	while (!s->stopping) {
 		if (!s->sync_wanted) {
+			s->syncer_asleep = true;
 			pthread_cond_wait(&s->wanted, &s->sync_mu);
+			s->syncer_asleep = false;
 			continue;
 		}
 		s->sync_wanted = false;
@@ -1305,32 +1308,38 @@ static void *store_syncer(void *arg)
 	return NULL;
 }
 
-/* Keeps the idle syncer off the CPU of the thread about to wake it, when
- * there is another. That thread goes on into the kernel's work for its
- * request (unshare, a veth's creation); a syncer woken onto the same CPU
- * waits for that work to end (the kernel does not preempt it), and the
- * sync meant to run beside it runs after it instead. A scheduler that
- * knows which CPUs share a cache would move the syncer to an idle one;
- * VMs often do not tell it (a namespace's creation: 810 -> 601 µs here).
- * A hint only: on any failure the syncer keeps the CPUs it had. Called with
- * s->sync_mu held, while the syncer waits (it is not syncing). */
-static void store_syncer_away(struct store *s)
+/* With `elsewhere`, keeps the idle syncer off the CPU of the thread about
+ * to wake it, when there is another; without, lets it use every CPU again.
+ * That thread goes on into long kernel work (unshare); a syncer woken onto
+ * the same CPU waits for that work to end (the kernel does not preempt
+ * it), and the sync meant to run beside it runs after it instead. A
+ * scheduler that knows which CPUs share a cache would move the syncer to
+ * an idle one; VMs often do not tell it (a namespace's creation: 810 ->
+ * 601 µs here). Not for short work: a veth's creation ends before its sync,
+ * and the sync on the other CPU then costs two more cross-CPU wake-ups
+ * (430 -> 550 µs of CPU a pair here). A hint only: on any failure the
+ * syncer keeps the CPUs it had. Called with s->sync_mu held, while the
+ * syncer sleeps in its wait for work: moving a thread that runs costs a
+ * migration. */
+static void store_syncer_place(struct store *s, bool elsewhere)
 {
-	cpu_set_t set;
-	int cpu = sched_getcpu();
+	cpu_set_t set = s->syncer_cpus;
+	int cpu = elsewhere ? sched_getcpu() : -1;
 
-	if (cpu < 0 || cpu == s->syncer_away_from || cpu >= CPU_SETSIZE ||
-	    !CPU_ISSET(cpu, &s->syncer_cpus) || CPU_COUNT(&s->syncer_cpus) < 2)
+	if (cpu == s->syncer_away_from || CPU_COUNT(&s->syncer_cpus) < 2)
 		return;
-	set = s->syncer_cpus;
-	CPU_CLR(cpu, &set);
+	if (cpu >= 0) {
+		if (cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &set))
+			return;
+		CPU_CLR(cpu, &set);
+	}
 	if (pthread_setaffinity_np(s->syncer, sizeof(set), &set) == 0)
 		s->syncer_away_from = cpu;
 	else
 		CPU_ZERO(&s->syncer_cpus); /* no more tries */
 }
 
-void store_sync_begin(struct store *s)
+void store_sync_begin(struct store *s, bool elsewhere)
 {
 	uint64_t point = store_sync_point(s);
 
@@ -1347,8 +1356,8 @@ void store_sync_begin(struct store *s)
 			CPU_ZERO(&s->syncer_cpus);
 	}
 	if (s->synced_seq < point && s->has_syncer) {
-		if (!s->syncing)
-			store_syncer_away(s);
+		if (s->syncer_asleep)
+			store_syncer_place(s, elsewhere);
 		s->sync_wanted = true;
 		pthread_cond_signal(&s->wanted);
 	}

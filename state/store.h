@@ -7,6 +7,7 @@
 #define NETNSD_STORE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -80,8 +81,12 @@ uint64_t store_sync_point(struct store *s);
 void store_sync_until(struct store *s, uint64_t point);
 /* Starts, on the store's own thread, a sync of what is committed so far and
  * returns at once: the caller's work overlaps the fdatasync, and its
- * store_sync() later waits only for what is left. */
-void store_sync_begin(struct store *s);
+ * store_sync() later waits only for what is left. `elsewhere`: the caller
+ * goes on into kernel work that outlasts a sync (a namespace's creation),
+ * so the sync is started on another CPU than the caller's, where there is
+ * one; otherwise the scheduler places it, which costs fewer cross-CPU
+ * wake-ups when the caller soon waits for the sync anyway. */
+void store_sync_begin(struct store *s, bool elsewhere);
 
 /* Writes a snapshot and empties the journal. Called by commits when the
  * journal has outgrown the snapshot; exposed for tests. */

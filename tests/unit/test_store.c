@@ -1144,7 +1144,7 @@ static void test_revision(void)
 	store_txn_set(t, "b", json_integer(2));
 	u = store_txn_undo(s, t);
 	CHECK(store_commit(s, t) == 0);
-	store_sync_begin(s);
+	store_sync_begin(s, false);
 	CHECK(store_revision(s) == 2);
 	CHECK(store_commit(s, u) == 0);
 	CHECK(store_revision(s) == 1);
@@ -1165,7 +1165,7 @@ static void test_revision(void)
 	CHECK(has_int(s, "b", -1));
 	store_txn_free(t);
 	store_txn_free(u);
-	store_sync_begin(s);
+	store_sync_begin(s, true);
 	store_sync(s);
 	store_free(s);
 
@@ -1246,7 +1246,7 @@ static void test_sync_point(void)
 	store_txn_free(t);
 	CHECK(store_sync_point(s) == p1);
 
-	store_sync_begin(s);
+	store_sync_begin(s, false);
 	t = store_txn_new();
 	store_txn_set(t, "b", json_integer(2));
 	CHECK(store_commit(s, t) == 0);
