@@ -103,7 +103,7 @@ struct store {
 	pthread_t syncer;
 	bool has_syncer;
 	/* The CPUs it may use, and the one it is kept off (-1: none): see
-	 * store_syncer_away. */
+	 * store_syncer_place. */
 	cpu_set_t syncer_cpus;
 	int syncer_away_from;
 	bool syncer_asleep; /* in its wait for work: on no CPU */
