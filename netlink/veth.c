@@ -47,10 +47,8 @@ int nl_veth_add(struct nl_sock *s, const struct nl_link_spec *a,
 	 * shrinks the active count to one while it holds rtnl_lock, waiting
 	 * out an expedited RCU grace period per end: about half of what a
 	 * pair costs it, and every other change on the host waits too. */
-	if (!va.queues)
-		va.queues = 1;
-	if (!v.peer.queues)
-		v.peer.queues = 1;
+	va.queues = 1;
+	v.peer.queues = 1;
 	r = nl_link_add(s, &va, &nl_kind_veth, &v, ret_a);
 	if (r < 0)
 		return r;
