@@ -118,6 +118,8 @@ def request_ids_are_returned_and_logged():
     rid = r.header("X-Request-Id")
     check(rid and re.fullmatch(r"[0-9a-f]{16}", rid),
           "a generated X-Request-Id: %r", rid)
+    ids = {d.get("/healthz").header("X-Request-Id") for _ in range(200)}
+    eq(len(ids), 200, "200 requests get 200 different generated ids")
     r = d.get("/v1/namespaces", headers={"X-Request-Id": "client-id.42"})
     eq(r.header("X-Request-Id"), "client-id.42", "a plain client id is kept")
     r = d.get("/v1/namespaces", headers={"X-Request-Id": "bad id\"x"})
