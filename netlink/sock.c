@@ -25,7 +25,8 @@ static _Thread_local bool nl_dump_intr;
 /* Each thread's receive buffer. Freed after every request, a 32 KiB block
  * went back to the kernel and was mapped and faulted in again by the next
  * one (the thread's malloc arena trimmed its top), about 5% of the daemon's
- * CPU per veth pair. */
+ * CPU per veth pair. Static TLS comes out of every thread's stack: a
+ * thread given a small stack must leave room for it. */
 static _Thread_local char nl_rx_buf[NL_DUMP_BUF];
 static _Thread_local bool nl_rx_busy;
 static _Atomic uint64_t nl_errors[NL_ERRNO_MAX];
@@ -242,7 +243,8 @@ static int nl_sock_run(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
 
 	if (!buf)
 		return -ENOMEM;
-	nl_rx_busy = true;
+	if (own)
+		nl_rx_busy = true;
 	nl_extack_msg[0] = '\0';
 	nl_ended = false;
 	s->dirty = true;
