@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,8 @@ static _Thread_local bool nl_dump_intr;
  * one (the thread's malloc arena trimmed its top), about 5% of the daemon's
  * CPU per veth pair. Static TLS comes out of every thread's stack: a
  * thread given a small stack must leave room for it. */
-static _Thread_local char nl_rx_buf[NL_DUMP_BUF];
+/* Aligned as malloc's blocks were: netlink headers need 4 bytes. */
+static _Thread_local _Alignas(max_align_t) char nl_rx_buf[NL_DUMP_BUF];
 static _Thread_local bool nl_rx_busy;
 static _Atomic uint64_t nl_errors[NL_ERRNO_MAX];
 
