@@ -26,9 +26,9 @@ static _Thread_local bool nl_dump_intr;
 /* Each thread's receive buffer. Freed after every request, a 32 KiB block
  * went back to the kernel and was mapped and faulted in again by the next
  * one (the thread's malloc arena trimmed its top), about 5% of the daemon's
- * CPU per veth pair. Static TLS comes out of every thread's stack: a
- * thread given a small stack must leave room for it. */
-/* Aligned as malloc's blocks were: netlink headers need 4 bytes. */
+ * CPU per veth pair. Aligned as malloc's blocks were (netlink headers need
+ * 4 bytes). Static TLS comes out of every thread's stack: a thread given a
+ * small stack must leave room for it. */
 static _Thread_local _Alignas(max_align_t) char nl_rx_buf[NL_DUMP_BUF];
 static _Thread_local bool nl_rx_busy;
 static _Atomic uint64_t nl_errors[NL_ERRNO_MAX];
