@@ -236,11 +236,13 @@ static bool nl_buf_ends(const char *buf, size_t len, uint32_t seq)
 	return false;
 }
 
+/* A nested call (from a callback; none makes one today) reads into a buffer
+ * of its own rather than over the answer being parsed. */
 static int nl_sock_run(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
-		       void *data, size_t bufsize)
+		       void *data)
 {
-	bool own = !nl_rx_busy && bufsize <= sizeof(nl_rx_buf);
-	char *buf = own ? nl_rx_buf : malloc(bufsize);
+	bool own = !nl_rx_busy;
+	char *buf = own ? nl_rx_buf : malloc(NL_DUMP_BUF);
 	int r;
 
 	if (!buf)
@@ -257,7 +259,7 @@ static int nl_sock_run(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
 		goto out;
 	}
 	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(s->mnl, buf, bufsize);
+		ssize_t n = mnl_socket_recvfrom(s->mnl, buf, NL_DUMP_BUF);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -305,7 +307,7 @@ int nl_sock_request(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
 		    void *data)
 {
 	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	return nl_sock_run(s, nlh, cb, data, NL_DUMP_BUF);
+	return nl_sock_run(s, nlh, cb, data);
 }
 
 int nl_sock_dump(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
@@ -316,7 +318,7 @@ int nl_sock_dump(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
 	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_DUMP;
 	for (tries = 0; tries < NL_DUMP_TRIES; tries++) {
 		nl_dump_intr = false;
-		r = nl_sock_run(s, nlh, cb, data, NL_DUMP_BUF);
+		r = nl_sock_run(s, nlh, cb, data);
 		if (r < 0 || !nl_dump_intr)
 			return r;
 		if (reset)
