@@ -8,6 +8,7 @@
 static const char *problem_title(int status)
 {
 	switch (status) {
+	case 308: return "Permanent Redirect";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
@@ -139,6 +140,7 @@ int problem_status_for_errno(int err)
 static const char *problem_type_for_status(int status)
 {
 	switch (status) {
+	case 308: return "Permanent Redirect";
 	case 400: return "invalid-value";
 	case 404: return "not-found";
 	case 409: return "conflict";

@@ -26,11 +26,14 @@ struct fuzz_seg {
 };
 
 /* Segments of the part of `path` before any '?'; false when it cannot
- * match any route (no leading '/', an empty segment, too many). */
-static bool fuzz_split(const char *path, struct fuzz_seg *seg, size_t *ret_n)
+ * match any route (no leading '/', an empty segment, too many). One
+ * trailing slash after a segment is not a segment: *ret_slash says so. */
+static bool fuzz_split_slash(const char *path, struct fuzz_seg *seg,
+			     size_t *ret_n, bool *ret_slash)
 {
 	size_t end = strcspn(path, "?"), n = 0, i = 1;
 
+	*ret_slash = false;
 	if (path[0] != '/')
 		return false;
 	for (;;) {
@@ -38,6 +41,10 @@ static bool fuzz_split(const char *path, struct fuzz_seg *seg, size_t *ret_n)
 
 		while (j < end && path[j] != '/')
 			j++;
+		if (j == i && j == end && n > 0) {
+			*ret_slash = true;
+			break;
+		}
 		if (j == i || n == FUZZ_SEGMENTS_MAX)
 			return false;
 		seg[n].s = path + i;
@@ -49,6 +56,13 @@ static bool fuzz_split(const char *path, struct fuzz_seg *seg, size_t *ret_n)
 	}
 	*ret_n = n;
 	return true;
+}
+
+static bool fuzz_split(const char *path, struct fuzz_seg *seg, size_t *ret_n)
+{
+	bool slash;
+
+	return fuzz_split_slash(path, seg, ret_n, &slash) && !slash;
 }
 
 static bool fuzz_is_param(const char *s, size_t len)
@@ -214,7 +228,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct route *route = NULL, *want = NULL;
 	const char *method;
 	char allow[128], want_allow[128];
-	bool known = false;
+	bool known = false, slash = false;
 	size_t n = 0;
 	char *path;
 	int r;
@@ -226,7 +240,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	r = router_match(method, path, &route, &req, allow, sizeof(allow), &p);
 
-	if (strlen(path) <= FUZZ_PATH_MAX && fuzz_split(path, seg, &n)) {
+	if (strlen(path) <= FUZZ_PATH_MAX &&
+	    fuzz_split_slash(path, seg, &n, &slash)) {
 		for (size_t i = 0; i < router_n_routes && !want; i++) {
 			if (!fuzz_matches(router_routes[i].pattern, seg, n))
 				continue;
@@ -235,7 +250,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				want = &router_routes[i];
 		}
 	}
-	if (want) {
+	if (known && slash) {
+		/* Sent to the path without the slash, whatever the method. */
+		FUZZ_CHECK(r == -308 && !route && req.n_params == 0);
+		FUZZ_CHECK(p.type && !strcmp(p.type, "trailing-slash"));
+		fuzz_check_problem(&p, 308);
+	} else if (want) {
 		FUZZ_CHECK(route == want);
 		FUZZ_CHECK(allow[0] == '\0');
 		fuzz_check_match(route, seg, n, &req, r, &p);

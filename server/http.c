@@ -41,6 +41,7 @@ struct http_req {
 	char method[16];
 	char *path;		/* as sent, for the request log */
 	const char *target_end; /* where the request target's string ends */
+	char *slash_target;	/* the raw target, when its path ends in '/' */
 };
 
 /* What the access handler needs to know of the listener it serves. */
@@ -261,15 +262,48 @@ static char *http_dump(json_t *j, size_t *ret_len)
 	return s;
 }
 
-/* The single exit of every error: a problem document, nothing else. */
+/* Where a 308 for a path with a trailing slash sends the client: the same
+ * target without the slash, query kept (a redirected DELETE keeps its
+ * ?force=true). -1, and so a 404, when the raw target was not kept. */
+static int http_redirect_location(const struct http_req *hr, char *buf,
+				  size_t len)
+{
+	const char *t = hr->slash_target;
+
+	if (!t)
+		return -1;
+	/* An absolute-form target names its path (RFC 9112, 3.2.2). */
+	if (!strncasecmp(t, "http://", 7) || !strncasecmp(t, "https://", 8))
+		t = strchr(strstr(t, "//") + 2, '/');
+	return t ? router_canonical(t, buf, len) : -1;
+}
+
+/* The single exit of every error: a problem document, nothing else. A 308
+ * (router_match's trailing slash) is no error: it answers the Location it
+ * names, and no body. */
 static enum MHD_Result http_send_problem(struct MHD_Connection *conn,
 					 struct http_req *hr, struct problem *p,
 					 const struct http_headers *h)
 {
-	json_t *j = problem_to_json(p);
+	struct http_headers with_location = h ? *h : (struct http_headers){ 0 };
+	char location[4200];
 	size_t len = 0;
-	char *body = j ? http_dump(j, &len) : NULL;
+	json_t *j;
+	char *body;
 
+	if (p->status == 308) {
+		if (http_redirect_location(hr, location, sizeof(location)) <
+		    0) {
+			problem_clear(p);
+			problem_set(p, 404, "not-found", "no such resource");
+		} else {
+			with_location.location = location;
+			return http_send(conn, hr, 308, NULL, 0, NULL,
+					 &with_location);
+		}
+	}
+	j = problem_to_json(p);
+	body = j ? http_dump(j, &len) : NULL;
 	json_decref(j);
 	if (p->status >= 500)
 		log_warn("request %s answered %d: %s", hr->id, p->status,
@@ -687,6 +721,7 @@ static void *http_uri_seen(void *cls, const char *uri,
 			   struct MHD_Connection *conn)
 {
 	struct http_req *hr = calloc(1, sizeof(*hr));
+	size_t path_len;
 
 	(void)cls;
 	(void)conn;
@@ -694,6 +729,11 @@ static void *http_uri_seen(void *cls, const char *uri,
 		return NULL;
 	clock_gettime(CLOCK_MONOTONIC, &hr->start);
 	hr->target_end = uri + strlen(uri);
+	/* Parsing the query rewrites it in place: keep the raw target of
+	 * the rare request that may be redirected. */
+	path_len = strcspn(uri, "?");
+	if (path_len > 1 && uri[path_len - 1] == '/')
+		hr->slash_target = strndup(uri, 4096);
 	return hr;
 }
 
@@ -729,6 +769,7 @@ static void http_completed(void *cls, struct MHD_Connection *conn,
 	}
 	free(hr->body);
 	free(hr->path);
+	free(hr->slash_target);
 	free(hr);
 	*con_cls = NULL;
 }

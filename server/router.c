@@ -50,14 +50,16 @@ static char *router_decode(const char *seg, size_t len)
 	return out;
 }
 
-/* Splits "/a/b/c" into segments pointing into path; a trailing slash or an
- * empty segment makes the path unmatchable. */
+/* Splits "/a/b/c" into segments pointing into path. An empty segment makes
+ * the path unmatchable, except one trailing slash after a segment: then the
+ * segments are those of the path without it, and *ret_slash says so. */
 static int router_split(const char *path, const char **seg, size_t *seglen,
-			size_t *ret_n)
+			size_t *ret_n, bool *ret_slash)
 {
 	size_t n = 0;
 	const char *p = path;
 
+	*ret_slash = false;
 	if (*p != '/')
 		return -1;
 	while (*p == '/') {
@@ -65,6 +67,10 @@ static int router_split(const char *path, const char **seg, size_t *seglen,
 
 		while (*p && *p != '/' && *p != '?')
 			p++;
+		if (p == start && n > 0 && (*p == '\0' || *p == '?')) {
+			*ret_slash = true;
+			break;
+		}
 		if (p == start)
 			return -1;
 		if (n == ROUTER_SEGMENTS_MAX)
@@ -136,20 +142,27 @@ int router_match(const char *method, const char *path,
 {
 	const char *seg[ROUTER_SEGMENTS_MAX];
 	size_t seglen[ROUTER_SEGMENTS_MAX], n;
-	bool path_known = false;
+	bool path_known = false, slash;
 
 	allow[0] = '\0';
 	if (strlen(path) > ROUTER_PATH_MAX)
 		return problem_set(p, 400, "invalid-path",
 				   "the path is longer than %d bytes",
 				   ROUTER_PATH_MAX);
-	if (router_split(path, seg, seglen, &n) < 0)
+	if (router_split(path, seg, seglen, &n, &slash) < 0)
 		return problem_set(p, 404, "not-found", "no such resource");
 	for (size_t i = 0; i < router_n_routes; i++) {
 		const struct route *r = &router_routes[i];
 
 		if (!router_pattern_matches(r->pattern, seg, seglen, n))
 			continue;
+		/* Sent to the one name of the resource, whatever the method:
+		 * a proxy's rule for "/v1/namespaces/prod" must not be
+		 * dodged by "/v1/namespaces/prod/" (README, "Paths"). */
+		if (slash)
+			return problem_set(
+				p, 308, "trailing-slash",
+				"the path has no trailing slash; the Location header names it");
 		if (!strcmp(r->method, method) ||
 		    (!strcmp(method, "HEAD") && !strcmp(r->method, "GET"))) {
 			/* The methods of routes seen before this one belong
@@ -172,6 +185,18 @@ int router_match(const char *method, const char *path,
 				   "%s is not allowed here; allowed: %s",
 				   method, allow);
 	return problem_set(p, 404, "not-found", "no such resource");
+}
+
+int router_canonical(const char *target, char *buf, size_t len)
+{
+	size_t path_len = strcspn(target, "?");
+	int n;
+
+	if (path_len > 1 && target[path_len - 1] == '/')
+		path_len--;
+	n = snprintf(buf, len, "%.*s%s", (int)path_len, target,
+		     target + strcspn(target, "?"));
+	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
 const char *router_param(const struct request *req, const char *name)

@@ -64,10 +64,15 @@ extern const struct route router_routes[];
 extern const size_t router_n_routes;
 
 /* Finds the route for method and path, filling req->params. Returns 0, or a
- * problem (400 for a badly encoded path, 404, 405 with `allow` filled). */
+ * problem (400 for a badly encoded path, 404, 405 with `allow` filled, 308
+ * for a known path with one trailing slash: router_canonical names it). */
 int router_match(const char *method, const char *path,
 		 const struct route **ret_route, struct request *req,
 		 char *allow, size_t allow_len, struct problem *p);
+
+/* Writes `target` (path and query, as sent) without the trailing slash of
+ * its path into buf; -1 when it does not fit. */
+int router_canonical(const char *target, char *buf, size_t len);
 
 /* The decoded value of path parameter `name`, or NULL. */
 const char *router_param(const struct request *req, const char *name);

@@ -424,6 +424,10 @@ class Checker:
             self._outside(req, ans, out, "invalid-path", 400,
                           "(path over 2048 bytes)")
             return out
+        slashed = self._slashed(req.target)
+        if slashed is not None:
+            self._trailing_slash(req, ans, slashed, out)
+            return out
         if method == "OPTIONS":
             self._options(req, ans, m, out)
             return out
@@ -521,6 +525,32 @@ class Checker:
                 a, ", ".join(sorted(want))))
         if refused and refused in got:
             out.append("Allow %r lists the refused method %s" % (a, refused))
+
+    def _slashed(self, target):
+        """The target without the trailing slash of its path, when that
+        path (with one trailing slash) names a known path, else None."""
+        path = request_path(target)
+        if len(path) < 2 or not path.endswith("/") or path.endswith("//"):
+            return None
+        if self.c.match(path[:-1]) is None:
+            return None
+        query = target.split("?", 1)[1:]
+        return path[:-1] + ("?" + query[0] if query else "")
+
+    def _trailing_slash(self, req, ans, want_location, out):
+        """The description: 308 with Location and no body, whatever the
+        method; no handler runs."""
+        self.count("(trailing slash) %d" % ans.status)
+        if ans.status != 308:
+            out.append("a known path with a trailing slash answers 308, "
+                       "got %d" % ans.status)
+            return
+        if ans.body:
+            out.append("a 308 for a trailing slash has no body, got %r"
+                       % ans.body[:100])
+        if ans.header("Location") != want_location:
+            out.append("a 308 for a trailing slash must send Location: %s, "
+                       "got %r" % (want_location, ans.header("Location")))
 
     def _outside(self, req, ans, out, slug, status, what, item=None):
         """An answer to no operation: the description's rules."""

@@ -333,12 +333,16 @@ def bad_names_in_path():
             expect_problem(r, 400, "%s %s (%s)" % (method, path[:60], why))
         r = d.request("DELETE", path + "?force=true")
         expect_problem(r, 400, "DELETE ?force=true %s" % why)
-    # An empty name in the path is no namespace path at all.
+    # An empty name in the path is no namespace path at all: the slash is
+    # sent to the collection, which creates nothing by PUT or DELETE.
     for method in ("PUT", "GET", "DELETE"):
         r = d.request(method, COLL + "/")
-        check(r.status in (400, 404), "%s %s/: want 400 or 404, got %r",
-              method, COLL, r)
-        expect_problem(r, r.status)
+        expect_status(r, 308, "%s %s/" % (method, COLL))
+        eq(r.header("Location"), COLL, "Location")
+        if method != "GET":
+            expect_problem(d.request(method, COLL), 405,
+                           "%s %s" % (method, COLL))
+    eq(netns_list(), [], "namespaces after the empty names")
     # A raw space or control byte in the request line: refused one way or
     # another, never a namespace.
     for raw in (b"PUT /v1/namespaces/a b HTTP/1.1\r\nHost: x\r\n"
@@ -629,6 +633,35 @@ def delete_while_in_use():
     finally:
         p.kill()
         p.wait()
+
+
+@test
+def trailing_slash_redirects_and_changes_nothing():
+    # One name per resource: a trailing slash is a 308 to the name without
+    # it, whatever the method, so no handler runs for the slashed name
+    # (a proxy's rule for one name cannot be dodged by the other).
+    d = daemon()
+    expect_status(d.put(item("red"), {}), 201)
+    for method, target, want in (
+            ("GET", COLL + "/", COLL),
+            ("POST", COLL + "/", COLL),
+            ("GET", item("red") + "/", item("red")),
+            ("DELETE", item("red") + "/?force=true",
+             item("red") + "?force=true")):
+        body = {"name": "blue"} if method == "POST" else None
+        r = d.request(method, target, body)
+        expect_status(r, 308, "%s %s" % (method, target))
+        eq(r.header("Location"), want, "Location of %s %s" % (method, target))
+        eq(r.body, b"", "body of the 308 to %s %s" % (method, target))
+    assert_ns_in_kernel("red")
+    check("blue" not in netns_list(), "a POST to %s/ created blue", COLL)
+    eq(sorted(d.namespaces()), ["red"], "namespaces after the redirects")
+    # Following the Location reaches the resource.
+    eq(d.get(COLL).json, d.get(d.get(COLL + "/").header("Location")).json,
+       "the list at the redirect's Location")
+    # Two slashes, or a slash after an unknown path, name nothing.
+    expect_problem(d.get(item("red") + "//"), 404, "two slashes")
+    expect_problem(d.get(COLL + "x/"), 404, "unknown path with a slash")
 
 
 if __name__ == "__main__":

@@ -175,6 +175,55 @@ static void test_exact(void)
 	CHECK(ns_param_is("/v1/namespaces/blue?force=true", "blue"));
 }
 
+/* One trailing slash on a known path is a 308 whatever the method, so a
+ * rule for one name cannot be dodged by the other; on an unknown path it is
+ * a 404, and two slashes name nothing. */
+static void test_trailing_slash(void)
+{
+	struct attempt a;
+
+	CHECK(refused("GET", "/healthz/", 308, NULL));
+	CHECK(refused("GET", "/v1/namespaces/", 308, NULL));
+	CHECK(refused("POST", "/v1/namespaces/", 308, NULL));
+	CHECK(refused("PATCH", "/v1/namespaces/", 308, NULL));
+	CHECK(refused("GET", "/v1/namespaces/blue/", 308, NULL));
+	CHECK(refused("DELETE", "/v1/namespaces/blue/", 308, NULL));
+	CHECK(refused("DELETE", "/v1/namespaces/blue/?force=true", 308, NULL));
+	CHECK(refused("PUT", "/v1/namespaces/blue/bridges/br0/ports/va/", 308,
+		      NULL));
+	CHECK(refused("GET", "/nope/", 404, NULL));
+	CHECK(refused("GET", "/v1/namespaces/blue/nope/", 404, NULL));
+
+	/* No handler ran, nothing was decoded. */
+	attempt_run(&a, "DELETE", "/v1/namespaces/blue/");
+	CHECK(a.mark == 0 && a.req.n_params == 0);
+	attempt_done(&a);
+}
+
+/* The redirect's target: the path without its slash, the query kept. */
+static int canonical_is(const char *target, const char *want)
+{
+	char buf[64];
+	int ok = router_canonical(target, buf, sizeof(buf)) == 0 &&
+		 !strcmp(buf, want);
+
+	if (!ok)
+		fprintf(stderr, "  %s: got %s, want %s\n", target, buf, want);
+	return ok;
+}
+
+static void test_canonical(void)
+{
+	char small[8];
+
+	CHECK(canonical_is("/v1/namespaces/", "/v1/namespaces"));
+	CHECK(canonical_is("/v1/namespaces/red/?force=true",
+			   "/v1/namespaces/red?force=true"));
+	CHECK(canonical_is("/v1/x/?a=/b/", "/v1/x?a=/b/"));
+	CHECK(canonical_is("/", "/"));
+	CHECK(router_canonical("/v1/namespaces/", small, sizeof(small)) == -1);
+}
+
 static void test_params(void)
 {
 	struct attempt a;
@@ -306,16 +355,15 @@ static void test_not_found(void)
 	CHECK(refused("GET", "/v1/namespaces/blue/links/va/x", 404, NULL));
 	CHECK(refused("POST", "/nope", 404, NULL));
 	/* Trailing slashes and empty segments name nothing. */
-	CHECK(refused("GET", "/healthz/", 404, NULL));
-	CHECK(refused("GET", "/v1/namespaces/", 404, NULL));
-	CHECK(refused("GET", "/v1/namespaces/blue/", 404, NULL));
-	CHECK(refused("DELETE", "/v1/namespaces/blue/", 404, NULL));
 	CHECK(refused("GET", "//", 404, NULL));
 	CHECK(refused("GET", "//healthz", 404, NULL));
 	CHECK(refused("GET", "/v1//namespaces", 404, NULL));
 	CHECK(refused("GET", "/v1/namespaces//links/va", 404, NULL));
 	CHECK(refused("GET", "/v1/namespaces/blue/links//", 404, NULL));
-	CHECK(refused("GET", "/v1/namespaces/blue/?force=true", 404, NULL));
+	CHECK(refused("GET", "/v1/namespaces//", 404, NULL));
+	CHECK(refused("GET", "/v1/namespaces/blue//", 404, NULL));
+	CHECK(refused("GET", "/v1/namespaces/blue//?force=true", 404, NULL));
+	CHECK(refused("GET", "/?x=1", 404, NULL));
 	/* More segments than any route has. */
 	for (int i = 0; i < 20; i++)
 		strcat(deep, "/v1");
@@ -401,6 +449,8 @@ int main(void)
 {
 	test_exact();
 	test_params();
+	test_trailing_slash();
+	test_canonical();
 	test_decode();
 	test_not_found();
 	test_method_not_allowed();
