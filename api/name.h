@@ -11,7 +11,7 @@
 
 /* Each returns NULL when the name is acceptable, else why it is not. */
 const char *name_check_namespace(const char *name);
-const char *name_check_link(const char *name);	   /* any existing link */
+const char *name_check_link(const char *name);	   /* a link in a request */
 const char *name_check_new_link(const char *name); /* a name we give */
 
 bool name_is_host(const char *ns);

@@ -328,5 +328,60 @@ def http_client_answers_are_checked_and_opt_out_works():
     eq(len(recorded), 2, "recorded violations (the exempt ones are not)")
 
 
+def schema_accepts(contract, schema, value):
+    return not contract.schema_errors(contract.resolve(schema), value)
+
+
+def refused_on(r, field):
+    """The server refused the request for `field` (a 400 naming it)."""
+    return r.status == 400 and any(
+        e.get("field") == field for e in (r.json or {}).get("errors", []))
+
+
+# Each value once as the server sees it and once as the schema does.
+IPS = ["00", "0", "1.2.3.4", "01.2.3.4", "198.18.0.1", "256.1.1.1",
+       "1.2.3", "1.2.3.4.5", "::", "::1", "1::", "2001:db8::1",
+       "1::2::3", ":::", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9",
+       "::ffff:198.18.0.1", "00000::", "2001:DB8::A", "fe80::1%25lo"]
+CIDRS = ["00/0", "198.18.0.1/24", "198.18.0.1/32", "198.18.0.1/33",
+         "198.18.0.1/024", "2001:db8::1/64", "2001:db8::1/128",
+         "2001:db8::1/129", "1.2.3/8", "0.0.0.0/0", "::/0", "::1/00"]
+LINKS = [("lo", "lo"), ("caf%C3%A9", "caf\u00e9"), ("a%2Bb", "a+b"),
+         ("x" * 15, "x" * 15), ("%7E!", "~!"), ("a%7Fb", "a\x7fb")]
+
+
+@test
+def schemas_are_as_strict_as_the_server():
+    # openapi.yaml must refuse exactly what the server refuses, so that a
+    # client validating with it is neither stricter nor looser.
+    d = h.daemon()
+    con = c.Contract(c.doc_path())
+    params = con.doc["components"]["parameters"]
+    wrong = []
+    for ip in IPS:
+        r = d.get("/v1/namespaces/host/links/lo/addresses/%s/8" % ip)
+        server = not refused_on(r, "ip")
+        schema = schema_accepts(con, params["ipPath"]["schema"],
+                                ip.replace("%25", "%"))
+        if server != schema:
+            wrong.append("ip %r: server %s, schema %s" % (ip, server, schema))
+    cidr = con.doc["components"]["schemas"]["Cidr"]
+    for a in CIDRS:
+        with h.outside_contract("a body the schema may refuse, on purpose"):
+            r = d.post("/v1/namespaces/host/links/nosuch/addresses",
+                       {"address": a})
+        server = not refused_on(r, "address")
+        if server != schema_accepts(con, cidr, a):
+            wrong.append("address %r: server %s" % (a, server))
+    for raw, name in LINKS:
+        r = d.get("/v1/namespaces/host/links/" + raw)
+        server = not refused_on(r, "link")
+        schema = schema_accepts(con, params["linkPath"]["schema"], name)
+        if server != schema:
+            wrong.append("link %r: server %s, schema %s" % (name, server,
+                                                          schema))
+    check(not wrong, "schema and server disagree:\n  %s", "\n  ".join(wrong))
+
+
 if __name__ == "__main__":
     h.run_tests()
