@@ -35,8 +35,8 @@ struct http_req {
 	bool too_large;
 	bool answered; /* an early answer (413, 401) is already queued */
 	struct timespec start;
-	char id[33];	   /* X-Request-Id */
-	const char *route; /* matched pattern, for metrics and logs */
+	char id[33];		   /* X-Request-Id */
+	const struct route *route; /* matched route, for metrics */
 	int status;
 	char method[16];
 	char *path;		/* as sent, for the request log */
@@ -439,13 +439,12 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 	}
 	if (router_match(method, url, &route, &req, allow, sizeof(allow),
 			 &rep.problem) < 0) {
-		if (route)
-			hr->route = route->pattern;
+		hr->route = route;
 		h.allow = allow;
 		r = http_send_problem(conn, hr, &rep.problem, &h);
 		goto out;
 	}
-	hr->route = route->pattern;
+	hr->route = route;
 	if (hr->len > 0) {
 		ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						 "Content-Type");

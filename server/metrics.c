@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../netlink/sock.h"
+#include "router.h"
 #include "../state/drift.h"
 #include "../state/store.h"
 
@@ -17,68 +19,100 @@ static const double metrics_buckets[] = { 0.0005, 0.001, 0.0025, 0.005,
 					  0.25,	  0.5,	 1,	 2.5 };
 #define METRICS_NB (sizeof(metrics_buckets) / sizeof(metrics_buckets[0]))
 
-struct metrics_counter {
-	struct metrics_counter *next;
-	char route[96];
-	char method[8];
-	int status;
-	uint64_t count;
-};
+/* The label set is fixed, whatever clients send: the methods the API knows
+ * and OTHER, the route table's patterns and "unmatched", and the statuses
+ * HTTP defines (100-599). Every series has its counter from the start, found
+ * by index, so a request neither allocates nor scans, and no request can add
+ * a series (README.md, "Running in production", Metrics). */
+static const char *const metrics_methods[] = { "GET",	  "HEAD",  "POST",
+					       "PUT",	  "PATCH", "DELETE",
+					       "OPTIONS", "OTHER" };
+#define METRICS_NM	   (sizeof(metrics_methods) / sizeof(metrics_methods[0]))
+#define METRICS_STATUS_MIN 100
+#define METRICS_NS	   500 /* 100 to 599 */
 
 struct metrics_hist {
-	struct metrics_hist *next;
-	char route[96];
-	uint64_t buckets[METRICS_NB];
-	uint64_t count;
-	double sum;
+	_Atomic uint64_t buckets[METRICS_NB];
+	_Atomic uint64_t count;
+	_Atomic uint64_t sum_ns;
 };
 
-static pthread_mutex_t metrics_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct metrics_counter *metrics_requests;
+/* One slot per distinct pattern of router_routes (several methods share a
+ * pattern), and a last one for "unmatched". */
+static size_t *metrics_slot_of;	     /* route index -> slot */
+static const char **metrics_pattern; /* slot -> label */
+static size_t metrics_n_slots;
+static _Atomic uint64_t (*metrics_requests)[METRICS_NM][METRICS_NS];
 static struct metrics_hist *metrics_latency;
+static pthread_once_t metrics_once = PTHREAD_ONCE_INIT;
+
+static pthread_mutex_t metrics_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t metrics_reconcile_runs, metrics_reconcile_actions,
 	metrics_reconcile_failures;
 
-void metrics_request(const char *route, const char *method, int status,
+/* Allocated once, for the life of the process; the counters' pages are
+ * touched only as series are used. On failure nothing is counted. */
+static void metrics_setup(void)
+{
+	size_t n = 0;
+
+	metrics_slot_of = calloc(router_n_routes, sizeof(*metrics_slot_of));
+	metrics_pattern = calloc(router_n_routes + 1, sizeof(*metrics_pattern));
+	if (!metrics_slot_of || !metrics_pattern)
+		return;
+	for (size_t i = 0; i < router_n_routes; i++) {
+		size_t k = 0;
+
+		while (k < n &&
+		       strcmp(metrics_pattern[k], router_routes[i].pattern))
+			k++;
+		if (k == n)
+			metrics_pattern[n++] = router_routes[i].pattern;
+		metrics_slot_of[i] = k;
+	}
+	metrics_pattern[n++] = "unmatched";
+	metrics_requests = calloc(n, sizeof(*metrics_requests));
+	metrics_latency = calloc(n, sizeof(*metrics_latency));
+	if (metrics_requests && metrics_latency)
+		metrics_n_slots = n;
+}
+
+static size_t metrics_method_index(const char *method)
+{
+	for (size_t i = 0; i + 1 < METRICS_NM; i++)
+		if (!strcmp(method, metrics_methods[i]))
+			return i;
+	return METRICS_NM - 1; /* OTHER */
+}
+
+void metrics_request(const struct route *route, const char *method, int status,
 		     double seconds)
 {
-	struct metrics_counter *c;
 	struct metrics_hist *h;
+	size_t slot;
 
-	if (!route)
-		route = "unmatched";
-	pthread_mutex_lock(&metrics_mu);
-	for (c = metrics_requests; c; c = c->next)
-		if (c->status == status && !strcmp(c->route, route) &&
-		    !strcmp(c->method, method))
-			break;
-	if (!c && (c = calloc(1, sizeof(*c)))) {
-		snprintf(c->route, sizeof(c->route), "%s", route);
-		/* An unknown method is one label, not one per client. */
-		snprintf(c->method, sizeof(c->method), "%s",
-			 strlen(method) < sizeof(c->method) ? method : "OTHER");
-		c->status = status;
-		c->next = metrics_requests;
-		metrics_requests = c;
-	}
-	if (c)
-		c->count++;
-	for (h = metrics_latency; h; h = h->next)
-		if (!strcmp(h->route, route))
-			break;
-	if (!h && (h = calloc(1, sizeof(*h)))) {
-		snprintf(h->route, sizeof(h->route), "%s", route);
-		h->next = metrics_latency;
-		metrics_latency = h;
-	}
-	if (h) {
-		for (size_t i = 0; i < METRICS_NB; i++)
-			if (seconds <= metrics_buckets[i])
-				h->buckets[i]++;
-		h->count++;
-		h->sum += seconds;
-	}
-	pthread_mutex_unlock(&metrics_mu);
+	pthread_once(&metrics_once, metrics_setup);
+	if (!metrics_n_slots)
+		return;
+	slot = route ? metrics_slot_of[route - router_routes]
+		     : metrics_n_slots - 1;
+	/* Only libmicrohttpd's and the handlers' statuses reach here, all in
+	 * range; anything else would have no label to go under. */
+	if (status >= METRICS_STATUS_MIN &&
+	    status < METRICS_STATUS_MIN + METRICS_NS)
+		atomic_fetch_add_explicit(
+			&metrics_requests[slot][metrics_method_index(method)]
+					 [status - METRICS_STATUS_MIN],
+			1, memory_order_relaxed);
+	h = &metrics_latency[slot];
+	for (size_t i = 0; i < METRICS_NB; i++)
+		if (seconds <= metrics_buckets[i])
+			atomic_fetch_add_explicit(&h->buckets[i], 1,
+						  memory_order_relaxed);
+	atomic_fetch_add_explicit(&h->sum_ns,
+				  seconds > 0 ? (uint64_t)(seconds * 1e9) : 0,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
 }
 
 void metrics_reconcile(size_t actions, size_t failures)
@@ -166,44 +200,77 @@ static void metrics_objects(struct metrics_buf *b, struct store *store)
 		n.ns, n.veth, n.bridge, n.other, n.addr);
 }
 
-char *metrics_render(struct store *store, size_t *ret_len)
+static void metrics_requests_render(struct metrics_buf *b)
 {
-	struct metrics_buf b = { 0 };
-	struct metrics_counter *c;
-	struct metrics_hist *h;
-	uint64_t errs[NL_ERRNO_MAX];
-	size_t drifted = 0;
+	uint64_t n;
 
 	metrics_printf(
-		&b,
+		b,
 		"# HELP netnsd_http_requests_total HTTP requests answered, by route, method and status.\n"
 		"# TYPE netnsd_http_requests_total counter\n");
-	pthread_mutex_lock(&metrics_mu);
-	for (c = metrics_requests; c; c = c->next)
-		metrics_printf(
-			&b,
-			"netnsd_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n",
-			c->route, c->method, c->status,
-			(unsigned long long)c->count);
+	for (size_t k = 0; k < metrics_n_slots; k++)
+		for (size_t m = 0; m < METRICS_NM; m++)
+			for (size_t s = 0; s < METRICS_NS; s++) {
+				n = atomic_load_explicit(
+					&metrics_requests[k][m][s],
+					memory_order_relaxed);
+				if (!n)
+					continue; /* a series not seen yet */
+				metrics_printf(
+					b,
+					"netnsd_http_requests_total{route=\"%s\",method=\"%s\",status=\"%zu\"} %llu\n",
+					metrics_pattern[k], metrics_methods[m],
+					s + METRICS_STATUS_MIN,
+					(unsigned long long)n);
+			}
+}
+
+static void metrics_latency_render(struct metrics_buf *b)
+{
+	const char *route;
+	struct metrics_hist *h;
+	uint64_t count;
+
 	metrics_printf(
-		&b,
+		b,
 		"# HELP netnsd_http_request_duration_seconds Time to answer a request, by route.\n"
 		"# TYPE netnsd_http_request_duration_seconds histogram\n");
-	for (h = metrics_latency; h; h = h->next) {
+	for (size_t k = 0; k < metrics_n_slots; k++) {
+		h = &metrics_latency[k];
+		route = metrics_pattern[k];
+		count = atomic_load_explicit(&h->count, memory_order_relaxed);
+		if (!count)
+			continue;
 		for (size_t i = 0; i < METRICS_NB; i++)
 			metrics_printf(
-				&b,
+				b,
 				"netnsd_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
-				h->route, metrics_buckets[i],
-				(unsigned long long)h->buckets[i]);
+				route, metrics_buckets[i],
+				(unsigned long long)atomic_load_explicit(
+					&h->buckets[i], memory_order_relaxed));
 		metrics_printf(
-			&b,
+			b,
 			"netnsd_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n"
 			"netnsd_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
 			"netnsd_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
-			h->route, (unsigned long long)h->count, h->route,
-			h->sum, h->route, (unsigned long long)h->count);
+			route, (unsigned long long)count, route,
+			(double)atomic_load_explicit(&h->sum_ns,
+						     memory_order_relaxed) /
+				1e9,
+			route, (unsigned long long)count);
 	}
+}
+
+char *metrics_render(struct store *store, size_t *ret_len)
+{
+	struct metrics_buf b = { 0 };
+	uint64_t errs[NL_ERRNO_MAX];
+	size_t drifted = 0;
+
+	pthread_once(&metrics_once, metrics_setup);
+	metrics_requests_render(&b);
+	metrics_latency_render(&b);
+	pthread_mutex_lock(&metrics_mu);
 	metrics_printf(
 		&b,
 		"# HELP netnsd_reconcile_runs_total Reconcile runs, at start-up and on request.\n"

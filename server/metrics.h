@@ -5,10 +5,12 @@
 
 #include <stddef.h>
 
+struct route;
 struct store;
 
-/* `route` is the matched pattern, or NULL when nothing matched. */
-void metrics_request(const char *route, const char *method, int status,
+/* `route` is the matched entry of router_routes, or NULL when nothing
+ * matched. */
+void metrics_request(const struct route *route, const char *method, int status,
 		     double seconds);
 void metrics_reconcile(size_t actions, size_t failures);
 
