@@ -95,6 +95,12 @@ int problem_field(struct problem *p, const char *field, const char *fmt, ...)
 	char msg[256], name[256];
 	va_list ap;
 
+	/* Past the cap the error is counted, not kept: memory and the answer
+	 * stay small whatever the body holds. The first error is in detail. */
+	if (p->status && p->n_errors >= PROBLEM_ERRORS_MAX) {
+		p->n_errors++;
+		return -p->status;
+	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -109,6 +115,7 @@ int problem_field(struct problem *p, const char *field, const char *fmt, ...)
 		p->errors = json_array();
 	json_array_append_new(p->errors, json_pack("{s:s, s:s}", "field", name,
 						   "message", msg));
+	p->n_errors++;
 	return -p->status;
 }
 
@@ -172,8 +179,11 @@ json_t *problem_to_json(const struct problem *p)
 	o = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title",
 		      p->title ? p->title : problem_title(p->status), "status",
 		      p->status, "detail", p->detail);
-	if (o && p->errors)
+	if (o && p->errors) {
 		json_object_set(o, "errors", p->errors);
+		json_object_set_new(o, "error_count",
+				    json_integer((json_int_t)p->n_errors));
+	}
 	return o;
 }
 

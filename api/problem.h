@@ -11,11 +11,17 @@ struct problem {
 	const char *title; /* fixed human summary for the type */
 	char detail[512];  /* this occurrence, never internals */
 	json_t *errors;	   /* array of {"field", "message"} or NULL */
+	size_t n_errors;   /* every error found; errors[] holds the first few */
 };
 
-#define PROBLEM_INIT                    \
-	{                               \
-		0, NULL, NULL, "", NULL \
+/* errors[] lists at most this many; error_count says how many there were,
+ * so that a body of many bad fields cannot make a large answer
+ * (openapi/openapi.yaml, Problem). */
+#define PROBLEM_ERRORS_MAX 20
+
+#define PROBLEM_INIT                       \
+	{                                  \
+		0, NULL, NULL, "", NULL, 0 \
 	}
 
 /* Sets status, type and title, and formats detail. Returns -status as a
@@ -23,7 +29,8 @@ struct problem {
 int problem_set(struct problem *p, int status, const char *type,
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Adds one entry to errors[]; a 400 "invalid-value" is set if no status yet. */
+/* Adds one entry to errors[] (counted only, past PROBLEM_ERRORS_MAX); a 400
+ * "invalid-value" is set if no status yet. */
 int problem_field(struct problem *p, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -14,7 +14,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
-from harness import check, eq, expect_status, test  # noqa: E402
+from harness import (check, eq, expect_problem, expect_status,  # noqa: E402
+                     test)
 import reliability_util as u  # noqa: E402
 
 # The fixed label sets of netnsd_http_requests_total (README.md, "Running
@@ -131,6 +132,38 @@ def metrics_labels_stay_bounded_under_random_methods_and_paths():
                   r'\{route="unmatched"\} (\d+)$', after, re.M)
     check(m and int(m.group(1)) >= n, "the unmatched latency histogram "
           "counts the flood: %r", m and m.group(0))
+
+
+@test
+def error_document_lists_20_errors_and_counts_them_all():
+    d = h.daemon()
+    n = 60000
+    fields = ",".join('"f%d":0' % i for i in range(n))
+    body = '{"name":"amp",%s}' % fields
+    check(len(body) < 1 << 20, "the body must fit --max-body: %d bytes",
+          len(body))
+    r = d.post("/v1/namespaces", body)
+    print("%d unknown fields (%d bytes): %d, %d bytes answered"
+          % (n, len(body), r.status, len(r.body)))
+    expect_problem(r, 400, "POST with %d unknown fields" % n)
+    check(len(r.body) < 4096, "the error document is %d bytes", len(r.body))
+    errors = r.json.get("errors") or []
+    eq(len(errors), 20, "errors[] entries")
+    eq(r.json.get("error_count"), n, "error_count")
+    eq([e["field"] for e in errors], ["f%d" % i for i in range(20)],
+       "errors[] holds the first fields, in order")
+    check(all(e["message"] == "unknown field" for e in errors),
+          "every listed error is an unknown field: %r", errors)
+    # Refused as a whole: nothing was created.
+    eq(d.namespaces(), {}, "namespaces after the refused body")
+    eq(h.netns_list(), [], "ip netns after the refused body")
+
+    # A few errors: all listed, and counted.
+    r = d.post("/v1/namespaces", {"name": "amp", "nmae": 1, "color": 2})
+    expect_problem(r, 400, "POST with two unknown fields")
+    eq(sorted(e["field"] for e in r.json["errors"]), ["color", "nmae"],
+       "both errors listed")
+    eq(r.json.get("error_count"), 2, "error_count")
 
 
 if __name__ == "__main__":

@@ -456,9 +456,12 @@ static int problem_keys_are(json_t *doc, bool with_errors)
 	       json_is_string(json_object_get(doc, "title")) &&
 	       json_is_integer(json_object_get(doc, "status")) &&
 	       json_is_string(json_object_get(doc, "detail")) &&
-	       (with_errors ? json_is_array(json_object_get(doc, "errors"))
-			    : !json_object_get(doc, "errors")) &&
-	       json_object_size(doc) == (with_errors ? 5u : 4u);
+	       (with_errors ? json_is_array(json_object_get(doc, "errors")) &&
+				      json_is_integer(json_object_get(
+					      doc, "error_count"))
+			    : !json_object_get(doc, "errors") &&
+				      !json_object_get(doc, "error_count")) &&
+	       json_object_size(doc) == (with_errors ? 6u : 4u);
 }
 
 static const char *str_of(json_t *doc, const char *key)
@@ -512,6 +515,7 @@ static void test_problem(void)
 	CHECK(!strcmp(str_of(doc, "type"), "urn:netnsd:problem:invalid-value"));
 	CHECK(!strcmp(str_of(doc, "title"), "Bad Request"));
 	CHECK(json_array_size(json_object_get(doc, "errors")) == 2);
+	CHECK(json_integer_value(json_object_get(doc, "error_count")) == 2);
 	e = json_array_get(json_object_get(doc, "errors"), 0);
 	CHECK(json_object_size(e) == 2);
 	CHECK(!strcmp(str_of(e, "field"), "mtu"));
@@ -579,6 +583,54 @@ static void test_problem(void)
 	CHECK(p.status == 0);
 }
 
+/* A body of many bad fields: errors[] keeps the first PROBLEM_ERRORS_MAX,
+ * error_count counts them all, and the document stays small. */
+static void test_check_many_errors(void)
+{
+	struct problem p = PROBLEM_INIT;
+	json_t *obj = json_object(), *doc, *errs;
+	char key[32], *text;
+	size_t n = 60000;
+
+	json_object_set_new(obj, "name", json_string("va"));
+	for (size_t i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "f%zu", i);
+		json_object_set_new(obj, key, json_integer(0));
+	}
+	CHECK(body_check(obj, test_fields, "", &p) == -400);
+	CHECK(p.status == 400 && p.n_errors == n);
+	CHECK(json_array_size(p.errors) == PROBLEM_ERRORS_MAX);
+	doc = problem_to_json(&p);
+	errs = json_object_get(doc, "errors");
+	CHECK(doc && problem_keys_are(doc, true));
+	CHECK(json_array_size(errs) == PROBLEM_ERRORS_MAX);
+	CHECK(json_integer_value(json_object_get(doc, "error_count")) ==
+	      (json_int_t)n);
+	for (size_t i = 0; i < json_array_size(errs); i++)
+		CHECK(!strcmp(str_of(json_array_get(errs, i), "message"),
+			      "unknown field"));
+	text = json_dumps(doc, JSON_COMPACT);
+	CHECK(text && strlen(text) < 4096);
+	free(text);
+	json_decref(doc);
+	problem_clear(&p);
+	CHECK(p.n_errors == 0 && p.errors == NULL);
+
+	/* The cap is on the problem, not per call: a nested object's errors
+	 * add to the count of the errors before it. */
+	for (size_t i = 0; i < PROBLEM_ERRORS_MAX - 1; i++)
+		problem_field(&p, "x", "bad");
+	CHECK(problem_field(&p, "y", "bad") == -400);
+	CHECK(problem_field(&p, "z", "bad") == -400);
+	CHECK(json_array_size(p.errors) == PROBLEM_ERRORS_MAX);
+	CHECK(p.n_errors == PROBLEM_ERRORS_MAX + 1);
+	CHECK(!strcmp(str_of(json_array_get(p.errors, PROBLEM_ERRORS_MAX - 1),
+			     "field"),
+		      "y"));
+	problem_clear(&p);
+	json_decref(obj);
+}
+
 int main(void)
 {
 	test_parse_empty();
@@ -588,5 +640,6 @@ int main(void)
 	test_check_long_utf8_field();
 	test_status_for_errno();
 	test_problem();
+	test_check_many_errors();
 	return check_report();
 }
