@@ -1,11 +1,14 @@
 #include "auth.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -15,23 +18,75 @@
 static char *auth_tokens[AUTH_MAX];
 static size_t auth_n;
 
-int auth_load(const char *path)
+/* The token file must be the operator's alone: owned by root or by the user
+ * netnsd runs as, and shut to group and others (README.md, "Securing
+ * netnsd"). Tokens are read before --user drops privileges (server/main.c),
+ * so the account of --user may own it too. */
+static bool auth_owner_ok(uid_t owner, const char *user)
+{
+	struct passwd *pw;
+
+	if (owner == 0 || owner == geteuid())
+		return true;
+	pw = user ? getpwnam(user) : NULL;
+	return pw && owner == pw->pw_uid;
+}
+
+/* Checks what was opened, not the path again: the file cannot be swapped
+ * between the check and the read. */
+static int auth_file_ok(int fd, const char *path, const char *user)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		log_error("cannot stat --token-file %s: %s", path,
+			  strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_error(
+			"--token-file %s is not a regular file; give a file with one token per line",
+			path);
+		return -1;
+	}
+	if (st.st_mode & 0077) {
+		log_error(
+			"--token-file %s is open to group or others (mode %04o); run chmod 600 %s",
+			path, (unsigned)(st.st_mode & 07777), path);
+		return -1;
+	}
+	if (!auth_owner_ok(st.st_uid, user)) {
+		log_error(
+			"--token-file %s is owned by uid %u, not by root or the user netnsd runs as (uid %u%s%s); run chown root %s",
+			path, (unsigned)st.st_uid, (unsigned)geteuid(),
+			user ? " or --user " : "", user ? user : "", path);
+		return -1;
+	}
+	return 0;
+}
+
+int auth_load(const char *path, const char *user)
 {
 	char line[AUTH_TOKEN_MAX + 2], *tok;
-	struct stat st;
 	FILE *f;
+	int fd;
 
-	f = fopen(path, "re");
-	if (!f) {
+	/* O_NONBLOCK: a FIFO put in its place must not hang start-up. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
 		log_error("cannot read --token-file %s: %s", path,
 			  strerror(errno));
 		return -1;
 	}
-	if (fstat(fileno(f), &st) < 0 || (st.st_mode & 0007)) {
-		log_error(
-			"--token-file %s is readable or writable by others (mode %03o); chmod o= it first",
-			path, st.st_mode & 0777);
-		fclose(f);
+	if (auth_file_ok(fd, path, user) < 0) {
+		close(fd);
+		return -1;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		log_error("cannot read --token-file %s: %s", path,
+			  strerror(errno));
+		close(fd);
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {

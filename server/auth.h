@@ -5,8 +5,10 @@
 
 #include <stdbool.h>
 
-/* Loads the tokens; refuses a file others can read or write. Prints why. */
-int auth_load(const char *path);
+/* Loads the tokens; refuses a file that is not a regular file, that group or
+ * others can access, or that is owned by anyone but root, the user netnsd
+ * runs as and `user` (the account of --user, or NULL). Prints why. */
+int auth_load(const char *path, const char *user);
 bool auth_enabled(void);
 /* Checks an Authorization header value ("Bearer <token>"). */
 bool auth_check(const char *header);

@@ -964,7 +964,7 @@ int http_prepare(const struct config *cfg)
 	pthread_rwlock_init(&http_rw, &attr);
 	pthread_rwlockattr_destroy(&attr);
 
-	if (cfg->token_file && auth_load(cfg->token_file) < 0)
+	if (cfg->token_file && auth_load(cfg->token_file, cfg->user) < 0)
 		return -1;
 	if (cfg->tls_cert) {
 		http_tls_cert = http_read_pem("--tls-cert", cfg->tls_cert);

@@ -344,19 +344,66 @@ def test_token_never_logged_nor_answered():
 def test_token_file_must_be_private():
     tok = new_token()
     d = h.daemon(start=False)
-    for mode in (0o644, 0o604, 0o606, 0o666, 0o602):
+    # Anything for group or others is refused, and said in one line that
+    # names the file, the mode and the fix.
+    for mode in (0o640, 0o660, 0o620, 0o610, 0o604, 0o644, 0o606, 0o666,
+                 0o602, 0o601):
         tf = token_file([tok], mode=mode)
         p = d.run_once(extra_args=["--token-file", tf])
-        refused(p, "token-file")
-        check("readable" in p.stderr or "others" in p.stderr or
-              "%o" % mode in p.stderr or "permission" in p.stderr.lower(),
-              "the refusal of mode %o should say why: %s", mode, p.stderr)
-    # Readable by its group is fine: only others are shut out.
-    tf = token_file([tok], mode=0o640)
-    d.start(extra_args=["--token-file", tf])
+        refused(p, "token-file", tf, "%04o" % mode, "chmod 600")
+        eq(len(p.stderr.strip().splitlines()), 1,
+           "one line for mode %o: %r" % (mode, p.stderr))
+    # Owned by someone else (even private to them) is refused.
+    tf = token_file([tok], mode=0o600)
+    os.chown(tf, 12345, 12345)
+    p = d.run_once(extra_args=["--token-file", tf])
+    refused(p, "token-file", tf, "uid 12345", "chown")
+    # Not a regular file: a directory, a FIFO (which must not hang
+    # start-up waiting for a writer).
+    for what, make in (("a directory", os.mkdir),
+                       ("a FIFO", lambda path: os.mkfifo(path, 0o600))):
+        path = os.path.join(tmpdir(), "tokens")
+        make(path)
+        os.chmod(path, 0o600)
+        p = d.run_once(extra_args=["--token-file", path], timeout=5)
+        refused(p, "token-file", path, "regular file")
+    # The file is checked as opened, through a symlink too: a private
+    # target is fine, a link to an open file is not.
+    tf = token_file([tok], mode=0o644)
+    link = os.path.join(tmpdir(), "tokens")
+    os.symlink(tf, link)
+    p = d.run_once(extra_args=["--token-file", link])
+    refused(p, "token-file", "0644")
+
+    # Private to root: 0600 and 0400.
+    for mode in (0o600, 0o400):
+        tf = token_file([tok], mode=mode)
+        d.start(extra_args=["--token-file", tf])
+        eq(d.get("/v1/namespaces", headers=bearer(tok)).status, 200,
+           "GET with a %04o root-owned token file" % mode)
+        expect_problem(d.get("/v1/namespaces"), 401, "GET without token")
+        d.stop()
+
+
+@test
+def test_token_file_may_belong_to_the_user_of_user():
+    """Tokens are read before --user drops privileges, so the file may be
+    owned by that account (the user netnsd then runs as), and by no other
+    account."""
+    pw = ensure_user()
+    tok = new_token()
+    tf = token_file([tok], mode=0o600)
+    os.chown(tf, pw.pw_uid, pw.pw_gid)
+    d = h.daemon(start=False)
+    p = d.run_once(extra_args=["--token-file", tf])
+    refused(p, "token-file", "uid %d" % pw.pw_uid)
+    d.start(extra_args=["--token-file", tf, "--user", TEST_USER])
     eq(d.get("/v1/namespaces", headers=bearer(tok)).status, 200,
-       "GET with a 0640 token file")
-    expect_problem(d.get("/v1/namespaces"), 401, "GET without token")
+       "GET with a token file owned by the --user account")
+    d.stop()
+    os.chown(tf, 12345, 12345)
+    p = d.run_once(extra_args=["--token-file", tf, "--user", TEST_USER])
+    refused(p, "token-file", "uid 12345")
 
 
 @test
