@@ -29,6 +29,7 @@ enum {
 	O_TLSCERT,
 	O_TLSKEY,
 	O_TLSCA,
+	O_TLSPRIO,
 	O_CORS,
 	O_USER,
 	O_CONFIG,
@@ -55,6 +56,7 @@ static const struct option config_opts[] = {
 	{ "tls-cert", required_argument, NULL, O_TLSCERT },
 	{ "tls-key", required_argument, NULL, O_TLSKEY },
 	{ "tls-client-ca", required_argument, NULL, O_TLSCA },
+	{ "tls-priority", required_argument, NULL, O_TLSPRIO },
 	{ "cors-origin", required_argument, NULL, O_CORS },
 	{ "user", required_argument, NULL, O_USER },
 	{ "config", required_argument, NULL, O_CONFIG },
@@ -93,6 +95,9 @@ static void config_usage(FILE *f)
 		"                                mode 0600 or 0400, owned by root or netnsd's user\n"
 		"  --tls-cert PATH, --tls-key PATH  serve HTTPS with this certificate and key\n"
 		"  --tls-client-ca PATH          require client certificates signed by this CA\n"
+		"                                (and made for client authentication)\n"
+		"  --tls-priority STRING         GnuTLS priority string (default: TLS 1.2 and\n"
+		"                                1.3, AEAD ciphers with forward secrecy only)\n"
 		"  --cors-origin ORIGIN          allow browser calls from ORIGIN (repeatable)\n"
 		"  --insecure                    allow a non-loopback TCP listener without a\n"
 		"                                token file or TLS\n"
@@ -200,6 +205,7 @@ static int config_apply(struct config *c, int o, const char *name, char *arg)
 	case O_TLSCERT: c->tls_cert = arg; return 0;
 	case O_TLSKEY: c->tls_key = arg; return 0;
 	case O_TLSCA: c->tls_client_ca = arg; return 0;
+	case O_TLSPRIO: c->tls_priority = arg; return 0;
 	case O_CORS:
 		if (c->n_cors == CONFIG_CORS_MAX) {
 			fprintf(stderr, "netnsd: at most %d --cors-origin\n",
@@ -358,6 +364,11 @@ int config_parse(int argc, char **argv, struct config *c)
 	if (!c->tls_cert != !c->tls_key) {
 		fprintf(stderr,
 			"netnsd: --tls-cert and --tls-key go together\n");
+		return -1;
+	}
+	if (c->tls_priority && !c->tls_cert) {
+		fprintf(stderr,
+			"netnsd: --tls-priority needs --tls-cert and --tls-key\n");
 		return -1;
 	}
 	if (c->tls_client_ca && !c->tls_cert) {

@@ -30,6 +30,7 @@ struct config {
 	const char *tls_cert;
 	const char *tls_key;
 	const char *tls_client_ca;
+	const char *tls_priority;
 	const char *cors_origins[CONFIG_CORS_MAX];
 	size_t n_cors;
 	const char *user;

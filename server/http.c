@@ -26,6 +26,7 @@
 #include "nslock.h"
 #include "metrics.h"
 #include "router.h"
+#include "tls.h"
 #include "../state/store.h"
 
 /* One request, across the several calls libmicrohttpd makes for it. */
@@ -57,6 +58,7 @@ static const struct config *http_cfg;
 static struct store *http_store;
 static pthread_rwlock_t http_rw;
 static char *http_tls_cert, *http_tls_key, *http_tls_ca;
+static const char *http_tls_priority = TLS_PRIORITY_DEFAULT;
 
 /* Every open connection, so that one that takes too long to send a
  * request (headers and body) can be cut: libmicrohttpd's own timeout only counts
@@ -351,7 +353,9 @@ static bool http_is_probe(const char *url)
 	return !strcmp(url, "/healthz") || !strcmp(url, "/readyz");
 }
 
-/* With --tls-client-ca, a client certificate the CA signed is required. */
+/* With --tls-client-ca, a client certificate the CA signed, made for
+ * client authentication, is required: a server's certificate from the same
+ * CA is not a client's (README, Security). */
 static bool http_client_cert_ok(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci;
@@ -366,7 +370,7 @@ static bool http_client_cert_ok(struct MHD_Connection *conn)
 	status = 0;
 	if (gnutls_certificate_verify_peers2(ci->tls_session, &status) < 0)
 		return false;
-	return status == 0;
+	return status == 0 && tls_peer_is_client(ci->tls_session);
 }
 
 static enum MHD_Result http_preflight(struct MHD_Connection *conn,
@@ -417,7 +421,7 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 	if (l->client_ca && !http_client_cert_ok(conn))
 		return http_fail(
 			conn, hr, 401, "unauthorized",
-			"a client certificate signed by the configured CA is required",
+			"a client certificate signed by the configured CA and made for client authentication is required",
 			NULL);
 	/* The absolute form (RFC 9112, 3.2.2) names the same resource. */
 	if (!strncasecmp(url, "http://", 7) ||
@@ -971,6 +975,10 @@ int http_prepare(const struct config *cfg)
 		http_tls_key = http_read_pem("--tls-key", cfg->tls_key);
 		if (!http_tls_cert || !http_tls_key)
 			return -1;
+		if (cfg->tls_priority)
+			http_tls_priority = cfg->tls_priority;
+		if (tls_priority_check(http_tls_priority) < 0)
+			return -1;
 		if (cfg->tls_client_ca) {
 			http_tls_ca = http_read_pem("--tls-client-ca",
 						    cfg->tls_client_ca);
@@ -1025,6 +1033,7 @@ int http_serve(struct store *store)
 			1, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
 			l->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
 			http_tls_cert, MHD_OPTION_HTTPS_MEM_KEY, http_tls_key,
+			MHD_OPTION_HTTPS_PRIORITIES, http_tls_priority,
 			l->client_ca ? MHD_OPTION_HTTPS_MEM_TRUST
 				     : MHD_OPTION_END,
 			http_tls_ca, MHD_OPTION_END);

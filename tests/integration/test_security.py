@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
@@ -691,6 +692,13 @@ class PKI:
                                 "extendedKeyUsage=clientAuth\n")
         # Self-signed, with the name of the good client.
         self.selfsigned = self._ca("selfsigned", "dashboard")
+        # From the right CA but not made for clients: none of them may
+        # log in (the server's own certificate is one of them); one with no
+        # extended key usage at all may serve any purpose (RFC 5280).
+        self.codesigner = self._leaf("codesigner", "ca", "dashboard",
+                                     "extendedKeyUsage=codeSigning\n")
+        self.noeku = self._leaf("noeku", "ca", "dashboard",
+                                "basicConstraints=CA:FALSE\n")
 
     def _run(self, *args):
         h.run(["openssl"] + list(args), timeout=60)
@@ -828,6 +836,101 @@ def test_mutual_tls():
     r = https_request(d.port, good, "PUT", "/v1/namespaces/mtls-ok")
     expect_status(r, 201, "PUT with the right certificate")
     eq(kernel_namespaces(), ["mtls-ok"], "namespaces")
+
+
+@test
+def test_mutual_tls_client_purpose():
+    """A certificate from the CA logs a client in only if it was made for
+    client authentication: the server's own certificate (serverAuth) and a
+    code-signing one are refused; one with no extended key usage at all is
+    taken, as RFC 5280 says (README, Security)."""
+    p = pki()
+    d = h.daemon(start=False)
+    good = p.context(p.client)
+    start_with(d, p.server_args(client_ca=True),
+               lambda: https_request(d.port, good, "GET", "/healthz"))
+    for what, cert in (("the server's certificate", p.server),
+                       ("a code-signing certificate", p.codesigner)):
+        ctx = p.context(cert)
+        how = https_refused(d.port, ctx)
+        check(how, "%s: %s", what, how)
+        https_refused(d.port, ctx, "/v1/namespaces/eku-bad", "PUT")
+    eq(kernel_namespaces(), [], "namespaces after refused clients")
+    r = https_request(d.port, good, "PUT", "/v1/namespaces/eku-ok")
+    expect_status(r, 201, "PUT with a clientAuth certificate")
+    r = https_request(d.port, p.context(p.noeku), "GET", "/v1/namespaces")
+    eq(r.status, 200, "GET with a certificate without extended key usage")
+    eq(kernel_namespaces(), ["eku-ok"], "namespaces")
+
+
+def tls_handshake(port, version, ciphers=None):
+    """(protocol, cipher) a client limited to one TLS version (and
+    ciphers, in OpenSSL's names) agrees with netnsd, or "refused: ..."."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(pki().ca[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.0/1.1
+        ctx.minimum_version = ctx.maximum_version = version
+    # Security level 0: this client offers what OpenSSL would not.
+    ctx.set_ciphers((ciphers or "DEFAULT") + ":@SECLEVEL=0")
+    try:
+        with socket.create_connection((h.API_HOST, port),
+                                      timeout=h.scaled(5)) as s:
+            with ctx.wrap_socket(s, server_hostname=h.API_HOST) as t:
+                return t.version(), t.cipher()[0]
+    except (ssl.SSLError, ConnectionError) as e:
+        return "refused: %s" % e.__class__.__name__
+
+
+V = ssl.TLSVersion
+
+
+@test
+def test_tls_versions_and_ciphers():
+    """TLS 1.2 and 1.3 with AEAD ciphers only, unless --tls-priority says
+    otherwise; a priority string GnuTLS does not take stops start-up."""
+    p = pki()
+    ctx = p.context()
+    d = h.daemon(start=False)
+    start_with(d, p.server_args(),
+               lambda: https_request(d.port, ctx, "GET", "/healthz"))
+    eq(tls_handshake(d.port, V.TLSv1_3)[0], "TLSv1.3", "TLS 1.3")
+    for cipher in ("ECDHE-ECDSA-AES128-GCM-SHA256",
+                   "ECDHE-ECDSA-AES256-GCM-SHA384",
+                   "ECDHE-ECDSA-CHACHA20-POLY1305"):
+        eq(tls_handshake(d.port, V.TLSv1_2, cipher), ("TLSv1.2", cipher),
+           "TLS 1.2 with " + cipher)
+    for what, version, cipher in (
+            ("TLS 1.0", V.TLSv1, None),
+            ("TLS 1.1", V.TLSv1_1, None),
+            ("TLS 1.2 with CBC and SHA-1", V.TLSv1_2,
+             "ECDHE-ECDSA-AES128-SHA"),
+            ("TLS 1.2 with CBC and SHA-256", V.TLSv1_2,
+             "ECDHE-ECDSA-AES128-SHA256")):
+        got = tls_handshake(d.port, version, cipher)
+        check(str(got).startswith("refused"), "%s was agreed: %r",
+              what, got)
+    eq(https_request(d.port, ctx, "GET", "/v1/namespaces").status, 200,
+       "HTTPS GET")
+    d.stop()
+
+    # The operator's priority string replaces the default.
+    start_with(d, p.server_args() + [
+        "--tls-priority", "NORMAL:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.1"],
+        lambda: https_request(d.port, ctx, "GET", "/healthz"))
+    check(str(tls_handshake(d.port, V.TLSv1_3)).startswith("refused"),
+          "TLS 1.3 was agreed with --tls-priority without it")
+    eq(tls_handshake(d.port, V.TLSv1_1)[0], "TLSv1.1",
+       "TLS 1.1 allowed by --tls-priority")
+    d.stop()
+
+    for bad in ("NORMAL:+NO-SUCH-THING", "", "SECURE128:-VERS-ALL:+"):
+        r = d.run_once(p.server_args() + ["--tls-priority", bad])
+        refused(r, "--tls-priority")
+        if bad:
+            check("priority" in r.stderr.lower(), "%s", r.stderr)
+    refused(d.run_once(["--tls-priority", "NORMAL"]), "--tls-priority",
+            "--tls-cert")
 
 
 # ---------------------------------------------------------------------------
