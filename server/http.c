@@ -373,6 +373,42 @@ static bool http_client_cert_ok(struct MHD_Connection *conn)
 	return status == 0 && tls_peer_is_client(ci->tls_session);
 }
 
+/* The path of a request target: the absolute form (RFC 9112, 3.2.2) names
+ * the same resource as the origin form. */
+static const char *http_target_path(const char *url)
+{
+	if (!strncasecmp(url, "http://", 7) ||
+	    !strncasecmp(url, "https://", 8)) {
+		const char *path = strchr(strstr(url, "//") + 2, '/');
+
+		return path ? path : "/";
+	}
+	return url;
+}
+
+/* Checks the client's credentials as soon as its headers are in, before a
+ * byte of its body is stored or 100 Continue is sent (README, Security):
+ * a client without them costs no memory for its body. Returns the 401's
+ * detail, or NULL to go on. Probes and CORS preflights need no token. */
+static const char *http_unauthorized(struct MHD_Connection *conn,
+				     const struct http_listener *l,
+				     const char *url, const char *method,
+				     bool *challenge)
+{
+	if (l->client_ca && !http_client_cert_ok(conn))
+		return "a client certificate signed by the configured CA and made for client authentication is required";
+	url = http_target_path(url);
+	if (!strcmp(method, "OPTIONS") || http_is_probe(url))
+		return NULL;
+	if (auth_enabled() &&
+	    !auth_check(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						    "Authorization"))) {
+		*challenge = true;
+		return "a valid bearer token is required (Authorization: Bearer <token>)";
+	}
+	return NULL;
+}
+
 static enum MHD_Result http_preflight(struct MHD_Connection *conn,
 				      struct http_req *hr, const char *url)
 {
@@ -399,7 +435,6 @@ static enum MHD_Result http_preflight(struct MHD_Connection *conn,
 }
 
 static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
-				     const struct http_listener *l,
 				     const char *url, const char *method,
 				     struct http_req *hr)
 {
@@ -418,29 +453,10 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 	uint64_t sync_point = 0;
 	char *body;
 
-	if (l->client_ca && !http_client_cert_ok(conn))
-		return http_fail(
-			conn, hr, 401, "unauthorized",
-			"a client certificate signed by the configured CA and made for client authentication is required",
-			NULL);
-	/* The absolute form (RFC 9112, 3.2.2) names the same resource. */
-	if (!strncasecmp(url, "http://", 7) ||
-	    !strncasecmp(url, "https://", 8)) {
-		const char *path = strchr(strstr(url, "//") + 2, '/');
-
-		url = path ? path : "/";
-	}
+	/* Credentials were checked with the headers (http_unauthorized). */
+	url = http_target_path(url);
 	if (!strcmp(method, "OPTIONS"))
 		return http_preflight(conn, hr, url);
-	if (auth_enabled() && !http_is_probe(url) &&
-	    !auth_check(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						    "Authorization"))) {
-		h.auth_challenge = true;
-		return http_fail(
-			conn, hr, 401, "unauthorized",
-			"a valid bearer token is required (Authorization: Bearer <token>)",
-			&h);
-	}
 	if (router_match(method, url, &route, &req, allow, sizeof(allow),
 			 &rep.problem) < 0) {
 		hr->route = route;
@@ -635,7 +651,8 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 {
 	const struct http_listener *l = cls;
 	struct http_req *hr = *con_cls;
-	const char *cl, *framing;
+	const char *cl, *framing, *unauthorized;
+	struct http_headers challenge = { 0 };
 	int status;
 
 	if (!hr)
@@ -661,6 +678,15 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 			hr->answered = true;
 			return http_fail(conn, hr, status, "malformed-request",
 					 framing, &h);
+		}
+		/* Answered now, on the first call, libmicrohttpd neither
+		 * sends 100 Continue nor reads the body into memory. */
+		unauthorized = http_unauthorized(conn, l, url, method,
+						 &challenge.auth_challenge);
+		if (unauthorized) {
+			hr->answered = true;
+			return http_fail(conn, hr, 401, "unauthorized",
+					 unauthorized, &challenge);
 		}
 		/* Never trust the size the client announces beyond refusing
 		 * it early; the bytes are counted as they come anyway. */
@@ -715,7 +741,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 	}
 	if (hr->too_large)
 		return http_too_large(conn, hr);
-	return http_dispatch(conn, l, url, method, hr);
+	return http_dispatch(conn, url, method, hr);
 }
 
 /* Called first for every request, with the raw target (path and query):
