@@ -17,6 +17,7 @@ enum {
 	O_MAXBODY,
 	O_THREADS,
 	O_TIMEOUT,
+	O_HDRTIMEOUT,
 	O_MAXCONN,
 	O_MAXCONNIP,
 	O_MAXHEADER,
@@ -44,6 +45,7 @@ static const struct option config_opts[] = {
 	{ "max-body", required_argument, NULL, O_MAXBODY },
 	{ "threads", required_argument, NULL, O_THREADS },
 	{ "connection-timeout", required_argument, NULL, O_TIMEOUT },
+	{ "header-timeout", required_argument, NULL, O_HDRTIMEOUT },
 	{ "max-connections", required_argument, NULL, O_MAXCONN },
 	{ "max-connections-per-ip", required_argument, NULL, O_MAXCONNIP },
 	{ "max-header-size", required_argument, NULL, O_MAXHEADER },
@@ -85,6 +87,9 @@ static void config_usage(FILE *f)
 		"  --max-connections N           open connections in all (default 1000)\n"
 		"  --max-connections-per-ip N    open connections per client address (default 64)\n"
 		"  --connection-timeout SECONDS  idle or slow connection timeout (default 30)\n"
+		"  --header-timeout SECONDS      time to send a request's headers, from the\n"
+		"                                connection's start or the previous answer\n"
+		"                                (default 10)\n"
 		"State:\n"
 		"  --state-file PATH             desired state (default /var/lib/netnsd/state.json;\n"
 		"                                its journal is PATH.journal)\n"
@@ -160,6 +165,11 @@ static int config_apply(struct config *c, int o, const char *name, char *arg)
 		if (config_number(name, arg, 1, 86400, 10, &n))
 			return -1;
 		c->conn_timeout = (unsigned)n;
+		return 0;
+	case O_HDRTIMEOUT:
+		if (config_number(name, arg, 1, 86400, 10, &n))
+			return -1;
+		c->header_timeout = (unsigned)n;
 		return 0;
 	case O_MAXCONN:
 		if (config_number(name, arg, 1, 1000000, 10, &n))
@@ -311,6 +321,7 @@ int config_parse(int argc, char **argv, struct config *c)
 	c->max_body = 1u << 20;
 	c->threads = 4;
 	c->conn_timeout = 30;
+	c->header_timeout = 10;
 	c->max_connections = 1000;
 	c->max_connections_per_ip = 64;
 	c->max_header_size = 32768;

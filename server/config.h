@@ -17,6 +17,7 @@ struct config {
 	size_t max_body;
 	unsigned threads;
 	unsigned conn_timeout;
+	unsigned header_timeout;
 	unsigned max_connections;
 	unsigned max_connections_per_ip;
 	size_t max_header_size;

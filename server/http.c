@@ -59,6 +59,9 @@ static struct store *http_store;
 static pthread_rwlock_t http_rw;
 static char *http_tls_cert, *http_tls_key, *http_tls_ca;
 static const char *http_tls_priority = TLS_PRIORITY_DEFAULT;
+/* Connections libmicrohttpd may accept, per thread, past --max-connections
+ * while the ones cut to make room are being closed. */
+#define HTTP_CONN_SLACK 8
 
 /* Every open connection, so that one that takes too long to send a
  * request (headers and body) can be cut: libmicrohttpd's own timeout only counts
@@ -67,11 +70,14 @@ struct http_conn {
 	struct http_conn *next, **pprev;
 	int fd;
 	bool receiving;	       /* a request is still arriving */
+	bool headers;	       /* ... and its headers are all in */
+	bool cut;	       /* shut down here; libmicrohttpd closes it */
 	struct timespec since; /* ... since then */
 };
 
 static pthread_mutex_t http_conns_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct http_conn *http_conns;
+static unsigned http_n_conns; /* those not cut */
 /* Set on SIGTERM: requests not yet handled are refused from then on. */
 static atomic_bool http_stopping;
 
@@ -85,8 +91,54 @@ static void http_conn_phase(struct MHD_Connection *conn, bool receiving)
 		return;
 	pthread_mutex_lock(&http_conns_mu);
 	c->receiving = receiving;
+	c->headers = false;
 	clock_gettime(CLOCK_MONOTONIC, &c->since);
 	pthread_mutex_unlock(&http_conns_mu);
+}
+
+/* The request's headers are complete: --header-timeout no longer applies,
+ * --connection-timeout still does (from the same start). */
+static void http_conn_headers_done(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct http_conn *c = ci ? ci->socket_context : NULL;
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&http_conns_mu);
+	c->headers = true;
+	pthread_mutex_unlock(&http_conns_mu);
+}
+
+/* Shuts a connection down; it stays listed (its fd open) until
+ * libmicrohttpd has seen that and closed it. Under http_conns_mu. */
+static void http_conn_cut(struct http_conn *c)
+{
+	if (c->cut)
+		return;
+	shutdown(c->fd, SHUT_RDWR);
+	c->cut = true;
+	http_n_conns--;
+}
+
+/* The table is full: the connection that has waited longest for its
+ * request's headers makes room, so that clients which never finish theirs
+ * cannot shut others out (README, Security). NULL if every connection has
+ * a request in hand. Under http_conns_mu. */
+static struct http_conn *http_conn_victim(void)
+{
+	struct http_conn *c, *oldest = NULL;
+
+	for (c = http_conns; c; c = c->next) {
+		if (c->cut || !c->receiving || c->headers)
+			continue;
+		if (!oldest || c->since.tv_sec < oldest->since.tv_sec ||
+		    (c->since.tv_sec == oldest->since.tv_sec &&
+		     c->since.tv_nsec < oldest->since.tv_nsec))
+			oldest = c;
+	}
+	return oldest;
 }
 
 static void http_conn_notify(void *cls, struct MHD_Connection *conn,
@@ -109,6 +161,20 @@ static void http_conn_notify(void *cls, struct MHD_Connection *conn,
 		c->receiving = true;
 		clock_gettime(CLOCK_MONOTONIC, &c->since);
 		pthread_mutex_lock(&http_conns_mu);
+		if (http_n_conns >= http_cfg->max_connections) {
+			struct http_conn *victim = http_conn_victim();
+
+			/* With every slot busy answering, the newcomer
+			 * is the one turned away. */
+			if (victim)
+				http_conn_cut(victim);
+			else
+				c->cut = true;
+		}
+		if (c->cut)
+			shutdown(c->fd, SHUT_RDWR);
+		else
+			http_n_conns++;
 		c->next = http_conns;
 		c->pprev = &http_conns;
 		if (http_conns)
@@ -125,6 +191,8 @@ static void http_conn_notify(void *cls, struct MHD_Connection *conn,
 	*c->pprev = c->next;
 	if (c->next)
 		c->next->pprev = c->pprev;
+	if (!c->cut)
+		http_n_conns--;
 	pthread_mutex_unlock(&http_conns_mu);
 	free(c);
 	*socket_context = NULL;
@@ -153,16 +221,20 @@ void http_sweep(void)
 	/* The socket stays registered, so open, until libmicrohttpd has
 	 * seen the shutdown and closed it: the fd cannot be reused here. */
 	for (c = http_conns; c; c = c->next) {
+		long long ms = (now.tv_sec - c->since.tv_sec) * 1000LL +
+			       (now.tv_nsec - c->since.tv_nsec) / 1000000;
 		char byte;
 
-		if (!c->receiving)
+		if (!c->receiving || c->cut)
 			continue;
 		/* Too slow, or the client is gone: a request that is still
 		 * arriving on a socket at its end can never complete. */
 		if (now.tv_sec - c->since.tv_sec >
 			    (time_t)http_cfg->conn_timeout ||
+		    (!c->headers &&
+		     ms >= (long long)http_cfg->header_timeout * 1000) ||
 		    recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
-			shutdown(c->fd, SHUT_RDWR);
+			http_conn_cut(c);
 	}
 	pthread_mutex_unlock(&http_conns_mu);
 }
@@ -658,6 +730,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 	if (!hr)
 		return MHD_NO; /* http_uri_seen could not allocate */
 	if (!hr->method[0]) {
+		http_conn_headers_done(conn);
 		http_request_id(conn, hr);
 		snprintf(hr->method, sizeof(hr->method), "%s", method);
 		hr->path = strndup(url, 512);
@@ -1047,7 +1120,12 @@ int http_serve(struct store *store)
 			MHD_OPTION_LISTEN_SOCKET, http_fds[i],
 			MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
 			MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout,
-			MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+			/* --max-connections is kept by http_conn_notify,
+			 * which makes room by closing a connection still
+			 * waiting for its headers: libmicrohttpd must
+			 * accept past it to get that chance. */
+			MHD_OPTION_CONNECTION_LIMIT,
+			cfg->max_connections + HTTP_CONN_SLACK * cfg->threads,
 			MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 			is_unix ? 0u : cfg->max_connections_per_ip,
 			MHD_OPTION_CONNECTION_MEMORY_LIMIT,

@@ -16,7 +16,8 @@ int http_serve(struct store *store);
 void http_stop(void);
 
 /* Cuts connections that have spent more than --connection-timeout seconds
- * sending one request, or waiting idle for the next, and those whose client
+ * sending one request, or waiting idle for the next, those that have not
+ * sent a request's headers within --header-timeout, and those whose client
  * has gone while a request was still arriving. Called every second. */
 void http_sweep(void);
 

@@ -1,10 +1,14 @@
 #!/usr/bin/python3
-"""What a client costs netnsd before it is known (issue 14, item 3): a
-request without credentials is refused as soon as its headers are in, so
-its body is never stored and 100 Continue is never sent.
+"""What a client costs netnsd before it is known (issue 14, items 3 and 10):
+a request without credentials is refused as soon as its headers are in, so
+its body is never stored and 100 Continue is never sent; a connection that
+does not finish its headers within --header-timeout is closed, and one still
+waiting for its headers makes room for a newcomer when the connection table
+is full.
 
 Every test fails when the protection it is about is taken away: bodies
-buffered before the token check grow the daemon by a mebibyte each."""
+buffered before the token check grow the daemon by a mebibyte each, and
+half-open connections hold the table until --connection-timeout."""
 
 import os
 import secrets
@@ -191,6 +195,130 @@ def test_expect_100_continue_only_after_authentication():
     # Probes stay open without a token.
     eq(d.get("/healthz").status, 200, "GET /healthz without a token")
     eq(d.get("/readyz").status, 200, "GET /readyz without a token")
+
+
+# ---------------------------------------------------------------------------
+# Item 10: half-open connections
+
+def half_open(port, n, sources):
+    """n connections, spread over the source addresses, each with a
+    request line begun and never finished."""
+    socks = []
+    for i in range(n):
+        s = connect(port, source=sources[i % len(sources)])
+        s.sendall(b"GET /v1/namesp")
+        socks.append(s)
+    return socks
+
+
+def get_within(port, seconds, source=None):
+    """Seconds a GET /v1/namespaces took to be answered 200 on a new
+    connection, or None if it was not within `seconds`."""
+    t = time.monotonic()
+    try:
+        s = connect(port, source=source, timeout=seconds)
+        s.sendall(b"GET /v1/namespaces HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  b"Connection: close\r\n\r\n")
+        reply = read_reply(s, seconds)
+        s.close()
+    except OSError:
+        return None
+    took = time.monotonic() - t
+    return took if h.raw_status(reply) == 200 and took < seconds else None
+
+
+@test
+def test_half_open_connections_do_not_shut_out_clients():
+    """A table full of connections that never finish their headers, from
+    several addresses: new clients are still served at once."""
+    d = h.daemon(start=False)
+    d.start(extra_args=["--max-connections", "24"])
+    sources = ["127.0.0.%d" % i for i in range(10, 16)]
+    held = half_open(d.port, 24, sources)
+    time.sleep(0.5)  # accepted and counted
+    for i in range(5):
+        took = get_within(d.port, h.scaled(2))
+        check(took is not None, "client %d was not served within %.0f s "
+              "while 24 half-open connections filled --max-connections 24",
+              i + 1, h.scaled(2))
+    # More half-open ones keep coming: still served.
+    held += half_open(d.port, 24, sources)
+    time.sleep(0.3)
+    check(get_within(d.port, h.scaled(2), source="127.0.0.20") is not None,
+          "not served after a second wave of half-open connections")
+    r = d.put("/v1/namespaces/room")
+    expect_status(r, 201, "PUT with the table full of half-open "
+                  "connections")
+    eq(h.netns_list(), ["room"], "namespaces")
+    check(d.running(), "netnsd died")
+
+
+def wait_closed(s, timeout):
+    """Seconds until the server closed s, or None."""
+    t = time.monotonic()
+    s.settimeout(timeout)
+    try:
+        while True:
+            if not s.recv(4096):
+                return time.monotonic() - t
+    except socket.timeout:
+        return None
+    except ConnectionResetError:
+        return time.monotonic() - t
+
+
+@test
+def test_header_timeout():
+    """A connection that has not sent its headers within --header-timeout
+    (here 2 s, from a --config file) is closed; one whose headers are in
+    may take longer over its body (--connection-timeout, 30 s)."""
+    cfg = os.path.join(tmpdir(), "netnsd.conf")
+    with open(cfg, "w") as f:
+        f.write("header-timeout = 2\n")
+    d = h.daemon(start=False)
+    d.start(extra_args=["--config", cfg])
+    s = connect(d.port)
+    s.sendall(b"GET /v1/namespaces HTT")
+    slow_body = connect(d.port)
+    body = b'{"name":"slowbody"}'
+    slow_body.sendall(b"POST /v1/namespaces HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      b"Content-Type: application/json\r\n"
+                      b"Connection: close\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(body) + body[:5])
+    took = wait_closed(s, 2 + h.scaled(3))
+    check(took is not None, "a connection without complete headers was "
+          "still open after %.0f s with header-timeout = 2",
+          2 + h.scaled(3))
+    check(took > 1.5, "closed after %.2f s, before the timeout", took)
+    time.sleep(1)
+    slow_body.sendall(body[5:])
+    reply = read_reply(slow_body, h.scaled(5))
+    eq(h.raw_status(reply), 201, "a body sent over 3 s after its headers "
+       "(reply %r)" % reply[:200])
+    # A kept-alive connection waits for the next request's headers.
+    k = connect(d.port)
+    k.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    check(k.recv(4096).startswith(b"HTTP/1.1 200"), "no answer")
+    took = wait_closed(k, 2 + h.scaled(3))
+    check(took is not None and took > 1.5, "an idle kept-alive connection "
+          "closed after %r s with header-timeout = 2", took)
+    # The default (10 s) leaves such a connection open for 3 s.
+    d.stop()
+    d.start()
+    s = connect(d.port)
+    s.sendall(b"GET /v1/namespaces HTT")
+    eq(wait_closed(s, 3), None, "half a request line, default timeout")
+
+
+@test
+def test_header_timeout_bad_values_refused():
+    d = h.daemon(start=False)
+    for v in ("0", "-1", "ten", "86401", ""):
+        p = d.run_once(["--header-timeout", v])
+        check(p.returncode not in (0, None), "--header-timeout %r was "
+              "accepted", v)
+        check("header-timeout" in p.stderr, "the refusal of %r should "
+              "name the flag: %s", v, p.stderr)
 
 
 if __name__ == "__main__":

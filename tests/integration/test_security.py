@@ -1163,6 +1163,13 @@ def test_global_connection_limit():
     d.start(extra_args=["--max-connections", "6"])
     held = held_connections(d.port, 3)
     held += held_connections(d.port, 3, source="127.0.0.3")
+    # Each with a request in hand (headers in, body still coming): one
+    # waiting for its headers would make room (test_front_limits.py).
+    for s in held:
+        s.sendall(b"POST /v1/namespaces HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Type: application/json\r\n"
+                  b"Content-Length: 100\r\n\r\n{")
+    time.sleep(0.3)
     extra = idle_connections(d.port, 1, source="127.0.0.4")[0]
     check(not served(extra, 1.5),
           "a 7th connection was served with --max-connections 6")
