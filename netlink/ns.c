@@ -499,13 +499,59 @@ out:
 	return r;
 }
 
+/* The netns directory, to reach its files by name with *at() calls: never
+ * through a symlink put in place of the directory itself. */
+static int nl_ns_dir_open(void)
+{
+	int fd = open(nl_ns_dirname,
+		      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* Whether `ns` in the directory is the file `st` describes, itself and not
+ * a symlink or another file put under its name. */
+static bool nl_ns_is(int dirfd, const char *ns, const struct stat *st)
+{
+	struct stat now;
+
+	return fstatat(dirfd, ns, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       now.st_dev == st->st_dev && now.st_ino == st->st_ino;
+}
+
+/* Makes the namespace's file and returns it open: O_EXCL never follows a
+ * symlink, and the descriptor, not the name, is what gets mounted on. */
+static int nl_ns_file_create(int dirfd, const char *ns)
+{
+	const int flags = O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	struct stat st;
+	int fd;
+
+	fd = openat(dirfd, ns, flags, 0);
+	if (fd >= 0 || errno != EEXIST || nl_ns_exists(ns))
+		return fd < 0 ? -errno : fd;
+	/* A plain file with nothing mounted on it is what a crash or a reboot
+	 * leaves: no namespace, so it may be replaced. */
+	if (fstatat(dirfd, ns, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(st.st_mode) || unlinkat(dirfd, ns, 0) < 0)
+		return -EEXIST;
+	fd = openat(dirfd, ns, flags, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Creates `ns` as `ip netns add` does, but mounts through the descriptor of
+ * the file it made (/proc/self/fd/N): whoever can write the directory (the
+ * --user account, README.md "Securing netnsd") may swap the name for a
+ * symlink between the creation and the mount, and a mount by name would
+ * follow it and cover a file of their choice. The name is then checked to
+ * lead to the new namespace; if it does not, the mount is taken back. */
 int nl_ns_add(const char *ns)
 {
-	char path[PATH_MAX], self[64];
+	char path[PATH_MAX], self[64], target[64];
 	struct nl_sock *s = NULL;
-	struct stat made; /* the namespace made here */
-	bool mounted;
-	int fd, r;
+	struct stat file = { 0 }, made; /* the file made, the namespace */
+	bool mounted = false;
+	int dirfd = -1, fd = -1, r;
 
 	r = nl_ns_path(ns, path, sizeof(path));
 	if (r < 0)
@@ -513,22 +559,18 @@ int nl_ns_add(const char *ns)
 	r = nl_ns_dir_prepare();
 	if (r < 0)
 		return r;
-	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-	if (fd < 0 && errno == EEXIST && !nl_ns_exists(ns)) {
-		struct stat st;
-
-		/* A plain file with nothing mounted on it is what a crash or
-		 * a reboot leaves: no namespace, so it may be replaced. */
-		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-		    unlink(path) == 0)
-			fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-				  0);
-		else
-			errno = EEXIST;
+	dirfd = nl_ns_dir_open();
+	if (dirfd < 0)
+		return dirfd;
+	fd = nl_ns_file_create(dirfd, ns);
+	if (fd < 0) {
+		r = fd;
+		goto out;
 	}
-	if (fd < 0)
-		return -errno;
-	close(fd);
+	if (fstat(fd, &file) < 0) {
+		r = -errno;
+		goto fail_unlink;
+	}
 
 	/* A fresh namespace for this thread only, pinned by the bind mount;
 	 * its first socket is opened while the thread is in it, then straight
@@ -539,11 +581,14 @@ int nl_ns_add(const char *ns)
 	}
 	snprintf(self, sizeof(self), "/proc/self/task/%ld/ns/net",
 		 (long)gettid());
-	mounted = mount(self, path, "none", MS_BIND, NULL) == 0;
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+	mounted = mount(self, target, "none", MS_BIND, NULL) == 0;
 	r = mounted ? nl_sock_open(NL_SOCK_HERE, &s) : -errno;
 	if (r == 0 && stat(self, &made) < 0)
 		r = -errno;
 	nl_enter_host();
+	if (r == 0 && !nl_ns_is(dirfd, ns, &made))
+		r = -EEXIST; /* the name is no longer the file made */
 	if (r < 0)
 		goto fail;
 
@@ -551,23 +596,31 @@ int nl_ns_add(const char *ns)
 	if (r < 0)
 		goto fail;
 	nl_ns_pool_add(ns, s, &made);
-	return 0;
+	goto out;
 
 fail:
 	nl_sock_close(s);
-	if (!mounted)
-		goto fail_unlink;
-	nl_ns_forget(ns);
-	umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW);
+	if (mounted) {
+		nl_ns_forget(ns);
+		/* Through the descriptor too: the mount on the file made. */
+		umount2(target, MNT_DETACH);
+	}
 fail_unlink:
-	unlink(path);
+	if (nl_ns_is(dirfd, ns, &file))
+		unlinkat(dirfd, ns, 0);
+	else
+		r = -EEXIST; /* swapped: the name is someone else's now */
+out:
+	if (fd >= 0)
+		close(fd);
+	close(dirfd);
 	return r;
 }
 
 int nl_ns_del(const char *ns)
 {
 	char path[PATH_MAX];
-	int r;
+	int dirfd, r;
 
 	r = nl_ns_path(ns, path, sizeof(path));
 	if (r < 0)
@@ -580,9 +633,12 @@ int nl_ns_del(const char *ns)
 		if (r == -ENOENT)
 			return r;
 	}
-	if (unlink(path) < 0)
-		return -errno;
-	return 0;
+	dirfd = nl_ns_dir_open();
+	if (dirfd < 0)
+		return dirfd;
+	r = unlinkat(dirfd, ns, 0) < 0 ? -errno : 0;
+	close(dirfd);
+	return r;
 }
 
 static int nl_ns_cmp(const void *a, const void *b)

@@ -19,9 +19,11 @@ import pwd
 import resource
 import secrets
 import shutil
+import signal
 import socket
 import ssl
 import stat
+import subprocess
 import sys
 import tempfile
 import threading
@@ -1307,6 +1309,106 @@ def test_user_drops_privileges_and_still_works():
     d.stop()
     d.start(extra_args=["--user", TEST_USER])
     eq(d.get("/v1/namespaces").status, 200, "GET after a restart")
+
+
+@test
+def test_namespace_planted_symlink_not_followed():
+    """A symlink named like a new namespace in the netns directory: the
+    creation is refused and nothing is mounted over its target."""
+    d = h.daemon()
+    os.makedirs(h.NETNS_DIR, exist_ok=True)
+    victim = write_file(os.path.join(tmpdir(), "victim"), "victim\n", 0o644)
+    link = os.path.join(h.NETNS_DIR, "planted")
+    os.symlink(victim, link)
+    h.on_cleanup(lambda: os.path.lexists(link) and os.unlink(link))
+    r = d.post("/v1/namespaces", {"name": "planted"})
+    expect_problem(r, 409, "POST over a planted symlink")
+    check(not h.is_mount_point(victim), "a namespace was mounted on %s",
+          victim)
+    eq(open(victim).read(), "victim\n", "the victim's content")
+    eq(os.readlink(link), victim, "the planted symlink")
+
+
+class StracedDaemon(h.Daemon):
+    """netnsd under strace -f: every mount(2) is traced and held up for a
+    while before it runs, so a test can act between a namespace's file
+    being made and the namespace being mounted on it."""
+
+    def __init__(self, trace, delay_us, **kw):
+        super().__init__(**kw)
+        self.trace = trace
+        self.delay_us = delay_us
+
+    def command(self):
+        # LeakSanitizer cannot work under ptrace: not in this run.
+        return ["strace", "-f", "-qq", "-o", self.trace,
+                "-E", "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1",
+                "-e", "trace=mount,umount2",
+                "-e", "inject=mount:delay_enter=%d" % self.delay_us] + \
+            super().command()
+
+    def stop(self, sig=signal.SIGTERM, timeout=None):
+        # strace passes no signal on: netnsd, its child, gets it, and
+        # strace exits with it.
+        if self.proc is not None and self.proc.poll() is None:
+            pid = self.proc.pid
+            with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                for kid in f.read().split():
+                    os.kill(int(kid), sig)
+            try:
+                self.proc.wait(h.scaled(10))
+            except subprocess.TimeoutExpired:
+                pass
+        return super().stop(sig, timeout)
+
+
+@test
+def test_namespace_create_swap_race():
+    """The file of a new namespace swapped for a symlink between its
+    creation and the bind mount (what a user sharing the service's uid can
+    do in a directory it may write): the mount must land on the file
+    netnsd made, never on the symlink's target, and is taken back."""
+    trace = os.path.join(tmpdir(), "strace")
+    delay = h.scaled(1.0)
+    d = StracedDaemon(trace, int(delay * 1e6))
+    h._DAEMONS.append(d)
+    d.start(timeout=h.scaled(20))
+    os.makedirs(h.NETNS_DIR, exist_ok=True)
+    victim = write_file(os.path.join(tmpdir(), "victim"), "victim\n", 0o644)
+    for how in ("rename", "unlink"):
+        name = "race-" + how
+        path = os.path.join(h.NETNS_DIR, name)
+        moved = os.path.join(h.NETNS_DIR, "moved-" + how)
+        answer = []
+        t = threading.Thread(target=lambda: answer.append(d.post(
+            "/v1/namespaces", {"name": name}, timeout=h.scaled(30))))
+        t.start()
+        h.wait_until(lambda: os.path.lexists(path), timeout=h.scaled(15),
+                     what="%s to be made" % path)
+        # The daemon is now held up before its bind mount.
+        if how == "rename":
+            os.rename(path, moved)
+        else:
+            os.unlink(path)
+        os.symlink(victim, path)
+        t.join()
+        check(not h.is_mount_point(victim), "%s: a namespace was mounted "
+              "on the symlink's target %s", how, victim)
+        eq(open(victim).read(), "victim\n", "the victim's content")
+        eq(os.readlink(path), victim, "%s: the symlink" % how)
+        expect_problem(answer[0], 409, "%s: POST %s" % (how, name))
+        if how == "rename":
+            check(not h.is_mount_point(moved), "the mount on the file "
+                  "netnsd made was not taken back")
+            os.unlink(moved)
+        os.unlink(path)
+    # No mount named the namespace by its path: the bind mounts went
+    # through the descriptor of the file netnsd made.
+    with open(trace) as f:
+        binds = [l for l in f if "ns/net" in l and "mount(" in l]
+    check(len(binds) == 2, "two bind mounts expected:\n%s", "".join(binds))
+    for l in binds:
+        check('"/proc/self/fd/' in l, "a bind mount by path: %s", l)
 
 
 def read_status_task(pid, tid):
