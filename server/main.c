@@ -80,17 +80,20 @@ int main(int argc, char **argv)
 			  strerror(-r));
 		return 1;
 	}
+	if (http_prepare(&cfg) < 0)
+		goto fail;
+	/* Dropped before the state is opened: with --user its directory is
+	 * the user's, so a file there is opened with the user's rights only
+	 * (a symlink the user planted must not be followed as root). */
+	if (privs_drop(cfg.user, cfg.netns_dir, cfg.state_file) < 0)
+		goto fail;
 	r = store_open(cfg.state_file, &store, err, sizeof(err));
 	if (r < 0) {
 		log_error("%s", err);
-		return 1;
+		goto fail;
 	}
 	log_info("netnsd %s: desired state %s holds %zu objects",
 		 NETNSD_VERSION, cfg.state_file, store_count(store));
-	if (http_prepare(&cfg) < 0)
-		goto fail;
-	if (cfg.user && privs_drop(cfg.user, cfg.netns_dir, cfg.state_file) < 0)
-		goto fail;
 	if (http_serve(store) < 0)
 		goto fail;
 

@@ -1262,23 +1262,64 @@ def caps(status):
             ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")}
 
 
+def user_root(pw):
+    """A 0755 folder for a --user daemon's directories: the user must be
+    able to reach them, and a mkdtemp folder is 0700."""
+    d = tmpdir("netnsd-user-")
+    os.chmod(d, 0o755)
+    return d
+
+
+def user_daemon(pw, state_dir=None, netns_dir=h.NETNS_DIR):
+    """A Daemon whose state directory does not exist yet (netnsd makes it
+    and gives it to the user) unless state_dir says otherwise."""
+    if state_dir is None:
+        state_dir = os.path.join(user_root(pw), "state")
+    if netns_dir != h.NETNS_DIR:
+        h.on_cleanup(lambda: h.simulate_reboot(netns_dir))
+    return h.daemon(start=False, state_dir=state_dir, netns_dir=netns_dir)
+
+
+def give_netns_dir(pw):
+    """Hands /run/netns to the user, as an operator would who means it
+    (netnsd itself never gives away a directory it did not create)."""
+    os.makedirs(h.NETNS_DIR, exist_ok=True)
+    st = os.stat(h.NETNS_DIR)
+    os.chown(h.NETNS_DIR, pw.pw_uid, pw.pw_gid)
+    h.on_cleanup(lambda: os.chown(h.NETNS_DIR, st.st_uid, st.st_gid))
+
+
+def owner(path):
+    st = os.lstat(path)
+    return (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode))
+
+
 @test
 def test_user_drops_privileges_and_still_works():
     pw = ensure_user()
-    d = h.daemon(start=False)
+    give_netns_dir(pw)
+    d = user_daemon(pw)
     d.start(extra_args=["--user", TEST_USER])
     pid = d.proc.pid
     tasks = sorted(int(t) for t in os.listdir("/proc/%d/task" % pid))
     check(len(tasks) >= 2, "expected worker threads, got %r", tasks)
     # Capabilities and ids are per thread: every one must have dropped.
+    # Nothing is inheritable or ambient (netnsd executes nothing), and
+    # no_new_privs is set: no execve could ever give any back.
+    want = {"CapInh": 0, "CapPrm": KEPT_CAPS, "CapEff": KEPT_CAPS,
+            "CapBnd": KEPT_CAPS, "CapAmb": 0}
     for tid in tasks:
         st = read_status_task(pid, tid)
         what = "thread %d (%s)" % (tid, st.get("Name"))
         eq(st["Uid"].split(), [str(pw.pw_uid)] * 4, what + " Uid")
         eq(st["Gid"].split(), [str(pw.pw_gid)] * 4, what + " Gid")
         eq(st.get("Groups", ""), "", what + " supplementary groups")
+        eq(st.get("NoNewPrivs"), "1", what + " NoNewPrivs")
         for k, v in caps(st).items():
-            eq(hex(v), hex(KEPT_CAPS), "%s %s" % (what, k))
+            eq(hex(v), hex(want[k]), "%s %s" % (what, k))
+    # The state directory did not exist: netnsd made it and gave it.
+    eq(owner(d.state_dir), (pw.pw_uid, pw.pw_gid, 0o700),
+       "owner and mode of the state directory netnsd made")
 
     # It still does its job: a namespace, a veth, an address.
     r = d.put("/v1/namespaces/ns-user")
@@ -1305,10 +1346,135 @@ def test_user_drops_privileges_and_still_works():
     r = d.delete("/v1/namespaces/ns-user")
     expect_status(r, 204, "DELETE namespace as %s" % TEST_USER)
     eq(kernel_namespaces(), [], "namespaces after DELETE")
-    # And it survives a restart as the user on its own state.
+    # And it survives a restart as the user on its own state (a directory
+    # the user owns is fine, though netnsd did not make it at this start).
     d.stop()
     d.start(extra_args=["--user", TEST_USER])
     eq(d.get("/v1/namespaces").status, 200, "GET after a restart")
+
+
+@test
+def test_user_fresh_netns_dir_made_and_given():
+    pw = ensure_user()
+    root = user_root(pw)
+    nd = os.path.join(root, "netns")
+    d = user_daemon(pw, netns_dir=nd)
+    d.start(extra_args=["--user", TEST_USER])
+    eq(owner(nd), (pw.pw_uid, pw.pw_gid, 0o755),
+       "owner and mode of the netns directory netnsd made")
+    r = d.put("/v1/namespaces/fresh")
+    expect_status(r, 201, "PUT namespace in the fresh directory")
+    check(h.netns_is_mounted("fresh", nd), "fresh is not mounted in %s", nd)
+    expect_status(d.delete("/v1/namespaces/fresh"), 204, "DELETE")
+    eq(h.netns_files(nd), [], "files left in %s" % nd)
+
+
+@test
+def test_user_foreign_directories_refused():
+    """A directory netnsd did not make and the user does not own is never
+    handed over (`--state-file /var/lib/x.json` would give /var/lib away):
+    start-up is refused and the directory keeps its owner."""
+    pw = ensure_user()
+    root = user_root(pw)
+    for uid, gid in ((0, 0), (4242, 4242)):
+        sd = os.path.join(root, "state-%d" % uid)
+        os.mkdir(sd, 0o755)
+        os.chown(sd, uid, gid)
+        before = owner(sd)
+        d = user_daemon(pw, state_dir=sd)
+        p = d.run_once(extra_args=["--user", TEST_USER])
+        refused(p, sd, "dedicated")
+        eq(owner(sd), before, "owner of %s after the refusal" % sd)
+        eq(os.listdir(sd), [], "files made in %s" % sd)
+    # /run/netns as the sandbox (and a host) has it: root's.
+    os.makedirs(h.NETNS_DIR, exist_ok=True)
+    before = owner(h.NETNS_DIR)
+    eq(before[0], 0, "owner of %s" % h.NETNS_DIR)
+    d = user_daemon(pw)
+    p = d.run_once(extra_args=["--user", TEST_USER])
+    refused(p, h.NETNS_DIR, "dedicated")
+    eq(owner(h.NETNS_DIR), before, "owner of %s after the refusal"
+       % h.NETNS_DIR)
+
+
+@test
+def test_writable_directories_refused():
+    """A state or netns directory others can write lets them plant or swap
+    the files netnsd trusts: refused, with --user and without."""
+    pw = ensure_user()
+    root = user_root(pw)
+    cases = [
+        # (what, mode, uid, gid, as the user?)
+        ("state", 0o777, 0, 0, False),
+        ("state", 0o1777, 0, 0, False),
+        ("state", 0o770, 0, 4242, False),
+        ("state", 0o707, pw.pw_uid, pw.pw_gid, True),
+        ("netns", 0o777, 0, 0, False),
+        ("netns", 0o777, pw.pw_uid, pw.pw_gid, True),
+    ]
+    for i, (what, mode, uid, gid, as_user) in enumerate(cases):
+        path = os.path.join(root, "%s-%d" % (what, i))
+        os.mkdir(path)
+        os.chown(path, uid, gid)
+        os.chmod(path, mode)
+        before = owner(path)
+        if what == "state":
+            d = user_daemon(pw, state_dir=path)
+        else:
+            d = user_daemon(pw, netns_dir=path)
+        args = ["--user", TEST_USER] if as_user else []
+        p = d.run_once(extra_args=args)
+        refused(p, path, "writable")
+        eq(owner(path), before, "owner and mode of %s" % path)
+    # Group-writable by the service's own group is its own business.
+    path = os.path.join(root, "state-group")
+    os.mkdir(path)
+    os.chown(path, pw.pw_uid, pw.pw_gid)
+    os.chmod(path, 0o770)
+    give_netns_dir(pw)
+    d = user_daemon(pw, state_dir=path)
+    d.start(extra_args=["--user", TEST_USER])
+    eq(d.get("/v1/namespaces").status, 200, "GET")
+
+
+@test
+def test_user_shared_accounts_refused():
+    """nobody is shared by design (every service that runs as it would own
+    netnsd's files), and --user root would drop nothing: both refused,
+    before anything is made or given."""
+    pw = ensure_user()
+    for user, why in (("nobody", "shared"), ("root", "root")):
+        d = user_daemon(pw)
+        p = d.run_once(extra_args=["--user", user])
+        refused(p, user, why)
+        check(not os.path.exists(d.state_dir),
+              "--user %s: the state directory was made", user)
+
+
+@test
+def test_user_state_symlink_opened_as_the_user():
+    """The user owns the state directory, so a file there may be a symlink
+    it planted: netnsd must not open or chown it with root's rights."""
+    pw = ensure_user()
+    give_netns_dir(pw)
+    secret_dir = tmpdir()
+    # Empty, so that it would pass for an empty journal.
+    secret = write_file(os.path.join(secret_dir, "secret"), "")
+    before = (owner(secret), open(secret).read())
+    sd = os.path.join(user_root(pw), "state")
+    os.mkdir(sd, 0o700)
+    os.chown(sd, pw.pw_uid, pw.pw_gid)
+    os.symlink(secret, os.path.join(sd, "state.json.journal"))
+    d = user_daemon(pw, state_dir=sd)
+    try:
+        p = d.run_once(extra_args=["--user", TEST_USER])
+    except AssertionError:
+        p = None  # it started: what it did to the file is checked first
+    eq((owner(secret), open(secret).read()), before,
+       "the file the planted symlink points at")
+    check(p is not None, "netnsd started on a journal that is a symlink "
+          "to a file the user may not open")
+    refused(p, "journal", "permission denied")
 
 
 @test
