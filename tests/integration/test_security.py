@@ -400,6 +400,9 @@ def test_token_file_may_belong_to_the_user_of_user():
     d = h.daemon(start=False)
     p = d.run_once(extra_args=["--token-file", tf])
     refused(p, "token-file", "uid %d" % pw.pw_uid)
+    # --user wants directories of its own (test_user_* below).
+    give_netns_dir(pw)
+    d = user_daemon(pw)
     d.start(extra_args=["--token-file", tf, "--user", TEST_USER])
     eq(d.get("/v1/namespaces", headers=bearer(tok)).status, 200,
        "GET with a token file owned by the --user account")
