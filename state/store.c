@@ -586,13 +586,15 @@ out:
 	return r;
 }
 
-/* Parses one journal line (without its newline): "crc32c-hex json". */
+/* Parses one journal line (without its newline): "crc32c-hex json". A
+ * record holds "seq", "ops", and since sync points were recorded "synced"
+ * (the last sequence on disk when it was written, below its own). */
 static json_t *store_parse_record(const char *line, size_t len)
 {
 	char hex[9];
 	char *end;
 	unsigned long crc;
-	json_t *rec;
+	json_t *rec, *seq, *synced;
 
 	if (len < 10 || line[8] != ' ')
 		return NULL;
@@ -603,10 +605,14 @@ static json_t *store_parse_record(const char *line, size_t len)
 		return NULL;
 	rec = json_loadb(line + 9, len - 9,
 			 JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
+	seq = json_object_get(rec, "seq");
+	synced = json_object_get(rec, "synced");
 	/* A negative seq would pass, cast, for the one after INT64_MAX, and
 	 * then be written back negative into a snapshot no open accepts. */
-	if (!rec || !json_is_integer(json_object_get(rec, "seq")) ||
-	    json_integer_value(json_object_get(rec, "seq")) < 0 ||
+	if (!rec || !json_is_integer(seq) || json_integer_value(seq) < 0 ||
+	    (synced &&
+	     (!json_is_integer(synced) || json_integer_value(synced) < 0 ||
+	      json_integer_value(synced) >= json_integer_value(seq))) ||
 	    !store_ops_valid(json_object_get(rec, "ops"))) {
 		json_decref(rec);
 		return NULL;
@@ -614,20 +620,144 @@ static json_t *store_parse_record(const char *line, size_t len)
 	return rec;
 }
 
-/* Reads the journal's records up to the zeros written ahead of them: no
- * record holds a NUL byte, so the first one is where the room begins. Zeros
- * to the end of the file are free room. Anything else from there on, like
- * a record cut short, is writes a crash interrupted: in the room the pages
- * of a batch of records not yet synced can reach the disk in any order, so
- * a hole of zeros can come before the rest of the batch. None of it was
- * answered (an fdatasync covers every page first), and it goes as a torn
- * tail does. */
+/* The line that begins at `pos`: true when it is whole, a record's length
+ * of bytes up to a newline (`*ret_end`) with no NUL in them, which no
+ * record holds; false for a piece, which a NUL (zeros: the room, or a
+ * hole) or the end of the file cuts at `*ret_end`. */
+static bool store_journal_line(const char *buf, size_t len, size_t pos,
+			       size_t *ret_end)
+{
+	const char *nl = memchr(buf + pos, '\n', len - pos);
+	size_t end = nl ? (size_t)(nl - buf) : len;
+	const char *nul = memchr(buf + pos, '\0', end - pos);
+
+	*ret_end = nul ? (size_t)(nul - buf) : end;
+	return nl && !nul;
+}
+
+/* Judges a record found past the damage: `lost` is the first sequence the
+ * damage took, `prev`/`prev_end` the record found before this one and
+ * where it ended. Fills `why` and returns false when the record shows that
+ * the damage is no tear. */
+static bool store_tail_record(json_t *rec, size_t pos, uint64_t lost,
+			      uint64_t prev, size_t prev_end, char *why,
+			      size_t whylen)
+{
+	uint64_t seq =
+		(uint64_t)json_integer_value(json_object_get(rec, "seq"));
+	json_t *synced = json_object_get(rec, "synced");
+
+	if (!synced) {
+		snprintf(
+			why, whylen,
+			"the record of sequence %llu at byte %zu, written by an older netnsd, cannot tell whether that one was on disk",
+			(unsigned long long)seq, pos);
+		return false;
+	}
+	if ((uint64_t)json_integer_value(synced) >= lost) {
+		snprintf(
+			why, whylen,
+			"the record of sequence %llu at byte %zu says sequence %llu was on disk",
+			(unsigned long long)seq, pos,
+			(unsigned long long)json_integer_value(synced));
+		return false;
+	}
+	if (seq <= prev || (pos == prev_end && seq != prev + 1)) {
+		snprintf(
+			why, whylen,
+			"the record of sequence %llu at byte %zu comes %s sequence %llu",
+			(unsigned long long)seq, pos,
+			pos == prev_end ? "right after" : "after",
+			(unsigned long long)prev);
+		return false;
+	}
+	return true;
+}
+
+/* Judges buf[from..len), what follows the last whole record, `last`, by
+ * the rule above store_load_journal. Returns 0 for zeros alone (free
+ * room), 1 for a tear to cut, or fills `why` and returns -EBADMSG. */
+static int store_journal_tail(const char *buf, size_t from, size_t len,
+			      uint64_t last, char *why, size_t whylen)
+{
+	size_t pos = from, end, prev_end = from;
+	uint64_t prev = last + 1; /* the first record lost: none before it */
+	bool boundary = true;	  /* a record begins at pos */
+	bool torn = false;
+	json_t *rec;
+
+	while (pos < len) {
+		if (!buf[pos]) {
+			pos++;
+			boundary = false;
+			continue;
+		}
+		torn = true;
+		if (!store_journal_line(buf, len, pos, &end)) {
+			/* A record's piece that a hole or the end cut. */
+			pos = end;
+			boundary = false;
+			continue;
+		}
+		rec = store_parse_record(buf + pos, end - pos);
+		if (!rec && boundary) {
+			/* Every byte of it reached the disk: a bit flipped or
+			 * garbage, not a tear. */
+			snprintf(why, whylen,
+				 "at byte %zu a whole record fails its check",
+				 pos);
+			return -EBADMSG;
+		}
+		/* Without a record, the end of one whose start a hole took. */
+		if (rec && !store_tail_record(rec, pos, last + 1, prev,
+					      prev_end, why, whylen)) {
+			json_decref(rec);
+			return -EBADMSG;
+		}
+		if (rec) {
+			prev = (uint64_t)json_integer_value(
+				json_object_get(rec, "seq"));
+			prev_end = end + 1;
+		}
+		json_decref(rec);
+		pos = end + 1;
+		boundary = true;
+	}
+	return torn ? 1 : 0;
+}
+
+/* The journal's records follow the snapshot's sequence one by one from the
+ * start of the file (records the snapshot holds already, a compaction whose
+ * cut was lost, are skipped). Where they stop, the rest of the file must be
+ * what a power loss can leave; then it is cut. Anything else stops
+ * start-up, and nothing is written.
+ *
+ * What a power loss leaves: the records up to the last completed
+ * fdatasync, whole; after them, the records written since, one after the
+ * other in sequence order, of which each page reached the disk in full, in
+ * part or not at all, in any order, over zeros (the room written ahead of
+ * them) or past the file's end. So, after the last whole record:
+ *  - zeros, and pieces of records that zeros or the end of the file cut;
+ *  - no whole line (no NUL, up to a newline, where a record begins) that
+ *    fails its check: all of it reached the disk as written, so it is a
+ *    flipped bit or garbage, even as the last line;
+ *  - records only past the first one lost, in order, each one more than
+ *    the record right before it;
+ *  - and no record that says the first one lost was on disk: each record
+ *    carries "synced", the last sequence a completed fdatasync covered
+ *    when it was written, so such a record proves the lost one was
+ *    answered (a hole in record 18 of 100, a lost page in the middle).
+ *    A record from before "synced" existed proves nothing either way: one
+ *    past a hole stops start-up.
+ * None of what is cut was answered: the sync that would cover it covers
+ * the lost record first, and none did. The limit: damage to the last
+ * batch, which no record after it vouches for, reads as a tear when it is
+ * zeros or a cut (as a power loss leaves it), and is cut. */
 static int store_load_journal(struct store *s, char *err, size_t errlen)
 {
-	char *buf = NULL, *nul;
-	size_t len, file_len, pos = 0, good = 0;
+	char *buf = NULL, why[256];
+	size_t len, pos = 0, end;
 	uint64_t last = s->seq;
-	bool room = true; /* only zeros after the records */
 	int r, lineno = 0;
 
 	r = store_read_file(s->journal_path, &buf, &len);
@@ -638,29 +768,17 @@ static int store_load_journal(struct store *s, char *err, size_t errlen)
 			 s->journal_path, strerror(-r));
 		return r;
 	}
-	file_len = len;
-	nul = memchr(buf, '\0', len);
-	if (nul) {
-		len = (size_t)(nul - buf);
-		for (size_t i = len; i < file_len && room; i++)
-			room = buf[i] == '\0';
-	}
-	while (pos < len) {
-		char *nl = memchr(buf + pos, '\n', len - pos);
-		json_t *rec;
+	while (pos < len && buf[pos] &&
+	       store_journal_line(buf, len, pos, &end)) {
+		json_t *rec = store_parse_record(buf + pos, end - pos);
 		uint64_t seq;
 
 		lineno++;
-		if (!nl)
-			break; /* torn: the crash came mid-record */
-		rec = store_parse_record(buf + pos, (size_t)(nl - buf) - pos);
 		if (!rec) {
-			if ((size_t)(nl - buf) + 1 == len)
-				break; /* torn last record */
 			snprintf(
 				err, errlen,
-				"journal %s is damaged at record %d (not the last one); it was left as it is",
-				s->journal_path, lineno);
+				"journal %s is damaged at byte %zu (record %d): a whole record fails its check; it was left as it is",
+				s->journal_path, pos, lineno);
 			r = -EBADMSG;
 			goto out;
 		}
@@ -674,8 +792,8 @@ static int store_load_journal(struct store *s, char *err, size_t errlen)
 				json_decref(rec);
 				snprintf(
 					err, errlen,
-					"journal %s is damaged at record %d (sequence %llu after %llu); it was left as it is",
-					s->journal_path, lineno,
+					"journal %s is damaged at byte %zu (record %d, sequence %llu after %llu); it was left as it is",
+					s->journal_path, pos, lineno,
 					(unsigned long long)seq,
 					(unsigned long long)last);
 				r = -EBADMSG;
@@ -693,16 +811,22 @@ static int store_load_journal(struct store *s, char *err, size_t errlen)
 				s->revision++;
 		}
 		json_decref(rec);
-		pos = (size_t)(nl - buf) + 1;
-		good = pos;
+		pos = end + 1;
+	}
+	r = store_journal_tail(buf, pos, len, last, why, sizeof(why));
+	if (r < 0) {
+		snprintf(
+			err, errlen,
+			"journal %s is damaged at byte %zu (record %d, sequence %llu, %s), and %s; it was left as it is",
+			s->journal_path, pos, lineno + 1,
+			(unsigned long long)last + 1,
+			buf[pos] ? "cut short" : "zeros", why);
+		goto out;
 	}
 	s->seq = last;
-	s->journal_size = (off_t)good;
-	s->journal_alloc = (off_t)file_len;
-	if (good < len || !room)
-		r = 1; /* tell the caller to cut the torn tail */
-	else
-		r = 0;
+	s->journal_size = (off_t)pos;
+	s->journal_alloc = (off_t)len;
+	/* r: 1 tells the caller to cut the torn tail. */
 out:
 	free(buf);
 	return r;
@@ -762,10 +886,18 @@ int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 		r = torn;
 		goto fail;
 	}
-	if (torn && (ftruncate(s->journal_fd, s->journal_size) < 0 ||
-		     fdatasync(s->journal_fd) < 0)) {
+	if (torn && ftruncate(s->journal_fd, s->journal_size) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "cannot cut the torn tail of %s: %s",
+			 s->journal_path, strerror(-r));
+		goto fail;
+	}
+	/* What was read counts as on disk from here on, and the records
+	 * written next say so ("synced"): after a kill, the page cache can
+	 * hold records that no sync covered. */
+	if (fdatasync(s->journal_fd) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot sync journal %s: %s",
 			 s->journal_path, strerror(-r));
 		goto fail;
 	}
@@ -1174,8 +1306,15 @@ int store_commit(struct store *s, struct store_txn *t)
 	if (step < 0 && (t->undoes_rev != s->revision || s->revision == 0))
 		step = 1;
 	rev = s->revision + (uint64_t)(int64_t)step;
-	rec = json_pack("{s:I, s:I, s:O}", "seq", (json_int_t)(s->seq + 1),
-			"rev", (json_int_t)rev, "ops", t->ops);
+	/* "synced": what a completed sync covers, so that a reader who
+	 * finds this record past damage knows whether the damaged records
+	 * were answered (see store_load_journal). Read without `sync_mu`: an
+	 * older value only vouches for less. */
+	rec = json_pack(
+		"{s:I, s:I, s:I, s:O}", "seq", (json_int_t)(s->seq + 1), "rev",
+		(json_int_t)rev, "synced",
+		(json_int_t)__atomic_load_n(&s->synced_seq, __ATOMIC_ACQUIRE),
+		"ops", t->ops);
 	json = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
 	json_decref(rec);
 	if (!json) {

@@ -15,10 +15,11 @@ struct store;
 struct store_txn;
 
 /* Opens (creating when absent) the snapshot at `path` and its journal
- * `path`.journal, and replays them. A torn tail (a last record cut short, or
- * a hole in the zeros written ahead of the records followed by the rest of
- * an unsynced batch) is dropped; any other damage fails with a message in
- * `err` and nothing is written. */
+ * `path`.journal, and replays them. A torn tail (what a power loss leaves
+ * of records no sync covered: zeros, records cut short by zeros or the end
+ * of the file, and whole records after them that do not say a lost one was
+ * on disk) is dropped; any other damage fails with -EBADMSG, a message in
+ * `err` naming the byte, and nothing is written. */
 int store_open(const char *path, struct store **ret, char *err, size_t errlen);
 void store_free(struct store *s);
 

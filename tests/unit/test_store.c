@@ -424,6 +424,30 @@ static void test_torn_tail(const char *name, const char *tail, size_t tail_len)
 	free(good);
 }
 
+/* After a tail is appended that no crash leaves, open fails with `word`
+ * in its message and the journal stays as it is. */
+static void test_tail_refused(const char *name, const char *tail,
+			      size_t tail_len, const char *word)
+{
+	struct paths p;
+	char *good, *buf;
+	size_t good_len = 0, len;
+
+	paths_new(&p, name);
+	good = store_two_commits(&p, &good_len);
+	CHECK(good != NULL);
+	if (!good)
+		return;
+	CHECK(file_write(p.journal, "ab", tail, tail_len) == 0);
+	buf = file_read(p.journal, &len);
+	CHECK(buf && len == good_len + tail_len);
+	CHECK(store_open_fails(p.snap, word));
+	CHECK(buf && file_equals(p.journal, buf, len));
+	CHECK(file_size(p.snap) == -1);
+	free(buf);
+	free(good);
+}
+
 static void test_torn(void)
 {
 	char line[256];
@@ -436,18 +460,20 @@ static void test_torn(void)
 	test_torn_tail("torn_noline", line, strlen(line) - 1);
 	/* Garbage without a newline. */
 	test_torn_tail("torn_garbage", "\0\xff\x13garbage", 10);
-	/* A whole last line whose CRC does not match. */
+	/* A whole last line (every byte of it reached the disk) that is no
+	 * record: a flipped bit or garbage, which no crash writes. */
 	line[0] = line[0] == '0' ? '1' : '0';
-	test_torn_tail("torn_badcrc", line, strlen(line));
-	/* A last line with a good CRC over JSON that is not a record. */
+	test_tail_refused("last_badcrc", line, strlen(line), "record 3");
 	journal_line(line, sizeof(line), "{\"seq\":3,\"ops\":[{\"bogus\":1}]}");
-	test_torn_tail("torn_badops", line, strlen(line));
-	/* A good CRC over JSON cut short. */
+	test_tail_refused("last_badops", line, strlen(line), "record 3");
 	journal_line(line, sizeof(line),
 		     "{\"seq\":3,\"ops\":[{\"set\":\"c\",\"value\":9}]");
-	test_torn_tail("torn_cutjson", line, strlen(line));
-	/* An empty last line. */
-	test_torn_tail("torn_empty", "\n", 1);
+	test_tail_refused("last_cutjson", line, strlen(line), "record 3");
+	test_tail_refused("last_empty", "\n", 1, "record 3");
+	/* A "synced" that is not below the record's own sequence. */
+	journal_line(line, sizeof(line),
+		     "{\"seq\":3,\"synced\":3,\"ops\":[{\"del\":\"c\"}]}");
+	test_tail_refused("last_synced", line, strlen(line), "record 3");
 	/* Cut short where the zeros written ahead of records begin, and
 	 * garbage past such zeros: both are what a crash leaves. */
 	{
@@ -460,24 +486,44 @@ static void test_torn(void)
 		test_torn_tail("torn_past_room", room, sizeof(room));
 	}
 	/* Pages of unsynced records reaching the disk out of order: a hole of
-	 * zeros, then the end of one record and a whole next one, then the
-	 * room again. None of it was answered; it goes, the hole too. */
+	 * zeros, then the end of one record and a whole next one, which says
+	 * that only sequence 2 was on disk, then the room again. None of it
+	 * was answered; it goes, the hole too. */
 	{
 		char room[4096] = { 0 };
 		size_t n;
 
 		journal_line(
 			line, sizeof(line),
-			"{\"seq\":4,\"ops\":[{\"set\":\"d\",\"value\":4}]}");
+			"{\"seq\":4,\"synced\":2,\"ops\":[{\"set\":\"d\",\"value\":4}]}");
 		n = strlen(line);
 		memcpy(room + 100, "9}]}\n", 5);
 		memcpy(room + 105, line, n);
 		test_torn_tail("torn_hole", room, sizeof(room));
+		/* The same record saying sequence 3 was on disk: the hole
+		 * took an answered record. */
+		journal_line(
+			line, sizeof(line),
+			"{\"seq\":4,\"synced\":3,\"ops\":[{\"set\":\"d\",\"value\":4}]}");
+		memcpy(room + 105, line, strlen(line));
+		test_tail_refused("hole_vouched", room, sizeof(room),
+				  "sequence 3 was on disk");
+		/* Written before records said what was on disk: it cannot
+		 * tell, and start-up stops. */
+		memset(room, 0, sizeof(room));
+		journal_line(
+			line, sizeof(line),
+			"{\"seq\":4,\"ops\":[{\"set\":\"d\",\"value\":4}]}");
+		memcpy(room + 100, "9}]}\n", 5);
+		memcpy(room + 105, line, strlen(line));
+		test_tail_refused("hole_old_record", room, sizeof(room),
+				  "older netnsd");
 		/* A whole last record whose CRC fails, then the room. */
 		memset(room, 0, sizeof(room));
 		memcpy(room, line, n);
 		room[0] = room[0] == '0' ? '1' : '0';
-		test_torn_tail("torn_badcrc_room", room, sizeof(room));
+		test_tail_refused("last_badcrc_room", room, sizeof(room),
+				  "record 3");
 	}
 }
 
@@ -723,6 +769,227 @@ static void test_damaged(void)
 	test_damaged_journal("dmg_lost", "sequence", damage_lost_record);
 	test_damaged_journal("dmg_again", "sequence", damage_repeated_record);
 	test_damaged_journal("dmg_first", "sequence", damage_lost_first);
+}
+
+/* A journal of `n` records, each synced before the next is written (as
+ * requests are answered) but those from `from` to `to`, written as one
+ * batch that no sync covered until the record after it: the bytes as a
+ * kill leaves them, the room included. The store is closed and the file
+ * put back as it was; the snapshot is absent. */
+static char *journal_of(const struct paths *p, int n, int from, int to,
+			size_t *ret_len)
+{
+	struct store *s = store_open_ok(p->snap);
+	char key[16], val[160];
+	char *buf = NULL;
+
+	if (!s)
+		return NULL;
+	memset(val, 'x', sizeof(val) - 1);
+	val[sizeof(val) - 1] = '\0';
+	for (int i = 1; i <= n; i++) {
+		snprintf(key, sizeof(key), "k%03d", i);
+		if (commit_set(s, key, json_string(val)) < 0)
+			goto out;
+		if (i < from || i > to)
+			store_sync(s);
+	}
+	buf = file_read(p->journal, ret_len);
+out:
+	store_free(s);
+	if (buf && file_write(p->journal, "wb", buf, *ret_len) < 0) {
+		free(buf);
+		buf = NULL;
+	}
+	return buf;
+}
+
+/* Where record `k` (from 1) begins in `buf`, and its length with the
+ * newline. */
+static size_t record_at(const char *buf, size_t len, int k, size_t *ret_len)
+{
+	size_t pos = 0;
+	const char *nl;
+
+	for (int i = 1; i < k; i++)
+		pos = (size_t)((const char *)memchr(buf + pos, '\n',
+						    len - pos) -
+			       buf) +
+		      1;
+	nl = memchr(buf + pos, '\n', len - pos);
+	*ret_len = (size_t)(nl - buf) + 1 - pos;
+	return pos;
+}
+
+/* Damage to records that records after them say were on disk: start-up
+ * stops with `word` in its message, and neither file changes (there is no
+ * snapshot: none appears). */
+static void test_hole_refused(const char *name, const char *word, int n,
+			      int from, int to,
+			      void (*damage)(char *buf, size_t *len))
+{
+	struct paths p;
+	size_t len = 0;
+	char *buf;
+
+	paths_new(&p, name);
+	buf = journal_of(&p, n, from, to, &len);
+	CHECK(buf != NULL);
+	if (!buf)
+		return;
+	buf = realloc(buf, len + 4096);
+	damage(buf, &len);
+	CHECK(file_write(p.journal, "wb", buf, len) == 0);
+	CHECK(store_open_fails(p.snap, word));
+	CHECK(file_equals(p.journal, buf, len));
+	CHECK(file_size(p.snap) == -1);
+	CHECK(store_open_fails(p.snap, word));
+	CHECK(file_equals(p.journal, buf, len));
+	CHECK(file_size(p.snap) == -1);
+	free(buf);
+}
+
+/* One zero byte in the middle of record 18 of 100. */
+static void damage_zero_byte_18(char *buf, size_t *len)
+{
+	size_t n, at = record_at(buf, *len, 18, &n);
+
+	buf[at + n / 2] = '\0';
+}
+
+/* The page at 4096 lost (zeros). */
+static void damage_page_4096(char *buf, size_t *len)
+{
+	CHECK(*len >= 3 * 4096);
+	memset(buf + 4096, 0, 4096);
+}
+
+/* A bit flipped in the value of record 50 (an 'x' becomes a 'y'). */
+static void damage_bit_50(char *buf, size_t *len)
+{
+	size_t n, at = record_at(buf, *len, 50, &n);
+
+	buf[at + n - 20] ^= 0x01;
+}
+
+/* The same in the last record of 100, a whole line. */
+static void damage_bit_last(char *buf, size_t *len)
+{
+	size_t n, at = record_at(buf, *len, 100, &n);
+
+	buf[at + n - 20] ^= 0x01;
+}
+
+/* Record 50 written twice. */
+static void damage_dup_50(char *buf, size_t *len)
+{
+	size_t n, at = record_at(buf, *len, 50, &n);
+
+	memmove(buf + at + n, buf + at, *len - at);
+	*len += n;
+}
+
+/* Record 50 removed: the sequence jumps from 49 to 51. */
+static void damage_drop_50(char *buf, size_t *len)
+{
+	size_t n, at = record_at(buf, *len, 50, &n);
+
+	memmove(buf + at, buf + at + n, *len - at - n);
+	*len -= n;
+}
+
+/* Of 100 synced records, then 101-106 in one batch, then 107 (whose sync
+ * covers the batch) and 108 (which says so): a hole in record 102. */
+static void damage_hole_synced_batch(char *buf, size_t *len)
+{
+	size_t n, at = record_at(buf, *len, 102, &n);
+
+	memset(buf + at + 10, 0, n - 20);
+}
+
+/* After a kill with a batch of 5 unsynced records after 100 synced ones,
+ * `damage` leaves what a power loss can: start-up serves `want_seq`
+ * records and cuts the journal right after the last of them. */
+static void test_hole_torn(const char *name, long want_seq,
+			   void (*damage)(char *buf, size_t *len))
+{
+	struct paths p;
+	struct store *s;
+	size_t len = 0, n, at;
+	char *buf;
+
+	paths_new(&p, name);
+	buf = journal_of(&p, 105, 101, 105, &len);
+	CHECK(buf != NULL);
+	if (!buf)
+		return;
+	damage(buf, &len);
+	CHECK(file_write(p.journal, "wb", buf, len) == 0);
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		goto out;
+	CHECK(store_seq(s) == (uint64_t)want_seq);
+	CHECK(store_count(s) == (size_t)want_seq);
+	at = record_at(buf, len, (int)want_seq, &n);
+	CHECK(file_equals(p.journal, buf, at + n));
+	CHECK(commit_set(s, "after", json_integer(1)) == 0);
+	store_free(s);
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (s) {
+		CHECK(store_seq(s) == (uint64_t)want_seq + 1);
+		CHECK(has_int(s, "after", 1));
+		store_free(s);
+	}
+out:
+	free(buf);
+}
+
+/* The last record of the batch cut short where the room begins. */
+static void torn_last_of_batch(char *buf, size_t *len)
+{
+	size_t n, at = record_at(buf, *len, 105, &n);
+
+	memset(buf + at + n / 2, 0, *len - at - n / 2);
+}
+
+/* Pages of the batch out of order: from the middle of record 101 to the
+ * middle of 103 zeros, records 104 and 105 whole after them. */
+static void torn_batch_out_of_order(char *buf, size_t *len)
+{
+	size_t n1, n3, at1 = record_at(buf, *len, 101, &n1);
+	size_t at3 = record_at(buf, *len, 103, &n3);
+
+	memset(buf + at1 + n1 / 2, 0, at3 + n3 / 2 - (at1 + n1 / 2));
+}
+
+/* Record 103 alone lost to a hole, 104 and 105 whole. */
+static void torn_batch_hole_103(char *buf, size_t *len)
+{
+	size_t n, at = record_at(buf, *len, 103, &n);
+
+	memset(buf + at, 0, n - 30);
+}
+
+static void test_holes(void)
+{
+	test_hole_refused("hole_byte18", "sequence 18", 100, 0, 0,
+			  damage_zero_byte_18);
+	test_hole_refused("hole_page4096", "on disk", 100, 0, 0,
+			  damage_page_4096);
+	test_hole_refused("hole_bit50", "record 50", 100, 0, 0, damage_bit_50);
+	test_hole_refused("hole_bitlast", "record 100", 100, 0, 0,
+			  damage_bit_last);
+	test_hole_refused("hole_dup50", "sequence 50 after 50", 100, 0, 0,
+			  damage_dup_50);
+	test_hole_refused("hole_drop50", "sequence 51 after 49", 100, 0, 0,
+			  damage_drop_50);
+	test_hole_refused("hole_synced_batch", "sequence 102", 108, 101, 106,
+			  damage_hole_synced_batch);
+	test_hole_torn("hole_torn_last", 104, torn_last_of_batch);
+	test_hole_torn("hole_out_of_order", 100, torn_batch_out_of_order);
+	test_hole_torn("hole_103", 102, torn_batch_hole_103);
 }
 
 /* A snapshot holding `text` fails open, and neither file changes. */
@@ -1283,6 +1550,7 @@ int main(void)
 	test_room();
 	test_room_steps();
 	test_damaged();
+	test_holes();
 	test_snapshots();
 	test_compact();
 	test_lock();
