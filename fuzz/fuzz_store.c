@@ -17,7 +17,16 @@
  *   k            compact
  *   r            close and open again
  *   l PREFIX     list
- *   g KEY        get */
+ *   g KEY        get
+ *   D N K A B    damage: compact, commit N records (each synced, as requests
+ *                are answered), close, then damage the journal, kind K:
+ *                z (B zero bytes at A), x (bit B of byte A flipped),
+ *                p (record A written twice), m (record A removed); open
+ *                again. Either the open refuses and no file changed, or it
+ *                serves every record before the damage, exactly; it must
+ *                refuse when a record after the damage says a damaged one
+ *                was on disk (only the last record has none after it).
+ *                Ends the script. */
 #include "fuzz.h"
 
 #include <errno.h>
@@ -312,6 +321,42 @@ static char *fuzz_key(const char *s, size_t len)
 	return strndup(s, len);
 }
 
+/* Nothing cut was vouched for: a record past the `kept` bytes, where a
+ * record begins (after a newline), says that the last sequence on disk
+ * when it was written is one that was kept (`seq` and before). The open
+ * refuses a whole line there that is no record, so each one is. */
+static void fuzz_check_cut(const char *journal, size_t len, size_t kept,
+			   uint64_t seq)
+{
+	size_t pos = kept;
+
+	while (pos < len) {
+		const char *nl = memchr(journal + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - journal) : len;
+		json_t *rec = NULL, *synced;
+		char hex[9];
+
+		if (!nl)
+			break;
+		if ((pos == kept || journal[pos - 1] == '\n') &&
+		    end - pos > 9 && !memchr(journal + pos, '\0', end - pos)) {
+			snprintf(hex, sizeof(hex), "%08x",
+				 crc32c(journal + pos + 9, end - pos - 9));
+			if (!memcmp(hex, journal + pos, 8))
+				rec = json_loadb(journal + pos + 9,
+						 end - pos - 9, JSON_ALLOW_NUL,
+						 NULL);
+		}
+		synced = json_object_get(rec, "synced");
+		if (json_is_integer(json_object_get(rec, "seq")))
+			FUZZ_CHECK(json_is_integer(synced) &&
+				   json_integer_value(synced) >= 0 &&
+				   (uint64_t)json_integer_value(synced) <= seq);
+		json_decref(rec);
+		pos = end + 1;
+	}
+}
+
 /* A copy of the journal section with every "????????" CRC filled in. */
 static uint8_t *fuzz_journal_fixup(const uint8_t *in, size_t len)
 {
@@ -333,6 +378,152 @@ static uint8_t *fuzz_journal_fixup(const uint8_t *in, size_t len)
 		pos = end + 1;
 	}
 	return out;
+}
+
+#define FUZZ_DAMAGE_RECORDS 16
+
+/* Where each record of a journal of whole records begins; returns how
+ * many (at most FUZZ_DAMAGE_RECORDS), with the file's end after them. */
+static int fuzz_records(const char *buf, size_t len,
+			size_t at[FUZZ_DAMAGE_RECORDS + 1])
+{
+	int n = 0;
+	size_t pos = 0;
+
+	while (pos < len && n < FUZZ_DAMAGE_RECORDS) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+
+		FUZZ_CHECK(nl);
+		at[n++] = pos;
+		pos = (size_t)(nl - buf) + 1;
+	}
+	FUZZ_CHECK(pos == len);
+	at[n] = len;
+	return n;
+}
+
+/* The damage op (see the top of the file). Records 1..n of the journal
+ * are `seq0` + 1..n; models[i] is the content after record i. On a
+ * refusal *sp is NULL. */
+static void fuzz_damage(struct store **sp, json_t *model, const char *arg,
+			size_t arg_len)
+{
+	json_t *models[FUZZ_DAMAGE_RECORDS + 1] = { NULL };
+	size_t at[FUZZ_DAMAGE_RECORDS + 1], len, len2, a = 0, b = 0;
+	uint64_t seq0 = store_seq(*sp);
+	char spec[64], kind = 0, *buf, *snap, err[512];
+	int n = 0, k, first = 0, last = 0; /* damaged records, from 1 */
+	size_t snap_len;
+	struct store *s;
+	int r;
+
+	if (arg_len >= sizeof(spec) || seq0 > INT64_MAX - 64)
+		return;
+	memcpy(spec, arg, arg_len);
+	spec[arg_len] = '\0';
+	if (sscanf(spec, "%d %c %zu %zu", &n, &kind, &a, &b) < 3 || n < 1 ||
+	    n > FUZZ_DAMAGE_RECORDS)
+		return;
+	fuzz_compact(*sp, model);
+	models[0] = json_deep_copy(model);
+	for (int i = 1; i <= n; i++) {
+		struct store_txn *t = store_txn_new();
+		char key[16];
+
+		snprintf(key, sizeof(key), "dmg/%d", i);
+		FUZZ_CHECK(t);
+		store_txn_set(t, key, json_integer(i));
+		FUZZ_CHECK(store_commit(*sp, t) == 0);
+		store_sync(*sp);
+		store_txn_free(t);
+		json_object_set_new(model, key, json_integer(i));
+		models[i] = json_deep_copy(model);
+		FUZZ_CHECK(models[i]);
+	}
+	store_free(*sp);
+	*sp = NULL;
+	buf = fuzz_read(fuzz_journal, &len);
+	snap = fuzz_read(fuzz_snap, &snap_len);
+	FUZZ_CHECK(buf && snap);
+	FUZZ_CHECK(fuzz_records(buf, len, at) == n);
+	buf = realloc(buf, 2 * len + 1);
+	FUZZ_CHECK(buf);
+	switch (kind) {
+	case 'z':
+	case 'x':
+		if (a >= len)
+			goto out; /* nothing damaged */
+		if (kind == 'x') {
+			buf[a] ^= (char)(1u << (b % 8));
+			b = 1;
+		}
+		b = b < len - a ? b : len - a;
+		if (!b)
+			goto out;
+		if (kind == 'z')
+			memset(buf + a, 0, b);
+		for (k = 1; k <= n; k++) {
+			if (!first && at[k] > a)
+				first = k;
+			if (at[k - 1] < a + b)
+				last = k;
+		}
+		break;
+	case 'p':
+	case 'm':
+		if (a < 1 || a > (size_t)n)
+			goto out;
+		first = last = (int)a;
+		len2 = at[a] - at[a - 1];
+		if (kind == 'p') {
+			memmove(buf + at[a] + len2, buf + at[a], len - at[a]);
+			memcpy(buf + at[a], buf + at[a - 1], len2);
+			len += len2;
+		} else {
+			memmove(buf + at[a - 1], buf + at[a], len - at[a]);
+			len -= len2;
+		}
+		break;
+	default: goto out;
+	}
+	fuzz_write(fuzz_journal, (const uint8_t *)buf, len);
+	err[0] = '\0';
+	s = NULL;
+	r = store_open(fuzz_snap, &s, err, sizeof(err));
+	FUZZ_CHECK(fuzz_same(fuzz_snap, (const uint8_t *)snap, snap_len));
+	if (r < 0) {
+		/* Refused, said why, and touched nothing. What a power loss
+		 * leaves (zeros over the last record, or its end lost) opens;
+		 * a removed last record is as if never written. */
+		FUZZ_CHECK(r == -EBADMSG && err[0] && !s);
+		FUZZ_CHECK(!(last == n && (kind == 'z' || kind == 'm')));
+		FUZZ_CHECK(fuzz_same(fuzz_journal, (const uint8_t *)buf, len));
+		goto out;
+	}
+	/* Record i + 1 says record i was on disk: damage before the last
+	 * record must refuse, and so must a repeated record or a flipped bit
+	 * anywhere (no crash writes them), unless the bit made a NUL or took
+	 * the final newline: then the last record reads as cut short. */
+	FUZZ_CHECK(last == n && (kind == 'z' || kind == 'm' ||
+				 (kind == 'x' && (!buf[a] || a == len - 1))));
+	/* Every record before the damage is served, and nothing else. */
+	FUZZ_CHECK(store_seq(s) == seq0 + (uint64_t)first - 1);
+	json_object_clear(model);
+	json_object_update(model, models[first - 1]);
+	fuzz_check_store(s, model, true);
+	*sp = s;
+out:
+	if (!*sp) {
+		/* Undamaged: opens with every record. */
+		if (!first && kind) {
+			*sp = fuzz_open();
+			FUZZ_CHECK(store_seq(*sp) == seq0 + (uint64_t)n);
+		}
+	}
+	for (int i = 0; i <= FUZZ_DAMAGE_RECORDS; i++)
+		json_decref(models[i]);
+	free(buf);
+	free(snap);
 }
 
 static void fuzz_ops(struct store **sp, const char *ops, size_t len,
@@ -416,6 +607,7 @@ static void fuzz_ops(struct store **sp, const char *ops, size_t len,
 			goto fresh;
 		}
 		case 'k': fuzz_compact(*sp, model); break;
+		case 'D': fuzz_damage(sp, model, arg, arg_len); goto end;
 		case 'r': {
 			uint64_t seq = store_seq(*sp);
 			uint64_t rev = store_revision(*sp);
@@ -454,6 +646,7 @@ static void fuzz_ops(struct store **sp, const char *ops, size_t len,
 		FUZZ_CHECK(t);
 		fuzz_check_store(*sp, model, false);
 	}
+end:
 	store_txn_free(t);
 	json_decref(pending);
 }
@@ -523,6 +716,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(records == 0 || text[records - 1] == '\n');
 		for (size_t i = records; i < len; i++)
 			FUZZ_CHECK(text[i] == '\0');
+		fuzz_check_cut((const char *)journal, journal_len, records,
+			       store_seq(s));
 	} else {
 		FUZZ_CHECK(len == 0);
 	}
@@ -536,6 +731,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_check_store(s, model, true);
 	if (ops)
 		fuzz_ops(&s, (const char *)ops, ops_len, model);
+	if (!s) {
+		/* A damage op's open refused (and checked that). */
+		json_decref(model);
+		fuzz_remove_files();
+		return 0;
+	}
 
 	/* Whatever was done survives a restart. */
 	seq = store_seq(s);
