@@ -494,11 +494,62 @@ def crc32c(data):
     return c ^ 0xffffffff
 
 
+def _journal_record(line):
+    """A journal line (without its newline) as netnsd reads it, or None."""
+    if len(line) < 10 or line[8:9] != b" ":
+        return None
+    try:
+        if int(line[:8], 16) != crc32c(line[9:]):
+            return None
+        rec = json.loads(line[9:])
+    except ValueError:
+        return None
+    if not isinstance(rec, dict) or not isinstance(rec.get("seq"), int) \
+            or rec["seq"] < 0 or not isinstance(rec.get("ops"), list):
+        return None
+    synced = rec.get("synced", 0)
+    if not isinstance(synced, int) or not 0 <= synced < rec["seq"]:
+        return None
+    return rec
+
+
+def _journal_tail(data, pos, last):
+    """What follows the last whole record (sequence `last`, ending at
+    `pos`): None when it is zeros or what a power loss leaves of records
+    no sync covered (pieces cut by zeros or the end, records after the
+    lost one that do not say it was on disk), else why start-up stops."""
+    prev, prev_end, boundary = last + 1, pos, True
+    while pos < len(data):
+        if data[pos] == 0:
+            pos, boundary = pos + 1, False
+            continue
+        nl = data.find(b"\n", pos)
+        end = nl if nl >= 0 else len(data)
+        z = data.find(b"\0", pos, end)
+        if z >= 0 or nl < 0:
+            pos, boundary = (z if z >= 0 else end), False
+            continue
+        rec = _journal_record(data[pos:nl])
+        if rec is None and boundary:
+            return "journal record at byte %d is damaged" % pos
+        if rec is not None:
+            if "synced" not in rec or rec["synced"] > last:
+                return ("journal record at byte %d (sequence %d) vouches "
+                        "for sequence %d, lost" % (pos, rec["seq"],
+                                                     last + 1))
+            if rec["seq"] <= prev or (pos == prev_end and
+                                      rec["seq"] != prev + 1):
+                return "journal sequence %d after %d" % (rec["seq"], prev)
+            prev, prev_end = rec["seq"], nl + 1
+        pos, boundary = nl + 1, True
+    return None
+
+
 class StateFiles:
     """What the snapshot and journal hold, read as netnsd would: .objects
     (key -> value), .seq, .revision (what GET /v1/state calls revision: a
     record's "rev", or one more per record without it), .records (journal
-    records applied), .torn (bytes of a torn last record), .problems
+    records applied), .torn (bytes of a torn tail netnsd cuts), .problems
     (anything that would stop start-up), .end (where the records end: the
     journal's trailing zeros are room netnsd wrote ahead of them)."""
 
@@ -528,34 +579,18 @@ class StateFiles:
                 data = f.read()
         except FileNotFoundError:
             data = b""
-        # No record holds a NUL: the first one begins the room of zeros
-        # netnsd writes ahead of its records. Zeros alone to the end are
-        # room; anything else after it is writes a crash interrupted.
-        z = data.find(b"\0")
-        if z >= 0:
-            if data[z:].strip(b"\0"):
-                self.torn = len(data) - z
-            data = data[:z]
+        # Whole records (no NUL, up to a newline) one after the other;
+        # what follows must be what a power loss leaves (see _tail), as
+        # README's "Durable state" says.
         pos, last = 0, self.seq
-        while pos < len(data):
+        while pos < len(data) and data[pos] != 0:
             nl = data.find(b"\n", pos)
-            if nl < 0:
-                self.torn += len(data) - pos
+            if nl < 0 or b"\0" in data[pos:nl]:
                 break
-            line = data[pos:nl]
-            rec = None
-            if len(line) > 9 and line[8:9] == b" ":
-                try:
-                    if int(line[:8], 16) == crc32c(line[9:]):
-                        rec = json.loads(line[9:])
-                except ValueError:
-                    rec = None
+            rec = _journal_record(data[pos:nl])
             if rec is None:
-                if nl + 1 == len(data):
-                    self.torn += len(data) - pos
-                else:
-                    self.problems.append("journal record at byte %d is "
-                                         "damaged" % pos)
+                self.problems.append("journal record at byte %d is "
+                                     "damaged" % pos)
                 break
             seq = rec.get("seq")
             if seq > self.seq or last != self.seq:
@@ -574,6 +609,12 @@ class StateFiles:
                     self.revision + 1
                 self.records += 1
             pos = nl + 1
+        if not self.problems:
+            problem = _journal_tail(data, pos, last)
+            if problem:
+                self.problems.append(problem)
+            elif data[pos:].strip(b"\0"):
+                self.torn = len(data) - pos
         self.seq = last
         self.end = pos
 

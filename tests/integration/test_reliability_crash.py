@@ -10,7 +10,8 @@ client works on its own names, so its part of the desired state is known
 exactly after every answer: it reads GET /v1/state after each one.
 
 After each kill, before netnsd runs again, the snapshot and journal are
-read offline (CRC32C per record; only a torn last record may be dropped).
+read offline (CRC32C per record; only a torn tail of records no sync
+covered may be dropped).
 Then netnsd starts, and:
 
 - the state it serves is exactly what the files hold;
@@ -24,9 +25,16 @@ Then netnsd starts, and:
 
 Figures (kills, requests, in-flight requests applied or not, torn tails)
 are printed. NETNSD_CRASH_KILLS changes the number of kills (default 30
-under load, plus one in start-up every fifth)."""
+under load, plus one in start-up every fifth).
+
+Last, damage that no power loss leaves (a zero byte or a lost page in the
+middle of the journal, a flipped bit, a record repeated or removed) must
+stop start-up with a message naming the byte, and leave both files as they
+were; what a power loss does leave (a last record cut short, the pages of
+an unsynced last batch reaching the disk out of order) is cut."""
 
 import copy
+import hashlib
 import http.client
 import json
 import os
@@ -640,7 +648,8 @@ def append_record(d, ops, step=1):
     running): the kernel half of a change is then done by hand, and the
     state files look as they would after a SIGKILL at that moment."""
     files = u.StateFiles(d.state_file)
-    rec = {"seq": files.seq + 1, "rev": files.revision + step, "ops": ops}
+    rec = {"seq": files.seq + 1, "rev": files.revision + step,
+           "synced": files.seq, "ops": ops}
     body = json.dumps(rec, separators=(",", ":")).encode()
     with open(d.journal, "r+b") as f:
         f.seek(files.end)  # over the room that follows the records
@@ -732,6 +741,159 @@ def interrupted_changes_are_finished_or_taken_back():
     check(not [k for k in u.StateFiles(d.state_file).objects
                if k.startswith(("gone-", "moving/"))],
           "the markers are forgotten")
+
+
+# ---------------------------------------------------------------------------
+# Damage that no power loss leaves
+
+
+def journal_records(data):
+    """(start, end) of each whole record, up to the zeros of the room."""
+    out, pos = [], 0
+    while pos < len(data) and data[pos] != 0:
+        nl = data.find(b"\n", pos)
+        if nl < 0:
+            break
+        out.append((pos, nl + 1))
+        pos = nl + 1
+    return out
+
+
+def digest(path):
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def fold_into_snapshot(d):
+    """What netnsd's compaction leaves (netnsd stopped): the records in a
+    snapshot, the journal empty."""
+    files = u.StateFiles(d.state_file)
+    eq(files.problems, [], "the state files load")
+    snap = {"format": "netnsd-state", "version": 1, "seq": files.seq,
+            "revision": files.revision, "objects": files.objects}
+    with open(d.state_file + ".tmp", "w") as f:
+        f.write(json.dumps(snap, separators=(",", ":"), sort_keys=True))
+        f.write("\n")
+    os.rename(d.state_file + ".tmp", d.state_file)
+    open(d.journal, "wb").close()
+
+
+def record_line(rec):
+    body = json.dumps(rec, separators=(",", ":")).encode()
+    return b"%08x %s\n" % (u.crc32c(body), body)
+
+
+@test
+def damage_no_power_loss_leaves_stops_startup():
+    d = h.daemon()
+    names = ["jd%03d" % i for i in range(270)]
+    for ns in names[:10]:
+        expect_status(d.put("/v1/namespaces/" + ns, {}), 201)
+    eq(d.stop(), 0, "exit status on SIGTERM")
+    fold_into_snapshot(d)
+    d.start()
+    for ns in names[10:]:
+        expect_status(d.put("/v1/namespaces/" + ns, {}), 201)
+    kernel = h.netns_list()
+    eq(d.kill(), -9, "netnsd killed")
+    good = open(d.journal, "rb").read()
+    recs = journal_records(good)
+    check(len(recs) >= 250 and recs[-1][1] > 4 * 4096 and
+          not good[recs[-1][1]:].strip(b"\0"),
+          "want 250+ records over 16 KiB, then the room: %d records, "
+          "%d bytes", len(recs), len(good))
+    snap = digest(d.state_file)
+    check(snap is not None, "a snapshot is there")
+    k = 17  # the 18th record
+    rk, rk1 = recs[k], recs[k + 1]
+    in_page = [r for r in recs if r[0] <= 4096 < r[1]][0]
+
+    def zero_byte(b):
+        b[(rk[0] + rk[1]) // 2] = 0
+
+    def zero_page(b):
+        b[4096:8192] = bytes(4096)
+
+    def flip_bit(b):
+        i = b.index(b"ns/jd", rk[0]) + 3
+        b[i] ^= 0x01  # 'j' -> 'k'
+
+    def repeat(b):
+        b[rk1[0]:rk1[0]] = b[rk[0]:rk[1]]
+
+    def remove(b):
+        del b[rk[0]:rk[1]]
+
+    for damage, at, what in [(zero_byte, rk[0], "one zero byte in record 18"),
+                             (zero_page, in_page[0], "the page at 4096 lost"),
+                             (flip_bit, rk[0], "a bit flipped in record 18"),
+                             (repeat, rk1[0], "record 18 twice"),
+                             (remove, rk[0], "record 18 removed")]:
+        b = bytearray(good)
+        damage(b)
+        with open(d.journal, "wb") as f:
+            f.write(b)
+        journal = digest(d.journal)
+        p = d.run_once()
+        check(p.returncode > 0, "%s: want a non-zero exit, got %d", what,
+              p.returncode)
+        lines = [l for l in p.stderr.splitlines() if l.strip()]
+        check(len(lines) == 1 and d.journal in lines[0] and
+              "damaged at byte %d " % at in lines[0],
+              "%s: want one line naming the journal and byte %d, got %r",
+              what, at, p.stderr)
+        eq(digest(d.journal), journal, "journal after the refused start (%s)"
+           % what)
+        eq(digest(d.state_file), snap, "snapshot after the refused start (%s)"
+           % what)
+        eq(h.netns_list(), kernel, "namespaces after the refused start (%s)"
+           % what)
+
+    # A power loss: the last record cut short where the room begins.
+    last = recs[-1]
+    b = bytearray(good)
+    b[(last[0] + last[1]) // 2:] = bytes(len(b) - (last[0] + last[1]) // 2)
+    with open(d.journal, "wb") as f:
+        f.write(b)
+    d.start()
+    got = u.Desired.fetch(d).namespaces
+    eq(sorted(got), names[:-1], "desired after a torn last record")
+    eq(d.stop(), 0, "exit status on SIGTERM")
+    after = open(d.journal, "rb").read()
+    check(after.startswith(good[:last[0]]) and
+          good[last[0]:last[1] - 1] not in after,
+          "the records before the torn one are kept, the torn one gone")
+
+    # A power loss amid a batch no sync covered: three records, each
+    # saying the last one on disk was the one before the batch; the pages
+    # of the first two lost, the third whole. Cut, the hole too.
+    with open(d.journal, "wb") as f:
+        f.write(good)
+    files = u.StateFiles(d.state_file)
+    eq(files.problems, [], "the journal loads again")
+    value = files.objects["ns/" + names[0]]
+    batch = b"".join(record_line({"seq": files.seq + i,
+                                  "rev": files.revision + i,
+                                  "synced": files.seq,
+                                  "ops": [{"set": "ns/jbatch%d" % i,
+                                           "value": value}]})
+                     for i in (1, 2, 3))
+    b = bytearray(good[:last[1]] + batch + bytes(4096))
+    first = batch.index(b"\n") + 1
+    b[last[1] + 20:last[1] + first + 30] = bytes(first + 10)
+    with open(d.journal, "wb") as f:
+        f.write(b)
+    d.start()
+    got = u.Desired.fetch(d).namespaces
+    eq(sorted(got), names, "desired after an unsynced batch out of order")
+    eq(d.stop(), 0, "exit status on SIGTERM")
+    after = open(d.journal, "rb").read()
+    check(after.startswith(good[:last[1]]) and b"jbatch" not in after and
+          b"\0" not in after,
+          "the journal is cut back to the last whole record, hole and all")
 
 
 if __name__ == "__main__":
