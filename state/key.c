@@ -1,6 +1,7 @@
 #include "key.h"
 
 #include <stdio.h>
+#include <string.h>
 
 void key_ns(char *buf, const char *ns)
 {
@@ -43,4 +44,10 @@ void key_gone_link(char *buf, const char *ns, const char *link)
 void key_moving(char *buf, const char *ns, const char *link)
 {
 	snprintf(buf, KEY_MAX, KEY_MOVING "%s/%s", ns, link);
+}
+
+bool key_is_desired(const char *key)
+{
+	return !strncmp(key, "ns/", 3) || !strncmp(key, "link/", 5) ||
+	       !strncmp(key, "addr/", 5);
 }

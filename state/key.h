@@ -3,6 +3,7 @@
 #ifndef NETNSD_KEY_H
 #define NETNSD_KEY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define KEY_MAX 192
@@ -17,6 +18,10 @@ void key_link_prefix(char *buf, const char *ns);
 void key_addr(char *buf, const char *ns, const char *link, const char *cidr);
 /* "addr/<ns>/<link>/" or, with link NULL, "addr/<ns>/" */
 void key_addr_prefix(char *buf, const char *ns, const char *link);
+
+/* Whether `key` is a desired object ("ns/", "link/", "addr/"), as opposed
+ * to a marker of a change in flight (below). */
+bool key_is_desired(const char *key);
 
 /* Changes in flight, recorded before the kernel is touched and removed once
  * it is done, so that start-up can finish or take back what a crash

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "crc32.h"
+#include "key.h"
 
 #define STORE_FORMAT  "netnsd-state"
 #define STORE_VERSION 1
@@ -76,6 +77,8 @@ struct store {
 	pthread_mutex_t mu;
 	json_t *objects;
 	struct store_index index;
+	size_t n_objects;   /* desired ones: see store_objects() */
+	size_t max_objects; /* what a creation may leave */
 	uint64_t seq;
 	/* What readers see: it grows with each change, stands still for
 	 * markers and steps back when a change is taken back. */
@@ -117,6 +120,7 @@ struct store_txn {
 	bool broken;  /* an op could not be recorded: the commit must fail */
 	int rev_step; /* +1, or 0 (a marker), or -1 (an undo) */
 	bool lazy;    /* need not be durable before an answer */
+	bool creates; /* refused past the limit on desired objects */
 	/* A change and its undo know each other (store_txn_undo), so that the
 	 * undo learns the revision its change made. */
 	struct store_txn *undo, *of;
@@ -418,6 +422,7 @@ static int store_index(struct store *s, const char *key, json_t *value)
 		*link = e->node.next;
 		idx->entries.n--;
 		free(e);
+		s->n_objects -= key_is_desired(key);
 		return 0;
 	}
 	if (e) {
@@ -444,8 +449,10 @@ static int store_index(struct store *s, const char *key, json_t *value)
 		for (int i = 0; i < n; i++)
 			store_index_unlink(idx, e, i, len[i]);
 		free(e);
+		return r;
 	}
-	return r;
+	s->n_objects += key_is_desired(key);
+	return 0;
 }
 
 /* Applies one transaction's ops. The ops were checked when the record was
@@ -845,6 +852,7 @@ int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 	pthread_cond_init(&s->synced, NULL);
 	pthread_cond_init(&s->wanted, NULL);
 	s->journal_fd = -1;
+	s->max_objects = SIZE_MAX;
 	s->objects = json_object();
 	store_index_init(&s->index);
 	s->path = strdup(path);
@@ -1057,6 +1065,33 @@ size_t store_count(struct store *s)
 	return n;
 }
 
+size_t store_objects(struct store *s)
+{
+	size_t n;
+
+	pthread_mutex_lock(&s->mu);
+	n = s->n_objects;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+void store_set_max_objects(struct store *s, size_t max)
+{
+	pthread_mutex_lock(&s->mu);
+	s->max_objects = max;
+	pthread_mutex_unlock(&s->mu);
+}
+
+size_t store_max_objects(struct store *s)
+{
+	size_t n;
+
+	pthread_mutex_lock(&s->mu);
+	n = s->max_objects;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
 uint64_t store_revision(struct store *s)
 {
 	uint64_t n;
@@ -1123,6 +1158,11 @@ void store_txn_lazy(struct store_txn *t)
 	t->lazy = true;
 }
 
+void store_txn_creates(struct store_txn *t)
+{
+	t->creates = true;
+}
+
 void store_txn_del(struct store_txn *t, const char *key)
 {
 	if (json_array_append_new(t->ops, json_pack("{s:s}", "del", key)) < 0)
@@ -1165,6 +1205,36 @@ struct store_txn *store_txn_undo(struct store *s, struct store_txn *t)
 	}
 	pthread_mutex_unlock(&s->mu);
 	return u;
+}
+
+/* Whether committing `t` would leave more desired objects than the limit
+ * allows, and more than there are now. Called with s->mu held, so that
+ * concurrent creations cannot both take the last room. A creation sets
+ * each key once, which the count below assumes. */
+static bool store_txn_over_limit(struct store *s, const struct store_txn *t)
+{
+	size_t i, added = 0, removed = 0;
+	json_t *op;
+
+	if (!t->creates)
+		return false;
+	json_array_foreach(t->ops, i, op)
+	{
+		json_t *set = json_object_get(op, "set");
+		const char *key = json_string_value(
+			set ? set : json_object_get(op, "del"));
+		bool had;
+
+		if (!key || !key_is_desired(key))
+			continue;
+		had = json_object_get(s->objects, key) != NULL;
+		if (set && !had)
+			added++;
+		else if (!set && had)
+			removed++;
+	}
+	return added > removed &&
+	       s->n_objects + (added - removed) > s->max_objects;
 }
 
 static int store_compact_locked(struct store *s)
@@ -1297,6 +1367,10 @@ int store_commit(struct store *s, struct store_txn *t)
 	 * make a snapshot that no open accepts. */
 	if (s->seq >= INT64_MAX) {
 		r = -EOVERFLOW;
+		goto out;
+	}
+	if (store_txn_over_limit(s, t)) {
+		r = -STORE_EQUOTA;
 		goto out;
 	}
 	/* An undo steps back only while the revision is still the one its

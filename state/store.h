@@ -6,6 +6,7 @@
 #ifndef NETNSD_STORE_H
 #define NETNSD_STORE_H
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,6 +39,15 @@ typedef int (*store_foreach_fn)(const char *key, json_t *value, void *userdata);
 int store_foreach(struct store *s, const char *prefix, store_foreach_fn fn,
 		  void *userdata);
 size_t store_count(struct store *s);
+/* How many desired objects the store holds: every record of a namespace,
+ * a link (each end of a veth is one) or an address, not the markers of
+ * changes in flight (see key.h). Kept as records come and go: O(1). */
+size_t store_objects(struct store *s);
+/* The most desired objects a creation may leave (--max-objects; no limit
+ * until set). Lowering it below what the store holds deletes nothing: only
+ * creations are refused until there is room again. */
+void store_set_max_objects(struct store *s, size_t max);
+size_t store_max_objects(struct store *s);
 /* How many journal records there have been (for syncing and tests). */
 uint64_t store_seq(struct store *s);
 /* The revision readers are shown: one more for each change, the same after
@@ -61,6 +71,14 @@ void store_txn_keep_revision(struct store_txn *t);
  * made durable by the next sync of anything else, and store_sync() does not
  * wait for it. */
 void store_txn_lazy(struct store_txn *t);
+/* The transaction creates objects: its commit fails with -STORE_EQUOTA,
+ * storing nothing, when it would leave more desired objects than the limit
+ * and more than there were. Other transactions (changes of what exists,
+ * deletions, undos, the reconciler's) are never refused by the limit. */
+void store_txn_creates(struct store_txn *t);
+/* What a commit refused by the limit returns: an errno that no write,
+ * truncate or sync of the journal gives, so it is never a disk's failure. */
+#define STORE_EQUOTA ECANCELED
 /* A transaction that puts back what `t` would change, as things stand now;
  * committed right after `t`, the revision is back where it was. */
 struct store_txn *store_txn_undo(struct store *s, struct store_txn *t);

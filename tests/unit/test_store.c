@@ -1533,6 +1533,96 @@ static void test_sync_point(void)
 	store_free(s);
 }
 
+/* The limit on desired objects: a creation that would go past it is refused
+ * and stores nothing; changes of what exists, deletions and transactions
+ * not marked as creations never are; markers are not counted; the count
+ * survives a reopen, from the journal and from a snapshot. */
+static void test_objects_limit(void)
+{
+	struct paths p;
+	struct store *s;
+	struct store_txn *t;
+	uint64_t seq;
+
+	s = store_open_new(&p, "limit");
+	if (!s)
+		return;
+	CHECK(store_objects(s) == 0);
+	store_set_max_objects(s, 3);
+	CHECK(store_max_objects(s) == 3);
+	t = store_txn_new();
+	store_txn_set(t, "ns/a", json_object());
+	store_txn_set(t, "link/a/x", json_object());
+	store_txn_set(t, "gone-ns/z", json_object()); /* a marker */
+	store_txn_creates(t);
+	CHECK(store_commit(s, t) == 0);
+	store_txn_free(t);
+	CHECK(store_objects(s) == 2 && store_count(s) == 3);
+
+	/* Two more would make 4: refused, nothing stored. */
+	seq = store_seq(s);
+	t = store_txn_new();
+	store_txn_set(t, "link/a/y", json_object());
+	store_txn_set(t, "link/b/z", json_object());
+	store_txn_creates(t);
+	CHECK(store_commit(s, t) == -STORE_EQUOTA);
+	store_txn_free(t);
+	CHECK(store_seq(s) == seq && store_objects(s) == 2);
+	CHECK(has_int(s, "link/a/y", -1));
+
+	/* Not a creation: never refused, even past the limit. */
+	t = store_txn_new();
+	store_txn_set(t, "link/a/y", json_integer(1));
+	store_txn_set(t, "addr/a/y/198.18.0.1/24", json_object());
+	CHECK(store_commit(s, t) == 0);
+	store_txn_free(t);
+	CHECK(store_objects(s) == 4);
+
+	/* A creation that only sets what exists adds nothing: it passes. */
+	t = store_txn_new();
+	store_txn_set(t, "link/a/y", json_integer(2));
+	store_txn_creates(t);
+	CHECK(store_commit(s, t) == 0);
+	store_txn_free(t);
+	CHECK(has_int(s, "link/a/y", 2) && store_objects(s) == 4);
+
+	/* Deletions make room, one object at a time. */
+	t = store_txn_new();
+	store_txn_del(t, "addr/a/y/198.18.0.1/24");
+	store_txn_del(t, "link/a/y");
+	store_txn_del(t, "gone-ns/z");
+	CHECK(store_commit(s, t) == 0);
+	store_txn_free(t);
+	CHECK(store_objects(s) == 2 && store_count(s) == 2);
+	t = store_txn_new();
+	store_txn_set(t, "addr/a/x/198.18.0.2/24", json_object());
+	store_txn_creates(t);
+	CHECK(store_commit(s, t) == 0);
+	store_txn_free(t);
+	CHECK(store_objects(s) == 3);
+	t = store_txn_new();
+	store_txn_set(t, "ns/b", json_object());
+	store_txn_creates(t);
+	CHECK(store_commit(s, t) == -STORE_EQUOTA);
+	store_txn_free(t);
+	store_free(s);
+
+	/* Counted again on open: from the journal, then from a snapshot. */
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(store_objects(s) == 3);
+	CHECK(store_compact(s) == 0);
+	store_free(s);
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK(store_objects(s) == 3);
+	store_free(s);
+}
+
 int main(void)
 {
 	strcpy(test_dir, "/tmp/netnsd-test-store-XXXXXX");
@@ -1557,6 +1647,7 @@ int main(void)
 	test_parents();
 	test_many();
 	test_foreach();
+	test_objects_limit();
 	nftw(test_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return check_report();
 }
