@@ -158,6 +158,7 @@ int address_handle_create(struct request *req, struct reply *rep)
 	if (t) {
 		key_addr(key, ns, l.name, text);
 		store_txn_set(t, key, json_object());
+		store_txn_creates(t);
 	}
 	r = handler_intent(req, rep, t, &undo);
 	if (r < 0)

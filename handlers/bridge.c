@@ -212,6 +212,7 @@ int bridge_handle_create(struct request *req, struct reply *rep)
 	if (t) {
 		key_link(key, ns, in.spec.name);
 		store_txn_set(t, key, rec);
+		store_txn_creates(t);
 	} else {
 		json_decref(rec);
 	}

@@ -136,11 +136,24 @@ int handler_check_host_link(struct request *req, struct reply *rep,
 		link);
 }
 
+/* A refused commit: past --max-objects (README.md, "Desired state"), or
+ * a store failure. */
+static int handler_commit_failed(struct request *req, struct reply *rep,
+				 int err)
+{
+	if (err != -STORE_EQUOTA)
+		return handler_store_failed(rep, err);
+	return problem_set(
+		&rep->problem, 403, "quota-exceeded",
+		"the desired state may hold at most %zu objects (--max-objects) and holds %zu: this creation would go past the limit; nothing was changed",
+		store_max_objects(req->store), store_objects(req->store));
+}
+
 int handler_commit(struct request *req, struct reply *rep, struct store_txn *t)
 {
 	int r = t ? store_commit(req->store, t) : -ENOMEM;
 
-	return r < 0 ? handler_store_failed(rep, r) : 0;
+	return r < 0 ? handler_commit_failed(req, rep, r) : 0;
 }
 
 static int handler_intent_sync(struct request *req, struct reply *rep,
@@ -155,7 +168,7 @@ static int handler_intent_sync(struct request *req, struct reply *rep,
 	r = store_commit(req->store, t);
 	if (r < 0) {
 		store_txn_free(undo);
-		return handler_store_failed(rep, r);
+		return handler_commit_failed(req, rep, r);
 	}
 	store_sync_begin(req->store, long_work);
 	*ret_undo = undo;

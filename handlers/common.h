@@ -65,7 +65,8 @@ int handler_lock(struct request *req, const char *ns1, const char *ns2,
  * what is left (the answer's rendering) reads, as a GET would. */
 void handler_unlock(struct request *req);
 
-/* Commits `t`; on failure, answers the storage problem. */
+/* Commits `t`; on failure, answers the storage problem, or 403
+ * quota-exceeded for a creation (store_txn_creates) past --max-objects. */
 int handler_commit(struct request *req, struct reply *rep, struct store_txn *t);
 
 /* Intent first: records `t` (NULL: out of memory) before the kernel is

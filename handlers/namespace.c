@@ -95,6 +95,7 @@ static int ns_create(struct request *req, struct reply *rep, const char *ns)
 	if (t) {
 		key_ns(key, ns);
 		store_txn_set(t, key, json_object());
+		store_txn_creates(t);
 	}
 	/* unshare() and the bind mount outlast the record's sync. */
 	r = handler_intent_long(req, rep, t, &undo);
@@ -191,14 +192,15 @@ int ns_handle_put(struct request *req, struct reply *rep)
 	} else if (!desired_has_ns(req->store, ns)) {
 		/* Adopt a namespace made elsewhere: from now on it is ours. */
 		t = store_txn_new();
-		key_ns(key, ns);
-		store_txn_set(t, key, json_object());
-		r = store_commit(req->store, t);
-		store_txn_free(t);
-		if (r < 0) {
-			r = handler_store_failed(rep, r);
-			goto out;
+		if (t) {
+			key_ns(key, ns);
+			store_txn_set(t, key, json_object());
+			store_txn_creates(t); /* a new managed object */
 		}
+		r = handler_commit(req, rep, t);
+		store_txn_free(t);
+		if (r < 0)
+			goto out;
 		log_info("adopted namespace %s", ns);
 	}
 	handler_reply(rep, status,

@@ -171,6 +171,7 @@ int veth_handle_create(struct request *req, struct reply *rep)
 		store_txn_set(t, key, ra);
 		key_link(key, pns, b.spec.name);
 		store_txn_set(t, key, rb);
+		store_txn_creates(t); /* two objects, one per end */
 	} else {
 		json_decref(ra);
 		json_decref(rb);

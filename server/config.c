@@ -14,6 +14,7 @@ enum {
 	O_LISTEN = 256,
 	O_STATE,
 	O_NETNS,
+	O_MAXOBJECTS,
 	O_MAXBODY,
 	O_THREADS,
 	O_TIMEOUT,
@@ -42,6 +43,7 @@ static const struct option config_opts[] = {
 	{ "listen", required_argument, NULL, O_LISTEN },
 	{ "state-file", required_argument, NULL, O_STATE },
 	{ "netns-dir", required_argument, NULL, O_NETNS },
+	{ "max-objects", required_argument, NULL, O_MAXOBJECTS },
 	{ "max-body", required_argument, NULL, O_MAXBODY },
 	{ "threads", required_argument, NULL, O_THREADS },
 	{ "connection-timeout", required_argument, NULL, O_TIMEOUT },
@@ -95,6 +97,9 @@ static void config_usage(FILE *f)
 		"                                its journal is PATH.journal)\n"
 		"  --netns-dir DIR               named namespaces, shared with `ip netns`\n"
 		"                                (default /run/netns)\n"
+		"  --max-objects N               most desired objects (namespaces, links,\n"
+		"                                addresses); creations past it get 403\n"
+		"                                (default 100000)\n"
 		"Security:\n"
 		"  --token-file PATH             bearer tokens, one per line; a regular file,\n"
 		"                                mode 0600 or 0400, owned by root or netnsd's user\n"
@@ -151,6 +156,11 @@ static int config_apply(struct config *c, int o, const char *name, char *arg)
 		return 0;
 	case O_STATE: c->state_file = arg; return 0;
 	case O_NETNS: c->netns_dir = arg; return 0;
+	case O_MAXOBJECTS:
+		if (config_number(name, arg, 1, 1000000000, 10, &n))
+			return -1;
+		c->max_objects = n;
+		return 0;
 	case O_MAXBODY:
 		if (config_number(name, arg, 1, 1ul << 30, 10, &n))
 			return -1;
@@ -318,6 +328,7 @@ int config_parse(int argc, char **argv, struct config *c)
 	memset(c, 0, sizeof(*c));
 	c->state_file = "/var/lib/netnsd/state.json";
 	c->netns_dir = "/run/netns";
+	c->max_objects = 100000;
 	c->max_body = 1u << 20;
 	c->threads = 4;
 	c->conn_timeout = 30;

@@ -14,6 +14,7 @@ struct config {
 	size_t n_listen;
 	const char *state_file;
 	const char *netns_dir;
+	size_t max_objects;
 	size_t max_body;
 	unsigned threads;
 	unsigned conn_timeout;

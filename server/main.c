@@ -94,6 +94,11 @@ int main(int argc, char **argv)
 	}
 	log_info("netnsd %s: desired state %s holds %zu objects",
 		 NETNSD_VERSION, cfg.state_file, store_count(store));
+	store_set_max_objects(store, cfg.max_objects);
+	if (store_objects(store) > cfg.max_objects)
+		log_warn(
+			"the desired state holds %zu objects, more than --max-objects %zu: nothing is deleted, but creations are refused until there is room",
+			store_objects(store), cfg.max_objects);
 	if (http_serve(store) < 0)
 		goto fail;
 

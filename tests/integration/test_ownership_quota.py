@@ -1,0 +1,162 @@
+#!/usr/bin/python3
+"""Issue 14, item 9: quotas.
+
+With --max-objects N, a creation that would take the desired state past N
+records (a namespace, each end of a veth, a bridge, an address) answers
+403 `quota-exceeded` naming the limit and the flag, and changes neither
+the kernel nor the desired state; changes of existing objects and
+deletions always work; a deletion makes room; after a restart (and after
+a kill) the count is the same. The flag is also read from a config file,
+and bad values stop netnsd at once."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
+from topology import (  # noqa: E402
+    klink,
+    kaddrs,
+    snapshot,
+    expect_unchanged,
+    state,
+    state_link,
+    clean_host_links,
+    setup,
+    mk_ns,
+    mk_veth,
+    mk_bridge,
+    L)
+
+
+def B(ns, name=None):
+    p = "/v1/namespaces/%s/bridges" % ns
+    return p + "/" + name if name else p
+
+
+def P(ns, br, port):
+    return B(ns, br) + "/ports/" + port
+
+
+NS = "/v1/namespaces"
+
+
+def kmaster(name, ns="host"):
+    return (klink(name, ns) or {}).get("master")
+
+
+def expect_unmanaged_bridge(r, bridge, what):
+    p = expect_problem(r, 409, what)
+    eq(p["type"], "urn:netnsd:problem:unmanaged", what + ": problem type")
+    check(bridge in p["detail"] and "not managed by netnsd" in p["detail"]
+          and "?force=true" in p["detail"],
+          "%s: the detail must name the bridge, say it is not netnsd's and "
+          "how to force: %r", what, p["detail"])
+
+
+# ---------------------------------------------------------------------------
+# Item 9: --max-objects
+
+
+def expect_quota(r, limit, what):
+    p = expect_problem(r, 403, what)
+    eq(p["type"], "urn:netnsd:problem:quota-exceeded", what + ": type")
+    check(str(limit) in p["detail"] and "--max-objects" in p["detail"],
+          "%s: the detail must name the limit and the flag: %r", what,
+          p["detail"])
+
+
+def objects_metric(d):
+    r = expect_status(d.get("/metrics"), 200)
+    n = 0
+    for line in r.body.decode().splitlines():
+        if line.startswith("netnsd_managed_objects{"):
+            n += int(line.split()[-1])
+    return n
+
+
+@test
+def creations_past_max_objects_are_refused():
+    d = h.daemon(args=["--max-objects", "5"])
+    h.on_cleanup(clean_host_links)
+    mk_ns(d, "red")                                        # 1
+    mk_veth(d, "host", "hq0", "eth0", peer_ns="red")       # 3: two ends
+    mk_bridge(d, "host", "qbr")                            # 4
+    expect_status(d.post(L("host", "hq0") + "/addresses",
+                         {"address": "198.18.5.1/24"}), 201)  # 5
+    eq(objects_metric(d), 5, "managed objects")
+    before = snapshot(d, ("host", "red"))
+    netns_before = h.netns_list()
+
+    expect_quota(d.post(B("host"), {"name": "qbr2"}), 5, "POST bridge")
+    expect_quota(d.post(NS, {"name": "blue"}), 5, "POST namespace")
+    expect_quota(d.put(NS + "/blue"), 5, "PUT a new namespace")
+    h.netns_add("other")
+    netns_before.append("other")
+    expect_quota(d.put(NS + "/other"), 5, "PUT adopting a namespace")
+    expect_quota(d.post("/v1/namespaces/host/veths",
+                        {"name": "hq1", "peer": {"name": "hq2"}}), 5,
+                 "POST veth")
+    expect_quota(d.post(L("host", "hq0") + "/addresses",
+                        {"address": "198.18.5.2/24"}), 5, "POST address")
+    eq(h.netns_list(), sorted(netns_before), "namespaces after the 403s")
+    eq((klink("qbr2"), klink("hq1")), (None, None), "links after the 403s")
+    eq(kaddrs("hq0"), ["198.18.5.1/24"], "addresses after the 403s")
+    expect_unchanged(d, before, "the refused creations")
+    eq(d.namespaces()["other"]["managed"], False, "other stays unmanaged")
+
+    # Converging and changing what exists is never refused.
+    expect_status(d.put(NS + "/red"), 200, "PUT an existing namespace")
+    expect_status(d.patch(L("host", "hq0"), {"mtu": 1400}), 200,
+                  "PATCH an existing link")
+    expect_status(d.put(P("host", "qbr", "hq0")), 201, "PUT a port")
+    eq(kmaster("hq0"), "qbr", "kernel master")
+
+    # A deletion makes room for one.
+    expect_status(d.delete(B("host", "qbr")), 204, "DELETE bridge")
+    expect_status(d.post(B("host"), {"name": "qbr2"}), 201,
+                  "POST bridge once there is room")
+    check(klink("qbr2") is not None, "kernel lacks qbr2")
+    expect_quota(d.post(B("host"), {"name": "qbr3"}), 5, "POST bridge again")
+
+    # The count survives a restart (journal) and a kill.
+    for kill in (False, True):
+        d.restart(kill=kill)
+        expect_quota(d.post(B("host"), {"name": "qbr3"}), 5,
+                     "POST bridge after a restart")
+        check(klink("qbr3") is None, "qbr3 made after a restart")
+    # One room is not enough for a veth pair: each end is an object.
+    expect_status(d.delete(L("host", "hq0") + "/addresses/198.18.5.1/24"),
+                  204, "DELETE address")
+    before = snapshot(d, ("host", "red"))
+    expect_quota(d.post("/v1/namespaces/host/veths",
+                        {"name": "hq1", "peer": {"name": "hq2"}}), 5,
+                 "POST veth with room for one end")
+    expect_unchanged(d, before, "the refused veth")
+    expect_status(d.post(L("host", "hq0") + "/addresses",
+                         {"address": "198.18.5.3/24"}), 201,
+                  "POST address with room for it")
+    eq(kaddrs("hq0"), ["198.18.5.3/24"], "kernel addresses")
+    eq(objects_metric(d), 5, "managed objects at the end")
+
+
+@test
+def max_objects_flag_and_config_file():
+    d = h.daemon(start=False)
+    for bad in ("0", "-1", "x", "1000000001"):
+        p = d.run_once(["--max-objects", bad])
+        check(p.returncode != 0 and "--max-objects" in p.stderr,
+              "--max-objects %s: exit %d, %r", bad, p.returncode, p.stderr)
+    conf = os.path.join(d.state_dir, "netnsd.conf")
+    with open(conf, "w") as f:
+        f.write("max-objects = 1\n")
+    d.args = ["--config", conf]
+    d.start()
+    mk_ns(d, "red")
+    expect_quota(d.put(NS + "/blue"), 1, "PUT past max-objects from a file")
+    check("blue" not in h.netns_list(), "blue was made")
+
+
+if __name__ == "__main__":
+    h.run_tests()
