@@ -442,6 +442,12 @@ static int bridge_port_change(struct request *req, struct reply *rep,
 				br->name);
 		goto out;
 	}
+	/* Also when already attached: the attachment becomes desired, and
+	 * reconcile would then change that bridge on its own. */
+	r = handler_check_host_bridge(req, rep, ns, nl_link_is_ours(br),
+				      br->name, attach);
+	if (r < 0)
+		goto out;
 	if (attach != already) {
 		c.ifindex = port->ifindex;
 		c.master = attach ? br->ifindex : 0;

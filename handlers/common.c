@@ -149,6 +149,18 @@ static int handler_commit_failed(struct request *req, struct reply *rep,
 		store_max_objects(req->store), store_objects(req->store));
 }
 
+int handler_check_host_bridge(struct request *req, struct reply *rep,
+			      const char *ns, bool managed, const char *bridge,
+			      bool attach)
+{
+	if (!name_is_host(ns) || managed || req->force)
+		return 0;
+	return problem_set(
+		&rep->problem, 409, "unmanaged",
+		"bridge %s in the host namespace is not managed by netnsd, and %s a port changes it; add ?force=true to do it anyway",
+		bridge, attach ? "attaching" : "detaching");
+}
+
 int handler_commit(struct request *req, struct reply *rep, struct store_txn *t)
 {
 	int r = t ? store_commit(req->store, t) : -ENOMEM;

@@ -49,6 +49,13 @@ int handler_kernel_failed(struct reply *rep, int err, const char *what);
 int handler_check_host_link(struct request *req, struct reply *rep,
 			    const char *ns, bool managed, const char *link);
 
+/* The same for a bridge a port is attached to or detached from: that
+ * changes the bridge, so one netnsd did not create in "host" (docker0, a
+ * LAN bridge) needs ?force=true too (README.md, "The API in short"). */
+int handler_check_host_bridge(struct request *req, struct reply *rep,
+			      const char *ns, bool managed, const char *bridge,
+			      bool attach);
+
 /* 404 for a link the kernel is about to take away (see dying.h). */
 struct nl_link;
 int handler_check_dying(struct reply *rep, const char *ns,

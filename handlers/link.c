@@ -363,6 +363,23 @@ static int link_revert(struct nl_sock *s, const struct nl_link *old,
 	return r;
 }
 
+/* `master: null` detaches `l` from its bridge, which changes that bridge:
+ * see handler_check_host_bridge. */
+static int link_check_old_master(struct request *req, struct reply *rep,
+				 struct nl_sock *s, const char *ns,
+				 const struct nl_link *l)
+{
+	struct nl_link m;
+	int r = nl_link_get_index(s, l->master, &m);
+
+	if (r == -ENODEV)
+		return 0; /* gone meanwhile: nothing to detach from */
+	if (r < 0)
+		return handler_kernel_failed(rep, r, "reading the bridge");
+	return handler_check_host_bridge(req, rep, ns, nl_link_is_ours(&m),
+					 m.name, false);
+}
+
 int link_handle_patch(struct request *req, struct reply *rep)
 {
 	static const struct body_field fields[] = {
@@ -448,6 +465,14 @@ int link_handle_patch(struct request *req, struct reply *rep)
 					  "a bridge cannot be its own port");
 			goto out;
 		}
+		r = handler_check_host_bridge(
+			req, rep, ns, nl_link_is_ours(&br), br.name, true);
+		if (r < 0)
+			goto out;
+	} else if (p.has_master && l.master) {
+		r = link_check_old_master(req, rep, s, ns, &l);
+		if (r < 0)
+			goto out;
 	}
 
 	/* A rename or move is marked in flight first: if a crash interrupts

@@ -1,13 +1,21 @@
 #!/usr/bin/python3
-"""Issue 14, item 9: quotas.
+"""Issue 14, items 5 and 9.
 
-With --max-objects N, a creation that would take the desired state past N
-records (a namespace, each end of a veth, a bridge, an address) answers
-403 `quota-exceeded` naming the limit and the flag, and changes neither
-the kernel nor the desired state; changes of existing objects and
-deletions always work; a deletion makes room; after a restart (and after
-a kill) the count is the same. The flag is also read from a config file,
-and bad values stop netnsd at once."""
+Bridge ownership (5): attaching a port to, or detaching it from, a bridge
+in the host namespace that netnsd did not create (`ip link add ... type
+bridge`, as docker0 or a LAN bridge would be) changes that bridge, so it
+needs ?force=true: PUT and DELETE of the port and PATCH `master` answer 409
+`unmanaged` without it and change nothing (`ip -j link`: no master); with
+it they work. A bridge netnsd made needs nothing; an unmanaged bridge in a
+namespace other than host is not protected (the same rule as links).
+
+Quotas (9): with --max-objects N, a creation that would take the desired
+state past N records (a namespace, each end of a veth, a bridge, an
+address) answers 403 `quota-exceeded` naming the limit and the flag, and
+changes neither the kernel nor the desired state; changes of existing
+objects and deletions always work; a deletion makes room; after a restart
+(and after a kill) the count is the same. The flag is also read from a
+config file, and bad values stop netnsd at once."""
 
 import os
 import sys
@@ -53,6 +61,90 @@ def expect_unmanaged_bridge(r, bridge, what):
           and "?force=true" in p["detail"],
           "%s: the detail must name the bridge, say it is not netnsd's and "
           "how to force: %r", what, p["detail"])
+
+
+# ---------------------------------------------------------------------------
+# Item 5: bridges netnsd did not create
+
+
+@test
+def attaching_to_an_unmanaged_host_bridge_needs_force():
+    d = setup()
+    h.ip("link", "add", "lanbr", "type", "bridge")
+    mk_veth(d, "host", "hv0", "hv1")
+    before = snapshot(d)
+
+    expect_unmanaged_bridge(d.put(P("host", "lanbr", "hv0")), "lanbr",
+                            "PUT port on an unmanaged bridge")
+    expect_unmanaged_bridge(d.patch(L("host", "hv0"), {"master": "lanbr"}),
+                            "lanbr", "PATCH master to an unmanaged bridge")
+    eq(kmaster("hv0"), None, "hv0's master in the kernel after the 409s")
+    expect_unchanged(d, before, "the refused attachments")
+
+    # With force, both ways work.
+    r = expect_status(d.put(P("host", "lanbr", "hv0") + "?force=true"), 201,
+                      "PUT port ?force=true")
+    eq(r.json["master"], "lanbr", "answer's master")
+    eq(kmaster("hv0"), "lanbr", "kernel master after the forced PUT")
+    eq(state_link(state(d), "host", "hv0").get("master"), "lanbr",
+       "desired master")
+    r = expect_status(d.patch(L("host", "hv1") + "?force=true",
+                              {"master": "lanbr"}), 200,
+                      "PATCH master ?force=true")
+    eq(kmaster("hv1"), "lanbr", "kernel master after the forced PATCH")
+
+
+@test
+def detaching_from_an_unmanaged_host_bridge_needs_force():
+    d = setup()
+    h.ip("link", "add", "lanbr", "type", "bridge")
+    mk_veth(d, "host", "hv0", "hv1")
+    expect_status(d.put(P("host", "lanbr", "hv0") + "?force=true"), 201)
+    expect_status(d.patch(L("host", "hv1") + "?force=true",
+                          {"master": "lanbr"}), 200)
+    before = snapshot(d)
+
+    expect_unmanaged_bridge(d.delete(P("host", "lanbr", "hv0")), "lanbr",
+                            "DELETE port of an unmanaged bridge")
+    expect_unmanaged_bridge(d.patch(L("host", "hv1"), {"master": None}),
+                            "lanbr", "PATCH master null off an unmanaged "
+                            "bridge")
+    eq((kmaster("hv0"), kmaster("hv1")), ("lanbr", "lanbr"),
+       "masters after the refused detachments")
+    expect_unchanged(d, before, "the refused detachments")
+
+    expect_status(d.delete(P("host", "lanbr", "hv0") + "?force=true"), 204,
+                  "DELETE port ?force=true")
+    expect_status(d.patch(L("host", "hv1") + "?force=true",
+                          {"master": None}), 200,
+                  "PATCH master null ?force=true")
+    eq((kmaster("hv0"), kmaster("hv1")), (None, None),
+       "masters after the forced detachments")
+    # A PATCH that names no master is no change to the bridge.
+    expect_status(d.patch(L("host", "hv1"), {"mtu": 1400}), 200,
+                  "PATCH mtu of a link on no bridge")
+
+
+@test
+def netnsd_bridges_and_other_namespaces_need_no_force():
+    d = setup()
+    mk_bridge(d, "host", "mbr")
+    mk_veth(d, "host", "hv0", "hv1")
+    expect_status(d.put(P("host", "mbr", "hv0")), 201,
+                  "PUT port on netnsd's own bridge")
+    expect_status(d.patch(L("host", "hv1"), {"master": "mbr"}), 200,
+                  "PATCH master to netnsd's own bridge")
+    eq((kmaster("hv0"), kmaster("hv1")), ("mbr", "mbr"), "kernel masters")
+    expect_status(d.delete(P("host", "mbr", "hv0")), 204)
+    expect_status(d.patch(L("host", "hv1"), {"master": None}), 200)
+    # Outside host, as for links, what netnsd did not create is not
+    # protected: the namespace is the client's.
+    mk_ns(d, "red")
+    h.ip("link", "add", "rbr", "type", "bridge", ns="red")
+    mk_veth(d, "red", "rv0", "rv1")
+    expect_status(d.put(P("red", "rbr", "rv0")), 201,
+                  "PUT port on an unmanaged bridge in red")
+    eq(kmaster("rv0", "red"), "rbr", "kernel master in red")
 
 
 # ---------------------------------------------------------------------------
