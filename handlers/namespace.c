@@ -10,33 +10,67 @@
 #include "../netlink/ns.h"
 #include "../server/log.h"
 #include "../state/desired.h"
+#include "../state/drift.h"
 #include "../state/key.h"
 #include "../state/store.h"
 #include "common.h"
 #include "dying.h"
 
-/* `n_links` < 0: count them in the kernel. */
+/* Words at most in a namespace's drift, then "and N more": a namespace
+ * of a thousand links out of sync answers in a few lines. */
+#define NS_DRIFT_WORDS 8
+
+/* "in_sync" and "drift" of a managed namespace that exists: in sync only
+ * when everything desired inside it is (README.md, "Desired state"). Sets
+ * *n_links when it is < 0, from the same dump. */
+static void ns_add_sync(struct store *store, const char *ns, json_t *o,
+			int *n_links)
+{
+	json_t *words = json_array();
+	size_t drifted = 0;
+	int n = 0, r;
+
+	r = drift_ns(store, ns, words, NS_DRIFT_WORDS, &drifted, &n);
+	if (r < 0) {
+		json_array_clear(words);
+		json_array_append_new(
+			words, json_sprintf("its links could not be read: %s",
+					    strerror(-r)));
+	}
+	if (*n_links < 0)
+		*n_links = r < 0 ? 0 : n;
+	json_object_set_new(o, "in_sync", json_boolean(r == 0 && !drifted));
+	if (r < 0 || drifted)
+		json_object_set(o, "drift", words);
+	json_decref(words);
+}
+
+/* `n_links` < 0: count them in the kernel. Otherwise the namespace was
+ * made a moment ago, with `n_links` links and nothing desired inside. */
 static json_t *ns_to_json(struct store *store, const char *ns, bool exists,
 			  int n_links)
 {
 	bool managed = !name_is_host(ns) && desired_has_ns(store, ns);
 	struct nl_sock *s = NULL;
 	json_t *o;
-	int n = exists && n_links >= 0 ? n_links : 0;
+	int n = exists ? n_links : 0;
 
-	if (exists && n_links < 0 && nl_ns_get(ns, &s) == 0) {
+	/* "links" is set last, in its place: the sync's dump counts them. */
+	o = json_pack("{s:s, s:b, s:i}", "name", ns, "managed", managed,
+		      "links", 0);
+	if (o && managed && exists && n_links < 0)
+		ns_add_sync(store, ns, o, &n);
+	else if (o && managed)
+		json_object_set_new(o, "in_sync", json_boolean(exists));
+	if (o && managed && !exists)
+		json_object_set_new(o, "drift", json_pack("[s]", "missing"));
+	if (n < 0 && nl_ns_get(ns, &s) == 0) {
 		if (nl_link_count(s, &n) < 0)
 			n = 0;
 		nl_ns_put(ns, s);
 	}
-	o = json_pack("{s:s, s:b, s:i}", "name", ns, "managed", managed,
-		      "links", n);
-	if (o && managed) {
-		json_object_set_new(o, "in_sync", json_boolean(exists));
-		if (!exists)
-			json_object_set_new(o, "drift",
-					    json_pack("[s]", "missing"));
-	}
+	if (o)
+		json_object_set_new(o, "links", json_integer(n < 0 ? 0 : n));
 	return o;
 }
 

@@ -1,6 +1,8 @@
 #include "drift.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,87 +10,185 @@
 #include "../api/value.h"
 #include "../netlink/addr.h"
 #include "../netlink/link.h"
+#include "../netlink/link_index.h"
 #include "../netlink/ns.h"
 #include "diff.h"
 #include "key.h"
 
-static const struct nl_link *drift_find(const struct nl_link *links, size_t n,
-					const char *name, int ifindex)
+/* What the kernel has in one namespace, found in constant or log time:
+ * a namespace's GET reads it, and may hold thousands of links. */
+struct drift_kernel {
+	struct nl_link *links;
+	size_t n_links;
+	struct link_index idx;
+	struct nl_addr *addrs; /* sorted by ifindex */
+	size_t n_addrs;
+};
+
+static int drift_addr_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < n; i++)
-		if (name ? !strcmp(links[i].name, name)
-			 : links[i].ifindex == ifindex)
-			return &links[i];
-	return NULL;
+	int x = ((const struct nl_addr *)a)->ifindex;
+	int y = ((const struct nl_addr *)b)->ifindex;
+
+	return (x > y) - (x < y);
 }
 
-/* Counts drifted links and addresses of one namespace. */
-static size_t drift_ns(struct store *s, const char *ns)
+/* Whether link `ifindex` has address `c`. */
+static bool drift_has_addr(const struct drift_kernel *k, int ifindex,
+			   const struct cidr *c)
 {
-	struct nl_link *links = NULL;
-	struct nl_addr *addrs = NULL;
+	size_t lo = 0, hi = k->n_addrs;
+
+	while (lo < hi) { /* the first of the link's addresses */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (k->addrs[mid].ifindex < ifindex)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < k->n_addrs && k->addrs[lo].ifindex == ifindex; lo++)
+		if (value_cidr_equal(&k->addrs[lo].cidr, c))
+			return true;
+	return false;
+}
+
+/* One namespace's scan: what differs, counted, and said in words. */
+struct drift_scan {
+	json_t *words; /* or NULL: count only */
+	size_t max;    /* words said at most, then "and N more" */
+	size_t more;   /* words not said */
+	size_t drifted;
+};
+
+static void drift_say(struct drift_scan *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void drift_say(struct drift_scan *d, const char *fmt, ...)
+{
+	char text[320];
+	va_list ap;
+
+	if (!d->words)
+		return;
+	if (json_array_size(d->words) >= d->max) {
+		d->more++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	json_array_append_new(d->words, json_string(text));
+}
+
+/* A desired link: missing, or its attributes and port (master) differ. */
+static void drift_link(struct drift_scan *d, const char *name, json_t *rec,
+		       const struct drift_kernel *k)
+{
+	const struct nl_link *l = link_index_name(&k->idx, name);
+	const struct nl_link *m;
+	struct diff_want w;
+	struct diff_link dl;
+	size_t i, n;
+	json_t *x;
+
+	diff_want_read(rec, &w);
+	if (!l) {
+		/* A record of attributes only (a link netnsd did not create)
+		 * is not an object of its own once the link is gone. */
+		if (w.owned) {
+			d->drifted++;
+			drift_say(d, "link %s: missing", name);
+		}
+		return;
+	}
+	/* The peer is another object, checked in its own namespace (and
+	 * shown on the link itself): not looked up here. */
+	w.has_peer = false;
+	m = l->master ? link_index_ifindex(&k->idx, l->master) : NULL;
+	if (diff_link_want(&w, l, m ? m->name : NULL, NULL, NULL, &dl) < 0)
+		return;
+	n = json_array_size(dl.drift);
+	json_array_foreach(dl.drift, i, x)
+		drift_say(d, "link %s: %s", name, json_string_value(x));
+	if (w.owned && !nl_link_is_ours(l)) {
+		n++;
+		drift_say(
+			d,
+			"link %s: a link netnsd did not create has taken its name",
+			name);
+	}
+	d->drifted += n > 0;
+	diff_link_clear(&dl);
+}
+
+/* A desired address ("<link>/<ip>/<len>" after the prefix): on its link? */
+static void drift_addr(struct drift_scan *d, const char *rest,
+		       const struct drift_kernel *k)
+{
+	const char *slash = strchr(rest, '/');
+	const struct nl_link *l;
+	char link[IFNAMSIZ];
+	struct cidr c;
+
+	if (!slash || (size_t)(slash - rest) >= sizeof(link) ||
+	    value_parse_cidr(slash + 1, &c))
+		return;
+	memcpy(link, rest, (size_t)(slash - rest));
+	link[slash - rest] = '\0';
+	l = link_index_name(&k->idx, link);
+	if (l && drift_has_addr(k, l->ifindex, &c))
+		return;
+	d->drifted++;
+	/* A missing link was said already: its addresses went with it. */
+	if (l)
+		drift_say(d, "address %s on %s: missing", slash + 1, link);
+}
+
+int drift_ns(struct store *s, const char *ns, json_t *words, size_t max,
+	     size_t *ret_drifted, int *ret_links)
+{
+	struct drift_scan d = { words, max, 0, 0 };
+	struct drift_kernel kn = { 0 };
 	struct nl_sock *sock = NULL;
-	size_t n_links = 0, n_addrs = 0, drifted = 0;
 	char prefix[KEY_MAX];
 	json_t *recs, *v;
 	const char *k;
+	int r;
 
-	if (nl_ns_get(ns, &sock) < 0 ||
-	    nl_link_dump(sock, &links, &n_links) < 0 ||
-	    nl_addr_dump(sock, 0, &addrs, &n_addrs) < 0)
-		n_links = n_addrs = 0;
+	r = nl_ns_get(ns, &sock);
+	if (r == 0)
+		r = nl_link_dump(sock, &kn.links, &kn.n_links);
+	if (r == 0)
+		r = nl_addr_dump(sock, 0, &kn.addrs, &kn.n_addrs);
+	if (r < 0)
+		kn.n_links = kn.n_addrs = 0;
+	/* Built over no links, the index finds none: all count missing. */
+	if (link_index_build(&kn.idx, kn.links, kn.n_links) < 0 && r == 0)
+		r = -ENOMEM;
+	if (kn.n_addrs)
+		qsort(kn.addrs, kn.n_addrs, sizeof(*kn.addrs), drift_addr_cmp);
 	key_link_prefix(prefix, ns);
 	recs = store_list(s, prefix);
 	json_object_foreach(recs, k, v)
-	{
-		const struct nl_link *l =
-			drift_find(links, n_links, k + strlen(prefix), 0);
-		const struct nl_link *m;
-		struct diff_link d;
-
-		if (!l) {
-			drifted += json_is_true(json_object_get(v, "owned"));
-			continue;
-		}
-		m = l->master ? drift_find(links, n_links, NULL, l->master)
-			      : NULL;
-		if (diff_link(v, l, m ? m->name : NULL, NULL, NULL, &d) < 0)
-			continue;
-		/* The peer is not looked up here; its words are not drift. */
-		if (json_array_size(d.drift) >
-		    (json_object_get(v, "peer") ? 1u : 0u))
-			drifted++;
-		diff_link_clear(&d);
-	}
+		drift_link(&d, k + strlen(prefix), v, &kn);
 	json_decref(recs);
 	key_addr_prefix(prefix, ns, NULL);
 	recs = store_list(s, prefix);
-	json_object_foreach(recs, k, v)
-	{
-		const char *rest = k + strlen(prefix),
-			   *slash = strchr(rest, '/');
-		const struct nl_link *l;
-		char link[IFNAMSIZ];
-		struct cidr c;
-		bool found = false;
-
-		if (!slash || (size_t)(slash - rest) >= sizeof(link) ||
-		    value_parse_cidr(slash + 1, &c))
-			continue;
-		memcpy(link, rest, (size_t)(slash - rest));
-		link[slash - rest] = '\0';
-		l = drift_find(links, n_links, link, 0);
-		for (size_t i = 0; l && i < n_addrs; i++)
-			if (addrs[i].ifindex == l->ifindex &&
-			    value_cidr_equal(&addrs[i].cidr, &c))
-				found = true;
-		drifted += !found;
-	}
+	json_object_foreach(recs, k, v) drift_addr(&d, k + strlen(prefix), &kn);
 	json_decref(recs);
-	free(links);
-	free(addrs);
-	nl_ns_put(ns, sock);
-	return drifted;
+	if (d.more && words)
+		json_array_append_new(words,
+				      json_sprintf("and %zu more", d.more));
+	if (ret_links)
+		*ret_links = (int)kn.n_links;
+	*ret_drifted = d.drifted;
+	link_index_clear(&kn.idx);
+	free(kn.links);
+	free(kn.addrs);
+	if (sock)
+		nl_ns_put(ns, sock);
+	return r;
 }
 
 /* Collects, once each, the namespaces that have desired objects. */
@@ -114,7 +214,7 @@ int drift_count(struct store *s, size_t *ret)
 {
 	json_t *nss = json_object(), *v;
 	const char *k;
-	size_t n = 0;
+	size_t n = 0, one;
 
 	if (!nss)
 		return -ENOMEM;
@@ -125,7 +225,9 @@ int drift_count(struct store *s, size_t *ret)
 			n++; /* the namespace, and everything in it, is missing */
 			continue;
 		}
-		n += drift_ns(s, k);
+		/* Unreadable, its links count as missing. */
+		drift_ns(s, k, NULL, 0, &one, NULL);
+		n += one;
 	}
 	json_decref(nss);
 	*ret = n;

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Issue 14, items 5 and 9.
+"""Issue 14, items 5, 9 and 14.
 
 Bridge ownership (5): attaching a port to, or detaching it from, a bridge
 in the host namespace that netnsd did not create (`ip link add ... type
@@ -14,8 +14,13 @@ state past N records (a namespace, each end of a veth, a bridge, an
 address) answers 403 `quota-exceeded` naming the limit and the flag, and
 changes neither the kernel nor the desired state; changes of existing
 objects and deletions always work; a deletion makes room; after a restart
-(and after a kill) the count is the same. The flag is also read from a
-config file, and bad values stop netnsd at once."""
+the count is the same.
+
+A namespace's in_sync (14): GET /v1/namespaces/{ns} and the list say
+in_sync false, with a short drift naming the inner object, when something
+desired inside the namespace differs (a veth end deleted with `ip -n`, an
+MTU changed, an address removed); true again after POST /v1/reconcile;
+netnsd_drifted_objects counts the inner objects, not the namespace too."""
 
 import os
 import sys
@@ -248,6 +253,76 @@ def max_objects_flag_and_config_file():
     mk_ns(d, "red")
     expect_quota(d.put(NS + "/blue"), 1, "PUT past max-objects from a file")
     check("blue" not in h.netns_list(), "blue was made")
+
+
+# ---------------------------------------------------------------------------
+# Item 14: a namespace's in_sync covers what is desired inside it
+
+
+def ns_item(d, ns):
+    return expect_status(d.get(NS + "/" + ns), 200, "GET namespace").json
+
+
+def drifted_metric(d):
+    r = expect_status(d.get("/metrics"), 200)
+    for line in r.body.decode().splitlines():
+        if line.startswith("netnsd_drifted_objects "):
+            return int(line.split()[-1])
+    raise h.Failure("no netnsd_drifted_objects in /metrics")
+
+
+@test
+def namespace_in_sync_follows_its_links():
+    d = setup()
+    mk_ns(d, "red")
+    mk_veth(d, "host", "h-red", "eth0", peer_ns="red", up=True)
+    o = ns_item(d, "red")
+    eq((o.get("in_sync"), o.get("drift")), (True, None), "red at first")
+    eq(drifted_metric(d), 0, "drifted objects at first")
+
+    # The end inside red goes: the kernel takes its host end with it.
+    h.ip("link", "del", "eth0", ns="red")
+    o = ns_item(d, "red")
+    eq(o.get("in_sync"), False, "in_sync of red without its eth0")
+    check("link eth0: missing" in (o.get("drift") or []),
+          "red's drift must name eth0: %r", o)
+    eq(d.namespaces()["red"].get("in_sync"), False, "in_sync in the list")
+    eq(d.namespaces()["red"].get("drift"), o.get("drift"), "drift in the list")
+    # Counted once per object: eth0 and h-red, not red as well.
+    eq(drifted_metric(d), 2, "drifted objects")
+
+    r = expect_status(d.post("/v1/reconcile"), 200, "reconcile")
+    eq(r.json["failures"], [], "reconcile failures")
+    o = ns_item(d, "red")
+    eq((o.get("in_sync"), o.get("drift")), (True, None), "red reconciled")
+    eq(d.namespaces()["red"].get("in_sync"), True, "the list reconciled")
+    eq(drifted_metric(d), 0, "drifted objects after reconcile")
+
+
+@test
+def namespace_drift_names_attributes_and_addresses_and_is_bounded():
+    d = setup()
+    mk_ns(d, "red")
+    mk_veth(d, "red", "a0", "a1", mtu=1400)
+    expect_status(d.post(L("red", "a0") + "/addresses",
+                         {"address": "198.18.7.1/24"}), 201)
+    h.ip("link", "set", "a0", "mtu", "1280", ns="red")
+    h.ip("addr", "del", "198.18.7.1/24", "dev", "a0", ns="red")
+    o = ns_item(d, "red")
+    eq(o.get("in_sync"), False, "in_sync")
+    eq(sorted(o["drift"]), ["address 198.18.7.1/24 on a0: missing",
+                            "link a0: mtu is 1280, desired 1400"], "drift")
+    eq(drifted_metric(d), 2, "drifted objects: a0 and its address")
+
+    # Many objects out of sync: a few words, then how many more.
+    for i in range(12):
+        mk_veth(d, "red", "m%d" % i, "n%d" % i)
+    for i in range(12):
+        h.ip("link", "del", "m%d" % i, ns="red")
+    o = ns_item(d, "red")
+    eq(len(o["drift"]), 9, "drift words: 8 and a count: %r" % o["drift"])
+    eq(o["drift"][-1], "and 18 more", "the count of the rest")
+    eq(drifted_metric(d), 26, "drifted objects")
 
 
 if __name__ == "__main__":
