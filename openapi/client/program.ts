@@ -34,6 +34,8 @@ export function advice(type: ProblemType): string {
     case "urn:netnsd:problem:storage-failed":
     case "urn:netnsd:problem:insufficient-storage":
       return "tell the operator";
+    case "urn:netnsd:problem:quota-exceeded":
+      return "delete something, or ask for a larger --max-objects";
     case "urn:netnsd:problem:not-ready":
     case "urn:netnsd:problem:shutting-down":
       return "retry later";
