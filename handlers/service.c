@@ -1,20 +1,12 @@
 #include "service.h"
 
-#include <stdatomic.h>
-
+#include "../server/converge.h"
 #include "../server/metrics.h"
 #include "common.h"
 
 /* Generated at build time from openapi/openapi.yaml. */
 extern const char openapi_yaml[];
 extern const unsigned long openapi_yaml_len;
-
-static atomic_bool service_ready;
-
-void service_set_ready(bool ready)
-{
-	atomic_store(&service_ready, ready);
-}
 
 int service_handle_healthz(struct request *req, struct reply *rep)
 {
@@ -23,14 +15,31 @@ int service_handle_healthz(struct request *req, struct reply *rep)
 			     NULL);
 }
 
+/* Counts only, no names: /readyz needs no token (see openapi.yaml), and
+ * what failed is in the log and in POST /v1/reconcile's answer. */
 int service_handle_readyz(struct request *req, struct reply *rep)
 {
+	struct converge_status st;
+
 	(void)req;
-	if (!atomic_load(&service_ready))
+	converge_status(&st);
+	if (!st.started)
 		return problem_set(
 			&rep->problem, 503, "not-ready",
 			"the start-up reconcile has not finished yet");
-	return handler_reply(rep, 200, json_pack("{s:s}", "status", "ready"),
+	if (!st.ready)
+		return problem_set(
+			&rep->problem, 503, "not-ready",
+			"the start-up reconcile has not converged yet: %zu "
+			"item(s) failed for a reason that may pass and are "
+			"being retried (for up to %d s before netnsd says "
+			"ready all the same)",
+			st.pending, CONVERGE_GRACE_S);
+	return handler_reply(rep, 200,
+			     json_pack("{s:s, s:b, s:I, s:I}", "status",
+				       "ready", "converged", st.converged,
+				       "pending", (json_int_t)st.pending,
+				       "failures", (json_int_t)st.failures),
 			     NULL);
 }
 

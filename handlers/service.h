@@ -2,12 +2,7 @@
 #ifndef NETNSD_HANDLER_SERVICE_H
 #define NETNSD_HANDLER_SERVICE_H
 
-#include <stdbool.h>
-
 #include "../server/router.h"
-
-/* Set once the start-up reconcile has finished. */
-void service_set_ready(bool ready);
 
 int service_handle_healthz(struct request *req, struct reply *rep);
 int service_handle_readyz(struct request *req, struct reply *rep);

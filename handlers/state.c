@@ -4,9 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../server/log.h"
-#include "../server/metrics.h"
-#include "../state/reconcile.h"
+#include "../server/converge.h"
 #include "../state/store.h"
 #include "common.h"
 
@@ -189,8 +187,7 @@ fail:
 int state_handle_reconcile(struct request *req, struct reply *rep)
 {
 	static const struct body_field fields[] = { { NULL, 0, false } };
-	json_t *report, *v, *body = NULL;
-	size_t i;
+	json_t *report, *body = NULL;
 	int r;
 
 	/* No options yet: any field is one this version does not know. */
@@ -198,14 +195,8 @@ int state_handle_reconcile(struct request *req, struct reply *rep)
 	json_decref(body);
 	if (r < 0)
 		return r;
-	report = reconcile_run(req->store);
-	json_array_foreach(json_object_get(report, "actions"), i, v)
-		log_info("reconcile: %s", json_string_value(v));
-	json_array_foreach(json_object_get(report, "failures"), i, v)
-		log_warn("reconcile: %s failed: %s",
-			 json_string_value(json_object_get(v, "object")),
-			 json_string_value(json_object_get(v, "error")));
-	metrics_reconcile(json_array_size(json_object_get(report, "actions")),
-			  json_array_size(json_object_get(report, "failures")));
+	/* Logged and counted there, and retried if it leaves failures that
+	 * may pass by themselves. */
+	report = converge_run(req->store, CONVERGE_REQUEST);
 	return handler_reply(rep, 200, report, NULL);
 }

@@ -1,17 +1,17 @@
-/* netnsd: load the desired state, serve the API, re-apply the desired state,
- * then report ready and serve until told to stop. */
+/* netnsd: load the desired state, serve the API, re-apply the desired state
+ * (retrying what may pass), report ready and serve until told to stop. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
-#include "../handlers/service.h"
 #include "../netlink/ns.h"
-#include "../state/reconcile.h"
 #include "../state/store.h"
 #include "config.h"
+#include "converge.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -19,26 +19,33 @@
 #include "privs.h"
 #include "version.h"
 
+/* The start-up re-apply; what it leaves that may pass is retried from the
+ * main loop (see converge.h). */
 static void main_reconcile(struct store *store)
 {
-	json_t *report, *v;
-	size_t i, n_act, n_fail;
-
 	http_mutations_lock();
-	report = reconcile_run(store);
+	json_decref(converge_run(store, CONVERGE_STARTUP));
 	http_mutations_unlock();
-	json_array_foreach(json_object_get(report, "actions"), i, v)
-		log_info("reconcile: %s", json_string_value(v));
-	json_array_foreach(json_object_get(report, "failures"), i, v)
-		log_warn("reconcile: %s failed: %s",
-			 json_string_value(json_object_get(v, "object")),
-			 json_string_value(json_object_get(v, "error")));
-	n_act = json_array_size(json_object_get(report, "actions"));
-	n_fail = json_array_size(json_object_get(report, "failures"));
-	metrics_reconcile(n_act, n_fail);
-	log_info("start-up reconcile: %zu actions, %zu failures", n_act,
-		 n_fail);
-	json_decref(report);
+}
+
+/* How long the main loop may sleep: until the next sweep (once a second)
+ * or whatever the convergence waits for, whichever comes first. */
+static struct timespec main_tick(void)
+{
+	long ms = converge_wait_ms();
+
+	if (ms < 0 || ms > 1000)
+		ms = 1000;
+	return (struct timespec){ .tv_sec = ms / 1000,
+				  .tv_nsec = (ms % 1000) * 1000000 };
+}
+
+static double main_seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 /* Every connection is a descriptor: let the connection limit, not the
@@ -58,6 +65,8 @@ int main(int argc, char **argv)
 	struct store *store = NULL;
 	struct config cfg;
 	sigset_t stop;
+	double swept = main_seconds();
+	bool ready = false;
 	char err[512];
 	int r, sig;
 
@@ -105,20 +114,31 @@ int main(int argc, char **argv)
 	/* Serving already, so /healthz answers and /readyz says 503, while
 	 * the topology comes back. */
 	main_reconcile(store);
-	service_set_ready(true);
-	notify_send("READY=1");
-	log_info("ready");
 
-	/* Once a second, let go of namespaces deleted behind our back: a
-	 * pooled socket would otherwise keep one, and its links, alive. */
+	/* Retry what the start-up reconcile could not do yet, say ready when
+	 * converge.c does, and once a second let go of namespaces deleted
+	 * behind our back: a pooled socket would otherwise keep one, and its
+	 * links, alive. */
 	for (;;) {
-		struct timespec tick = { .tv_sec = 1 };
+		struct converge_status st;
+		struct timespec tick;
 
+		converge_status(&st);
+		if (st.ready && !ready) {
+			ready = true;
+			notify_send("READY=1");
+			log_info("ready");
+		}
+		tick = main_tick();
 		sig = sigtimedwait(&stop, NULL, &tick);
 		if (sig > 0)
 			break;
-		nl_ns_sweep();
-		http_sweep();
+		converge_tick(store);
+		if (main_seconds() - swept >= 1) {
+			swept = main_seconds();
+			nl_ns_sweep();
+			http_sweep();
+		}
 	}
 	log_info("stopping on %s", strsignal(sig));
 	notify_send("STOPPING=1");

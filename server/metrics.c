@@ -124,6 +124,21 @@ void metrics_reconcile(size_t actions, size_t failures)
 	pthread_mutex_unlock(&metrics_mu);
 }
 
+/* Set by every reconcile run; read when rendering. */
+static struct {
+	pthread_mutex_t mu;
+	bool converged;
+	size_t pending;
+} metrics_conv = { PTHREAD_MUTEX_INITIALIZER, false, 0 };
+
+void metrics_convergence(bool converged, size_t pending)
+{
+	pthread_mutex_lock(&metrics_conv.mu);
+	metrics_conv.converged = converged;
+	metrics_conv.pending = pending;
+	pthread_mutex_unlock(&metrics_conv.mu);
+}
+
 struct metrics_buf {
 	char *text;
 	size_t len, cap;
@@ -200,6 +215,26 @@ static void metrics_objects(struct metrics_buf *b, struct store *store)
 		n.ns, n.veth, n.bridge, n.other, n.addr);
 }
 
+static void metrics_convergence_render(struct metrics_buf *b)
+{
+	bool converged;
+	size_t pending;
+
+	pthread_mutex_lock(&metrics_conv.mu);
+	converged = metrics_conv.converged;
+	pending = metrics_conv.pending;
+	pthread_mutex_unlock(&metrics_conv.mu);
+	metrics_printf(
+		b,
+		"# HELP netnsd_reconcile_converged 1 when the latest reconcile run left no failure.\n"
+		"# TYPE netnsd_reconcile_converged gauge\n"
+		"netnsd_reconcile_converged %d\n"
+		"# HELP netnsd_reconcile_pending_items Failures of the latest reconcile run that are being retried.\n"
+		"# TYPE netnsd_reconcile_pending_items gauge\n"
+		"netnsd_reconcile_pending_items %zu\n",
+		converged ? 1 : 0, pending);
+}
+
 static void metrics_requests_render(struct metrics_buf *b)
 {
 	uint64_t n;
@@ -273,7 +308,7 @@ char *metrics_render(struct store *store, size_t *ret_len)
 	pthread_mutex_lock(&metrics_mu);
 	metrics_printf(
 		&b,
-		"# HELP netnsd_reconcile_runs_total Reconcile runs, at start-up and on request.\n"
+		"# HELP netnsd_reconcile_runs_total Reconcile runs, at start-up, on request and retries.\n"
 		"# TYPE netnsd_reconcile_runs_total counter\n"
 		"netnsd_reconcile_runs_total %llu\n"
 		"# HELP netnsd_reconcile_actions_total Changes reconcile runs made.\n"
@@ -309,6 +344,7 @@ char *metrics_render(struct store *store, size_t *ret_len)
 		"# TYPE netnsd_drifted_objects gauge\n"
 		"netnsd_drifted_objects %zu\n",
 		drifted);
+	metrics_convergence_render(&b);
 	*ret_len = b.len;
 	return b.text;
 }

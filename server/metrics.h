@@ -3,6 +3,7 @@
 #ifndef NETNSD_METRICS_H
 #define NETNSD_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct route;
@@ -13,6 +14,9 @@ struct store;
 void metrics_request(const struct route *route, const char *method, int status,
 		     double seconds);
 void metrics_reconcile(size_t actions, size_t failures);
+/* After each reconcile run: whether it left no failure, and how many of
+ * its failures are being retried (README "Start-up and convergence"). */
+void metrics_convergence(bool converged, size_t pending);
 
 /* The whole exposition; free() it. */
 char *metrics_render(struct store *store, size_t *ret_len);

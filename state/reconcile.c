@@ -21,10 +21,36 @@ struct reconcile {
 	struct store *store;
 	json_t *actions;
 	json_t *failures;
+	/* Keys ("ns/<ns>", "link/<ns>/<name>") of items that failed for a
+	 * reason that will not pass: what depends on them will not either. */
+	json_t *blocked;
 };
 
-static void reconcile_failed(struct reconcile *rc, const char *object,
-			     const char *what, int err)
+/* Whether a kernel refusal may pass by itself, so that trying again later
+ * can succeed (README "Start-up and convergence"): a name still held by a
+ * link the kernel is tearing down (a namespace's links go some time after
+ * the namespace is deleted), a namespace or link not there yet, a busy or
+ * short kernel. Anything else (an invalid request, a missing permission,
+ * a feature the kernel lacks) fails the same way every time. */
+static bool reconcile_errno_transient(int err)
+{
+	switch (-err) {
+	case EEXIST:
+	case ENOENT:
+	case ENODEV:
+	case EBUSY:
+	case EAGAIN:
+	case EINTR:
+	case ENOBUFS:
+	case ENOMEM:
+	case ETIMEDOUT: return true;
+	default: return false;
+	}
+}
+
+/* Records a failure; `transient` says whether a retry may mend it. */
+static void reconcile_failed_as(struct reconcile *rc, const char *object,
+				const char *what, int err, bool transient)
 {
 	const char *msg = nl_extack();
 	char text[512];
@@ -35,8 +61,63 @@ static void reconcile_failed(struct reconcile *rc, const char *object,
 	else
 		snprintf(text, sizeof(text), "%s: %s", what,
 			 *msg ? msg : strerror(-err));
-	json_array_append_new(rc->failures, json_pack("{s:s, s:s}", "object",
-						      object, "error", text));
+	json_array_append_new(rc->failures,
+			      json_pack("{s:s, s:s, s:b}", "object", object,
+					"error", text, "transient", transient));
+}
+
+/* err 0 is a refusal of netnsd's own (someone else's link holds the
+ * name): it will not pass by itself. */
+static void reconcile_failed(struct reconcile *rc, const char *object,
+			     const char *what, int err)
+{
+	reconcile_failed_as(rc, object, what, err,
+			    err && reconcile_errno_transient(err));
+}
+
+static void reconcile_block(struct reconcile *rc, const char *key)
+{
+	json_object_set_new(rc->blocked, key, json_true());
+}
+
+static bool reconcile_blocked(struct reconcile *rc, const char *key)
+{
+	return json_object_get(rc->blocked, key) != NULL;
+}
+
+static void reconcile_block_link(struct reconcile *rc, const char *ns,
+				 const char *name)
+{
+	char key[KEY_MAX];
+
+	key_link(key, ns, name);
+	reconcile_block(rc, key);
+}
+
+static bool reconcile_link_blocked(struct reconcile *rc, const char *ns,
+				   const char *name)
+{
+	char key[KEY_MAX];
+
+	key_link(key, ns, name);
+	return reconcile_blocked(rc, key);
+}
+
+static bool reconcile_ns_blocked(struct reconcile *rc, const char *ns)
+{
+	char key[KEY_MAX];
+
+	snprintf(key, sizeof(key), "ns/%s", ns);
+	return reconcile_blocked(rc, key);
+}
+
+/* A failure because a namespace this item needs is missing passes when
+ * that namespace comes, unless its own creation failed for good. */
+static void reconcile_failed_ns(struct reconcile *rc, const char *object,
+				const char *what, int err, const char *ns)
+{
+	reconcile_failed_as(rc, object, what, err,
+			    !reconcile_ns_blocked(rc, ns));
 }
 
 static void reconcile_did(struct reconcile *rc, const char *fmt, ...)
@@ -71,7 +152,14 @@ static void reconcile_namespaces(struct reconcile *rc)
 		r = nl_ns_add(ns);
 		snprintf(what, sizeof(what), "namespace %s", ns);
 		if (r < 0) {
-			reconcile_failed(rc, what, "creating", r);
+			/* EEXIST here: something that is not a namespace
+			 * (a directory, say) holds the name, and stays. */
+			bool transient =
+				r != -EEXIST && reconcile_errno_transient(r);
+
+			reconcile_failed_as(rc, what, "creating", r, transient);
+			if (!transient)
+				reconcile_block(rc, key);
 			continue;
 		}
 		reconcile_did(rc, "created namespace %s", ns);
@@ -107,6 +195,41 @@ static void reconcile_spec(json_t *rec, const char *name,
 		spec->mac = mac;
 }
 
+/* Whether a link netnsd did not create holds `name` in this namespace. */
+static bool reconcile_name_taken(struct nl_sock *s, const char *name)
+{
+	struct nl_link l;
+
+	return nl_link_get(s, name, &l) == 0 && !nl_link_is_ours(&l);
+}
+
+/* A veth pair that could not be made. File exists passes when the name is
+ * held by netnsd's own old link that the kernel is still tearing down (or
+ * by no visible link at all: the kernel lets a name go a moment after the
+ * link), not when a link someone else made holds either end's name. */
+static void reconcile_veth_failed(struct reconcile *rc, const char *what,
+				  int err, struct nl_sock *s, const char *ns,
+				  const char *name, struct nl_sock *ps,
+				  const char *pns, const char *pname)
+{
+	bool transient = reconcile_errno_transient(err);
+	json_t *f;
+
+	/* Recorded first, while nl_extack() still has the kernel's words. */
+	reconcile_failed_as(rc, what, "creating", err, transient);
+	if (err == -EEXIST && (reconcile_name_taken(s, name) ||
+			       reconcile_name_taken(ps, pname))) {
+		f = json_array_get(rc->failures,
+				   json_array_size(rc->failures) - 1);
+		json_object_set_new(f, "transient", json_false());
+		transient = false;
+	}
+	if (!transient) {
+		reconcile_block_link(rc, ns, name);
+		reconcile_block_link(rc, pns, pname);
+	}
+}
+
 /* Creates a missing bridge or veth pair netnsd owns. */
 static void reconcile_create(struct reconcile *rc, const char *ns,
 			     const char *name, json_t *rec, bool bridges)
@@ -127,7 +250,7 @@ static void reconcile_create(struct reconcile *rc, const char *ns,
 	snprintf(what, sizeof(what), "%s %s/%s", kind, ns, name);
 	r = nl_ns_get(ns, &s);
 	if (r < 0) {
-		reconcile_failed(rc, what, "namespace is missing", r);
+		reconcile_failed_ns(rc, what, "namespace is missing", r, ns);
 		return;
 	}
 	if (nl_link_get(s, name, &l) == 0)
@@ -142,10 +265,13 @@ static void reconcile_create(struct reconcile *rc, const char *ns,
 		if ((v = json_object_get(rec, "vlan_filtering")))
 			bs.vlan_filtering = json_is_true(v);
 		r = nl_bridge_add(s, &a, &bs);
-		if (r < 0)
+		if (r < 0) {
 			reconcile_failed(rc, what, "creating", r);
-		else
+			if (!reconcile_errno_transient(r))
+				reconcile_block_link(rc, ns, name);
+		} else {
 			reconcile_did(rc, "created bridge %s/%s", ns, name);
+		}
 		goto out;
 	}
 	if (strcmp(kind, "veth"))
@@ -157,8 +283,8 @@ static void reconcile_create(struct reconcile *rc, const char *ns,
 		goto out;
 	r = nl_ns_get(pns, &ps);
 	if (r < 0) {
-		reconcile_failed(rc, what, "the peer's namespace is missing",
-				 r);
+		reconcile_failed_ns(rc, what, "the peer's namespace is missing",
+				    r, pns);
 		pns = NULL;
 		goto out;
 	}
@@ -182,7 +308,7 @@ static void reconcile_create(struct reconcile *rc, const char *ns,
 	}
 	r = nl_veth_add(s, &a, ps, &b, NULL);
 	if (r < 0)
-		reconcile_failed(rc, what, "creating", r);
+		reconcile_veth_failed(rc, what, r, s, ns, name, ps, pns, pname);
 	else
 		reconcile_did(rc, "created veth %s/%s <-> %s/%s", ns, name, pns,
 			      pname);
@@ -221,6 +347,7 @@ static void reconcile_attributes(struct reconcile *rc, const char *ns,
 		reconcile_failed(
 			rc, what,
 			"a link netnsd did not create has taken its name", 0);
+		reconcile_block_link(rc, ns, name);
 		goto out;
 	}
 	if (l.master && nl_link_get_index(s, l.master, &m) == 0) {
@@ -247,9 +374,11 @@ static void reconcile_attributes(struct reconcile *rc, const char *ns,
 			key_link(bkey, ns, d.want_master);
 			brec = store_get(rc->store, bkey);
 			if (nl_link_get(s, d.want_master, &m) < 0) {
-				reconcile_failed(rc, what,
-						 "its bridge is missing",
-						 -ENODEV);
+				reconcile_failed_as(
+					rc, what, "its bridge is missing",
+					-ENODEV,
+					!reconcile_link_blocked(rc, ns,
+								d.want_master));
 				d.change.master = -1;
 			} else if ((impostor = json_is_true(json_object_get(
 						       brec, "owned")) &&
@@ -351,7 +480,10 @@ static void reconcile_addresses(struct reconcile *rc)
 			else if (r != -EEXIST)
 				reconcile_failed(rc, what, "adding", r);
 		} else {
-			reconcile_failed(rc, what, "the link is missing", r);
+			reconcile_failed_as(
+				rc, what, "the link is missing", r,
+				reconcile_errno_transient(r) &&
+					!reconcile_link_blocked(rc, ns, link));
 		}
 		nl_ns_put(ns, s);
 		s = NULL;
@@ -520,12 +652,14 @@ json_t *reconcile_run(struct store *s)
 {
 	struct reconcile rc = { .store = s,
 				.actions = json_array(),
-				.failures = json_array() };
+				.failures = json_array(),
+				.blocked = json_object() };
 
 	reconcile_interrupted(&rc);
 	reconcile_namespaces(&rc);
 	reconcile_links(&rc);
 	reconcile_addresses(&rc);
+	json_decref(rc.blocked);
 	return json_pack("{s:o, s:o}", "actions", rc.actions, "failures",
 			 rc.failures);
 }

@@ -9,7 +9,9 @@
 
 #include "store.h"
 
-/* Returns {"actions": [...], "failures": [{"object", "error"}]}. */
+/* Returns {"actions": [...], "failures": [{"object", "error", "transient"}]}:
+ * a transient failure may pass by itself, so trying again can mend it
+ * (README "Start-up and convergence"). */
 json_t *reconcile_run(struct store *s);
 
 #endif
