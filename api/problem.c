@@ -21,6 +21,7 @@ static const char *problem_title(int status)
 	case 431: return "Request Header Fields Too Large";
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
 	case 507: return "Insufficient Storage";
 	default: return "Internal Server Error";
 	}
@@ -140,6 +141,9 @@ int problem_status_for_errno(int err)
 	case ELOOP: return 400;
 	case ENOSPC:
 	case EDQUOT: return 507;
+	/* Only a netlink wait that ran out (netlink/sock.h) gives it: the
+	 * kernel stands behind netnsd as an upstream server would. */
+	case ETIMEDOUT: return 504;
 	default: return 500;
 	}
 }
@@ -152,6 +156,7 @@ static const char *problem_type_for_status(int status)
 	case 404: return "not-found";
 	case 409: return "conflict";
 	case 507: return "insufficient-storage";
+	case 504: return "kernel-timeout";
 	default: return "internal";
 	}
 }
@@ -165,6 +170,8 @@ int problem_errno(struct problem *p, int err, const char *what,
 
 	if (err == -EXFULL && !(kernel_msg && *kernel_msg))
 		why = "the bridge has no free port (at most 1023)";
+	if (err == -ETIMEDOUT && !(kernel_msg && *kernel_msg))
+		why = "the kernel did not answer in time";
 	return problem_set(p, status, problem_type_for_status(status), "%s: %s",
 			   what, why);
 }

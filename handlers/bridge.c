@@ -190,6 +190,11 @@ int bridge_handle_create(struct request *req, struct reply *rep)
 			in.spec.name, ns);
 		goto out;
 	}
+	/* Only "no such link" says the name is free. */
+	if (r != -ENODEV) {
+		r = handler_kernel_failed(rep, r, "looking for the name");
+		goto out;
+	}
 	/* A fixed MAC, so the bridge's address does not follow its ports as
 	 * they come and go. */
 	if (!in.spec.mac) {

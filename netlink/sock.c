@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -31,6 +32,11 @@ static _Thread_local bool nl_dump_intr;
  * small stack must leave room for it. */
 static _Thread_local _Alignas(max_align_t) char nl_rx_buf[NL_DUMP_BUF];
 static _Thread_local bool nl_rx_busy;
+/* The namespace (pool generation) this thread's request gave up on, and
+ * why; see nl_request_begin(). */
+static _Thread_local bool nl_gave_up;
+static _Thread_local uint64_t nl_gave_up_gen;
+static _Thread_local char nl_gave_up_msg[sizeof(nl_extack_msg)];
 static _Atomic uint64_t nl_errors[NL_ERRNO_MAX];
 
 void nl_error_counts(uint64_t *out, size_t n)
@@ -39,6 +45,22 @@ void nl_error_counts(uint64_t *out, size_t n)
 		out[i] = nl_errors[i];
 }
 static int nl_host_netns_fd = -1;
+static unsigned nl_timeout_s = NL_TIMEOUT_DEFAULT;
+
+void nl_set_timeout(unsigned seconds)
+{
+	nl_timeout_s = seconds;
+}
+
+unsigned nl_timeout(void)
+{
+	return nl_timeout_s;
+}
+
+void nl_request_begin(void)
+{
+	nl_gave_up = false;
+}
 
 const char *nl_extack(void)
 {
@@ -73,6 +95,16 @@ void nl_enter_host(void)
 	}
 }
 
+static int nl_sock_set_rcvtimeo(struct nl_sock *s)
+{
+	struct timeval tv = { .tv_sec = (time_t)nl_timeout_s };
+
+	if (setsockopt(mnl_socket_get_fd(s->mnl), SOL_SOCKET, SO_RCVTIMEO, &tv,
+		       sizeof(tv)) < 0)
+		return -errno;
+	return 0;
+}
+
 int nl_sock_open(int netns_fd, struct nl_sock **ret)
 {
 	bool move = netns_fd != NL_SOCK_HERE && netns_fd != nl_host_netns_fd;
@@ -103,6 +135,15 @@ int nl_sock_open(int netns_fd, struct nl_sock **ret)
 	mnl_socket_setsockopt(s->mnl, NETLINK_CAP_ACK, &one, sizeof(one));
 	mnl_socket_setsockopt(s->mnl, NETLINK_GET_STRICT_CHK, &one,
 			      sizeof(one));
+	/* Set once here, the bound costs nothing per request (a poll()
+	 * before every receive would cost a system call on the hot path of
+	 * every veth made). The kernel answers in the sender's context, so
+	 * the wait it bounds is a reply that never comes; a call blocked
+	 * inside sendmsg() itself (on the kernel's own locks) is beyond any
+	 * user-space bound. */
+	r = nl_sock_set_rcvtimeo(s);
+	if (r < 0)
+		goto fail;
 	s->portid = mnl_socket_get_portid(s->mnl);
 	s->seq = (uint32_t)random();
 	*ret = s;
@@ -236,15 +277,50 @@ static bool nl_buf_ends(const char *buf, size_t len, uint32_t seq)
 	return false;
 }
 
+/* The name of a request's message type, for the timeout's problem. */
+static const char *nl_type_name(uint16_t type)
+{
+	switch (type) {
+	case RTM_NEWLINK: return "RTM_NEWLINK";
+	case RTM_DELLINK: return "RTM_DELLINK";
+	case RTM_GETLINK: return "RTM_GETLINK";
+	case RTM_SETLINK: return "RTM_SETLINK";
+	case RTM_NEWADDR: return "RTM_NEWADDR";
+	case RTM_DELADDR: return "RTM_DELADDR";
+	case RTM_GETADDR: return "RTM_GETADDR";
+	case RTM_NEWNSID: return "RTM_NEWNSID";
+	case RTM_GETNSID: return "RTM_GETNSID";
+	default: return "a netlink request";
+	}
+}
+
+/* Whether the datagram in `buf` answers an earlier request than `seq`: a
+ * late answer to a request given up on. Sockets that gave up are closed
+ * (nl_ns_put), so none should ever come; if one does, it is skipped rather
+ * than taken for this request's answer or failing it. */
+static bool nl_buf_stale(const char *buf, size_t len, uint32_t seq)
+{
+	const struct nlmsghdr *m = (const struct nlmsghdr *)buf;
+	int left = (int)len;
+
+	return mnl_nlmsg_ok(m, left) && m->nlmsg_seq != 0 &&
+	       m->nlmsg_seq != seq;
+}
+
 /* A nested call (from a callback; none makes one today) reads into a buffer
  * of its own rather than over the answer being parsed. */
 static int nl_sock_run(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
 		       void *data)
 {
 	bool own = !nl_rx_busy;
-	char *buf = own ? nl_rx_buf : malloc(NL_DUMP_BUF);
+	char *buf;
 	int r;
 
+	if (nl_gave_up && s->gen == nl_gave_up_gen) {
+		memcpy(nl_extack_msg, nl_gave_up_msg, sizeof(nl_extack_msg));
+		return -ETIMEDOUT;
+	}
+	buf = own ? nl_rx_buf : malloc(NL_DUMP_BUF);
 	if (!buf)
 		return -ENOMEM;
 	if (own)
@@ -254,19 +330,36 @@ static int nl_sock_run(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
 	s->dirty = true;
 	nlh->nlmsg_seq = ++s->seq;
 	nlh->nlmsg_pid = 0;
-	if (mnl_socket_sendto(s->mnl, nlh, nlh->nlmsg_len) < 0) {
+	/* The test hook's namespace: the request is never sent, so the
+	 * receive below waits out its timeout, as for a kernel that never
+	 * answers (see README.md, "Testing"). */
+	if (!s->stall && mnl_socket_sendto(s->mnl, nlh, nlh->nlmsg_len) < 0) {
 		r = -errno;
 		goto out;
 	}
 	for (;;) {
 		ssize_t n = mnl_socket_recvfrom(s->mnl, buf, NL_DUMP_BUF);
 
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			snprintf(nl_extack_msg, sizeof(nl_extack_msg),
+				 "the kernel did not answer %s within %u s",
+				 nl_type_name(nlh->nlmsg_type), nl_timeout_s);
+			r = -ETIMEDOUT;
+			nl_errors[ETIMEDOUT]++; /* the metric's errno="110" */
+			nl_gave_up = true;
+			nl_gave_up_gen = s->gen;
+			memcpy(nl_gave_up_msg, nl_extack_msg,
+			       sizeof(nl_gave_up_msg));
+			goto out;
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			r = -errno;
 			goto out;
 		}
+		if (nl_buf_stale(buf, (size_t)n, s->seq))
+			continue;
 		r = mnl_cb_run2(buf, (size_t)n, s->seq, s->portid, cb, data,
 				nl_ctl_cbs, NLMSG_MIN_TYPE);
 		/* libmnl stops at the first message flagged NLM_F_DUMP_INTR,

@@ -16,10 +16,26 @@ struct nl_sock {
 	uint32_t seq;
 	uint64_t gen; /* namespace pool generation it was opened for */
 	bool dirty;   /* a reply may be left unread: not to be reused */
+	bool stall;   /* test hook: requests are never sent (nl_ns_get) */
 };
 
 /* Size of a buffer that holds any request netnsd builds. */
 #define NL_REQ_SIZE 4096
+
+/* Every wait for the kernel's answer is bounded: a receive that hears
+ * nothing for this long fails the request with -ETIMEDOUT, and nl_extack()
+ * names the message the kernel left unanswered ("the kernel did not answer
+ * RTM_NEWLINK within 5 s"). The socket is then dirty: a late answer would be
+ * read by the next request as its own, so it is closed, never pooled.
+ * Set once at start-up (--netlink-timeout), before any socket is opened. */
+#define NL_TIMEOUT_DEFAULT 5
+void nl_set_timeout(unsigned seconds);
+unsigned nl_timeout(void);
+/* Starts a request (an HTTP request, a reconcile) on this thread. Within one,
+ * a namespace whose kernel let a wait time out is given up on: later calls
+ * on its sockets fail at once with the same -ETIMEDOUT and words, so that a
+ * request waits out the timeout once, not once per call it makes. */
+void nl_request_begin(void);
 
 /* Opens a socket inside the namespace `netns_fd` (setns on this thread and
  * back at once), or with NL_SOCK_HERE in the namespace the thread is in.
