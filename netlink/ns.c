@@ -44,6 +44,12 @@ static struct nl_ns_entry *nl_ns_entries;
 static uint64_t nl_ns_gen;
 static time_t nl_ns_swept;
 static bool nl_ns_dir_shared;
+static const char *nl_ns_stall_name;
+
+void nl_ns_test_stall(const char *ns)
+{
+	nl_ns_stall_name = ns;
+}
 
 int nl_ns_init(const char *netns_dir)
 {
@@ -249,15 +255,15 @@ int nl_ns_get(const char *ns, struct nl_sock **ret)
 		s = e->idle[--e->n_idle];
 	gen = e->gen;
 	pthread_mutex_unlock(&nl_ns_mu);
-	if (s) {
-		*ret = s;
-		return 0;
+	if (!s) {
+		r = nl_ns_sock_open(ns, &s);
+		if (r < 0)
+			return r;
+		s->gen = gen;
 	}
-
-	r = nl_ns_sock_open(ns, &s);
-	if (r < 0)
-		return r;
-	s->gen = gen;
+	/* Marked as handed out, pooled or new alike: the socket that made
+	 * the namespace (nl_ns_add) answers, so that it can be made. */
+	s->stall = nl_ns_stall_name && !strcmp(ns, nl_ns_stall_name);
 	*ret = s;
 	return 0;
 }

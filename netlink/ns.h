@@ -19,6 +19,11 @@ int nl_ns_path(const char *ns, char *buf, size_t len);
  * -ENOENT when there is no such namespace. Give it back with nl_ns_put. */
 int nl_ns_get(const char *ns, struct nl_sock **ret);
 void nl_ns_put(const char *ns, struct nl_sock *s);
+/* Test hook (--test-stall-netns): sockets nl_ns_get() hands out for `ns`
+ * never send their requests, so every wait on them runs into the netlink
+ * timeout, as with a kernel that never answers. For tests only; set once
+ * at start-up. */
+void nl_ns_test_stall(const char *ns);
 /* Closes every pooled socket of `ns`: a socket keeps its namespace alive. */
 void nl_ns_forget(const char *ns);
 

@@ -34,6 +34,8 @@ enum {
 	O_TLSPRIO,
 	O_CORS,
 	O_USER,
+	O_NLTIMEOUT,
+	O_TESTSTALL,
 	O_CONFIG,
 	O_VERSION,
 	O_HELP,
@@ -63,6 +65,8 @@ static const struct option config_opts[] = {
 	{ "tls-priority", required_argument, NULL, O_TLSPRIO },
 	{ "cors-origin", required_argument, NULL, O_CORS },
 	{ "user", required_argument, NULL, O_USER },
+	{ "netlink-timeout", required_argument, NULL, O_NLTIMEOUT },
+	{ "test-stall-netns", required_argument, NULL, O_TESTSTALL },
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "help", no_argument, NULL, O_HELP },
@@ -117,6 +121,10 @@ static void config_usage(FILE *f)
 		"  --config PATH                 read flags from PATH first (`name = value` lines)\n"
 		"  --log-level LEVEL             debug, info, warn or error (default info)\n"
 		"  --log-format FORMAT           text, logfmt or json (default text)\n"
+		"  --netlink-timeout SECONDS     longest wait for the kernel's answer, or for\n"
+		"                                another request's lock (default 5)\n"
+		"  --test-stall-netns NAME       TESTING ONLY: the kernel seems never to answer\n"
+		"                                in namespace NAME\n"
 		"  --version                     print the version and exit\n"
 		"  --help                        print this help and exit\n");
 }
@@ -235,6 +243,12 @@ static int config_apply(struct config *c, int o, const char *name, char *arg)
 		c->cors_origins[c->n_cors++] = arg;
 		return 0;
 	case O_USER: c->user = arg; return 0;
+	case O_NLTIMEOUT:
+		if (config_number(name, arg, 1, 3600, 10, &n))
+			return -1;
+		c->netlink_timeout = (unsigned)n;
+		return 0;
+	case O_TESTSTALL: c->test_stall_netns = arg; return 0;
 	case O_CONFIG: return 0; /* read before everything else */
 	}
 	return -1;
@@ -339,6 +353,7 @@ int config_parse(int argc, char **argv, struct config *c)
 	c->log_level = "info";
 	c->log_format = "text";
 	c->socket_mode = 0660;
+	c->netlink_timeout = 5;
 
 	/* --config first, so the command line can override the file. */
 	for (int i = 1; i < argc; i++) {

@@ -36,6 +36,10 @@ struct config {
 	const char *cors_origins[CONFIG_CORS_MAX];
 	size_t n_cors;
 	const char *user;
+	/* bounds every wait for the kernel, and for locks (README.md,
+	 * "Timeouts") */
+	unsigned netlink_timeout;
+	const char *test_stall_netns; /* testing only: netlink/ns.h */
 };
 
 /* 0 to run, 1 to exit successfully (--help, --version), -1 on a bad flag

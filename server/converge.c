@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "../netlink/sock.h"
 #include "../state/reconcile.h"
 #include "http.h"
 #include "log.h"
@@ -111,8 +112,13 @@ static void converge_schedule(enum converge_origin origin)
 
 json_t *converge_run(struct store *store, enum converge_origin origin)
 {
-	json_t *report = reconcile_run(store), *v;
+	json_t *report, *v;
 	size_t i, n_act, n_fail, pending = 0;
+
+	/* A run is one request to the kernel's eyes: it waits out a silent
+	 * namespace once (netlink/sock.h). */
+	nl_request_begin();
+	report = reconcile_run(store);
 
 	converge_log(report, origin);
 	n_act = json_array_size(json_object_get(report, "actions"));

@@ -83,6 +83,13 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	main_raise_nofile();
 
+	nl_set_timeout(cfg.netlink_timeout);
+	if (cfg.test_stall_netns) {
+		nl_ns_test_stall(cfg.test_stall_netns);
+		log_warn(
+			"--test-stall-netns %s: a test hook; netlink requests in that namespace are never sent and time out",
+			cfg.test_stall_netns);
+	}
 	r = nl_ns_init(cfg.netns_dir);
 	if (r < 0) {
 		log_error("cannot use --netns-dir %s: %s", cfg.netns_dir,
