@@ -95,8 +95,8 @@ int handler_ns_sock(struct request *req, struct reply *rep, const char *ns,
 	int r;
 
 	/* A mutation holds the namespace from here until it has answered. */
-	if (req->mutates)
-		handler_lock(req, ns, NULL, NULL);
+	if (req->mutates && handler_lock(req, ns, NULL, NULL) < 0)
+		return handler_busy(rep, ns, NULL);
 	r = nl_ns_get(ns, ret);
 
 	if (r == -ENOENT || r == -EINVAL)
@@ -229,10 +229,39 @@ void handler_unlock(struct request *req)
 	nslock_release(&req->ns_locks);
 }
 
+int handler_busy(struct reply *rep, const char *ns, const char *ns2)
+{
+	bool two = ns2 && strcmp(ns, ns2);
+
+	return problem_set(
+		&rep->problem, 503, "busy",
+		"namespace %s%s%s is busy: another change to it (or to a namespace sharing its lock) has not finished within %u s, as when the kernel does not answer; nothing was changed, try again",
+		ns, two ? " or " : "", two ? ns2 : "", nl_timeout());
+}
+
 int handler_lock(struct request *req, const char *ns1, const char *ns2,
 		 const char *ns3)
 {
 	const char *names[] = { ns1, ns2, ns3 };
+	int r;
 
-	return nslock_acquire(&req->ns_locks, names, 3);
+	if (req->ns_lock_timeout)
+		return -ETIMEDOUT;
+	r = nslock_acquire(&req->ns_locks, names, 3);
+	if (r == -ETIMEDOUT)
+		req->ns_lock_timeout = true;
+	return r;
+}
+
+int handler_lock_all(struct request *req, struct reply *rep,
+		     const char *const names[], size_t n)
+{
+	int r = req->ns_lock_timeout ? -ETIMEDOUT
+				     : nslock_acquire(&req->ns_locks, names, n);
+
+	if (r == -ETIMEDOUT) {
+		req->ns_lock_timeout = true;
+		return handler_busy(rep, names[0], NULL);
+	}
+	return r;
 }

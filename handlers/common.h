@@ -64,9 +64,17 @@ int handler_check_dying(struct reply *rep, const char *ns,
 /* Takes the locks of the namespaces a mutation touches (NULLs are skipped;
  * see server/nslock.h), before it reads what they hold; they are let go
  * once the handler returns. Returns 1 when locks taken earlier had to be
- * let go on the way: what was read under them must be read again. */
+ * let go on the way: what was read under them must be read again. When a
+ * lock stays busy past the wait bound, -ETIMEDOUT, the request holds no
+ * lock any more and handler_ns_sock() answers 503 `busy` (later calls fail
+ * at once: a request waits out the bound once at most). */
 int handler_lock(struct request *req, const char *ns1, const char *ns2,
 		 const char *ns3);
+/* The same for `n` names, with the 503 `busy` answered on a timeout. */
+int handler_lock_all(struct request *req, struct reply *rep,
+		     const char *const names[], size_t n);
+/* The 503 `busy` answer of a lock wait that ran out for `ns` (or `ns2`). */
+int handler_busy(struct reply *rep, const char *ns, const char *ns2);
 
 /* Lets the namespace locks go early: the change is made and recorded, and
  * what is left (the answer's rendering) reads, as a GET would. */

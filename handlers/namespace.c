@@ -178,6 +178,9 @@ int ns_handle_create(struct request *req, struct reply *rep)
 			"'host' is reserved for the daemon's own namespace");
 		goto out;
 	}
+	r = handler_lock_all(req, rep, &ns, 1);
+	if (r < 0)
+		goto out;
 	if (nl_ns_exists(ns)) {
 		r = problem_set(&rep->problem, 409, "already-exists",
 				"namespace %s already exists", ns);
@@ -218,6 +221,9 @@ int ns_handle_put(struct request *req, struct reply *rep)
 				  "must match the namespace in the path");
 		goto out;
 	}
+	r = handler_lock_all(req, rep, &ns, 1);
+	if (r < 0)
+		goto out;
 	if (!nl_ns_exists(ns)) {
 		r = ns_create(req, rep, ns);
 		if (r < 0)
@@ -260,6 +266,46 @@ int ns_handle_get(struct request *req, struct reply *rep)
 				   "namespace %s does not exist", ns);
 	return handler_reply(rep, 200, ns_to_json(req->store, ns, exists, -1),
 			     NULL);
+}
+
+/* Locks `ns` and the namespaces of the far ends of its managed veths, whose
+ * links go with it: mutations there wait, as they did when a namespace's
+ * deletion ran alone. Once `ns` is held its veths cannot change, so a second
+ * look at the far ends that finds the same set is final. */
+static int ns_lock_with_far_ends(struct request *req, struct reply *rep,
+				 const char *ns)
+{
+	char prefix[KEY_MAX];
+	json_t *links, *v;
+	const char *k, **names;
+	int r = 0;
+
+	key_link_prefix(prefix, ns);
+	for (int i = 0; i < 8; i++) {
+		size_t n = 0;
+
+		links = store_list(req->store, prefix);
+		names = calloc(json_object_size(links) + 1, sizeof(*names));
+		if (!names) {
+			json_decref(links);
+			return problem_errno(&rep->problem, -ENOMEM,
+					     "locking the namespace", NULL);
+		}
+		names[n++] = ns;
+		json_object_foreach(links, k, v)
+		{
+			names[n] = json_string_value(json_object_get(
+				json_object_get(v, "peer"), "namespace"));
+			if (names[n])
+				n++;
+		}
+		r = handler_lock_all(req, rep, names, n);
+		free(names);
+		json_decref(links);
+		if (r <= 0)
+			return r;
+	}
+	return 0;
 }
 
 /* The far ends of managed veths that cross into `ns`, which go with it:
@@ -305,6 +351,8 @@ int ns_handle_delete(struct request *req, struct reply *rep)
 	int r;
 
 	r = handler_ns_param(req, rep, false, &ns);
+	if (r == 0)
+		r = ns_lock_with_far_ends(req, rep, ns);
 	if (r < 0)
 		return r;
 	exists = nl_ns_exists(ns);

@@ -131,6 +131,13 @@ int veth_handle_create(struct request *req, struct reply *rep)
 		a.spec.mtu = ETH_DATA_LEN;
 	if (!b.spec.mtu)
 		b.spec.mtu = ETH_DATA_LEN;
+	/* The peer's namespace is changed too: its lock as well, taken
+	 * before its file is opened, so that it is the namespace a
+	 * concurrent delete and create of the same name left behind. */
+	if (handler_lock(req, ns, pns, NULL) < 0) {
+		r = handler_busy(rep, ns, pns);
+		goto out;
+	}
 	if (strcmp(pns, ns)) {
 		r = nl_ns_open_fd(pns, &pfd);
 		if (r == -ENOENT || r == -EINVAL)
@@ -144,8 +151,6 @@ int veth_handle_create(struct request *req, struct reply *rep)
 		b.spec.netns_fd = pfd;
 	}
 
-	/* The peer's namespace is changed too: its lock as well. */
-	handler_lock(req, ns, pns, NULL);
 	r = handler_ns_sock(req, rep, ns, &s);
 	if (r == 0)
 		r = handler_ns_sock(req, rep, pns, &ps);

@@ -24,6 +24,7 @@
 #include "auth.h"
 #include "log.h"
 #include "nslock.h"
+#include "../netlink/sock.h"
 #include "metrics.h"
 #include "router.h"
 #include "tls.h"
@@ -270,6 +271,7 @@ struct http_headers {
 	bool auth_challenge;
 	bool preflight;
 	bool close; /* the connection cannot be trusted past this answer */
+	bool retry; /* a 503 `busy`: Retry-After */
 };
 
 static enum MHD_Result http_send(struct MHD_Connection *conn,
@@ -300,6 +302,8 @@ static enum MHD_Result http_send(struct MHD_Connection *conn,
 	MHD_add_response_header(resp, "X-Request-Id", hr->id);
 	if (h && h->close)
 		MHD_add_response_header(resp, "Connection", "close");
+	if (h && h->retry)
+		MHD_add_response_header(resp, "Retry-After", "1");
 	origin = http_cors_origin(conn);
 	if (origin) {
 		MHD_add_response_header(resp, "Access-Control-Allow-Origin",
@@ -506,6 +510,32 @@ static enum MHD_Result http_preflight(struct MHD_Connection *conn,
 	return http_send(conn, hr, 204, NULL, 0, NULL, &h);
 }
 
+/* Takes the daemon-wide lock: shared for every route but reconcile, which
+ * runs alone. The lock prefers its writer, so while a reconcile waits for a
+ * request stuck in a kernel call every new request waits too: the wait is
+ * bounded (by --netlink-timeout, the longest a kernel call is waited for),
+ * and one that runs out is answered 503 `busy` with Retry-After. Namespaces
+ * come and go under their own locks (handlers/namespace.c), not this one:
+ * a stuck namespace holds up its own requests, bounded the same way
+ * (server/nslock.h), and no other namespace's. Returns 0 or -ETIMEDOUT. */
+static int http_lock(const struct route *route)
+{
+	struct timespec deadline;
+	int r;
+
+	if (route->flags & ROUTE_NO_LOCK)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += (time_t)http_cfg->netlink_timeout;
+	if (route->flags & ROUTE_EXCLUSIVE)
+		r = pthread_rwlock_clockwrlock(&http_rw, CLOCK_MONOTONIC,
+					       &deadline);
+	else
+		r = pthread_rwlock_clockrdlock(&http_rw, CLOCK_MONOTONIC,
+					       &deadline);
+	return r ? -ETIMEDOUT : 0;
+}
+
 static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 				     const char *url, const char *method,
 				     struct http_req *hr)
@@ -551,12 +581,19 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 	req.force = http_query_true(conn, "force");
 	req.mutates = route->flags & ROUTE_MUTATES;
 
-	if (!(route->flags & ROUTE_NO_LOCK)) {
-		if (route->flags & ROUTE_EXCLUSIVE)
-			pthread_rwlock_wrlock(&http_rw);
-		else
-			pthread_rwlock_rdlock(&http_rw);
+	if (http_lock(route) < 0) {
+		h.retry = true;
+		problem_set(
+			&rep.problem, 503, "busy",
+			"netnsd is busy: %s has not finished within %u s, as when the kernel does not answer; nothing was changed, try again",
+			route->flags & ROUTE_EXCLUSIVE
+				? "a request already running"
+				: "a reconcile",
+			http_cfg->netlink_timeout);
+		r = http_send_problem(conn, hr, &rep.problem, &h);
+		goto out;
 	}
+	nl_request_begin();
 	route->handle(&req, &rep);
 	/* Everything this request wrote or saw is committed by now; what
 	 * others commit from here on is theirs to wait for. */
@@ -571,7 +608,8 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 		store_sync_until(http_store, sync_point);
 
 	if (rep.problem.status) {
-		r = http_send_problem(conn, hr, &rep.problem, NULL);
+		h.retry = rep.problem.status == 503;
+		r = http_send_problem(conn, hr, &rep.problem, &h);
 		goto out;
 	}
 	h.location = rep.location;

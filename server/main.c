@@ -16,6 +16,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "nslock.h"
 #include "privs.h"
 #include "version.h"
 
@@ -84,6 +85,7 @@ int main(int argc, char **argv)
 	main_raise_nofile();
 
 	nl_set_timeout(cfg.netlink_timeout);
+	nslock_set_wait(cfg.netlink_timeout);
 	if (cfg.test_stall_netns) {
 		nl_ns_test_stall(cfg.test_stall_netns);
 		log_warn(

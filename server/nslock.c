@@ -1,6 +1,8 @@
 #include "nslock.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <time.h>
 
 static pthread_mutex_t nslock_stripes[NSLOCK_STRIPES] = {
 	[0 ... NSLOCK_STRIPES - 1] = PTHREAD_MUTEX_INITIALIZER
@@ -15,11 +17,38 @@ static unsigned nslock_stripe(const char *name)
 	return h % NSLOCK_STRIPES;
 }
 
-static void nslock_take(uint64_t set)
+static unsigned nslock_wait_s;
+
+void nslock_set_wait(unsigned seconds)
 {
-	for (unsigned i = 0; i < NSLOCK_STRIPES; i++)
-		if (set & (1ull << i))
-			pthread_mutex_lock(&nslock_stripes[i]);
+	nslock_wait_s = seconds;
+}
+
+/* Takes the stripes of `set` in order, each by the same deadline; on a
+ * timeout lets go of those it took and returns -ETIMEDOUT. */
+static int nslock_take(uint64_t set)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += (time_t)nslock_wait_s;
+	for (unsigned i = 0; i < NSLOCK_STRIPES; i++) {
+		pthread_mutex_t *mu = &nslock_stripes[i];
+		int r;
+
+		if (!(set & (1ull << i)))
+			continue;
+		r = nslock_wait_s ? pthread_mutex_clocklock(mu, CLOCK_MONOTONIC,
+							    &deadline)
+				  : pthread_mutex_lock(mu);
+		if (r) {
+			uint64_t taken = set & ((1ull << i) - 1);
+
+			nslock_release(&taken);
+			return -ETIMEDOUT;
+		}
+	}
+	return 0;
 }
 
 int nslock_acquire(uint64_t *held, const char *const names[], size_t n)
@@ -37,11 +66,15 @@ int nslock_acquire(uint64_t *held, const char *const names[], size_t n)
 		uint64_t all = *held | want;
 
 		nslock_release(held);
-		nslock_take(all);
+		if (nslock_take(all) < 0)
+			return -ETIMEDOUT;
 		*held = all;
 		return 1;
 	}
-	nslock_take(more);
+	if (nslock_take(more) < 0) {
+		nslock_release(held);
+		return -ETIMEDOUT;
+	}
 	*held |= more;
 	return 0;
 }

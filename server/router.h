@@ -27,6 +27,7 @@ struct request {
 	struct store *store;
 	bool mutates;	   /* ROUTE_MUTATES: takes namespace locks */
 	uint64_t ns_locks; /* stripes of server/nslock.h held by the handler */
+	bool ns_lock_timeout; /* a stripe stayed busy past the wait bound */
 };
 
 struct reply {
@@ -48,8 +49,11 @@ enum route_flags {
 	 * touches itself (handler_lock). */
 	ROUTE_MUTATES = 1 << 0,
 	ROUTE_NO_LOCK = 1 << 1, /* answers even while a mutation runs */
-	/* Runs alone: no read or other mutation alongside (namespaces come
-	 * and go, reconcile). */
+	/* Runs alone: no read or other mutation alongside (reconcile). A
+	 * namespace's creation or deletion no longer is: it takes the locks
+	 * of its namespace (and of its veths' far ends) like any mutation, so
+	 * that a request stuck in one namespace's kernel call holds up no
+	 * other namespace (see http_dispatch). */
 	ROUTE_EXCLUSIVE = 1 << 2,
 };
 

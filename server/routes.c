@@ -22,11 +22,10 @@ const struct route router_routes[] = {
 	{ "GET", "/openapi.yaml", service_handle_openapi, ROUTE_NO_LOCK },
 
 	{ "GET", "/v1/namespaces", ns_handle_list, 0 },
-	{ "POST", "/v1/namespaces", ns_handle_create,
-	  ROUTE_MUTATES | ROUTE_EXCLUSIVE },
+	{ "POST", "/v1/namespaces", ns_handle_create, ROUTE_MUTATES },
 	{ "GET", NS, ns_handle_get, 0 },
-	{ "PUT", NS, ns_handle_put, ROUTE_MUTATES | ROUTE_EXCLUSIVE },
-	{ "DELETE", NS, ns_handle_delete, ROUTE_MUTATES | ROUTE_EXCLUSIVE },
+	{ "PUT", NS, ns_handle_put, ROUTE_MUTATES },
+	{ "DELETE", NS, ns_handle_delete, ROUTE_MUTATES },
 
 	{ "GET", NS "/links", link_handle_list, 0 },
 	{ "GET", LINK, link_handle_get, 0 },
