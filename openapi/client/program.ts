@@ -36,6 +36,9 @@ export function advice(type: ProblemType): string {
       return "tell the operator";
     case "urn:netnsd:problem:quota-exceeded":
       return "delete something, or ask for a larger --max-objects";
+    case "urn:netnsd:problem:kernel-timeout":
+      return "the kernel did not answer: look at the host, then retry";
+    case "urn:netnsd:problem:busy":
     case "urn:netnsd:problem:not-ready":
     case "urn:netnsd:problem:shutting-down":
       return "retry later";
