@@ -1,10 +1,13 @@
 /* Unit tests of server/nslock.c, the namespace locks of mutations: which
  * stripes a set of names takes, that a stripe sorting before a held one makes
  * the caller let go and take everything again (and says so), and that
- * threads taking overlapping sets in every order never wait in a circle. */
+ * threads taking overlapping sets in every order never wait in a circle,
+ * and that a wait for a stripe another thread keeps is bounded. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "server/nslock.h"
 
@@ -119,10 +122,58 @@ static void test_threads(void)
 	CHECK(counter == 40000);
 }
 
+static void *holder(void *arg)
+{
+	const char *names[] = { "held-elsewhere", "other" };
+	uint64_t held = 0;
+
+	nslock_acquire(&held, names, 2);
+	pthread_barrier_wait(arg); /* taken */
+	pthread_barrier_wait(arg); /* the other thread has given up */
+	nslock_release(&held);
+	return NULL;
+}
+
+/* A stripe another thread keeps is waited for up to the bound, then given
+ * up: -ETIMEDOUT, and the caller holds nothing, not even what it held. */
+static void test_wait_bound(void)
+{
+	const char *mine[] = { "mine" }, *busy[] = { "held-elsewhere" };
+	pthread_barrier_t b;
+	struct timespec t0, t1;
+	uint64_t held = 0;
+	pthread_t t;
+	double secs;
+
+	pthread_barrier_init(&b, NULL, 2);
+	pthread_create(&t, NULL, holder, &b);
+	pthread_barrier_wait(&b);
+	nslock_set_wait(1);
+	CHECK(nslock_acquire(&held, mine, 1) == 0 && held);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK(nslock_acquire(&held, busy, 1) == -ETIMEDOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	CHECK(secs > 0.9 && secs < 3);
+	CHECK(held == 0);
+	/* "mine" was let go: taken again at once. */
+	CHECK(nslock_acquire(&held, mine, 1) == 0);
+	nslock_release(&held);
+	pthread_barrier_wait(&b);
+	pthread_join(t, NULL);
+	/* Free again: taken, no wait. */
+	CHECK(nslock_acquire(&held, busy, 1) == 0);
+	nslock_release(&held);
+	nslock_set_wait(0);
+	pthread_barrier_destroy(&b);
+}
+
 int main(void)
 {
 	test_sets();
 	test_order();
 	test_threads();
+	test_wait_bound();
 	return check_report();
 }
