@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "origin.h"
 #include "version.h"
 
 enum {
@@ -33,6 +34,7 @@ enum {
 	O_TLSCA,
 	O_TLSPRIO,
 	O_CORS,
+	O_ALLOWEDHOST,
 	O_USER,
 	O_NLTIMEOUT,
 	O_TESTSTALL,
@@ -64,6 +66,7 @@ static const struct option config_opts[] = {
 	{ "tls-client-ca", required_argument, NULL, O_TLSCA },
 	{ "tls-priority", required_argument, NULL, O_TLSPRIO },
 	{ "cors-origin", required_argument, NULL, O_CORS },
+	{ "allowed-host", required_argument, NULL, O_ALLOWEDHOST },
 	{ "user", required_argument, NULL, O_USER },
 	{ "netlink-timeout", required_argument, NULL, O_NLTIMEOUT },
 	{ "test-stall-netns", required_argument, NULL, O_TESTSTALL },
@@ -112,7 +115,10 @@ static void config_usage(FILE *f)
 		"                                (and made for client authentication)\n"
 		"  --tls-priority STRING         GnuTLS priority string (default: TLS 1.2 and\n"
 		"                                1.3, AEAD ciphers with forward secrecy only)\n"
-		"  --cors-origin ORIGIN          allow browser calls from ORIGIN (repeatable)\n"
+		"  --cors-origin ORIGIN          allow browser calls from ORIGIN, written\n"
+		"                                scheme://host[:port] (repeatable)\n"
+		"  --allowed-host NAME           also answer requests whose Host is NAME, besides\n"
+		"                                loopback and the listener's address (repeatable)\n"
 		"  --insecure                    allow a non-loopback TCP listener without a\n"
 		"                                token file or TLS\n"
 		"  --user USER                   run as USER with only CAP_NET_ADMIN and\n"
@@ -151,6 +157,7 @@ static int config_number(const char *flag, const char *text, unsigned long min,
 /* Applies one option; `name` is its long name for messages. */
 static int config_apply(struct config *c, int o, const char *name, char *arg)
 {
+	const char *why;
 	unsigned long n;
 
 	switch (o) {
@@ -240,7 +247,27 @@ static int config_apply(struct config *c, int o, const char *name, char *arg)
 				CONFIG_CORS_MAX);
 			return -1;
 		}
+		why = origin_cors_normalize(arg);
+		if (why) {
+			fprintf(stderr, "netnsd: --cors-origin '%s' %s\n", arg,
+				why);
+			return -1;
+		}
 		c->cors_origins[c->n_cors++] = arg;
+		return 0;
+	case O_ALLOWEDHOST:
+		if (c->n_allowed_hosts == CONFIG_HOSTS_MAX) {
+			fprintf(stderr, "netnsd: at most %d --allowed-host\n",
+				CONFIG_HOSTS_MAX);
+			return -1;
+		}
+		why = origin_host_normalize(arg);
+		if (why) {
+			fprintf(stderr, "netnsd: --allowed-host '%s' %s\n", arg,
+				why);
+			return -1;
+		}
+		c->allowed_hosts[c->n_allowed_hosts++] = arg;
 		return 0;
 	case O_USER: c->user = arg; return 0;
 	case O_NLTIMEOUT:

@@ -8,6 +8,7 @@
 
 #define CONFIG_LISTEN_MAX 8
 #define CONFIG_CORS_MAX	  16
+#define CONFIG_HOSTS_MAX  16
 
 struct config {
 	const char *listen[CONFIG_LISTEN_MAX];
@@ -35,6 +36,10 @@ struct config {
 	const char *tls_priority;
 	const char *cors_origins[CONFIG_CORS_MAX];
 	size_t n_cors;
+	/* names (or addresses) clients may use in Host, besides loopback
+	 * and the listener's own address */
+	const char *allowed_hosts[CONFIG_HOSTS_MAX];
+	size_t n_allowed_hosts;
 	const char *user;
 	/* bounds every wait for the kernel, and for locks (README.md,
 	 * "Timeouts") */

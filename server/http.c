@@ -26,6 +26,7 @@
 #include "nslock.h"
 #include "../netlink/sock.h"
 #include "metrics.h"
+#include "origin.h"
 #include "router.h"
 #include "tls.h"
 #include "../state/store.h"
@@ -763,6 +764,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 	struct http_req *hr = *con_cls;
 	const char *cl, *framing, *unauthorized;
 	struct http_headers challenge = { 0 };
+	struct problem p = PROBLEM_INIT;
 	int status;
 
 	if (!hr)
@@ -789,6 +791,16 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 			hr->answered = true;
 			return http_fail(conn, hr, status, "malformed-request",
 					 framing, &h);
+		}
+		/* Host and Origin: DNS rebinding and cross-site requests are
+		 * refused before any handler runs or any body is stored. */
+		if (origin_check(conn, http_cfg, url, &p) < 0) {
+			enum MHD_Result r =
+				http_send_problem(conn, hr, &p, NULL);
+
+			problem_clear(&p);
+			hr->answered = true;
+			return r;
 		}
 		/* Answered now, on the first call, libmicrohttpd neither
 		 * sends 100 Continue nor reads the body into memory. */

@@ -21,6 +21,10 @@ export function advice(type: ProblemType): string {
       return "fix the request";
     case "urn:netnsd:problem:unauthorized":
       return "send a valid token";
+    case "urn:netnsd:problem:misdirected-request":
+      return "use a loopback address or a name in --allowed-host";
+    case "urn:netnsd:problem:origin-not-allowed":
+      return "call from an origin in --cors-origin";
     case "urn:netnsd:problem:not-found":
     case "urn:netnsd:problem:method-not-allowed":
       return "check the path";

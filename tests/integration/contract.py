@@ -36,6 +36,9 @@ nothing else is let through:
   unknown path;
 - anywhere: 401 `unauthorized` (bearer tokens are checked before the path)
   and, when a body was sent, 413 `body-too-large`;
+- anywhere: 421 `misdirected-request` (a Host the server does not answer
+  to), 403 `origin-not-allowed` only to a request with an Origin, and 400
+  `malformed-request` to one whose Host is repeated or not host[:port];
 - a raw NUL in the request target: 400 `malformed-request`; ambiguous
   body framing: 400 `malformed-request` (501 for a coding other than
   chunked), with Connection: close;
@@ -88,7 +91,8 @@ REASONS = {
     400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
     404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
     413: "Content Too Large", 414: "URI Too Long",
-    415: "Unsupported Media Type", 422: "Unprocessable Content",
+    415: "Unsupported Media Type", 421: "Misdirected Request",
+    422: "Unprocessable Content",
     429: "Too Many Requests", 431: "Request Header Fields Too Large",
     500: "Internal Server Error", 501: "Not Implemented",
     503: "Service Unavailable",
@@ -104,6 +108,9 @@ LIBRARY_UNCLEAN = (400, 413, 505)
 
 TOKEN = re.compile(rb"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
+# host[:port] as netnsd reads Host (RFC 9110, 7.2).
+HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_]([A-Za-z0-9_-]|\.(?!\.))*)"
+                  r"(:[0-9]{0,5})?$")
 
 
 class ContractViolation(AssertionError):
@@ -240,6 +247,19 @@ class _Op:
         self.item = item
         self.op = op
         self.id = op.get("operationId") or "%s %s" % (method, template)
+
+
+def _problem_slug(ans):
+    """The slug of a problem document's type, or None."""
+    if ans.content_type != "application/problem+json":
+        return None
+    try:
+        t = json.loads(ans.body).get("type")
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return None
+    if isinstance(t, str) and t.startswith("urn:netnsd:problem:"):
+        return t[len("urn:netnsd:problem:"):]
+    return None
 
 
 def _unique_json(body):
@@ -412,6 +432,8 @@ class Checker:
                            "Connection: close")
             self.count("(ambiguous framing) %d" % ans.status)
             return out
+        if self._host_or_origin(req, ans, out):
+            return out
         m = self.c.match(req.target)
         method = req.method
         if ans.status == 401:
@@ -443,6 +465,29 @@ class Checker:
         return out
 
     # -- what the description says of answers outside the operations --------
+
+    def _host_or_origin(self, req, ans, out):
+        """The refusals of a request's Host or Origin, on every path before
+        the bearer token: True when this answer is one of them."""
+        slug = _problem_slug(ans)
+        hosts = req.headers.get("host", [])
+        if ans.status == 421:
+            self._problem(req, ans, out, slugs={"misdirected-request"},
+                          status=421)
+        elif ans.status == 403 and slug == "origin-not-allowed":
+            self._problem(req, ans, out, slugs={slug}, status=403)
+            if req.header("Origin") is None:
+                out.append("403 origin-not-allowed to a request without "
+                           "Origin")
+            if ans.header("Access-Control-Allow-Origin") is not None:
+                out.append("a refused Origin got Access-Control-Allow-Origin")
+        elif ans.status == 400 and slug == "malformed-request" and (
+                len(hosts) > 1 or (hosts and not HOST.match(hosts[0]))):
+            self._problem(req, ans, out, slugs={slug}, status=400)
+        else:
+            return False
+        self.count("(any) %d %s" % (ans.status, slug))
+        return True
 
     def _library_refusal(self, req, ans, out):
         allowed = set(LIBRARY_ALWAYS)

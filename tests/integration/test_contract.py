@@ -184,6 +184,12 @@ BAD = [
      "does not document status 502"),
     ("metrics as JSON", ("GET", "/metrics", None, None),
      (200, JSON, b'{}'), "is not one of"),
+    ("421 with another type", ("GET", "/v1/namespaces", None, None),
+     (421, PROBLEM, problem(421, "not-found", "Misdirected Request")),
+     "names misdirected-request"),
+    ("origin refused without Origin", ("GET", "/v1/namespaces", None, None),
+     (403, PROBLEM, problem(403, "origin-not-allowed", "Forbidden")),
+     "without Origin"),
 ]
 
 GOOD = [
@@ -221,6 +227,13 @@ GOOD = [
     (("POST", "/v1/reconcile", b"{}", {"Content-Type": "application/json"}),
      (200, JSON, b'{"actions":[],"failures":[]}')),
     (("GET", "/v1/namespaces/a\x00b", None, None),
+     (400, PROBLEM, problem(400, "malformed-request", "Bad Request"))),
+    (("PUT", "/v1/nope", None, {"Host": "rebind.example"}),
+     (421, PROBLEM, problem(421, "misdirected-request",
+                            "Misdirected Request"))),
+    (("OPTIONS", "/v1/nope", None, {"Origin": "http://a"}),
+     (403, PROBLEM, problem(403, "origin-not-allowed", "Forbidden"))),
+    (("GET", "/healthz", None, [("Host", "a"), ("Host", "b")]),
      (400, PROBLEM, problem(400, "malformed-request", "Bad Request"))),
 ]
 

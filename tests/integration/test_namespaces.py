@@ -345,9 +345,9 @@ def bad_names_in_path():
     eq(netns_list(), [], "namespaces after the empty names")
     # A raw space or control byte in the request line: refused one way or
     # another, never a namespace.
-    for raw in (b"PUT /v1/namespaces/a b HTTP/1.1\r\nHost: x\r\n"
+    for raw in (b"PUT /v1/namespaces/a b HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 b"Connection: close\r\n\r\n",
-                b"PUT /v1/namespaces/a\x01b HTTP/1.1\r\nHost: x\r\n"
+                b"PUT /v1/namespaces/a\x01b HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 b"Connection: close\r\n\r\n"):
         reply = d.raw(raw)
         st = raw_status(reply)
@@ -365,8 +365,9 @@ def raw_nul_in_request_line():
     # request names "a<NUL>b", so nothing named "a" may appear.
     d = daemon()
     for method in ("PUT", "DELETE", "GET"):
-        reply = d.raw(b"%s /v1/namespaces/a\x00b HTTP/1.1\r\nHost: x\r\n"
-                      b"Connection: close\r\n\r\n" % method.encode())
+        reply = d.raw(b"%s /v1/namespaces/a\x00b HTTP/1.1\r\n"
+                      b"Host: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                      % method.encode())
         st = raw_status(reply)
         check(st is None or 400 <= st < 500,
               "%s with a raw NUL in the path: want a 4xx or a closed "
@@ -521,8 +522,8 @@ def unknown_path_is_404():
             (b"GET /healthz HTTP/9.9\r\n\r\n", None),
             (b"GET /v1/namespaces HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
              garbled),
-            (b"POST /v1/namespaces HTTP/1.1\r\nHost: x\r\nContent-Length:"
-             b" 5\r\nTransfer-Encoding: chunked\r\nContent-Type: "
+            (b"POST /v1/namespaces HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\nContent-Type: "
              b"application/json\r\n\r\nzz\r\n", None),
             (b"\x00\xff" * 64, None)):
         # A server may also just wait for the rest of a line that never

@@ -83,9 +83,10 @@ class Driver:
         s = socket.create_connection((h.API_HOST, self.d.port),
                                      timeout=h.scaled(5))
         if k % 2:
-            s.sendall(b"GET /v1/namespaces HTTP/1.1\r\nHost: x\r\nX-A: ")
+            s.sendall(b"GET /v1/namespaces HTTP/1.1\r\n"
+                      b"Host: 127.0.0.1\r\nX-A: ")
         else:
-            s.sendall(b"POST /v1/namespaces HTTP/1.1\r\nHost: x\r\n"
+            s.sendall(b"POST /v1/namespaces HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                       b"Content-Type: application/json\r\n"
                       b"Content-Length: 100\r\n\r\n{\"name\":")
         s.close()
@@ -278,14 +279,14 @@ HALF_REQUESTS = {
     "the request line only":
         b"GET /v1/namespaces HTTP/1.1\r\n",
     "all headers of a POST, no body":
-        b"POST /v1/namespaces HTTP/1.1\r\nHost: x\r\n"
+        b"POST /v1/namespaces HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n",
     "a POST cut in its body":
-        b"POST /v1/namespaces HTTP/1.1\r\nHost: x\r\n"
+        b"POST /v1/namespaces HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
         b'{"name":',
     "a GET cut in a header":
-        b"GET /v1/namespaces HTTP/1.1\r\nHost: x\r\nX-A: ",
+        b"GET /v1/namespaces HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: ",
 }
 
 

@@ -419,7 +419,7 @@ def sigterm_and_sigint_stop_cleanly():
     d.start()
     c = socket.create_connection(("127.0.0.1", d.port))
     try:
-        c.sendall(b"PUT /v1/namespaces/slow HTTP/1.1\r\nHost: x\r\n"
+        c.sendall(b"PUT /v1/namespaces/slow HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                   b"Content-Type: application/json\r\nContent-Length: 100"
                   b"\r\n\r\n{")
         time.sleep(0.1)
