@@ -268,6 +268,7 @@ static const char *http_cors_origin(struct MHD_Connection *conn)
 
 struct http_headers {
 	const char *allow;
+	const char *cors_methods; /* a preflight's, when not those of allow */
 	const char *location;
 	bool auth_challenge;
 	bool preflight;
@@ -314,7 +315,8 @@ static enum MHD_Result http_send(struct MHD_Connection *conn,
 					"Location, X-Request-Id, Allow");
 		if (h && h->preflight) {
 			MHD_add_response_header(
-				resp, "Access-Control-Allow-Methods", h->allow);
+				resp, "Access-Control-Allow-Methods",
+				h->cors_methods ? h->cors_methods : h->allow);
 			MHD_add_response_header(
 				resp, "Access-Control-Allow-Headers",
 				"Authorization, Content-Type, X-Request-Id");
@@ -486,6 +488,27 @@ static const char *http_unauthorized(struct MHD_Connection *conn,
 	return NULL;
 }
 
+/* Whether a comma-separated list (an Allow value) has this item. */
+static bool http_list_has(const char *list, const char *item)
+{
+	size_t n = strlen(item);
+
+	for (const char *s = list; *s; s += strspn(s, ", ")) {
+		size_t len = strcspn(s, ", ");
+
+		if (len == n && !strncmp(s, item, n))
+			return true;
+		s += len;
+	}
+	return false;
+}
+
+/* A CORS preflight (an allowed Origin and Access-Control-Request-Method) is
+ * answered 204 on every path, the asked method among the allowed ones even
+ * where the path does not serve it: a browser sends its real request only
+ * after a preflight that succeeded, and that request then shows the real
+ * 404 or 405 instead of "Failed to fetch" (openapi/openapi.yaml, "Answers
+ * outside the operations below"). The real request meets every check. */
 static enum MHD_Result http_preflight(struct MHD_Connection *conn,
 				      struct http_req *hr, const char *url)
 {
@@ -493,21 +516,38 @@ static enum MHD_Result http_preflight(struct MHD_Connection *conn,
 	struct problem p = PROBLEM_INIT;
 	const struct route *route = NULL;
 	struct http_headers h = { .preflight = true };
-	char allow[128];
+	const char *asked = MHD_lookup_connection_value(
+		conn, MHD_HEADER_KIND, "Access-Control-Request-Method");
+	char allow[128], methods[160];
+	bool cors, known;
 	enum MHD_Result r;
 
+	cors = http_cors_origin(conn) && asked && *asked &&
+	       strlen(asked) < 16 &&
+	       strspn(asked, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			     "abcdefghijklmnopqrstuvwxyz0123456789"
+			     "!#$%&'*+-.^_`|~") == strlen(asked);
 	router_match("OPTIONS", url, &route, &req, allow, sizeof(allow), &p);
 	router_request_clear(&req);
-	if (p.status != 405) {
-		/* No route has this path. */
+	known = p.status == 405; /* else no route has this path */
+	if (!known && !cors) {
 		r = http_send_problem(conn, hr, &p, NULL);
 		problem_clear(&p);
 		return r;
 	}
 	problem_clear(&p);
-	snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow),
-		 ", OPTIONS");
-	h.allow = allow;
+	if (known) {
+		snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow),
+			 ", OPTIONS");
+		h.allow = allow;
+	} else {
+		allow[0] = '\0';
+	}
+	if (cors && !http_list_has(allow, asked)) {
+		snprintf(methods, sizeof(methods), "%s%s%s", allow,
+			 *allow ? ", " : "", asked);
+		h.cors_methods = methods;
+	}
 	return http_send(conn, hr, 204, NULL, 0, NULL, &h);
 }
 

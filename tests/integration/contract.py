@@ -39,6 +39,9 @@ nothing else is let through:
 - anywhere: 421 `misdirected-request` (a Host the server does not answer
   to), 403 `origin-not-allowed` only to a request with an Origin, and 400
   `malformed-request` to one whose Host is repeated or not host[:port];
+- OPTIONS that is a CORS preflight (Origin, Access-Control-Request-Method)
+  answered with Access-Control-Allow-Origin: 204 on any path, its
+  Access-Control-Allow-Methods listing the asked method;
 - a raw NUL in the request target: 400 `malformed-request`; ambiguous
   body framing: 400 `malformed-request` (501 for a coding other than
   chunked), with Connection: close;
@@ -541,20 +544,36 @@ class Checker:
                 self.c.resolve(hdr)["schema"], v)]
 
     def _options(self, req, ans, m, out):
-        if m is None:
+        asked = req.header("Access-Control-Request-Method")
+        preflight = bool(req.header("Origin") and asked and ans.header(
+            "Access-Control-Allow-Origin"))
+        if m is None and not (preflight and ans.status == 204):
             self._outside(req, ans, out, "not-found", 404,
                           "OPTIONS (unknown path)")
             return
-        self.count("OPTIONS %d" % ans.status)
+        self.count("OPTIONS%s %d" % (" (preflight)" if preflight else "",
+                                     ans.status))
         if ans.status != 204:
             out.append("OPTIONS on %s: want 204, got %d" % (m[0], ans.status))
             return
-        self._allow(ans, self.c.methods(m[1]) | {"OPTIONS"}, out)
+        if m is not None:
+            self._allow(ans, self.c.methods(m[1]) | {"OPTIONS"}, out)
+        elif ans.header("Allow") is not None:
+            out.append("a preflight on an unknown path with Allow %r" %
+                       ans.header("Allow"))
         if ans.body:
             out.append("a 204 with a body")
         if req.header("Origin") and ans.header("Access-Control-Allow-Origin") \
                 and not ans.header("Access-Control-Allow-Methods"):
             out.append("a CORS preflight without Access-Control-Allow-Methods")
+        elif preflight:
+            methods = {x.strip() for x in ans.header(
+                "Access-Control-Allow-Methods").split(",")}
+            if asked.strip() not in methods:
+                out.append("a CORS preflight for %s whose Access-Control-"
+                           "Allow-Methods %r does not list it" % (
+                               asked, ans.header(
+                                   "Access-Control-Allow-Methods")))
 
     def _allow(self, ans, want, out, refused=None):
         a = ans.header("Allow")

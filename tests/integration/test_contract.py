@@ -190,6 +190,17 @@ BAD = [
     ("origin refused without Origin", ("GET", "/v1/namespaces", None, None),
      (403, PROBLEM, problem(403, "origin-not-allowed", "Forbidden")),
      "without Origin"),
+    ("preflight on an unknown path without CORS",
+     ("OPTIONS", "/v1/nope", None, {"Origin": "http://a",
+                                    "Access-Control-Request-Method": "GET"}),
+     (204, RID, b""), "answers 404"),
+    ("preflight not allowing the asked method",
+     ("OPTIONS", "/v1/nope", None, {"Origin": "http://a",
+                                    "Access-Control-Request-Method": "PUT"}),
+     (204, dict(RID, **{"Access-Control-Allow-Origin": "http://a",
+                        "Access-Control-Expose-Headers": "Location",
+                        "Access-Control-Allow-Methods": "GET"}), b""),
+     "does not list it"),
 ]
 
 GOOD = [
@@ -235,6 +246,18 @@ GOOD = [
      (403, PROBLEM, problem(403, "origin-not-allowed", "Forbidden"))),
     (("GET", "/healthz", None, [("Host", "a"), ("Host", "b")]),
      (400, PROBLEM, problem(400, "malformed-request", "Bad Request"))),
+    (("OPTIONS", "/v1/nope", None, {"Origin": "http://a",
+                                    "Access-Control-Request-Method": "PUT"}),
+     (204, dict(RID, **{"Access-Control-Allow-Origin": "http://a",
+                        "Access-Control-Expose-Headers": "Location",
+                        "Access-Control-Allow-Methods": "PUT"}), b"")),
+    (("OPTIONS", "/v1/namespaces", None,
+      {"Origin": "http://a", "Access-Control-Request-Method": "DELETE"}),
+     (204, dict(RID, **{"Allow": "GET, POST, OPTIONS",
+                        "Access-Control-Allow-Origin": "http://a",
+                        "Access-Control-Expose-Headers": "Location",
+                        "Access-Control-Allow-Methods":
+                        "GET, POST, OPTIONS, DELETE"}), b"")),
 ]
 
 

@@ -327,7 +327,7 @@ def an_allowed_origin_works():
 
 
 # ---------------------------------------------------------------------------
-# Item 15: --cors-origin at start-up
+# Item 15: --cors-origin at start-up, preflights on unknown paths/methods
 
 @test
 def cors_origins_no_browser_sends_are_refused_at_start_up():
@@ -367,6 +367,42 @@ def cors_origins_are_compared_as_browsers_send_them():
     r = send(d.port, "GET", "/v1/namespaces", None, None,
              {"Origin": "https://dash.example:8443"})
     expect_type(r, 403, "origin-not-allowed", "another port")
+
+
+@test
+def preflight_on_unknown_paths_and_methods_lets_the_real_answer_through():
+    d = h.daemon(args=["--cors-origin", DASH])
+    # An unknown path: the preflight succeeds (a browser needs a 2xx), so
+    # that the request itself is sent and shows its 404.
+    r = send(d.port, "OPTIONS", "/v1/nowhere", None, None, {
+        "Origin": DASH, "Access-Control-Request-Method": "GET"})
+    eq(r.status, 204, "preflight on an unknown path: %r" % r)
+    c = cors_headers(r)
+    eq(c.get("access-control-allow-origin"), DASH, "Allow-Origin")
+    check("GET" in c.get("access-control-allow-methods", ""),
+          "Allow-Methods %r", c)
+    check(r.header("Allow") is None, "Allow on an unknown path: %r",
+          r.header("Allow"))
+    r = send(d.port, "GET", "/v1/nowhere", None, None, {"Origin": DASH})
+    expect_type(r, 404, "not-found", "GET /v1/nowhere")
+    eq(r.header("Access-Control-Allow-Origin"), DASH, "Allow-Origin of 404")
+    # A method the path does not serve: allowed by the preflight, so that
+    # the request shows its 405 (Allow still says what the path serves).
+    r = send(d.port, "OPTIONS", "/v1/namespaces", None, None, {
+        "Origin": DASH, "Access-Control-Request-Method": "DELETE"})
+    eq(r.status, 204, "preflight of DELETE /v1/namespaces: %r" % r)
+    methods = {m.strip() for m in cors_headers(r).get(
+        "access-control-allow-methods", "").split(",")}
+    check("DELETE" in methods, "Allow-Methods %r", methods)
+    check("DELETE" not in r.header("Allow"), "Allow %r", r.header("Allow"))
+    r = send(d.port, "DELETE", "/v1/namespaces", None, None,
+             {"Origin": DASH})
+    expect_type(r, 405, "method-not-allowed", "DELETE /v1/namespaces")
+    eq(r.header("Access-Control-Allow-Origin"), DASH, "Allow-Origin of 405")
+    # Without an allowed origin nothing changes: OPTIONS on an unknown
+    # path is 404.
+    r = send(d.port, "OPTIONS", "/v1/nowhere", None)
+    expect_type(r, 404, "not-found", "plain OPTIONS on an unknown path")
 
 
 h.run_tests()
