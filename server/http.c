@@ -258,12 +258,7 @@ static const char *http_cors_origin(struct MHD_Connection *conn)
 	const char *origin =
 		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
 
-	if (!origin)
-		return NULL;
-	for (size_t i = 0; i < http_cfg->n_cors; i++)
-		if (!strcmp(origin, http_cfg->cors_origins[i]))
-			return origin;
-	return NULL;
+	return origin && origin_cors_allowed(origin, http_cfg) ? origin : NULL;
 }
 
 struct http_headers {
