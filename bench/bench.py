@@ -199,7 +199,7 @@ class Daemon:
                 raise RuntimeError(f"netnsd exited: see {self.dir}/daemon.log")
             try:
                 s = socket.create_connection(("127.0.0.1", API_PORT), timeout=5)
-                s.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                s.sendall(b"GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
                 data = b""
                 while True:
                     chunk = s.recv(4096)
@@ -249,7 +249,7 @@ class Daemon:
 def http(method, path, body=None):
     s = socket.create_connection(("127.0.0.1", API_PORT), timeout=120)
     data = json.dumps(body).encode() if body is not None else b""
-    head = f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    head = f"{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
     if body is not None:
         head += f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n"
     s.sendall(head.encode() + b"\r\n" + data)

@@ -296,7 +296,7 @@ static void *worker_run(void *arg)
 			if (r->body)
 				hl = (size_t)snprintf(
 					out, out_cap,
-					"%s %s HTTP/1.1\r\nHost: bench\r\n"
+					"%s %s HTTP/1.1\r\nHost: localhost\r\n"
 					"Content-Type: application/json\r\n"
 					"Content-Length: %zu\r\n\r\n%s",
 					r->method, r->path, r->body_len,
@@ -304,7 +304,7 @@ static void *worker_run(void *arg)
 			else
 				hl = (size_t)snprintf(
 					out, out_cap,
-					"%s %s HTTP/1.1\r\nHost: bench\r\n\r\n",
+					"%s %s HTTP/1.1\r\nHost: localhost\r\n\r\n",
 					r->method, r->path);
 		again:
 			if (fd < 0 && (fd = conn_open()) < 0) {
