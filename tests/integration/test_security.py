@@ -1177,7 +1177,7 @@ def test_global_connection_limit():
     # Each with a request in hand (headers in, body still coming): one
     # waiting for its headers would make room (test_front_limits.py).
     for s in held:
-        s.sendall(b"POST /v1/namespaces HTTP/1.1\r\nHost: x\r\n"
+        s.sendall(b"POST /v1/namespaces HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                   b"Content-Type: application/json\r\n"
                   b"Content-Length: 100\r\n\r\n{")
     time.sleep(0.3)
