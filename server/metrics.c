@@ -325,7 +325,7 @@ char *metrics_render(struct store *store, size_t *ret_len)
 	nl_error_counts(errs, NL_ERRNO_MAX);
 	metrics_printf(
 		&b,
-		"# HELP netnsd_netlink_errors_total Kernel refusals of netlink requests, by errno.\n"
+		"# HELP netnsd_netlink_errors_total Netlink requests the kernel refused or did not answer in time (ETIMEDOUT), by errno.\n"
 		"# TYPE netnsd_netlink_errors_total counter\n");
 	for (int i = 1; i < NL_ERRNO_MAX; i++)
 		if (errs[i])
