@@ -470,6 +470,16 @@ static void reconcile_addresses(struct reconcile *rc)
 		link[slash - rest] = '\0';
 		snprintf(what, sizeof(what), "address %s on %s/%s", slash + 1,
 			 ns, link);
+		/* Its link failed for good, its name perhaps held by a link
+		 * netnsd did not create: an address put there would change
+		 * someone else's link. */
+		if (reconcile_link_blocked(rc, ns, link)) {
+			reconcile_failed(
+				rc, what,
+				"its link cannot be made, or its name is held by a link netnsd did not create (see the link's failure)",
+				0);
+			continue;
+		}
 		if (nl_ns_get(ns, &s) < 0)
 			continue;
 		r = nl_link_get(s, link, &l);

@@ -304,6 +304,8 @@ def what_cannot_be_repaired_is_reported_and_the_rest_is_repaired():
         expect_status(d.put("/v1/namespaces/" + ns, {}), 201)
     expect_status(d.post("/v1/namespaces/host/bridges",
                          {"name": "xbr", "up": True}), 201)
+    expect_status(d.post(L("host", "xbr") + "/addresses",
+                         {"address": "198.18.44.1/24"}), 201)
     expect_status(d.post("/v1/namespaces/host/veths", {
         "name": "xp", "up": True,
         "peer": {"name": "e0", "namespace": "w1", "up": True}}), 201)
@@ -348,6 +350,13 @@ def what_cannot_be_repaired_is_reported_and_the_rest_is_repaired():
     expect((u.kkind(other), other.get("ifalias"), "UP" in other["flags"])
            == ("bridge", None, False), "the bridge that took xbr's name was "
            "changed: %r", other)
+    addrs = [a["local"] for a in h.ip_json("addr", "show", "dev", "xbr")[0]
+             .get("addr_info", [])]
+    expect("198.18.44.1" not in addrs, "reconcile gave xbr's desired "
+           "address to the bridge that took its name: %r", addrs)
+    expect(any("198.18.44.1" in o for o in failed),
+           "the address that cannot be put back should be a failure: %r",
+           rep)
     expect("xp" in host_links(), "the veth xp was not recreated: %r", rep)
     xp = u.kernel_topology([])["host"].get("xp") or {}
     expect(xp.get("master") is None,
