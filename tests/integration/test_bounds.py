@@ -11,6 +11,7 @@ import random
 import re
 import string
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
@@ -94,7 +95,20 @@ def metrics_labels_stay_bounded_under_random_methods_and_paths():
     for _ in range(7):
         expect_status(c.get("/v1/namespaces"), 200, "GET /v1/namespaces")
     expect_status(c.get("/v1/namespaces/red"), 200, "GET red")
-    after = metrics_text(c)
+    # A request is counted when libmicrohttpd reports it complete, which
+    # can come a moment after its answer (on a connection the server
+    # closed, and the client then opened anew): read until the flood is
+    # all there, bounded.
+    flood = sum(sent.values())
+    deadline = time.monotonic() + h.scaled(5)
+    while True:
+        after = metrics_text(c)
+        counted = sum(n for (route, method, _), n in
+                      requests_series(after)
+                      if (route, method) == ("unmatched", "OTHER"))
+        if counted >= flood or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     c.close()
     samples = requests_series(after)
     print("/metrics: %d lines before, %d after %d requests; %d series"
