@@ -1,0 +1,325 @@
+#include "record.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../api/value.h"
+
+static int record_bad(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int record_bad(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EBADMSG;
+}
+
+int record_type_of_key(const char *key, enum record_type *ret)
+{
+	if (!strncmp(key, "ns/", 3))
+		*ret = RECORD_NS;
+	else if (!strncmp(key, "link/", 5))
+		*ret = RECORD_LINK;
+	else if (!strncmp(key, "addr/", 5))
+		*ret = RECORD_ADDR;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+const char *record_kind_name(enum record_kind k)
+{
+	switch (k) {
+	case RECORD_KIND_VETH: return "veth";
+	case RECORD_KIND_BRIDGE: return "bridge";
+	default: return NULL;
+	}
+}
+
+/* A boolean member: sets `*out` and the bit, or says why not. */
+static int record_bool(json_t *v, const char *k, unsigned bit,
+		       struct record_link *r, bool *out, char *err,
+		       size_t errlen)
+{
+	if (!json_is_boolean(v))
+		return record_bad(err, errlen,
+				  "link record: %s is not a boolean", k);
+	*out = json_is_true(v);
+	r->has |= bit;
+	return 0;
+}
+
+static int record_kind_parse(json_t *v, struct record_link *r, char *err,
+			     size_t errlen)
+{
+	const char *s = json_string_value(v);
+
+	if (s && !strcmp(s, "veth"))
+		r->kind = RECORD_KIND_VETH;
+	else if (s && !strcmp(s, "bridge"))
+		r->kind = RECORD_KIND_BRIDGE;
+	else
+		return record_bad(err, errlen, "link record: unknown kind");
+	return 0;
+}
+
+static int record_mtu_parse(json_t *v, struct record_link *r, char *err,
+			    size_t errlen)
+{
+	json_int_t n = json_integer_value(v);
+
+	if (!json_is_integer(v) || n < 0 || n > UINT32_MAX)
+		return record_bad(err, errlen,
+				  "link record: mtu is not an MTU");
+	r->mtu = (uint32_t)n;
+	r->has |= RECORD_HAS_MTU;
+	return 0;
+}
+
+static int record_mac_parse(json_t *v, struct record_link *r, char *err,
+			    size_t errlen)
+{
+	const char *s = json_string_value(v);
+
+	if (!s || value_parse_mac(s, r->mac))
+		return record_bad(err, errlen,
+				  "link record: mac is not a MAC address");
+	r->mac_text = s;
+	r->has |= RECORD_HAS_MAC;
+	return 0;
+}
+
+static int record_master_parse(json_t *v, struct record_link *r, char *err,
+			       size_t errlen)
+{
+	if (!json_is_null(v) && !json_is_string(v))
+		return record_bad(err, errlen,
+				  "link record: master is not a name or null");
+	r->master = json_string_value(v);
+	r->has |= RECORD_HAS_MASTER;
+	return 0;
+}
+
+static int record_peer_parse(json_t *v, struct record_link *r, char *err,
+			     size_t errlen)
+{
+	const char *k;
+	json_t *x;
+
+	if (!json_is_object(v))
+		return record_bad(err, errlen,
+				  "link record: peer is not an object");
+	json_object_foreach(v, k, x)
+	{
+		if (!strcmp(k, "namespace") && json_is_string(x))
+			r->veth.peer_ns = json_string_value(x);
+		else if (!strcmp(k, "name") && json_is_string(x))
+			r->veth.peer_name = json_string_value(x);
+		else
+			return record_bad(err, errlen,
+					  "link record: peer.%s is unknown or "
+					  "not a string",
+					  k);
+	}
+	if (!r->veth.peer_ns || !r->veth.peer_name)
+		return record_bad(err, errlen,
+				  "link record: peer lacks namespace or name");
+	r->has |= RECORD_HAS_PEER;
+	return 0;
+}
+
+/* One member of a link record. */
+static int record_member(const char *k, json_t *v, struct record_link *r,
+			 char *err, size_t errlen)
+{
+	if (!strcmp(k, "mtu"))
+		return record_mtu_parse(v, r, err, errlen);
+	if (!strcmp(k, "up"))
+		return record_bool(v, k, RECORD_HAS_UP, r, &r->up, err, errlen);
+	if (!strcmp(k, "owned"))
+		return record_bool(v, k, RECORD_HAS_OWNED, r, &r->owned, err,
+				   errlen);
+	if (!strcmp(k, "kind"))
+		return record_kind_parse(v, r, err, errlen);
+	if (!strcmp(k, "mac"))
+		return record_mac_parse(v, r, err, errlen);
+	if (!strcmp(k, "master"))
+		return record_master_parse(v, r, err, errlen);
+	if (!strcmp(k, "stp"))
+		return record_bool(v, k, RECORD_HAS_STP, r, &r->bridge.stp, err,
+				   errlen);
+	if (!strcmp(k, "vlan_filtering"))
+		return record_bool(v, k, RECORD_HAS_VLAN_FILTERING, r,
+				   &r->bridge.vlan_filtering, err, errlen);
+	if (!strcmp(k, "peer"))
+		return record_peer_parse(v, r, err, errlen);
+	return record_bad(err, errlen, "link record: unknown member %s", k);
+}
+
+/* Members that only some kinds may hold: a peer is a veth's, bridge
+ * options a bridge's (or attributes of a link netnsd did not create). */
+static int record_link_check(const struct record_link *r, char *err,
+			     size_t errlen)
+{
+	if ((r->has & RECORD_HAS_PEER) && r->kind != RECORD_KIND_VETH)
+		return record_bad(err, errlen,
+				  "link record: a peer on a link not a veth");
+	if ((r->has & (RECORD_HAS_STP | RECORD_HAS_VLAN_FILTERING)) &&
+	    r->kind == RECORD_KIND_VETH)
+		return record_bad(err, errlen,
+				  "link record: bridge options on a veth");
+	return 0;
+}
+
+int record_link_parse(json_t *json, struct record_link *ret, char *err,
+		      size_t errlen)
+{
+	const char *k;
+	json_t *v;
+	int r = 0, m;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!json_is_object(json))
+		return record_bad(err, errlen, "link record: not an object");
+	/* One pass over the record rather than a lookup per member; a bad
+	 * member is reported (the first) and the others still read. */
+	json_object_foreach(json, k, v)
+	{
+		m = record_member(k, v, ret, r ? NULL : err, errlen);
+		if (m < 0 && !r)
+			r = m;
+	}
+	return r ?: record_link_check(ret, err, errlen);
+}
+
+static int record_set(json_t *o, const char *k, json_t *v)
+{
+	return json_object_set_new(o, k, v);
+}
+
+json_t *record_link_format(const struct record_link *r)
+{
+	json_t *o = json_object();
+	int e = !o;
+
+	if (!o)
+		return NULL;
+	if (r->kind != RECORD_KIND_NONE)
+		e |= record_set(o, "kind",
+				json_string(record_kind_name(r->kind)));
+	if (r->has & RECORD_HAS_OWNED)
+		e |= record_set(o, "owned", json_boolean(r->owned));
+	if (r->has & RECORD_HAS_UP)
+		e |= record_set(o, "up", json_boolean(r->up));
+	if (r->has & RECORD_HAS_MTU)
+		e |= record_set(o, "mtu", json_integer(r->mtu));
+	if (r->has & RECORD_HAS_MAC)
+		e |= record_set(o, "mac", json_string(r->mac_text));
+	if (r->has & RECORD_HAS_MASTER)
+		e |= record_set(o, "master",
+				r->master ? json_string(r->master)
+					  : json_null());
+	if (r->has & RECORD_HAS_STP)
+		e |= record_set(o, "stp", json_boolean(r->bridge.stp));
+	if (r->has & RECORD_HAS_VLAN_FILTERING)
+		e |= record_set(o, "vlan_filtering",
+				json_boolean(r->bridge.vlan_filtering));
+	if (r->has & RECORD_HAS_PEER)
+		e |= record_set(o, "peer",
+				json_pack("{s:s, s:s}", "namespace",
+					  r->veth.peer_ns, "name",
+					  r->veth.peer_name));
+	if (e) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static bool record_str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+bool record_link_equal(const struct record_link *a, const struct record_link *b)
+{
+	unsigned h = a->has;
+
+	if (a->kind != b->kind || h != b->has)
+		return false;
+	return (!(h & RECORD_HAS_OWNED) || a->owned == b->owned) &&
+	       (!(h & RECORD_HAS_UP) || a->up == b->up) &&
+	       (!(h & RECORD_HAS_MTU) || a->mtu == b->mtu) &&
+	       (!(h & RECORD_HAS_MAC) || !memcmp(a->mac, b->mac, 6)) &&
+	       (!(h & RECORD_HAS_MASTER) ||
+		record_str_eq(a->master, b->master)) &&
+	       (!(h & RECORD_HAS_STP) || a->bridge.stp == b->bridge.stp) &&
+	       (!(h & RECORD_HAS_VLAN_FILTERING) ||
+		a->bridge.vlan_filtering == b->bridge.vlan_filtering) &&
+	       (!(h & RECORD_HAS_PEER) ||
+		(record_str_eq(a->veth.peer_ns, b->veth.peer_ns) &&
+		 record_str_eq(a->veth.peer_name, b->veth.peer_name)));
+}
+
+int record_empty_parse(json_t *json, char *err, size_t errlen)
+{
+	if (!json_is_object(json) || json_object_size(json))
+		return record_bad(err, errlen, "record is not {}");
+	return 0;
+}
+
+json_t *record_empty_format(void)
+{
+	return json_object();
+}
+
+static const char *record_or(const char *s, const char *none)
+{
+	return s ? s : none;
+}
+
+int record_drift_words(const struct record_drift_item *it, char *buf,
+		       size_t len)
+{
+	static const char *const attr[RECORD_DRIFT_N] = {
+		[RECORD_DRIFT_MAC] = "mac",
+		[RECORD_DRIFT_UP] = "up",
+		[RECORD_DRIFT_MASTER] = "master",
+		[RECORD_DRIFT_STP] = "stp",
+		[RECORD_DRIFT_VLAN_FILTERING] = "vlan_filtering",
+	};
+
+	switch (it->code) {
+	case RECORD_DRIFT_MISSING: return snprintf(buf, len, "missing");
+	case RECORD_DRIFT_MTU:
+		return snprintf(buf, len, "mtu is %lld, desired %lld",
+				it->have_n, it->want_n);
+	case RECORD_DRIFT_PEER:
+		return snprintf(buf, len, "peer is %s/%s, desired %s/%s",
+				record_or(it->have[0], "unknown"),
+				record_or(it->have[1], "unknown"),
+				record_or(it->want[0], "(null)"),
+				record_or(it->want[1], "(null)"));
+	case RECORD_DRIFT_IMPOSTOR:
+		return snprintf(
+			buf, len,
+			"a link netnsd did not create has taken its name");
+	case RECORD_DRIFT_ADDRESS:
+		return snprintf(buf, len, "address %s is missing",
+				record_or(it->want[0], ""));
+	default: break;
+	}
+	if ((unsigned)it->code >= RECORD_DRIFT_N || !attr[it->code])
+		return snprintf(buf, len, "unknown drift");
+	return snprintf(buf, len, "%s is %s, desired %s", attr[it->code],
+			record_or(it->have[0], "none"),
+			record_or(it->want[0], "none"));
+}

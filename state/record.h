@@ -1,0 +1,132 @@
+/* Typed desired records. A record is what the store holds under a desired
+ * key (key.h): the state a user asked for of one object, which start-up
+ * re-applies and drift is measured against. The store keeps them as JSON;
+ * this module is the one place that knows their members, so that every
+ * reader gets the same answer for the same record, a wrong member is caught
+ * where it is read instead of being taken for "not desired", and a new
+ * member or link kind is added here once, not in every reader.
+ *
+ * Parsing never allocates: the strings of a parsed record point into the
+ * JSON value it was read from, which must outlive the struct (values the
+ * store hands out are never changed in place, see store.h, so holding a
+ * reference to the value is enough).
+ *
+ * Drift (how the kernel differs from a record) is a list of codes, turned
+ * into the words the API shows (openapi/openapi.yaml, "drift") by one
+ * function, record_drift_words(). */
+#ifndef NETNSD_RECORD_H
+#define NETNSD_RECORD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What a stored key names. Routes and sysctls are reserved: no record of
+ * theirs exists yet. */
+enum record_type {
+	RECORD_NS,   /* "ns/<ns>": {} */
+	RECORD_LINK, /* "link/<ns>/<link>": struct record_link */
+	RECORD_ADDR, /* "addr/<ns>/<link>/<ip>/<len>": {} */
+	RECORD_ROUTE,
+	RECORD_SYSCTL,
+};
+
+/* The kind of a link record, as stored in "kind". */
+enum record_kind {
+	/* No "kind": a record of attributes set on a link netnsd did not
+	 * create (PATCH of an existing link, a port of a host bridge). */
+	RECORD_KIND_NONE,
+	RECORD_KIND_VETH,
+	RECORD_KIND_BRIDGE,
+};
+
+/* Which optional members a link record holds (struct record_link.has). */
+enum {
+	RECORD_HAS_OWNED = 1u << 0,
+	RECORD_HAS_UP = 1u << 1,
+	RECORD_HAS_MTU = 1u << 2,
+	RECORD_HAS_MAC = 1u << 3,
+	RECORD_HAS_MASTER = 1u << 4, /* master may still be NULL: none */
+	RECORD_HAS_STP = 1u << 5,
+	RECORD_HAS_VLAN_FILTERING = 1u << 6,
+	RECORD_HAS_PEER = 1u << 7,
+};
+
+struct record_veth {
+	const char *peer_ns, *peer_name; /* both set when RECORD_HAS_PEER */
+};
+
+struct record_bridge {
+	bool stp, vlan_filtering; /* when RECORD_HAS_STP, _VLAN_FILTERING */
+};
+
+/* A desired link. A member whose bit is clear in `has` is not desired:
+ * netnsd leaves that attribute as the kernel has it. */
+struct record_link {
+	enum record_kind kind;
+	unsigned has;
+	bool owned; /* netnsd created it, and deletes it */
+	bool up;
+	uint32_t mtu;
+	uint8_t mac[6];
+	const char *mac_text; /* as stored, "02:00:00:00:00:01" */
+	const char *master;   /* NULL: desired to have none */
+	/* Members of the kind, or of a record of attributes on a link of
+	 * that kind (RECORD_KIND_NONE may hold stp and vlan_filtering). */
+	struct record_veth veth;
+	struct record_bridge bridge;
+};
+
+/* The type of the desired record under `key`; -EINVAL for a marker or an
+ * unknown key. */
+int record_type_of_key(const char *key, enum record_type *ret);
+
+/* Reads a stored link record. Strict: an unknown member, a wrong type or
+ * a malformed value is -EBADMSG with a message in `err`; `ret` then holds
+ * every member that could be read, so that a reader that goes on treats
+ * the rest as not desired, as before records were typed. */
+int record_link_parse(json_t *json, struct record_link *ret, char *err,
+		      size_t errlen);
+/* The record as the store keeps it (a new object), or NULL (-ENOMEM). The
+ * members are those of the parsed record: parse then format gives back
+ * the same JSON, byte for byte under JSON_SORT_KEYS (the snapshot's
+ * order; the journal keeps its writer's order, which means nothing). */
+json_t *record_link_format(const struct record_link *r);
+bool record_link_equal(const struct record_link *a,
+		       const struct record_link *b);
+/* "veth", "bridge", or NULL for RECORD_KIND_NONE. */
+const char *record_kind_name(enum record_kind k);
+
+/* Namespace and address records hold nothing yet: `{}`. Anything else
+ * is -EBADMSG. */
+int record_empty_parse(json_t *json, char *err, size_t errlen);
+json_t *record_empty_format(void);
+
+/* How the kernel differs from a record. */
+enum record_drift {
+	RECORD_DRIFT_MISSING,	     /* "missing" */
+	RECORD_DRIFT_MTU,	     /* values: have_n, want_n */
+	RECORD_DRIFT_MAC,	     /* have[0], want[0] */
+	RECORD_DRIFT_UP,	     /* have[0], want[0]: "true"/"false" */
+	RECORD_DRIFT_MASTER,	     /* have[0], want[0]: a name or "none" */
+	RECORD_DRIFT_STP,	     /* as up */
+	RECORD_DRIFT_VLAN_FILTERING, /* as up */
+	RECORD_DRIFT_PEER,	     /* have[0]/have[1], want[0]/want[1] */
+	RECORD_DRIFT_IMPOSTOR,	     /* another's link has taken the name */
+	RECORD_DRIFT_ADDRESS,	     /* want[0]: the missing "ip/len" */
+	RECORD_DRIFT_N
+};
+
+struct record_drift_item {
+	enum record_drift code;
+	const char *have[2], *want[2];
+	long long have_n, want_n;
+};
+
+/* The words the API shows for one drift item (at most `len` - 1 bytes,
+ * cut short if longer); returns their length as snprintf does. */
+int record_drift_words(const struct record_drift_item *it, char *buf,
+		       size_t len);
+
+#endif

@@ -1,0 +1,217 @@
+/* Unit tests of state/record.c: every form of record the handlers have ever
+ * stored parses and formats back to the same JSON, byte for byte; a record
+ * with an unknown member or a wrong type is refused with a message; and
+ * drift codes become the words the API has always shown. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state/record.h"
+
+#include "check.h"
+
+/* Each writer's records, in its own member order (handlers/link.c's
+ * link_record_new, veth.c, bridge.c, the attribute records of PATCH and of
+ * ports, state/desired.c's moves), and older forms. */
+static const char *const links[] = {
+	"{\"kind\":\"veth\",\"owned\":true,\"up\":false}",
+	"{\"kind\":\"veth\",\"owned\":true,\"up\":true,\"mtu\":1500,"
+	"\"mac\":\"02:00:00:00:00:01\","
+	"\"peer\":{\"namespace\":\"blue\",\"name\":\"vb\"}}",
+	"{\"kind\":\"veth\",\"owned\":true,\"up\":false,"
+	"\"peer\":{\"namespace\":\"blue\",\"name\":\"vb\"},\"master\":\"br0\"}",
+	"{\"kind\":\"veth\",\"owned\":true,\"up\":false,\"master\":null,"
+	"\"peer\":{\"namespace\":\"blue\",\"name\":\"vb\"}}",
+	"{\"kind\":\"bridge\",\"owned\":true,\"up\":true,\"stp\":true,"
+	"\"vlan_filtering\":false}",
+	"{\"kind\":\"bridge\",\"owned\":true,\"up\":false,\"mtu\":9000,"
+	"\"mac\":\"02:aa:bb:cc:dd:ee\"}",
+	"{\"owned\":false,\"stp\":true,\"vlan_filtering\":true,\"mtu\":1400,"
+	"\"up\":true}",
+	"{\"owned\":false,\"up\":true,\"mtu\":1400,"
+	"\"mac\":\"02:00:00:00:00:02\",\"master\":\"br0\"}",
+	"{\"owned\":false,\"master\":\"br0\"}",
+	"{\"owned\":false,\"master\":null}",
+	/* Before attribute records were never owned (9772231). */
+	"{\"owned\":true,\"up\":false}",
+	"{}",
+};
+
+static const char *const bad_links[] = {
+	"[]",
+	"{\"kind\":\"veth\",\"owned\":true,\"colour\":\"red\"}",
+	"{\"kind\":\"dummy\",\"owned\":true}",
+	"{\"kind\":1}",
+	"{\"owned\":1}",
+	"{\"up\":\"yes\"}",
+	"{\"mtu\":\"1500\"}",
+	"{\"mtu\":-1}",
+	"{\"mtu\":1.5}",
+	"{\"mac\":\"02:00:00:00:00\"}",
+	"{\"mac\":null}",
+	"{\"master\":5}",
+	"{\"stp\":null}",
+	"{\"vlan_filtering\":0}",
+	"{\"kind\":\"veth\",\"peer\":\"blue/vb\"}",
+	"{\"kind\":\"veth\",\"peer\":{\"namespace\":\"blue\"}}",
+	"{\"kind\":\"veth\",\"peer\":{\"namespace\":\"blue\",\"name\":1}}",
+	"{\"kind\":\"veth\",\"peer\":{\"namespace\":\"b\",\"name\":\"v\","
+	"\"up\":true}}",
+	"{\"kind\":\"bridge\",\"peer\":{\"namespace\":\"b\",\"name\":\"v\"}}",
+	"{\"kind\":\"veth\",\"stp\":true}",
+};
+
+/* What the store writes: the snapshot's flags (state/store.c). */
+static char *dump(json_t *j)
+{
+	return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+static void test_round_trip(void)
+{
+	for (size_t i = 0; i < sizeof(links) / sizeof(*links); i++) {
+		json_t *in = json_loads(links[i], 0, NULL), *out;
+		struct record_link r, again;
+		char err[128] = "", *a, *b;
+
+		CHECK(in != NULL);
+		CHECK(record_link_parse(in, &r, err, sizeof(err)) == 0);
+		if (err[0])
+			fprintf(stderr, "%s: %s\n", links[i], err);
+		out = record_link_format(&r);
+		CHECK(out != NULL);
+		a = dump(in);
+		b = dump(out);
+		CHECK(a && b && !strcmp(a, b));
+		CHECK(record_link_parse(out, &again, NULL, 0) == 0);
+		CHECK(record_link_equal(&r, &again));
+		free(a);
+		free(b);
+		json_decref(out);
+		json_decref(in);
+	}
+}
+
+static void test_refused(void)
+{
+	for (size_t i = 0; i < sizeof(bad_links) / sizeof(*bad_links); i++) {
+		json_t *in = json_loads(bad_links[i], JSON_DECODE_ANY, NULL);
+		struct record_link r;
+		char err[128] = "";
+
+		CHECK(in != NULL);
+		CHECK(record_link_parse(in, &r, err, sizeof(err)) == -EBADMSG);
+		CHECK(!strncmp(err, "link record: ", 13));
+		json_decref(in);
+	}
+}
+
+/* A bad member leaves the good ones read. */
+static void test_partial(void)
+{
+	json_t *in = json_loads("{\"mtu\":1400,\"x\":1,\"up\":true}", 0, NULL);
+	struct record_link r;
+	char err[128];
+
+	CHECK(record_link_parse(in, &r, err, sizeof(err)) == -EBADMSG);
+	CHECK(!strcmp(err, "link record: unknown member x"));
+	CHECK(r.mtu == 1400 && r.up && (r.has & RECORD_HAS_MTU));
+	json_decref(in);
+}
+
+static void test_equal(void)
+{
+	json_t *a = json_loads(links[1], 0, NULL);
+	json_t *b = json_loads(links[1], 0, NULL);
+	struct record_link ra, rb;
+
+	CHECK(record_link_parse(a, &ra, NULL, 0) == 0);
+	CHECK(record_link_parse(b, &rb, NULL, 0) == 0);
+	CHECK(record_link_equal(&ra, &rb));
+	rb.mtu = 1400;
+	CHECK(!record_link_equal(&ra, &rb));
+	rb.mtu = ra.mtu;
+	rb.has &= ~RECORD_HAS_MAC;
+	CHECK(!record_link_equal(&ra, &rb));
+	rb.has = ra.has;
+	rb.veth.peer_name = "vc";
+	CHECK(!record_link_equal(&ra, &rb));
+	json_decref(a);
+	json_decref(b);
+}
+
+static void test_empty(void)
+{
+	json_t *ns = record_empty_format(), *bad = json_pack("{s:i}", "x", 1);
+	char *text = dump(ns);
+
+	CHECK(record_empty_parse(ns, NULL, 0) == 0);
+	CHECK(text && !strcmp(text, "{}"));
+	CHECK(record_empty_parse(bad, NULL, 0) == -EBADMSG);
+	free(text);
+	json_decref(ns);
+	json_decref(bad);
+}
+
+static void test_types(void)
+{
+	enum record_type t;
+
+	CHECK(record_type_of_key("ns/blue", &t) == 0 && t == RECORD_NS);
+	CHECK(record_type_of_key("link/blue/v", &t) == 0 && t == RECORD_LINK);
+	CHECK(record_type_of_key("addr/blue/v/198.18.0.1/24", &t) == 0 &&
+	      t == RECORD_ADDR);
+	CHECK(record_type_of_key("moving/blue/v", &t) == -EINVAL);
+}
+
+static void words(enum record_drift code, const char *h0, const char *h1,
+		  const char *w0, const char *w1, const char *expect)
+{
+	struct record_drift_item it = {
+		code, { h0, h1 }, { w0, w1 }, 1500, 9000
+	};
+	char buf[256];
+
+	record_drift_words(&it, buf, sizeof(buf));
+	CHECK(!strcmp(buf, expect));
+	if (strcmp(buf, expect))
+		fprintf(stderr, "  got \"%s\"\n", buf);
+}
+
+/* The words state/diff.c has always said (tests/integration assert them). */
+static void test_words(void)
+{
+	words(RECORD_DRIFT_MISSING, NULL, NULL, NULL, NULL, "missing");
+	words(RECORD_DRIFT_MTU, NULL, NULL, NULL, NULL,
+	      "mtu is 1500, desired 9000");
+	words(RECORD_DRIFT_MAC, "none", NULL, "02:00:00:00:00:01", NULL,
+	      "mac is none, desired 02:00:00:00:00:01");
+	words(RECORD_DRIFT_UP, "false", NULL, "true", NULL,
+	      "up is false, desired true");
+	words(RECORD_DRIFT_MASTER, NULL, NULL, "br0", NULL,
+	      "master is none, desired br0");
+	words(RECORD_DRIFT_STP, "true", NULL, "false", NULL,
+	      "stp is true, desired false");
+	words(RECORD_DRIFT_VLAN_FILTERING, "true", NULL, "false", NULL,
+	      "vlan_filtering is true, desired false");
+	words(RECORD_DRIFT_PEER, NULL, NULL, "blue", "vb",
+	      "peer is unknown/unknown, desired blue/vb");
+	words(RECORD_DRIFT_PEER, "red", "va", NULL, NULL,
+	      "peer is red/va, desired (null)/(null)");
+	words(RECORD_DRIFT_IMPOSTOR, NULL, NULL, NULL, NULL,
+	      "a link netnsd did not create has taken its name");
+	words(RECORD_DRIFT_ADDRESS, NULL, NULL, "198.18.0.1/24", NULL,
+	      "address 198.18.0.1/24 is missing");
+}
+
+int main(void)
+{
+	test_round_trip();
+	test_refused();
+	test_partial();
+	test_equal();
+	test_empty();
+	test_types();
+	test_words();
+	return check_report();
+}
