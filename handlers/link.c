@@ -48,6 +48,7 @@ int link_list_kind(struct request *req, struct reply *rep, const char *kind,
 	struct jsonbuf b = JSONBUF_INIT;
 	struct nl_sock *s = NULL;
 	struct link_view v;
+	struct record_link want;
 	json_t *desired, *d;
 	char prefix[KEY_MAX], *text;
 	const char *ns, *k;
@@ -88,9 +89,13 @@ int link_list_kind(struct request *req, struct reply *rep, const char *kind,
 	desired = wants ? NULL : store_list(req->store, prefix);
 	for (size_t i = 0; wants && i < wants->n; i++)
 		link_missing_write_json(&v, kind, wants->items[i].name,
-					wants->items[i].rec, &first, &b);
-	json_object_foreach(desired, k, d) link_missing_write_json(
-		&v, kind, k + strlen(prefix), d, &first, &b);
+					&wants->items[i].want, &first, &b);
+	json_object_foreach(desired, k, d)
+	{
+		record_link_read(d, &want);
+		link_missing_write_json(&v, kind, k + strlen(prefix), &want,
+					&first, &b);
+	}
 	json_decref(desired);
 	link_view_clear(&v);
 	nl_ns_put(ns, s);
@@ -122,6 +127,7 @@ int link_get_kind(struct request *req, struct reply *rep, const char *param,
 {
 	struct nl_sock *s = NULL;
 	struct link_view v;
+	struct record_link want;
 	struct nl_link l;
 	const char *ns, *name;
 	json_t *desired;
@@ -142,11 +148,11 @@ int link_get_kind(struct request *req, struct reply *rep, const char *param,
 		goto out;
 	}
 	desired = r == -ENODEV ? desired_link(req->store, ns, name) : NULL;
-	if (desired && json_is_true(json_object_get(desired, "owned")) &&
-	    (!kind ||
-	     !strcmp(kind, json_string_value(json_object_get(desired, "kind"))
-				   ?: ""))) {
-		handler_reply(rep, 200, link_missing_to_json(ns, name, desired),
+	if (desired)
+		record_link_read(desired, &want);
+	if (desired && want.owned &&
+	    (!kind || !strcmp(kind, record_kind_name(want.kind) ?: ""))) {
+		handler_reply(rep, 200, link_missing_to_json(ns, name, &want),
 			      NULL);
 		r = 0;
 	} else if (r == 0 || r == -ENODEV) {
@@ -178,8 +184,12 @@ static void link_lock(struct request *req, const char *ns, const char *name,
 
 	for (int i = 0; i < 8; i++) {
 		json_t *rec = desired_link(req->store, ns, name);
-		const char *p = json_string_value(json_object_get(
-			json_object_get(rec, "peer"), "namespace"));
+		struct record_link w = { 0 };
+		const char *p;
+
+		if (rec)
+			record_link_read(rec, &w);
+		p = w.has & RECORD_HAS_PEER ? w.veth.peer_ns : NULL;
 
 		same = !strcmp(p ? p : "", peer_ns);
 		snprintf(peer_ns, sizeof(peer_ns), "%s", p ? p : "");

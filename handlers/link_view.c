@@ -318,25 +318,26 @@ static bool link_addrs_has(const struct link_addrs *a, const char *cidr)
  * desired addresses are cidrs[0 .. n_cidrs). */
 static void link_write_sync(const struct nl_link *l,
 			    const struct link_addrs *have,
-			    const struct diff_want *w, const char *const *cidrs,
-			    size_t n_cidrs, const char *master,
-			    const char *peer_ns, const char *peer_name,
-			    struct jsonbuf *b)
+			    const struct record_link *w,
+			    const char *const *cidrs, size_t n_cidrs,
+			    const char *master, const char *peer_ns,
+			    const char *peer_name, struct jsonbuf *b)
 {
 	struct diff_link d;
+
+	struct record_drift_item it = { .code = RECORD_DRIFT_IMPOSTOR };
 
 	if (diff_link_want(w, l, master, peer_ns, peer_name, &d) < 0)
 		return;
 	if (w->owned && !nl_link_is_ours(l))
-		json_array_append_new(
-			d.drift,
-			json_string(
-				"a link netnsd did not create has taken its name"));
-	for (size_t i = 0; i < n_cidrs; i++)
-		if (!link_addrs_has(have, cidrs[i]))
-			json_array_append_new(
-				d.drift, json_sprintf("address %s is missing",
-						      cidrs[i]));
+		diff_link_add(&d, &it);
+	it.code = RECORD_DRIFT_ADDRESS;
+	for (size_t i = 0; i < n_cidrs; i++) {
+		if (link_addrs_has(have, cidrs[i]))
+			continue;
+		it.want[0] = cidrs[i];
+		diff_link_add(&d, &it);
+	}
 	jsonbuf_lit(b, ",\"in_sync\":");
 	jsonbuf_bool(b, !json_array_size(d.drift));
 	if (json_array_size(d.drift)) {
@@ -356,7 +357,7 @@ static void link_write_sync_stored(struct link_view *v, const struct nl_link *l,
 	const char **cidrs = NULL;
 	char key[KEY_MAX];
 	json_t *desired, *want = NULL, *x;
-	struct diff_want w;
+	struct record_link w;
 	const char *k;
 	size_t n = 0;
 
@@ -369,7 +370,7 @@ static void link_write_sync_stored(struct link_view *v, const struct nl_link *l,
 	cidrs = calloc(json_object_size(want) ?: 1, sizeof(*cidrs));
 	if (cidrs)
 		json_object_foreach(want, k, x) cidrs[n++] = k + strlen(key);
-	diff_want_read(desired, &w);
+	record_link_read(desired, &w);
 	link_write_sync(l, have, &w, cidrs, n, master, peer_ns, peer_name, b);
 	free(cidrs);
 	json_decref(want);
@@ -489,42 +490,57 @@ json_t *link_to_json(struct link_view *v, const struct nl_link *l)
 	return o;
 }
 
-json_t *link_missing_to_json(const char *ns, const char *name, json_t *desired)
+/* A desired value as the API shows it: null where not desired. */
+static json_t *link_missing_mtu(const struct record_link *d)
 {
-	const char *kind = json_string_value(json_object_get(desired, "kind"));
+	return d->has & RECORD_HAS_MTU ? json_integer(d->mtu) : json_null();
+}
+
+static json_t *link_missing_peer(const struct record_link *d)
+{
+	if (!(d->has & RECORD_HAS_PEER))
+		return json_null();
+	return json_pack("{s:s, s:s}", "namespace", d->veth.peer_ns, "name",
+			 d->veth.peer_name);
+}
+
+json_t *link_missing_to_json(const char *ns, const char *name,
+			     const struct record_link *d)
+{
+	const char *kind = record_kind_name(d->kind);
 	json_t *o;
 
 	o = json_pack(
-		"{s:s, s:s, s:n, s:s, s:O?, s:O?, s:b, s:s, s:O?, s:O?, s:[], s:b, s:b, s:[s]}",
+		"{s:s, s:s, s:n, s:s, s:o, s:s?, s:b, s:s, s:s?, s:o, s:[], s:b, s:b, s:[s]}",
 		"name", name, "namespace", ns, "ifindex", "kind",
-		kind ? kind : "device", "mtu", json_object_get(desired, "mtu"),
-		"mac", json_object_get(desired, "mac"), "up",
-		json_is_true(json_object_get(desired, "up")), "oper_state",
-		"notpresent", "master", json_object_get(desired, "master"),
-		"peer", json_object_get(desired, "peer"), "addresses",
-		"managed", json_is_true(json_object_get(desired, "owned")),
-		"in_sync", false, "drift", "missing");
-	if (o && kind && !strcmp(kind, "bridge")) {
+		kind ? kind : "device", "mtu", link_missing_mtu(d), "mac",
+		d->has & RECORD_HAS_MAC ? d->mac_text : NULL, "up",
+		(d->has & RECORD_HAS_UP) && d->up, "oper_state", "notpresent",
+		"master", d->has & RECORD_HAS_MASTER ? d->master : NULL, "peer",
+		link_missing_peer(d), "addresses", "managed",
+		(d->has & RECORD_HAS_OWNED) && d->owned, "in_sync", false,
+		"drift", "missing");
+	if (o && d->kind == RECORD_KIND_BRIDGE) {
 		/* A bridge shows its settings, as desired. */
 		json_object_set_new(o, "stp",
-				    json_boolean(json_is_true(
-					    json_object_get(desired, "stp"))));
-		json_object_set_new(o, "vlan_filtering",
-				    json_boolean(json_is_true(json_object_get(
-					    desired, "vlan_filtering"))));
+				    json_boolean((d->has & RECORD_HAS_STP) &&
+						 d->bridge.stp));
+		json_object_set_new(
+			o, "vlan_filtering",
+			json_boolean((d->has & RECORD_HAS_VLAN_FILTERING) &&
+				     d->bridge.vlan_filtering));
 	}
 	return o;
 }
 
 void link_missing_write_json(const struct link_view *v, const char *kind,
-			     const char *name, json_t *d, bool *first,
-			     struct jsonbuf *b)
+			     const char *name, const struct record_link *d,
+			     bool *first, struct jsonbuf *b)
 {
-	const char *dk = json_string_value(json_object_get(d, "kind"));
+	const char *dk = record_kind_name(d->kind);
 	json_t *o;
 
-	if (link_view_find(v, name) ||
-	    !json_is_true(json_object_get(d, "owned")))
+	if (link_view_find(v, name) || !d->owned)
 		return;
 	if (kind && (!dk || strcmp(dk, kind)))
 		return;

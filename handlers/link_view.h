@@ -81,14 +81,15 @@ int link_write_json(struct link_view *v, const struct nl_link *l,
 /* The same as a json_t; NULL on failure. */
 json_t *link_to_json(struct link_view *v, const struct nl_link *l);
 /* A desired link the kernel does not have. */
-json_t *link_missing_to_json(const char *ns, const char *name, json_t *desired);
+json_t *link_missing_to_json(const char *ns, const char *name,
+			     const struct record_link *d);
 
 /* Appends, as an item of a list (a comma first unless *first), desired
  * link `name` (record `d`) when the kernel lacks it and it is owned and of
  * `kind` (NULL: any). */
 void link_missing_write_json(const struct link_view *v, const char *kind,
-			     const char *name, json_t *d, bool *first,
-			     struct jsonbuf *b);
+			     const char *name, const struct record_link *d,
+			     bool *first, struct jsonbuf *b);
 
 /* "veth", "bridge", "loopback", "device", ... */
 const char *link_kind_name(const struct nl_link *l);

@@ -136,7 +136,7 @@ static int link_wants_build(struct store *store, const char *ns, uint64_t seq,
 	{
 		w->items[i].name = k + plen;
 		w->items[i].rec = rec;
-		diff_want_read(rec, &w->items[i].want);
+		record_link_read(rec, &w->items[i].want);
 		i++;
 	}
 	w->n = i;

@@ -15,9 +15,9 @@
 struct store;
 
 struct link_want {
-	const char *name; /* the link's name, inside the store key */
-	json_t *rec;	  /* the record, held by the snapshot */
-	struct diff_want want;
+	const char *name;	 /* the link's name, inside the store key */
+	json_t *rec;		 /* the record, held by the snapshot */
+	struct record_link want; /* points into rec */
 	/* Its desired addresses: cidrs[addr_first .. addr_first + addr_n),
 	 * in the store's order. */
 	size_t addr_first, addr_n;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "../netlink/ns.h"
+#include "../state/record.h"
 #include "../state/store.h"
 #include "config.h"
 #include "converge.h"
@@ -27,6 +28,12 @@ static void main_reconcile(struct store *store)
 	http_mutations_lock();
 	json_decref(converge_run(store, CONVERGE_STARTUP));
 	http_mutations_unlock();
+}
+
+/* A stored record that does not read as it should: a bug, said loudly. */
+static void main_record_warn(const char *msg)
+{
+	log_error("desired state: %s", msg);
 }
 
 /* How long the main loop may sleep: until the next sweep (once a second)
@@ -84,6 +91,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	main_raise_nofile();
 
+	record_set_warn(main_record_warn);
 	nl_set_timeout(cfg.netlink_timeout);
 	nslock_set_wait(cfg.netlink_timeout);
 	if (cfg.test_stall_netns) {

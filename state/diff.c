@@ -1,80 +1,121 @@
 #include "diff.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <net/if.h>
 
 #include "../api/value.h"
 
-static void diff_say(json_t *drift, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void diff_say(json_t *drift, const char *fmt, ...)
+void diff_link_add(struct diff_link *d, const struct record_drift_item *it)
 {
 	char text[256];
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	json_array_append_new(drift, json_string(text));
+	record_drift_words(it, text, sizeof(text));
+	json_array_append_new(d->drift, json_string(text));
+	if (d->n_codes < RECORD_DRIFT_N)
+		d->codes[d->n_codes++] = it->code;
 }
 
-void diff_want_read(json_t *desired, struct diff_want *w)
+static const char *diff_bool(bool b)
 {
-	const char *k;
-	json_t *v, *peer = NULL;
+	return b ? "true" : "false";
+}
 
-	memset(w, 0, sizeof(*w));
-	w->up = w->stp = w->vlan_filtering = -1;
-	/* One pass over the record rather than a lookup per member. */
-	json_object_foreach(desired, k, v)
-	{
-		if (!strcmp(k, "mtu")) {
-			w->has_mtu = json_is_integer(v);
-			w->mtu = json_integer_value(v);
-		} else if (!strcmp(k, "mac")) {
-			w->mac_text = json_string_value(v);
-			w->has_mac = w->mac_text &&
-				     !value_parse_mac(w->mac_text, w->mac);
-		} else if (!strcmp(k, "up")) {
-			w->up = json_is_boolean(v) ? json_is_true(v) : -1;
-		} else if (!strcmp(k, "master")) {
-			w->has_master = true;
-			w->master = json_string_value(v); /* NULL for null */
-		} else if (!strcmp(k, "stp")) {
-			w->stp = json_is_boolean(v) ? json_is_true(v) : -1;
-		} else if (!strcmp(k, "vlan_filtering")) {
-			w->vlan_filtering =
-				json_is_boolean(v) ? json_is_true(v) : -1;
-		} else if (!strcmp(k, "peer")) {
-			peer = v;
-		} else if (!strcmp(k, "owned")) {
-			w->owned = json_is_true(v);
-		} else if (!strcmp(k, "kind")) {
-			w->kind = json_string_value(v);
-		}
+/* An attribute that is "true" or "false" on both sides. */
+static void diff_add_bool(struct diff_link *d, enum record_drift code,
+			  bool have, bool want)
+{
+	struct record_drift_item it = { .code = code };
+
+	it.have[0] = diff_bool(have);
+	it.want[0] = diff_bool(want);
+	diff_link_add(d, &it);
+}
+
+/* The attributes every link has: mtu, mac, up. */
+static void diff_link_attrs(const struct record_link *w,
+			    const struct nl_link *l, struct diff_link *d)
+{
+	struct record_drift_item it = { .code = RECORD_DRIFT_MTU };
+	char mac[18];
+
+	if ((w->has & RECORD_HAS_MTU) && l->mtu != w->mtu) {
+		it.have_n = l->mtu;
+		it.want_n = w->mtu;
+		diff_link_add(d, &it);
+		d->change.mtu = w->mtu;
 	}
-	if (!peer)
-		return;
-	w->has_peer = true;
-	json_object_foreach(peer, k, v)
-	{
-		if (!strcmp(k, "namespace"))
-			w->peer_ns = json_string_value(v);
-		else if (!strcmp(k, "name"))
-			w->peer_name = json_string_value(v);
+	if ((w->has & RECORD_HAS_MAC) &&
+	    (!l->has_mac || memcmp(w->mac, l->mac, 6))) {
+		value_format_mac(l->mac, mac);
+		it.code = RECORD_DRIFT_MAC;
+		it.have[0] = l->has_mac ? mac : "none";
+		it.want[0] = w->mac_text;
+		diff_link_add(d, &it);
+		memcpy(d->mac, w->mac, 6);
+		d->change.mac = d->mac;
+	}
+	if ((w->has & RECORD_HAS_UP) && w->up != !!(l->flags & IFF_UP)) {
+		diff_add_bool(d, RECORD_DRIFT_UP, l->flags & IFF_UP, w->up);
+		d->change.up = w->up;
 	}
 }
 
-int diff_link_want(const struct diff_want *w, const struct nl_link *l,
+static void diff_link_master(const struct record_link *w,
+			     const char *master_name, struct diff_link *d)
+{
+	const char *want = w->master;
+	struct record_drift_item it = { .code = RECORD_DRIFT_MASTER };
+
+	if (!(w->has & RECORD_HAS_MASTER))
+		return;
+	if ((want == NULL) == (master_name == NULL) &&
+	    (!want || !strcmp(want, master_name)))
+		return;
+	it.have[0] = master_name;
+	it.want[0] = want;
+	diff_link_add(d, &it);
+	d->master_differs = true;
+	d->want_master = want;
+}
+
+/* The parts of a kind: a bridge's options, a veth's peer. */
+static void diff_link_kind(const struct record_link *w, const struct nl_link *l,
+			   const char *peer_ns, const char *peer_name,
+			   struct diff_link *d)
+{
+	const struct record_veth *v = &w->veth;
+	struct record_drift_item it = { .code = RECORD_DRIFT_PEER };
+
+	if ((w->has & RECORD_HAS_STP) && w->bridge.stp != !!l->br_stp_state) {
+		diff_add_bool(d, RECORD_DRIFT_STP, l->br_stp_state,
+			      w->bridge.stp);
+		d->bridge.stp = w->bridge.stp;
+	}
+	if ((w->has & RECORD_HAS_VLAN_FILTERING) &&
+	    w->bridge.vlan_filtering != !!l->br_vlan_filtering) {
+		diff_add_bool(d, RECORD_DRIFT_VLAN_FILTERING,
+			      l->br_vlan_filtering, w->bridge.vlan_filtering);
+		d->bridge.vlan_filtering = w->bridge.vlan_filtering;
+	}
+	if (!(w->has & RECORD_HAS_PEER))
+		return;
+	if (peer_ns && peer_name && !strcmp(v->peer_ns, peer_ns) &&
+	    !strcmp(v->peer_name, peer_name))
+		return;
+	it.have[0] = peer_ns;
+	it.have[1] = peer_name;
+	it.want[0] = v->peer_ns;
+	it.want[1] = v->peer_name;
+	diff_link_add(d, &it);
+}
+
+int diff_link_want(const struct record_link *w, const struct nl_link *l,
 		   const char *master_name, const char *peer_ns,
 		   const char *peer_name, struct diff_link *ret)
 {
 	struct diff_link d;
-	char mac[18];
 
 	memset(&d, 0, sizeof(d));
 	d.change = (struct nl_link_change)NL_LINK_CHANGE_INIT;
@@ -84,61 +125,9 @@ int diff_link_want(const struct diff_want *w, const struct nl_link *l,
 	d.drift = json_array();
 	if (!d.drift)
 		return -ENOMEM;
-
-	if (w->has_mtu && (json_int_t)l->mtu != w->mtu) {
-		diff_say(d.drift, "mtu is %u, desired %lld", l->mtu,
-			 (long long)w->mtu);
-		d.change.mtu = (unsigned)w->mtu;
-	}
-	if (w->has_mac && (!l->has_mac || memcmp(w->mac, l->mac, 6))) {
-		value_format_mac(l->mac, mac);
-		diff_say(d.drift, "mac is %s, desired %s",
-			 l->has_mac ? mac : "none", w->mac_text);
-		memcpy(d.mac, w->mac, 6);
-		d.change.mac = d.mac;
-	}
-	if (w->up >= 0 && w->up != !!(l->flags & IFF_UP)) {
-		diff_say(d.drift, "up is %s, desired %s",
-			 l->flags & IFF_UP ? "true" : "false",
-			 w->up ? "true" : "false");
-		d.change.up = w->up;
-	}
-	if (w->has_master) {
-		const char *want = w->master;
-
-		if ((want == NULL) != (master_name == NULL) ||
-		    (want && strcmp(want, master_name))) {
-			diff_say(d.drift, "master is %s, desired %s",
-				 master_name ? master_name : "none",
-				 want ? want : "none");
-			d.master_differs = true;
-			d.want_master = want;
-		}
-	}
-	if (w->stp >= 0 && w->stp != !!l->br_stp_state) {
-		diff_say(d.drift, "stp is %s, desired %s",
-			 l->br_stp_state ? "true" : "false",
-			 w->stp ? "true" : "false");
-		d.bridge.stp = w->stp;
-	}
-	if (w->vlan_filtering >= 0 &&
-	    w->vlan_filtering != !!l->br_vlan_filtering) {
-		diff_say(d.drift, "vlan_filtering is %s, desired %s",
-			 l->br_vlan_filtering ? "true" : "false",
-			 w->vlan_filtering ? "true" : "false");
-		d.bridge.vlan_filtering = w->vlan_filtering;
-	}
-	if (w->has_peer) {
-		const char *wns = w->peer_ns, *wname = w->peer_name;
-
-		if (!peer_ns || !peer_name || !wns || !wname ||
-		    strcmp(wns, peer_ns) || strcmp(wname, peer_name))
-			diff_say(d.drift, "peer is %s/%s, desired %s/%s",
-				 peer_ns ? peer_ns : "unknown",
-				 peer_name ? peer_name : "unknown",
-				 wns ? wns : "(null)",
-				 wname ? wname : "(null)");
-	}
+	diff_link_attrs(w, l, &d);
+	diff_link_master(w, master_name, &d);
+	diff_link_kind(w, l, peer_ns, peer_name, &d);
 	*ret = d;
 	return 0;
 }
@@ -146,9 +135,9 @@ int diff_link_want(const struct diff_want *w, const struct nl_link *l,
 int diff_link(json_t *desired, const struct nl_link *l, const char *master_name,
 	      const char *peer_ns, const char *peer_name, struct diff_link *ret)
 {
-	struct diff_want w;
+	struct record_link w;
 
-	diff_want_read(desired, &w);
+	record_link_read(desired, &w);
 	return diff_link_want(&w, l, master_name, peer_ns, peer_name, ret);
 }
 

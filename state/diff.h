@@ -8,6 +8,7 @@
 
 #include "../netlink/bridge.h"
 #include "../netlink/link.h"
+#include "record.h"
 
 struct diff_link {
 	json_t *drift;		      /* array of strings, owned */
@@ -16,39 +17,23 @@ struct diff_link {
 	struct nl_bridge_spec bridge; /* -1 where nothing to change */
 	bool master_differs;
 	const char *want_master; /* desired master name, NULL for none */
+	/* What differs, as codes: drift[i] says codes[i] in words. */
+	enum record_drift codes[RECORD_DRIFT_N];
+	size_t n_codes;
 };
-
-/* A desired link record read into plain values, once: a list of many
- * links keeps these rather than walk each record's JSON again. Strings
- * point into the record, which must outlive this. */
-struct diff_want {
-	bool has_mtu;
-	json_int_t mtu;
-	bool has_mac; /* a valid "mac" */
-	uint8_t mac[6];
-	const char *mac_text;
-	int up; /* -1 when not desired, else 0 or 1 */
-	bool has_master;
-	const char *master;	 /* NULL: desired to have none */
-	int stp, vlan_filtering; /* -1 when not desired */
-	bool has_peer;
-	const char *peer_ns, *peer_name;
-	bool owned;
-	const char *kind; /* or NULL */
-};
-
-void diff_want_read(json_t *desired, struct diff_want *w);
 
 /* `master_name` is the observed master's name, or NULL. Returns 0 or
  * -ENOMEM; free with diff_link_clear(). */
-int diff_link_want(const struct diff_want *w, const struct nl_link *l,
+int diff_link_want(const struct record_link *w, const struct nl_link *l,
 		   const char *master_name, const char *peer_ns,
 		   const char *peer_name, struct diff_link *ret);
-/* The same, from the record itself. */
+/* The same, from the stored record itself. */
 int diff_link(json_t *desired, const struct nl_link *l, const char *master_name,
 	      const char *peer_ns, const char *peer_name,
 	      struct diff_link *ret);
 void diff_link_clear(struct diff_link *d);
+/* Appends one more drift item, in words and as a code. */
+void diff_link_add(struct diff_link *d, const struct record_drift_item *it);
 
 /* Whether the change has anything to send. */
 bool diff_link_has_change(const struct diff_link *d);

@@ -81,30 +81,41 @@ static void drift_say(struct drift_scan *d, const char *fmt, ...)
 	json_array_append_new(d->words, json_string(text));
 }
 
+/* A drift of a link that needs no values, in the API's words. */
+static void drift_say_code(struct drift_scan *d, const char *name,
+			   enum record_drift code)
+{
+	struct record_drift_item it = { .code = code };
+	char text[128];
+
+	record_drift_words(&it, text, sizeof(text));
+	drift_say(d, "link %s: %s", name, text);
+}
+
 /* A desired link: missing, or its attributes and port (master) differ. */
 static void drift_link(struct drift_scan *d, const char *name, json_t *rec,
 		       const struct drift_kernel *k)
 {
 	const struct nl_link *l = link_index_name(&k->idx, name);
 	const struct nl_link *m;
-	struct diff_want w;
+	struct record_link w;
 	struct diff_link dl;
 	size_t i, n;
 	json_t *x;
 
-	diff_want_read(rec, &w);
+	record_link_read(rec, &w);
 	if (!l) {
 		/* A record of attributes only (a link netnsd did not create)
 		 * is not an object of its own once the link is gone. */
 		if (w.owned) {
 			d->drifted++;
-			drift_say(d, "link %s: missing", name);
+			drift_say_code(d, name, RECORD_DRIFT_MISSING);
 		}
 		return;
 	}
 	/* The peer is another object, checked in its own namespace (and
 	 * shown on the link itself): not looked up here. */
-	w.has_peer = false;
+	w.has &= ~RECORD_HAS_PEER;
 	m = l->master ? link_index_ifindex(&k->idx, l->master) : NULL;
 	if (diff_link_want(&w, l, m ? m->name : NULL, NULL, NULL, &dl) < 0)
 		return;
@@ -113,10 +124,7 @@ static void drift_link(struct drift_scan *d, const char *name, json_t *rec,
 		drift_say(d, "link %s: %s", name, json_string_value(x));
 	if (w.owned && !nl_link_is_ours(l)) {
 		n++;
-		drift_say(
-			d,
-			"link %s: a link netnsd did not create has taken its name",
-			name);
+		drift_say_code(d, name, RECORD_DRIFT_IMPOSTOR);
 	}
 	d->drifted += n > 0;
 	diff_link_clear(&dl);

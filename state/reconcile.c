@@ -181,18 +181,18 @@ static bool reconcile_split(const char *key, size_t skip, char *ns,
 	return true;
 }
 
-static void reconcile_spec(json_t *rec, const char *name,
+static void reconcile_spec(const struct record_link *rec, const char *name,
 			   struct nl_link_spec *spec, uint8_t mac[6])
 {
 	memset(spec, 0, sizeof(*spec));
 	spec->name = name;
 	spec->netns_fd = -1;
-	spec->mtu = (unsigned)json_integer_value(json_object_get(rec, "mtu"));
-	spec->up = json_is_true(json_object_get(rec, "up"));
-	if (json_is_string(json_object_get(rec, "mac")) &&
-	    !value_parse_mac(json_string_value(json_object_get(rec, "mac")),
-			     mac))
+	spec->mtu = rec->has & RECORD_HAS_MTU ? rec->mtu : 0;
+	spec->up = rec->up;
+	if (rec->has & RECORD_HAS_MAC) {
+		memcpy(mac, rec->mac, 6);
 		spec->mac = mac;
+	}
 }
 
 /* Whether a link netnsd did not create holds `name` in this namespace. */
@@ -232,20 +232,22 @@ static void reconcile_veth_failed(struct reconcile *rc, const char *what,
 
 /* Creates a missing bridge or veth pair netnsd owns. */
 static void reconcile_create(struct reconcile *rc, const char *ns,
-			     const char *name, json_t *rec, bool bridges)
+			     const char *name, const struct record_link *rec,
+			     bool bridges)
 {
-	const char *kind = json_string_value(json_object_get(rec, "kind"));
+	const char *kind = record_kind_name(rec->kind);
 	struct nl_sock *s = NULL, *ps = NULL;
 	struct nl_link_spec a, b;
+	struct record_link pw;
 	uint8_t mac_a[6], mac_b[6];
-	json_t *peer, *prec = NULL;
+	json_t *prec = NULL;
 	const char *pns = NULL, *pname;
 	struct nl_link l;
 	char what[128];
 	int pfd = -1, r;
 
-	if (!kind || !json_is_true(json_object_get(rec, "owned")) ||
-	    (strcmp(kind, "bridge") == 0) != bridges)
+	if (!kind || !rec->owned ||
+	    (rec->kind == RECORD_KIND_BRIDGE) != bridges)
 		return;
 	snprintf(what, sizeof(what), "%s %s/%s", kind, ns, name);
 	r = nl_ns_get(ns, &s);
@@ -258,12 +260,11 @@ static void reconcile_create(struct reconcile *rc, const char *ns,
 	reconcile_spec(rec, name, &a, mac_a);
 	if (bridges) {
 		struct nl_bridge_spec bs = { -1, -1 };
-		json_t *v;
 
-		if ((v = json_object_get(rec, "stp")))
-			bs.stp = json_is_true(v);
-		if ((v = json_object_get(rec, "vlan_filtering")))
-			bs.vlan_filtering = json_is_true(v);
+		if (rec->has & RECORD_HAS_STP)
+			bs.stp = rec->bridge.stp;
+		if (rec->has & RECORD_HAS_VLAN_FILTERING)
+			bs.vlan_filtering = rec->bridge.vlan_filtering;
 		r = nl_bridge_add(s, &a, &bs);
 		if (r < 0) {
 			reconcile_failed(rc, what, "creating", r);
@@ -274,13 +275,10 @@ static void reconcile_create(struct reconcile *rc, const char *ns,
 		}
 		goto out;
 	}
-	if (strcmp(kind, "veth"))
+	if (rec->kind != RECORD_KIND_VETH || !(rec->has & RECORD_HAS_PEER))
 		goto out;
-	peer = json_object_get(rec, "peer");
-	pns = json_string_value(json_object_get(peer, "namespace"));
-	pname = json_string_value(json_object_get(peer, "name"));
-	if (!pns || !pname)
-		goto out;
+	pns = rec->veth.peer_ns;
+	pname = rec->veth.peer_name;
 	r = nl_ns_get(pns, &ps);
 	if (r < 0) {
 		reconcile_failed_ns(rc, what, "the peer's namespace is missing",
@@ -294,9 +292,11 @@ static void reconcile_create(struct reconcile *rc, const char *ns,
 		key_link(key, pns, pname);
 		prec = store_get(rc->store, key);
 	}
-	if (!prec)
-		prec = json_object(); /* nothing known of that end: defaults */
-	reconcile_spec(prec, pname, &b, mac_b);
+	/* Nothing known of that end: defaults. */
+	memset(&pw, 0, sizeof(pw));
+	if (prec)
+		record_link_read(prec, &pw);
+	reconcile_spec(&pw, pname, &b, mac_b);
 	if (strcmp(pns, ns)) {
 		r = nl_ns_open_fd(pns, &pfd);
 		if (r < 0) {
@@ -321,9 +321,55 @@ out:
 		nl_ns_put(pns, ps);
 }
 
+/* Whether the desired link ns/name is one netnsd created. */
+static bool reconcile_link_owned(struct reconcile *rc, const char *ns,
+				 const char *name)
+{
+	struct record_link w = { 0 };
+	char key[KEY_MAX];
+	json_t *v;
+
+	key_link(key, ns, name);
+	v = store_get(rc->store, key);
+	if (v)
+		record_link_read(v, &w);
+	json_decref(v);
+	return w.owned;
+}
+
+/* The master `d` wants, as an ifindex in d->change.master (0: none; -1:
+ * leave it, when the bridge is missing or someone else's). */
+static void reconcile_master(struct reconcile *rc, struct nl_sock *s,
+			     const char *ns, const char *what,
+			     struct diff_link *d)
+{
+	struct nl_link m;
+
+	d->change.master = 0;
+	if (!d->want_master)
+		return;
+	if (nl_link_get(s, d->want_master, &m) < 0) {
+		reconcile_failed_as(
+			rc, what, "its bridge is missing", -ENODEV,
+			!reconcile_link_blocked(rc, ns, d->want_master));
+		d->change.master = -1;
+	} else if (reconcile_link_owned(rc, ns, d->want_master) &&
+		   !nl_link_is_ours(&m)) {
+		/* Never hand a port to someone else's bridge. */
+		reconcile_failed(
+			rc, what,
+			"its bridge's name is taken by a link netnsd did not create",
+			0);
+		d->change.master = -1;
+	} else {
+		d->change.master = m.ifindex;
+	}
+}
+
 /* Converges mtu, mac, up, bridge settings and master of an existing link. */
 static void reconcile_attributes(struct reconcile *rc, const char *ns,
-				 const char *name, json_t *rec)
+				 const char *name,
+				 const struct record_link *rec)
 {
 	struct nl_sock *s = NULL;
 	struct nl_link l, m;
@@ -337,12 +383,11 @@ static void reconcile_attributes(struct reconcile *rc, const char *ns,
 		return; /* already reported by the creation pass */
 	r = nl_link_get(s, name, &l);
 	if (r < 0) {
-		if (!json_is_true(json_object_get(rec, "owned")))
+		if (!rec->owned)
 			reconcile_failed(rc, what, "the link is missing", r);
 		goto out;
 	}
-	if (json_is_true(json_object_get(rec, "owned")) &&
-	    !nl_link_is_ours(&l)) {
+	if (rec->owned && !nl_link_is_ours(&l)) {
 		/* Someone else's link took the name: never touch it. */
 		reconcile_failed(
 			rc, what,
@@ -354,7 +399,7 @@ static void reconcile_attributes(struct reconcile *rc, const char *ns,
 		snprintf(master, sizeof(master), "%s", m.name);
 		master_name = master;
 	}
-	if (diff_link(rec, &l, master_name, NULL, NULL, &d) < 0)
+	if (diff_link_want(rec, &l, master_name, NULL, NULL, &d) < 0)
 		goto out;
 	if (d.bridge.stp >= 0 || d.bridge.vlan_filtering >= 0) {
 		r = nl_bridge_set(s, l.ifindex, &d.bridge);
@@ -364,40 +409,10 @@ static void reconcile_attributes(struct reconcile *rc, const char *ns,
 			reconcile_did(rc, "set bridge options of %s/%s", ns,
 				      name);
 	}
-	if (d.master_differs) {
-		d.change.master = 0;
-		if (d.want_master) {
-			char bkey[KEY_MAX];
-			json_t *brec;
-			bool impostor;
-
-			key_link(bkey, ns, d.want_master);
-			brec = store_get(rc->store, bkey);
-			if (nl_link_get(s, d.want_master, &m) < 0) {
-				reconcile_failed_as(
-					rc, what, "its bridge is missing",
-					-ENODEV,
-					!reconcile_link_blocked(rc, ns,
-								d.want_master));
-				d.change.master = -1;
-			} else if ((impostor = json_is_true(json_object_get(
-						       brec, "owned")) &&
-					       !nl_link_is_ours(&m))) {
-				/* Never hand a port to someone else's bridge. */
-				reconcile_failed(
-					rc, what,
-					"its bridge's name is taken by a link netnsd did not create",
-					0);
-				d.change.master = -1;
-			} else {
-				d.change.master = m.ifindex;
-			}
-			json_decref(brec);
-		}
-	}
+	if (d.master_differs)
+		reconcile_master(rc, s, ns, what, &d);
 	/* Born in netnsd's group but not yet marked: a crash came between. */
-	if (json_is_true(json_object_get(rec, "owned")) &&
-	    strcmp(l.alias, NL_LINK_ALIAS)) {
+	if (rec->owned && strcmp(l.alias, NL_LINK_ALIAS)) {
 		d.change.alias = NL_LINK_ALIAS;
 		reconcile_did(rc, "%s/%s: marked as netnsd's", ns, name);
 	}
@@ -410,15 +425,19 @@ static void reconcile_attributes(struct reconcile *rc, const char *ns,
 			size_t i;
 			json_t *x;
 
-			json_array_foreach(
-				d.drift, i,
-				x) if (strncmp(json_string_value(x), "peer",
-					       4) &&
-				       strncmp(json_string_value(x), "stp",
-					       3) &&
-				       strncmp(json_string_value(x), "vlan", 4))
-				reconcile_did(rc, "%s/%s: fixed %s", ns, name,
-					      json_string_value(x));
+			/* What nl_link_set() fixed: not the peer (another
+			 * link's) nor the bridge options (said above). */
+			json_array_foreach(d.drift, i, x)
+			{
+				enum record_drift c = d.codes[i];
+
+				if (c != RECORD_DRIFT_PEER &&
+				    c != RECORD_DRIFT_STP &&
+				    c != RECORD_DRIFT_VLAN_FILTERING)
+					reconcile_did(rc, "%s/%s: fixed %s", ns,
+						      name,
+						      json_string_value(x));
+			}
 		}
 	}
 	diff_link_clear(&d);
@@ -428,23 +447,29 @@ out:
 
 static void reconcile_links(struct reconcile *rc)
 {
-	json_t *all = store_list(rc->store, "link/"), *rec;
+	json_t *all = store_list(rc->store, "link/"), *v;
 	const char *key, *name;
 	char ns[NAME_NS_MAX + 1];
+	struct record_link rec;
 
-	/* Bridges before veths, so ports have somewhere to go. */
-	json_object_foreach(
-		all, key,
-		rec) if (reconcile_split(key, strlen("link/"), ns, &name))
-		reconcile_create(rc, ns, name, rec, true);
-	json_object_foreach(
-		all, key,
-		rec) if (reconcile_split(key, strlen("link/"), ns, &name))
-		reconcile_create(rc, ns, name, rec, false);
-	json_object_foreach(
-		all, key,
-		rec) if (reconcile_split(key, strlen("link/"), ns, &name))
-		reconcile_attributes(rc, ns, name, rec);
+	/* Bridges before veths, so ports have somewhere to go. Each pass
+	 * reads the records again (cheap: nothing is allocated); a bad one
+	 * is said by the first only. */
+	for (int pass = 0; pass < 3; pass++) {
+		json_object_foreach(all, key, v)
+		{
+			if (!reconcile_split(key, strlen("link/"), ns, &name))
+				continue;
+			if (pass == 0)
+				record_link_read(v, &rec);
+			else
+				record_link_parse(v, &rec, NULL, 0);
+			if (pass < 2)
+				reconcile_create(rc, ns, name, &rec, pass == 0);
+			else
+				reconcile_attributes(rc, ns, name, &rec);
+		}
+	}
 	json_decref(all);
 }
 

@@ -44,6 +44,17 @@ const char *record_kind_name(enum record_kind k)
 	}
 }
 
+static int record_kind_parse(json_t *v, struct record_link *r, char *err,
+			     size_t errlen);
+
+enum record_kind record_link_kind_of(json_t *json)
+{
+	struct record_link r = { 0 };
+
+	record_kind_parse(json_object_get(json, "kind"), &r, NULL, 0);
+	return r.kind;
+}
+
 /* A boolean member: sets `*out` and the bit, or says why not. */
 static int record_bool(json_t *v, const char *k, unsigned bit,
 		       struct record_link *r, bool *out, char *err,
@@ -198,6 +209,28 @@ int record_link_parse(json_t *json, struct record_link *ret, char *err,
 			r = m;
 	}
 	return r ?: record_link_check(ret, err, errlen);
+}
+
+static void record_warn_stderr(const char *msg)
+{
+	fprintf(stderr, "netnsd: %s\n", msg);
+}
+
+static void (*record_warn)(const char *msg) = record_warn_stderr;
+
+void record_set_warn(void (*fn)(const char *msg))
+{
+	record_warn = fn ? fn : record_warn_stderr;
+}
+
+int record_link_read(json_t *json, struct record_link *ret)
+{
+	char err[160];
+	int r = record_link_parse(json, ret, err, sizeof(err));
+
+	if (r < 0)
+		record_warn(err);
+	return r;
 }
 
 static int record_set(json_t *o, const char *k, json_t *v)

@@ -95,8 +95,19 @@ int record_link_parse(json_t *json, struct record_link *ret, char *err,
 json_t *record_link_format(const struct record_link *r);
 bool record_link_equal(const struct record_link *a,
 		       const struct record_link *b);
+/* Only the kind of a stored link record (what counting by kind needs),
+ * RECORD_KIND_NONE when it has none or one not known. */
+enum record_kind record_link_kind_of(json_t *json);
 /* "veth", "bridge", or NULL for RECORD_KIND_NONE. */
 const char *record_kind_name(enum record_kind k);
+
+/* record_link_parse() for readers that go on past a bad record: the
+ * message goes to the warning function (record_set_warn), and `ret`
+ * holds what could be read. Returns what record_link_parse() returned. */
+int record_link_read(json_t *json, struct record_link *ret);
+/* Where record_link_read() says what is wrong with a record; standard
+ * error until set (server/main.c sends it to the log). */
+void record_set_warn(void (*fn)(const char *msg));
 
 /* Namespace and address records hold nothing yet: `{}`. Anything else
  * is -EBADMSG. */
