@@ -11,6 +11,7 @@
 #include "../netlink/ns.h"
 #include "../server/log.h"
 #include "../state/key.h"
+#include "../state/record.h"
 #include "../state/store.h"
 #include "common.h"
 #include "link_view.h"
@@ -157,7 +158,7 @@ int address_handle_create(struct request *req, struct reply *rep)
 	t = store_txn_new();
 	if (t) {
 		key_addr(key, ns, l.name, text);
-		store_txn_set(t, key, json_object());
+		store_txn_set(t, key, record_empty_format());
 		store_txn_creates(t);
 	}
 	r = handler_intent(req, rep, t, &undo);

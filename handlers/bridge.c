@@ -166,10 +166,11 @@ int bridge_handle_create(struct request *req, struct reply *rep)
 	struct nl_sock *s = NULL;
 	struct link_spec_in in;
 	struct link_view v;
+	struct record_link w;
 	struct nl_link l;
 	json_t *body = NULL, *rec;
 	const char *ns;
-	char key[KEY_MAX], what[128];
+	char key[KEY_MAX], what[128], mac[18];
 	int r;
 
 	r = handler_ns_param(req, rep, true, &ns);
@@ -207,12 +208,12 @@ int bridge_handle_create(struct request *req, struct reply *rep)
 		in.spec.mac = in.mac;
 	}
 	/* Recorded before the kernel makes it (intent first). */
-	rec = link_record_new("bridge", body, &in.spec);
-	if (bs.stp >= 0)
-		json_object_set_new(rec, "stp", json_boolean(bs.stp));
-	if (bs.vlan_filtering >= 0)
-		json_object_set_new(rec, "vlan_filtering",
-				    json_boolean(bs.vlan_filtering));
+	link_record_init(&w, RECORD_KIND_BRIDGE, body, &in.spec, mac);
+	w.has |= (bs.stp >= 0 ? RECORD_HAS_STP : 0) |
+		 (bs.vlan_filtering >= 0 ? RECORD_HAS_VLAN_FILTERING : 0);
+	w.bridge.stp = bs.stp > 0;
+	w.bridge.vlan_filtering = bs.vlan_filtering > 0;
+	rec = record_link_format(&w);
 	t = store_txn_new();
 	if (t) {
 		key_link(key, ns, in.spec.name);
@@ -253,6 +254,37 @@ out:
 	json_decref(body);
 	nl_ns_put(ns, s);
 	return r;
+}
+
+/* The bridge's desired record after a PATCH: the settings and attributes
+ * it changed, over the record it had (or over none: attributes only). */
+static json_t *bridge_patch_record(struct store *store, const char *ns,
+				   const char *name,
+				   const struct nl_bridge_spec *bs,
+				   const struct nl_link_change *c)
+{
+	struct record_link w;
+	json_t *held = desired_link_edit(store, ns, name, &w), *rec;
+
+	if (bs->stp >= 0) {
+		w.has |= RECORD_HAS_STP;
+		w.bridge.stp = bs->stp;
+	}
+	if (bs->vlan_filtering >= 0) {
+		w.has |= RECORD_HAS_VLAN_FILTERING;
+		w.bridge.vlan_filtering = bs->vlan_filtering;
+	}
+	if (c->mtu) {
+		w.has |= RECORD_HAS_MTU;
+		w.mtu = c->mtu;
+	}
+	if (c->up >= 0) {
+		w.has |= RECORD_HAS_UP;
+		w.up = c->up;
+	}
+	rec = record_link_format(&w);
+	json_decref(held);
+	return rec;
 }
 
 int bridge_handle_patch(struct request *req, struct reply *rep)
@@ -317,18 +349,7 @@ int bridge_handle_patch(struct request *req, struct reply *rep)
 			goto undo;
 		}
 	}
-	rec = desired_link(req->store, ns, old.name);
-	if (!rec)
-		rec = json_pack("{s:b}", "owned", 0); /* only creation owns */
-	if (bs.stp >= 0)
-		json_object_set_new(rec, "stp", json_boolean(bs.stp));
-	if (bs.vlan_filtering >= 0)
-		json_object_set_new(rec, "vlan_filtering",
-				    json_boolean(bs.vlan_filtering));
-	if (c.mtu)
-		json_object_set_new(rec, "mtu", json_integer(c.mtu));
-	if (c.up >= 0)
-		json_object_set_new(rec, "up", json_boolean(c.up));
+	rec = bridge_patch_record(req->store, ns, old.name, &bs, &c);
 	t = store_txn_new();
 	if (t) {
 		key_link(key, ns, old.name);
@@ -401,6 +422,21 @@ int bridge_handle_ports(struct request *req, struct reply *rep)
 }
 
 /* Attaches (master = the bridge) or detaches (master = 0) a port. */
+/* The port's desired record with its master (NULL: none), over the
+ * record it had (or over none: attributes only). */
+static json_t *bridge_port_record(struct store *store, const char *ns,
+				  const char *port, const char *master)
+{
+	struct record_link w;
+	json_t *held = desired_link_edit(store, ns, port, &w), *rec;
+
+	w.has |= RECORD_HAS_MASTER;
+	w.master = master;
+	rec = record_link_format(&w);
+	json_decref(held);
+	return rec;
+}
+
 static int bridge_port_change(struct request *req, struct reply *rep,
 			      bool attach)
 {
@@ -465,11 +501,8 @@ static int bridge_port_change(struct request *req, struct reply *rep,
 			goto out;
 		}
 	}
-	rec = desired_link(req->store, ns, pname);
-	if (!rec)
-		rec = json_pack("{s:b}", "owned", 0); /* only creation owns */
-	json_object_set_new(rec, "master",
-			    attach ? json_string(br->name) : json_null());
+	rec = bridge_port_record(req->store, ns, pname,
+				 attach ? br->name : NULL);
 	t = store_txn_new();
 	if (t) {
 		key_link(key, ns, pname);

@@ -249,8 +249,9 @@ int link_delete_kind(struct request *req, struct reply *rep, const char *param,
 		desired_forget_link(req->store, t, ns, name);
 		if (!desired) {
 			key_gone_link(key, ns, name);
-			store_txn_set(t, key,
-				      json_pack("{s:i}", "ifindex", l.ifindex));
+			struct record_marker mk = { l.ifindex, NULL, NULL };
+
+			store_txn_set(t, key, record_marker_format(&mk));
 		}
 	}
 	r = handler_intent(req, rep, t, &undo);
@@ -390,6 +391,42 @@ static int link_check_old_master(struct request *req, struct reply *rep,
 					 m.name, false);
 }
 
+/* The link's desired record after a PATCH: the attributes it changed,
+ * over the record it had (or over none: attributes only). A move drops
+ * the master, as the kernel does. */
+static json_t *link_patch_record(struct store *store, const char *ns,
+				 const char *name, bool moved,
+				 const struct link_patch *p)
+{
+	struct record_link w;
+	json_t *held = desired_link_edit(store, ns, name, &w), *rec;
+	char mac[18];
+
+	if (moved)
+		w.has &= ~RECORD_HAS_MASTER;
+	if (p->up >= 0) {
+		w.has |= RECORD_HAS_UP;
+		w.up = p->up;
+	}
+	if (p->mtu) {
+		w.has |= RECORD_HAS_MTU;
+		w.mtu = p->mtu;
+	}
+	if (p->has_mac) {
+		value_format_mac(p->mac, mac);
+		memcpy(w.mac, p->mac, 6);
+		w.mac_text = mac;
+		w.has |= RECORD_HAS_MAC;
+	}
+	if (p->has_master) {
+		w.has |= RECORD_HAS_MASTER;
+		w.master = p->master;
+	}
+	rec = record_link_format(&w);
+	json_decref(held);
+	return rec;
+}
+
 int link_handle_patch(struct request *req, struct reply *rep)
 {
 	static const struct body_field fields[] = {
@@ -489,6 +526,7 @@ int link_handle_patch(struct request *req, struct reply *rep)
 	 * it, start-up takes the link back to where its records say. */
 	if (moved || p.name) {
 		struct store_txn *mt = store_txn_new();
+		struct record_marker mk = { l.ifindex, ns, name };
 
 		key_moving(mkey, ns2, name2);
 		if (mt) {
@@ -496,10 +534,7 @@ int link_handle_patch(struct request *req, struct reply *rep)
 			 * kill needs; durable with the change's own record. */
 			store_txn_keep_revision(mt);
 			store_txn_lazy(mt);
-			store_txn_set(mt, mkey,
-				      json_pack("{s:s, s:s, s:i}", "namespace",
-						ns, "name", name, "ifindex",
-						l.ifindex));
+			store_txn_set(mt, mkey, record_marker_format(&mk));
 		}
 		r = handler_intent(req, rep, mt, &moving_undo);
 		store_txn_free(mt);
@@ -557,23 +592,7 @@ int link_handle_patch(struct request *req, struct reply *rep)
 	}
 
 	/* Record the new desired attributes where the link now is. */
-	rec = desired_link(req->store, ns, name);
-	if (!rec)
-		rec = json_pack("{s:b}", "owned", 0); /* only creation owns */
-	if (moved)
-		json_object_del(rec, "master");
-	if (p.up >= 0)
-		json_object_set_new(rec, "up", json_boolean(p.up));
-	if (p.mtu)
-		json_object_set_new(rec, "mtu", json_integer(p.mtu));
-	if (p.has_mac)
-		json_object_set_new(rec, "mac",
-				    json_string(json_string_value(
-					    json_object_get(body, "mac"))));
-	if (p.has_master)
-		json_object_set_new(rec, "master",
-				    p.master ? json_string(p.master)
-					     : json_null());
+	rec = link_patch_record(req->store, ns, name, moved, &p);
 	t = store_txn_new();
 	if (t) {
 		char key[KEY_MAX];
@@ -709,22 +728,24 @@ void link_take_back(struct request *req, struct nl_sock *s, const char *name,
 	handler_intent_undo(req, undo, what);
 }
 
-json_t *link_record_new(const char *kind, json_t *req,
-			const struct nl_link_spec *spec)
+void link_record_init(struct record_link *w, enum record_kind kind, json_t *req,
+		      const struct nl_link_spec *spec, char mac[18])
 {
-	json_t *rec = json_pack("{s:s, s:b, s:b}", "kind", kind, "owned", 1,
-				"up", json_is_true(json_object_get(req, "up")));
-	char mac[18];
-
-	if (!rec)
-		return NULL;
+	memset(w, 0, sizeof(*w));
+	w->kind = kind;
+	w->has = RECORD_HAS_OWNED | RECORD_HAS_UP;
+	w->owned = true;
+	w->up = json_is_true(json_object_get(req, "up"));
 	/* What the spec says: what was asked for, and for a veth the MTU it
 	 * is made with (veth.c); a bridge follows its ports' MTU. */
-	if (spec->mtu)
-		json_object_set_new(rec, "mtu", json_integer(spec->mtu));
+	if (spec->mtu) {
+		w->has |= RECORD_HAS_MTU;
+		w->mtu = spec->mtu;
+	}
 	if (spec->mac) {
 		value_format_mac(spec->mac, mac);
-		json_object_set_new(rec, "mac", json_string(mac));
+		memcpy(w->mac, spec->mac, 6);
+		w->mac_text = mac;
+		w->has |= RECORD_HAS_MAC;
 	}
-	return rec;
 }

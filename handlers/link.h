@@ -4,6 +4,7 @@
 #include <stdbool.h>
 
 #include "../netlink/link.h"
+#include "../state/record.h"
 #include "../server/router.h"
 
 int link_handle_list(struct request *req, struct reply *rep);
@@ -40,9 +41,10 @@ void link_restore_addresses(struct store *store, struct nl_sock *s,
 
 /* The desired record of a link netnsd creates, from what the request asked
  * for and the MAC chosen before creation (kept so a re-creation matches):
- * known in full before the kernel is asked. */
-json_t *link_record_new(const char *kind, json_t *req,
-			const struct nl_link_spec *spec);
+ * known in full before the kernel is asked. `mac` is storage for its text,
+ * which must outlive `w`; store it with record_link_format(). */
+void link_record_init(struct record_link *w, enum record_kind kind, json_t *req,
+		      const struct nl_link_spec *spec, char mac[18]);
 
 /* Takes back a link this request made and recorded (intent first) when the
  * request fails after all: the link goes (a veth with its peer), then its

@@ -1,7 +1,7 @@
 /* The desired links and addresses of one namespace, read from the store
- * into plain values once and shared by the requests that follow until the
- * store changes (its sequence number moves on every commit). Listing a
- * thousand links then reads no JSON record at all. */
+ * into typed records (state/record.h) once and shared by the requests that
+ * follow until the store changes (its sequence number moves on every
+ * commit). Listing a thousand links then reads no JSON record at all. */
 #ifndef NETNSD_LINK_WANT_H
 #define NETNSD_LINK_WANT_H
 

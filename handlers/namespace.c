@@ -12,6 +12,7 @@
 #include "../state/desired.h"
 #include "../state/drift.h"
 #include "../state/key.h"
+#include "../state/record.h"
 #include "../state/store.h"
 #include "common.h"
 #include "dying.h"
@@ -128,7 +129,7 @@ static int ns_create(struct request *req, struct reply *rep, const char *ns)
 
 	if (t) {
 		key_ns(key, ns);
-		store_txn_set(t, key, json_object());
+		store_txn_set(t, key, record_empty_format());
 		store_txn_creates(t);
 	}
 	/* unshare() and the bind mount outlast the record's sync. */
@@ -234,7 +235,7 @@ int ns_handle_put(struct request *req, struct reply *rep)
 		t = store_txn_new();
 		if (t) {
 			key_ns(key, ns);
-			store_txn_set(t, key, json_object());
+			store_txn_set(t, key, record_empty_format());
 			store_txn_creates(t); /* a new managed object */
 		}
 		r = handler_commit(req, rep, t);
@@ -294,10 +295,11 @@ static int ns_lock_with_far_ends(struct request *req, struct reply *rep,
 		names[n++] = ns;
 		json_object_foreach(links, k, v)
 		{
-			names[n] = json_string_value(json_object_get(
-				json_object_get(v, "peer"), "namespace"));
-			if (names[n])
-				n++;
+			struct record_link w;
+
+			record_link_read(v, &w);
+			if (w.has & RECORD_HAS_PEER)
+				names[n++] = w.veth.peer_ns;
 		}
 		r = handler_lock_all(req, rep, names, n);
 		free(names);
@@ -320,15 +322,15 @@ static json_t *ns_far_ends(struct store *store, const char *ns)
 	links = store_list(store, prefix);
 	json_object_foreach(links, k, v)
 	{
-		json_t *peer = json_object_get(v, "peer");
-		const char *pns =
-			json_string_value(json_object_get(peer, "namespace"));
-		const char *pname =
-			json_string_value(json_object_get(peer, "name"));
+		struct record_link w;
+		const char *pns, *pname;
 		struct nl_sock *s = NULL;
 		struct nl_link l;
 
-		if (!pns || !pname || !strcmp(pns, ns) ||
+		record_link_read(v, &w);
+		pns = w.veth.peer_ns;
+		pname = w.veth.peer_name;
+		if (!(w.has & RECORD_HAS_PEER) || !strcmp(pns, ns) ||
 		    nl_ns_get(pns, &s) < 0)
 			continue;
 		if (nl_link_get(s, pname, &l) == 0)
@@ -379,7 +381,7 @@ int ns_handle_delete(struct request *req, struct reply *rep)
 		desired_forget_ns(req->store, t, ns);
 		if (exists) {
 			key_gone_ns(key, ns);
-			store_txn_set(t, key, json_object());
+			store_txn_set(t, key, record_empty_format());
 		}
 	}
 	far = ns_far_ends(req->store, ns);

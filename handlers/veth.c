@@ -70,6 +70,20 @@ static int veth_check_free(struct request *req, struct reply *rep,
 	return 0;
 }
 
+/* The desired record of one end, whose peer is pns/pname. */
+static json_t *veth_record(json_t *req, const struct nl_link_spec *spec,
+			   const char *pns, const char *pname)
+{
+	struct record_link w;
+	char mac[18];
+
+	link_record_init(&w, RECORD_KIND_VETH, req, spec, mac);
+	w.has |= RECORD_HAS_PEER;
+	w.veth.peer_ns = pns;
+	w.veth.peer_name = pname;
+	return record_link_format(&w);
+}
+
 int veth_handle_create(struct request *req, struct reply *rep)
 {
 	static const struct body_field fields[] = {
@@ -162,14 +176,8 @@ int veth_handle_create(struct request *req, struct reply *rep)
 
 	/* Both ends are recorded before the kernel makes them (intent
 	 * first): every value is known here, the MACs included. */
-	ra = link_record_new("veth", body, &a.spec);
-	rb = link_record_new("veth", peer, &b.spec);
-	json_object_set_new(
-		ra, "peer",
-		json_pack("{s:s, s:s}", "namespace", pns, "name", b.spec.name));
-	json_object_set_new(
-		rb, "peer",
-		json_pack("{s:s, s:s}", "namespace", ns, "name", a.spec.name));
+	ra = veth_record(body, &a.spec, pns, b.spec.name);
+	rb = veth_record(peer, &b.spec, ns, a.spec.name);
 	t = store_txn_new();
 	if (t) {
 		key_link(key, ns, a.spec.name);

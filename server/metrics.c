@@ -12,6 +12,7 @@
 #include "../netlink/sock.h"
 #include "router.h"
 #include "../state/drift.h"
+#include "../state/record.h"
 #include "../state/store.h"
 
 static const double metrics_buckets[] = { 0.0005, 0.001, 0.0025, 0.005,
@@ -178,23 +179,29 @@ struct metrics_counts {
 	size_t ns, veth, bridge, other, addr;
 };
 
-static int metrics_count_one(const char *key, json_t *v, void *userdata)
+static void metrics_count_link(struct metrics_counts *n, enum record_kind k)
 {
-	struct metrics_counts *n = userdata;
-	const char *kind = json_string_value(json_object_get(v, "kind"));
-
-	if (!strncmp(key, "ns/", 3))
-		n->ns++;
-	else if (!strncmp(key, "addr/", 5))
-		n->addr++;
-	else if (strncmp(key, "link/", 5))
-		return 0; /* a change in flight (key.h) */
-	else if (kind && !strcmp(kind, "veth"))
+	if (k == RECORD_KIND_VETH)
 		n->veth++;
-	else if (kind && !strcmp(kind, "bridge"))
+	else if (k == RECORD_KIND_BRIDGE)
 		n->bridge++;
 	else
 		n->other++;
+}
+
+static int metrics_count_one(const char *key, json_t *v, void *userdata)
+{
+	struct metrics_counts *n = userdata;
+	enum record_type type;
+
+	if (record_type_of_key(key, &type) < 0)
+		return 0; /* a change in flight (key.h) */
+	if (type == RECORD_NS)
+		n->ns++;
+	else if (type == RECORD_ADDR)
+		n->addr++;
+	else if (type == RECORD_LINK)
+		metrics_count_link(n, record_link_kind_of(v));
 	return 0;
 }
 

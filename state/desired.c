@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "key.h"
+#include "record.h"
 
 bool desired_has_ns(struct store *s, const char *ns)
 {
@@ -46,17 +47,15 @@ void desired_forget_ns(struct store *s, struct store_txn *t, const char *ns)
 	links = store_list(s, key);
 	json_object_foreach(links, k, v)
 	{
-		json_t *peer = json_object_get(v, "peer");
-		const char *pns =
-			json_string_value(json_object_get(peer, "namespace"));
-		const char *pname =
-			json_string_value(json_object_get(peer, "name"));
+		struct record_link w;
+		const struct record_veth *p = &w.veth;
 
+		record_link_read(v, &w);
 		store_txn_del(t, k);
-		if (pns && pname && strcmp(pns, ns)) {
-			key_link(key, pns, pname);
+		if ((w.has & RECORD_HAS_PEER) && strcmp(p->peer_ns, ns)) {
+			key_link(key, p->peer_ns, p->peer_name);
 			store_txn_del(t, key);
-			key_addr_prefix(key, pns, pname);
+			key_addr_prefix(key, p->peer_ns, p->peer_name);
 			desired_forget_prefix(s, t, key);
 		}
 	}
@@ -93,18 +92,15 @@ static void desired_repoint_ports(struct store *s, struct store_txn *t,
 	links = store_list(s, prefix);
 	json_object_foreach(links, k, v)
 	{
-		const char *m = json_string_value(json_object_get(v, "master"));
-		json_t *copy;
+		struct record_link w;
 
-		if (!m || strcmp(m, bridge))
+		record_link_read(v, &w);
+		if (!w.master || strcmp(w.master, bridge))
 			continue;
-		copy = json_deep_copy(v);
-		if (new_master)
-			json_object_set_new(copy, "master",
-					    json_string(new_master));
-		else
-			json_object_del(copy, "master");
-		store_txn_set(t, k, copy);
+		w.master = new_master;
+		if (!new_master)
+			w.has &= ~RECORD_HAS_MASTER;
+		store_txn_set(t, k, record_link_format(&w));
 	}
 	json_decref(links);
 }
@@ -124,27 +120,70 @@ static void desired_forget_one(struct store *s, struct store_txn *t,
 	json_decref(addrs);
 }
 
+/* The stored record of ns/name, read into `w` (zeros when there is none):
+ * the returned reference keeps the strings of `w` alive. */
+static json_t *desired_link_read(struct store *s, const char *ns,
+				 const char *name, struct record_link *w)
+{
+	char key[KEY_MAX];
+	json_t *v;
+
+	memset(w, 0, sizeof(*w));
+	key_link(key, ns, name);
+	v = store_get(s, key);
+	if (v)
+		record_link_read(v, w);
+	return v;
+}
+
+json_t *desired_link_edit(struct store *s, const char *ns, const char *name,
+			  struct record_link *w)
+{
+	json_t *v = desired_link_read(s, ns, name, w);
+
+	if (!v)
+		w->has = RECORD_HAS_OWNED; /* owned false */
+	return v;
+}
+
 void desired_forget_link(struct store *s, struct store_txn *t, const char *ns,
 			 const char *name)
 {
-	json_t *rec = desired_link(s, ns, name), *peer;
+	struct record_link w;
+	json_t *rec = desired_link_read(s, ns, name, &w);
 
 	desired_forget_one(s, t, ns, name);
-	peer = json_object_get(rec, "peer");
-	if (peer)
-		desired_forget_one(
-			s, t,
-			json_string_value(json_object_get(peer, "namespace")),
-			json_string_value(json_object_get(peer, "name")));
+	if (w.has & RECORD_HAS_PEER)
+		desired_forget_one(s, t, w.veth.peer_ns, w.veth.peer_name);
 	desired_repoint_ports(s, t, ns, name, NULL);
 	json_decref(rec);
+}
+
+/* The far end of a veth moved to ns2/name2 points at its new place. */
+static void desired_repoint_peer(struct store *s, struct store_txn *t,
+				 const struct record_veth *p, const char *ns2,
+				 const char *name2)
+{
+	struct record_link pw;
+	char key[KEY_MAX];
+	json_t *v = desired_link_read(s, p->peer_ns, p->peer_name, &pw);
+
+	if (!v)
+		return;
+	pw.has |= RECORD_HAS_PEER;
+	pw.veth.peer_ns = ns2;
+	pw.veth.peer_name = name2;
+	key_link(key, p->peer_ns, p->peer_name);
+	store_txn_set(t, key, record_link_format(&pw));
+	json_decref(v);
 }
 
 void desired_relocate_link(struct store *s, struct store_txn *t, const char *ns,
 			   const char *name, const char *ns2, const char *name2)
 {
 	bool moved = strcmp(ns, ns2) != 0;
-	json_t *rec = desired_link(s, ns, name), *peer, *addrs, *v;
+	struct record_link w;
+	json_t *rec = desired_link_read(s, ns, name, &w), *addrs, *v;
 	char key[KEY_MAX], key2[KEY_MAX];
 	const char *k;
 
@@ -152,27 +191,12 @@ void desired_relocate_link(struct store *s, struct store_txn *t, const char *ns,
 		return;
 	key_link(key, ns, name);
 	store_txn_del(t, key);
-	if (moved)
-		json_object_del(rec, "master");
-	peer = json_object_get(rec, "peer");
-	if (peer) {
-		json_t *prec = desired_link(
-			s,
-			json_string_value(json_object_get(peer, "namespace")),
-			json_string_value(json_object_get(peer, "name")));
-
-		if (prec) {
-			json_object_set_new(prec, "peer",
-					    json_pack("{s:s, s:s}", "namespace",
-						      ns2, "name", name2));
-			key_link(key2,
-				 json_string_value(
-					 json_object_get(peer, "namespace")),
-				 json_string_value(
-					 json_object_get(peer, "name")));
-			store_txn_set(t, key2, prec);
-		}
+	if (moved) {
+		w.has &= ~RECORD_HAS_MASTER;
+		w.master = NULL;
 	}
+	if (w.has & RECORD_HAS_PEER)
+		desired_repoint_peer(s, t, &w.veth, ns2, name2);
 	key_addr_prefix(key, ns, name);
 	addrs = store_list(s, key);
 	json_object_foreach(addrs, k, v)
@@ -186,5 +210,6 @@ void desired_relocate_link(struct store *s, struct store_txn *t, const char *ns,
 	json_decref(addrs);
 	desired_repoint_ports(s, t, ns, name, moved ? NULL : name2);
 	key_link(key2, ns2, name2);
-	store_txn_set(t, key2, rec);
+	store_txn_set(t, key2, record_link_format(&w));
+	json_decref(rec);
 }

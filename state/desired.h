@@ -18,8 +18,16 @@ void desired_forget_ns(struct store *s, struct store_txn *t, const char *ns);
 
 #ifndef NETNSD_DESIRED_LINK_H
 #define NETNSD_DESIRED_LINK_H
+#include "record.h"
 /* A copy of the desired record of a link, or NULL. */
 json_t *desired_link(struct store *s, const char *ns, const char *name);
+
+/* The desired record of a link read into `w`, to be edited and stored
+ * with record_link_format(): when there is none, a record of attributes
+ * only (owned false: only creation owns). Returns the stored value, which
+ * holds the strings of `w` until json_decref(), or NULL. */
+json_t *desired_link_edit(struct store *s, const char *ns, const char *name,
+			  struct record_link *w);
 
 /* Adds to `t` the removal of a link's record and addresses; for a veth, of
  * its peer's too (the kernel takes both ends); for a bridge, the ports it

@@ -560,13 +560,17 @@ static bool reconcile_gone_ns(struct reconcile *rc, const char *ns)
 static bool reconcile_gone_link(struct reconcile *rc, const char *ns,
 				const char *name, json_t *v)
 {
-	int ifindex = (int)json_integer_value(json_object_get(v, "ifindex"));
+	struct record_marker mk;
+	int ifindex;
 	struct nl_sock *s = NULL;
 	char key[KEY_MAX];
 	struct nl_link l;
 	bool settled = true;
 	int r;
 
+	/* A marker that does not parse leaves only netnsd's mark to go by. */
+	record_marker_parse(v, &mk, NULL, 0);
+	ifindex = mk.ifindex;
 	/* Desired again, or its namespace (and the link with it) gone. */
 	if (desired_has_link(rc->store, ns, name) || nl_ns_get(ns, &s) < 0)
 		return true;
@@ -593,9 +597,10 @@ static bool reconcile_gone_link(struct reconcile *rc, const char *ns,
 static bool reconcile_moving(struct reconcile *rc, const char *ns2,
 			     const char *name2, json_t *v)
 {
-	const char *ns = json_string_value(json_object_get(v, "namespace"));
-	const char *name = json_string_value(json_object_get(v, "name"));
-	int ifindex = (int)json_integer_value(json_object_get(v, "ifindex"));
+	struct record_marker mk;
+	int ok = record_marker_parse(v, &mk, NULL, 0);
+	const char *ns = mk.ns, *name = mk.name;
+	int ifindex = mk.ifindex;
 	struct nl_link_change c = NL_LINK_CHANGE_INIT;
 	struct nl_sock *s = NULL, *s_old = NULL;
 	struct nl_link l, old;
@@ -603,7 +608,8 @@ static bool reconcile_moving(struct reconcile *rc, const char *ns2,
 	bool settled = true;
 	int fd = -1, r;
 
-	if (!ns || !name || name_check_namespace(ns) || name_check_link(name))
+	/* A marker that names no valid origin is forgotten. */
+	if (ok < 0 || !ns || name_check_namespace(ns) || name_check_link(name))
 		return true;
 	if (desired_has_link(rc->store, ns2, name2))
 		return true;

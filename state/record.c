@@ -314,6 +314,52 @@ json_t *record_empty_format(void)
 	return json_object();
 }
 
+static int record_marker_member(const char *k, json_t *v,
+				struct record_marker *m)
+{
+	json_int_t n = json_integer_value(v);
+
+	if (!strcmp(k, "ifindex") && json_is_integer(v) && n > 0 &&
+	    n <= INT32_MAX)
+		m->ifindex = (int)n;
+	else if (!strcmp(k, "namespace") && json_is_string(v))
+		m->ns = json_string_value(v);
+	else if (!strcmp(k, "name") && json_is_string(v))
+		m->name = json_string_value(v);
+	else
+		return -EBADMSG;
+	return 0;
+}
+
+int record_marker_parse(json_t *json, struct record_marker *ret, char *err,
+			size_t errlen)
+{
+	const char *k;
+	json_t *v;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!json_is_object(json))
+		return record_bad(err, errlen, "marker: not an object");
+	json_object_foreach(json, k, v)
+	{
+		if (record_marker_member(k, v, ret) < 0)
+			return record_bad(err, errlen,
+					  "marker: %s is unknown or malformed",
+					  k);
+	}
+	if (!ret->ifindex || !ret->ns != !ret->name)
+		return record_bad(err, errlen, "marker: members missing");
+	return 0;
+}
+
+json_t *record_marker_format(const struct record_marker *m)
+{
+	if (!m->ns)
+		return json_pack("{s:i}", "ifindex", m->ifindex);
+	return json_pack("{s:s, s:s, s:i}", "namespace", m->ns, "name", m->name,
+			 "ifindex", m->ifindex);
+}
+
 static const char *record_or(const char *s, const char *none)
 {
 	return s ? s : none;

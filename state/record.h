@@ -114,6 +114,23 @@ void record_set_warn(void (*fn)(const char *msg));
 int record_empty_parse(json_t *json, char *err, size_t errlen);
 json_t *record_empty_format(void);
 
+/* Markers of changes in flight (key.h), not desired objects: what
+ * start-up needs to finish or take back the change a crash cut short.
+ * "gone-link/<ns>/<link>": {"ifindex"}, the link being deleted;
+ * "moving/<ns2>/<link2>": {"namespace", "name", "ifindex"}, the link
+ * being renamed or moved there from namespace/name; "gone-ns/<ns>": {}. */
+struct record_marker {
+	int ifindex;
+	const char *ns, *name; /* a move's origin; NULL for a delete */
+};
+
+/* Strict as record_link_parse(): a move's marker has all three members,
+ * a delete's only the index. */
+int record_marker_parse(json_t *json, struct record_marker *ret, char *err,
+			size_t errlen);
+/* {"ifindex"} when m->ns is NULL, else all three; NULL on -ENOMEM. */
+json_t *record_marker_format(const struct record_marker *m);
+
 /* How the kernel differs from a record. */
 enum record_drift {
 	RECORD_DRIFT_MISSING,	     /* "missing" */

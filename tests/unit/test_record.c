@@ -1,6 +1,7 @@
 /* Unit tests of state/record.c: every form of record the handlers have ever
  * stored parses and formats back to the same JSON, byte for byte; a record
- * with an unknown member or a wrong type is refused with a message; and
+ * with an unknown member or a wrong type is refused with a message, as is
+ * a malformed marker of a change in flight; and
  * drift codes become the words the API has always shown. */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,7 +12,7 @@
 #include "check.h"
 
 /* Each writer's records, in its own member order (handlers/link.c's
- * link_record_new, veth.c, bridge.c, the attribute records of PATCH and of
+ * link_record_init, veth.c, bridge.c, the attribute records of PATCH and of
  * ports, state/desired.c's moves), and older forms. */
 static const char *const links[] = {
 	"{\"kind\":\"veth\",\"owned\":true,\"up\":false}",
@@ -164,6 +165,48 @@ static void test_types(void)
 	CHECK(record_type_of_key("moving/blue/v", &t) == -EINVAL);
 }
 
+/* The markers of changes in flight: handlers/link.c's forms. */
+static void test_markers(void)
+{
+	static const char *const good[] = {
+		"{\"ifindex\":7}",
+		"{\"namespace\":\"blue\",\"name\":\"v1\",\"ifindex\":7}",
+	};
+	static const char *const bad[] = {
+		"{}",
+		"{\"ifindex\":0}",
+		"{\"ifindex\":\"7\"}",
+		"{\"namespace\":\"blue\",\"ifindex\":7}",
+		"{\"ifindex\":7,\"why\":1}",
+	};
+	struct record_marker m;
+
+	for (size_t i = 0; i < 2; i++) {
+		json_t *in = json_loads(good[i], 0, NULL), *out;
+		char *a, *b;
+
+		CHECK(record_marker_parse(in, &m, NULL, 0) == 0);
+		CHECK(m.ifindex == 7);
+		out = record_marker_format(&m);
+		a = dump(in);
+		b = dump(out);
+		CHECK(a && b && !strcmp(a, b));
+		free(a);
+		free(b);
+		json_decref(out);
+		json_decref(in);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		json_t *in = json_loads(bad[i], 0, NULL);
+		char err[128] = "";
+
+		CHECK(record_marker_parse(in, &m, err, sizeof(err)) ==
+		      -EBADMSG);
+		CHECK(!strncmp(err, "marker: ", 8));
+		json_decref(in);
+	}
+}
+
 static void words(enum record_drift code, const char *h0, const char *h1,
 		  const char *w0, const char *w1, const char *expect)
 {
@@ -212,6 +255,7 @@ int main(void)
 	test_equal();
 	test_empty();
 	test_types();
+	test_markers();
 	test_words();
 	return check_report();
 }
