@@ -130,9 +130,32 @@ static void drift_link(struct drift_scan *d, const char *name, json_t *rec,
 	diff_link_clear(&dl);
 }
 
-/* A desired address ("<link>/<ip>/<len>" after the prefix): on its link? */
-static void drift_addr(struct drift_scan *d, const char *rest,
-		       const struct drift_kernel *k)
+/* Whether drift_link() said link `name` is missing: the kernel lacks it
+ * and the scan read an owned record of it, so its addresses, gone with it,
+ * need no words of their own. A record written after the scan read them
+ * (by a request running alongside), or one of attributes only, was not
+ * said: its addresses are, so that a drift is never without its words. */
+static bool drift_link_said_missing(const char *ns, const char *name,
+				    const struct nl_link *l, json_t *links)
+{
+	struct record_link w;
+	char key[KEY_MAX];
+	json_t *rec;
+
+	if (l)
+		return false;
+	key_link(key, ns, name);
+	rec = json_object_get(links, key);
+	if (!rec)
+		return false;
+	record_link_read(rec, &w);
+	return w.owned;
+}
+
+/* A desired address ("<link>/<ip>/<len>" after the prefix): on its link?
+ * `links` are the namespace's link records the scan read before it. */
+static void drift_addr(struct drift_scan *d, const char *ns, const char *rest,
+		       const struct drift_kernel *k, json_t *links)
 {
 	const char *slash = strchr(rest, '/');
 	const struct nl_link *l;
@@ -148,8 +171,7 @@ static void drift_addr(struct drift_scan *d, const char *rest,
 	if (l && drift_has_addr(k, l->ifindex, &c))
 		return;
 	d->drifted++;
-	/* A missing link was said already: its addresses went with it. */
-	if (l)
+	if (!drift_link_said_missing(ns, link, l, links))
 		drift_say(d, "address %s on %s: missing", slash + 1, link);
 }
 
@@ -160,7 +182,7 @@ int drift_ns(struct store *s, const char *ns, json_t *words, size_t max,
 	struct drift_kernel kn = { 0 };
 	struct nl_sock *sock = NULL;
 	char prefix[KEY_MAX];
-	json_t *recs, *v;
+	json_t *recs, *links, *v;
 	const char *k;
 	int r;
 
@@ -177,14 +199,15 @@ int drift_ns(struct store *s, const char *ns, json_t *words, size_t max,
 	if (kn.n_addrs)
 		qsort(kn.addrs, kn.n_addrs, sizeof(*kn.addrs), drift_addr_cmp);
 	key_link_prefix(prefix, ns);
-	recs = store_list(s, prefix);
-	json_object_foreach(recs, k, v)
+	links = store_list(s, prefix);
+	json_object_foreach(links, k, v)
 		drift_link(&d, k + strlen(prefix), v, &kn);
-	json_decref(recs);
 	key_addr_prefix(prefix, ns, NULL);
 	recs = store_list(s, prefix);
-	json_object_foreach(recs, k, v) drift_addr(&d, k + strlen(prefix), &kn);
+	json_object_foreach(recs, k, v)
+		drift_addr(&d, ns, k + strlen(prefix), &kn, links);
 	json_decref(recs);
+	json_decref(links);
 	if (d.more && words)
 		json_array_append_new(words,
 				      json_sprintf("and %zu more", d.more));
