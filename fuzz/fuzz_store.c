@@ -271,19 +271,29 @@ static void fuzz_model_apply(json_t *model, json_t *pending)
 }
 
 /* Commits, and tells whether the transaction is in: only one past the
- * largest seq a snapshot can hold is refused, and then nothing changes. */
+ * largest seq a snapshot can hold is refused, and then nothing changes. A
+ * transaction that leaves the model as it was writes no record and keeps
+ * the revision. */
 static bool fuzz_commit(struct store *s, struct store_txn *t, json_t *pending,
 			json_t *model)
 {
-	uint64_t seq = store_seq(s);
-	int r = store_commit(s, t);
+	uint64_t seq = store_seq(s), rev = store_revision(s);
+	json_t *after = json_deep_copy(model);
+	bool changed;
+	int r;
 
-	if (store_txn_len(t) && seq >= INT64_MAX) {
+	FUZZ_CHECK(after);
+	fuzz_model_apply(after, pending);
+	changed = !json_equal(after, model);
+	json_decref(after);
+	r = store_commit(s, t);
+	if (changed && seq >= INT64_MAX) {
 		FUZZ_CHECK(r == -EOVERFLOW && store_seq(s) == seq);
 		return false;
 	}
-	FUZZ_CHECK(r == 0);
-	FUZZ_CHECK(store_seq(s) == seq + (store_txn_len(t) ? 1 : 0));
+	FUZZ_CHECK(r == (changed ? 0 : STORE_UNCHANGED));
+	FUZZ_CHECK(store_seq(s) == seq + (changed ? 1 : 0));
+	FUZZ_CHECK(changed || store_revision(s) == rev);
 	store_sync(s);
 	fuzz_model_apply(model, pending);
 	return true;
@@ -593,7 +603,10 @@ static void fuzz_ops(struct store **sp, const char *ops, size_t len,
 				if (store_txn_len(u) && seq >= INT64_MAX) {
 					FUZZ_CHECK(r == -EOVERFLOW);
 				} else {
-					FUZZ_CHECK(r == 0);
+					FUZZ_CHECK(r ==
+						   (store_txn_len(u)
+							    ? 0
+							    : STORE_UNCHANGED));
 					/* A change and its undo: the
 					 * revision is where it was. */
 					FUZZ_CHECK(store_revision(*sp) == rev);

@@ -182,7 +182,10 @@ static int handler_intent_sync(struct request *req, struct reply *rep,
 		store_txn_free(undo);
 		return handler_commit_failed(req, rep, r);
 	}
-	store_sync_begin(req->store, long_work);
+	/* An intent that records nothing new (the record was there already)
+	 * has nothing to sync, and an empty undo. */
+	if (r != STORE_UNCHANGED)
+		store_sync_begin(req->store, long_work);
 	*ret_undo = undo;
 	return 0;
 }

@@ -51,3 +51,10 @@ bool key_is_desired(const char *key)
 	return !strncmp(key, "ns/", 3) || !strncmp(key, "link/", 5) ||
 	       !strncmp(key, "addr/", 5);
 }
+
+bool key_is_marker(const char *key)
+{
+	return !strncmp(key, KEY_GONE_NS, strlen(KEY_GONE_NS)) ||
+	       !strncmp(key, KEY_GONE_LINK, strlen(KEY_GONE_LINK)) ||
+	       !strncmp(key, KEY_MOVING, strlen(KEY_MOVING));
+}

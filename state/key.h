@@ -35,5 +35,7 @@ void key_gone_link(char *buf, const char *ns, const char *link);
 /* "moving/<ns>/<link>": a link being renamed or moved to ns/link */
 #define KEY_MOVING "moving/"
 void key_moving(char *buf, const char *ns, const char *link);
+/* Whether `key` is one of the markers above. */
+bool key_is_marker(const char *key);
 
 #endif

@@ -1174,6 +1174,14 @@ size_t store_txn_len(const struct store_txn *t)
 	return json_array_size(t->ops);
 }
 
+/* The key an op sets or deletes. */
+static const char *store_op_key(json_t *op)
+{
+	json_t *set = json_object_get(op, "set");
+
+	return json_string_value(set ? set : json_object_get(op, "del"));
+}
+
 struct store_txn *store_txn_undo(struct store *s, struct store_txn *t)
 {
 	struct store_txn *u = store_txn_new();
@@ -1194,9 +1202,7 @@ struct store_txn *store_txn_undo(struct store *s, struct store_txn *t)
 		json_t *old;
 
 		op = json_array_get(t->ops, i);
-		key = json_string_value(json_object_get(op, "set"));
-		if (!key)
-			key = json_string_value(json_object_get(op, "del"));
+		key = store_op_key(op);
 		old = json_object_get(s->objects, key);
 		if (old)
 			store_txn_set(u, key, json_incref(old));
@@ -1207,18 +1213,147 @@ struct store_txn *store_txn_undo(struct store *s, struct store_txn *t)
 	return u;
 }
 
-/* Whether committing `t` would leave more desired objects than the limit
+/* Nothing changed, nothing moves (README.md, "Desired state"; the
+ * revision in openapi/openapi.yaml): a request that changes nothing keeps
+ * the revision and writes no journal record, so that a client can tell
+ * from the revision whether anything changed, and a pipeline run again
+ * costs no fdatasync.
+ *
+ * It is decided here, at the commit, under the store's lock, and not in
+ * each handler: only here is the stored value known for certain, and
+ * handlers rewrite whole records built from what they read (a port's
+ * record with its "master" set again, a PATCH's record with its fields set
+ * again, keys in another order). A key keeps its ops when the value the
+ * transaction leaves differs from the stored one; otherwise all its ops
+ * go (a set to a value json_equal() to the stored one, a delete of an
+ * absent key, a delete and a set back). json_equal() compares objects
+ * whatever the order of their keys; an integer never equals a real, but
+ * records hold integers only (bodies are checked as such).
+ *
+ * The protocol built on commits (intent first, handlers/common.c):
+ *  - An intent's undo (store_txn_undo) is taken before the intent's commit
+ *    and puts back each of its keys. The keys the commit leaves out are
+ *    taken out of the undo too: it must not write them back over what
+ *    another request may have written since. An intent left out whole
+ *    leaves an empty undo, which commits nothing either.
+ *  - The revision names the desired state: a transaction whose kept keys
+ *    are all markers of changes in flight (key.h), whatever it asked,
+ *    steps nothing, and neither does its undo. So a left-out change never
+ *    moves the revision, and its undo never steps it back below a number
+ *    already shown.
+ *  - Markers are changes like any other: one set that was absent, or
+ *    deleted that was there, is written.
+ * The cost: a hash lookup and json_equal() of one record per key, under
+ * the lock the commit takes anyway. */
+
+/* Sets *ret_same to the keys whose value `ops` leaves as it is stored, or
+ * NULL when there are none, and *ret_state to whether any other key is
+ * state rather than a marker. Called with s->mu held. */
+static int store_ops_unchanged(struct store *s, json_t *ops, json_t **ret_same,
+			       bool *ret_state)
+{
+	json_t *last = NULL, *same = NULL, *op;
+	size_t i, n = json_array_size(ops);
+	int r = -ENOMEM;
+
+	*ret_state = false;
+	/* Which op decides each key's value: the last one on it. */
+	if (n > 1) {
+		last = json_object();
+		if (!last)
+			return -ENOMEM;
+		json_array_foreach(ops, i, op)
+		{
+			if (json_object_set_new(last, store_op_key(op),
+						json_integer((json_int_t)i)) <
+			    0)
+				goto out;
+		}
+	}
+	json_array_foreach(ops, i, op)
+	{
+		const char *key = store_op_key(op);
+		json_t *value = json_object_get(op, "value"); /* NULL: del */
+		json_t *now;
+
+		if (last && json_integer_value(json_object_get(last, key)) !=
+				    (json_int_t)i)
+			continue;
+		now = json_object_get(s->objects, key);
+		if (value ? now && json_equal(now, value) : !now) {
+			if (!same && !(same = json_object()))
+				goto out;
+			if (json_object_set_new(same, key, json_true()) < 0)
+				goto out;
+		} else if (!key_is_marker(key)) {
+			*ret_state = true;
+		}
+	}
+	*ret_same = same;
+	same = NULL;
+	r = 0;
+out:
+	json_decref(last);
+	json_decref(same);
+	return r;
+}
+
+/* A new array of the ops of `ops` on keys not in `keys`. */
+static json_t *store_ops_without(json_t *ops, json_t *keys)
+{
+	json_t *out = json_array(), *op;
+	size_t i;
+
+	if (!out)
+		return NULL;
+	json_array_foreach(ops, i, op)
+	{
+		if (!json_object_get(keys, store_op_key(op)) &&
+		    json_array_append(out, op) < 0) {
+			json_decref(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+/* After the commit of `t` left out the keys `same` (NULL: none), and
+ * changed state or only markers: its undo forgets those keys, and steps no
+ * revision when `t` stepped none. Without memory to forget them, the undo
+ * writes them as they were before `t`: most likely what they are, and then
+ * left out in turn. */
+static void store_txn_undo_narrow(struct store_txn *t, json_t *same, bool state)
+{
+	struct store_txn *u = t->undo;
+	json_t *ops;
+
+	if (!u)
+		return;
+	if (!state && u->rev_step < 0)
+		u->rev_step = 0;
+	if (!same)
+		return;
+	ops = store_ops_without(u->ops, same);
+	if (!ops)
+		return;
+	json_decref(u->ops);
+	u->ops = ops;
+}
+
+/* Whether committing `ops` would leave more desired objects than the limit
  * allows, and more than there are now. Called with s->mu held, so that
  * concurrent creations cannot both take the last room. A creation sets
- * each key once, which the count below assumes. */
-static bool store_txn_over_limit(struct store *s, const struct store_txn *t)
+ * each key once, which the count below assumes (a key set and deleted
+ * again changes nothing, and is gone from `ops`). */
+static bool store_txn_over_limit(struct store *s, const struct store_txn *t,
+				 json_t *ops)
 {
 	size_t i, added = 0, removed = 0;
 	json_t *op;
 
 	if (!t->creates)
 		return false;
-	json_array_foreach(t->ops, i, op)
+	json_array_foreach(ops, i, op)
 	{
 		json_t *set = json_object_get(op, "set");
 		const char *key = json_string_value(
@@ -1352,31 +1487,47 @@ static void store_journal_extend(struct store *s, off_t need)
 
 int store_commit(struct store *s, struct store_txn *t)
 {
+	json_t *rec, *ops = NULL, *same = NULL;
 	char *json = NULL, *line = NULL;
+	bool state;
 	uint64_t rev;
-	json_t *rec;
 	size_t len;
 	int r, step;
 
 	if (t->broken)
 		return -EINVAL;
 	if (!json_array_size(t->ops))
-		return 0;
+		return STORE_UNCHANGED;
 	pthread_mutex_lock(&s->mu);
+	/* What is the same already is left out (see store_ops_unchanged). */
+	r = store_ops_unchanged(s, t->ops, &same, &state);
+	if (r < 0)
+		goto out;
+	ops = same ? store_ops_without(t->ops, same) : json_incref(t->ops);
+	if (!ops) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (!json_array_size(ops)) {
+		store_txn_undo_narrow(t, same, false);
+		r = STORE_UNCHANGED;
+		goto out;
+	}
 	/* seq is stored as a JSON integer, which is signed: one more would
 	 * make a snapshot that no open accepts. */
 	if (s->seq >= INT64_MAX) {
 		r = -EOVERFLOW;
 		goto out;
 	}
-	if (store_txn_over_limit(s, t)) {
+	if (store_txn_over_limit(s, t, ops)) {
 		r = -STORE_EQUOTA;
 		goto out;
 	}
 	/* An undo steps back only while the revision is still the one its
 	 * change made: after another change in between, a step back would
-	 * give a number already shown to a different state. */
-	step = t->rev_step;
+	 * give a number already shown to a different state. What changes
+	 * only markers steps nothing. */
+	step = state ? t->rev_step : 0;
 	if (step < 0 && (t->undoes_rev != s->revision || s->revision == 0))
 		step = 1;
 	rev = s->revision + (uint64_t)(int64_t)step;
@@ -1388,7 +1539,7 @@ int store_commit(struct store *s, struct store_txn *t)
 		"{s:I, s:I, s:I, s:O}", "seq", (json_int_t)(s->seq + 1), "rev",
 		(json_int_t)rev, "synced",
 		(json_int_t)__atomic_load_n(&s->synced_seq, __ATOMIC_ACQUIRE),
-		"ops", t->ops);
+		"ops", ops);
 	json = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
 	json_decref(rec);
 	if (!json) {
@@ -1437,9 +1588,10 @@ int store_commit(struct store *s, struct store_txn *t)
 	s->revision = rev;
 	if (t->undo)
 		t->undo->undoes_rev = rev;
+	store_txn_undo_narrow(t, same, state);
 	if (!t->lazy)
 		s->needed_seq = s->seq;
-	r = store_apply(s, t->ops);
+	r = store_apply(s, ops);
 	if (r < 0)
 		goto out;
 
@@ -1449,6 +1601,8 @@ int store_commit(struct store *s, struct store_txn *t)
 		store_synced(s, s->seq);  /* the snapshot is durable */
 out:
 	pthread_mutex_unlock(&s->mu);
+	json_decref(ops);
+	json_decref(same);
 	free(json);
 	free(line);
 	return r;

@@ -51,10 +51,11 @@ size_t store_max_objects(struct store *s);
 /* How many journal records there have been (for syncing and tests). */
 uint64_t store_seq(struct store *s);
 /* The revision readers are shown: one more for each change, the same after
- * a transaction that only keeps markers (store_txn_keep_revision), one less
- * after an undo (store_txn_undo) that follows its change, so a change taken
- * back leaves it as it was; one more after an undo that another change came
- * before, so a number never names two committed states. */
+ * a transaction that only keeps markers (store_txn_keep_revision) or whose
+ * only changes are markers (see store_commit), one less after an undo
+ * (store_txn_undo) that follows its change, so a change taken back leaves
+ * it as it was; one more after an undo that another change came before, so
+ * a number never names two committed states. */
 uint64_t store_revision(struct store *s);
 
 struct store_txn *store_txn_new(void);
@@ -80,13 +81,22 @@ void store_txn_creates(struct store_txn *t);
  * truncate or sync of the journal gives, so it is never a disk's failure. */
 #define STORE_EQUOTA ECANCELED
 /* A transaction that puts back what `t` would change, as things stand now;
- * committed right after `t`, the revision is back where it was. */
+ * committed right after `t`, the revision is back where it was. The keys
+ * that the commit of `t` leaves as they were are taken out of it then: the
+ * undo of a transaction that changed nothing is empty. */
 struct store_txn *store_txn_undo(struct store *s, struct store_txn *t);
 
 /* Appends the transaction to the journal and makes it visible. On failure
  * (-ENOSPC, -EIO, -EROFS, ...) nothing is stored, on disk or in memory.
- * It is durable only once store_sync() has returned. */
+ * It is durable only once store_sync() has returned.
+ * Nothing changed, nothing moves (README.md, "Desired state"): the keys it
+ * would leave as they are (set to a value json_equal() to the stored one,
+ * or deleted while absent) are left out of the record; a transaction that
+ * changes nothing at all writes no record, keeps the revision, needs no
+ * sync (store_sync_point() stays), and returns STORE_UNCHANGED. */
 int store_commit(struct store *s, struct store_txn *t);
+/* What store_commit() returns for a transaction that changes nothing. */
+#define STORE_UNCHANGED 1
 
 /* Waits until every transaction committed so far, but lazy ones, is on
  * disk. Concurrent callers share one fdatasync (group commit). A failed sync

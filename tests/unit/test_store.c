@@ -174,7 +174,8 @@ static void test_roundtrip(void)
 
 	t = store_txn_new();
 	CHECK(t && store_txn_len(t) == 0);
-	CHECK(store_commit(s, t) == 0); /* empty: nothing written */
+	/* Empty: nothing written. */
+	CHECK(store_commit(s, t) == STORE_UNCHANGED);
 	CHECK(store_seq(s) == 0);
 	store_txn_set(t, "ns/blue", json_pack("{s:b}", "managed", 1));
 	store_txn_set(t, "ns/red", json_object());
@@ -1533,6 +1534,234 @@ static void test_sync_point(void)
 	store_free(s);
 }
 
+/* The ops of the last record of the journal (a new reference), or NULL. */
+static json_t *journal_last_ops(const char *path)
+{
+	size_t len = 0;
+	char *buf = file_read(path, &len), *end, *start;
+	json_t *rec, *ops;
+
+	if (!buf)
+		return NULL;
+	end = memchr(buf, '\0', len); /* the room after the records */
+	end = end ? end : buf + len;
+	while (end > buf && end[-1] == '\n')
+		*--end = '\0';
+	start = strrchr(buf, '\n');
+	start = start ? start + 1 : buf;
+	rec = strlen(start) > 9 ? json_loads(start + 9, 0, NULL) : NULL;
+	ops = json_incref(json_object_get(rec, "ops"));
+	json_decref(rec);
+	free(buf);
+	return ops;
+}
+
+/* The journal's bytes are those of `want` (from file_read). */
+static int journal_is(const struct paths *p, const char *want, size_t len)
+{
+	return want && file_equals(p->journal, want, len) &&
+	       file_size(p->journal) == (long)len;
+}
+
+/* Nothing changed, nothing moves (README.md, "Desired state"): a
+ * transaction that leaves every key as it is (the same value, keys in
+ * another order; a delete of an absent key; a key set and deleted again)
+ * writes no record (the journal's bytes stay), keeps seq, revision and the
+ * sync point; one that changes some keys writes those alone. */
+static void test_unchanged(void)
+{
+	struct store_txn *t;
+	struct store *s;
+	struct paths p;
+	char *journal;
+	size_t len = 0;
+	uint64_t point;
+	json_t *ops;
+
+	s = store_open_new(&p, "unchanged");
+	if (!s)
+		return;
+	t = store_txn_new();
+	store_txn_set(t, "ns/a", json_object());
+	store_txn_set(t, "link/a/v",
+		      json_pack("{s:s, s:b, s:i, s:{s:s, s:s}}", "kind", "veth",
+				"up", 1, "mtu", 1400, "peer", "namespace", "b",
+				"name", "w"));
+	CHECK(store_commit(s, t) == 0);
+	store_txn_free(t);
+	store_sync(s);
+	CHECK(store_seq(s) == 1 && store_revision(s) == 1);
+	point = store_sync_point(s);
+	journal = file_read(p.journal, &len);
+	CHECK(journal != NULL);
+
+	/* The same values, the record's keys in another order. */
+	t = store_txn_new();
+	store_txn_set(t, "ns/a", json_object());
+	store_txn_set(t, "link/a/v",
+		      json_pack("{s:{s:s, s:s}, s:i, s:b, s:s}", "peer", "name",
+				"w", "namespace", "b", "mtu", 1400, "up", 1,
+				"kind", "veth"));
+	CHECK(store_commit(s, t) == STORE_UNCHANGED);
+	store_txn_free(t);
+	/* A delete of what is absent; a key set and deleted again. */
+	t = store_txn_new();
+	store_txn_del(t, "addr/a/v/198.18.0.1/24");
+	store_txn_set(t, "ns/c", json_object());
+	store_txn_del(t, "ns/c");
+	CHECK(store_commit(s, t) == STORE_UNCHANGED);
+	store_txn_free(t);
+	CHECK(store_seq(s) == 1 && store_revision(s) == 1);
+	CHECK(store_sync_point(s) == point);
+	CHECK(journal_is(&p, journal, len));
+	CHECK(has_int(s, "ns/c", -1) && store_count(s) == 2);
+
+	/* Not the same: an integer and a real are different JSON. */
+	t = store_txn_new();
+	store_txn_set(t, "ns/a", json_pack("{s:i}", "x", 1));
+	CHECK(store_commit(s, t) == 0);
+	store_txn_free(t);
+	t = store_txn_new();
+	store_txn_set(t, "ns/a", json_pack("{s:f}", "x", 1.0));
+	CHECK(store_commit(s, t) == 0);
+	store_txn_free(t);
+	CHECK(store_seq(s) == 3 && store_revision(s) == 3);
+
+	/* Mixed: the record holds the real change alone. */
+	t = store_txn_new();
+	store_txn_set(t, "ns/a", json_pack("{s:f}", "x", 1.0));
+	store_txn_set(t, "link/a/v", json_pack("{s:i}", "mtu", 9000));
+	store_txn_del(t, "link/a/none");
+	CHECK(store_txn_len(t) == 3);
+	CHECK(store_commit(s, t) == 0);
+	CHECK(store_txn_len(t) == 3); /* the caller's transaction stays */
+	store_txn_free(t);
+	CHECK(store_seq(s) == 4 && store_revision(s) == 4);
+	ops = journal_last_ops(p.journal);
+	CHECK(json_array_size(ops) == 1 &&
+	      !strcmp(json_string_value(
+			      json_object_get(json_array_get(ops, 0), "set"))
+			      ?: "",
+		      "link/a/v"));
+	json_decref(ops);
+	store_sync(s);
+	free(journal);
+	journal = file_read(p.journal, &len);
+
+	/* A creation that creates nothing is not refused by the limit. */
+	store_set_max_objects(s, 1);
+	t = store_txn_new();
+	store_txn_set(t, "ns/a", json_pack("{s:f}", "x", 1.0));
+	store_txn_creates(t);
+	CHECK(store_commit(s, t) == STORE_UNCHANGED);
+	store_txn_free(t);
+	CHECK(journal_is(&p, journal, len));
+	store_free(s);
+
+	/* Reopened: the same state, seq and revision, nothing replayed
+	 * twice; and the journal as it was, room cut. */
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (s) {
+		CHECK(store_seq(s) == 4 && store_revision(s) == 4);
+		CHECK(store_count(s) == 2);
+		store_free(s);
+	}
+	free(journal);
+}
+
+/* The intent protocol on top: an intent that changes nothing leaves an
+ * empty undo (which commits nothing, and never writes back over a later
+ * change); one that changes some keys, an undo of those alone; one whose
+ * only change is a marker steps no revision, and neither does its undo,
+ * which would otherwise step back to a number that named another state. */
+static void test_unchanged_undo(void)
+{
+	struct store_txn *t, *u, *o;
+	struct store *s;
+	struct paths p;
+
+	s = store_open_new(&p, "unchanged-undo");
+	if (!s)
+		return;
+	CHECK(commit_set(s, "link/a/v", json_integer(1)) == 0);
+	CHECK(store_revision(s) == 1);
+
+	/* Dropped whole: the undo is empty, and another change made
+	 * between the two (as a concurrent request would) stays. */
+	t = store_txn_new();
+	store_txn_set(t, "link/a/v", json_integer(1));
+	u = store_txn_undo(s, t);
+	CHECK(u && store_txn_len(u) == 1);
+	CHECK(store_commit(s, t) == STORE_UNCHANGED);
+	CHECK(store_txn_len(u) == 0);
+	CHECK(commit_set(s, "link/a/v", json_integer(2)) == 0);
+	CHECK(store_revision(s) == 2 && store_seq(s) == 2);
+	CHECK(store_commit(s, u) == STORE_UNCHANGED);
+	CHECK(has_int(s, "link/a/v", 2));
+	CHECK(store_revision(s) == 2 && store_seq(s) == 2);
+	store_txn_free(t);
+	store_txn_free(u);
+
+	/* Dropped in part: the undo puts back the real change alone, and
+	 * steps back to the revision that named the state before it. */
+	t = store_txn_new();
+	store_txn_set(t, "link/a/v", json_integer(2));
+	store_txn_set(t, "link/a/w", json_integer(3));
+	u = store_txn_undo(s, t);
+	CHECK(store_commit(s, t) == 0);
+	CHECK(store_revision(s) == 3 && store_txn_len(u) == 1);
+	CHECK(store_commit(s, u) == 0);
+	CHECK(store_revision(s) == 2 && store_seq(s) == 4);
+	CHECK(has_int(s, "link/a/v", 2) && has_int(s, "link/a/w", -1));
+	store_txn_free(t);
+	store_txn_free(u);
+
+	/* A change of a record that is the same, with its marker (a rename
+	 * to the same name): the marker is written, the revision stays, and
+	 * its undo does not step back either. */
+	t = store_txn_new();
+	store_txn_set(t, "link/a/v", json_integer(2));
+	store_txn_set(t, "moving/a/v", json_object());
+	u = store_txn_undo(s, t);
+	CHECK(store_commit(s, t) == 0);
+	CHECK(store_seq(s) == 5 && store_revision(s) == 2);
+	CHECK(store_txn_len(u) == 1);
+	CHECK(store_commit(s, u) == 0);
+	CHECK(store_seq(s) == 6 && store_revision(s) == 2);
+	CHECK(store_count(s) == 1);
+	store_txn_free(t);
+	store_txn_free(u);
+
+	/* Interleaved with a real change and its undo: the numbers only
+	 * go where they would without the dropped intent. */
+	t = store_txn_new();
+	store_txn_set(t, "link/a/x", json_integer(4));
+	o = store_txn_new();
+	store_txn_set(o, "link/a/v", json_integer(2));
+	u = store_txn_undo(s, t);
+	CHECK(store_commit(s, t) == 0 && store_revision(s) == 3);
+	store_txn_free(t);
+	t = store_txn_undo(s, o);
+	CHECK(store_commit(s, o) == STORE_UNCHANGED);
+	CHECK(store_commit(s, t) == STORE_UNCHANGED);
+	CHECK(store_revision(s) == 3);
+	CHECK(store_commit(s, u) == 0 && store_revision(s) == 2);
+	CHECK(has_int(s, "link/a/x", -1));
+	store_txn_free(t);
+	store_txn_free(o);
+	store_txn_free(u);
+	store_free(s);
+
+	s = store_open_ok(p.snap);
+	CHECK(s != NULL);
+	if (s) {
+		CHECK(store_seq(s) == 8 && store_revision(s) == 2);
+		CHECK(has_int(s, "link/a/v", 2) && store_count(s) == 1);
+		store_free(s);
+	}
+}
+
 /* The limit on desired objects: a creation that would go past it is refused
  * and stores nothing; changes of what exists, deletions and transactions
  * not marked as creations never are; markers are not counted; the count
@@ -1635,6 +1864,8 @@ int main(void)
 	test_undo();
 	test_revision();
 	test_revision_interleaved();
+	test_unchanged();
+	test_unchanged_undo();
 	test_sync_point();
 	test_torn();
 	test_room();
