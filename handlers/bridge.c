@@ -296,7 +296,7 @@ int bridge_handle_patch(struct request *req, struct reply *rep)
 		{ "up", BODY_BOOL, false },
 		{ NULL, 0, false },
 	};
-	struct nl_link_change c = NL_LINK_CHANGE_INIT;
+	struct nl_link_change c = NL_LINK_CHANGE_INIT, want;
 	struct nl_bridge_spec bs, old_bs, send = { -1, -1 };
 	const struct nl_link *br;
 	struct store_txn *t = NULL;
@@ -342,6 +342,8 @@ int bridge_handle_patch(struct request *req, struct reply *rep)
 	c.mtu = in.spec.mtu;
 	if (json_object_get(body, "up"))
 		c.up = in.spec.up;
+	want = c;
+	link_change_only_new(&c, &old);
 	if (c.mtu || c.up >= 0) {
 		r = nl_link_set(s, &c);
 		if (r < 0) {
@@ -349,7 +351,8 @@ int bridge_handle_patch(struct request *req, struct reply *rep)
 			goto undo;
 		}
 	}
-	rec = bridge_patch_record(req->store, ns, old.name, &bs, &c);
+	/* The record says what was asked, not only what the kernel lacked. */
+	rec = bridge_patch_record(req->store, ns, old.name, &bs, &want);
 	t = store_txn_new();
 	if (t) {
 		key_link(key, ns, old.name);

@@ -374,6 +374,20 @@ static int link_revert(struct nl_sock *s, const struct nl_link *old,
 	return r;
 }
 
+void link_change_only_new(struct nl_link_change *c, const struct nl_link *l)
+{
+	if (c->name && !strcmp(c->name, l->name))
+		c->name = NULL;
+	if (c->mtu == l->mtu)
+		c->mtu = 0;
+	if (c->mac && l->has_mac && !memcmp(c->mac, l->mac, 6))
+		c->mac = NULL;
+	if (c->up >= 0 && c->up == !!(l->flags & IFF_UP))
+		c->up = -1;
+	if (c->master >= 0 && c->master == l->master)
+		c->master = -1;
+}
+
 /* `master: null` detaches `l` from its bridge, which changes that bridge:
  * see handler_check_host_bridge. */
 static int link_check_old_master(struct request *req, struct reply *rep,
@@ -482,6 +496,9 @@ int link_handle_patch(struct request *req, struct reply *rep)
 	ns2 = p.ns ? p.ns : ns;
 	name2 = p.name ? p.name : name;
 	moved = strcmp(ns2, ns) != 0;
+	/* The name it has already: no rename, and no marker of one. */
+	if (!moved && p.name && !strcmp(p.name, name))
+		p.name = NULL;
 	if (moved) {
 		r = nl_ns_open_fd(ns2, &fd);
 		if (r < 0) {
@@ -583,6 +600,7 @@ int link_handle_patch(struct request *req, struct reply *rep)
 		c.up = 1;
 	if (p.has_master)
 		c.master = p.master ? br.ifindex : 0;
+	link_change_only_new(&c, &after);
 	if (c.name || c.mtu || c.mac || c.up >= 0 || c.master >= 0) {
 		r = nl_link_set(moved ? s2 : s, &c);
 		if (r < 0) {

@@ -46,6 +46,11 @@ void link_restore_addresses(struct store *store, struct nl_sock *s,
 void link_record_init(struct record_link *w, enum record_kind kind, json_t *req,
 		      const struct nl_link_spec *spec, char mac[18]);
 
+/* Leaves out of `c` what `l` has already, so that a change to the values a
+ * link has sends the kernel nothing (README.md, "Desired state": nothing
+ * changed, nothing moves). */
+void link_change_only_new(struct nl_link_change *c, const struct nl_link *l);
+
 /* Takes back a link this request made and recorded (intent first) when the
  * request fails after all: the link goes (a veth with its peer), then its
  * record (`undo`); a link that cannot be deleted keeps its record. `what`
