@@ -1,6 +1,9 @@
 #!/usr/bin/python3
 """Checks that the route table (server/routes.c) and the OpenAPI document
-(openapi/openapi.yaml) list exactly the same (method, path) pairs.
+(openapi/openapi.yaml) list exactly the same (method, path) pairs, and
+that each operation accepts exactly the query parameters the document
+declares for it (the route's ROUTE_QUERY_* bits, named by the
+router_queries table of server/router.c).
 
 Standard library only. The route table is read with a small C tokenizer
 that expands the table's #define macros (NS, LINK, BR, ...); the document
@@ -9,8 +12,9 @@ section of a document written in block style (flow mappings, anchors and
 multi-line keys are not supported there, and are refused rather than
 misread).
 
-Usage: check_routes.py [--routes server/routes.c] [--openapi openapi/openapi.yaml]
-Exits 0 and prints "1 passed, 0 failed" when the sets are equal; otherwise
+Usage: check_routes.py [--routes server/routes.c] [--router server/router.c]
+                       [--openapi openapi/openapi.yaml]
+Exits 0 and prints "1 passed, 0 failed" when all of these hold; otherwise
 prints the differences and "0 passed, 1 failed" and exits 1.
 """
 
@@ -80,7 +84,8 @@ def _expand(tokens, macros, where, depth=0):
     return "".join(out)
 
 
-def parse_routes(path):
+def _read_c(path):
+    """(tokens, macros) of a C file: directives dropped, #defines kept."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
     macros = {}
@@ -95,21 +100,25 @@ def parse_routes(path):
                 ]
             continue
         tokens.append((kind, value))
+    return tokens, macros
 
-    # router_routes [ ] = { {...}, {...}, };
+
+def _table(path, tokens, name):
+    """The entries of `name[] = { {...}, ... };`, each a list of fields,
+    each field a list of tokens."""
     for i, (kind, value) in enumerate(tokens):
-        if kind == "ident" and value == "router_routes":
+        if kind == "ident" and value == name:
             break
     else:
-        raise ParseError(f"{path}: no router_routes table")
+        raise ParseError(f"{path}: no {name} table")
     i += 1
     while i < len(tokens) and tokens[i][1] != "{":
         if tokens[i][1] == ";":
-            raise ParseError(f"{path}: router_routes has no initializer")
+            raise ParseError(f"{path}: {name} has no initializer")
         i += 1
     i += 1
 
-    routes = []
+    entries = []
     while i < len(tokens):
         kind, value = tokens[i]
         if value == "}":
@@ -118,13 +127,12 @@ def parse_routes(path):
             i += 1
             continue
         if value != "{":
-            raise ParseError(f"{path}: unexpected {value!r} in router_routes")
-        # One entry: { method, pattern, handler, flags }
+            raise ParseError(f"{path}: unexpected {value!r} in {name}")
         depth, j = 1, i + 1
         fields, cur = [], []
         while depth:
             if j >= len(tokens):
-                raise ParseError(f"{path}: unterminated route entry")
+                raise ParseError(f"{path}: unterminated entry of {name}")
             t = tokens[j]
             if t[1] in ("{", "("):
                 depth += 1
@@ -137,13 +145,55 @@ def parse_routes(path):
                 cur.append(t)
             j += 1
         fields.append(cur)
+        entries.append(fields)
+        i = j
+    return entries
+
+
+def _bits(field, where):
+    """The identifiers of a flags expression: 0, or A | B | ..."""
+    if not field or field == [("number", "0")]:
+        return set()
+    names = set()
+    for n, (kind, value) in enumerate(field):
+        if n % 2 == 0 and kind == "ident":
+            names.add(value)
+        elif n % 2 == 1 and value == "|":
+            continue
+        else:
+            raise ParseError(f"{where}: cannot read {value!r} as flags")
+    return names
+
+
+def parse_queries(path):
+    """{ROUTE_QUERY_X: name} from server/router.c's router_queries."""
+    tokens, macros = _read_c(path)
+    out = {}
+    for fields in _table(path, tokens, "router_queries"):
+        where = f"{path}: query {len(out) + 1}"
+        if len(fields) < 2 or len(fields[1]) != 1 or fields[1][0][0] != "ident":
+            raise ParseError(f"{where}: want {{ name, ROUTE_QUERY_X, ... }}")
+        out[fields[1][0][1]] = _expand(fields[0], macros, where)
+    return out
+
+
+def parse_routes(path, queries=None):
+    """[(METHOD, pattern, {query names})] of server/routes.c."""
+    tokens, macros = _read_c(path)
+    routes = []
+    for fields in _table(path, tokens, "router_routes"):
+        # One entry: { method, pattern, handler, flags, query }
         if len(fields) < 2:
             raise ParseError(f"{path}: a route entry without method and path")
         where = f"{path}: route {len(routes) + 1}"
         method = _expand(fields[0], macros, where)
         pattern = _expand(fields[1], macros, where)
-        routes.append((method.upper(), pattern))
-        i = j
+        names = set()
+        for bit in _bits(fields[4] if len(fields) > 4 else [], where):
+            if queries is not None and bit not in queries:
+                raise ParseError(f"{where}: {bit} is not in router_queries")
+            names.add(queries[bit] if queries is not None else bit)
+        routes.append((method.upper(), pattern, frozenset(names)))
     return routes
 
 
@@ -237,18 +287,82 @@ def parse_openapi_paths(path):
     return pairs
 
 
+def parse_openapi_queries(path):
+    """{(METHOD, path): {query parameter names}} of the document: the
+    parameters of each operation and of its path item, each a $ref to
+    `components/parameters` (an inline parameter is refused rather than
+    misread), those `in: query` named."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+
+    stack = []  # (indent, key) of the block mappings around a line
+    refs = {}  # (path, method or None) -> [ref]
+    params = {}  # component name -> {"name": ..., "in": ...}
+    scalar_indent = None
+    for lineno, raw in enumerate(lines, 1):
+        stripped = raw.strip()
+        indent = len(raw) - len(raw.lstrip(" "))
+        if scalar_indent is not None:
+            if not stripped or indent > scalar_indent:
+                continue
+            scalar_indent = None
+        if not stripped or stripped.startswith("#") or stripped in ("---", "..."):
+            continue
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        keys = [k for _, k in stack]
+        if stripped.startswith("- "):
+            if len(keys) in (3, 4) and keys[0] == "paths" and keys[-1] == "parameters":
+                m = re.match(r"""-\s+\$ref:\s*(['"]?)(#/components/parameters/[^'"\s]+)\1\s*$""",
+                             stripped)
+                if not m:
+                    raise ParseError(f"{path}:{lineno}: a parameter that is not a $ref "
+                                     "to components/parameters")
+                where = (keys[1], keys[2].upper() if len(keys) == 4 else None)
+                refs.setdefault(where, []).append(m.group(2).rsplit("/", 1)[1])
+            continue
+        kv = _yaml_key(stripped, lineno, path)
+        if not kv:
+            continue
+        if _BLOCK_SCALAR.match(kv[1]):
+            scalar_indent = indent
+        if keys[:2] == ["components", "parameters"] and len(keys) == 3 and \
+                kv[0] in ("name", "in"):
+            value = kv[1].split(" #")[0].strip().strip("'\"")
+            params.setdefault(keys[2], {})[kv[0]] = value
+        stack.append((indent, kv[0]))
+
+    out = {}
+    for (p, method), names in refs.items():
+        for name in names:
+            if name not in params:
+                raise ParseError(f"{path}: no components/parameters/{name}")
+    for (p, method) in refs:
+        if method is None:
+            continue
+        q = set()
+        for name in refs.get((p, None), []) + refs[(p, method)]:
+            if params[name].get("in") == "query":
+                q.add(params[name].get("name"))
+        out[(method, p)] = q
+    return out
+
+
 # --------------------------------------------------------------------- main
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--routes", default=os.path.join(ROOT, "server", "routes.c"))
+    ap.add_argument("--router", default=os.path.join(ROOT, "server", "router.c"))
     ap.add_argument("--openapi", default=os.path.join(ROOT, "openapi", "openapi.yaml"))
     args = ap.parse_args()
 
     problems = []
     try:
-        routes = parse_routes(args.routes)
+        queries = parse_queries(args.router)
+        table = parse_routes(args.routes, queries)
         doc = parse_openapi_paths(args.openapi)
+        doc_queries = parse_openapi_queries(args.openapi)
     except (OSError, ParseError) as e:
         print(f"check_routes: {e}", file=sys.stderr)
         print("0 passed, 1 failed")
@@ -256,6 +370,7 @@ def main():
 
     rname, dname = (os.path.relpath(p, ROOT) if os.path.abspath(p).startswith(ROOT + os.sep)
                     else p for p in (args.routes, args.openapi))
+    routes = [(m, p) for m, p, _ in table]
     if not routes:
         problems.append(f"no routes found in {rname}")
     for name, pairs in ((rname, routes), (dname, doc)):
@@ -270,13 +385,20 @@ def main():
         problems.append(f"in {rname} but not in {dname}: {m} {p}")
     for m, p in only_doc:
         problems.append(f"in {dname} but not in {rname}: {m} {p}")
+    # The query parameters: a route refuses every one it does not list.
+    for m, p, q in table:
+        want = doc_queries.get((m, p), set())
+        if (m, p) in set(doc) and set(q) != want:
+            problems.append(
+                f"{m} {p}: {rname} accepts the query parameters "
+                f"{sorted(q) or 'none'}, {dname} declares {sorted(want) or 'none'}")
 
     if problems:
         for line in problems:
             print(line)
         print("0 passed, 1 failed")
         return 1
-    print(f"{len(routes)} routes match")
+    print(f"{len(routes)} routes match, with their query parameters")
     print("1 passed, 0 failed")
     return 0
 

@@ -413,12 +413,33 @@ static bool http_is_json(const char *ct)
 	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
 
-static bool http_query_true(struct MHD_Connection *conn, const char *name)
-{
-	const char *v =
-		MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+struct http_query {
+	const struct route *route;
+	struct request *req;
+	struct problem *p;
+};
 
-	return v && (!strcmp(v, "true") || !strcmp(v, "1"));
+static enum MHD_Result http_query_one(void *cls, enum MHD_ValueKind kind,
+				      const char *key, const char *value)
+{
+	struct http_query *q = cls;
+
+	(void)kind;
+	router_query(q->route, q->req, key ? key : "", value, q->p);
+	return MHD_YES; /* on: every bad parameter is named (at most a few) */
+}
+
+/* Reads the query into req, as the route's entry in the table allows: an
+ * unknown or malformed parameter is a 400 before any handler runs
+ * (openapi/openapi.yaml, "Conventions"). Returns 0 or -400. */
+static int http_query(struct MHD_Connection *conn, const struct route *route,
+		      struct request *req, struct problem *p)
+{
+	struct http_query q = { route, req, p };
+
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, http_query_one,
+				  &q);
+	return p->status ? -p->status : 0;
 }
 
 /* Probes answer without credentials: they tell nothing but "alive". */
@@ -603,6 +624,10 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 		goto out;
 	}
 	hr->route = route;
+	if (http_query(conn, route, &req, &rep.problem) < 0) {
+		r = http_send_problem(conn, hr, &rep.problem, NULL);
+		goto out;
+	}
 	if (hr->len > 0) {
 		ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						 "Content-Type");
@@ -614,7 +639,6 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 			goto out;
 		}
 	}
-	req.force = http_query_true(conn, "force");
 	req.mutates = route->flags & ROUTE_MUTATES;
 
 	if (http_lock(route) < 0) {

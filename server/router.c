@@ -1,11 +1,22 @@
 #include "router.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define ROUTER_SEGMENTS_MAX 12
 #define ROUTER_PATH_MAX	    2048
+/* The longest query parameter name an error repeats (README.md, "Query
+ * parameters"): the name is client text. */
+#define ROUTER_QUERY_NAME_MAX 64
+
+const struct route_query_def router_queries[] = {
+	{ "force", ROUTE_QUERY_FORCE, offsetof(struct request, force) },
+};
+
+const size_t router_n_queries =
+	sizeof(router_queries) / sizeof(router_queries[0]);
 
 static int router_hex(char c)
 {
@@ -197,6 +208,83 @@ int router_canonical(const char *target, char *buf, size_t len)
 	n = snprintf(buf, len, "%.*s%s", (int)path_len, target,
 		     target + strcspn(target, "?"));
 	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* "query.NAME" for errors[].field: at most ROUTER_QUERY_NAME_MAX bytes of
+ * the name, every byte that is not printable ASCII made a '?', so that
+ * whatever a client sends, the answer stays short and plain. */
+static void router_query_field(const char *name, char *buf, size_t len)
+{
+	size_t n = strlen(name), i, o;
+
+	o = (size_t)snprintf(buf, len, "query.");
+	for (i = 0; i < n && i < ROUTER_QUERY_NAME_MAX && o + 4 < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		buf[o++] = c > 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	if (i < n && o + 4 <= len) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+}
+
+/* The names a route accepts, for the error that names an unknown one. */
+static void router_query_names(const struct route *route, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < router_n_queries; i++) {
+		if (!(route->query & router_queries[i].bit))
+			continue;
+		snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+			 router_queries[i].name);
+		used = strlen(buf);
+	}
+	if (!used)
+		snprintf(buf, len, "none");
+}
+
+static const struct route_query_def *router_query_def(const struct route *route,
+						      const char *name)
+{
+	for (size_t i = 0; i < router_n_queries; i++)
+		if ((route->query & router_queries[i].bit) &&
+		    !strcmp(router_queries[i].name, name))
+			return &router_queries[i];
+	return NULL;
+}
+
+int router_query(const struct route *route, struct request *req,
+		 const char *name, const char *value, struct problem *p)
+{
+	const struct route_query_def *d = router_query_def(route, name);
+	char field[sizeof("query.") + ROUTER_QUERY_NAME_MAX + 4], names[128];
+	bool *slot, b;
+
+	router_query_field(name, field, sizeof(field));
+	if (!d) {
+		router_query_names(route, names, sizeof(names));
+		return problem_field(
+			p, field,
+			"is not a query parameter of this operation (it takes: %s)",
+			names);
+	}
+	/* Compared as sent: no client spells `true` percent-encoded, and
+	 * one that does is told rather than guessed at. */
+	if (!value || (strcmp(value, "true") && strcmp(value, "false")))
+		return problem_field(p, field, "must be true or false");
+	b = !strcmp(value, "true");
+	slot = (bool *)((char *)req + d->offset);
+	if ((req->query_seen & d->bit) && *slot != b)
+		return problem_field(
+			p, field,
+			"is given more than once, with different values");
+	req->query_seen |= d->bit;
+	*slot = b;
+	return 0;
 }
 
 const char *router_param(const struct request *req, const char *name)

@@ -23,7 +23,8 @@ struct request {
 	size_t n_params;
 	const char *body;
 	size_t body_len;
-	bool force; /* ?force=true */
+	bool force;	     /* ?force=true */
+	unsigned query_seen; /* ROUTE_QUERY_* bits given in the query */
 	struct store *store;
 	bool mutates;	   /* ROUTE_MUTATES: takes namespace locks */
 	uint64_t ns_locks; /* stripes of server/nslock.h held by the handler */
@@ -57,15 +58,34 @@ enum route_flags {
 	ROUTE_EXCLUSIVE = 1 << 2,
 };
 
+/* The query parameters of the API, one bit each. A route lists those it
+ * accepts; any other is a 400 before a handler runs (openapi/openapi.yaml,
+ * "Conventions"), as an unknown JSON field is. */
+enum route_query {
+	ROUTE_QUERY_FORCE = 1 << 0,
+};
+
 struct route {
 	const char *method;
 	const char *pattern; /* "/v1/namespaces/{ns}" */
 	route_fn handle;
 	unsigned flags;
+	unsigned query; /* enum route_query: the parameters it accepts */
 };
 
 extern const struct route router_routes[];
 extern const size_t router_n_routes;
+
+/* One query parameter: its name, its bit, and the boolean of struct request
+ * that its value goes to. Every parameter is a boolean today. */
+struct route_query_def {
+	const char *name;
+	unsigned bit;
+	size_t offset; /* offsetof(struct request, ...) */
+};
+
+extern const struct route_query_def router_queries[];
+extern const size_t router_n_queries;
 
 /* Finds the route for method and path, filling req->params. Returns 0, or a
  * problem (400 for a badly encoded path, 404, 405 with `allow` filled, 308
@@ -77,6 +97,15 @@ int router_match(const char *method, const char *path,
 /* Writes `target` (path and query, as sent) without the trailing slash of
  * its path into buf; -1 when it does not fit. */
 int router_canonical(const char *target, char *buf, size_t len);
+
+/* Reads one query parameter of the request for `route`: name and value as
+ * sent (not percent-decoded; value NULL for a name without '='). An unknown or
+ * malformed parameter adds an error to `p` (400 `invalid-value`, field
+ * `query.NAME`) and returns its negative status; otherwise its value is
+ * stored in req and 0 is returned. Booleans are `true` or `false`; a
+ * parameter given twice must have the same value each time. */
+int router_query(const struct route *route, struct request *req,
+		 const char *name, const char *value, struct problem *p);
 
 /* The decoded value of path parameter `name`, or NULL. */
 const char *router_param(const struct request *req, const char *name);

@@ -1,6 +1,7 @@
 /* The route table: every (method, path) the API answers (OPTIONS, for CORS
- * preflights, is answered from it for every path). The OpenAPI document
- * lists exactly these. */
+ * preflights, is answered from it for every path), and the query
+ * parameters each accepts. The OpenAPI document lists exactly these
+ * (openapi/check_routes.py checks it). */
 #include "router.h"
 
 #include "../handlers/address.h"
@@ -16,47 +17,52 @@
 #define BR   NS "/bridges/{br}"
 
 const struct route router_routes[] = {
-	{ "GET", "/healthz", service_handle_healthz, ROUTE_NO_LOCK },
-	{ "GET", "/readyz", service_handle_readyz, ROUTE_NO_LOCK },
-	{ "GET", "/metrics", service_handle_metrics, ROUTE_NO_LOCK },
-	{ "GET", "/openapi.yaml", service_handle_openapi, ROUTE_NO_LOCK },
+	{ "GET", "/healthz", service_handle_healthz, ROUTE_NO_LOCK, 0 },
+	{ "GET", "/readyz", service_handle_readyz, ROUTE_NO_LOCK, 0 },
+	{ "GET", "/metrics", service_handle_metrics, ROUTE_NO_LOCK, 0 },
+	{ "GET", "/openapi.yaml", service_handle_openapi, ROUTE_NO_LOCK, 0 },
 
-	{ "GET", "/v1/namespaces", ns_handle_list, 0 },
-	{ "POST", "/v1/namespaces", ns_handle_create, ROUTE_MUTATES },
-	{ "GET", NS, ns_handle_get, 0 },
-	{ "PUT", NS, ns_handle_put, ROUTE_MUTATES },
-	{ "DELETE", NS, ns_handle_delete, ROUTE_MUTATES },
+	{ "GET", "/v1/namespaces", ns_handle_list, 0, 0 },
+	{ "POST", "/v1/namespaces", ns_handle_create, ROUTE_MUTATES, 0 },
+	{ "GET", NS, ns_handle_get, 0, 0 },
+	{ "PUT", NS, ns_handle_put, ROUTE_MUTATES, 0 },
+	{ "DELETE", NS, ns_handle_delete, ROUTE_MUTATES, ROUTE_QUERY_FORCE },
 
-	{ "GET", NS "/links", link_handle_list, 0 },
-	{ "GET", LINK, link_handle_get, 0 },
-	{ "PATCH", LINK, link_handle_patch, ROUTE_MUTATES },
-	{ "DELETE", LINK, link_handle_delete, ROUTE_MUTATES },
+	{ "GET", NS "/links", link_handle_list, 0, 0 },
+	{ "GET", LINK, link_handle_get, 0, 0 },
+	{ "PATCH", LINK, link_handle_patch, ROUTE_MUTATES, ROUTE_QUERY_FORCE },
+	{ "DELETE", LINK, link_handle_delete, ROUTE_MUTATES,
+	  ROUTE_QUERY_FORCE },
 
-	{ "GET", LINK "/addresses", address_handle_list, 0 },
-	{ "POST", LINK "/addresses", address_handle_create, ROUTE_MUTATES },
-	{ "GET", LINK "/addresses/{ip}/{prefixlen}", address_handle_get, 0 },
+	{ "GET", LINK "/addresses", address_handle_list, 0, 0 },
+	{ "POST", LINK "/addresses", address_handle_create, ROUTE_MUTATES,
+	  ROUTE_QUERY_FORCE },
+	{ "GET", LINK "/addresses/{ip}/{prefixlen}", address_handle_get, 0, 0 },
 	{ "DELETE", LINK "/addresses/{ip}/{prefixlen}", address_handle_delete,
-	  ROUTE_MUTATES },
+	  ROUTE_MUTATES, ROUTE_QUERY_FORCE },
 
-	{ "GET", NS "/veths", veth_handle_list, 0 },
-	{ "POST", NS "/veths", veth_handle_create, ROUTE_MUTATES },
-	{ "GET", NS "/veths/{name}", veth_handle_get, 0 },
-	{ "DELETE", NS "/veths/{name}", veth_handle_delete, ROUTE_MUTATES },
+	{ "GET", NS "/veths", veth_handle_list, 0, 0 },
+	{ "POST", NS "/veths", veth_handle_create, ROUTE_MUTATES, 0 },
+	{ "GET", NS "/veths/{name}", veth_handle_get, 0, 0 },
+	{ "DELETE", NS "/veths/{name}", veth_handle_delete, ROUTE_MUTATES,
+	  ROUTE_QUERY_FORCE },
 
-	{ "GET", NS "/bridges", bridge_handle_list, 0 },
-	{ "POST", NS "/bridges", bridge_handle_create, ROUTE_MUTATES },
-	{ "GET", BR, bridge_handle_get, 0 },
-	{ "PATCH", BR, bridge_handle_patch, ROUTE_MUTATES },
-	{ "DELETE", BR, bridge_handle_delete, ROUTE_MUTATES },
-	{ "GET", BR "/ports", bridge_handle_ports, 0 },
-	{ "GET", BR "/ports/{link}", bridge_handle_port_get, 0 },
-	{ "PUT", BR "/ports/{link}", bridge_handle_port_put, ROUTE_MUTATES },
+	{ "GET", NS "/bridges", bridge_handle_list, 0, 0 },
+	{ "POST", NS "/bridges", bridge_handle_create, ROUTE_MUTATES, 0 },
+	{ "GET", BR, bridge_handle_get, 0, 0 },
+	{ "PATCH", BR, bridge_handle_patch, ROUTE_MUTATES, ROUTE_QUERY_FORCE },
+	{ "DELETE", BR, bridge_handle_delete, ROUTE_MUTATES,
+	  ROUTE_QUERY_FORCE },
+	{ "GET", BR "/ports", bridge_handle_ports, 0, 0 },
+	{ "GET", BR "/ports/{link}", bridge_handle_port_get, 0, 0 },
+	{ "PUT", BR "/ports/{link}", bridge_handle_port_put, ROUTE_MUTATES,
+	  ROUTE_QUERY_FORCE },
 	{ "DELETE", BR "/ports/{link}", bridge_handle_port_delete,
-	  ROUTE_MUTATES },
+	  ROUTE_MUTATES, ROUTE_QUERY_FORCE },
 
-	{ "GET", "/v1/state", state_handle_get, 0 },
+	{ "GET", "/v1/state", state_handle_get, 0, 0 },
 	{ "POST", "/v1/reconcile", state_handle_reconcile,
-	  ROUTE_MUTATES | ROUTE_EXCLUSIVE },
+	  ROUTE_MUTATES | ROUTE_EXCLUSIVE, 0 },
 };
 
 const size_t router_n_routes = sizeof(router_routes) / sizeof(router_routes[0]);

@@ -847,9 +847,9 @@ class Checker:
             schema = self.c.resolve(p.get("schema") or {})
             value = raw
             if schema.get("type") == "boolean":
-                # The parameter's description: `true` (or `1`).
-                value = {"true": True, "1": True, "false": False,
-                         "0": False}.get(raw, raw)
+                # The document's Conventions: `true` or `false`, nothing
+                # else.
+                value = {"true": True, "false": False}.get(raw, raw)
             out += ["%s query parameter %s=%r breaks its schema: %s" % (
                 where, name, raw, e)
                 for e in self.c.schema_errors(p.get("schema") or {}, value)]

@@ -459,9 +459,14 @@ def host_links_not_made_by_netnsd_are_protected():
         r = d.patch(L("host", "hx"), body)
         expect_problem(r, 409, "PATCH unmanaged %r" % body)
         expect_unchanged(d, before, "PATCH unmanaged %r" % body)
-    for q in ("", "?force=false", "?force=0"):
+    for q in ("", "?force=false"):
         r = d.delete(L("host", "hx") + q)
         expect_problem(r, 409, "DELETE unmanaged" + q)
+        expect_unchanged(d, before, "DELETE unmanaged" + q)
+    # A force that is neither true nor false is refused before anything.
+    for q in ("?force=0", "?force=1"):
+        r = d.delete(L("host", "hx") + q)
+        expect_problem(r, 400, "DELETE unmanaged" + q, field="query.force")
         expect_unchanged(d, before, "DELETE unmanaged" + q)
     r = d.post(L("host", "hx") + "/addresses", {"address": "198.18.9.1/24"})
     expect_problem(r, 409, "address on an unmanaged host link")

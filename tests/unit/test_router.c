@@ -32,23 +32,24 @@ TEST_HANDLER(h_port_delete, 11)
 TEST_HANDLER(h_reconcile, 12)
 
 const struct route router_routes[] = {
-	{ "GET", "/healthz", h_health, 0 },
-	{ "GET", "/v1/namespaces", h_ns_list, 0 },
-	{ "POST", "/v1/namespaces", h_ns_create, ROUTE_MUTATES },
-	{ "GET", "/v1/namespaces/{ns}", h_ns_get, 0 },
-	{ "PUT", "/v1/namespaces/{ns}", h_ns_put, ROUTE_MUTATES },
-	{ "DELETE", "/v1/namespaces/{ns}", h_ns_delete, ROUTE_MUTATES },
-	{ "GET", "/v1/namespaces/{ns}/links/{link}", h_link_get, 0 },
+	{ "GET", "/healthz", h_health, 0, 0 },
+	{ "GET", "/v1/namespaces", h_ns_list, 0, 0 },
+	{ "POST", "/v1/namespaces", h_ns_create, ROUTE_MUTATES, 0 },
+	{ "GET", "/v1/namespaces/{ns}", h_ns_get, 0, 0 },
+	{ "PUT", "/v1/namespaces/{ns}", h_ns_put, ROUTE_MUTATES, 0 },
+	{ "DELETE", "/v1/namespaces/{ns}", h_ns_delete, ROUTE_MUTATES,
+	  ROUTE_QUERY_FORCE },
+	{ "GET", "/v1/namespaces/{ns}/links/{link}", h_link_get, 0, 0 },
 	{ "PATCH", "/v1/namespaces/{ns}/links/{link}", h_link_patch,
-	  ROUTE_MUTATES },
+	  ROUTE_MUTATES, 0 },
 	{ "DELETE",
 	  "/v1/namespaces/{ns}/links/{link}/addresses/{ip}/{prefixlen}",
-	  h_addr_delete, ROUTE_MUTATES },
+	  h_addr_delete, ROUTE_MUTATES, 0 },
 	{ "PUT", "/v1/namespaces/{ns}/bridges/{br}/ports/{link}", h_port_put,
-	  ROUTE_MUTATES },
+	  ROUTE_MUTATES, 0 },
 	{ "DELETE", "/v1/namespaces/{ns}/bridges/{br}/ports/{link}",
-	  h_port_delete, ROUTE_MUTATES },
-	{ "POST", "/v1/reconcile", h_reconcile, ROUTE_MUTATES },
+	  h_port_delete, ROUTE_MUTATES, 0 },
+	{ "POST", "/v1/reconcile", h_reconcile, ROUTE_MUTATES, 0 },
 };
 
 const size_t router_n_routes = sizeof(router_routes) / sizeof(router_routes[0]);
@@ -445,6 +446,97 @@ static void test_clear(void)
 	attempt_done(&a);
 }
 
+/* Feeds `query` ("a=b&c", no percent-decoding, as libmicrohttpd hands the
+ * parameters over here) to router_query for `route`; returns what the last
+ * call returned, or the first failure. */
+static int query_run(const struct route *route, const char *query,
+		     struct request *req, struct problem *p)
+{
+	char buf[256], *save = NULL, *kv;
+	int r = 0, one;
+
+	memset(req, 0, sizeof(*req));
+	snprintf(buf, sizeof(buf), "%s", query);
+	for (kv = strtok_r(buf, "&", &save); kv;
+	     kv = strtok_r(NULL, "&", &save)) {
+		char *eq = strchr(kv, '=');
+
+		if (eq)
+			*eq++ = '\0';
+		one = router_query(route, req, kv, eq, p);
+		if (one < 0 && r == 0)
+			r = one;
+	}
+	return r;
+}
+
+/* The field of the first error of p. */
+static const char *query_field(const struct problem *p)
+{
+	json_t *e = p->errors ? json_array_get(p->errors, 0) : NULL;
+
+	return e ? json_string_value(json_object_get(e, "field")) : NULL;
+}
+
+static int query_refused(const struct route *route, const char *query,
+			 const char *field)
+{
+	struct request req;
+	struct problem p = PROBLEM_INIT;
+	int r = query_run(route, query, &req, &p);
+	const char *got = query_field(&p);
+	int ok = r == -400 && p.status == 400 && p.type &&
+		 !strcmp(p.type, "invalid-value") && got && !strcmp(got, field);
+
+	if (!ok)
+		fprintf(stderr, "  ?%s: r=%d field=%s detail=%s\n", query, r,
+			got ? got : "(none)", p.detail);
+	problem_clear(&p);
+	return ok;
+}
+
+/* Strict query strings (README.md, "Query parameters"): only what the
+ * route lists, booleans exactly true or false. */
+static void test_query(void)
+{
+	const struct route *del = &router_routes[5], *get = &router_routes[3];
+	struct problem p = PROBLEM_INIT;
+	struct request req;
+	char name[300];
+
+	CHECK(del->query & ROUTE_QUERY_FORCE);
+	CHECK(query_run(del, "force=true", &req, &p) == 0 && req.force);
+	CHECK(query_run(del, "force=false", &req, &p) == 0 && !req.force);
+	CHECK(query_run(del, "force=true&force=true", &req, &p) == 0 &&
+	      req.force);
+	CHECK(query_run(del, "", &req, &p) == 0 && !req.force);
+	CHECK(p.status == 0);
+
+	CHECK(query_refused(del, "force=1", "query.force"));
+	CHECK(query_refused(del, "force=0", "query.force"));
+	CHECK(query_refused(del, "force=TRUE", "query.force"));
+	CHECK(query_refused(del, "force=banana", "query.force"));
+	CHECK(query_refused(del, "force=", "query.force"));
+	CHECK(query_refused(del, "force", "query.force"));
+	CHECK(query_refused(del, "force=%74rue", "query.force"));
+	CHECK(query_refused(del, "force=true&force=false", "query.force"));
+	CHECK(query_refused(del, "force=false&force=true", "query.force"));
+	CHECK(query_refused(del, "x=1", "query.x"));
+	CHECK(query_refused(del, "force=true&dry_run=true", "query.dry_run"));
+	CHECK(query_refused(del, "%66orce=true", "query.%66orce"));
+	/* A route without force takes none. */
+	CHECK(query_refused(get, "force=true", "query.force"));
+	/* The name in an error is short and printable, whatever was sent. */
+	CHECK(query_refused(del, "a\x01\xff=1", "query.a??"));
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	memset(&req, 0, sizeof(req));
+	CHECK(router_query(del, &req, name, "true", &p) == -400);
+	CHECK(query_field(&p) && strlen(query_field(&p)) == 6 + 64 + 3 &&
+	      !strcmp(query_field(&p) + 70, "..."));
+	problem_clear(&p);
+}
+
 int main(void)
 {
 	test_exact();
@@ -455,5 +547,6 @@ int main(void)
 	test_not_found();
 	test_method_not_allowed();
 	test_clear();
+	test_query();
 	return check_report();
 }
