@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Checks that the route table (server/routes.c) and the OpenAPI document
-(openapi/openapi.yaml) list exactly the same (method, path) pairs, and
-that each operation accepts exactly the query parameters the document
-declares for it (the route's ROUTE_QUERY_* bits, named by the
-router_queries table of server/router.c).
+(openapi/openapi.yaml) list exactly the same (method, path) pairs, that
+each operation accepts exactly the query parameters the document declares
+for it (the route's ROUTE_QUERY_* bits, named by the router_queries table
+of server/router.c), and that every path with a PUT, PATCH or DELETE has a
+GET (a conditional change compares with what the GET answers).
 
 Standard library only. The route table is read with a small C tokenizer
 that expands the table's #define macros (NS, LINK, BR, ...); the document
@@ -392,6 +393,10 @@ def main():
             problems.append(
                 f"{m} {p}: {rname} accepts the query parameters "
                 f"{sorted(q) or 'none'}, {dname} declares {sorted(want) or 'none'}")
+    # If-Match and If-None-Match compare with the GET of the same path.
+    for m, p in routes:
+        if m in ("PUT", "PATCH", "DELETE") and ("GET", p) not in set(routes):
+            problems.append(f"{m} {p} has no GET of the same path in {rname}")
 
     if problems:
         for line in problems:

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "etag.h"
 #include "log.h"
 #include "nslock.h"
 #include "../netlink/sock.h"
@@ -265,6 +266,7 @@ struct http_headers {
 	const char *allow;
 	const char *cors_methods; /* a preflight's, when not those of allow */
 	const char *location;
+	const char *etag;
 	bool auth_challenge;
 	bool preflight;
 	bool close; /* the connection cannot be trusted past this answer */
@@ -292,6 +294,8 @@ static enum MHD_Result http_send(struct MHD_Connection *conn,
 		MHD_add_response_header(resp, "Allow", h->allow);
 	if (h && h->location && *h->location)
 		MHD_add_response_header(resp, "Location", h->location);
+	if (h && h->etag)
+		MHD_add_response_header(resp, "ETag", h->etag);
 	if (h && h->auth_challenge)
 		MHD_add_response_header(resp, "WWW-Authenticate",
 					"Bearer realm=\"netnsd\"");
@@ -307,14 +311,14 @@ static enum MHD_Result http_send(struct MHD_Connection *conn,
 					origin);
 		MHD_add_response_header(resp, "Vary", "Origin");
 		MHD_add_response_header(resp, "Access-Control-Expose-Headers",
-					"Location, X-Request-Id, Allow");
+					"Location, X-Request-Id, Allow, ETag");
 		if (h && h->preflight) {
 			MHD_add_response_header(
 				resp, "Access-Control-Allow-Methods",
 				h->cors_methods ? h->cors_methods : h->allow);
 			MHD_add_response_header(
 				resp, "Access-Control-Allow-Headers",
-				"Authorization, Content-Type, X-Request-Id");
+				"Authorization, Content-Type, X-Request-Id, If-Match, If-None-Match");
 			MHD_add_response_header(resp, "Access-Control-Max-Age",
 						"600");
 		}
@@ -568,14 +572,15 @@ static enum MHD_Result http_preflight(struct MHD_Connection *conn,
 }
 
 /* Takes the daemon-wide lock: shared for every route but reconcile, which
- * runs alone. The lock prefers its writer, so while a reconcile waits for a
- * request stuck in a kernel call every new request waits too: the wait is
+ * runs alone, as does a conditional change (http_conditional). The lock
+ * prefers its writer, so while a reconcile waits for a request stuck in a
+ * kernel call every new request waits too: the wait is
  * bounded (by --netlink-timeout, the longest a kernel call is waited for),
  * and one that runs out is answered 503 `busy` with Retry-After. Namespaces
  * come and go under their own locks (handlers/namespace.c), not this one:
  * a stuck namespace holds up its own requests, bounded the same way
  * (server/nslock.h), and no other namespace's. Returns 0 or -ETIMEDOUT. */
-static int http_lock(const struct route *route)
+static int http_lock(const struct route *route, bool exclusive)
 {
 	struct timespec deadline;
 	int r;
@@ -584,13 +589,176 @@ static int http_lock(const struct route *route)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += (time_t)http_cfg->netlink_timeout;
-	if (route->flags & ROUTE_EXCLUSIVE)
+	if (exclusive)
 		r = pthread_rwlock_clockwrlock(&http_rw, CLOCK_MONOTONIC,
 					       &deadline);
 	else
 		r = pthread_rwlock_clockrdlock(&http_rw, CLOCK_MONOTONIC,
 					       &deadline);
 	return r ? -ETIMEDOUT : 0;
+}
+
+struct http_conds {
+	const char *etag; /* the current one, or NULL */
+	struct etag_cond match, none_match;
+};
+
+static enum MHD_Result http_cond_one(void *cls, enum MHD_ValueKind kind,
+				     const char *key, const char *value)
+{
+	struct http_conds *c = cls;
+
+	(void)kind;
+	if (!strcasecmp(key, "If-Match"))
+		etag_cond_add(&c->match, value ? value : "", c->etag);
+	else if (!strcasecmp(key, "If-None-Match"))
+		etag_cond_add(&c->none_match, value ? value : "", c->etag);
+	return MHD_YES;
+}
+
+/* Reads every If-Match and If-None-Match field of the request (a list may
+ * be split over several), comparing their tags with `etag`. */
+static void http_conds(struct MHD_Connection *conn, const char *etag,
+		       struct http_conds *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->etag = etag;
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, http_cond_one, c);
+}
+
+/* Whether this request is a conditional change: a PUT, PATCH or DELETE
+ * with If-Match or If-None-Match. Only these evaluate the two (README.md,
+ * "Conditional requests"); a POST on a collection ignores them, as RFC
+ * 9110 (13.1) lets a server do for a resource that does not support
+ * them, and a GET reads If-None-Match only (http_not_modified). */
+static bool http_conditional(struct MHD_Connection *conn, const char *method,
+			     const struct route *route)
+{
+	struct http_conds c;
+
+	if (!(route->flags & ROUTE_MUTATES) ||
+	    (strcmp(method, "PUT") && strcmp(method, "PATCH") &&
+	     strcmp(method, "DELETE")))
+		return false;
+	http_conds(conn, NULL, &c);
+	return c.match.present || c.none_match.present;
+}
+
+/* The bytes of an answer: its JSON dumped, or its text (copied when it is
+ * borrowed); NULL and 0 when it has neither. Returns 0 or -ENOMEM. */
+static int http_reply_body(struct reply *rep, char **ret_body, size_t *ret_len,
+			   const char **ret_type)
+{
+	*ret_body = NULL;
+	*ret_len = 0;
+	*ret_type = NULL;
+	if (rep->text) {
+		/* Borrowed text (the OpenAPI document) or owned (metrics). */
+		*ret_body = rep->text_owned ? rep->text_owned
+					    : malloc(rep->text_len + 1);
+		if (!*ret_body)
+			return -ENOMEM;
+		if (!rep->text_owned)
+			memcpy(*ret_body, rep->text, rep->text_len);
+		rep->text_owned = NULL;
+		*ret_len = rep->text_len;
+		*ret_type = rep->content_type;
+	} else if (rep->json) {
+		*ret_body = http_dump(rep->json, ret_len);
+		if (!*ret_body)
+			return -ENOMEM;
+		*ret_type = "application/json";
+	}
+	return 0;
+}
+
+/* The preconditions of a conditional change (RFC 9110, 13.2.2), against the
+ * current representation of its target: what the GET of the same path
+ * answers now (every path a PUT, PATCH or DELETE serves has a GET, which
+ * openapi/check_routes.py checks), hashed as a GET's answer is. If-Match
+ * needs it to exist and, unless "*", to have a listed tag (strong
+ * comparison); If-None-Match needs it not to exist or, unless "*", to have
+ * none of the listed tags (weak comparison). Any failure is 412
+ * `precondition-failed`, and the change is not made. Called with the
+ * daemon-wide lock held exclusively, so that nothing changes the target
+ * between this check and the change. Returns 0 or a negative status. */
+static int http_preconditions(struct MHD_Connection *conn, const char *url,
+			      struct problem *p)
+{
+	struct request get = {
+		.method = "GET", .path = url, .body = "", .store = http_store
+	};
+	struct reply cur = { .problem = PROBLEM_INIT };
+	const struct route *route = NULL;
+	char allow[128], etag[ETAG_SIZE];
+	struct http_conds c;
+	const char *type;
+	bool exists;
+	char *body = NULL;
+	size_t len;
+	int r = 0;
+
+	if (router_match("GET", url, &route, &get, allow, sizeof(allow),
+			 &cur.problem) < 0) {
+		r = problem_set(
+			p, 412, "precondition-failed",
+			"If-Match or If-None-Match: this resource has no representation to compare with; nothing was changed");
+		goto out;
+	}
+	route->handle(&get, &cur);
+	exists = !cur.problem.status;
+	if (cur.problem.status && cur.problem.status != 404) {
+		/* The target cannot be read: the change would fail alike. */
+		*p = cur.problem;
+		cur.problem = (struct problem)PROBLEM_INIT;
+		r = -p->status;
+		goto out;
+	}
+	if (exists) {
+		if (http_reply_body(&cur, &body, &len, &type) < 0 ||
+		    etag_of(body ? body : "", len, etag) < 0) {
+			r = problem_set(p, 500, "internal",
+					"out of memory; nothing was changed");
+			goto out;
+		}
+	}
+	http_conds(conn, exists ? etag : NULL, &c);
+	if (c.match.present && !exists)
+		r = problem_set(
+			p, 412, "precondition-failed",
+			"If-Match: the resource does not exist; nothing was changed");
+	else if (c.match.present && !c.match.star && !c.match.strong)
+		r = problem_set(
+			p, 412, "precondition-failed",
+			"If-Match: the resource's current ETag is %s, which the request does not list; nothing was changed",
+			etag);
+	else if (c.none_match.present && exists && c.none_match.star)
+		r = problem_set(
+			p, 412, "precondition-failed",
+			"If-None-Match: *: the resource exists (ETag %s); nothing was changed",
+			etag);
+	else if (c.none_match.present && exists && c.none_match.weak)
+		r = problem_set(
+			p, 412, "precondition-failed",
+			"If-None-Match: the resource's current ETag %s is listed; nothing was changed",
+			etag);
+out:
+	free(body);
+	free(cur.text_owned);
+	json_decref(cur.json);
+	problem_clear(&cur.problem);
+	router_request_clear(&get);
+	return r;
+}
+
+/* A GET's answer: its ETag, and whether the client already has it (If-None-Match,
+ * weak comparison: RFC 9110, 13.1.2), in which case it gets a 304. */
+static bool http_not_modified(struct MHD_Connection *conn, const char *etag)
+{
+	struct http_conds c;
+
+	http_conds(conn, etag, &c);
+	return c.none_match.present && (c.none_match.star || c.none_match.weak);
 }
 
 static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
@@ -605,12 +773,13 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 	struct reply rep = { .problem = PROBLEM_INIT };
 	struct http_headers h = { 0 };
 	const struct route *route = NULL;
-	char allow[128];
+	char allow[128], etag[ETAG_SIZE];
 	enum MHD_Result r;
 	const char *ct;
 	size_t len = 0;
 	uint64_t sync_point = 0;
 	char *body;
+	bool cond;
 
 	/* Credentials were checked with the headers (http_unauthorized). */
 	url = http_target_path(url);
@@ -640,13 +809,19 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 		}
 	}
 	req.mutates = route->flags & ROUTE_MUTATES;
+	/* A conditional change runs alone: check and change are then one
+	 * step, with no request between them that could change the target.
+	 * Such changes are rare (an orchestrator's optimistic concurrency),
+	 * and correctness comes first: the cost is that they wait for every
+	 * request in flight, and every other request for them. */
+	cond = http_conditional(conn, method, route);
 
-	if (http_lock(route) < 0) {
+	if (http_lock(route, cond || (route->flags & ROUTE_EXCLUSIVE)) < 0) {
 		h.retry = true;
 		problem_set(
 			&rep.problem, 503, "busy",
 			"netnsd is busy: %s has not finished within %u s, as when the kernel does not answer; nothing was changed, try again",
-			route->flags & ROUTE_EXCLUSIVE
+			cond || (route->flags & ROUTE_EXCLUSIVE)
 				? "a request already running"
 				: "a reconcile",
 			http_cfg->netlink_timeout);
@@ -654,7 +829,8 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 		goto out;
 	}
 	nl_request_begin();
-	route->handle(&req, &rep);
+	if (!cond || http_preconditions(conn, url, &rep.problem) == 0)
+		route->handle(&req, &rep);
 	/* Everything this request wrote or saw is committed by now; what
 	 * others commit from here on is theirs to wait for. */
 	if (req.mutates)
@@ -673,33 +849,33 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 		goto out;
 	}
 	h.location = rep.location;
-	if (rep.text) {
-		/* Borrowed text (the OpenAPI document) or owned (metrics). */
-		body = rep.text_owned ? rep.text_owned
-				      : malloc(rep.text_len + 1);
-		if (!body) {
-			r = MHD_NO;
-			goto out;
-		}
-		if (!rep.text_owned)
-			memcpy(body, rep.text, rep.text_len);
-		rep.text_owned = NULL;
-		r = http_send(conn, hr, rep.status, body, rep.text_len,
-			      rep.content_type, &h);
+	if (http_reply_body(&rep, &body, &len, &ct) < 0) {
+		r = MHD_NO;
 		goto out;
 	}
-	if (rep.json) {
-		body = http_dump(rep.json, &len);
-		if (!body) {
-			r = MHD_NO;
+	/* Every GET's 200 carries the ETag of its bytes (README.md,
+	 * "Conditional requests"): hashed here, once, as they are sent. */
+	if (!strcmp(route->method, "GET") && rep.status == 200) {
+		if (etag_of(body ? body : "", len, etag) < 0) {
+			free(body);
+			r = http_fail(conn, hr, 500, "internal",
+				      "the answer could not be hashed", NULL);
 			goto out;
 		}
-		r = http_send(conn, hr, rep.status, body, len,
-			      "application/json", &h);
-		goto out;
+		h.etag = etag;
+		/* The 304 is queued with the body it stands for, which
+		 * libmicrohttpd does not send (as for HEAD) but counts in
+		 * Content-Length: RFC 9110 (8.6) allows that length only. */
+		if (http_not_modified(conn, etag)) {
+			r = http_send(conn, hr, 304, body, len, NULL, &h);
+			goto out;
+		}
 	}
-	r = http_send(conn, hr, rep.status ? rep.status : 204, NULL, 0, NULL,
-		      &h);
+	r = http_send(conn, hr,
+		      rep.status ? rep.status
+		      : body	 ? 200
+				 : 204,
+		      body, len, ct, &h);
 out:
 	free(rep.text_owned);
 	json_decref(rep.json);

@@ -34,6 +34,8 @@ export function advice(type: ProblemType): string {
       return "pick another name or converge";
     case "urn:netnsd:problem:unmanaged":
       return "add ?force=true if you mean it";
+    case "urn:netnsd:problem:precondition-failed":
+      return "someone changed it first: GET it again, then decide";
     case "urn:netnsd:problem:internal":
     case "urn:netnsd:problem:storage-failed":
     case "urn:netnsd:problem:insufficient-storage":
@@ -100,8 +102,15 @@ export async function build(baseUrl: string): Promise<string[]> {
   const patch: operations["updateLink"]["requestBody"] = {
     content: { "application/json": { mtu: 1400, up: true } },
   };
-  const updated = await api.PATCH("/v1/namespaces/{ns}/links/{link}", {
+  // Optimistic concurrency: change the link only if nobody has since it
+  // was read (412 precondition-failed otherwise).
+  const current = await api.GET("/v1/namespaces/{ns}/links/{link}", {
     params: { path: { ns: "red", link: "eth0" } },
+  });
+  if (current.error !== undefined) return [...log, describe(current.error)];
+  const etag: string = current.response.headers.get("ETag") ?? "*";
+  const updated = await api.PATCH("/v1/namespaces/{ns}/links/{link}", {
+    params: { path: { ns: "red", link: "eth0" }, header: { "If-Match": etag } },
     body: patch.content["application/json"],
   });
   if (updated.error !== undefined) return [...log, describe(updated.error)];

@@ -15,8 +15,12 @@ as the router matches them; HEAD as the GET of its path, without a body):
   keys) and validates against its schema (JSON Schema 2020-12, $refs
   resolved against the whole document); a response without content has an
   empty body;
-- the response's required headers (Location, X-Request-Id) are present and
-  match their schemas; a Location names a path with a GET operation;
+- the response's required headers (Location, X-Request-Id, the ETag of
+  every GET's 200 and 304) are present and match their schemas; a Location
+  names a path with a GET operation;
+- a 304 answers only a GET (or HEAD) whose If-None-Match lists the ETag it
+  carries (or is *), and a 412 only a request with If-Match or
+  If-None-Match;
 - a problem document's status equals the HTTP status, its title is the
   status's reason phrase (RFC 9110), and its type is one of the slugs the
   document lists (those that the response's own description names, where
@@ -722,8 +726,30 @@ class Checker:
                            "%s %d" % (op.id, ans.status))
         if ans.content_type == "application/problem+json" and not head:
             self._problem_fields(ans, out, self._slugs(resp))
+        self._conditional(req, ans, op, out)
         if 200 <= ans.status < 300:
             self._accepted_request(req, op, params, out)
+
+    def _conditional(self, req, ans, op, out):
+        """The Conventions on conditional requests: a 304 only to a GET
+        whose If-None-Match lists the ETag it answers (or is *); a 412 only
+        to a request with If-Match or If-None-Match."""
+        inm = ", ".join(req.headers.get("if-none-match", []))
+        if ans.status == 304:
+            etag = ans.header("ETag")
+            if op.method != "GET":
+                out.append("a 304 to %s" % req.method)
+            elif not inm:
+                out.append("a 304 to a request without If-None-Match")
+            elif etag and inm.strip() != "*" and etag not in {
+                    t.strip()[2:] if t.strip().startswith("W/")
+                    else t.strip() for t in inm.split(",")}:
+                out.append("a 304 with ETag %r, which If-None-Match %r does "
+                           "not list" % (etag, inm))
+        if ans.status == 412 and not inm and \
+                not req.headers.get("if-match"):
+            out.append("a 412 to a request without If-Match or "
+                       "If-None-Match")
 
     def _media(self, content, ct):
         if ct in content:

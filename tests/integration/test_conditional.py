@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
 from topology import (  # noqa: E402
-    klink, setup, mk_ns, mk_veth, snapshot, expect_unchanged, L)
+    klink, setup, mk_ns, mk_veth, snapshot, expect_unchanged, state, L)
 
 NS = "/v1/namespaces"
 
@@ -94,6 +94,231 @@ def query_parameter_name_in_the_error_is_short_and_plain():
     check(len(field) <= 80 and field.endswith("..."),
           "the field is not cut short: %d bytes", len(field))
     check(len(r.body) < 1024, "the problem is %d bytes", len(r.body))
+
+
+
+# ---------------------------------------------------------------------------
+# ETag and If-None-Match
+
+
+def etag(r):
+    t = r.header("ETag")
+    check(t and t.startswith('"') and t.endswith('"') and len(t) > 2,
+          "no strong ETag on %r: %r", r, t)
+    return t
+
+
+def revision(d):
+    return state(d)["revision"]
+
+
+@test
+def etag_is_stable_and_changes_with_the_representation():
+    d = setup()
+    mk_ns(d, "red")
+    mk_veth(d, "host", "h-red", "eth0", peer_ns="red")
+    paths = [NS, NS + "/red", L("red"), L("red", "eth0"),
+             L("red", "eth0") + "/addresses", NS + "/red/veths",
+             NS + "/host/veths/h-red", NS + "/red/bridges", "/v1/state"]
+    first, bodies = {}, {}
+    for p in paths:
+        a = expect_status(d.get(p), 200, "GET " + p)
+        b = expect_status(d.get(p), 200, "GET " + p + " again")
+        eq(etag(a), etag(b), "ETag of two GETs of %s" % p)
+        eq(a.body, b.body, "two GETs of %s" % p)
+        first[p] = etag(a)
+        bodies[a.body] = etag(a)
+    # One ETag per body: the same bytes, the same tag, and no other.
+    eq(len(set(first.values())), len(bodies), "ETags of %d different bodies"
+       % len(bodies))
+    # HEAD answers the same ETag as GET.
+    eq(etag(expect_status(d.request("HEAD", L("red", "eth0")), 200, "HEAD")),
+       first[L("red", "eth0")], "ETag of HEAD")
+    # A change through the API changes what shows it, and only that.
+    expect_status(d.patch(L("red", "eth0"), {"mtu": 1400}), 200, "PATCH")
+    eq(klink("eth0", "red")["mtu"], 1400, "mtu of eth0 in the kernel")
+    for p in (L("red"), L("red", "eth0"), "/v1/state"):
+        check(etag(d.get(p)) != first[p], "the ETag of %s did not change", p)
+    eq(etag(d.get(NS + "/red/bridges")), first[NS + "/red/bridges"],
+       "the ETag of an unchanged collection")
+    # So does a change behind netnsd's back: the ETag is of what the
+    # kernel shows now.
+    before = etag(d.get(L("red", "eth0")))
+    h.ip("link", "set", "eth0", "mtu", "1300", ns="red")
+    check(etag(d.get(L("red", "eth0"))) != before,
+          "the ETag did not follow the kernel")
+
+
+@test
+def if_none_match_gives_304_without_a_body():
+    d = setup()
+    mk_ns(d, "red")
+    for p in (NS + "/red", NS, L("red", "lo"), "/v1/state", "/healthz"):
+        r = expect_status(d.get(p), 200, "GET " + p)
+        t = etag(r)
+        for inm in (t, "W/" + t, '"nope", ' + t, "*"):
+            for method in ("GET", "HEAD"):
+                r2 = d.request(method, p, headers={"If-None-Match": inm})
+                eq(r2.status, 304, "%s %s If-None-Match: %s" % (
+                    method, p, inm))
+                eq(r2.body, b"", "a 304's body")
+                eq(r2.header("ETag"), t, "a 304's ETag")
+                eq(r2.header("Content-Type"), None, "a 304's Content-Type")
+        r2 = expect_status(d.get(p, headers={"If-None-Match": '"nope"'}),
+                           200, "GET %s with another tag" % p)
+        eq(r2.body, r.body, "the body after a tag that does not match")
+    # An item that does not exist is still 404.
+    expect_problem(d.get(NS + "/blue", headers={"If-None-Match": "*"}), 404,
+                   "If-None-Match: * on what does not exist")
+
+
+# ---------------------------------------------------------------------------
+# If-Match and If-None-Match on changes
+
+
+@test
+def stale_if_match_on_patch_is_412_and_changes_nothing():
+    d = setup()
+    mk_ns(d, "red")
+    mk_veth(d, "host", "h-red", "eth0", peer_ns="red")
+    old = etag(d.get(L("red", "eth0")))
+    expect_status(d.patch(L("red", "eth0"), {"mtu": 1400}), 200,
+                  "a change by another client")
+    before = snapshot(d, ("host", "red"))
+    rev = revision(d)
+    for tag in (old, "W/" + etag(d.get(L("red", "eth0"))), '"x"', "x"):
+        r = d.patch(L("red", "eth0"), {"mtu": 1300},
+                    headers={"If-Match": tag})
+        p = expect_problem(r, 412, "PATCH If-Match: " + tag)
+        eq(p["type"], "urn:netnsd:problem:precondition-failed", "type")
+        eq(klink("eth0", "red")["mtu"], 1400, "mtu after a 412")
+        eq(revision(d), rev, "revision after a 412")
+    expect_unchanged(d, before, "PATCH with a stale If-Match")
+    # The current one, or *, lets it through.
+    cur = etag(d.get(L("red", "eth0")))
+    expect_status(d.patch(L("red", "eth0"), {"mtu": 1300},
+                          headers={"If-Match": '"x", ' + cur}), 200,
+                  "PATCH If-Match: current")
+    eq(klink("eth0", "red")["mtu"], 1300, "mtu after If-Match: current")
+    check(revision(d) > rev, "revision did not move")
+    expect_status(d.patch(L("red", "eth0"), {"mtu": 1350},
+                          headers={"If-Match": "*"}), 200,
+                  "PATCH If-Match: *")
+    eq(klink("eth0", "red")["mtu"], 1350, "mtu after If-Match: *")
+    # The ETag the 412 was about is the one a GET answers now.
+    r = d.patch(L("red", "eth0"), {"mtu": 1300}, headers={"If-Match": old})
+    cur = etag(d.get(L("red", "eth0")))
+    check(cur in expect_problem(r, 412, "stale again")["detail"],
+          "the 412 does not name the current ETag %s: %r", cur, r)
+
+
+@test
+def if_none_match_star_on_put_creates_only():
+    d = setup()
+    mk_ns(d, "red")
+    rev = revision(d)
+    r = d.put(NS + "/red", {}, headers={"If-None-Match": "*"})
+    expect_problem(r, 412, "PUT If-None-Match: * of an existing namespace")
+    eq(revision(d), rev, "revision after a 412")
+    r = expect_status(d.put(NS + "/blue", {},
+                            headers={"If-None-Match": "*"}), 201,
+                      "PUT If-None-Match: * of a new namespace")
+    check("blue" in netns_names(), "blue is not in ip netns list")
+    # If-Match on what does not exist: 412, nothing made.
+    expect_problem(d.put(NS + "/green", {}, headers={"If-Match": "*"}), 412,
+                   "PUT If-Match: * of a new namespace")
+    check("green" not in netns_names(), "a 412 made a namespace")
+
+
+@test
+def stale_if_match_on_delete_is_412_and_deletes_nothing():
+    d = setup()
+    mk_ns(d, "red")
+    old = etag(d.get(NS + "/red"))
+    # Another client adds a link: the namespace's `links` count changes.
+    mk_veth(d, "host", "h-red", "eth0", peer_ns="red")
+    before = snapshot(d, ("host", "red"))
+    rev = revision(d)
+    for path in (NS + "/red", NS + "/host/veths/h-red", L("red", "eth0")):
+        r = d.delete(path, headers={"If-Match": old})
+        expect_problem(r, 412, "DELETE %s with a stale If-Match" % path)
+    check("red" in netns_names(), "red left ip netns list")
+    eq(revision(d), rev, "revision after the 412s")
+    expect_unchanged(d, before, "DELETE with a stale If-Match")
+    # If-None-Match with the current tag is a 412 for a change too.
+    expect_problem(d.delete(NS + "/red", headers={
+        "If-None-Match": etag(d.get(NS + "/red"))}), 412,
+        "DELETE If-None-Match: current")
+    expect_status(d.delete(NS + "/red", headers={
+        "If-Match": etag(d.get(NS + "/red"))}), 204,
+        "DELETE with the current If-Match")
+    check("red" not in netns_names(), "red is still in ip netns list")
+    expect_problem(d.delete(NS + "/red", headers={"If-Match": "*"}), 412,
+                   "DELETE If-Match: * of what is gone")
+
+
+@test
+def post_to_a_collection_ignores_preconditions():
+    d = setup()
+    mk_ns(d, "red")
+    r = d.post(NS + "/red/veths", {"name": "va", "peer": {"name": "vb"}},
+               headers={"If-Match": '"nope"', "If-None-Match": "*"})
+    expect_status(r, 201, "POST with If-Match and If-None-Match")
+    check(klink("va", "red") is not None, "va is not in the kernel")
+
+
+@test
+def two_clients_with_the_same_etag_one_wins():
+    d = setup()
+    mk_ns(d, "red")
+    mk_veth(d, "host", "h-red", "eth0", peer_ns="red")
+    # Four clients read the same ETag and PATCH at once, 20 times: check
+    # and change are one step, so exactly one wins each time. Every MTU
+    # differs from the one before, since a PATCH that changes nothing
+    # leaves the ETag as it was (and another If-Match with it may pass).
+    for rnd in range(20):
+        tag = etag(d.get(L("red", "eth0")))
+        rev = revision(d)
+        mtus = (1210 + rnd, 1310 + rnd, 1410 + rnd, 1510 + rnd)
+        gate = threading.Barrier(len(mtus))
+        answers = {}
+
+        def client(mtu):
+            gate.wait()
+            answers[mtu] = d.patch(L("red", "eth0"), {"mtu": mtu},
+                                   headers={"If-Match": tag})
+
+        threads = [threading.Thread(target=client, args=(m,)) for m in mtus]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        won = [m for m in mtus if answers[m].status == 200]
+        lost = [m for m in mtus if answers[m].status == 412]
+        eq((len(won), len(lost)), (1, 3), "round %d: winners and losers %r"
+           % (rnd, {m: a.status for m, a in answers.items()}))
+        expect_problem(answers[lost[0]], 412, "the loser")
+        eq(klink("eth0", "red")["mtu"], won[0], "round %d: the kernel's mtu"
+           % rnd)
+        eq(revision(d), rev + 1, "round %d: one change, one revision" % rnd)
+
+
+
+@test
+def a_browser_may_read_the_etag_and_send_preconditions():
+    dash = "https://dash.example"
+    d = h.daemon(args=["--cors-origin", dash])
+    r = expect_status(d.get(NS, headers={"Origin": dash}), 200, "GET")
+    exposed = [x.strip() for x in
+               r.header("Access-Control-Expose-Headers").split(",")]
+    check("ETag" in exposed, "ETag is not exposed: %r", exposed)
+    r = expect_status(d.request("OPTIONS", NS + "/red", headers={
+        "Origin": dash, "Access-Control-Request-Method": "DELETE",
+        "Access-Control-Request-Headers": "if-match"}), 204, "preflight")
+    allowed = [x.strip().lower() for x in
+               r.header("Access-Control-Allow-Headers").split(",")]
+    for name in ("if-match", "if-none-match"):
+        check(name in allowed, "%s is not allowed: %r", name, allowed)
 
 
 if __name__ == "__main__":

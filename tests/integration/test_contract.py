@@ -19,6 +19,9 @@ from harness import check, eq, test  # noqa: E402
 RID = {"X-Request-Id": "abc", "Cache-Control": "no-store"}
 JSON = dict(RID, **{"Content-Type": "application/json"})
 PROBLEM = dict(RID, **{"Content-Type": "application/problem+json"})
+TAG = '"0123456789abcdef0123456789abcdef"'
+# What every 200 answer to a GET carries.
+GOT = dict(JSON, ETag=TAG)
 LINK = (b'{"name":"lo","namespace":"blue","ifindex":1,"kind":"loopback",'
         b'"mtu":65536,"mac":"00:00:00:00:00:00","up":true,"oper_state":'
         b'"unknown","master":null,"peer":null,"addresses":["127.0.0.1/8"],'
@@ -114,6 +117,25 @@ BAD = [
     ("force=1 accepted",
      ("DELETE", "/v1/namespaces/blue?force=1", None, None),
      (204, RID, b""), "query parameter force"),
+    ("GET answered without ETag", ("GET", "/v1/namespaces", None, None),
+     (200, JSON, b'{"items":[]}'), "ETag is missing"),
+    ("304 without If-None-Match", ("GET", "/v1/namespaces", None, None),
+     (304, dict(RID, ETag=TAG), b""), "without If-None-Match"),
+    ("304 for another tag", ("GET", "/v1/namespaces", None,
+                             {"If-None-Match": '"other"'}),
+     (304, dict(RID, ETag=TAG), b""), "does not list"),
+    ("304 without ETag", ("GET", "/v1/namespaces", None,
+                          {"If-None-Match": "*"}),
+     (304, RID, b""), "ETag is missing"),
+    ("304 with a body", ("GET", "/v1/namespaces", None,
+                         {"If-None-Match": TAG}),
+     (304, dict(RID, ETag=TAG), b'{"items":[]}'), "has a body"),
+    ("304 to a change", ("DELETE", "/v1/namespaces/blue", None,
+                         {"If-None-Match": TAG}),
+     (304, dict(RID, ETag=TAG), b""), "does not document status 304"),
+    ("412 unasked", ("DELETE", "/v1/namespaces/blue", None, None),
+     (412, PROBLEM, problem(412, "precondition-failed",
+                            "Precondition Failed")), "without If-Match"),
     ("lower-case method taken for an operation",
      ("delete", "/v1/namespaces/blue", None, None), (204, RID, b""),
      "answers 405"),
@@ -207,7 +229,20 @@ BAD = [
 ]
 
 GOOD = [
-    (("GET", "/v1/namespaces/blue/links/lo", None, None), (200, JSON, LINK)),
+    (("GET", "/v1/namespaces/blue/links/lo", None, None), (200, GOT, LINK)),
+    (("GET", "/v1/namespaces/blue/links/lo", None,
+      {"If-None-Match": '"x", W/%s' % TAG}), (304, dict(RID, ETag=TAG), b"")),
+    (("HEAD", "/v1/state", None, {"If-None-Match": "*"}),
+     (304, dict(RID, ETag=TAG), b"")),
+    (("PATCH", "/v1/namespaces/blue/links/lo", b'{"mtu":1400}',
+      {"Content-Type": "application/json", "If-Match": '"stale"'}),
+     (412, PROBLEM, problem(412, "precondition-failed",
+                            "Precondition Failed"))),
+    (("PUT", "/v1/namespaces/blue", None, {"If-None-Match": "*"}),
+     (412, PROBLEM, problem(412, "precondition-failed",
+                            "Precondition Failed"))),
+    (("DELETE", "/v1/namespaces/blue?force=false", None, None),
+     (204, RID, b"")),
     (("GET", "/v1/namespaces/x", None, {"X-Request-Id": "abc"}),
      (404, PROBLEM, NOT_FOUND)),
     (("PATCH", "/v1/namespaces", None, None),
@@ -215,13 +250,11 @@ GOOD = [
       problem(405, "method-not-allowed", "Method Not Allowed"))),
     (("OPTIONS", "/v1/namespaces", None, None),
      (204, dict(RID, Allow="GET, POST, OPTIONS"), b"")),
-    (("HEAD", "/v1/namespaces", None, None), (200, JSON, b"")),
+    (("HEAD", "/v1/namespaces", None, None), (200, GOT, b"")),
     (("GET", "/v1//x", None, None), (404, PROBLEM, NOT_FOUND)),
     (("POST", "/v1/nope", b"x" * 10, {"Content-Type": "application/json"}),
      (413, PROBLEM, problem(413, "body-too-large", "Content Too Large"))),
     (("DELETE", "/v1/namespaces/blue", None, None), (204, RID, b"")),
-    (("DELETE", "/v1/namespaces/blue?force=false", None, None),
-     (204, RID, b"")),
     (("GET", "/healthz", None, {"X-Big": "x" * 100}),
      (431, {}, b"<html><body>too big</body></html>")),
     (("GET", "/v1/namespaces/a%zz", None, None),
@@ -233,7 +266,7 @@ GOOD = [
      (405, dict(PROBLEM, Allow="GET, PUT, DELETE"),
       problem(405, "method-not-allowed", "Method Not Allowed"))),
     (("GET", "http://127.0.0.1/v1/namespaces", None, None),
-     (200, JSON, b'{"items":[]}')),
+     (200, GOT, b'{"items":[]}')),
     (("GET", "/healthz", None, {"Content-Length": "0",
                                 "Transfer-Encoding": "chunked"}),
      (400, dict(PROBLEM, Connection="close"),
@@ -294,7 +327,8 @@ def raw_replies_are_parsed():
     check(req is not None and req.clean, "a clean raw request: %r", req)
     answers = c.parse_raw_reply(
         b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Request-Id:"
-        b" a\r\nCache-Control: no-store\r\nContent-Length: 16\r\n\r\n"
+        b" a\r\nCache-Control: no-store\r\nETag: \"x\"\r\n"
+        b"Content-Length: 16\r\n\r\n"
         b'{"status":"ok"}\n')
     eq(len(answers), 1, "answers")
     eq(ch.check(req, answers[0][0]), [], "violations")
