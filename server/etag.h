@@ -6,15 +6,18 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-/* '"', 32 hex digits, '"', NUL. */
-#define ETAG_SIZE 35
+/* '"', 16 hex digits, '"', NUL. */
+#define ETAG_SIZE 19
 
-/* The strong ETag of a representation: a hash of its exact bytes (the
- * first 128 bits of SHA-256), quoted. Opaque to clients (README.md,
- * "Conditional requests"): equal bytes give equal tags, and any change of
- * the bytes gives another. Returns 0, or -1 if the hash failed. */
-int etag_of(const char *body, size_t len, char out[ETAG_SIZE]);
+/* The 64-bit hash of a representation's bytes (XXH64, seed 0). */
+uint64_t etag_hash(const void *data, size_t len);
+
+/* The strong ETag of a representation: the hash of its exact bytes, in
+ * hex, quoted. Opaque to clients (README.md, "Conditional requests"):
+ * equal bytes give equal tags, and a change of the bytes another one. */
+void etag_of(const char *body, size_t len, char out[ETAG_SIZE]);
 
 /* What one or more If-Match or If-None-Match fields say of a tag. */
 struct etag_cond {
