@@ -18,6 +18,9 @@ quiet (README.md, "Timeouts").
   behind the creation;
 - a reconcile waiting to run alone holds other requests up for at most the
   timeout, then they get 503 `busy` with Retry-After;
+- a conditional change (If-Match), which runs alone too, waits behind a
+  stuck request for at most the timeout; on the silent namespace it is
+  answered 504 and changes nothing;
 - afterwards the daemon works on, its socket pool gave up every socket of
   `slow` (none is left in it) and no descriptor leaked."""
 
@@ -215,6 +218,37 @@ def a_reconcile_waiting_for_a_stuck_request_holds_others_up_boundedly():
     check(len(out) == 1 and len(out2) == 1, "a request never answered")
     expect_status(d.get("/v1/namespaces/fast1"), 200, "afterwards")
 
+
+@test
+def a_conditional_change_runs_alone_boundedly():
+    # A change with If-Match runs alone (README.md, "Conditional
+    # requests"): behind a request stuck in the kernel it waits at most the
+    # timeout; on the silent namespace itself the GET it compares with
+    # times out, and nothing is changed.
+    d = start()
+    expect_status(d.post("/v1/namespaces", {"name": "fast1"}), 201)
+    ts, out = in_background(d, [
+        ("GET", "/v1/namespaces/slow/links", None)])
+    time.sleep(0.3)
+    r, took = timed(lambda: d.patch("/v1/namespaces/fast1/links/lo",
+                                    {"up": True}, headers={"If-Match": "*"}))
+    expect_status(r, (200, 503), "a conditional PATCH behind a stuck GET")
+    if r.status == 503:
+        eq(r.json["type"], "urn:netnsd:problem:busy", "problem type")
+        check(r.header("Retry-After"), "503 without Retry-After")
+    check(took < TIMEOUT + h.scaled(1), "the conditional PATCH waited "
+          "%.2f s", took)
+    for t in ts:
+        t.join(h.scaled(30))
+    check(len(out) == 1, "the stuck GET was never answered")
+    r, took = timed(lambda: d.patch("/v1/namespaces/slow/links/lo",
+                                    {"mtu": 1400}, headers={"If-Match": "*"}))
+    p = expect_problem(r, 504, "a conditional PATCH on the silent namespace")
+    eq(p["type"], "urn:netnsd:problem:kernel-timeout", "problem type")
+    check(took < TIMEOUT + h.scaled(1), "answered after %.2f s", took)
+    eq([l["mtu"] for l in h.ip_json("link", "show", "lo", ns="slow")],
+       [65536], "mtu of lo in slow")
+    expect_status(d.get("/v1/namespaces/fast1"), 200, "afterwards")
 
 @test
 def afterwards_the_daemon_works_and_nothing_leaked():
