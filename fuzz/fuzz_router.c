@@ -220,6 +220,59 @@ static void fuzz_allow(const struct fuzz_seg *seg, size_t n, char *buf,
 	}
 }
 
+/* The query of a matched route, parameter by parameter, as
+ * libmicrohttpd splits it (on '&', then the first '='): router_query
+ * accepts exactly the route's own parameters with the value true or
+ * false, and an error's field is "query." and at most 64 printable bytes
+ * of the name, then "...". */
+static void fuzz_check_query(const struct route *route, const char *path)
+{
+	const char *q = strchr(path, '?');
+	char *copy, *save = NULL, *kv;
+	struct request req = { 0 };
+
+	if (!q)
+		return;
+	copy = strdup(q + 1);
+	FUZZ_CHECK(copy);
+	for (kv = strtok_r(copy, "&", &save); kv;
+	     kv = strtok_r(NULL, "&", &save)) {
+		struct problem p = PROBLEM_INIT;
+		char *eq = strchr(kv, '=');
+		bool known = false, ok;
+		const char *field;
+		json_t *doc;
+		int r;
+
+		if (eq)
+			*eq++ = '\0';
+		for (size_t i = 0; i < router_n_queries; i++)
+			known |= (route->query & router_queries[i].bit) &&
+				 !strcmp(router_queries[i].name, kv);
+		ok = known && eq &&
+		     (!strcmp(eq, "true") || !strcmp(eq, "false"));
+		memset(&req, 0, sizeof(req));
+		r = router_query(route, &req, kv, eq, &p);
+		FUZZ_CHECK((r == 0) == ok);
+		if (ok) {
+			FUZZ_CHECK(req.force == !strcmp(eq, "true"));
+			continue;
+		}
+		FUZZ_CHECK(r == -400 && p.status == 400 && p.errors);
+		field = json_string_value(
+			json_object_get(json_array_get(p.errors, 0), "field"));
+		FUZZ_CHECK(field && !strncmp(field, "query.", 6));
+		FUZZ_CHECK(strlen(field) <= 6 + 64 + 3);
+		for (const char *c = field; *c; c++)
+			FUZZ_CHECK(*c > 0x20 && *c < 0x7f);
+		doc = problem_to_json(&p);
+		FUZZ_CHECK(doc);
+		json_decref(doc);
+		problem_clear(&p);
+	}
+	free(copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_seg seg[FUZZ_SEGMENTS_MAX];
@@ -259,6 +312,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(route == want);
 		FUZZ_CHECK(allow[0] == '\0');
 		fuzz_check_match(route, seg, n, &req, r, &p);
+		fuzz_check_query(route, path);
 	} else if (known) {
 		FUZZ_CHECK(r == -405 && !route && req.n_params == 0);
 		fuzz_allow(seg, n, want_allow, sizeof(want_allow));
