@@ -672,6 +672,33 @@ static int http_reply_body(struct reply *rep, char **ret_body, size_t *ret_len,
 	return 0;
 }
 
+/* RFC 9110, 13.2.2: If-Match first, then If-None-Match; `etag` is the
+ * target's current one, NULL when it does not exist. 0, or a 412. */
+static int http_preconditions_hold(const struct http_conds *c, const char *etag,
+				   struct problem *p)
+{
+	if (c->match.present && !etag)
+		return problem_set(
+			p, 412, "precondition-failed",
+			"If-Match: the resource does not exist; nothing was changed");
+	if (c->match.present && !c->match.star && !c->match.strong)
+		return problem_set(
+			p, 412, "precondition-failed",
+			"If-Match: the resource's current ETag is %s, which the request does not list; nothing was changed",
+			etag);
+	if (c->none_match.present && etag && c->none_match.star)
+		return problem_set(
+			p, 412, "precondition-failed",
+			"If-None-Match: *: the resource exists (ETag %s); nothing was changed",
+			etag);
+	if (c->none_match.present && etag && c->none_match.weak)
+		return problem_set(
+			p, 412, "precondition-failed",
+			"If-None-Match: the resource's current ETag %s is listed; nothing was changed",
+			etag);
+	return 0;
+}
+
 /* The preconditions of a conditional change (RFC 9110, 13.2.2), against the
  * current representation of its target: what the GET of the same path
  * answers now (every path a PUT, PATCH or DELETE serves has a GET, which
@@ -723,25 +750,7 @@ static int http_preconditions(struct MHD_Connection *conn, const char *url,
 		etag_of(body ? body : "", len, etag);
 	}
 	http_conds(conn, exists ? etag : NULL, &c);
-	if (c.match.present && !exists)
-		r = problem_set(
-			p, 412, "precondition-failed",
-			"If-Match: the resource does not exist; nothing was changed");
-	else if (c.match.present && !c.match.star && !c.match.strong)
-		r = problem_set(
-			p, 412, "precondition-failed",
-			"If-Match: the resource's current ETag is %s, which the request does not list; nothing was changed",
-			etag);
-	else if (c.none_match.present && exists && c.none_match.star)
-		r = problem_set(
-			p, 412, "precondition-failed",
-			"If-None-Match: *: the resource exists (ETag %s); nothing was changed",
-			etag);
-	else if (c.none_match.present && exists && c.none_match.weak)
-		r = problem_set(
-			p, 412, "precondition-failed",
-			"If-None-Match: the resource's current ETag %s is listed; nothing was changed",
-			etag);
+	r = http_preconditions_hold(&c, exists ? etag : NULL, p);
 out:
 	free(body);
 	free(cur.text_owned);
@@ -761,6 +770,37 @@ static bool http_not_modified(struct MHD_Connection *conn, const char *etag)
 	return c.none_match.present && (c.none_match.star || c.none_match.weak);
 }
 
+/* Sends a handler's answer that is no problem. Every GET's 200 carries the
+ * ETag of its bytes (README.md, "Conditional requests"): hashed here,
+ * once, as they are sent, and a 304 when the client has them already. */
+static enum MHD_Result http_answer(struct MHD_Connection *conn,
+				   struct http_req *hr,
+				   const struct route *route, struct reply *rep)
+{
+	struct http_headers h = { .location = rep->location };
+	char etag[ETAG_SIZE];
+	const char *ct;
+	size_t len;
+	char *body;
+
+	if (http_reply_body(rep, &body, &len, &ct) < 0)
+		return MHD_NO;
+	if (!strcmp(route->method, "GET") && rep->status == 200) {
+		etag_of(body ? body : "", len, etag);
+		h.etag = etag;
+		/* The 304 is queued with the body it stands for, which
+		 * libmicrohttpd does not send (as for HEAD) but counts in
+		 * Content-Length: RFC 9110 (8.6) allows that length only. */
+		if (http_not_modified(conn, etag))
+			return http_send(conn, hr, 304, body, len, NULL, &h);
+	}
+	return http_send(conn, hr,
+			 rep->status ? rep->status
+			 : body	     ? 200
+				     : 204,
+			 body, len, ct, &h);
+}
+
 static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 				     const char *url, const char *method,
 				     struct http_req *hr)
@@ -773,12 +813,10 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 	struct reply rep = { .problem = PROBLEM_INIT };
 	struct http_headers h = { 0 };
 	const struct route *route = NULL;
-	char allow[128], etag[ETAG_SIZE];
+	char allow[128];
 	enum MHD_Result r;
 	const char *ct;
-	size_t len = 0;
 	uint64_t sync_point = 0;
-	char *body;
 	bool cond;
 
 	/* Credentials were checked with the headers (http_unauthorized). */
@@ -848,29 +886,7 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 		r = http_send_problem(conn, hr, &rep.problem, &h);
 		goto out;
 	}
-	h.location = rep.location;
-	if (http_reply_body(&rep, &body, &len, &ct) < 0) {
-		r = MHD_NO;
-		goto out;
-	}
-	/* Every GET's 200 carries the ETag of its bytes (README.md,
-	 * "Conditional requests"): hashed here, once, as they are sent. */
-	if (!strcmp(route->method, "GET") && rep.status == 200) {
-		etag_of(body ? body : "", len, etag);
-		h.etag = etag;
-		/* The 304 is queued with the body it stands for, which
-		 * libmicrohttpd does not send (as for HEAD) but counts in
-		 * Content-Length: RFC 9110 (8.6) allows that length only. */
-		if (http_not_modified(conn, etag)) {
-			r = http_send(conn, hr, 304, body, len, NULL, &h);
-			goto out;
-		}
-	}
-	r = http_send(conn, hr,
-		      rep.status ? rep.status
-		      : body	 ? 200
-				 : 204,
-		      body, len, ct, &h);
+	r = http_answer(conn, hr, route, &rep);
 out:
 	free(rep.text_owned);
 	json_decref(rep.json);
