@@ -84,11 +84,18 @@ static unsigned http_n_conns; /* those not cut */
 /* Set on SIGTERM: requests not yet handled are refused from then on. */
 static atomic_bool http_stopping;
 
-static void http_conn_phase(struct MHD_Connection *conn, bool receiving)
+/* The entry http_conn_notify made for the connection, or NULL. */
+static struct http_conn *http_conn_of(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
 		conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct http_conn *c = ci ? ci->socket_context : NULL;
+
+	return ci ? ci->socket_context : NULL;
+}
+
+static void http_conn_phase(struct MHD_Connection *conn, bool receiving)
+{
+	struct http_conn *c = http_conn_of(conn);
 
 	if (!c)
 		return;
@@ -103,9 +110,7 @@ static void http_conn_phase(struct MHD_Connection *conn, bool receiving)
  * --connection-timeout still does (from the same start). */
 static void http_conn_headers_done(struct MHD_Connection *conn)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-		conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct http_conn *c = ci ? ci->socket_context : NULL;
+	struct http_conn *c = http_conn_of(conn);
 
 	if (!c)
 		return;
