@@ -271,14 +271,17 @@ int ns_handle_get(struct request *req, struct reply *rep)
 
 /* Locks `ns` and the namespaces of the far ends of its managed veths, whose
  * links go with it: mutations there wait, as they did when a namespace's
- * deletion ran alone. Once `ns` is held its veths cannot change, so a second
- * look at the far ends that finds the same set is final. */
+ * deletion ran alone. The far ends are read before their locks are held,
+ * so only a look made while `ns` was held, that asks for no lock more, is
+ * final: a veth into `ns` made meanwhile is seen by it. A set that keeps
+ * changing (8 looks) is answered busy. */
 static int ns_lock_with_far_ends(struct request *req, struct reply *rep,
 				 const char *ns)
 {
 	char prefix[KEY_MAX];
 	json_t *links, *v;
 	const char *k, **names;
+	uint64_t before;
 	int r = 0;
 
 	key_link_prefix(prefix, ns);
@@ -301,13 +304,16 @@ static int ns_lock_with_far_ends(struct request *req, struct reply *rep,
 			if (w.has & RECORD_HAS_PEER)
 				names[n++] = w.veth.peer_ns;
 		}
+		before = req->ns_locks;
 		r = handler_lock_all(req, rep, names, n);
 		free(names);
 		json_decref(links);
-		if (r <= 0)
+		if (r < 0)
 			return r;
+		if (r == 0 && req->ns_locks == before)
+			return 0; /* read under every lock it needs */
 	}
-	return 0;
+	return handler_busy(rep, ns, NULL);
 }
 
 /* The far ends of managed veths that cross into `ns`, which go with it:
