@@ -31,7 +31,11 @@ struct reconcile {
  * link the kernel is tearing down (a namespace's links go some time after
  * the namespace is deleted), a namespace or link not there yet, a busy or
  * short kernel. Anything else (an invalid request, a missing permission,
- * a feature the kernel lacks) fails the same way every time. */
+ * a feature the kernel lacks) fails the same way every time. A kernel that
+ * did not answer in time (ETIMEDOUT) is not retried by itself either: a
+ * retry reconciles everything under the daemon-wide lock, so each one
+ * would hold every request up for the netlink timeout again; it stays
+ * reported, and POST /v1/reconcile tries again when asked. */
 static bool reconcile_errno_transient(int err)
 {
 	switch (-err) {
@@ -42,8 +46,7 @@ static bool reconcile_errno_transient(int err)
 	case EAGAIN:
 	case EINTR:
 	case ENOBUFS:
-	case ENOMEM:
-	case ETIMEDOUT: return true;
+	case ENOMEM: return true;
 	default: return false;
 	}
 }

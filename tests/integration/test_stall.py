@@ -251,6 +251,37 @@ def a_conditional_change_runs_alone_boundedly():
     expect_status(d.get("/v1/namespaces/fast1"), 200, "afterwards")
 
 @test
+def a_silent_namespace_at_start_up_is_not_retried():
+    # The start-up re-apply meets the silent namespace: its failure is
+    # reported as one that will not pass by itself, not retried (each
+    # retry would run under the daemon-wide lock and hold every request
+    # up for the timeout again), and readiness does not wait for it.
+    d = h.daemon()
+    h.on_cleanup(clean_host_links)
+    expect_status(d.put("/v1/namespaces/slow", {}), 201)
+    expect_status(d.put("/v1/namespaces/fast1", {}), 201)
+    expect_status(d.post("/v1/namespaces/slow/veths", {
+        "name": "v0", "peer": {"name": "v1"}}), 201)
+    d.stop()
+    h.ip("link", "del", "v0", ns="slow")  # something for the re-apply
+    sw = u.Stopwatch()
+    d.start(extra_args=["--netlink-timeout", str(TIMEOUT),
+                        "--test-stall-netns", "slow"])
+    ready = sw()
+    check(ready < 2 * TIMEOUT + h.scaled(1), "ready after %.2f s: the "
+          "silent namespace held readiness back", ready)
+    time.sleep(3 * TIMEOUT)  # retries would have run by now
+    text = expect_status(d.get("/metrics"), 200).data.decode()
+    runs = [line for line in text.splitlines()
+            if line.startswith("netnsd_reconcile_runs_total ")]
+    eq(runs, ["netnsd_reconcile_runs_total 1"],
+       "reconcile runs after start-up with a silent namespace")
+    r, took = timed(lambda: d.get("/v1/namespaces/fast1"))
+    expect_status(r, 200, "a read of another namespace")
+    check(took < h.scaled(FAST), "a read of fast1 took %.2f s", took)
+
+
+@test
 def afterwards_the_daemon_works_and_nothing_leaked():
     d = start()
     expect_status(d.post("/v1/namespaces", {"name": "fast1"}), 201)
