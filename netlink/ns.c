@@ -202,16 +202,24 @@ int nl_ns_open_fd(const char *ns, int *ret_fd)
 	return 0;
 }
 
-bool nl_ns_exists(const char *ns)
+int nl_ns_probe(const char *ns)
 {
-	int fd;
+	int fd, r;
 
 	if (name_is_host(ns))
-		return true;
-	if (nl_ns_open_fd(ns, &fd) < 0)
-		return false;
+		return 1;
+	r = nl_ns_open_fd(ns, &fd);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
 	close(fd);
-	return true;
+	return 1;
+}
+
+bool nl_ns_exists(const char *ns)
+{
+	return nl_ns_probe(ns) > 0;
 }
 
 /* A new netlink socket inside `ns`. */

@@ -50,6 +50,11 @@ int nl_ns_open_fd(const char *ns, int *ret_fd);
 
 /* Whether `ns` names a mounted network namespace ("host" always does). */
 bool nl_ns_exists(const char *ns);
+/* The same, three ways: 1 it does, 0 it does not (no file, or a file with
+ * no namespace mounted on it), or a negative errno when that cannot be
+ * told (out of descriptors, say): a caller about to remove and make the
+ * namespace again must not take that for "absent". */
+int nl_ns_probe(const char *ns);
 
 /* Creates `ns` the way `ip netns add` does, with its loopback up. */
 int nl_ns_add(const char *ns);

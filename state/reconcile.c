@@ -148,12 +148,19 @@ static void reconcile_namespaces(struct reconcile *rc)
 	{
 		const char *ns = key + strlen("ns/");
 
-		if (nl_ns_exists(ns))
+		snprintf(what, sizeof(what), "namespace %s", ns);
+		r = nl_ns_probe(ns);
+		if (r > 0)
 			continue;
+		if (r < 0) {
+			/* Unknown is not absent: never unmount a namespace
+			 * that may be live with its links. */
+			reconcile_failed(rc, what, "looking for it", r);
+			continue;
+		}
 		/* After a reboot the file may outlive its mount. */
 		nl_ns_del(ns);
 		r = nl_ns_add(ns);
-		snprintf(what, sizeof(what), "namespace %s", ns);
 		if (r < 0) {
 			/* EEXIST here: something that is not a namespace
 			 * (a directory, say) holds the name, and stays. */

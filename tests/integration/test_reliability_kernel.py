@@ -391,6 +391,40 @@ def what_cannot_be_repaired_is_reported_and_the_rest_is_repaired():
 
 
 @test
+def a_namespace_that_cannot_be_looked_at_is_not_remade():
+    # Out of descriptors, netnsd cannot open a namespace's file: that says
+    # nothing of whether the namespace is there, and a reconcile must not
+    # take it for missing (it would unmount a live namespace and its links
+    # to make it anew).
+    d = setup()
+    expect_status(d.put("/v1/namespaces/keep", {}), 201)
+    expect_status(d.post("/v1/namespaces/keep/veths", {
+        "name": "k0", "peer": {"name": "k1"}}), 201)
+    c = u.KeepAlive(d.port)
+    expect_status(c.get("/healthz"), 200)
+    pid = d.proc.pid
+    used = {int(f) for f in os.listdir("/proc/%d/fd" % pid)}
+    fds = min(set(range(len(used) + 1)) - used)  # the lowest free one
+    soft = h.run(["prlimit", "--pid", str(pid), "--nofile", "-o", "SOFT",
+                  "--noheadings"]).stdout.strip()
+    h.run(["prlimit", "--pid", str(pid), "--nofile=%d:" % fds])
+    try:
+        r = c.post("/v1/reconcile")
+    finally:
+        h.run(["prlimit", "--pid", str(pid), "--nofile=%s:" % soft])
+    c.close()
+    check(h.netns_is_mounted("keep"), "reconcile unmounted the live "
+          "namespace keep it could not look at")
+    names = {l["ifname"] for l in h.ip_json("link", "show", ns="keep")}
+    check({"k0", "k1"} <= names, "keep's links after the reconcile: %r",
+          sorted(names))
+    if r.status == 200:
+        check(not any("created namespace keep" in a
+                      for a in r.json["actions"]),
+              "reconcile made keep anew: %r", r.json)
+
+
+@test
 def an_impostor_that_took_a_desired_name_stays_protected():
     """In the host namespace, links netnsd did not create answer 409 to
     PATCH and DELETE without ?force=true. That must hold as well for one
