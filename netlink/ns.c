@@ -652,6 +652,10 @@ int nl_ns_del(const char *ns)
 		return dirfd;
 	r = unlinkat(dirfd, ns, 0) < 0 ? -errno : 0;
 	close(dirfd);
+	/* A reader that ran between the first forget and the unmount (reads
+	 * take no lock) may have pooled a socket in the namespace, which
+	 * would keep it, and its veths' far ends, alive until the sweep. */
+	nl_ns_forget(ns);
 	return r;
 }
 
