@@ -163,28 +163,44 @@ static int privs_file_give(int dirfd, const char *dir, const char *name,
 			   const struct privs_user *u)
 {
 	struct stat st;
+	int fd, r = -1;
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+	/* Looked at and given through one descriptor: the name is in a
+	 * directory the user owns, which could swap it in between. O_PATH
+	 * opens nothing of the file (a FIFO or a device is not touched);
+	 * with O_NOFOLLOW a symlink is the link itself, never given. */
+	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
 		log_error("--user: cannot look at %s/%s: %s", dir, name,
 			  strerror(errno));
 		return -1;
 	}
+	if (fstat(fd, &st) < 0) {
+		log_error("--user: cannot look at %s/%s: %s", dir, name,
+			  strerror(errno));
+		goto out;
+	}
+	r = 0;
 	if (!S_ISREG(st.st_mode) || st.st_uid == u->uid)
-		return 0;
+		goto out;
+	r = -1;
 	if (st.st_nlink != 1) {
 		log_error(
 			"--user: %s/%s has other names (hard links): netnsd will not give it to %s",
 			dir, name, u->name);
-		return -1;
+		goto out;
 	}
-	if (fchownat(dirfd, name, u->uid, u->gid, AT_SYMLINK_NOFOLLOW) < 0) {
+	if (fchownat(fd, "", u->uid, u->gid, AT_EMPTY_PATH) < 0) {
 		log_error("--user: cannot give %s/%s to %s: %s", dir, name,
 			  u->name, strerror(errno));
-		return -1;
+		goto out;
 	}
-	return 0;
+	r = 0;
+out:
+	close(fd);
+	return r;
 }
 
 /* The state directory and the file's name in it. */
