@@ -1428,8 +1428,15 @@ static int store_compact_locked(struct store *s)
 	s->journal_alloc = 0;
 	s->tail_dirty = false;
 	if (fdatasync(s->journal_fd) < 0) {
-		r = -errno;
-		goto out;
+		/* As in store_sync_locked: the cut may not be on disk, and
+		 * records written at the start from here on could then sit
+		 * before old ones a restart would refuse. Stop, and let the
+		 * restart read what is really there (the snapshot holds it
+		 * all). */
+		fprintf(stderr,
+			"netnsd: fatal: cannot sync the emptied journal: %s\n",
+			strerror(errno));
+		abort();
 	}
 	r = 0;
 	goto out;
