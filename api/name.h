@@ -1,4 +1,4 @@
-/* Name rules from API.md; every name is checked here before it reaches a
+/* Name rules of README.md and openapi/openapi.yaml; every name is checked here before it reaches a
  * path or the kernel. */
 #ifndef NETNSD_NAME_H
 #define NETNSD_NAME_H

@@ -1,4 +1,4 @@
-/* Names and values: every check is compared with the rule API.md states,
+/* Names and values: every check is compared with the rule openapi.yaml states,
  * worked out here the plain way, and every value that passes must format to
  * a canonical text that parses back to the same value. The input is one or
  * two NUL-separated strings; the second is the prefix length for

@@ -1,4 +1,4 @@
-/* The JSON of links as API.md describes them: the kernel's facts, the
+/* The JSON of links as openapi/openapi.yaml describes them (Link): the kernel's facts, the
  * addresses, a veth's peer by namespace and name, and for managed links
  * whether they match their desired state. */
 #ifndef NETNSD_LINK_VIEW_H

@@ -108,11 +108,11 @@ def create_with_defaults_in_a_namespace():
 
 @test
 def create_as_in_the_contract_example():
-    """API.md's own example body, vlan_filtering false included."""
+    """The BridgeCreate example body of openapi.yaml, vlan_filtering false included."""
     d = setup()
     r = d.post(B("host"), {"name": "br0", "stp": False,
                            "vlan_filtering": False, "mtu": 1500, "up": True})
-    expect_status(r, 201, "POST the API.md example bridge")
+    expect_status(r, 201, "POST the openapi.yaml example bridge")
     eq(info_data("br0")["vlan_filtering"], 0, "kernel vlan_filtering")
     eq(info_data("br0")["stp_state"], 0, "kernel stp_state")
 

@@ -1,5 +1,6 @@
-/* Unit tests of api/name.c: the name rules of API.md ("Names"), each checked
- * from both sides, since a rule that refuses everything passes half of them. */
+/* Unit tests of api/name.c: the name rules of openapi/openapi.yaml
+ * (NamespaceName, LinkName, NewLinkName), each checked from both sides,
+ * since a rule that refuses everything passes half of them. */
 #include <stdio.h>
 #include <string.h>
 
@@ -176,7 +177,7 @@ static void test_new_link_valid(void)
 	VALID(name_check_new_link, "a.b");
 	VALID(name_check_new_link, "v@1");
 	VALID(name_check_new_link, "@");
-	VALID(name_check_new_link, "-x"); /* API.md limits only the set */
+	VALID(name_check_new_link, "-x"); /* openapi.yaml limits only the set */
 	VALID(name_check_new_link, ".x");
 	VALID(name_check_new_link, "...");
 	VALID(name_check_new_link, name_repeat(buf, 'v', NAME_LINK_MAX));
