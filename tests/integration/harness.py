@@ -334,6 +334,20 @@ def _send_interruptible(sock, data, timeout):
     return True
 
 
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """http.client over a unix socket (a --listen unix:PATH listener)."""
+
+    def __init__(self, path, timeout):
+        super().__init__("localhost", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(self.timeout)
+        s.connect(self.unix_path)
+        self.sock = s
+
+
 def http_request(port, method, path, body=None, content_type=None,
                  headers=None, chunked=False, timeout=None, host=API_HOST,
                  outside_contract=None):

@@ -29,18 +29,10 @@ from topology import (  # noqa: E402,F401
     mk_ns,
     mk_veth,
     mk_bridge,
+    B,
+    P,
     L)
 
-
-
-def B(ns, name=None):
-    p = "/v1/namespaces/%s/bridges" % ns
-    return p + "/" + name if name else p
-
-
-def P(ns, br, port=None):
-    p = B(ns, br) + "/ports"
-    return p + "/" + port if port else p
 
 
 def info_data(name, ns="host"):

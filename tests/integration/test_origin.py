@@ -12,7 +12,6 @@ proper Host, or from an allowed origin, does change the kernel."""
 import http.client
 import json
 import os
-import socket
 import sys
 import tempfile
 
@@ -30,18 +29,6 @@ OUTSIDE_ADDR = "198.18.6.1"
 # ---------------------------------------------------------------------------
 # Helpers
 
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout):
-        super().__init__("localhost", timeout=timeout)
-        self.unix_path = path
-
-    def connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(self.timeout)
-        s.connect(self.unix_path)
-        self.sock = s
-
-
 def send(port, method, url, host, body=None, headers=None,
          addr=h.API_HOST, unix=None):
     """One request with the Host header given (None: http.client's own),
@@ -53,7 +40,7 @@ def send(port, method, url, host, body=None, headers=None,
         body = json.dumps(body)
         hdrs.setdefault("Content-Type", "application/json")
     if unix:
-        conn = UnixHTTPConnection(unix, h.scaled(10))
+        conn = h.UnixHTTPConnection(unix, h.scaled(10))
     else:
         conn = http.client.HTTPConnection(addr, port, timeout=h.scaled(10))
     try:

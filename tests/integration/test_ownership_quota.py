@@ -40,16 +40,9 @@ from topology import (  # noqa: E402
     mk_ns,
     mk_veth,
     mk_bridge,
+    B,
+    P,
     L)
-
-
-def B(ns, name=None):
-    p = "/v1/namespaces/%s/bridges" % ns
-    return p + "/" + name if name else p
-
-
-def P(ns, br, port):
-    return B(ns, br) + "/ports/" + port
 
 
 NS = "/v1/namespaces"

@@ -83,18 +83,6 @@ def refused(p, *words):
               p.stderr)
 
 
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout):
-        super().__init__("localhost", timeout=timeout)
-        self.unix_path = path
-
-    def connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(self.timeout)
-        s.connect(self.unix_path)
-        self.sock = s
-
-
 def conn_request(conn, method, url, body=None, headers=None):
     """One request on an http.client connection, as a harness Response."""
     hdrs = dict(headers or {})
@@ -110,7 +98,7 @@ def conn_request(conn, method, url, body=None, headers=None):
 
 
 def unix_request(path, method, url, body=None, headers=None):
-    return conn_request(UnixHTTPConnection(path, h.scaled(10)), method, url,
+    return conn_request(h.UnixHTTPConnection(path, h.scaled(10)), method, url,
                         body, headers)
 
 

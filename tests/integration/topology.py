@@ -142,3 +142,13 @@ def mk_bridge(d, ns, name, **kw):
 def L(ns, name=None):
     p = "/v1/namespaces/%s/links" % ns
     return p + "/" + name if name else p
+
+
+def B(ns, name=None):
+    p = "/v1/namespaces/%s/bridges" % ns
+    return p + "/" + name if name else p
+
+
+def P(ns, br, port=None):
+    p = B(ns, br) + "/ports"
+    return p + "/" + port if port else p
