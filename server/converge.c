@@ -126,7 +126,6 @@ json_t *converge_run(struct store *store, enum converge_origin origin)
 	json_array_foreach(json_object_get(report, "failures"), i, v) pending +=
 		json_is_true(json_object_get(v, "transient"));
 	metrics_reconcile(n_act, n_fail);
-	metrics_convergence(n_fail == 0, pending);
 
 	pthread_mutex_lock(&converge_mu);
 	converge_st.converged = n_fail == 0;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../netlink/sock.h"
+#include "converge.h"
 #include "router.h"
 #include "../state/drift.h"
 #include "../state/record.h"
@@ -125,21 +126,6 @@ void metrics_reconcile(size_t actions, size_t failures)
 	pthread_mutex_unlock(&metrics_mu);
 }
 
-/* Set by every reconcile run; read when rendering. */
-static struct {
-	pthread_mutex_t mu;
-	bool converged;
-	size_t pending;
-} metrics_conv = { PTHREAD_MUTEX_INITIALIZER, false, 0 };
-
-void metrics_convergence(bool converged, size_t pending)
-{
-	pthread_mutex_lock(&metrics_conv.mu);
-	metrics_conv.converged = converged;
-	metrics_conv.pending = pending;
-	pthread_mutex_unlock(&metrics_conv.mu);
-}
-
 struct metrics_buf {
 	char *text;
 	size_t len, cap;
@@ -224,13 +210,9 @@ static void metrics_objects(struct metrics_buf *b, struct store *store)
 
 static void metrics_convergence_render(struct metrics_buf *b)
 {
-	bool converged;
-	size_t pending;
+	struct converge_status st;
 
-	pthread_mutex_lock(&metrics_conv.mu);
-	converged = metrics_conv.converged;
-	pending = metrics_conv.pending;
-	pthread_mutex_unlock(&metrics_conv.mu);
+	converge_status(&st); /* the convergence's own record, not a copy */
 	metrics_printf(
 		b,
 		"# HELP netnsd_reconcile_converged 1 when the latest reconcile run left no failure.\n"
@@ -239,7 +221,7 @@ static void metrics_convergence_render(struct metrics_buf *b)
 		"# HELP netnsd_reconcile_pending_items Failures of the latest reconcile run that are being retried.\n"
 		"# TYPE netnsd_reconcile_pending_items gauge\n"
 		"netnsd_reconcile_pending_items %zu\n",
-		converged ? 1 : 0, pending);
+		st.converged ? 1 : 0, st.pending);
 }
 
 static void metrics_requests_render(struct metrics_buf *b)

@@ -14,9 +14,6 @@ struct store;
 void metrics_request(const struct route *route, const char *method, int status,
 		     double seconds);
 void metrics_reconcile(size_t actions, size_t failures);
-/* After each reconcile run: whether it left no failure, and how many of
- * its failures are being retried (README "Start-up and convergence"). */
-void metrics_convergence(bool converged, size_t pending);
 
 /* The whole exposition; free() it. */
 char *metrics_render(struct store *store, size_t *ret_len);
