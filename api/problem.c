@@ -152,7 +152,6 @@ int problem_status_for_errno(int err)
 static const char *problem_type_for_status(int status)
 {
 	switch (status) {
-	case 308: return "Permanent Redirect";
 	case 400: return "invalid-value";
 	case 404: return "not-found";
 	case 409: return "conflict";

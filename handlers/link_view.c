@@ -325,13 +325,10 @@ static void link_write_sync(const struct nl_link *l,
 {
 	struct diff_link d;
 
-	struct record_drift_item it = { .code = RECORD_DRIFT_IMPOSTOR };
+	struct record_drift_item it = { .code = RECORD_DRIFT_ADDRESS };
 
 	if (diff_link_want(w, l, master, peer_ns, peer_name, &d) < 0)
 		return;
-	if (w->owned && !nl_link_is_ours(l))
-		diff_link_add(&d, &it);
-	it.code = RECORD_DRIFT_ADDRESS;
 	for (size_t i = 0; i < n_cidrs; i++) {
 		if (link_addrs_has(have, cidrs[i]))
 			continue;

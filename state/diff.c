@@ -128,17 +128,14 @@ int diff_link_want(const struct record_link *w, const struct nl_link *l,
 	diff_link_attrs(w, l, &d);
 	diff_link_master(w, master_name, &d);
 	diff_link_kind(w, l, peer_ns, peer_name, &d);
+	/* Owned, but the link under its name is not netnsd's. */
+	if (w->owned && !nl_link_is_ours(l)) {
+		struct record_drift_item it = { .code = RECORD_DRIFT_IMPOSTOR };
+
+		diff_link_add(&d, &it);
+	}
 	*ret = d;
 	return 0;
-}
-
-int diff_link(json_t *desired, const struct nl_link *l, const char *master_name,
-	      const char *peer_ns, const char *peer_name, struct diff_link *ret)
-{
-	struct record_link w;
-
-	record_link_read(desired, &w);
-	return diff_link_want(&w, l, master_name, peer_ns, peer_name, ret);
 }
 
 void diff_link_clear(struct diff_link *d)

@@ -17,20 +17,18 @@ struct diff_link {
 	struct nl_bridge_spec bridge; /* -1 where nothing to change */
 	bool master_differs;
 	const char *want_master; /* desired master name, NULL for none */
-	/* What differs, as codes: drift[i] says codes[i] in words. */
+	/* What differs, as codes: drift[i] says codes[i] in words, for the
+	 * first RECORD_DRIFT_N items (the attributes; addresses follow). */
 	enum record_drift codes[RECORD_DRIFT_N];
 	size_t n_codes;
 };
 
-/* `master_name` is the observed master's name, or NULL. Returns 0 or
- * -ENOMEM; free with diff_link_clear(). */
+/* `master_name` is the observed master's name, or NULL. An owned record
+ * over a link netnsd did not make also drifts (RECORD_DRIFT_IMPOSTOR).
+ * Returns 0 or -ENOMEM; free with diff_link_clear(). */
 int diff_link_want(const struct record_link *w, const struct nl_link *l,
 		   const char *master_name, const char *peer_ns,
 		   const char *peer_name, struct diff_link *ret);
-/* The same, from the stored record itself. */
-int diff_link(json_t *desired, const struct nl_link *l, const char *master_name,
-	      const char *peer_ns, const char *peer_name,
-	      struct diff_link *ret);
 void diff_link_clear(struct diff_link *d);
 /* Appends one more drift item, in words and as a code. */
 void diff_link_add(struct diff_link *d, const struct record_drift_item *it);

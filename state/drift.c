@@ -122,10 +122,6 @@ static void drift_link(struct drift_scan *d, const char *name, json_t *rec,
 	n = json_array_size(dl.drift);
 	json_array_foreach(dl.drift, i, x)
 		drift_say(d, "link %s: %s", name, json_string_value(x));
-	if (w.owned && !nl_link_is_ours(l)) {
-		n++;
-		drift_say_code(d, name, RECORD_DRIFT_IMPOSTOR);
-	}
 	d->drifted += n > 0;
 	diff_link_clear(&dl);
 }

@@ -439,7 +439,11 @@ static void reconcile_attributes(struct reconcile *rc, const char *ns,
 			 * link's) nor the bridge options (said above). */
 			json_array_foreach(d.drift, i, x)
 			{
-				enum record_drift c = d.codes[i];
+				enum record_drift c;
+
+				if (i >= d.n_codes)
+					break; /* past the attributes */
+				c = d.codes[i];
 
 				if (c != RECORD_DRIFT_PEER &&
 				    c != RECORD_DRIFT_STP &&
