@@ -347,6 +347,19 @@ static char *http_dump(json_t *j, size_t *ret_len)
 	return s;
 }
 
+/* The path of a request target: the absolute form (RFC 9112, 3.2.2) names
+ * the same resource as the origin form. */
+static const char *http_target_path(const char *url)
+{
+	if (!strncasecmp(url, "http://", 7) ||
+	    !strncasecmp(url, "https://", 8)) {
+		const char *path = strchr(strstr(url, "//") + 2, '/');
+
+		return path ? path : "/";
+	}
+	return url;
+}
+
 /* Where a 308 for a path with a trailing slash sends the client: the same
  * target without the slash, query kept (a redirected DELETE keeps its
  * ?force=true). -1, and so a 404, when the raw target was not kept. */
@@ -357,10 +370,7 @@ static int http_redirect_location(const struct http_req *hr, char *buf,
 
 	if (!t)
 		return -1;
-	/* An absolute-form target names its path (RFC 9112, 3.2.2). */
-	if (!strncasecmp(t, "http://", 7) || !strncasecmp(t, "https://", 8))
-		t = strchr(strstr(t, "//") + 2, '/');
-	return t ? router_canonical(t, buf, len) : -1;
+	return router_canonical(http_target_path(t), buf, len);
 }
 
 /* The single exit of every error: a problem document, nothing else. A 308
@@ -475,19 +485,6 @@ static bool http_client_cert_ok(struct MHD_Connection *conn)
 	if (gnutls_certificate_verify_peers2(ci->tls_session, &status) < 0)
 		return false;
 	return status == 0 && tls_peer_is_client(ci->tls_session);
-}
-
-/* The path of a request target: the absolute form (RFC 9112, 3.2.2) names
- * the same resource as the origin form. */
-static const char *http_target_path(const char *url)
-{
-	if (!strncasecmp(url, "http://", 7) ||
-	    !strncasecmp(url, "https://", 8)) {
-		const char *path = strchr(strstr(url, "//") + 2, '/');
-
-		return path ? path : "/";
-	}
-	return url;
 }
 
 /* Checks the client's credentials as soon as its headers are in, before a

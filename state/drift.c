@@ -144,7 +144,8 @@ static bool drift_link_said_missing(const char *ns, const char *name,
 	rec = json_object_get(links, key);
 	if (!rec)
 		return false;
-	record_link_read(rec, &w);
+	/* drift_link() read it already, and said what is wrong with it. */
+	record_link_parse(rec, &w, NULL, 0);
 	return w.owned;
 }
 
@@ -225,8 +226,7 @@ static int drift_note_ns(const char *k, json_t *v, void *userdata)
 	char ns[NAME_NS_MAX + 1];
 
 	(void)v;
-	if (!p || (strncmp(k, "ns/", 3) && strncmp(k, "link/", 5) &&
-		   strncmp(k, "addr/", 5)))
+	if (!p || !key_is_desired(k))
 		return 0; /* a change in flight (key.h): not desired */
 	q = strncmp(k, "ns/", 3) ? strchr(p + 1, '/') : p + 1 + strlen(p + 1);
 	if (!q || (size_t)(q - p - 1) > NAME_NS_MAX)

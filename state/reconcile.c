@@ -110,7 +110,7 @@ static bool reconcile_ns_blocked(struct reconcile *rc, const char *ns)
 {
 	char key[KEY_MAX];
 
-	snprintf(key, sizeof(key), "ns/%s", ns);
+	key_ns(key, ns);
 	return reconcile_blocked(rc, key);
 }
 

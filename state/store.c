@@ -1355,9 +1355,8 @@ static bool store_txn_over_limit(struct store *s, const struct store_txn *t,
 		return false;
 	json_array_foreach(ops, i, op)
 	{
-		json_t *set = json_object_get(op, "set");
-		const char *key = json_string_value(
-			set ? set : json_object_get(op, "del"));
+		const char *key = store_op_key(op);
+		bool set = json_object_get(op, "set") != NULL;
 		bool had;
 
 		if (!key || !key_is_desired(key))
