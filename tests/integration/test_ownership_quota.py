@@ -286,6 +286,9 @@ def namespace_in_sync_follows_its_links():
 
     r = expect_status(d.post("/v1/reconcile"), 200, "reconcile")
     eq(r.json["failures"], [], "reconcile failures")
+    check(klink("eth0", ns="red") and klink("h-red"),
+          "the kernel after reconcile: red/eth0 %r, h-red %r",
+          klink("eth0", ns="red"), klink("h-red"))
     o = ns_item(d, "red")
     eq((o.get("in_sync"), o.get("drift")), (True, None), "red reconciled")
     eq(d.namespaces()["red"].get("in_sync"), True, "the list reconciled")
