@@ -10,6 +10,7 @@
 #include "../netlink/link.h"
 #include "../netlink/ns.h"
 #include "../server/log.h"
+#include "../state/apply.h"
 #include "../state/key.h"
 #include "../state/record.h"
 #include "../state/store.h"
@@ -122,67 +123,155 @@ int address_handle_list(struct request *req, struct reply *rep)
 			     NULL);
 }
 
+/* The address a request names, on its link, under the namespace's lock. */
+struct address_ask {
+	const char *ns;
+	struct nl_sock *s;
+	struct nl_link l;
+	struct cidr c;
+	char text[64];
+	char key[KEY_MAX];
+	bool desired, present;
+};
+
+/* Plans and applies adding (`add`) or removing `a`'s address, recorded
+ * first; 1 when a dry run was answered. */
+static int address_apply(struct request *req, struct reply *rep,
+			 struct address_ask *a, bool add)
+{
+	struct store_txn *t = NULL;
+	struct apply ap = { 0 };
+	struct plan p;
+	int r;
+
+	plan_init(&p);
+	r = plan_addr(&p, a->ns, a->l.name, a->l.ifindex, &a->c, add,
+		      a->present);
+	if (r < 0) {
+		r = problem_errno(&rep->problem, r, "planning", NULL);
+		goto out;
+	}
+	if (req->dry_run) {
+		r = handler_plan_reply(rep, &p);
+		r = r < 0 ? r : 1;
+		goto out;
+	}
+	t = store_txn_new();
+	if (t && add) {
+		store_txn_set(t, a->key, record_empty_format());
+		if (!a->desired)
+			store_txn_creates(t);
+	} else if (t) {
+		store_txn_del(t, a->key);
+	}
+	r = apply_run(&ap, req->store, &p, t, false, &rep->problem);
+out:
+	apply_end(&ap);
+	store_txn_free(t);
+	plan_clear(&p);
+	return r;
+}
+
+/* The link, the address and what is known of it; checks that it may be
+ * changed. */
+static int address_find(struct request *req, struct reply *rep,
+			struct address_ask *a)
+{
+	int r = address_link(req, rep, &a->ns, &a->s, &a->l);
+
+	if (r < 0)
+		return r;
+	r = handler_check_host_link(req, rep, a->ns, nl_link_is_ours(&a->l),
+				    a->l.name);
+	if (r == 0)
+		r = handler_check_dying(rep, a->ns, &a->l);
+	if (r < 0)
+		return r;
+	value_format_cidr(&a->c, a->text, sizeof(a->text));
+	key_addr(a->key, a->ns, a->l.name, a->text);
+	{
+		json_t *held = store_get(req->store, a->key);
+
+		a->desired = held != NULL;
+		json_decref(held);
+	}
+	r = apply_see_addr(a->s, a->l.ifindex, &a->c, &a->present);
+	return r < 0 ? handler_kernel_failed(rep, r, "reading the addresses")
+		     : 0;
+}
+
+/* POST (create only) and PUT (create, or 200 when it is there). */
+static int address_put(struct request *req, struct reply *rep,
+		       struct address_ask *a, bool create_only)
+{
+	bool created;
+	int r = address_find(req, rep, a);
+
+	if (r < 0)
+		goto out;
+	if (create_only && a->present) {
+		r = problem_set(&rep->problem, 409, "already-exists",
+				"%s is already on %s", a->text, a->l.name);
+		goto out;
+	}
+	created = !a->present;
+	r = address_apply(req, rep, a, true);
+	if (r != 0) {
+		r = r > 0 ? 0 : r;
+		goto out;
+	}
+	if (created)
+		log_info("added %s to %s/%s", a->text, a->ns, a->l.name);
+	r = handler_reply(rep, created ? 201 : 200,
+			  address_to_json(a->text, a->c.family, true, true),
+			  "/v1/namespaces/%s/links/%s/addresses/%s", a->ns,
+			  a->l.name, a->text);
+out:
+	nl_ns_put(a->ns, a->s);
+	return r;
+}
+
 int address_handle_create(struct request *req, struct reply *rep)
 {
 	static const struct body_field fields[] = {
 		{ "address", BODY_STRING, true },
 		{ NULL, 0, false },
 	};
-	struct store_txn *t = NULL, *undo = NULL;
-	struct nl_sock *s = NULL;
-	struct nl_link l;
-	struct cidr c;
+	struct address_ask a = { 0 };
 	json_t *body = NULL;
-	char key[KEY_MAX], text[64];
-	const char *ns, *why;
+	const char *why;
 	int r;
 
 	r = handler_body(req, rep, fields, false, &body);
 	if (r < 0)
 		return r;
 	why = value_parse_cidr(
-		json_string_value(json_object_get(body, "address")), &c);
+		json_string_value(json_object_get(body, "address")), &a.c);
 	json_decref(body);
 	if (why)
 		return problem_field(&rep->problem, "address", "%s", why);
-	r = address_link(req, rep, &ns, &s, &l);
+	return address_put(req, rep, &a, true);
+}
+
+int address_handle_put(struct request *req, struct reply *rep)
+{
+	struct address_ask a = { 0 };
+	json_t *body = NULL;
+	const char *why;
+	int r;
+
+	/* The path names the address entirely: a body may only be empty. */
+	r = handler_body(req, rep,
+			 (const struct body_field[]){ { NULL, 0, false } },
+			 true, &body);
+	json_decref(body);
 	if (r < 0)
 		return r;
-	r = handler_check_host_link(req, rep, ns, nl_link_is_ours(&l), l.name);
-	if (r == 0)
-		r = handler_check_dying(rep, ns, &l);
-	if (r < 0)
-		goto out;
-	value_format_cidr(&c, text, sizeof(text));
-	/* Recorded before the kernel adds it (intent first). */
-	t = store_txn_new();
-	if (t) {
-		key_addr(key, ns, l.name, text);
-		store_txn_set(t, key, record_empty_format());
-		store_txn_creates(t);
-	}
-	r = handler_intent(req, rep, t, &undo);
-	if (r < 0)
-		goto out;
-	r = nl_addr_add(s, l.ifindex, &c);
-	if (r < 0) {
-		r = r == -EEXIST
-			    ? problem_set(&rep->problem, 409, "already-exists",
-					  "%s is already on %s", text, l.name)
-			    : handler_kernel_failed(rep, r,
-						    "adding the address");
-		handler_intent_undo(req, undo, "adding an address");
-		goto out;
-	}
-	log_info("added %s to %s/%s", text, ns, l.name);
-	r = handler_reply(rep, 201, address_to_json(text, c.family, true, true),
-			  "/v1/namespaces/%s/links/%s/addresses/%s", ns, l.name,
-			  text);
-out:
-	store_txn_free(t);
-	store_txn_free(undo);
-	nl_ns_put(ns, s);
-	return r;
+	why = value_parse_ip_prefix(router_param(req, "ip"),
+				    router_param(req, "prefixlen"), &a.c);
+	if (why)
+		return problem_field(&rep->problem, "ip", "%s", why);
+	return address_put(req, rep, &a, false);
 }
 
 /* The address named by the path ({ip}/{prefixlen}) on the link of the
@@ -218,8 +307,8 @@ int address_handle_get(struct request *req, struct reply *rep)
 	struct nl_link l;
 	struct cidr c;
 	char key[KEY_MAX], text[64];
-	const char *ns;
-	bool present = false, desired;
+	const char *ns = NULL;
+	bool present = false, desired = false;
 	size_t n = 0;
 	int r;
 
@@ -249,44 +338,30 @@ out:
 
 int address_handle_delete(struct request *req, struct reply *rep)
 {
-	struct store_txn *t = NULL;
-	struct nl_sock *s = NULL;
-	struct nl_link l;
-	struct cidr c;
-	char key[KEY_MAX], text[64];
-	const char *ns;
-	bool removed, desired;
+	struct address_ask a = { 0 };
+	const char *why;
 	int r;
 
-	r = address_of_path(req, rep, &ns, &s, &l, &c, text, key, &desired);
-	if (r < 0)
-		return r;
-	r = handler_check_host_link(req, rep, ns, nl_link_is_ours(&l), l.name);
+	why = value_parse_ip_prefix(router_param(req, "ip"),
+				    router_param(req, "prefixlen"), &a.c);
+	if (why)
+		return problem_field(&rep->problem, "ip", "%s", why);
+	r = address_find(req, rep, &a);
 	if (r < 0)
 		goto out;
-	r = nl_addr_del(s, l.ifindex, &c);
-	removed = r == 0;
-	if (r < 0 && !(desired && r == -EADDRNOTAVAIL)) {
-		r = r == -EADDRNOTAVAIL
-			    ? problem_set(&rep->problem, 404, "not-found",
-					  "%s is not on %s", text, l.name)
-			    : handler_kernel_failed(rep, r,
-						    "deleting the address");
+	if (!a.present && !a.desired) {
+		r = problem_set(&rep->problem, 404, "not-found",
+				"%s is not on %s", a.text, a.l.name);
 		goto out;
 	}
-	t = store_txn_new();
-	if (t)
-		store_txn_del(t, key);
-	r = handler_commit(req, rep, t);
-	if (r < 0) {
-		if (removed)
-			nl_addr_add(s, l.ifindex, &c);
+	r = address_apply(req, rep, &a, false);
+	if (r != 0) {
+		r = r > 0 ? 0 : r;
 		goto out;
 	}
-	log_info("deleted %s from %s/%s", text, ns, l.name);
+	log_info("deleted %s from %s/%s", a.text, a.ns, a.l.name);
 	r = handler_reply(rep, 204, NULL, NULL);
 out:
-	store_txn_free(t);
-	nl_ns_put(ns, s);
+	nl_ns_put(a.ns, a.s);
 	return r;
 }

@@ -5,6 +5,7 @@
 
 int address_handle_list(struct request *req, struct reply *rep);
 int address_handle_create(struct request *req, struct reply *rep);
+int address_handle_put(struct request *req, struct reply *rep);
 int address_handle_get(struct request *req, struct reply *rep);
 int address_handle_delete(struct request *req, struct reply *rep);
 

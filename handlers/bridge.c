@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "../api/name.h"
@@ -18,6 +17,7 @@
 #include "../state/store.h"
 #include "common.h"
 #include "link.h"
+#include "link_ask.h"
 #include "link_view.h"
 
 /* Adds "ports" to a bridge's JSON. */
@@ -139,152 +139,105 @@ int bridge_handle_delete(struct request *req, struct reply *rep)
 	return link_delete_kind(req, rep, "br", "bridge");
 }
 
-static int bridge_settings_from_json(json_t *body, struct nl_bridge_spec *b)
+/* The bridge as an answer shows it: with its ports. */
+static int bridge_reply(struct request *req, struct reply *rep, int status,
+			struct nl_sock *s, const char *ns,
+			const struct nl_link *br)
 {
-	json_t *v;
+	struct link_view v;
+	json_t *o;
+	int r = link_view_init(&v, req->store, ns, s, true);
 
-	b->stp = (v = json_object_get(body, "stp")) ? json_is_true(v) : -1;
-	b->vlan_filtering = (v = json_object_get(body, "vlan_filtering"))
-				    ? json_is_true(v)
-				    : -1;
-	return 0;
+	if (r < 0)
+		return handler_kernel_failed(rep, r, "listing links");
+	o = link_to_json(&v, br);
+	bridge_add_ports(&v, br, o, false);
+	link_view_clear(&v);
+	return handler_reply(rep, status, o, "/v1/namespaces/%s/bridges/%s", ns,
+			     br->name);
 }
 
-int bridge_handle_create(struct request *req, struct reply *rep)
+static const struct body_field bridge_fields[] = {
+	{ "name", BODY_STRING, false },
+	{ "stp", BODY_BOOL, false },
+	{ "vlan_filtering", BODY_BOOL, false },
+	{ "mtu", BODY_INT, false },
+	{ "mac", BODY_STRING, false },
+	{ "up", BODY_BOOL, false },
+	{ NULL, 0, false },
+};
+
+/* POST (path_name NULL: create only) and PUT (create or converge). */
+static int bridge_apply(struct request *req, struct reply *rep,
+			const char *path_name)
 {
-	static const struct body_field fields[] = {
-		{ "name", BODY_STRING, true },
-		{ "stp", BODY_BOOL, false },
-		{ "vlan_filtering", BODY_BOOL, false },
-		{ "mtu", BODY_INT, false },
-		{ "mac", BODY_STRING, false },
-		{ "up", BODY_BOOL, false },
-		{ NULL, 0, false },
-	};
-	struct nl_bridge_spec bs;
-	struct store_txn *t = NULL, *undo = NULL;
+	struct record_link held_w, want;
 	struct nl_sock *s = NULL;
-	struct link_spec_in in;
-	struct link_view v;
-	struct record_link w;
+	struct link_ask ask;
 	struct nl_link l;
-	json_t *body = NULL, *rec;
+	json_t *body = NULL, *held = NULL;
 	const char *ns;
-	char key[KEY_MAX], what[128], mac[18];
+	char mac[18];
+	bool exists;
 	int r;
 
 	r = handler_ns_param(req, rep, true, &ns);
 	if (r == 0)
-		r = handler_body(req, rep, fields, false, &body);
+		r = handler_body(req, rep, bridge_fields, false, &body);
 	if (r == 0)
-		r = link_spec_from_json(body, "", rep, &in);
+		r = link_ask_from_json(body, "", &rep->problem, &ask);
+	if (r == 0)
+		r = link_ask_name(&ask, path_name, &rep->problem);
 	if (r == 0)
 		r = handler_ns_sock(req, rep, ns, &s);
 	if (r < 0)
 		goto out;
-	bridge_settings_from_json(body, &bs);
-	r = nl_link_get(s, in.spec.name, &l);
-	if (r == 0) {
-		r = problem_set(
-			&rep->problem, 409, "already-exists",
-			"a link named %s already exists in namespace %s",
-			in.spec.name, ns);
-		goto out;
-	}
-	/* Only "no such link" says the name is free. */
-	if (r != -ENODEV) {
+	r = nl_link_get(s, ask.name, &l);
+	if (r < 0 && r != -ENODEV) {
 		r = handler_kernel_failed(rep, r, "looking for the name");
 		goto out;
 	}
-	/* A fixed MAC, so the bridge's address does not follow its ports as
-	 * they come and go. */
-	if (!in.spec.mac) {
-		if (getrandom(in.mac, sizeof(in.mac), 0) != sizeof(in.mac)) {
-			r = handler_kernel_failed(rep, -EIO,
-						  "choosing a MAC address");
-			goto out;
-		}
-		in.mac[0] = (uint8_t)((in.mac[0] & 0xfe) | 0x02);
-		in.spec.mac = in.mac;
-	}
-	/* Recorded before the kernel makes it (intent first). */
-	link_record_init(&w, RECORD_KIND_BRIDGE, body, &in.spec, mac);
-	w.has |= (bs.stp >= 0 ? RECORD_HAS_STP : 0) |
-		 (bs.vlan_filtering >= 0 ? RECORD_HAS_VLAN_FILTERING : 0);
-	w.bridge.stp = bs.stp > 0;
-	w.bridge.vlan_filtering = bs.vlan_filtering > 0;
-	rec = record_link_format(&w);
-	t = store_txn_new();
-	if (t) {
-		key_link(key, ns, in.spec.name);
-		store_txn_set(t, key, rec);
-		store_txn_creates(t);
-	} else {
-		json_decref(rec);
-	}
-	r = handler_intent(req, rep, t, &undo);
-	if (r < 0)
-		goto out;
-	snprintf(what, sizeof(what), "creating bridge %s/%s", ns, in.spec.name);
-	r = nl_bridge_add(s, &in.spec, &bs);
-	if (r < 0) {
-		r = handler_kernel_failed(rep, r, "creating the bridge");
-		handler_intent_undo(req, undo, what);
+	exists = r == 0;
+	if (exists && !path_name) {
+		r = problem_set(
+			&rep->problem, 409, "already-exists",
+			"a link named %s already exists in namespace %s (PUT converges an existing bridge)",
+			ask.name, ns);
 		goto out;
 	}
-	r = nl_link_get(s, in.spec.name, &l);
-	if (r < 0) {
-		/* A failed request changes nothing: the bridge goes again. */
-		r = handler_kernel_failed(rep, r, "reading the new bridge");
-		link_take_back(req, s, in.spec.name, undo, what);
+	held = desired_link(req->store, ns, ask.name);
+	if (held)
+		record_link_read(held, &held_w);
+	r = link_ask_record(&ask, RECORD_KIND_BRIDGE, held ? &held_w : NULL,
+			    exists ? &l : NULL, &want, mac, &rep->problem);
+	if (r == 0)
+		r = link_apply_one(req, rep, s, ns, ask.name, &want, &l);
+	if (r != 0) {
+		r = r > 0 ? 0 : r;
 		goto out;
 	}
 	handler_unlock(req);
-	log_info("created bridge %s/%s", ns, in.spec.name);
-	link_view_init(&v, req->store, ns, s, false);
-	v.hint_no_addresses = true;
-	rec = link_to_json(&v, &l);
-	json_object_set_new(rec, "ports", json_array());
-	link_view_clear(&v);
-	r = handler_reply(rep, 201, rec, "/v1/namespaces/%s/bridges/%s", ns,
-			  in.spec.name);
+	if (!exists)
+		log_info("created bridge %s/%s", ns, ask.name);
+	r = bridge_reply(req, rep, exists ? 200 : 201, s, ns, &l);
 out:
-	store_txn_free(t);
-	store_txn_free(undo);
+	json_decref(held);
 	json_decref(body);
 	nl_ns_put(ns, s);
 	return r;
 }
 
-/* The bridge's desired record after a PATCH: the settings and attributes
- * it changed, over the record it had (or over none: attributes only). */
-static json_t *bridge_patch_record(struct store *store, const char *ns,
-				   const char *name,
-				   const struct nl_bridge_spec *bs,
-				   const struct nl_link_change *c)
+int bridge_handle_create(struct request *req, struct reply *rep)
 {
-	struct record_link w;
-	json_t *held = desired_link_edit(store, ns, name, &w), *rec;
+	return bridge_apply(req, rep, NULL);
+}
 
-	if (bs->stp >= 0) {
-		w.has |= RECORD_HAS_STP;
-		w.bridge.stp = bs->stp;
-	}
-	if (bs->vlan_filtering >= 0) {
-		w.has |= RECORD_HAS_VLAN_FILTERING;
-		w.bridge.vlan_filtering = bs->vlan_filtering;
-	}
-	if (c->mtu) {
-		w.has |= RECORD_HAS_MTU;
-		w.mtu = c->mtu;
-	}
-	if (c->up >= 0) {
-		w.has |= RECORD_HAS_UP;
-		w.up = c->up;
-	}
-	rec = record_link_format(&w);
-	json_decref(held);
-	return rec;
+int bridge_handle_put(struct request *req, struct reply *rep)
+{
+	const char *name;
+	int r = handler_link_param(req, rep, "br", &name);
+
+	return r < 0 ? r : bridge_apply(req, rep, name);
 }
 
 int bridge_handle_patch(struct request *req, struct reply *rep)
@@ -296,107 +249,47 @@ int bridge_handle_patch(struct request *req, struct reply *rep)
 		{ "up", BODY_BOOL, false },
 		{ NULL, 0, false },
 	};
-	struct nl_link_change c = NL_LINK_CHANGE_INIT, want;
-	struct nl_bridge_spec bs, old_bs, send = { -1, -1 };
 	const struct nl_link *br;
-	struct store_txn *t = NULL;
+	struct record_link want;
 	struct nl_sock *s = NULL;
-	struct link_spec_in in;
+	struct link_ask ask;
 	struct link_view v;
-	struct nl_link old, now;
-	json_t *body = NULL, *rec = NULL, *o;
+	struct nl_link now;
+	json_t *body = NULL, *held = NULL;
 	const char *ns = NULL;
-	char key[KEY_MAX];
+	char mac[18];
 	int r;
 
 	r = handler_body(req, rep, fields, false, &body);
 	if (r == 0)
-		r = link_spec_from_json(body, "", rep, &in);
+		r = link_ask_from_json(body, "", &rep->problem, &ask);
 	if (r < 0)
 		goto out_body;
 	r = bridge_find(req, rep, &ns, &s, &v, &br);
 	if (r < 0)
 		goto out_body;
-	old = *br;
 	r = handler_check_host_link(req, rep, ns, nl_link_is_ours(br),
 				    br->name);
 	if (r < 0)
 		goto out;
-	bridge_settings_from_json(body, &bs);
-	/* Only what changes is sent: a kernel without VLAN filtering refuses
-	 * even vlan_filtering false. */
-	send = bs;
-	if (send.stp == !!old.br_stp_state)
-		send.stp = -1;
-	if (send.vlan_filtering == old.br_vlan_filtering)
-		send.vlan_filtering = -1;
-	if (send.stp >= 0 || send.vlan_filtering >= 0) {
-		r = nl_bridge_set(s, old.ifindex, &send);
-		if (r < 0) {
-			r = handler_kernel_failed(rep, r,
-						  "changing the bridge");
-			goto out;
-		}
-	}
-	c.ifindex = old.ifindex;
-	c.mtu = in.spec.mtu;
-	if (json_object_get(body, "up"))
-		c.up = in.spec.up;
-	want = c;
-	link_change_only_new(&c, &old);
-	if (c.mtu || c.up >= 0) {
-		r = nl_link_set(s, &c);
-		if (r < 0) {
-			handler_kernel_failed(rep, r, "changing the bridge");
-			goto undo;
-		}
-	}
-	/* The record says what was asked, not only what the kernel lacked. */
-	rec = bridge_patch_record(req->store, ns, old.name, &bs, &want);
-	t = store_txn_new();
-	if (t) {
-		key_link(key, ns, old.name);
-		store_txn_set(t, key, rec);
-		rec = NULL;
-	}
-	if (handler_commit(req, rep, t) < 0)
-		goto undo;
-	if (c.up == 0)
-		link_restore_addresses(req->store, s, ns, old.name);
-	log_info("changed bridge %s/%s", ns, old.name);
-	r = nl_link_get(s, old.name, &now);
-	if (r < 0) {
-		r = handler_kernel_failed(rep, r, "reading the bridge");
+	/* The record says what was asked, over what it said before. */
+	held = desired_link_edit(req->store, ns, br->name, &want);
+	link_ask_apply(&ask, &want, mac);
+	r = link_apply_one(req, rep, s, ns, br->name, &want, &now);
+	if (r != 0) {
+		r = r > 0 ? 0 : r;
 		goto out;
 	}
+	log_info("changed bridge %s/%s", ns, now.name);
 	link_view_clear(&v);
-	link_view_init(&v, req->store, ns, s, true);
-	o = link_to_json(&v, &now);
-	bridge_add_ports(&v, &now, o, false);
-	r = handler_reply(rep, 200, o, NULL);
-	goto out;
-undo:
-	r = -rep->problem.status;
-	old_bs.stp = send.stp >= 0 ? !!old.br_stp_state : -1;
-	old_bs.vlan_filtering =
-		send.vlan_filtering >= 0 ? old.br_vlan_filtering : -1;
-	c = (struct nl_link_change)NL_LINK_CHANGE_INIT;
-	c.ifindex = old.ifindex;
-	c.mtu = old.mtu;
-	c.up = !!(old.flags & IFF_UP);
-	if ((old_bs.stp >= 0 || old_bs.vlan_filtering >= 0) &&
-	    nl_bridge_set(s, old.ifindex, &old_bs) < 0)
-		log_error(
-			"bridge %s/%s settings could not be put back after a failed change",
-			ns, old.name);
-	if (nl_link_set(s, &c) < 0)
-		log_error(
-			"bridge %s/%s could not be put back after a failed change",
-			ns, old.name);
-	link_restore_addresses(req->store, s, ns, old.name);
+	r = bridge_reply(req, rep, 200, s, ns, &now);
+	rep->location[0] = '\0';
+	nl_ns_put(ns, s);
+	json_decref(held);
+	json_decref(body);
+	return r;
 out:
-	json_decref(rec);
-	store_txn_free(t);
+	json_decref(held);
 	link_view_clear(&v);
 	nl_ns_put(ns, s);
 out_body:
@@ -424,100 +317,75 @@ int bridge_handle_ports(struct request *req, struct reply *rep)
 	return handler_reply(rep, 200, o, NULL);
 }
 
-/* Attaches (master = the bridge) or detaches (master = 0) a port. */
-/* The port's desired record with its master (NULL: none), over the
- * record it had (or over none: attributes only). */
-static json_t *bridge_port_record(struct store *store, const char *ns,
-				  const char *port, const char *master)
+/* The checks of a port's attach or detach; 0 when it may go on. */
+static int bridge_port_check(struct request *req, struct reply *rep,
+			     const char *ns, const struct nl_link *br,
+			     const struct nl_link *port, const char *pname,
+			     bool attach)
 {
-	struct record_link w;
-	json_t *held = desired_link_edit(store, ns, port, &w), *rec;
-
-	w.has |= RECORD_HAS_MASTER;
-	w.master = master;
-	rec = record_link_format(&w);
-	json_decref(held);
-	return rec;
-}
-
-static int bridge_port_change(struct request *req, struct reply *rep,
-			      bool attach)
-{
-	struct nl_link_change c = NL_LINK_CHANGE_INIT;
-	const struct nl_link *br, *port;
-	struct store_txn *t = NULL;
-	struct nl_sock *s = NULL;
-	struct link_view v;
-	struct nl_link now;
-	const char *ns, *pname;
-	json_t *rec = NULL;
-	char key[KEY_MAX];
-	bool already;
 	int r;
 
-	r = handler_link_param(req, rep, "link", &pname);
-	if (r < 0)
-		return r;
-	r = bridge_find(req, rep, &ns, &s, &v, &br);
-	if (r < 0)
-		return r;
-	port = link_view_find(&v, pname);
-	if (!port) {
-		r = problem_set(
+	if (!port)
+		return problem_set(
 			&rep->problem, 404, "not-found",
 			"link %s does not exist in namespace %s (a port must be in its bridge's namespace)",
 			pname, ns);
-		goto out;
-	}
-	if (port->ifindex == br->ifindex) {
-		r = problem_field(&rep->problem, "link",
-				  "a bridge cannot be its own port");
-		goto out;
-	}
+	if (port->ifindex == br->ifindex)
+		return problem_field(&rep->problem, "link",
+				     "a bridge cannot be its own port");
 	r = handler_check_host_link(req, rep, ns, nl_link_is_ours(port), pname);
 	if (r == 0)
 		r = handler_check_dying(rep, ns, port);
 	if (r < 0)
-		goto out;
-	already = port->master == br->ifindex;
-	if (!attach && !already) {
-		r = problem_set(&rep->problem, 404, "not-found",
-				"%s is not a port of bridge %s", pname,
-				br->name);
-		goto out;
-	}
+		return r;
+	if (!attach && port->master != br->ifindex)
+		return problem_set(&rep->problem, 404, "not-found",
+				   "%s is not a port of bridge %s", pname,
+				   br->name);
 	/* Also when already attached: the attachment becomes desired, and
 	 * reconcile would then change that bridge on its own. */
-	r = handler_check_host_bridge(req, rep, ns, nl_link_is_ours(br),
-				      br->name, attach);
+	return handler_check_host_bridge(req, rep, ns, nl_link_is_ours(br),
+					 br->name, attach);
+}
+
+/* Attaches (PUT) or detaches (DELETE) a port: its record's master, then
+ * the plan that makes the kernel so. */
+static int bridge_port_change(struct request *req, struct reply *rep,
+			      bool attach)
+{
+	const struct nl_link *br, *port;
+	struct record_link want;
+	struct nl_sock *s = NULL;
+	struct link_view v;
+	struct nl_link now;
+	const char *ns, *pname;
+	json_t *held = NULL, *body = NULL;
+	bool already;
+	int r;
+
+	r = handler_link_param(req, rep, "link", &pname);
+	/* The path names the port entirely: a body may only be empty. */
+	if (r == 0 && attach)
+		r = handler_body(
+			req, rep,
+			(const struct body_field[]){ { NULL, 0, false } }, true,
+			&body);
+	json_decref(body);
+	if (r == 0)
+		r = bridge_find(req, rep, &ns, &s, &v, &br);
+	if (r < 0)
+		return r;
+	port = link_view_find(&v, pname);
+	r = bridge_port_check(req, rep, ns, br, port, pname, attach);
 	if (r < 0)
 		goto out;
-	if (attach != already) {
-		c.ifindex = port->ifindex;
-		c.master = attach ? br->ifindex : 0;
-		r = nl_link_set(s, &c);
-		if (r < 0) {
-			r = handler_kernel_failed(
-				rep, r,
-				attach ? "attaching the port"
-				       : "detaching the port");
-			goto out;
-		}
-	}
-	rec = bridge_port_record(req->store, ns, pname,
-				 attach ? br->name : NULL);
-	t = store_txn_new();
-	if (t) {
-		key_link(key, ns, pname);
-		store_txn_set(t, key, rec);
-		rec = NULL;
-	}
-	if (handler_commit(req, rep, t) < 0) {
-		r = -rep->problem.status;
-		if (attach != already) {
-			c.master = attach ? port->master : br->ifindex;
-			nl_link_set(s, &c);
-		}
+	already = port->master == br->ifindex;
+	held = desired_link_edit(req->store, ns, pname, &want);
+	want.has |= RECORD_HAS_MASTER;
+	want.master = attach ? br->name : NULL;
+	r = link_apply_one(req, rep, s, ns, pname, &want, &now);
+	if (r != 0) {
+		r = r > 0 ? 0 : r;
 		goto out;
 	}
 	if (!attach) {
@@ -527,18 +395,12 @@ static int bridge_port_change(struct request *req, struct reply *rep,
 	}
 	if (!already)
 		log_info("attached %s/%s to %s", ns, pname, br->name);
-	r = nl_link_get(s, pname, &now);
-	if (r < 0) {
-		r = handler_kernel_failed(rep, r, "reading the port");
-		goto out;
-	}
 	r = handler_reply(rep, already ? 200 : 201, link_to_json(&v, &now),
 			  already ? NULL
 				  : "/v1/namespaces/%s/bridges/%s/ports/%s",
 			  ns, br->name, pname);
 out:
-	json_decref(rec);
-	store_txn_free(t);
+	json_decref(held);
 	link_view_clear(&v);
 	nl_ns_put(ns, s);
 	return r;

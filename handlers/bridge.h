@@ -5,6 +5,7 @@
 
 int bridge_handle_list(struct request *req, struct reply *rep);
 int bridge_handle_create(struct request *req, struct reply *rep);
+int bridge_handle_put(struct request *req, struct reply *rep);
 int bridge_handle_get(struct request *req, struct reply *rep);
 int bridge_handle_patch(struct request *req, struct reply *rep);
 int bridge_handle_delete(struct request *req, struct reply *rep);

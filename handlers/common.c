@@ -11,6 +11,8 @@
 #include "../netlink/ns.h"
 #include "../server/log.h"
 #include "../server/nslock.h"
+#include "../state/intent.h"
+#include "../state/plan.h"
 #include "../state/store.h"
 
 int handler_ns_param(struct request *req, struct reply *rep, bool allow_host,
@@ -62,17 +64,6 @@ int handler_body(struct request *req, struct reply *rep,
 	return 0;
 }
 
-int handler_store_failed(struct reply *rep, int err)
-{
-	bool full = err == -ENOSPC || err == -EDQUOT;
-
-	return problem_set(
-		&rep->problem, full ? 507 : 500,
-		full ? "insufficient-storage" : "storage-failed",
-		"the desired state could not be stored durably (%s); nothing was changed",
-		strerror(-err));
-}
-
 int handler_reply(struct reply *rep, int status, json_t *body,
 		  const char *location_fmt, ...)
 {
@@ -109,6 +100,18 @@ int handler_ns_sock(struct request *req, struct reply *rep, const char *ns,
 	return 0;
 }
 
+int handler_plan_reply(struct reply *rep, const struct plan *p)
+{
+	json_t *changes = plan_to_json(p);
+
+	if (!changes)
+		return problem_errno(&rep->problem, -ENOMEM, "planning", NULL);
+	return handler_reply(
+		rep, 200,
+		json_pack("{s:b, s:o}", "dry_run", 1, "changes", changes),
+		NULL);
+}
+
 int handler_kernel_failed(struct reply *rep, int err, const char *what)
 {
 	return problem_errno(&rep->problem, err, what, nl_extack());
@@ -136,19 +139,6 @@ int handler_check_host_link(struct request *req, struct reply *rep,
 		link);
 }
 
-/* A refused commit: past --max-objects (README.md, "Desired state"), or
- * a store failure. */
-static int handler_commit_failed(struct request *req, struct reply *rep,
-				 int err)
-{
-	if (err != -STORE_EQUOTA)
-		return handler_store_failed(rep, err);
-	return problem_set(
-		&rep->problem, 403, "quota-exceeded",
-		"the desired state may hold at most %zu objects (--max-objects) and holds %zu: this creation would go past the limit; nothing was changed",
-		store_max_objects(req->store), store_objects(req->store));
-}
-
 int handler_check_host_bridge(struct request *req, struct reply *rep,
 			      const char *ns, bool managed, const char *bridge,
 			      bool attach)
@@ -163,68 +153,30 @@ int handler_check_host_bridge(struct request *req, struct reply *rep,
 
 int handler_commit(struct request *req, struct reply *rep, struct store_txn *t)
 {
-	int r = t ? store_commit(req->store, t) : -ENOMEM;
-
-	return r < 0 ? handler_commit_failed(req, rep, r) : 0;
-}
-
-static int handler_intent_sync(struct request *req, struct reply *rep,
-			       struct store_txn *t, struct store_txn **ret_undo,
-			       bool long_work)
-{
-	struct store_txn *undo = t ? store_txn_undo(req->store, t) : NULL;
-	int r;
-
-	if (!undo)
-		return handler_store_failed(rep, -ENOMEM);
-	r = store_commit(req->store, t);
-	if (r < 0) {
-		store_txn_free(undo);
-		return handler_commit_failed(req, rep, r);
-	}
-	/* An intent that records nothing new (the record was there already)
-	 * has nothing to sync, and an empty undo. */
-	if (r != STORE_UNCHANGED)
-		store_sync_begin(req->store, long_work);
-	*ret_undo = undo;
-	return 0;
+	return intent_commit(req->store, t, &rep->problem);
 }
 
 int handler_intent(struct request *req, struct reply *rep, struct store_txn *t,
 		   struct store_txn **ret_undo)
 {
-	return handler_intent_sync(req, rep, t, ret_undo, false);
+	return intent_begin(req->store, t, false, ret_undo, &rep->problem);
 }
 
 int handler_intent_long(struct request *req, struct reply *rep,
 			struct store_txn *t, struct store_txn **ret_undo)
 {
-	return handler_intent_sync(req, rep, t, ret_undo, true);
+	return intent_begin(req->store, t, true, ret_undo, &rep->problem);
 }
 
 void handler_intent_undo(struct request *req, struct store_txn *undo,
 			 const char *what)
 {
-	if (store_commit(req->store, undo) < 0)
-		log_error(
-			"%s failed in the kernel, and its record could not be taken back: the next reconcile will try it again",
-			what);
+	intent_undo(req->store, undo, what);
 }
 
 void handler_done(struct request *req, const char *key)
 {
-	struct store_txn *t = store_txn_new();
-
-	if (t) {
-		store_txn_del(t, key);
-		store_txn_keep_revision(t);
-		store_txn_lazy(t);
-	}
-	/* Left behind, the marker is harmless: reconcile finds the work
-	 * done and forgets it. */
-	if (!t || store_commit(req->store, t) < 0)
-		log_warn("could not forget the finished change %s", key);
-	store_txn_free(t);
+	intent_done(req->store, key);
 }
 
 void handler_unlock(struct request *req)

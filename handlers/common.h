@@ -22,9 +22,6 @@ int handler_body(struct request *req, struct reply *rep,
 		 const struct body_field *fields, bool allow_empty,
 		 json_t **ret);
 
-/* The desired state could not be made durable. */
-int handler_store_failed(struct reply *rep, int err);
-
 /* Answers `status` with `body` (stolen); a 201 also sets Location. */
 int handler_reply(struct reply *rep, int status, json_t *body,
 		  const char *location_fmt, ...)
@@ -40,6 +37,11 @@ struct store_txn;
  * namespace's lock here (handler_lock), before it reads what is in it. */
 int handler_ns_sock(struct request *req, struct reply *rep, const char *ns,
 		    struct nl_sock **ret);
+
+/* The answer of a dry run (?dry_run=true): 200 {"dry_run": true,
+ * "changes": [...]}, the plan a real run would apply. */
+struct plan;
+int handler_plan_reply(struct reply *rep, const struct plan *p);
 
 /* A kernel failure as a problem, with the kernel's own words. */
 int handler_kernel_failed(struct reply *rep, int err, const char *what);

@@ -11,30 +11,14 @@
 #include "../netlink/addr.h"
 #include "../netlink/ns.h"
 #include "../server/log.h"
+#include "../state/apply.h"
 #include "../state/desired.h"
 #include "../state/key.h"
+#include "../state/plan.h"
 #include "../state/store.h"
 #include "common.h"
+#include "link_ask.h"
 #include "link_view.h"
-
-void link_restore_addresses(struct store *store, struct nl_sock *s,
-			    const char *ns, const char *name)
-{
-	char prefix[KEY_MAX];
-	json_t *want, *v;
-	struct nl_link l;
-	struct cidr c;
-	const char *k;
-
-	if (nl_link_get(s, name, &l) < 0)
-		return;
-	key_addr_prefix(prefix, ns, name);
-	want = store_list(store, prefix);
-	json_object_foreach(want, k,
-			    v) if (!value_parse_cidr(k + strlen(prefix), &c))
-		nl_addr_add(s, l.ifindex, &c); /* EEXIST: still there */
-	json_decref(want);
-}
 
 static bool link_kind_is(const struct nl_link *l, const char *kind)
 {
@@ -408,6 +392,33 @@ static int link_check_old_master(struct request *req, struct reply *rep,
 /* The link's desired record after a PATCH: the attributes it changed,
  * over the record it had (or over none: attributes only). A move drops
  * the master, as the kernel does. */
+static void link_patch_edit(struct record_link *w, bool moved,
+			    const struct link_patch *p, char mac[18])
+{
+	if (moved)
+		w->has &= ~RECORD_HAS_MASTER;
+	if (p->up >= 0) {
+		w->has |= RECORD_HAS_UP;
+		w->up = p->up;
+	}
+	if (p->mtu) {
+		w->has |= RECORD_HAS_MTU;
+		w->mtu = p->mtu;
+	}
+	if (p->has_mac) {
+		value_format_mac(p->mac, mac);
+		memcpy(w->mac, p->mac, 6);
+		w->mac_text = mac;
+		w->has |= RECORD_HAS_MAC;
+	}
+	if (p->has_master) {
+		w->has |= RECORD_HAS_MASTER;
+		w->master = p->master;
+	}
+}
+
+/* The link's desired record after a PATCH: the attributes it changed,
+ * over the record it had (or over none: attributes only). */
 static json_t *link_patch_record(struct store *store, const char *ns,
 				 const char *name, bool moved,
 				 const struct link_patch *p)
@@ -416,29 +427,53 @@ static json_t *link_patch_record(struct store *store, const char *ns,
 	json_t *held = desired_link_edit(store, ns, name, &w), *rec;
 	char mac[18];
 
-	if (moved)
-		w.has &= ~RECORD_HAS_MASTER;
-	if (p->up >= 0) {
-		w.has |= RECORD_HAS_UP;
-		w.up = p->up;
-	}
-	if (p->mtu) {
-		w.has |= RECORD_HAS_MTU;
-		w.mtu = p->mtu;
-	}
-	if (p->has_mac) {
-		value_format_mac(p->mac, mac);
-		memcpy(w.mac, p->mac, 6);
-		w.mac_text = mac;
-		w.has |= RECORD_HAS_MAC;
-	}
-	if (p->has_master) {
-		w.has |= RECORD_HAS_MASTER;
-		w.master = p->master;
-	}
+	link_patch_edit(&w, moved, p, mac);
 	rec = record_link_format(&w);
 	json_decref(held);
 	return rec;
+}
+
+/* A PATCH of attributes only: the record edited, then the plan that
+ * converges the link to it (state/apply.h). */
+static int link_patch_attrs(struct request *req, struct reply *rep,
+			    struct nl_sock *s, const char *ns, const char *name,
+			    const struct link_patch *p)
+{
+	struct record_link w;
+	json_t *held = desired_link_edit(req->store, ns, name, &w);
+	struct link_view v;
+	struct nl_link after;
+	char mac[18];
+	int r;
+
+	link_patch_edit(&w, false, p, mac);
+	r = link_apply_one(req, rep, s, ns, name, &w, &after);
+	json_decref(held);
+	if (r != 0)
+		return r > 0 ? 0 : r;
+	log_info("changed link %s/%s", ns, name);
+	handler_unlock(req);
+	link_view_init(&v, req->store, ns, s, false);
+	r = handler_reply(rep, 200, link_to_json(&v, &after), NULL);
+	link_view_clear(&v);
+	return r;
+}
+
+/* The plan of a rename or move, for a dry run: the move itself runs under
+ * its marker (state/intent.c) in link_handle_patch. */
+static int link_patch_plan_move(struct reply *rep, const char *ns,
+				const char *name, const char *ns2,
+				const char *name2)
+{
+	struct plan p;
+	int r;
+
+	plan_init(&p);
+	r = plan_move(&p, ns, name, ns2, name2);
+	r = r < 0 ? problem_errno(&rep->problem, r, "planning", NULL)
+		  : handler_plan_reply(rep, &p);
+	plan_clear(&p);
+	return r;
 }
 
 int link_handle_patch(struct request *req, struct reply *rep)
@@ -539,6 +574,14 @@ int link_handle_patch(struct request *req, struct reply *rep)
 			goto out;
 	}
 
+	if (!moved && !p.name) {
+		r = link_patch_attrs(req, rep, s, ns, name, &p);
+		goto out;
+	}
+	if (req->dry_run) {
+		r = link_patch_plan_move(rep, ns, name, ns2, name2);
+		goto out;
+	}
 	/* A rename or move is marked in flight first: if a crash interrupts
 	 * it, start-up takes the link back to where its records say. */
 	if (moved || p.name) {
@@ -632,7 +675,7 @@ int link_handle_patch(struct request *req, struct reply *rep)
 
 	/* Taking a link down drops its IPv6 addresses: desired ones return. */
 	if (c.up == 0 || moved)
-		link_restore_addresses(req->store, moved ? s2 : s, ns2, name2);
+		apply_restore_addresses(req->store, moved ? s2 : s, ns2, name2);
 	log_info("changed link %s/%s%s%s%s%s", ns, name,
 		 moved || p.name ? " -> " : "", moved || p.name ? ns2 : "",
 		 moved || p.name ? "/" : "", moved || p.name ? name2 : "");
@@ -674,7 +717,7 @@ undo:
 		/* Back under its old name, or the marker must stay. */
 		back = link_revert(s, &l, name2, true) == 0;
 	}
-	link_restore_addresses(req->store, s, ns, name);
+	apply_restore_addresses(req->store, s, ns, name);
 out:
 	if (moving_undo && back) {
 		/* Failed after its mark, but the link is back where it was. */
@@ -694,76 +737,4 @@ out:
 		nl_ns_put(ns2, s2);
 	json_decref(body); /* last: ns2 and name2 may point into it */
 	return r;
-}
-
-int link_spec_from_json(json_t *o, const char *prefix, struct reply *rep,
-			struct link_spec_in *ret)
-{
-	char field[64];
-	const char *why;
-	json_t *v;
-
-	memset(ret, 0, sizeof(*ret));
-	ret->spec.netns_fd = -1;
-	ret->spec.name = json_string_value(json_object_get(o, "name"));
-	if (ret->spec.name && (why = name_check_new_link(ret->spec.name))) {
-		snprintf(field, sizeof(field), "%sname", prefix);
-		problem_field(&rep->problem, field, "link name %s", why);
-	}
-	if ((v = json_object_get(o, "mtu"))) {
-		snprintf(field, sizeof(field), "%smtu", prefix);
-		if ((why = value_check_mtu(json_integer_value(v))))
-			problem_field(&rep->problem, field, "%s", why);
-		else
-			ret->spec.mtu = (unsigned)json_integer_value(v);
-	}
-	if ((v = json_object_get(o, "mac"))) {
-		snprintf(field, sizeof(field), "%smac", prefix);
-		if ((why = value_parse_mac(json_string_value(v), ret->mac)))
-			problem_field(&rep->problem, field, "%s", why);
-		else
-			ret->spec.mac = ret->mac;
-	}
-	ret->spec.up = json_is_true(json_object_get(o, "up"));
-	return rep->problem.status ? -rep->problem.status : 0;
-}
-
-void link_take_back(struct request *req, struct nl_sock *s, const char *name,
-		    struct store_txn *undo, const char *what)
-{
-	struct nl_link l;
-	int r = nl_link_get(s, name, &l);
-
-	if (r == 0)
-		r = nl_link_del(s, l.ifindex);
-	if (r < 0 && r != -ENODEV) {
-		/* Still there: its record stays, so that the link is neither
-		 * forgotten nor left without an owner. */
-		log_error("%s failed, and the link could not be taken back: %s",
-			  what, strerror(-r));
-		return;
-	}
-	handler_intent_undo(req, undo, what);
-}
-
-void link_record_init(struct record_link *w, enum record_kind kind, json_t *req,
-		      const struct nl_link_spec *spec, char mac[18])
-{
-	memset(w, 0, sizeof(*w));
-	w->kind = kind;
-	w->has = RECORD_HAS_OWNED | RECORD_HAS_UP;
-	w->owned = true;
-	w->up = json_is_true(json_object_get(req, "up"));
-	/* What the spec says: what was asked for, and for a veth the MTU it
-	 * is made with (veth.c); a bridge follows its ports' MTU. */
-	if (spec->mtu) {
-		w->has |= RECORD_HAS_MTU;
-		w->mtu = spec->mtu;
-	}
-	if (spec->mac) {
-		value_format_mac(spec->mac, mac);
-		memcpy(w->mac, spec->mac, 6);
-		w->mac_text = mac;
-		w->has |= RECORD_HAS_MAC;
-	}
 }

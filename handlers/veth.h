@@ -5,6 +5,7 @@
 
 int veth_handle_list(struct request *req, struct reply *rep);
 int veth_handle_create(struct request *req, struct reply *rep);
+int veth_handle_put(struct request *req, struct reply *rep);
 int veth_handle_get(struct request *req, struct reply *rep);
 int veth_handle_delete(struct request *req, struct reply *rep);
 

@@ -340,11 +340,6 @@ int nl_link_count(struct nl_sock *s, int *ret_n)
 	return r;
 }
 
-bool nl_link_is_ours(const struct nl_link *l)
-{
-	return !strcmp(l->alias, NL_LINK_ALIAS) || l->group == NL_LINK_GROUP;
-}
-
 int nl_link_mark_ours(struct nl_sock *s, const char *name, int up, unsigned mtu)
 {
 	char buf[NL_REQ_SIZE];

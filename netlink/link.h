@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <linux/rtnetlink.h>
 
@@ -103,6 +104,9 @@ int nl_link_mark_ours(struct nl_sock *s, const char *name, int up,
 		      unsigned mtu);
 
 /* True when netnsd created this link (its alias or its group says so). */
-bool nl_link_is_ours(const struct nl_link *l);
+static inline bool nl_link_is_ours(const struct nl_link *l)
+{
+	return !strcmp(l->alias, NL_LINK_ALIAS) || l->group == NL_LINK_GROUP;
+}
 
 #endif

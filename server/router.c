@@ -13,6 +13,7 @@
 
 const struct route_query_def router_queries[] = {
 	{ "force", ROUTE_QUERY_FORCE, offsetof(struct request, force) },
+	{ "dry_run", ROUTE_QUERY_DRY_RUN, offsetof(struct request, dry_run) },
 };
 
 const size_t router_n_queries =

@@ -24,6 +24,7 @@ struct request {
 	const char *body;
 	size_t body_len;
 	bool force;	     /* ?force=true */
+	bool dry_run;	     /* ?dry_run=true: plan, change nothing */
 	unsigned query_seen; /* ROUTE_QUERY_* bits given in the query */
 	struct store *store;
 	bool mutates;	   /* ROUTE_MUTATES: takes namespace locks */
@@ -63,6 +64,7 @@ enum route_flags {
  * "Conventions"), as an unknown JSON field is. */
 enum route_query {
 	ROUTE_QUERY_FORCE = 1 << 0,
+	ROUTE_QUERY_DRY_RUN = 1 << 1, /* plan only: openapi.yaml "Plan" */
 };
 
 struct route {

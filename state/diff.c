@@ -135,6 +135,9 @@ int diff_link_want(const struct record_link *w, const struct nl_link *l,
 		diff_link_add(&d, &it);
 	}
 	*ret = d;
+	/* The copy's own storage, not the local's. */
+	if (ret->change.mac)
+		ret->change.mac = ret->mac;
 	return 0;
 }
 

@@ -9,10 +9,9 @@
 #include "../api/name.h"
 #include "../api/value.h"
 #include "../netlink/addr.h"
-#include "../netlink/bridge.h"
 #include "../netlink/link.h"
 #include "../netlink/ns.h"
-#include "../netlink/veth.h"
+#include "apply.h"
 #include "desired.h"
 #include "diff.h"
 #include "key.h"
@@ -191,20 +190,6 @@ static bool reconcile_split(const char *key, size_t skip, char *ns,
 	return true;
 }
 
-static void reconcile_spec(const struct record_link *rec, const char *name,
-			   struct nl_link_spec *spec, uint8_t mac[6])
-{
-	memset(spec, 0, sizeof(*spec));
-	spec->name = name;
-	spec->netns_fd = -1;
-	spec->mtu = rec->has & RECORD_HAS_MTU ? rec->mtu : 0;
-	spec->up = rec->up;
-	if (rec->has & RECORD_HAS_MAC) {
-		memcpy(mac, rec->mac, 6);
-		spec->mac = mac;
-	}
-}
-
 /* Whether a link netnsd did not create holds `name` in this namespace. */
 static bool reconcile_name_taken(struct nl_sock *s, const char *name)
 {
@@ -240,25 +225,107 @@ static void reconcile_veth_failed(struct reconcile *rc, const char *what,
 	}
 }
 
+/* One action per attribute a step repaired: its detail says them
+ * separated by ", " (plan.c). */
+static void reconcile_did_each(struct reconcile *rc, const struct plan_step *st)
+{
+	const char *part = st->detail, *end;
+
+	for (; *part; part = *end ? end + 2 : end) {
+		end = strstr(part, ", ");
+		if (!end)
+			end = part + strlen(part);
+		reconcile_did(rc, "%s/%s: %.*s", st->ns, st->name,
+			      (int)(end - part), part);
+	}
+}
+
+/* Runs the steps of a plan one by one (start-up and reconcile go on past
+ * a failure, and report it): 0 when all are done, else the failing step's
+ * error, with nl_extack() holding the kernel's words. */
+static int reconcile_steps(struct reconcile *rc, const struct plan *p,
+			   const struct plan_step **ret_failed)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct plan_step *st = &p->steps[i];
+		int r = apply_step(rc->store, st);
+
+		if (r < 0) {
+			*ret_failed = st;
+			return r;
+		}
+		if (r > 0)
+			continue; /* already so */
+		if (st->op == PLAN_VETH_ADD)
+			reconcile_did(rc, "created veth %s/%s <-> %s/%s",
+				      st->a.ns, st->a.name, st->b.ns,
+				      st->b.name);
+		else if (st->op == PLAN_BRIDGE_ADD)
+			reconcile_did(rc, "created bridge %s/%s", st->ns,
+				      st->name);
+		else if (st->op == PLAN_ADDR_ADD)
+			reconcile_did(rc, "added %s on %s/%s", st->detail,
+				      st->ns, st->name);
+		else
+			reconcile_did_each(rc, st);
+	}
+	return 0;
+}
+
+/* The plan that makes a missing bridge or veth pair: the record without
+ * its master (a port is attached by the attributes pass, once every bridge
+ * is there); a veth's far end as its own record says, or by defaults. */
+static int reconcile_plan_create(struct reconcile *rc, const char *ns,
+				 const char *name,
+				 const struct record_link *rec, struct plan *p)
+{
+	const struct plan_seen none = { 0 };
+	struct problem prob = PROBLEM_INIT;
+	struct record_link w = *rec, pw;
+	char key[KEY_MAX];
+	json_t *prec;
+	int r;
+
+	w.has &= ~RECORD_HAS_MASTER;
+	if (rec->kind == RECORD_KIND_BRIDGE) {
+		r = plan_link(p, ns, name, &w, &none, &prob);
+		problem_clear(&prob);
+		return r;
+	}
+	key_link(key, rec->veth.peer_ns, rec->veth.peer_name);
+	prec = store_get(rc->store, key);
+	memset(&pw, 0, sizeof(pw));
+	if (prec)
+		record_link_read(prec, &pw);
+	pw.has &= ~RECORD_HAS_MASTER;
+	/* Neither end is looked at: the kernel's EEXIST says when one is
+	 * there (reconcile_veth_failed). */
+	r = plan_veth(p, ns, name, &w, &none, rec->veth.peer_ns,
+		      rec->veth.peer_name, &pw, &none, &prob);
+	problem_clear(&prob);
+	json_decref(prec);
+	return r;
+}
+
 /* Creates a missing bridge or veth pair netnsd owns. */
 static void reconcile_create(struct reconcile *rc, const char *ns,
 			     const char *name, const struct record_link *rec,
 			     bool bridges)
 {
 	const char *kind = record_kind_name(rec->kind);
+	const struct plan_step *failed = NULL;
 	struct nl_sock *s = NULL, *ps = NULL;
-	struct nl_link_spec a, b;
-	struct record_link pw;
-	uint8_t mac_a[6], mac_b[6];
-	json_t *prec = NULL;
-	const char *pns = NULL, *pname;
+	const char *pns = NULL;
 	struct nl_link l;
+	struct plan p;
 	char what[128];
-	int pfd = -1, r;
+	int r;
 
 	if (!kind || !rec->owned ||
-	    (rec->kind == RECORD_KIND_BRIDGE) != bridges)
+	    (rec->kind == RECORD_KIND_BRIDGE) != bridges ||
+	    (rec->kind == RECORD_KIND_VETH && !(rec->has & RECORD_HAS_PEER)))
 		return;
+	plan_init(&p);
 	snprintf(what, sizeof(what), "%s %s/%s", kind, ns, name);
 	r = nl_ns_get(ns, &s);
 	if (r < 0) {
@@ -267,65 +334,30 @@ static void reconcile_create(struct reconcile *rc, const char *ns,
 	}
 	if (nl_link_get(s, name, &l) == 0)
 		goto out;
-	reconcile_spec(rec, name, &a, mac_a);
-	if (bridges) {
-		struct nl_bridge_spec bs = { -1, -1 };
-
-		if (rec->has & RECORD_HAS_STP)
-			bs.stp = rec->bridge.stp;
-		if (rec->has & RECORD_HAS_VLAN_FILTERING)
-			bs.vlan_filtering = rec->bridge.vlan_filtering;
-		r = nl_bridge_add(s, &a, &bs);
+	if (!bridges) {
+		pns = rec->veth.peer_ns;
+		r = nl_ns_get(pns, &ps);
 		if (r < 0) {
-			reconcile_failed(rc, what, "creating", r);
-			if (!reconcile_errno_transient(r))
-				reconcile_block_link(rc, ns, name);
-		} else {
-			reconcile_did(rc, "created bridge %s/%s", ns, name);
-		}
-		goto out;
-	}
-	if (rec->kind != RECORD_KIND_VETH || !(rec->has & RECORD_HAS_PEER))
-		goto out;
-	pns = rec->veth.peer_ns;
-	pname = rec->veth.peer_name;
-	r = nl_ns_get(pns, &ps);
-	if (r < 0) {
-		reconcile_failed_ns(rc, what, "the peer's namespace is missing",
-				    r, pns);
-		pns = NULL;
-		goto out;
-	}
-	{
-		char key[KEY_MAX];
-
-		key_link(key, pns, pname);
-		prec = store_get(rc->store, key);
-	}
-	/* Nothing known of that end: defaults. */
-	memset(&pw, 0, sizeof(pw));
-	if (prec)
-		record_link_read(prec, &pw);
-	reconcile_spec(&pw, pname, &b, mac_b);
-	if (strcmp(pns, ns)) {
-		r = nl_ns_open_fd(pns, &pfd);
-		if (r < 0) {
-			reconcile_failed(rc, what,
-					 "opening the peer's namespace", r);
+			reconcile_failed_ns(rc, what,
+					    "the peer's namespace is missing",
+					    r, pns);
+			pns = NULL;
 			goto out;
 		}
-		b.netns_fd = pfd;
 	}
-	r = nl_veth_add(s, &a, ps, &b, NULL);
-	if (r < 0)
-		reconcile_veth_failed(rc, what, r, s, ns, name, ps, pns, pname);
-	else
-		reconcile_did(rc, "created veth %s/%s <-> %s/%s", ns, name, pns,
-			      pname);
+	r = reconcile_plan_create(rc, ns, name, rec, &p);
+	if (r == 0)
+		r = reconcile_steps(rc, &p, &failed);
+	if (r < 0 && bridges) {
+		reconcile_failed(rc, what, "creating", r);
+		if (!reconcile_errno_transient(r))
+			reconcile_block_link(rc, ns, name);
+	} else if (r < 0) {
+		reconcile_veth_failed(rc, what, r, s, ns, name, ps, pns,
+				      rec->veth.peer_name);
+	}
 out:
-	if (pfd >= 0)
-		close(pfd);
-	json_decref(prec);
+	plan_clear(&p);
 	nl_ns_put(ns, s);
 	if (ps)
 		nl_ns_put(pns, ps);
@@ -347,57 +379,63 @@ static bool reconcile_link_owned(struct reconcile *rc, const char *ns,
 	return w.owned;
 }
 
-/* The master `d` wants, as an ifindex in d->change.master (0: none; -1:
- * leave it, when the bridge is missing or someone else's). */
-static void reconcile_master(struct reconcile *rc, struct nl_sock *s,
-			     const char *ns, const char *what,
-			     struct diff_link *d)
+/* Whether the master a record wants can be given: its bridge is there,
+ * and is netnsd's when netnsd made it (never hand a port to someone
+ * else's bridge). When not, the failure is said and `w` keeps its master
+ * as the link has it. */
+static void reconcile_master(struct reconcile *rc, const char *ns,
+			     const char *what, const struct apply_seen *seen,
+			     struct record_link *w)
 {
-	struct nl_link m;
+	const struct nl_link *m = seen->seen.want_master;
 
-	d->change.master = 0;
-	if (!d->want_master)
+	if (!(w->has & RECORD_HAS_MASTER) || !w->master ||
+	    (seen->seen.master_name &&
+	     !strcmp(seen->seen.master_name, w->master)))
 		return;
-	if (nl_link_get(s, d->want_master, &m) < 0) {
-		reconcile_failed_as(
-			rc, what, "its bridge is missing", -ENODEV,
-			!reconcile_link_blocked(rc, ns, d->want_master));
-		d->change.master = -1;
-	} else if (reconcile_link_owned(rc, ns, d->want_master) &&
-		   !nl_link_is_ours(&m)) {
-		/* Never hand a port to someone else's bridge. */
+	if (!m) {
+		reconcile_failed_as(rc, what, "its bridge is missing", -ENODEV,
+				    !reconcile_link_blocked(rc, ns, w->master));
+		w->has &= ~RECORD_HAS_MASTER;
+	} else if (reconcile_link_owned(rc, ns, w->master) &&
+		   !nl_link_is_ours(m)) {
 		reconcile_failed(
 			rc, what,
 			"its bridge's name is taken by a link netnsd did not create",
 			0);
-		d->change.master = -1;
-	} else {
-		d->change.master = m.ifindex;
+		w->has &= ~RECORD_HAS_MASTER;
 	}
 }
 
-/* Converges mtu, mac, up, bridge settings and master of an existing link. */
+/* Converges mtu, mac, up, bridge settings and master of an existing link:
+ * the plan of state/plan.h, run step by step. */
 static void reconcile_attributes(struct reconcile *rc, const char *ns,
 				 const char *name,
 				 const struct record_link *rec)
 {
+	const char *master = rec->has & RECORD_HAS_MASTER ? rec->master : NULL;
+	struct problem prob = PROBLEM_INIT;
+	const struct plan_step *failed = NULL;
+	struct record_link w = *rec;
+	struct apply_seen seen;
 	struct nl_sock *s = NULL;
-	struct nl_link l, m;
-	struct diff_link d;
-	char what[128], master[IFNAMSIZ];
-	const char *master_name = NULL;
+	struct plan p;
+	char what[128];
 	int r;
 
+	plan_init(&p);
 	snprintf(what, sizeof(what), "link %s/%s", ns, name);
 	if (nl_ns_get(ns, &s) < 0)
 		return; /* already reported by the creation pass */
-	r = nl_link_get(s, name, &l);
+	r = apply_see_link(s, name, master, &seen);
+	if (r == 0 && !seen.seen.link)
+		r = -ENODEV;
 	if (r < 0) {
 		if (!rec->owned)
 			reconcile_failed(rc, what, "the link is missing", r);
 		goto out;
 	}
-	if (rec->owned && !nl_link_is_ours(&l)) {
+	if (rec->owned && !nl_link_is_ours(&seen.link)) {
 		/* Someone else's link took the name: never touch it. */
 		reconcile_failed(
 			rc, what,
@@ -405,57 +443,22 @@ static void reconcile_attributes(struct reconcile *rc, const char *ns,
 		reconcile_block_link(rc, ns, name);
 		goto out;
 	}
-	if (l.master && nl_link_get_index(s, l.master, &m) == 0) {
-		snprintf(master, sizeof(master), "%s", m.name);
-		master_name = master;
-	}
-	if (diff_link_want(rec, &l, master_name, NULL, NULL, &d) < 0)
-		goto out;
-	if (d.bridge.stp >= 0 || d.bridge.vlan_filtering >= 0) {
-		r = nl_bridge_set(s, l.ifindex, &d.bridge);
-		if (r < 0)
-			reconcile_failed(rc, what, "setting bridge options", r);
-		else
-			reconcile_did(rc, "set bridge options of %s/%s", ns,
-				      name);
-	}
-	if (d.master_differs)
-		reconcile_master(rc, s, ns, what, &d);
-	/* Born in netnsd's group but not yet marked: a crash came between. */
-	if (rec->owned && strcmp(l.alias, NL_LINK_ALIAS)) {
-		d.change.alias = NL_LINK_ALIAS;
-		reconcile_did(rc, "%s/%s: marked as netnsd's", ns, name);
-	}
-	if (diff_link_has_change(&d) || d.change.master >= 0 ||
-	    d.change.alias) {
-		r = nl_link_set(s, &d.change);
-		if (r < 0) {
-			reconcile_failed(rc, what, "converging", r);
-		} else {
-			size_t i;
-			json_t *x;
-
-			/* What nl_link_set() fixed: not the peer (another
-			 * link's) nor the bridge options (said above). */
-			json_array_foreach(d.drift, i, x)
-			{
-				enum record_drift c;
-
-				if (i >= d.n_codes)
-					break; /* past the attributes */
-				c = d.codes[i];
-
-				if (c != RECORD_DRIFT_PEER &&
-				    c != RECORD_DRIFT_STP &&
-				    c != RECORD_DRIFT_VLAN_FILTERING)
-					reconcile_did(rc, "%s/%s: fixed %s", ns,
-						      name,
-						      json_string_value(x));
-			}
-		}
-	}
-	diff_link_clear(&d);
+	reconcile_master(rc, ns, what, &seen, &w);
+	/* The kind is checked above (the name is netnsd's link): what is
+	 * left to plan is attributes. */
+	w.kind = RECORD_KIND_NONE;
+	r = plan_link(&p, ns, name, &w, &seen.seen, &prob);
+	if (r < 0)
+		reconcile_failed(rc, what, prob.detail, 0);
+	else if ((r = reconcile_steps(rc, &p, &failed)) < 0)
+		reconcile_failed(rc, what,
+				 failed->op == PLAN_BRIDGE_SET
+					 ? "setting bridge options"
+					 : "converging",
+				 r);
 out:
+	problem_clear(&prob);
+	plan_clear(&p);
 	nl_ns_put(ns, s);
 }
 
@@ -523,11 +526,16 @@ static void reconcile_addresses(struct reconcile *rc)
 			continue;
 		r = nl_link_get(s, link, &l);
 		if (r == 0) {
-			r = nl_addr_add(s, l.ifindex, &c);
+			const struct plan_step *failed;
+			struct plan p;
+
+			plan_init(&p);
+			r = plan_addr(&p, ns, link, l.ifindex, &c, true, false);
 			if (r == 0)
-				reconcile_did(rc, "added %s", what);
-			else if (r != -EEXIST)
+				r = reconcile_steps(rc, &p, &failed);
+			if (r < 0)
 				reconcile_failed(rc, what, "adding", r);
+			plan_clear(&p);
 		} else {
 			reconcile_failed_as(
 				rc, what, "the link is missing", r,

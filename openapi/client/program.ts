@@ -7,6 +7,13 @@ import type { components, operations, paths } from "./generated/netnsd";
 
 type Problem = components["schemas"]["Problem"];
 type ProblemType = Problem["type"];
+type Plan = components["schemas"]["Plan"];
+
+// A mutation answers 200 with a plan instead of the object under
+// ?dry_run=true: a client narrows the answer before reading it.
+function isPlan(data: object): data is Plan {
+  return "dry_run" in data;
+}
 
 // Exhaustive over the problem types: a new type the document adds without
 // this switch learning it fails to compile (the `never` below).
@@ -85,6 +92,7 @@ export async function build(baseUrl: string): Promise<string[]> {
     body: veth,
   });
   if (made.error !== undefined) return [...log, describe(made.error)];
+  if (isPlan(made.data)) return [...log, `planned ${made.data.changes.length}`];
   log.push(`veth ${made.data.name} (${made.data.kind}), up ${made.data.up}`);
 
   const bridge = await api.POST("/v1/namespaces/{ns}/bridges", {
@@ -97,6 +105,7 @@ export async function build(baseUrl: string): Promise<string[]> {
     params: { path: { ns: "host", br: "br0", link: "h-red" } },
   });
   if (port.error !== undefined) return [...log, describe(port.error)];
+  if (isPlan(port.data)) return [...log, `planned ${port.data.changes.length}`];
   log.push(`port ${port.data.name}, master ${port.data.master ?? "none"}`);
 
   const patch: operations["updateLink"]["requestBody"] = {
@@ -114,6 +123,7 @@ export async function build(baseUrl: string): Promise<string[]> {
     body: patch.content["application/json"],
   });
   if (updated.error !== undefined) return [...log, describe(updated.error)];
+  if (isPlan(updated.data)) return [...log, "planned"];
   const drift: string[] = updated.data.drift ?? [];
   log.push(`eth0 mtu ${updated.data.mtu ?? "unknown"}, drift ${drift.length}`);
 

@@ -1,0 +1,57 @@
+/* What a POST or PUT body asks of a link, and the desired record it makes:
+ * over the record held, over what the kernel has when nothing is held, or
+ * from a new link's defaults (README.md, "Idempotent requests": members a
+ * PUT leaves out keep what is desired). */
+#ifndef NETNSD_HANDLER_LINK_ASK_H
+#define NETNSD_HANDLER_LINK_ASK_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../api/problem.h"
+#include "../netlink/link.h"
+#include "../server/router.h"
+#include "../state/record.h"
+
+struct link_ask {
+	const char *name; /* NULL: not given */
+	unsigned mtu;	  /* 0: not given */
+	bool has_mac;
+	uint8_t mac[6];
+	int up;			 /* -1: not given */
+	int stp, vlan_filtering; /* -1: not given (bridges) */
+};
+
+/* Reads and checks the members of `o`, fields named with `prefix` in the
+ * problems ("peer."). */
+int link_ask_from_json(json_t *o, const char *prefix, struct problem *prob,
+		       struct link_ask *ret);
+
+/* The name of the item a PUT (`path_name` set) or a POST names: a PUT's
+ * body may leave it out, and if it gives it, it must be the path's. */
+int link_ask_name(struct link_ask *ask, const char *path_name,
+		  struct problem *prob);
+
+/* `w` edited by what `ask` gives (`mac`: storage for the MAC's text). */
+void link_ask_apply(const struct link_ask *ask, struct record_link *w,
+		    char mac[18]);
+
+/* The record wanted of a link of `kind` netnsd makes: `held` (NULL: none)
+ * edited by `ask`, else what `l` (NULL: absent) has, else defaults: a
+ * random MAC chosen now (so the record knows it before the kernel does)
+ * and, for a veth, the kernel's MTU of 1500 asked for explicitly. `mac` is
+ * storage for the MAC's text; it must outlive `w`. */
+int link_ask_record(const struct link_ask *ask, enum record_kind kind,
+		    const struct record_link *held, const struct nl_link *l,
+		    struct record_link *w, char mac[18], struct problem *prob);
+
+/* Plans `want` for ns/name against the kernel (through `s`, under the
+ * namespace's lock), records it and applies the plan (state/apply.h). 0
+ * with the link as it is now in *ret; 1 when a dry run was answered; or a
+ * problem, with nothing changed. */
+int link_apply_one(struct request *req, struct reply *rep, struct nl_sock *s,
+		   const char *ns, const char *name,
+		   const struct record_link *want, struct nl_link *ret);
+
+#endif

@@ -1,0 +1,348 @@
+#include "apply.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../netlink/addr.h"
+#include "../netlink/bridge.h"
+#include "../netlink/ns.h"
+#include "../netlink/veth.h"
+#include "../server/log.h"
+#include "intent.h"
+#include "key.h"
+
+static int apply_get(struct nl_sock *s, const char *name, struct nl_link *l,
+		     const struct nl_link **ret)
+{
+	int r = nl_link_get(s, name, l);
+
+	*ret = r == 0 ? l : NULL;
+	return r == -ENODEV ? 0 : r;
+}
+
+int apply_see_link(struct nl_sock *s, const char *name, const char *want_master,
+		   struct apply_seen *ret)
+{
+	struct nl_link m;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	r = apply_get(s, name, &ret->link, &ret->seen.link);
+	if (r < 0)
+		return r;
+	if (ret->seen.link && ret->link.master &&
+	    nl_link_get_index(s, ret->link.master, &m) == 0) {
+		snprintf(ret->master_name, sizeof(ret->master_name), "%s",
+			 m.name);
+		ret->seen.master_name = ret->master_name;
+	}
+	if (want_master)
+		r = apply_get(s, want_master, &ret->want_master,
+			      &ret->seen.want_master);
+	return r;
+}
+
+int apply_see_pair(struct nl_sock *s, const char *ns, const char *name,
+		   const char *want_master_a, struct nl_sock *ps,
+		   const char *pns, const char *pname,
+		   const char *want_master_b, struct apply_seen *a,
+		   struct apply_seen *b)
+{
+	bool local = !strcmp(ns, pns);
+	int r = apply_see_link(s, name, want_master_a, a);
+
+	if (r == 0)
+		r = apply_see_link(ps, pname, want_master_b, b);
+	if (r < 0 || !a->seen.link || !b->seen.link)
+		return r;
+	/* Each names the other by index, in the namespace it says: a pair
+	 * of netnsd's that was made together. */
+	if (a->link.link == b->link.ifindex &&
+	    b->link.link == a->link.ifindex &&
+	    (a->link.link_netnsid < 0) == local &&
+	    (b->link.link_netnsid < 0) == local) {
+		snprintf(a->peer_ns, sizeof(a->peer_ns), "%s", pns);
+		snprintf(a->peer_name, sizeof(a->peer_name), "%s", pname);
+		snprintf(b->peer_ns, sizeof(b->peer_ns), "%s", ns);
+		snprintf(b->peer_name, sizeof(b->peer_name), "%s", name);
+		a->seen.peer_ns = a->peer_ns;
+		a->seen.peer_name = a->peer_name;
+		b->seen.peer_ns = b->peer_ns;
+		b->seen.peer_name = b->peer_name;
+	}
+	return 0;
+}
+
+int apply_see_addr(struct nl_sock *s, int ifindex, const struct cidr *c,
+		   bool *ret_present)
+{
+	struct nl_addr *a = NULL;
+	size_t n = 0;
+	int r = nl_addr_dump(s, ifindex, &a, &n);
+
+	*ret_present = false;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (value_cidr_equal(&a[i].cidr, c))
+			*ret_present = true;
+	free(a);
+	return r;
+}
+
+void apply_restore_addresses(struct store *store, struct nl_sock *s,
+			     const char *ns, const char *name)
+{
+	char prefix[KEY_MAX];
+	json_t *want, *v;
+	struct nl_link l;
+	struct cidr c;
+	const char *k;
+
+	if (nl_link_get(s, name, &l) < 0)
+		return;
+	key_addr_prefix(prefix, ns, name);
+	want = store_list(store, prefix);
+	json_object_foreach(want, k, v)
+	{
+		if (!value_parse_cidr(k + strlen(prefix), &c))
+			nl_addr_add(s, l.ifindex, &c); /* EEXIST: there */
+	}
+	json_decref(want);
+}
+
+static void apply_spec(const struct plan_link_spec *sp,
+		       struct nl_link_spec *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->name = sp->name;
+	ret->mtu = sp->mtu;
+	ret->up = sp->up;
+	ret->mac = sp->has_mac ? sp->mac : NULL;
+	ret->netns_fd = -1;
+}
+
+static int apply_veth_add(struct nl_sock *s, const struct plan_step *st)
+{
+	struct nl_link_spec a, b;
+	struct nl_sock *ps = NULL;
+	int fd = -1, r;
+
+	apply_spec(&st->a, &a);
+	apply_spec(&st->b, &b);
+	r = nl_ns_get(st->b.ns, &ps);
+	if (r == 0 && strcmp(st->a.ns, st->b.ns)) {
+		r = nl_ns_open_fd(st->b.ns, &fd);
+		b.netns_fd = fd;
+	}
+	if (r == 0)
+		r = nl_veth_add(s, &a, ps, &b, NULL);
+	if (fd >= 0)
+		close(fd);
+	if (ps)
+		nl_ns_put(st->b.ns, ps);
+	return r;
+}
+
+static int apply_link_set(struct nl_sock *s, int ifindex,
+			  const struct plan_attrs *at)
+{
+	struct nl_link_change c = NL_LINK_CHANGE_INIT;
+
+	c.ifindex = ifindex;
+	c.mtu = at->mtu;
+	c.mac = at->has_mac ? at->mac : NULL;
+	c.up = at->up;
+	c.master = at->master;
+	c.alias = at->mark ? NL_LINK_ALIAS : NULL;
+	return nl_link_set(s, &c);
+}
+
+static int apply_in(struct nl_sock *s, struct store *store,
+		    const struct plan_step *st)
+{
+	struct nl_link_spec spec;
+	int r;
+
+	switch (st->op) {
+	case PLAN_BRIDGE_ADD:
+		apply_spec(&st->a, &spec);
+		return nl_bridge_add(s, &spec, &st->bridge);
+	case PLAN_VETH_ADD: return apply_veth_add(s, st);
+	case PLAN_LINK_SET:
+		r = apply_link_set(s, st->ifindex, &st->set);
+		if (r == 0 && st->set.up == 0)
+			apply_restore_addresses(store, s, st->ns, st->name);
+		return r;
+	case PLAN_BRIDGE_SET: return nl_bridge_set(s, st->ifindex, &st->bridge);
+	case PLAN_ADDR_ADD:
+		r = nl_addr_add(s, st->ifindex, &st->addr);
+		return r == -EEXIST ? 1 : r;
+	case PLAN_ADDR_DEL:
+		r = nl_addr_del(s, st->ifindex, &st->addr);
+		return r == -EADDRNOTAVAIL || r == -ENOENT ? 1 : r;
+	case PLAN_LINK_MOVE: break; /* not run here: see plan.h */
+	}
+	return -EINVAL;
+}
+
+int apply_step(struct store *store, const struct plan_step *st)
+{
+	struct nl_sock *s = NULL;
+	int r = nl_ns_get(st->ns, &s);
+
+	if (r < 0)
+		return r;
+	r = apply_in(s, store, st);
+	nl_ns_put(st->ns, s);
+	return r;
+}
+
+/* Takes one step back; a link made is deleted only while it is still
+ * netnsd's own under its name. */
+static int apply_back_in(struct nl_sock *s, const struct plan_step *st)
+{
+	struct nl_link l;
+	int r;
+
+	switch (st->op) {
+	case PLAN_BRIDGE_ADD:
+	case PLAN_VETH_ADD:
+		r = nl_link_get(s, st->a.name, &l);
+		if (r == -ENODEV)
+			return 0;
+		if (r == 0 && nl_link_is_ours(&l))
+			r = nl_link_del(s, l.ifindex);
+		return r == -ENODEV ? 0 : r;
+	case PLAN_LINK_SET: return apply_link_set(s, st->ifindex, &st->old);
+	case PLAN_BRIDGE_SET:
+		return nl_bridge_set(s, st->ifindex, &st->bridge_old);
+	case PLAN_ADDR_ADD: return nl_addr_del(s, st->ifindex, &st->addr);
+	case PLAN_ADDR_DEL: return nl_addr_add(s, st->ifindex, &st->addr);
+	case PLAN_LINK_MOVE: break;
+	}
+	return -EINVAL;
+}
+
+static int apply_back(const struct plan_step *st)
+{
+	struct nl_sock *s = NULL;
+	int r = nl_ns_get(st->ns, &s);
+
+	if (r == 0) {
+		r = apply_back_in(s, st);
+		nl_ns_put(st->ns, s);
+	}
+	if (r < 0)
+		log_error("%s %s could not be taken back after a failure: %s",
+			  plan_action_name(st->action), st->path, strerror(-r));
+	return r;
+}
+
+/* Every step made, undone in reverse; 0 when all of them are back. */
+static int apply_back_all(struct apply *a)
+{
+	int bad = 0;
+
+	while (a->done > 0) {
+		const struct plan_step *st = &a->plan->steps[--a->done];
+
+		if (a->effect[a->done] && apply_back(st) < 0)
+			bad = -EIO;
+	}
+	return bad;
+}
+
+/* The words of a step the kernel refused. */
+static int apply_failed(const struct plan_step *st, int err,
+			struct problem *prob)
+{
+	static const char *const what[] = {
+		[PLAN_BRIDGE_ADD] = "creating the bridge",
+		[PLAN_VETH_ADD] = "creating the veth pair",
+		[PLAN_LINK_SET] = "changing the link",
+		[PLAN_BRIDGE_SET] = "changing the bridge's options",
+		[PLAN_ADDR_ADD] = "adding the address",
+		[PLAN_ADDR_DEL] = "removing the address",
+		[PLAN_LINK_MOVE] = "moving the link",
+	};
+
+	if (err == -EEXIST &&
+	    (st->op == PLAN_BRIDGE_ADD || st->op == PLAN_VETH_ADD)) {
+		if (st->op == PLAN_BRIDGE_ADD)
+			return problem_set(
+				prob, 409, "already-exists",
+				"a link named %s already exists in namespace %s",
+				st->a.name, st->a.ns);
+		return problem_set(
+			prob, 409, "already-exists",
+			"a link named %s already exists in namespace %s, or %s in namespace %s",
+			st->a.name, st->a.ns, st->b.name, st->b.ns);
+	}
+	if (err == -ENOENT && st->op != PLAN_ADDR_DEL)
+		return problem_set(prob, 404, "not-found",
+				   "namespace %s does not exist", st->ns);
+	return problem_errno(prob, err, what[st->op], nl_extack());
+}
+
+int apply_run(struct apply *a, struct store *s, struct plan *p,
+	      struct store_txn *records, bool long_work, struct problem *prob)
+{
+	int r = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->store = s;
+	a->plan = p;
+	a->effect = calloc(p->n ? p->n : 1, 1);
+	if (!a->effect)
+		return problem_errno(prob, -ENOMEM, "applying", NULL);
+	if (records) {
+		r = intent_begin(s, records, long_work, &a->undo, prob);
+		if (r < 0)
+			return r;
+	}
+	for (; a->done < p->n; a->done++) {
+		const struct plan_step *st = &p->steps[a->done];
+
+		r = apply_step(s, st);
+		if (r < 0)
+			break;
+		a->effect[a->done] = r == 0;
+		r = 0;
+	}
+	if (r < 0) {
+		const struct plan_step *st = &p->steps[a->done];
+
+		/* Said before the undo, while nl_extack() has its words. */
+		r = apply_failed(st, r, prob);
+		/* The kernel applies a link's attributes one by one: a
+		 * refused MTU may follow a MAC already set. */
+		if (st->op == PLAN_LINK_SET || st->op == PLAN_BRIDGE_SET)
+			apply_back(st);
+		apply_take_back(a, st->path);
+	}
+	return r;
+}
+
+void apply_take_back(struct apply *a, const char *what)
+{
+	/* A step that could not be undone keeps its record: reconcile
+	 * converges to it, rather than leaving a kernel object unowned. */
+	if (apply_back_all(a) == 0)
+		intent_undo(a->store, a->undo, what);
+	else
+		log_error(
+			"%s failed and could not be taken back entirely: the desired state keeps it, and the next reconcile converges to it",
+			what);
+	store_txn_free(a->undo);
+	a->undo = NULL;
+}
+
+void apply_end(struct apply *a)
+{
+	store_txn_free(a->undo);
+	free(a->effect);
+	a->undo = NULL;
+	a->effect = NULL;
+}

@@ -1,0 +1,377 @@
+#include "plan.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diff.h"
+
+void plan_init(struct plan *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+void plan_clear(struct plan *p)
+{
+	free(p->steps);
+	plan_init(p);
+}
+
+const char *plan_action_name(enum plan_action a)
+{
+	switch (a) {
+	case PLAN_CREATE: return "create";
+	case PLAN_UPDATE: return "update";
+	case PLAN_DELETE: return "delete";
+	}
+	return "update";
+}
+
+/* A new step, zeroed, or NULL when out of memory. */
+static struct plan_step *plan_add(struct plan *p, enum plan_op op,
+				  enum plan_action action, const char *ns,
+				  const char *name)
+{
+	struct plan_step *st;
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 4;
+		struct plan_step *n = realloc(p->steps, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		p->steps = n;
+		p->cap = cap;
+	}
+	st = &p->steps[p->n++];
+	memset(st, 0, sizeof(*st));
+	st->op = op;
+	st->action = action;
+	snprintf(st->ns, sizeof(st->ns), "%s", ns);
+	snprintf(st->name, sizeof(st->name), "%s", name);
+	st->set.up = st->old.up = -1;
+	st->set.master = st->old.master = -1;
+	st->bridge.stp = st->bridge.vlan_filtering = -1;
+	st->bridge_old.stp = st->bridge_old.vlan_filtering = -1;
+	return st;
+}
+
+/* Appends to a step's detail, "; " between parts. */
+static void plan_say(struct plan_step *st, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void plan_say(struct plan_step *st, const char *fmt, ...)
+{
+	size_t len = strlen(st->detail);
+	va_list ap;
+
+	if (len && len + 2 < sizeof(st->detail)) {
+		memcpy(st->detail + len, ", ", 3);
+		len += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(st->detail + len, sizeof(st->detail) - len, fmt, ap);
+	va_end(ap);
+}
+
+/* The API path of a link: under the collection of its kind. */
+static void plan_link_path(struct plan_step *st, enum record_kind kind)
+{
+	const char *coll = kind == RECORD_KIND_BRIDGE ? "bridges"
+			   : kind == RECORD_KIND_VETH ? "veths"
+						      : "links";
+
+	snprintf(st->path, sizeof(st->path), "/v1/namespaces/%s/%s/%s", st->ns,
+		 coll, st->name);
+}
+
+static void plan_spec(struct plan_link_spec *sp, const char *ns,
+		      const char *name, const struct record_link *w)
+{
+	memset(sp, 0, sizeof(*sp));
+	snprintf(sp->ns, sizeof(sp->ns), "%s", ns);
+	snprintf(sp->name, sizeof(sp->name), "%s", name);
+	sp->mtu = w->has & RECORD_HAS_MTU ? w->mtu : 0;
+	sp->up = (w->has & RECORD_HAS_UP) && w->up;
+	sp->has_mac = w->has & RECORD_HAS_MAC;
+	if (sp->has_mac)
+		memcpy(sp->mac, w->mac, 6);
+}
+
+static const char *plan_bool(int b)
+{
+	return b ? "true" : "false";
+}
+
+/* The bridge `want` wants as master, checked: 0 with its index in
+ * *ret (0 for none), or a problem. */
+static int plan_master(const char *ns, const struct record_link *want,
+		       const struct plan_seen *seen, int self, int *ret,
+		       struct problem *prob)
+{
+	const struct nl_link *m = seen->want_master;
+
+	*ret = 0;
+	if (!want->master)
+		return 0;
+	if (!m)
+		return problem_set(prob, 404, "not-found",
+				   "bridge %s does not exist in namespace %s",
+				   want->master, ns);
+	if (strcmp(m->kind, "bridge"))
+		return problem_set(prob, 400, "invalid-value",
+				   "%s in namespace %s is not a bridge",
+				   want->master, ns);
+	if (m->ifindex == self)
+		return problem_field(prob, "master",
+				     "a bridge cannot be its own port");
+	*ret = m->ifindex;
+	return 0;
+}
+
+/* The attribute changes of an existing link, as one LINK_SET step (and a
+ * BRIDGE_SET for a bridge's options), from the diff of record and link. */
+static int plan_converge(struct plan *p, const char *ns, const char *name,
+			 const struct record_link *want,
+			 const struct plan_seen *seen, struct problem *prob)
+{
+	const struct nl_link *l = seen->link;
+	struct plan_step *st = NULL, *bst;
+	struct diff_link d;
+	int master = -1, r;
+
+	if (diff_link_want(want, l, seen->master_name, NULL, NULL, &d) < 0)
+		return problem_errno(prob, -ENOMEM, "planning", NULL);
+	if (d.master_differs) {
+		r = plan_master(ns, want, seen, l->ifindex, &master, prob);
+		if (r < 0)
+			goto out;
+	}
+	if (diff_link_has_change(&d) || master >= 0 ||
+	    (want->owned && strcmp(l->alias, NL_LINK_ALIAS))) {
+		r = -ENOMEM;
+		st = plan_add(p, PLAN_LINK_SET, PLAN_UPDATE, ns, name);
+		if (!st)
+			goto nomem;
+		plan_link_path(st, want->kind);
+		st->ifindex = l->ifindex;
+		if (d.change.mtu) {
+			st->set.mtu = d.change.mtu;
+			st->old.mtu = l->mtu;
+			plan_say(st, "mtu %u -> %u", l->mtu, d.change.mtu);
+		}
+		if (d.change.mac) {
+			char a[18], b[18];
+
+			st->set.has_mac = true;
+			memcpy(st->set.mac, d.change.mac, 6);
+			st->old.has_mac = l->has_mac;
+			memcpy(st->old.mac, l->mac, 6);
+			value_format_mac(l->mac, a);
+			value_format_mac(d.change.mac, b);
+			plan_say(st, "mac %s -> %s", l->has_mac ? a : "none",
+				 b);
+		}
+		if (d.change.up >= 0) {
+			st->set.up = d.change.up;
+			st->old.up = !d.change.up;
+			plan_say(st, "up %s -> %s", plan_bool(st->old.up),
+				 plan_bool(st->set.up));
+		}
+		if (master >= 0) {
+			st->set.master = master;
+			st->old.master = l->master;
+			plan_say(st, "master %s -> %s",
+				 seen->master_name ? seen->master_name : "none",
+				 want->master ? want->master : "none");
+		}
+		if (want->owned && strcmp(l->alias, NL_LINK_ALIAS)) {
+			st->set.mark = true;
+			plan_say(st, "marked as netnsd's");
+		}
+	}
+	if (d.bridge.stp >= 0 || d.bridge.vlan_filtering >= 0) {
+		bst = plan_add(p, PLAN_BRIDGE_SET, PLAN_UPDATE, ns, name);
+		if (!bst)
+			goto nomem;
+		plan_link_path(bst, want->kind);
+		bst->ifindex = l->ifindex;
+		bst->bridge = d.bridge;
+		if (d.bridge.stp >= 0) {
+			bst->bridge_old.stp = !d.bridge.stp;
+			plan_say(bst, "stp %s -> %s", plan_bool(!d.bridge.stp),
+				 plan_bool(d.bridge.stp));
+		}
+		if (d.bridge.vlan_filtering >= 0) {
+			bst->bridge_old.vlan_filtering =
+				!d.bridge.vlan_filtering;
+			plan_say(bst, "vlan_filtering %s -> %s",
+				 plan_bool(!d.bridge.vlan_filtering),
+				 plan_bool(d.bridge.vlan_filtering));
+		}
+	}
+	r = 0;
+	goto out;
+nomem:
+	r = problem_errno(prob, -ENOMEM, "planning", NULL);
+out:
+	diff_link_clear(&d);
+	return r;
+}
+
+/* Whether the link under the name can be the one `want` describes. */
+static int plan_check_kind(const char *ns, const char *name,
+			   const struct record_link *want,
+			   const struct nl_link *l, struct problem *prob)
+{
+	const char *kind = record_kind_name(want->kind);
+
+	if (kind && strcmp(l->kind, kind))
+		return problem_set(
+			prob, 409, "already-exists",
+			"a link named %s already exists in namespace %s and is %s%s, not a %s: it cannot be converged",
+			name, ns, *l->kind ? "a " : "a link of no kind",
+			l->kind, kind);
+	if (want->owned && !nl_link_is_ours(l))
+		return problem_set(
+			prob, 409, "already-exists",
+			"a link named %s already exists in namespace %s and was not created by netnsd: it cannot be converged",
+			name, ns);
+	return 0;
+}
+
+int plan_link(struct plan *p, const char *ns, const char *name,
+	      const struct record_link *want, const struct plan_seen *seen,
+	      struct problem *prob)
+{
+	struct plan_step *st;
+	int master, r;
+
+	if (seen->link) {
+		r = plan_check_kind(ns, name, want, seen->link, prob);
+		return r < 0 ? r : plan_converge(p, ns, name, want, seen, prob);
+	}
+	if (want->kind != RECORD_KIND_BRIDGE || !want->owned)
+		return problem_set(prob, 404, "not-found",
+				   "link %s does not exist in namespace %s",
+				   name, ns);
+	r = plan_master(ns, want, seen, 0, &master, prob);
+	if (r < 0)
+		return r;
+	st = plan_add(p, PLAN_BRIDGE_ADD, PLAN_CREATE, ns, name);
+	if (!st)
+		return problem_errno(prob, -ENOMEM, "planning", NULL);
+	plan_link_path(st, RECORD_KIND_BRIDGE);
+	plan_spec(&st->a, ns, name, want);
+	if (want->has & RECORD_HAS_STP)
+		st->bridge.stp = want->bridge.stp;
+	if (want->has & RECORD_HAS_VLAN_FILTERING)
+		st->bridge.vlan_filtering = want->bridge.vlan_filtering;
+	plan_say(st, "bridge");
+	return 0;
+}
+
+/* Whether the two links seen are a veth pair, each the other's peer. */
+static bool plan_is_pair(const struct plan_seen *a, const struct plan_seen *b,
+			 const char *pns, const char *pname)
+{
+	return !strcmp(a->link->kind, "veth") &&
+	       !strcmp(b->link->kind, "veth") && a->peer_ns && a->peer_name &&
+	       !strcmp(a->peer_ns, pns) && !strcmp(a->peer_name, pname);
+}
+
+int plan_veth(struct plan *p, const char *ns, const char *name,
+	      const struct record_link *want_a, const struct plan_seen *seen_a,
+	      const char *pns, const char *pname,
+	      const struct record_link *want_b, const struct plan_seen *seen_b,
+	      struct problem *prob)
+{
+	struct plan_step *st;
+	int r;
+
+	if (!seen_a->link && !seen_b->link) {
+		st = plan_add(p, PLAN_VETH_ADD, PLAN_CREATE, ns, name);
+		if (!st)
+			return problem_errno(prob, -ENOMEM, "planning", NULL);
+		plan_link_path(st, RECORD_KIND_VETH);
+		plan_spec(&st->a, ns, name, want_a);
+		plan_spec(&st->b, pns, pname, want_b);
+		plan_say(st, "veth pair with %s/%s", pns, pname);
+		return 0;
+	}
+	if (!seen_a->link || !seen_b->link)
+		return problem_set(
+			prob, 409, "already-exists",
+			"a link named %s already exists in namespace %s, but without %s in namespace %s as its peer: it cannot be converged",
+			seen_a->link ? name : pname, seen_a->link ? ns : pns,
+			seen_a->link ? pname : name, seen_a->link ? pns : ns);
+	r = plan_check_kind(ns, name, want_a, seen_a->link, prob);
+	if (r == 0)
+		r = plan_check_kind(pns, pname, want_b, seen_b->link, prob);
+	if (r < 0)
+		return r;
+	if (!plan_is_pair(seen_a, seen_b, pns, pname))
+		return problem_set(
+			prob, 409, "already-exists",
+			"veth %s in namespace %s exists with another peer than %s in namespace %s: it cannot be converged",
+			name, ns, pname, pns);
+	r = plan_converge(p, ns, name, want_a, seen_a, prob);
+	if (r == 0)
+		r = plan_converge(p, pns, pname, want_b, seen_b, prob);
+	return r;
+}
+
+int plan_addr(struct plan *p, const char *ns, const char *link, int ifindex,
+	      const struct cidr *c, bool add, bool present)
+{
+	struct plan_step *st;
+	char text[64];
+
+	if (add == present)
+		return 0;
+	st = plan_add(p, add ? PLAN_ADDR_ADD : PLAN_ADDR_DEL,
+		      add ? PLAN_CREATE : PLAN_DELETE, ns, link);
+	if (!st)
+		return -ENOMEM;
+	st->ifindex = ifindex;
+	st->addr = *c;
+	value_format_cidr(c, text, sizeof(text));
+	snprintf(st->path, sizeof(st->path),
+		 "/v1/namespaces/%s/links/%s/addresses/%s", ns, link, text);
+	plan_say(st, "address %s", text);
+	return 0;
+}
+
+int plan_move(struct plan *p, const char *ns, const char *name, const char *ns2,
+	      const char *name2)
+{
+	struct plan_step *st =
+		plan_add(p, PLAN_LINK_MOVE, PLAN_UPDATE, ns, name);
+
+	if (!st)
+		return -ENOMEM;
+	snprintf(st->a.ns, sizeof(st->a.ns), "%s", ns);
+	snprintf(st->a.name, sizeof(st->a.name), "%s", name);
+	snprintf(st->b.ns, sizeof(st->b.ns), "%s", ns2);
+	snprintf(st->b.name, sizeof(st->b.name), "%s", name2);
+	plan_link_path(st, RECORD_KIND_NONE);
+	plan_say(st, "%s/%s -> %s/%s", ns, name, ns2, name2);
+	return 0;
+}
+
+json_t *plan_to_json(const struct plan *p)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < p->n; i++) {
+		const struct plan_step *st = &p->steps[i];
+
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "action",
+						   plan_action_name(st->action),
+						   "path", st->path, "detail",
+						   st->detail));
+	}
+	return a;
+}

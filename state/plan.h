@@ -1,0 +1,129 @@
+/* What must change: from a desired record and what the kernel has of it, the
+ * ordered steps that make the kernel so. The planner is pure: it reads
+ * structs (records of record.h, links as netlink/link.h describes them) and
+ * writes steps, and never asks the kernel or the store anything, so that a
+ * dry run (the steps rendered) and a real run (the same steps given to
+ * apply.h) cannot disagree, and so that it is tested without a kernel.
+ *
+ * A plan is built by one caller for one request (or one reconcile pass),
+ * under the namespace locks that keep what it read true until it is run. */
+#ifndef NETNSD_PLAN_H
+#define NETNSD_PLAN_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "../api/name.h"
+#include "../api/problem.h"
+#include "../api/value.h"
+#include "../netlink/bridge.h"
+#include "../netlink/link.h"
+#include "record.h"
+
+/* How a step shows in a plan (openapi/openapi.yaml, "Change"). */
+enum plan_action { PLAN_CREATE, PLAN_UPDATE, PLAN_DELETE };
+
+enum plan_op {
+	PLAN_BRIDGE_ADD, /* a bridge, from `a` and `bridge` */
+	PLAN_VETH_ADD,	 /* a veth pair, ends `a` and `b` */
+	PLAN_LINK_SET,	 /* attributes of link `ifindex`: `set`, back: `old` */
+	PLAN_BRIDGE_SET, /* bridge options: `bridge`, back: `bridge_old` */
+	PLAN_ADDR_ADD,	 /* `addr` on link `ifindex`, back: delete it */
+	PLAN_ADDR_DEL,	 /* the reverse */
+	/* A rename or move of link `a` to `b`: planned here for a dry run,
+	 * run under its marker by the PATCH of a link (state/intent.c). */
+	PLAN_LINK_MOVE,
+};
+
+/* A link to be made: the values of its record, copied so that a plan does
+ * not depend on the JSON the record was read from. */
+struct plan_link_spec {
+	char ns[NAME_NS_MAX + 1];
+	char name[IFNAMSIZ];
+	unsigned mtu; /* 0: the kernel's default */
+	bool up;
+	bool has_mac;
+	uint8_t mac[6];
+};
+
+/* Attributes one LINK_SET changes; what it does not change is -1 (up,
+ * master), 0 (mtu) or false. */
+struct plan_attrs {
+	unsigned mtu;
+	bool has_mac;
+	uint8_t mac[6];
+	int up;
+	int master; /* 0: detach; an ifindex: attach */
+	bool mark;  /* give it netnsd's alias (it was born, not yet marked) */
+};
+
+struct plan_step {
+	enum plan_op op;
+	enum plan_action action;
+	char path[192];	  /* the API path of the object it changes */
+	char detail[256]; /* "mtu 1500 -> 1400", "veth pair with ns2/b" */
+	char ns[NAME_NS_MAX + 1];
+	char name[IFNAMSIZ];
+	int ifindex;
+	struct plan_link_spec a, b;
+	struct plan_attrs set, old;
+	struct nl_bridge_spec bridge, bridge_old;
+	struct cidr addr;
+};
+
+struct plan {
+	struct plan_step *steps;
+	size_t n, cap;
+};
+
+/* What the kernel has of one desired link, as the planner needs it. */
+struct plan_seen {
+	const struct nl_link *link; /* NULL: nothing has the name */
+	const char *master_name;    /* the name of link->master, or NULL */
+	/* The bridge the record wants as master, when it wants one:
+	 * NULL when nothing has that name. */
+	const struct nl_link *want_master;
+	/* A veth's peer as the kernel has it, NULL when not known. */
+	const char *peer_ns, *peer_name;
+};
+
+void plan_init(struct plan *p);
+void plan_clear(struct plan *p);
+
+/* Steps that make the link `ns`/`name` as `want` says: a bridge made when
+ * missing (an owned record), attributes converged when it exists. The
+ * record's master must be seen->want_master. A problem, and no step, when
+ * it cannot converge: another kind under the name, a link netnsd did not
+ * make where it wants its own (409), a bridge or link that is missing or is
+ * not a bridge (404, 400). A veth is made by plan_veth(); a veth record
+ * given here is only converged. */
+int plan_link(struct plan *p, const char *ns, const char *name,
+	      const struct record_link *want, const struct plan_seen *seen,
+	      struct problem *prob);
+
+/* The same for a veth pair: made when neither end exists, both ends
+ * converged when both exist and are each other's peers; 409 otherwise. */
+int plan_veth(struct plan *p, const char *ns, const char *name,
+	      const struct record_link *want_a, const struct plan_seen *seen_a,
+	      const char *pns, const char *pname,
+	      const struct record_link *want_b, const struct plan_seen *seen_b,
+	      struct problem *prob);
+
+/* An address on link `ifindex`, added when `present` is false (or taken
+ * away when `add` is false and it is present). */
+int plan_addr(struct plan *p, const char *ns, const char *link, int ifindex,
+	      const struct cidr *c, bool add, bool present);
+
+/* The rename or move of ns/name to ns2/name2. */
+int plan_move(struct plan *p, const char *ns, const char *name, const char *ns2,
+	      const char *name2);
+
+/* The plan as the API shows it: [{"action", "path", "detail"}]. */
+json_t *plan_to_json(const struct plan *p);
+const char *plan_action_name(enum plan_action a);
+
+#endif
