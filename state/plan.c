@@ -289,7 +289,7 @@ int plan_veth(struct plan *p, const char *ns, const char *name,
 	      struct problem *prob)
 {
 	struct plan_step *st;
-	int r;
+	int r = 0;
 
 	if (!seen_a->link && !seen_b->link) {
 		st = plan_add(p, PLAN_VETH_ADD, PLAN_CREATE, ns, name);
@@ -301,6 +301,12 @@ int plan_veth(struct plan *p, const char *ns, const char *name,
 		plan_say(st, "veth pair with %s/%s", pns, pname);
 		return 0;
 	}
+	if (seen_a->link && !seen_b->link)
+		r = plan_check_kind(ns, name, want_a, seen_a->link, prob);
+	else if (!seen_a->link)
+		r = plan_check_kind(pns, pname, want_b, seen_b->link, prob);
+	if (r < 0)
+		return r;
 	if (!seen_a->link || !seen_b->link)
 		return problem_set(
 			prob, 409, "already-exists",

@@ -108,7 +108,8 @@ def state_link(st, ns, name):
 def clean_host_links():
     for name in klinks("host"):
         if name != "lo":
-            h.ip("link", "del", name, check=False)
+            # "dev": a name such as "a" would be read as a keyword.
+            h.ip("link", "del", "dev", name, check=False)
 
 
 def setup():
