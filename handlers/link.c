@@ -187,12 +187,14 @@ static void link_lock(struct request *req, const char *ns, const char *name,
 int link_delete_kind(struct request *req, struct reply *rep, const char *param,
 		     const char *kind)
 {
-	struct store_txn *t = NULL, *undo = NULL;
+	struct store_txn *t = NULL;
+	struct apply ap = { 0 };
 	struct nl_sock *s = NULL;
+	struct plan p = { 0 };
 	const char *ns, *name;
 	struct nl_link l;
 	json_t *desired = NULL;
-	char key[KEY_MAX], what[128];
+	char key[KEY_MAX];
 	int r;
 
 	r = handler_ns_param(req, rep, true, &ns);
@@ -226,38 +228,35 @@ int link_delete_kind(struct request *req, struct reply *rep, const char *param,
 	}
 
 	/* Forget first: a deleted link cannot be brought back as it was,
-	 * but forgotten state can be written back. The tombstone lets
-	 * start-up finish the delete if a crash interrupts it. */
-	t = store_txn_new();
-	if (t) {
-		desired_forget_link(req->store, t, ns, name);
-		if (!desired) {
-			key_gone_link(key, ns, name);
-			struct record_marker mk = { l.ifindex, NULL, NULL };
-
-			store_txn_set(t, key, record_marker_format(&mk));
-		}
+	 * but forgotten state can be written back. The plan's deletion
+	 * writes its marker with the records (state/intent.c). */
+	plan_init(&p);
+	snprintf(key, sizeof(key), "/v1/namespaces/%s/links/%s", ns, name);
+	r = !desired
+		    ? plan_link_del(&p, ns, name, l.ifindex, link_kind_name(&l))
+		    : plan_record(&p, PLAN_DELETE, ns, key,
+				  "forgotten: the kernel has it no more");
+	if (r < 0) {
+		r = problem_errno(&rep->problem, r, "planning", NULL);
+		goto out;
 	}
-	r = handler_intent(req, rep, t, &undo);
+	if (req->dry_run) {
+		r = handler_plan_reply(rep, &p);
+		goto out;
+	}
+	t = store_txn_new();
+	if (t)
+		desired_forget_link(req->store, t, ns, name);
+	r = apply_run(&ap, req->store, &p, t, false, &rep->problem);
 	if (r < 0)
 		goto out;
-	if (!desired) {
-		r = nl_link_del(s, l.ifindex);
-		if (r < 0 && r != -ENODEV) {
-			snprintf(what, sizeof(what), "deleting link %s/%s", ns,
-				 name);
-			handler_intent_undo(req, undo, what);
-			r = handler_kernel_failed(rep, r, "deleting the link");
-			goto out;
-		}
-		handler_done(req, key);
-	}
 	log_info("deleted %s %s/%s", kind ? kind : "link", ns, name);
 	r = handler_reply(rep, 204, NULL, NULL);
 out:
+	apply_end(&ap);
+	plan_clear(&p);
 	json_decref(desired);
 	store_txn_free(t);
-	store_txn_free(undo);
 	nl_ns_put(ns, s);
 	return r;
 }
@@ -465,7 +464,7 @@ static int link_patch_plan_move(struct reply *rep, const char *ns,
 				const char *name, const char *ns2,
 				const char *name2)
 {
-	struct plan p;
+	struct plan p = { 0 };
 	int r;
 
 	plan_init(&p);

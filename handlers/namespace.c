@@ -1,6 +1,9 @@
 #include "namespace.h"
 
 #include <errno.h>
+#include <sys/stat.h>
+#include <limits.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +12,7 @@
 #include "../netlink/link.h"
 #include "../netlink/ns.h"
 #include "../server/log.h"
+#include "../state/apply.h"
 #include "../state/desired.h"
 #include "../state/drift.h"
 #include "../state/key.h"
@@ -121,35 +125,50 @@ int ns_handle_list(struct request *req, struct reply *rep)
 
 /* Records the namespace, then creates it (intent first): a crash in between
  * finds it desired and start-up creates it; a refusal takes the record back. */
-static int ns_create(struct request *req, struct reply *rep, const char *ns)
+/* Makes `ns` exist and be desired, through a plan (state/plan.h): created
+ * when missing, adopted when made elsewhere, nothing when both already.
+ * 0 done, 1 when a dry run was answered, or a problem. */
+static int ns_apply(struct request *req, struct reply *rep, const char *ns,
+		    bool exists)
 {
-	struct store_txn *t = store_txn_new(), *undo = NULL;
-	char key[KEY_MAX], what[128];
-	int r;
+	struct store_txn *t = NULL;
+	struct apply ap = { 0 };
+	char key[KEY_MAX], path[128];
+	struct plan p = { 0 };
+	int r = 0;
 
+	plan_init(&p);
+	snprintf(path, sizeof(path), "/v1/namespaces/%s", ns);
+	if (!exists)
+		r = plan_ns(&p, ns, true);
+	else if (!desired_has_ns(req->store, ns))
+		r = plan_record(
+			&p, PLAN_UPDATE, ns, path,
+			"made elsewhere: adopted, netnsd's from now on");
+	if (r < 0) {
+		r = problem_errno(&rep->problem, r, "planning", NULL);
+		goto out;
+	}
+	if (req->dry_run) {
+		r = handler_plan_reply(rep, &p);
+		r = r < 0 ? r : 1;
+		goto out;
+	}
+	if (p.n == 0)
+		goto out;
+	t = store_txn_new();
 	if (t) {
 		key_ns(key, ns);
 		store_txn_set(t, key, record_empty_format());
-		store_txn_creates(t);
+		store_txn_creates(t); /* a new managed object */
 	}
-	/* unshare() and the bind mount outlast the record's sync. */
-	r = handler_intent_long(req, rep, t, &undo);
-	if (r < 0)
-		goto out;
-	r = nl_ns_add(ns);
-	if (r < 0) {
-		snprintf(what, sizeof(what), "creating namespace %s", ns);
-		handler_intent_undo(req, undo, what);
-		r = problem_errno(&rep->problem, r,
-				  r == -EEXIST ? "namespace already exists"
-					       : "creating the namespace",
-				  nl_extack());
-		goto out;
-	}
-	log_info("created namespace %s", ns);
+	r = apply_run(&ap, req->store, &p, t, false, &rep->problem);
+	if (r == 0)
+		log_info("%s namespace %s", exists ? "adopted" : "created", ns);
 out:
+	apply_end(&ap);
 	store_txn_free(t);
-	store_txn_free(undo);
+	plan_clear(&p);
 	return r;
 }
 
@@ -187,9 +206,11 @@ int ns_handle_create(struct request *req, struct reply *rep)
 				"namespace %s already exists", ns);
 		goto out;
 	}
-	r = ns_create(req, rep, ns);
-	if (r < 0)
+	r = ns_apply(req, rep, ns, false);
+	if (r != 0) {
+		r = r > 0 ? 0 : r;
 		goto out;
+	}
 	/* Made just now: it holds lo alone. */
 	handler_reply(rep, 201, ns_to_json(req->store, ns, true, 1),
 		      "/v1/namespaces/%s", ns);
@@ -205,9 +226,7 @@ int ns_handle_put(struct request *req, struct reply *rep)
 		{ NULL, 0, false },
 	};
 	json_t *body = NULL;
-	struct store_txn *t;
 	const char *ns, *name;
-	char key[KEY_MAX];
 	int r, status = 200;
 
 	r = handler_ns_param(req, rep, false, &ns);
@@ -225,24 +244,12 @@ int ns_handle_put(struct request *req, struct reply *rep)
 	r = handler_lock_all(req, rep, &ns, 1);
 	if (r < 0)
 		goto out;
-	if (!nl_ns_exists(ns)) {
-		r = ns_create(req, rep, ns);
-		if (r < 0)
-			goto out;
+	if (!nl_ns_exists(ns))
 		status = 201;
-	} else if (!desired_has_ns(req->store, ns)) {
-		/* Adopt a namespace made elsewhere: from now on it is ours. */
-		t = store_txn_new();
-		if (t) {
-			key_ns(key, ns);
-			store_txn_set(t, key, record_empty_format());
-			store_txn_creates(t); /* a new managed object */
-		}
-		r = handler_commit(req, rep, t);
-		store_txn_free(t);
-		if (r < 0)
-			goto out;
-		log_info("adopted namespace %s", ns);
+	r = ns_apply(req, rep, ns, status == 200);
+	if (r != 0) {
+		r = r > 0 ? 0 : r;
+		goto out;
 	}
 	handler_reply(rep, status,
 		      ns_to_json(req->store, ns, true, status == 201 ? 1 : -1),
@@ -348,11 +355,40 @@ static json_t *ns_far_ends(struct store *store, const char *ns)
 	return out;
 }
 
+/* Whether a file is left under the namespace's name, not mounted. */
+static bool ns_stale_file(const char *ns)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	return nl_ns_path(ns, path, sizeof(path)) == 0 &&
+	       fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* The dry run of clearing such a file. */
+static int ns_plan_stale(struct reply *rep, const char *ns)
+{
+	char path[128];
+	struct plan p = { 0 };
+	int r;
+
+	plan_init(&p);
+	snprintf(path, sizeof(path), "/v1/namespaces/%s", ns);
+	r = plan_record(&p, PLAN_DELETE, ns, path,
+			"the file left of a namespace no longer mounted");
+	r = r < 0 ? problem_errno(&rep->problem, r, "planning", NULL)
+		  : handler_plan_reply(rep, &p);
+	plan_clear(&p);
+	return r;
+}
+
 int ns_handle_delete(struct request *req, struct reply *rep)
 {
-	struct store_txn *t = NULL, *undo = NULL;
+	struct store_txn *t = NULL;
+	struct apply ap = { 0 };
+	struct plan p = { 0 };
 	json_t *far = NULL, *x;
-	char key[KEY_MAX], what[128];
+	char key[KEY_MAX];
 	const char *ns;
 	size_t i;
 	bool exists, managed;
@@ -368,7 +404,9 @@ int ns_handle_delete(struct request *req, struct reply *rep)
 	if (!exists && !managed) {
 		/* A stale file with no namespace mounted on it may be
 		 * cleared when forced. */
-		if (req->force && nl_ns_del(ns) == 0)
+		if (req->force && req->dry_run && ns_stale_file(ns))
+			return ns_plan_stale(rep, ns);
+		if (req->force && !req->dry_run && nl_ns_del(ns) == 0)
 			return handler_reply(rep, 204, NULL, NULL);
 		return problem_set(&rep->problem, 404, "not-found",
 				   "namespace %s does not exist", ns);
@@ -380,32 +418,28 @@ int ns_handle_delete(struct request *req, struct reply *rep)
 			ns);
 
 	/* Forget first, then delete: a namespace cannot be brought back, but
-	 * a forgotten state can be written back. The tombstone lets start-up
-	 * finish the delete if a crash interrupts it. */
-	t = store_txn_new();
-	if (t) {
-		desired_forget_ns(req->store, t, ns);
-		if (exists) {
-			key_gone_ns(key, ns);
-			store_txn_set(t, key, record_empty_format());
-		}
+	 * a forgotten state can be written back. The plan's deletion writes
+	 * its marker with the records (state/intent.c). */
+	plan_init(&p);
+	snprintf(key, sizeof(key), "/v1/namespaces/%s", ns);
+	r = exists ? plan_ns(&p, ns, false)
+		   : plan_record(&p, PLAN_DELETE, ns, key,
+				 "forgotten: the kernel has it no more");
+	if (r < 0) {
+		r = problem_errno(&rep->problem, r, "planning", NULL);
+		goto out;
 	}
+	if (req->dry_run) {
+		r = handler_plan_reply(rep, &p);
+		goto out;
+	}
+	t = store_txn_new();
+	if (t)
+		desired_forget_ns(req->store, t, ns);
 	far = ns_far_ends(req->store, ns);
-	r = handler_intent(req, rep, t, &undo);
+	r = apply_run(&ap, req->store, &p, t, false, &rep->problem);
 	if (r < 0)
 		goto out;
-	if (exists) {
-		r = nl_ns_del(ns);
-		if (r < 0 && r != -ENOENT) {
-			snprintf(what, sizeof(what), "deleting namespace %s",
-				 ns);
-			handler_intent_undo(req, undo, what);
-			r = problem_errno(&rep->problem, r,
-					  "deleting the namespace", NULL);
-			goto out;
-		}
-		handler_done(req, key);
-	}
 	json_array_foreach(far, i, x)
 		dying_add(json_string_value(json_array_get(x, 0)),
 			  json_string_value(json_array_get(x, 1)),
@@ -413,8 +447,9 @@ int ns_handle_delete(struct request *req, struct reply *rep)
 	log_info("deleted namespace %s", ns);
 	r = handler_reply(rep, 204, NULL, NULL);
 out:
+	apply_end(&ap);
+	plan_clear(&p);
 	json_decref(far);
 	store_txn_free(t);
-	store_txn_free(undo);
 	return r;
 }

@@ -183,6 +183,12 @@ static int apply_in(struct nl_sock *s, struct store *store,
 		r = nl_addr_del(s, st->ifindex, &st->addr);
 		return r == -EADDRNOTAVAIL || r == -ENOENT ? 1 : r;
 	case PLAN_LINK_MOVE: break; /* not run here: see plan.h */
+	case PLAN_NS_ADD: return nl_ns_add(st->ns);
+	case PLAN_NS_DEL: r = nl_ns_del(st->ns); return r == -ENOENT ? 1 : r;
+	case PLAN_LINK_DEL:
+		r = nl_link_del(s, st->ifindex);
+		return r == -ENODEV ? 1 : r;
+	case PLAN_RECORD: return 1;
 	}
 	return -EINVAL;
 }
@@ -190,7 +196,13 @@ static int apply_in(struct nl_sock *s, struct store *store,
 int apply_step(struct store *store, const struct plan_step *st)
 {
 	struct nl_sock *s = NULL;
-	int r = nl_ns_get(st->ns, &s);
+	int r;
+
+	/* A namespace's own steps need no socket inside it. */
+	if (st->op == PLAN_NS_ADD || st->op == PLAN_NS_DEL ||
+	    st->op == PLAN_RECORD)
+		return apply_in(NULL, store, st);
+	r = nl_ns_get(st->ns, &s);
 
 	if (r < 0)
 		return r;
@@ -220,7 +232,11 @@ static int apply_back_in(struct nl_sock *s, const struct plan_step *st)
 		return nl_bridge_set(s, st->ifindex, &st->bridge_old);
 	case PLAN_ADDR_ADD: return nl_addr_del(s, st->ifindex, &st->addr);
 	case PLAN_ADDR_DEL: return nl_addr_add(s, st->ifindex, &st->addr);
-	case PLAN_LINK_MOVE: break;
+	case PLAN_NS_ADD: return nl_ns_del(st->ns);
+	case PLAN_RECORD: return 0;
+	case PLAN_LINK_MOVE:
+	case PLAN_NS_DEL:
+	case PLAN_LINK_DEL: break; /* last in a plan: never undone */
 	}
 	return -EINVAL;
 }
@@ -228,9 +244,11 @@ static int apply_back_in(struct nl_sock *s, const struct plan_step *st)
 static int apply_back(const struct plan_step *st)
 {
 	struct nl_sock *s = NULL;
-	int r = nl_ns_get(st->ns, &s);
+	int r = 0;
 
-	if (r == 0) {
+	if (st->op == PLAN_NS_ADD || st->op == PLAN_RECORD)
+		r = apply_back_in(NULL, st);
+	else if ((r = nl_ns_get(st->ns, &s)) == 0) {
 		r = apply_back_in(s, st);
 		nl_ns_put(st->ns, s);
 	}
@@ -266,6 +284,10 @@ static int apply_failed(const struct plan_step *st, int err,
 		[PLAN_ADDR_ADD] = "adding the address",
 		[PLAN_ADDR_DEL] = "removing the address",
 		[PLAN_LINK_MOVE] = "moving the link",
+		[PLAN_NS_ADD] = "creating the namespace",
+		[PLAN_NS_DEL] = "deleting the namespace",
+		[PLAN_LINK_DEL] = "deleting the link",
+		[PLAN_RECORD] = "recording",
 	};
 
 	if (err == -EEXIST &&
@@ -280,10 +302,72 @@ static int apply_failed(const struct plan_step *st, int err,
 			"a link named %s already exists in namespace %s, or %s in namespace %s",
 			st->a.name, st->a.ns, st->b.name, st->b.ns);
 	}
-	if (err == -ENOENT && st->op != PLAN_ADDR_DEL)
+	if (err == -EEXIST && st->op == PLAN_NS_ADD)
+		return problem_set(prob, 409, "already-exists",
+				   "namespace %s already exists", st->ns);
+	if (err == -ENOENT && st->op != PLAN_ADDR_DEL && st->op != PLAN_NS_ADD)
 		return problem_set(prob, 404, "not-found",
 				   "namespace %s does not exist", st->ns);
-	return problem_errno(prob, err, what[st->op], nl_extack());
+	/* A namespace's own steps are not netlink's: no kernel words. */
+	return problem_errno(prob, err, what[st->op],
+			     st->op == PLAN_NS_ADD || st->op == PLAN_NS_DEL
+				     ? NULL
+				     : nl_extack());
+}
+
+/* The marker of a step that cannot be undone (state/intent.c), its key in
+ * `key`; false for a step that has none. */
+static bool apply_marker_key(const struct plan_step *st, char key[KEY_MAX])
+{
+	if (st->op == PLAN_NS_DEL)
+		key_gone_ns(key, st->ns);
+	else if (st->op == PLAN_LINK_DEL)
+		key_gone_link(key, st->ns, st->name);
+	else
+		return false;
+	return true;
+}
+
+/* Adds to `records` the markers of the plan's deletions, written with
+ * them before the kernel is touched. */
+static int apply_markers(const struct plan *p, struct store_txn *records,
+			 bool add)
+{
+	char key[KEY_MAX];
+
+	for (size_t i = 0; add && i < p->n; i++) {
+		const struct plan_step *st = &p->steps[i];
+		struct record_marker mk = { st->ifindex, NULL, NULL };
+		json_t *v;
+
+		if (!apply_marker_key(st, key))
+			continue;
+		v = st->op == PLAN_NS_DEL ? record_empty_format()
+					  : record_marker_format(&mk);
+		if (!v)
+			return -ENOMEM;
+		store_txn_set(records, key, v);
+	}
+	return 0;
+}
+
+/* Once the kernel has done a marked step, its marker goes. */
+static void apply_marker_done(struct store *s, const struct plan_step *st)
+{
+	char key[KEY_MAX];
+
+	if (apply_marker_key(st, key))
+		intent_done(s, key);
+}
+
+/* A namespace's creation outlasts the sync of its record: the sync then
+ * starts on another CPU (see store_sync_begin). */
+static bool apply_is_long(const struct plan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->steps[i].op == PLAN_NS_ADD)
+			return true;
+	return false;
 }
 
 int apply_run(struct apply *a, struct store *s, struct plan *p,
@@ -298,9 +382,15 @@ int apply_run(struct apply *a, struct store *s, struct plan *p,
 	if (!a->effect)
 		return problem_errno(prob, -ENOMEM, "applying", NULL);
 	if (records) {
-		r = intent_begin(s, records, long_work, &a->undo, prob);
+		r = apply_markers(p, records, true);
+		if (r == 0)
+			r = intent_begin(s, records,
+					 long_work || apply_is_long(p),
+					 &a->undo, prob);
 		if (r < 0)
-			return r;
+			return r == -ENOMEM ? problem_errno(prob, r, "applying",
+							    NULL)
+					    : r;
 	}
 	for (; a->done < p->n; a->done++) {
 		const struct plan_step *st = &p->steps[a->done];
@@ -309,6 +399,7 @@ int apply_run(struct apply *a, struct store *s, struct plan *p,
 		if (r < 0)
 			break;
 		a->effect[a->done] = r == 0;
+		apply_marker_done(s, st);
 		r = 0;
 	}
 	if (r < 0) {

@@ -350,6 +350,51 @@ int plan_addr(struct plan *p, const char *ns, const char *link, int ifindex,
 	return 0;
 }
 
+int plan_ns(struct plan *p, const char *ns, bool add)
+{
+	struct plan_step *st =
+		plan_add(p, add ? PLAN_NS_ADD : PLAN_NS_DEL,
+			 add ? PLAN_CREATE : PLAN_DELETE, ns, "");
+
+	if (!st)
+		return -ENOMEM;
+	snprintf(st->path, sizeof(st->path), "/v1/namespaces/%s", ns);
+	plan_say(st, add ? "namespace" : "namespace, and every link in it");
+	return 0;
+}
+
+int plan_link_del(struct plan *p, const char *ns, const char *name, int ifindex,
+		  const char *kind)
+{
+	struct plan_step *st =
+		plan_add(p, PLAN_LINK_DEL, PLAN_DELETE, ns, name);
+
+	if (!st)
+		return -ENOMEM;
+	st->ifindex = ifindex;
+	plan_link_path(st, !kind		     ? RECORD_KIND_NONE
+			   : !strcmp(kind, "veth")   ? RECORD_KIND_VETH
+			   : !strcmp(kind, "bridge") ? RECORD_KIND_BRIDGE
+						     : RECORD_KIND_NONE);
+	plan_say(st, "%s",
+		 kind && !strcmp(kind, "veth") ? "veth pair"
+		 : kind			       ? kind
+					       : "link");
+	return 0;
+}
+
+int plan_record(struct plan *p, enum plan_action action, const char *ns,
+		const char *path, const char *detail)
+{
+	struct plan_step *st = plan_add(p, PLAN_RECORD, action, ns, "");
+
+	if (!st)
+		return -ENOMEM;
+	snprintf(st->path, sizeof(st->path), "%s", path);
+	plan_say(st, "%s", detail);
+	return 0;
+}
+
 int plan_move(struct plan *p, const char *ns, const char *name, const char *ns2,
 	      const char *name2)
 {

@@ -37,6 +37,12 @@ enum plan_op {
 	/* A rename or move of link `a` to `b`: planned here for a dry run,
 	 * run under its marker by the PATCH of a link (state/intent.c). */
 	PLAN_LINK_MOVE,
+	PLAN_NS_ADD, /* namespace `ns`, back: delete it */
+	/* The two below cannot be undone: a plan has them last, and apply
+	 * writes their marker (state/intent.c) with the records. */
+	PLAN_NS_DEL,   /* namespace `ns`, and all in it */
+	PLAN_LINK_DEL, /* link `ifindex` (a veth with its peer) */
+	PLAN_RECORD,   /* no kernel work: an object becomes desired */
 };
 
 /* A link to be made: the values of its record, copied so that a plan does
@@ -117,6 +123,17 @@ int plan_veth(struct plan *p, const char *ns, const char *name,
  * away when `add` is false and it is present). */
 int plan_addr(struct plan *p, const char *ns, const char *link, int ifindex,
 	      const struct cidr *c, bool add, bool present);
+
+/* A namespace made (`add`) or deleted. */
+int plan_ns(struct plan *p, const char *ns, bool add);
+/* Link ns/name (index `ifindex`, of `kind` as the API names it: "veth",
+ * "bridge" or NULL for another) deleted. */
+int plan_link_del(struct plan *p, const char *ns, const char *name, int ifindex,
+		  const char *kind);
+/* A change of the desired state alone (an object adopted, `update`, or
+ * forgotten when the kernel has it no more, `delete`): `path` and why. */
+int plan_record(struct plan *p, enum plan_action action, const char *ns,
+		const char *path, const char *detail);
 
 /* The rename or move of ns/name to ns2/name2. */
 int plan_move(struct plan *p, const char *ns, const char *name, const char *ns2,

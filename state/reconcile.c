@@ -136,46 +136,6 @@ static void reconcile_did(struct reconcile *rc, const char *fmt, ...)
 	json_array_append_new(rc->actions, json_string(text));
 }
 
-static void reconcile_namespaces(struct reconcile *rc)
-{
-	json_t *all = store_list(rc->store, "ns/"), *v;
-	const char *key;
-	char what[128];
-	int r;
-
-	json_object_foreach(all, key, v)
-	{
-		const char *ns = key + strlen("ns/");
-
-		snprintf(what, sizeof(what), "namespace %s", ns);
-		r = nl_ns_probe(ns);
-		if (r > 0)
-			continue;
-		if (r < 0) {
-			/* Unknown is not absent: never unmount a namespace
-			 * that may be live with its links. */
-			reconcile_failed(rc, what, "looking for it", r);
-			continue;
-		}
-		/* After a reboot the file may outlive its mount. */
-		nl_ns_del(ns);
-		r = nl_ns_add(ns);
-		if (r < 0) {
-			/* EEXIST here: something that is not a namespace
-			 * (a directory, say) holds the name, and stays. */
-			bool transient =
-				r != -EEXIST && reconcile_errno_transient(r);
-
-			reconcile_failed_as(rc, what, "creating", r, transient);
-			if (!transient)
-				reconcile_block(rc, key);
-			continue;
-		}
-		reconcile_did(rc, "created namespace %s", ns);
-	}
-	json_decref(all);
-}
-
 /* Splits "link/<ns>/<name>" (or "addr/<ns>/<link>/<cidr>"). */
 static bool reconcile_split(const char *key, size_t skip, char *ns,
 			    const char **rest)
@@ -256,7 +216,9 @@ static int reconcile_steps(struct reconcile *rc, const struct plan *p,
 		}
 		if (r > 0)
 			continue; /* already so */
-		if (st->op == PLAN_VETH_ADD)
+		if (st->op == PLAN_NS_ADD)
+			reconcile_did(rc, "created namespace %s", st->ns);
+		else if (st->op == PLAN_VETH_ADD)
 			reconcile_did(rc, "created veth %s/%s <-> %s/%s",
 				      st->a.ns, st->a.name, st->b.ns,
 				      st->b.name);
@@ -270,6 +232,50 @@ static int reconcile_steps(struct reconcile *rc, const struct plan *p,
 			reconcile_did_each(rc, st);
 	}
 	return 0;
+}
+
+static void reconcile_namespaces(struct reconcile *rc)
+{
+	json_t *all = store_list(rc->store, "ns/"), *v;
+	const struct plan_step *failed;
+	struct plan p;
+	const char *key;
+	char what[128];
+	int r;
+
+	json_object_foreach(all, key, v)
+	{
+		const char *ns = key + strlen("ns/");
+
+		snprintf(what, sizeof(what), "namespace %s", ns);
+		r = nl_ns_probe(ns);
+		if (r > 0)
+			continue;
+		if (r < 0) {
+			/* Unknown is not absent: never unmount a namespace
+			 * that may be live with its links. */
+			reconcile_failed(rc, what, "looking for it", r);
+			continue;
+		}
+		/* After a reboot the file may outlive its mount. */
+		nl_ns_del(ns);
+		plan_init(&p);
+		r = plan_ns(&p, ns, true);
+		if (r == 0)
+			r = reconcile_steps(rc, &p, &failed);
+		plan_clear(&p);
+		if (r < 0) {
+			/* EEXIST here: something that is not a namespace
+			 * (a directory, say) holds the name, and stays. */
+			bool transient =
+				r != -EEXIST && reconcile_errno_transient(r);
+
+			reconcile_failed_as(rc, what, "creating", r, transient);
+			if (!transient)
+				reconcile_block(rc, key);
+		}
+	}
+	json_decref(all);
 }
 
 /* The plan that makes a missing bridge or veth pair: the record without

@@ -80,6 +80,7 @@ export async function build(baseUrl: string): Promise<string[]> {
     params: { path: { ns: "red" } },
   });
   if (ns.error !== undefined) return [describe(ns.error)];
+  if (isPlan(ns.data)) return [`planned ${ns.data.changes.length}`];
   log.push(`namespace ${ns.data.name}, managed ${ns.data.managed}`);
 
   // `up` is optional: left out, the ends stay down.

@@ -218,6 +218,41 @@ def dry_run_changes_nothing_and_plans_what_the_real_run_does():
 
 
 @test
+def dry_runs_of_namespaces_and_deletions():
+    d = setup()
+    names = lambda: sorted(h.netns_list())  # noqa: E731
+    jour, rev = journal(d), revision(d)
+    eq(dry(d, "POST", "/v1/namespaces", {"name": "red"}),
+       [{"action": "create", "path": "/v1/namespaces/red",
+         "detail": "namespace"}], "plan of POST namespace")
+    eq(dry(d, "PUT", "/v1/namespaces/blue", {}),
+       [{"action": "create", "path": "/v1/namespaces/blue",
+         "detail": "namespace"}], "plan of PUT namespace")
+    eq((names(), journal(d), revision(d)), ([], jour, rev),
+       "no namespace, record or revision after the dry runs")
+    mk_ns(d, "red")
+    h.ip("netns", "add", "ext")
+    eq([c["path"] for c in dry(d, "PUT", "/v1/namespaces/ext", {})],
+       ["/v1/namespaces/ext"], "plan of an adoption")
+    expect_status(d.put(V % ("red", "va"), {"peer": {"name": "vb"}}), 201,
+                  "PUT veth")
+    before, jour = snapshot(d, ("red",)), journal(d)
+    eq([(c["action"], c["path"]) for c in
+        dry(d, "DELETE", V % ("red", "va"))],
+       [("delete", V % ("red", "va"))], "plan of DELETE veth")
+    eq([(c["action"], c["path"]) for c in
+        dry(d, "DELETE", "/v1/namespaces/red")],
+       [("delete", "/v1/namespaces/red")], "plan of DELETE namespace")
+    expect_unchanged(d, before, "dry runs of deletions")
+    eq(journal(d), jour, "journal after dry runs of deletions")
+    check("red" in names(), "red is still there: %r", names())
+    expect_status(d.delete(V % ("red", "va")), 204, "real DELETE veth")
+    eq(klink("va", "red"), None, "kernel: va gone")
+    expect_status(d.delete("/v1/namespaces/red"), 204, "real DELETE ns")
+    check("red" not in names(), "red is gone: %r", names())
+
+
+@test
 def dry_run_gives_the_error_the_real_run_would():
     d = setup()
     mk_ns(d, "red")
