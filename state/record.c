@@ -314,6 +314,139 @@ json_t *record_empty_format(void)
 	return json_object();
 }
 
+int record_ns_parse(json_t *json, struct record_ns *ret, char *err,
+		    size_t errlen)
+{
+	json_t *v;
+	const char *k;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!json_is_object(json))
+		return record_bad(err, errlen,
+				  "namespace record is not an object");
+	json_object_foreach(json, k, v)
+	{
+		if (strcmp(k, "marked") || !json_is_boolean(v))
+			return record_bad(
+				err, errlen,
+				"namespace record: unknown or malformed member %s",
+				k);
+		ret->marked = json_is_true(v);
+	}
+	return 0;
+}
+
+json_t *record_ns_format(const struct record_ns *r)
+{
+	json_t *o = json_object();
+
+	if (o && r->marked && record_set(o, "marked", json_true()) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static void record_addr_defaults(struct record_addr *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->valid_lft = RECORD_LIFETIME_FOREVER;
+	r->preferred_lft = RECORD_LIFETIME_FOREVER;
+}
+
+/* A lifetime member: whole seconds, 0 to forever - 1 (forever is not
+ * written: it is the default). */
+static int record_lft_parse(json_t *v, const char *k, uint32_t *out, char *err,
+			    size_t errlen)
+{
+	json_int_t n = json_integer_value(v);
+
+	if (!json_is_integer(v) || n < 0 || n >= RECORD_LIFETIME_FOREVER)
+		return record_bad(err, errlen,
+				  "address record: %s is not a lifetime", k);
+	*out = (uint32_t)n;
+	return 0;
+}
+
+static int record_addr_member(const char *k, json_t *v, struct record_addr *r,
+			      char *err, size_t errlen)
+{
+	bool *flag = !strcmp(k, "nodad")	   ? &r->nodad
+		     : !strcmp(k, "noprefixroute") ? &r->noprefixroute
+						   : NULL;
+
+	if (flag) {
+		if (!json_is_boolean(v))
+			return record_bad(err, errlen,
+					  "address record: %s is not a boolean",
+					  k);
+		*flag = json_is_true(v);
+		return 0;
+	}
+	if (!strcmp(k, "valid_lifetime"))
+		return record_lft_parse(v, k, &r->valid_lft, err, errlen);
+	if (!strcmp(k, "preferred_lifetime"))
+		return record_lft_parse(v, k, &r->preferred_lft, err, errlen);
+	return record_bad(err, errlen, "address record: unknown member %s", k);
+}
+
+int record_addr_parse(json_t *json, struct record_addr *ret, char *err,
+		      size_t errlen)
+{
+	json_t *v;
+	const char *k;
+	int r = 0;
+
+	record_addr_defaults(ret);
+	if (!json_is_object(json))
+		return record_bad(err, errlen,
+				  "address record is not an object");
+	json_object_foreach(json, k, v)
+	{
+		int e = record_addr_member(k, v, ret, err, errlen);
+
+		if (e < 0 && r == 0)
+			r = e; /* the first wrong member is the one told */
+	}
+	if (r == 0 && ret->preferred_lft > ret->valid_lft)
+		r = record_bad(
+			err, errlen,
+			"address record: preferred_lifetime is past valid_lifetime");
+	return r;
+}
+
+json_t *record_addr_format(const struct record_addr *r)
+{
+	json_t *o = json_object();
+	int e = 0;
+
+	if (!o)
+		return NULL;
+	if (r->nodad)
+		e |= record_set(o, "nodad", json_true());
+	if (r->noprefixroute)
+		e |= record_set(o, "noprefixroute", json_true());
+	if (r->valid_lft != RECORD_LIFETIME_FOREVER)
+		e |= record_set(o, "valid_lifetime",
+				json_integer(r->valid_lft));
+	if (r->preferred_lft != RECORD_LIFETIME_FOREVER)
+		e |= record_set(o, "preferred_lifetime",
+				json_integer(r->preferred_lft));
+	if (e) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+void record_addr_read(json_t *json, struct record_addr *ret)
+{
+	char err[128];
+
+	if (record_addr_parse(json, ret, err, sizeof(err)) < 0)
+		record_warn(err);
+}
+
 static int record_marker_member(const char *k, json_t *v,
 				struct record_marker *m)
 {

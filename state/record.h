@@ -25,9 +25,9 @@
 /* What a stored key names. Routes and sysctls are reserved: no record of
  * theirs exists yet. */
 enum record_type {
-	RECORD_NS,   /* "ns/<ns>": {} */
+	RECORD_NS,   /* "ns/<ns>": struct record_ns */
 	RECORD_LINK, /* "link/<ns>/<link>": struct record_link */
-	RECORD_ADDR, /* "addr/<ns>/<link>/<ip>/<len>": {} */
+	RECORD_ADDR, /* "addr/<ns>/<link>/<ip>/<len>": struct record_addr */
 	RECORD_ROUTE,
 	RECORD_SYSCTL,
 };
@@ -113,6 +113,43 @@ void record_set_warn(void (*fn)(const char *msg));
  * is -EBADMSG. */
 int record_empty_parse(json_t *json, char *err, size_t errlen);
 json_t *record_empty_format(void);
+
+/* A desired namespace. `{}` is a record of a netnsd that did not mark
+ * namespaces yet: whatever holds the name is taken as netnsd's.
+ * {"marked": true}: netnsd marked the namespace it made or adopted
+ * (README.md, "Ownership"), so a namespace under the name without the
+ * mark is someone else's. */
+struct record_ns {
+	bool marked;
+};
+
+/* Strict as record_link_parse(); `{}` is valid. */
+int record_ns_parse(json_t *json, struct record_ns *ret, char *err,
+		    size_t errlen);
+json_t *record_ns_format(const struct record_ns *r);
+
+/* The lifetime that never ends, as the kernel writes it. */
+#define RECORD_LIFETIME_FOREVER 0xffffffffu
+
+/* A desired address and how it is added (openapi/openapi.yaml,
+ * AddressCreate). `{}` is an address with the kernel's defaults: DAD, a
+ * prefix route, lifetimes forever. A lifetime is the one asked for, in
+ * seconds (RECORD_LIFETIME_FOREVER: forever), given again each time netnsd
+ * adds the address. */
+struct record_addr {
+	bool nodad, noprefixroute;
+	uint32_t valid_lft, preferred_lft;
+};
+
+/* Strict as record_link_parse(); `{}` is valid. Members are written only
+ * when they differ from the defaults, so that parse then format gives
+ * back the same JSON. */
+int record_addr_parse(json_t *json, struct record_addr *ret, char *err,
+		      size_t errlen);
+json_t *record_addr_format(const struct record_addr *r);
+/* The same, for readers that go on: what could be read, defaults for the
+ * rest; a bad record is reported to the warning function. */
+void record_addr_read(json_t *json, struct record_addr *ret);
 
 /* Markers of changes in flight (key.h), not desired objects: what
  * start-up needs to finish or take back the change a crash cut short.

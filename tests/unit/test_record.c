@@ -154,6 +154,65 @@ static void test_empty(void)
 	json_decref(bad);
 }
 
+/* Namespace and address records: `{}` stays valid (records of before
+ * their members), parse then format gives the same JSON, bad members are
+ * refused. */
+static void test_ns_addr(void)
+{
+	const char *good_ns[] = { "{}", "{\"marked\":true}" };
+	const char *good_addr[] = {
+		"{}",
+		"{\"nodad\":true}",
+		"{\"noprefixroute\":true,\"preferred_lifetime\":200,\"valid_lifetime\":300}",
+		"{\"preferred_lifetime\":0}",
+	};
+	const char *bad_addr[] = {
+		"{\"nodad\":1}",
+		"{\"valid_lifetime\":-1}",
+		"{\"valid_lifetime\":4294967295}",
+		"{\"valid_lifetime\":10,\"preferred_lifetime\":20}",
+		"{\"x\":true}",
+		"[]",
+	};
+	json_t *empty = json_object();
+	struct record_addr a;
+	struct record_ns n;
+	char *text;
+
+	for (size_t i = 0; i < sizeof(good_ns) / sizeof(*good_ns); i++) {
+		json_t *j = json_loads(good_ns[i], 0, NULL), *f;
+
+		CHECK(record_ns_parse(j, &n, NULL, 0) == 0);
+		f = record_ns_format(&n);
+		text = dump(f);
+		CHECK(text && !strcmp(text, good_ns[i]));
+		free(text);
+		json_decref(f);
+		json_decref(j);
+	}
+	for (size_t i = 0; i < sizeof(good_addr) / sizeof(*good_addr); i++) {
+		json_t *j = json_loads(good_addr[i], 0, NULL), *f;
+
+		CHECK(record_addr_parse(j, &a, NULL, 0) == 0);
+		f = record_addr_format(&a);
+		text = dump(f);
+		CHECK(text && !strcmp(text, good_addr[i]));
+		free(text);
+		json_decref(f);
+		json_decref(j);
+	}
+	for (size_t i = 0; i < sizeof(bad_addr) / sizeof(*bad_addr); i++) {
+		json_t *j = json_loads(bad_addr[i], 0, NULL);
+
+		CHECK(record_addr_parse(j, &a, NULL, 0) == -EBADMSG);
+		json_decref(j);
+	}
+	record_addr_parse(empty, &a, NULL, 0);
+	json_decref(empty);
+	CHECK(a.valid_lft == RECORD_LIFETIME_FOREVER &&
+	      a.preferred_lft == RECORD_LIFETIME_FOREVER && !a.nodad);
+}
+
 static void test_types(void)
 {
 	enum record_type t;
@@ -254,6 +313,7 @@ int main(void)
 	test_partial();
 	test_equal();
 	test_empty();
+	test_ns_addr();
 	test_types();
 	test_markers();
 	test_words();
