@@ -11,11 +11,14 @@
 #include "../api/name.h"
 #include "../netlink/link.h"
 #include "../netlink/ns.h"
+#include "../netlink/ns_mark.h"
 #include "../server/log.h"
 #include "../state/apply.h"
 #include "../state/desired.h"
 #include "../state/drift.h"
+#include "../state/intent.h"
 #include "../state/key.h"
+#include "../state/ns_owner.h"
 #include "../state/record.h"
 #include "../state/store.h"
 #include "common.h"
@@ -50,24 +53,39 @@ static void ns_add_sync(struct store *store, const char *ns, json_t *o,
 	json_decref(words);
 }
 
+/* A desired namespace whose name someone else's has taken: out of sync,
+ * and left alone (README.md, "Ownership"). */
+static void ns_add_impostor(json_t *o)
+{
+	json_object_set_new(o, "in_sync", json_false());
+	json_object_set_new(
+		o, "drift",
+		json_pack(
+			"[s]",
+			"a namespace netnsd did not make has taken its name (its lo lacks netnsd's mark)"));
+}
+
 /* `n_links` < 0: count them in the kernel. Otherwise the namespace was
  * made a moment ago, with `n_links` links and nothing desired inside. */
 static json_t *ns_to_json(struct store *store, const char *ns, bool exists,
 			  int n_links)
 {
-	bool managed = !name_is_host(ns) && desired_has_ns(store, ns);
+	bool desired = !name_is_host(ns) && desired_has_ns(store, ns);
+	enum ns_owner owner = ns_owner_of(store, ns);
 	struct nl_sock *s = NULL;
 	json_t *o;
 	int n = exists ? n_links : 0;
 
 	/* "links" is set last, in its place: the sync's dump counts them. */
-	o = json_pack("{s:s, s:b, s:i}", "name", ns, "managed", managed,
-		      "links", 0);
-	if (o && managed && exists && n_links < 0)
+	o = json_pack("{s:s, s:b, s:i}", "name", ns, "managed",
+		      owner == NS_OWNER_NETNSD, "links", 0);
+	if (o && owner == NS_OWNER_IMPOSTOR)
+		ns_add_impostor(o);
+	else if (o && desired && exists && n_links < 0)
 		ns_add_sync(store, ns, o, &n);
-	else if (o && managed)
+	else if (o && desired)
 		json_object_set_new(o, "in_sync", json_boolean(exists));
-	if (o && managed && !exists)
+	if (o && desired && !exists)
 		json_object_set_new(o, "drift", json_pack("[s]", "missing"));
 	if (n < 0 && nl_ns_get(ns, &s) == 0) {
 		if (nl_link_count(s, &n) < 0)
@@ -131,20 +149,24 @@ int ns_handle_list(struct request *req, struct reply *rep)
 static int ns_apply(struct request *req, struct reply *rep, const char *ns,
 		    bool exists)
 {
+	const struct record_ns marked = { .marked = true };
 	struct store_txn *t = NULL;
 	struct apply ap = { 0 };
 	char key[KEY_MAX], path[128];
 	struct plan p = { 0 };
+	bool adopt = false;
 	int r = 0;
 
 	plan_init(&p);
 	snprintf(path, sizeof(path), "/v1/namespaces/%s", ns);
 	if (!exists)
 		r = plan_ns(&p, ns, true);
-	else if (!desired_has_ns(req->store, ns))
-		r = plan_record(
-			&p, PLAN_UPDATE, ns, path,
-			"made elsewhere: adopted, netnsd's from now on");
+	else if ((adopt = !desired_has_ns(req->store, ns)))
+		/* Marked already: netnsd's own, whose record was lost. */
+		r = nl_ns_marked(ns) == 1
+			    ? plan_record(&p, PLAN_UPDATE, ns, path,
+					  "netnsd's (marked), recorded again")
+			    : plan_ns_mark(&p, ns);
 	if (r < 0) {
 		r = problem_errno(&rep->problem, r, "planning", NULL);
 		goto out;
@@ -159,10 +181,20 @@ static int ns_apply(struct request *req, struct reply *rep, const char *ns,
 	t = store_txn_new();
 	if (t) {
 		key_ns(key, ns);
-		store_txn_set(t, key, record_empty_format());
+		store_txn_set(t, key, record_ns_format(&marked));
 		store_txn_creates(t); /* a new managed object */
 	}
-	r = apply_run(&ap, req->store, &p, t, false, &rep->problem);
+	/* An adoption marks first: the mark is what ownership is judged by
+	 * (state/ns_owner.c), so a crash before the record leaves a
+	 * namespace netnsd knows as its own, never a record of one it would
+	 * take for an impostor. A creation marks inside nl_ns_add(). */
+	r = apply_run(&ap, req->store, &p, adopt ? NULL : t, false,
+		      &rep->problem);
+	if (r == 0 && adopt) {
+		r = intent_commit(req->store, t, &rep->problem);
+		if (r < 0)
+			apply_take_back(&ap, "adopting a namespace");
+	}
 	if (r == 0)
 		log_info("%s namespace %s", exists ? "adopted" : "created", ns);
 out:
@@ -391,6 +423,7 @@ int ns_handle_delete(struct request *req, struct reply *rep)
 	char key[KEY_MAX];
 	const char *ns;
 	size_t i;
+	enum ns_owner owner;
 	bool exists, managed;
 	int r;
 
@@ -400,7 +433,8 @@ int ns_handle_delete(struct request *req, struct reply *rep)
 	if (r < 0)
 		return r;
 	exists = nl_ns_exists(ns);
-	managed = desired_has_ns(req->store, ns);
+	owner = ns_owner_of(req->store, ns);
+	managed = owner == NS_OWNER_NETNSD;
 	if (!exists && !managed) {
 		/* A stale file with no namespace mounted on it may be
 		 * cleared when forced. */
@@ -414,7 +448,9 @@ int ns_handle_delete(struct request *req, struct reply *rep)
 	if (!managed && !req->force)
 		return problem_set(
 			&rep->problem, 409, "unmanaged",
-			"namespace %s was not created by netnsd; add ?force=true to delete it anyway",
+			owner == NS_OWNER_IMPOSTOR
+				? "namespace %s is not the one netnsd made: its lo lacks netnsd's mark, so someone else's has taken the name; add ?force=true to delete it anyway"
+				: "namespace %s was not created by netnsd; add ?force=true to delete it anyway",
 			ns);
 
 	/* Forget first, then delete: a namespace cannot be brought back, but

@@ -19,6 +19,7 @@
 
 #include "../api/name.h"
 #include "link.h"
+#include "ns_mark.h"
 
 #define NL_NS_IDLE_MAX 4
 
@@ -596,8 +597,16 @@ int nl_ns_add(const char *ns)
 	snprintf(self, sizeof(self), "/proc/self/task/%ld/ns/net",
 		 (long)gettid());
 	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
-	mounted = mount(self, target, "none", MS_BIND, NULL) == 0;
-	r = mounted ? nl_sock_open(NL_SOCK_HERE, &s) : -errno;
+	/* Marked (README.md, "Ownership") and lo up before the mount gives
+	 * it a name: a crash before the mount takes the namespace with the
+	 * thread, so no namespace netnsd made is ever seen unmarked. */
+	r = nl_sock_open(NL_SOCK_HERE, &s);
+	if (r == 0)
+		r = nl_ns_mark_set(s, 1);
+	if (r == 0) {
+		mounted = mount(self, target, "none", MS_BIND, NULL) == 0;
+		r = mounted ? 0 : -errno;
+	}
 	if (r == 0 && stat(self, &made) < 0)
 		r = -errno;
 	nl_enter_host();
@@ -606,9 +615,6 @@ int nl_ns_add(const char *ns)
 	if (r < 0)
 		goto fail;
 
-	r = nl_link_set_up_index(s, 1 /* lo */, true);
-	if (r < 0)
-		goto fail;
 	nl_ns_pool_add(ns, s, &made);
 	goto out;
 

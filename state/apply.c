@@ -9,6 +9,7 @@
 #include "../netlink/addr.h"
 #include "../netlink/bridge.h"
 #include "../netlink/ns.h"
+#include "../netlink/ns_mark.h"
 #include "../netlink/veth.h"
 #include "../server/log.h"
 #include "intent.h"
@@ -189,6 +190,7 @@ static int apply_in(struct nl_sock *s, struct store *store,
 		r = nl_link_del(s, st->ifindex);
 		return r == -ENODEV ? 1 : r;
 	case PLAN_RECORD: return 1;
+	case PLAN_NS_MARK: return nl_ns_mark_set(s, -1);
 	}
 	return -EINVAL;
 }
@@ -234,6 +236,7 @@ static int apply_back_in(struct nl_sock *s, const struct plan_step *st)
 	case PLAN_ADDR_DEL: return nl_addr_add(s, st->ifindex, &st->addr);
 	case PLAN_NS_ADD: return nl_ns_del(st->ns);
 	case PLAN_RECORD: return 0;
+	case PLAN_NS_MARK: return nl_ns_mark_clear(s);
 	case PLAN_LINK_MOVE:
 	case PLAN_NS_DEL:
 	case PLAN_LINK_DEL: break; /* last in a plan: never undone */
@@ -288,6 +291,7 @@ static int apply_failed(const struct plan_step *st, int err,
 		[PLAN_NS_DEL] = "deleting the namespace",
 		[PLAN_LINK_DEL] = "deleting the link",
 		[PLAN_RECORD] = "recording",
+		[PLAN_NS_MARK] = "marking the namespace",
 	};
 
 	if (err == -EEXIST &&

@@ -363,6 +363,17 @@ int plan_ns(struct plan *p, const char *ns, bool add)
 	return 0;
 }
 
+int plan_ns_mark(struct plan *p, const char *ns)
+{
+	struct plan_step *st = plan_add(p, PLAN_NS_MARK, PLAN_UPDATE, ns, "lo");
+
+	if (!st)
+		return -ENOMEM;
+	snprintf(st->path, sizeof(st->path), "/v1/namespaces/%s", ns);
+	plan_say(st, "made elsewhere: adopted, marked as netnsd's on its lo");
+	return 0;
+}
+
 int plan_link_del(struct plan *p, const char *ns, const char *name, int ifindex,
 		  const char *kind)
 {

@@ -43,6 +43,7 @@ enum plan_op {
 	PLAN_NS_DEL,   /* namespace `ns`, and all in it */
 	PLAN_LINK_DEL, /* link `ifindex` (a veth with its peer) */
 	PLAN_RECORD,   /* no kernel work: an object becomes desired */
+	PLAN_NS_MARK,  /* netnsd's mark on the namespace's lo, back: off */
 };
 
 /* A link to be made: the values of its record, copied so that a plan does
@@ -126,6 +127,8 @@ int plan_addr(struct plan *p, const char *ns, const char *link, int ifindex,
 
 /* A namespace made (`add`) or deleted. */
 int plan_ns(struct plan *p, const char *ns, bool add);
+/* netnsd's mark put on namespace `ns` (an adoption). */
+int plan_ns_mark(struct plan *p, const char *ns);
 /* Link ns/name (index `ifindex`, of `kind` as the API names it: "veth",
  * "bridge" or NULL for another) deleted. */
 int plan_link_del(struct plan *p, const char *ns, const char *name, int ifindex,

@@ -15,6 +15,7 @@
 #include "desired.h"
 #include "diff.h"
 #include "key.h"
+#include "ns_owner.h"
 
 struct reconcile {
 	struct store *store;
@@ -249,6 +250,15 @@ static void reconcile_namespaces(struct reconcile *rc)
 
 		snprintf(what, sizeof(what), "namespace %s", ns);
 		r = nl_ns_probe(ns);
+		if (r > 0 && ns_owner_of(rc->store, ns) == NS_OWNER_IMPOSTOR) {
+			/* Someone else's holds the name (README.md,
+			 * "Ownership"): it is left alone. */
+			reconcile_failed(
+				rc, what,
+				"held by a namespace netnsd did not make (its lo lacks netnsd's mark)",
+				0);
+			reconcile_block(rc, key);
+		}
 		if (r > 0)
 			continue;
 		if (r < 0) {

@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+"""Issue 18, item 5: the ownership holes.
+
+A namespace's mark (5a): a namespace netnsd makes carries netnsd's mark,
+the alias `netnsd-namespace` on its `lo` (`ip -j link`), set before the
+namespace gets its name. So with the state file lost, netnsd still knows
+its own: GET says managed, DELETE needs no force; a namespace made by
+`ip netns add` is still unmanaged (409 without force). A namespace
+without the mark under the name of one netnsd marked (an impostor: `ip
+netns del` then `ip netns add` of the same name) is not netnsd's: GET
+says managed false, in_sync false with the words; DELETE needs force;
+reconcile reports it and leaves it. Re-creation at start-up marks again;
+adoption (PUT) marks.
+
+Links in a namespace netnsd does not manage (5b): PATCH, DELETE, an
+address, a port attach or detach answer 409 `unmanaged` (naming the
+namespace "which netnsd does not manage") without ?force=true and change
+nothing; with it they work.
+
+A move keeps its addresses (5c): PATCH `namespace` takes the desired
+addresses of the link along, in the kernel and in the desired state."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
+from topology import (  # noqa: E402
+    klink, kaddrs, snapshot, expect_unchanged, state, setup, mk_ns, mk_veth,
+    mk_bridge, L, B, P)
+
+NS = "/v1/namespaces"
+MARK = "netnsd-namespace"
+
+
+def lo_alias(ns):
+    return (klink("lo", ns) or {}).get("ifalias")
+
+
+def lose_state(d):
+    """Stops netnsd and deletes its state file and journal, as a lost disk
+    would, then starts it again."""
+    d.stop()
+    for f in (d.state_file, d.journal):
+        if os.path.exists(f):
+            os.unlink(f)
+    d.start()
+
+
+def expect_unmanaged(r, what, *words):
+    p = expect_problem(r, 409, what)
+    eq(p["type"], "urn:netnsd:problem:unmanaged", what + ": type")
+    for w in words + ("?force=true",):
+        check(w in p["detail"], "%s: %r lacks %r", what, p["detail"], w)
+    return p
+
+
+@test
+def own_namespace_survives_a_lost_state_file():
+    d = setup()
+    expect_status(d.post(NS, {"name": "red"}), 201, "POST red")
+    mk_ns(d, "blue")  # PUT creates
+    eq(lo_alias("red"), MARK, "lo alias of red")
+    eq(lo_alias("blue"), MARK, "lo alias of blue")
+    check("UP" in klink("lo", "red")["flags"], "lo of red is up")
+    h.netns_add("outside")
+    check(lo_alias("outside") is None, "ip netns add marks nothing")
+    lose_state(d)
+    eq(state(d)["namespaces"], [], "the desired state is empty")
+    for ns in ("red", "blue"):
+        r = expect_status(d.get(NS + "/" + ns), 200, "GET " + ns)
+        eq(r.json["managed"], True, ns + " is managed by its mark")
+    eq(d.get(NS + "/outside").json["managed"], False, "outside managed")
+    listed = {n["name"]: n["managed"] for n in d.get(NS).json["items"]}
+    eq(listed, {"red": True, "blue": True, "outside": False}, "the list")
+    expect_unmanaged(d.delete(NS + "/outside"), "DELETE outside",
+                     "not created by netnsd")
+    check("outside" in h.netns_list(), "the refused DELETE deleted it")
+    expect_status(d.delete(NS + "/red"), 204, "DELETE red, no force")
+    check("red" not in h.netns_list(), "red is gone: %r", h.netns_list())
+    expect_status(d.delete(NS + "/outside?force=true"), 204, "forced")
+
+
+@test
+def adoption_and_reboot_mark_it():
+    d = setup()
+    h.netns_add("green")
+    expect_status(d.put(NS + "/green"), 200, "PUT adopts green")
+    eq(lo_alias("green"), MARK, "adoption marks lo")
+    mk_ns(d, "red")
+    d.stop()
+    h.simulate_reboot()
+    d.start()
+    eq(lo_alias("red"), MARK, "re-made at start-up, marked")
+    eq(lo_alias("green"), MARK, "green re-made, marked")
+    eq(d.get(NS + "/red").json.get("in_sync"), True, "red in sync")
+
+
+@test
+def impostor_is_not_netnsd_s():
+    d = setup()
+    mk_ns(d, "red")
+    h.netns_del("red")
+    h.netns_add("red")  # someone else's, under the desired name
+    r = expect_status(d.get(NS + "/red"), 200, "GET red")
+    eq(r.json["managed"], False, "an impostor is not managed")
+    eq(r.json["in_sync"], False, "an impostor is not in sync")
+    check("did not make" in " ".join(r.json["drift"]),
+          "drift names it: %r", r.json["drift"])
+    r = expect_status(d.post("/v1/reconcile", {}), 200, "reconcile")
+    fails = [f for f in r.json["failures"] if f["object"] == "namespace red"]
+    check(fails and not fails[0]["transient"],
+          "reconcile reports the impostor for good: %r", r.json)
+    check(lo_alias("red") is None, "reconcile marked someone else's")
+    expect_unmanaged(d.delete(NS + "/red"), "DELETE impostor",
+                     "lacks netnsd's mark")
+    check("red" in h.netns_list(), "refused DELETE deleted it")
+    expect_status(d.delete(NS + "/red?force=true"), 204, "forced DELETE")
+    check("red" not in h.netns_list(), "red still there")
+
+
+if __name__ == "__main__":
+    h.run_tests()
