@@ -12,6 +12,7 @@
 #include "../server/log.h"
 #include "../server/nslock.h"
 #include "../state/intent.h"
+#include "../state/ns_owner.h"
 #include "../state/plan.h"
 #include "../state/store.h"
 
@@ -128,27 +129,50 @@ int handler_check_dying(struct reply *rep, const char *ns,
 		l->name, ns);
 }
 
+/* Links are protected where netnsd does not manage the namespace: in
+ * "host", and in namespaces made by others (README.md, "Ownership"). The
+ * namespace as the words name it: "the host namespace" or "namespace X,
+ * which netnsd does not manage," (with its comma). */
+static bool handler_ns_protected(struct request *req, const char *ns,
+				 char *words, size_t len)
+{
+	if (name_is_host(ns)) {
+		snprintf(words, len, "the host namespace");
+		return true;
+	}
+	if (ns_owner_managed(req->store, ns))
+		return false;
+	snprintf(words, len, "namespace %s, which netnsd does not manage,", ns);
+	return true;
+}
+
 int handler_check_host_link(struct request *req, struct reply *rep,
 			    const char *ns, bool managed, const char *link)
 {
-	if (!name_is_host(ns) || managed || req->force)
+	char where[NAME_NS_MAX + 64];
+
+	if (managed || req->force ||
+	    !handler_ns_protected(req, ns, where, sizeof(where)))
 		return 0;
 	return problem_set(
 		&rep->problem, 409, "unmanaged",
-		"link %s in the host namespace was not created by netnsd; add ?force=true to change it anyway",
-		link);
+		"link %s in %s was not created by netnsd; add ?force=true to change it anyway",
+		link, where);
 }
 
 int handler_check_host_bridge(struct request *req, struct reply *rep,
 			      const char *ns, bool managed, const char *bridge,
 			      bool attach)
 {
-	if (!name_is_host(ns) || managed || req->force)
+	char where[NAME_NS_MAX + 64];
+
+	if (managed || req->force ||
+	    !handler_ns_protected(req, ns, where, sizeof(where)))
 		return 0;
 	return problem_set(
 		&rep->problem, 409, "unmanaged",
-		"bridge %s in the host namespace is not managed by netnsd, and %s a port changes it; add ?force=true to do it anyway",
-		bridge, attach ? "attaching" : "detaching");
+		"bridge %s in %s is not managed by netnsd, and %s a port changes it; add ?force=true to do it anyway",
+		bridge, where, attach ? "attaching" : "detaching");
 }
 
 int handler_commit(struct request *req, struct reply *rep, struct store_txn *t)

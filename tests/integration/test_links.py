@@ -496,13 +496,16 @@ def host_links_not_made_by_netnsd_are_protected():
 
 
 @test
-def links_in_other_namespaces_are_not_protected():
+def links_in_unmanaged_namespaces_are_protected_like_host_links():
     d = setup()
     h.netns_add("ext")
     h.ip("link", "add", "ea", "type", "veth", "peer", "name", "eb", ns="ext")
-    r = expect_status(d.patch(L("ext", "ea"), {"mtu": 1400}), 200)
+    expect_problem(d.patch(L("ext", "ea"), {"mtu": 1400}), 409, "PATCH")
+    eq(klink("ea", "ext")["mtu"], 1500, "kernel mtu after the 409")
+    r = expect_status(d.patch(L("ext", "ea") + "?force=true",
+                              {"mtu": 1400}), 200)
     eq(klink("ea", "ext")["mtu"], 1400, "kernel mtu")
-    expect_status(d.delete(L("ext", "ea")), 204)
+    expect_status(d.delete(L("ext", "ea") + "?force=true"), 204)
     check(not ({"ea", "eb"} & set(klinks("ext"))), "both ends gone")
 
 

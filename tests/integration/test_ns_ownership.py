@@ -120,5 +120,48 @@ def impostor_is_not_netnsd_s():
     check("red" not in h.netns_list(), "red still there")
 
 
+@test
+def links_in_unmanaged_namespace_are_protected():
+    d = setup()
+    h.netns_add("ext")
+    h.ip("link", "add", "ea", "type", "veth", "peer", "name", "eb", ns="ext")
+    h.ip("link", "add", "xbr", "type", "bridge", ns="ext")
+    h.ip("link", "set", "eb", "master", "xbr", ns="ext")
+    before = snapshot(d, ("ext",))
+    words = ("ext", "which netnsd does not manage")
+    expect_unmanaged(d.patch(L("ext", "ea"), {"mtu": 1400}), "PATCH", *words)
+    expect_unmanaged(d.delete(L("ext", "ea")), "DELETE link", *words)
+    expect_unmanaged(d.post(L("ext", "ea") + "/addresses",
+                            {"address": "198.18.7.1/24"}), "POST address",
+                     *words)
+    expect_unmanaged(d.put(P("ext", "xbr", "ea")), "PUT port", *words)
+    expect_unmanaged(d.delete(P("ext", "xbr", "eb")), "DELETE port", *words)
+    expect_unmanaged(d.patch(L("ext", "eb"), {"master": None}),
+                     "PATCH master null", *words)
+    expect_unmanaged(d.delete(B("ext", "xbr")), "DELETE bridge", *words)
+    expect_unchanged(d, before, "the refused changes")
+    # Forced, they work.
+    expect_status(d.patch(L("ext", "ea") + "?force=true", {"mtu": 1400}),
+                  200, "forced PATCH")
+    eq(klink("ea", "ext")["mtu"], 1400, "kernel mtu")
+    expect_status(d.delete(L("ext", "ea") + "?force=true"), 204, "forced")
+    check(klink("ea", "ext") is None, "ea still there")
+    # Adopted, the namespace is netnsd's: its links need no force.
+    h.ip("link", "add", "ec", "type", "veth", "peer", "name", "ed", ns="ext")
+    expect_status(d.put(NS + "/ext"), 200, "adopt ext")
+    expect_status(d.patch(L("ext", "ec"), {"mtu": 1300}), 200, "PATCH")
+    eq(klink("ec", "ext")["mtu"], 1300, "kernel mtu after adoption")
+
+
+@test
+def links_in_own_namespace_need_no_force_after_state_loss():
+    d = setup()
+    mk_ns(d, "red")
+    h.ip("link", "add", "ra", "type", "veth", "peer", "name", "rb", ns="red")
+    lose_state(d)
+    expect_status(d.patch(L("red", "ra"), {"mtu": 1400}), 200, "PATCH")
+    eq(klink("ra", "red")["mtu"], 1400, "kernel mtu")
+
+
 if __name__ == "__main__":
     h.run_tests()
