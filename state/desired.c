@@ -187,6 +187,18 @@ void desired_relocate_link(struct store *s, struct store_txn *t, const char *ns,
 	char key[KEY_MAX], key2[KEY_MAX];
 	const char *k;
 
+	/* Its addresses go along, renamed or moved alike (README.md,
+	 * "Addresses"): the caller adds them again where it landed. Also
+	 * those of a link with no record of its own. */
+	key_addr_prefix(key, ns, name);
+	addrs = store_list(s, key);
+	json_object_foreach(addrs, k, v)
+	{
+		store_txn_del(t, k);
+		key_addr(key2, ns2, name2, k + strlen(key));
+		store_txn_set(t, key2, json_incref(v));
+	}
+	json_decref(addrs);
 	if (!rec)
 		return;
 	key_link(key, ns, name);
@@ -197,17 +209,6 @@ void desired_relocate_link(struct store *s, struct store_txn *t, const char *ns,
 	}
 	if (w.has & RECORD_HAS_PEER)
 		desired_repoint_peer(s, t, &w.veth, ns2, name2);
-	key_addr_prefix(key, ns, name);
-	addrs = store_list(s, key);
-	json_object_foreach(addrs, k, v)
-	{
-		store_txn_del(t, k);
-		if (!moved) {
-			key_addr(key2, ns2, name2, k + strlen(key));
-			store_txn_set(t, key2, json_incref(v));
-		}
-	}
-	json_decref(addrs);
 	desired_repoint_ports(s, t, ns, name, moved ? NULL : name2);
 	key_link(key2, ns2, name2);
 	store_txn_set(t, key2, record_link_format(&w));

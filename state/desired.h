@@ -36,9 +36,9 @@ void desired_forget_link(struct store *s, struct store_txn *t, const char *ns,
 			 const char *name);
 
 /* Adds to `t` what follows from a link renamed or moved from ns/name to
- * ns2/name2: keys move, a veth's peer points at the new place, ports follow
- * a renamed bridge. A move drops the addresses and the master, as the kernel
- * does. */
+ * ns2/name2: keys move, addresses included, a veth's peer points at the
+ * new place, ports follow a renamed bridge. A move drops the master, as the
+ * kernel does; its addresses the caller adds again where the link landed. */
 void desired_relocate_link(struct store *s, struct store_txn *t, const char *ns,
 			   const char *name, const char *ns2,
 			   const char *name2);

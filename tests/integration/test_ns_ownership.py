@@ -163,5 +163,31 @@ def links_in_own_namespace_need_no_force_after_state_loss():
     eq(klink("ra", "red")["mtu"], 1400, "kernel mtu")
 
 
+@test
+def move_keeps_addresses():
+    d = setup()
+    mk_ns(d, "red")
+    mk_ns(d, "blue")
+    mk_veth(d, "red", "va", "vb")
+    for a in ("198.18.8.1/24", "2001:db8:8::1/64"):
+        expect_status(d.post(L("red", "va") + "/addresses", {"address": a}),
+                      201, "POST " + a)
+    r = expect_status(d.patch(L("red", "va"), {"namespace": "blue"}), 200,
+                      "move va to blue")
+    want = ["198.18.8.1/24", "2001:db8:8::1/64"]
+    eq(kaddrs("va", "blue"), want, "kernel addresses in blue")
+    got = sorted((a["namespace"], a["link"], a["address"])
+                 for a in state(d)["addresses"])
+    eq(got, [("blue", "va", a) for a in want], "desired addresses")
+    r = expect_status(d.get(L("blue", "va") + "/addresses"), 200, "list")
+    for a in r.json["items"]:
+        if a["address"] in want:
+            eq(a.get("in_sync"), True, a["address"] + " in sync")
+    # And they stay through a restart's reconcile.
+    d.restart(kill=True)
+    eq(kaddrs("va", "blue"), want, "kernel addresses after a restart")
+    eq(d.get(NS + "/blue").json["in_sync"], True, "blue in sync")
+
+
 if __name__ == "__main__":
     h.run_tests()
