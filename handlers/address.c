@@ -14,6 +14,7 @@
 #include "../state/key.h"
 #include "../state/record.h"
 #include "../state/store.h"
+#include "address_opts.h"
 #include "common.h"
 #include "link_view.h"
 
@@ -69,7 +70,7 @@ int address_handle_list(struct request *req, struct reply *rep)
 	struct nl_addr *addrs = NULL;
 	struct nl_sock *s = NULL;
 	struct nl_link l;
-	json_t *items, *want, *v;
+	json_t *items, *want, *v, *item;
 	char prefix[KEY_MAX], text[64];
 	const char *ns, *k;
 	size_t n = 0;
@@ -91,11 +92,11 @@ int address_handle_list(struct request *req, struct reply *rep)
 
 		value_format_cidr(&addrs[i].cidr, text, sizeof(text));
 		key_addr(key, ns, l.name, text);
-		json_array_append_new(
-			items,
-			address_to_json(text, addrs[i].cidr.family,
-					json_object_get(want, key) != NULL,
-					true));
+		item = address_to_json(text, addrs[i].cidr.family,
+				       json_object_get(want, key) != NULL,
+				       true);
+		address_opts_render(item, &addrs[i]);
+		json_array_append_new(items, item);
 	}
 	json_object_foreach(want, k, v)
 	{
@@ -132,6 +133,9 @@ struct address_ask {
 	char text[64];
 	char key[KEY_MAX];
 	bool desired, present;
+	/* How it is added (the POST's options; for a PUT, the record's). */
+	struct record_addr opts;
+	bool has_opts;
 };
 
 /* Plans and applies adding (`add`) or removing `a`'s address, recorded
@@ -145,7 +149,7 @@ static int address_apply(struct request *req, struct reply *rep,
 	int r;
 
 	plan_init(&p);
-	r = plan_addr(&p, a->ns, a->l.name, a->l.ifindex, &a->c, add,
+	r = plan_addr(&p, a->ns, a->l.name, a->l.ifindex, &a->c, &a->opts, add,
 		      a->present);
 	if (r < 0) {
 		r = problem_errno(&rep->problem, r, "planning", NULL);
@@ -158,7 +162,7 @@ static int address_apply(struct request *req, struct reply *rep,
 	}
 	t = store_txn_new();
 	if (t && add) {
-		store_txn_set(t, a->key, record_empty_format());
+		store_txn_set(t, a->key, record_addr_format(&a->opts));
 		if (!a->desired)
 			store_txn_creates(t);
 	} else if (t) {
@@ -193,6 +197,9 @@ static int address_find(struct request *req, struct reply *rep,
 		json_t *held = store_get(req->store, a->key);
 
 		a->desired = held != NULL;
+		/* A PUT keeps the options the address was made with. */
+		if (held && !a->has_opts)
+			record_addr_read(held, &a->opts);
 		json_decref(held);
 	}
 	r = apply_see_addr(a->s, a->l.ifindex, &a->c, &a->present);
@@ -204,6 +211,7 @@ static int address_find(struct request *req, struct reply *rep,
 static int address_put(struct request *req, struct reply *rep,
 		       struct address_ask *a, bool create_only)
 {
+	json_t *o;
 	bool created;
 	int r = address_find(req, rep, a);
 
@@ -222,8 +230,9 @@ static int address_put(struct request *req, struct reply *rep,
 	}
 	if (created)
 		log_info("added %s to %s/%s", a->text, a->ns, a->l.name);
-	r = handler_reply(rep, created ? 201 : 200,
-			  address_to_json(a->text, a->c.family, true, true),
+	o = address_to_json(a->text, a->c.family, true, true);
+	address_opts_describe(o, a->s, a->l.ifindex, &a->c);
+	r = handler_reply(rep, created ? 201 : 200, o,
 			  "/v1/namespaces/%s/links/%s/addresses/%s", a->ns,
 			  a->l.name, a->text);
 out:
@@ -235,6 +244,7 @@ int address_handle_create(struct request *req, struct reply *rep)
 {
 	static const struct body_field fields[] = {
 		{ "address", BODY_STRING, true },
+		ADDRESS_OPTS_FIELDS,
 		{ NULL, 0, false },
 	};
 	struct address_ask a = { 0 };
@@ -247,9 +257,12 @@ int address_handle_create(struct request *req, struct reply *rep)
 		return r;
 	why = value_parse_cidr(
 		json_string_value(json_object_get(body, "address")), &a.c);
+	r = why ? problem_field(&rep->problem, "address", "%s", why)
+		: address_opts_parse(body, &a.c, &a.opts, rep);
 	json_decref(body);
-	if (why)
-		return problem_field(&rep->problem, "address", "%s", why);
+	if (r < 0)
+		return r;
+	a.has_opts = true;
 	return address_put(req, rep, &a, true);
 }
 
@@ -309,6 +322,7 @@ int address_handle_get(struct request *req, struct reply *rep)
 	char key[KEY_MAX], text[64];
 	const char *ns = NULL;
 	bool present = false, desired = false;
+	json_t *o;
 	size_t n = 0;
 	int r;
 
@@ -320,16 +334,16 @@ int address_handle_get(struct request *req, struct reply *rep)
 		r = handler_kernel_failed(rep, r, "listing addresses");
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
-		present = present || value_cidr_equal(&addrs[i].cidr, &c);
+	present = address_opts_find(addrs, n, &c) != NULL;
 	if (!present && !desired) {
 		r = problem_set(&rep->problem, 404, "not-found",
 				"%s is not on %s", text, l.name);
 		goto out;
 	}
-	r = handler_reply(rep, 200,
-			  address_to_json(text, c.family, desired, present),
-			  NULL);
+	o = address_to_json(text, c.family, desired, present);
+	if (present)
+		address_opts_render(o, address_opts_find(addrs, n, &c));
+	r = handler_reply(rep, 200, o, NULL);
 out:
 	free(addrs);
 	nl_ns_put(ns, s);

@@ -84,6 +84,19 @@ static json_t *state_link_item(json_t *v, const char *ns, const char *name)
 	return o;
 }
 
+/* An address with the options its record holds (nodad, noprefixroute,
+ * lifetimes), named as in AddressCreate (openapi/openapi.yaml). */
+static json_t *state_addr_item(json_t *v, const char *ns, const char *link,
+			       const char *cidr)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s}", "namespace", ns, "link", link,
+			      "address", cidr);
+
+	if (o && json_is_object(v))
+		json_object_update_missing(o, v);
+	return o;
+}
+
 static int state_out_record(const char *key, json_t *v, void *userdata)
 {
 	struct state_out *out = userdata;
@@ -109,8 +122,7 @@ static int state_out_record(const char *key, json_t *v, void *userdata)
 	if (!rest)
 		return 0;
 	*rest++ = '\0';
-	return state_out_item(out, json_pack("{s:s, s:s, s:s}", "namespace", a,
-					     "link", b, "address", rest));
+	return state_out_item(out, state_addr_item(v, a, b, rest));
 }
 
 /* One pass over the store: the whole answer, or (text NULL) its length. */

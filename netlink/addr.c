@@ -24,6 +24,24 @@ static int nl_addr_attr_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+/* Flags (those past 8 bits only in IFA_FLAGS) and lifetimes left. */
+static void nl_addr_details(struct nl_addr *x, const struct ifaddrmsg *ifa,
+			    const struct nlattr **tb)
+{
+	const struct ifa_cacheinfo *ci;
+
+	x->flags = ifa->ifa_flags;
+	if (tb[IFA_FLAGS] && mnl_attr_get_payload_len(tb[IFA_FLAGS]) == 4)
+		x->flags = mnl_attr_get_u32(tb[IFA_FLAGS]);
+	x->valid_lft = x->preferred_lft = NL_ADDR_FOREVER;
+	if (tb[IFA_CACHEINFO] &&
+	    mnl_attr_get_payload_len(tb[IFA_CACHEINFO]) >= sizeof(*ci)) {
+		ci = mnl_attr_get_payload(tb[IFA_CACHEINFO]);
+		x->valid_lft = ci->ifa_valid;
+		x->preferred_lft = ci->ifa_prefered;
+	}
+}
+
 static int nl_addr_dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[IFA_MAX + 1] = { NULL };
@@ -65,6 +83,7 @@ static int nl_addr_dump_cb(const struct nlmsghdr *nlh, void *data)
 	x->cidr.family = ifa->ifa_family;
 	x->cidr.prefixlen = ifa->ifa_prefixlen;
 	memcpy(x->cidr.addr, mnl_attr_get_payload(a), len);
+	nl_addr_details(x, ifa, tb);
 	return MNL_CB_OK;
 }
 
@@ -100,8 +119,30 @@ int nl_addr_dump(struct nl_sock *s, int ifindex, struct nl_addr **ret,
 	return 0;
 }
 
+/* Flags past 8 bits (noprefixroute) fit only IFA_FLAGS; lifetimes ride
+ * in IFA_CACHEINFO, sent only when one is not forever, as `ip` does. */
+static void nl_addr_put_opts(struct nlmsghdr *nlh, const struct nl_addr_opts *o)
+{
+	struct ifa_cacheinfo ci = { 0 };
+	uint32_t flags = 0;
+
+	if (o->nodad)
+		flags |= IFA_F_NODAD;
+	if (o->noprefixroute)
+		flags |= IFA_F_NOPREFIXROUTE;
+	if (flags)
+		mnl_attr_put_u32(nlh, IFA_FLAGS, flags);
+	if (o->valid_lft != NL_ADDR_FOREVER ||
+	    o->preferred_lft != NL_ADDR_FOREVER) {
+		ci.ifa_valid = o->valid_lft;
+		ci.ifa_prefered = o->preferred_lft;
+		mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
+	}
+}
+
 static int nl_addr_change(struct nl_sock *s, int type, unsigned flags,
-			  int ifindex, const struct cidr *c)
+			  int ifindex, const struct cidr *c,
+			  const struct nl_addr_opts *o)
 {
 	char buf[NL_REQ_SIZE];
 	struct nlmsghdr *nlh;
@@ -117,16 +158,25 @@ static int nl_addr_change(struct nl_sock *s, int type, unsigned flags,
 	ifa->ifa_index = (unsigned)ifindex;
 	mnl_attr_put(nlh, IFA_LOCAL, len, c->addr);
 	mnl_attr_put(nlh, IFA_ADDRESS, len, c->addr);
+	if (o)
+		nl_addr_put_opts(nlh, o);
 	return nl_sock_request(s, nlh, NULL, NULL);
 }
 
 int nl_addr_add(struct nl_sock *s, int ifindex, const struct cidr *c)
 {
 	return nl_addr_change(s, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL,
-			      ifindex, c);
+			      ifindex, c, NULL);
+}
+
+int nl_addr_add_opts(struct nl_sock *s, int ifindex, const struct cidr *c,
+		     const struct nl_addr_opts *o)
+{
+	return nl_addr_change(s, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL,
+			      ifindex, c, o);
 }
 
 int nl_addr_del(struct nl_sock *s, int ifindex, const struct cidr *c)
 {
-	return nl_addr_change(s, RTM_DELADDR, 0, ifindex, c);
+	return nl_addr_change(s, RTM_DELADDR, 0, ifindex, c, NULL);
 }

@@ -12,6 +12,7 @@
 #include "../netlink/ns_mark.h"
 #include "../netlink/veth.h"
 #include "../server/log.h"
+#include "addr_apply.h"
 #include "intent.h"
 #include "key.h"
 
@@ -108,7 +109,7 @@ void apply_restore_addresses(struct store *store, struct nl_sock *s,
 	json_object_foreach(want, k, v)
 	{
 		if (!value_parse_cidr(k + strlen(prefix), &c))
-			nl_addr_add(s, l.ifindex, &c); /* EEXIST: there */
+			addr_apply_add(s, l.ifindex, &c, v); /* EEXIST: there */
 	}
 	json_decref(want);
 }
@@ -177,9 +178,13 @@ static int apply_in(struct nl_sock *s, struct store *store,
 			apply_restore_addresses(store, s, st->ns, st->name);
 		return r;
 	case PLAN_BRIDGE_SET: return nl_bridge_set(s, st->ifindex, &st->bridge);
-	case PLAN_ADDR_ADD:
-		r = nl_addr_add(s, st->ifindex, &st->addr);
+	case PLAN_ADDR_ADD: {
+		struct nl_addr_opts o = NL_ADDR_OPTS_INIT;
+
+		addr_apply_opts(&st->addr_opts, &o);
+		r = nl_addr_add_opts(s, st->ifindex, &st->addr, &o);
 		return r == -EEXIST ? 1 : r;
+	}
 	case PLAN_ADDR_DEL:
 		r = nl_addr_del(s, st->ifindex, &st->addr);
 		return r == -EADDRNOTAVAIL || r == -ENOENT ? 1 : r;
@@ -233,7 +238,12 @@ static int apply_back_in(struct nl_sock *s, const struct plan_step *st)
 	case PLAN_BRIDGE_SET:
 		return nl_bridge_set(s, st->ifindex, &st->bridge_old);
 	case PLAN_ADDR_ADD: return nl_addr_del(s, st->ifindex, &st->addr);
-	case PLAN_ADDR_DEL: return nl_addr_add(s, st->ifindex, &st->addr);
+	case PLAN_ADDR_DEL: {
+		struct nl_addr_opts o = NL_ADDR_OPTS_INIT;
+
+		addr_apply_opts(&st->addr_opts, &o);
+		return nl_addr_add_opts(s, st->ifindex, &st->addr, &o);
+	}
 	case PLAN_NS_ADD: return nl_ns_del(st->ns);
 	case PLAN_RECORD: return 0;
 	case PLAN_NS_MARK: return nl_ns_mark_clear(s);

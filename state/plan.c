@@ -330,7 +330,8 @@ int plan_veth(struct plan *p, const char *ns, const char *name,
 }
 
 int plan_addr(struct plan *p, const char *ns, const char *link, int ifindex,
-	      const struct cidr *c, bool add, bool present)
+	      const struct cidr *c, const struct record_addr *opts, bool add,
+	      bool present)
 {
 	struct plan_step *st;
 	char text[64];
@@ -343,6 +344,8 @@ int plan_addr(struct plan *p, const char *ns, const char *link, int ifindex,
 		return -ENOMEM;
 	st->ifindex = ifindex;
 	st->addr = *c;
+	if (opts)
+		st->addr_opts = *opts;
 	value_format_cidr(c, text, sizeof(text));
 	snprintf(st->path, sizeof(st->path),
 		 "/v1/namespaces/%s/links/%s/addresses/%s", ns, link, text);

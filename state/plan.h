@@ -80,6 +80,7 @@ struct plan_step {
 	struct plan_attrs set, old;
 	struct nl_bridge_spec bridge, bridge_old;
 	struct cidr addr;
+	struct record_addr addr_opts; /* ADDR_ADD: how it is added */
 };
 
 struct plan {
@@ -120,10 +121,12 @@ int plan_veth(struct plan *p, const char *ns, const char *name,
 	      const struct record_link *want_b, const struct plan_seen *seen_b,
 	      struct problem *prob);
 
-/* An address on link `ifindex`, added when `present` is false (or taken
- * away when `add` is false and it is present). */
+/* An address on link `ifindex`, added with `opts` (NULL: the defaults)
+ * when `present` is false (or taken away when `add` is false and it is
+ * present). */
 int plan_addr(struct plan *p, const char *ns, const char *link, int ifindex,
-	      const struct cidr *c, bool add, bool present);
+	      const struct cidr *c, const struct record_addr *opts, bool add,
+	      bool present);
 
 /* A namespace made (`add`) or deleted. */
 int plan_ns(struct plan *p, const char *ns, bool add);

@@ -543,10 +543,13 @@ static void reconcile_addresses(struct reconcile *rc)
 		r = nl_link_get(s, link, &l);
 		if (r == 0) {
 			const struct plan_step *failed;
+			struct record_addr opts;
 			struct plan p;
 
 			plan_init(&p);
-			r = plan_addr(&p, ns, link, l.ifindex, &c, true, false);
+			record_addr_read(v, &opts);
+			r = plan_addr(&p, ns, link, l.ifindex, &c, &opts, true,
+				      false);
 			if (r == 0)
 				r = reconcile_steps(rc, &p, &failed);
 			if (r < 0)

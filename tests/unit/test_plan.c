@@ -192,10 +192,10 @@ static void test_addresses(void)
 
 	CHECK(value_parse_cidr("198.18.0.1/24", &c) == NULL);
 	plan_init(&p);
-	CHECK(plan_addr(&p, "red", "va", 3, &c, true, true) == 0);
+	CHECK(plan_addr(&p, "red", "va", 3, &c, NULL, true, true) == 0);
 	CHECK(p.n == 0); /* there already */
-	CHECK(plan_addr(&p, "red", "va", 3, &c, true, false) == 0);
-	CHECK(plan_addr(&p, "red", "va", 3, &c, false, true) == 0);
+	CHECK(plan_addr(&p, "red", "va", 3, &c, NULL, true, false) == 0);
+	CHECK(plan_addr(&p, "red", "va", 3, &c, NULL, false, true) == 0);
 	CHECK(p.n == 2);
 	CHECK(p.steps[0].op == PLAN_ADDR_ADD && p.steps[1].op == PLAN_ADDR_DEL);
 	CHECK(!strcmp(p.steps[0].path,
