@@ -28,7 +28,7 @@ import harness as h  # noqa: E402
 from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
 from topology import (  # noqa: E402
     klink, kaddrs, snapshot, expect_unchanged, state, setup, mk_ns, mk_veth,
-    mk_bridge, L, B, P)
+    L, B, P)
 
 NS = "/v1/namespaces"
 MARK = "netnsd-namespace"
