@@ -247,7 +247,7 @@ int address_handle_create(struct request *req, struct reply *rep)
 		ADDRESS_OPTS_FIELDS,
 		{ NULL, 0, false },
 	};
-	struct address_ask a = { 0 };
+	struct address_ask a = { .opts = RECORD_ADDR_INIT };
 	json_t *body = NULL;
 	const char *why;
 	int r;
@@ -268,7 +268,7 @@ int address_handle_create(struct request *req, struct reply *rep)
 
 int address_handle_put(struct request *req, struct reply *rep)
 {
-	struct address_ask a = { 0 };
+	struct address_ask a = { .opts = RECORD_ADDR_INIT };
 	json_t *body = NULL;
 	const char *why;
 	int r;
@@ -352,7 +352,7 @@ out:
 
 int address_handle_delete(struct request *req, struct reply *rep)
 {
-	struct address_ask a = { 0 };
+	struct address_ask a = { .opts = RECORD_ADDR_INIT };
 	const char *why;
 	int r;
 

@@ -344,8 +344,7 @@ int plan_addr(struct plan *p, const char *ns, const char *link, int ifindex,
 		return -ENOMEM;
 	st->ifindex = ifindex;
 	st->addr = *c;
-	if (opts)
-		st->addr_opts = *opts;
+	st->addr_opts = opts ? *opts : (struct record_addr)RECORD_ADDR_INIT;
 	value_format_cidr(c, text, sizeof(text));
 	snprintf(st->path, sizeof(st->path),
 		 "/v1/namespaces/%s/links/%s/addresses/%s", ns, link, text);

@@ -130,6 +130,11 @@ json_t *record_ns_format(const struct record_ns *r);
 
 /* The lifetime that never ends, as the kernel writes it. */
 #define RECORD_LIFETIME_FOREVER 0xffffffffu
+/* An address record's defaults: no flags, forever. */
+#define RECORD_ADDR_INIT                                                       \
+	{                                                                      \
+		false, false, RECORD_LIFETIME_FOREVER, RECORD_LIFETIME_FOREVER \
+	}
 
 /* A desired address and how it is added (openapi/openapi.yaml,
  * AddressCreate). `{}` is an address with the kernel's defaults: DAD, a
