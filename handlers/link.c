@@ -12,6 +12,7 @@
 #include "../netlink/ns.h"
 #include "../server/log.h"
 #include "../state/apply.h"
+#include "../state/apply_move.h"
 #include "../state/desired.h"
 #include "../state/key.h"
 #include "../state/plan.h"
@@ -325,52 +326,6 @@ static int link_patch_from_json(json_t *body, struct reply *rep,
 	return rep->problem.status ? -rep->problem.status : 0;
 }
 
-/* Puts a link back as `old` was, after a failed or unrecorded change. The
- * link is found by name (new or old) in `s`, its namespace before any move.
- * 0 once it is back; -ENODEV when it is under neither name. */
-static int link_revert(struct nl_sock *s, const struct nl_link *old,
-		       const char *new_name, bool with_master)
-{
-	struct nl_link_change c = NL_LINK_CHANGE_INIT;
-	struct nl_link now;
-	int r;
-
-	if (nl_link_get(s, old->name, &now) < 0 &&
-	    (!new_name || nl_link_get(s, new_name, &now) < 0))
-		return -ENODEV;
-	c.ifindex = now.ifindex;
-	if (strcmp(now.name, old->name))
-		c.name = old->name;
-	if (now.mtu != old->mtu)
-		c.mtu = old->mtu;
-	if (old->has_mac && memcmp(now.mac, old->mac, 6))
-		c.mac = old->mac;
-	if ((now.flags ^ old->flags) & IFF_UP)
-		c.up = !!(old->flags & IFF_UP);
-	if (with_master && now.master != old->master)
-		c.master = old->master;
-	r = nl_link_set(s, &c);
-	if (r < 0)
-		log_error(
-			"link %s could not be put back after a failed change: %s",
-			old->name, nl_extack());
-	return r;
-}
-
-void link_change_only_new(struct nl_link_change *c, const struct nl_link *l)
-{
-	if (c->name && !strcmp(c->name, l->name))
-		c->name = NULL;
-	if (c->mtu == l->mtu)
-		c->mtu = 0;
-	if (c->mac && l->has_mac && !memcmp(c->mac, l->mac, 6))
-		c->mac = NULL;
-	if (c->up >= 0 && c->up == !!(l->flags & IFF_UP))
-		c->up = -1;
-	if (c->master >= 0 && c->master == l->master)
-		c->master = -1;
-}
-
 /* `master: null` detaches `l` from its bridge, which changes that bridge:
  * see handler_check_host_bridge. */
 static int link_check_old_master(struct request *req, struct reply *rep,
@@ -475,6 +430,82 @@ static int link_patch_plan_move(struct reply *rep, const char *ns,
 	return r;
 }
 
+/* A rename or move (state/apply_move.h), the other changes made where the
+ * link lands, and the answer. */
+static int link_patch_move(struct request *req, struct reply *rep,
+			   struct nl_sock *s, const struct nl_link *l,
+			   const char *ns2, const char *name2, int fd,
+			   const struct link_patch *p, int master)
+{
+	const char *ns = router_param(req, "ns");
+	bool moved = strcmp(ns, ns2) != 0;
+	struct apply_move m = {
+		.s = s,
+		.ns = ns,
+		.name = l->name,
+		.ns2 = ns2,
+		.name2 = name2,
+		.netns_fd = moved ? fd : -1,
+		.old = l,
+		.attrs = NL_LINK_CHANGE_INIT,
+	};
+	struct nl_sock *s2 = NULL;
+	struct link_view v;
+	struct nl_link after;
+	int r;
+
+	if (req->dry_run)
+		return link_patch_plan_move(rep, ns, l->name, ns2, name2);
+	m.attrs.mtu = p->mtu;
+	m.attrs.mac = p->has_mac ? p->mac : NULL;
+	m.attrs.up = p->up;
+	if (p->has_master)
+		m.attrs.master = master;
+	m.record = link_patch_record(req->store, ns, l->name, moved, p);
+	r = apply_move(req->store, &m, &s2, &after, &rep->problem);
+	if (r < 0)
+		return r;
+	log_info("changed link %s/%s -> %s/%s", ns, l->name, ns2, name2);
+	handler_unlock(req);
+	link_view_init(&v, req->store, ns2, moved ? s2 : s, false);
+	r = handler_reply(rep, 200, link_to_json(&v, &after), NULL);
+	link_view_clear(&v);
+	if (s2)
+		nl_ns_put(ns2, s2);
+	return r;
+}
+
+/* A new master checked (it exists, is a bridge, is not the link, may be
+ * changed), its index in *ret; or the old one's check when the request
+ * detaches. */
+static int link_patch_check_master(struct request *req, struct reply *rep,
+				   struct nl_sock *s, const char *ns,
+				   const struct nl_link *l,
+				   const struct link_patch *p, int *ret)
+{
+	struct nl_link br;
+	int r;
+
+	if (p->has_master && !p->master && l->master)
+		return link_check_old_master(req, rep, s, ns, l);
+	if (!p->has_master || !p->master)
+		return 0;
+	r = nl_link_get(s, p->master, &br);
+	if (r < 0 || strcmp(br.kind, "bridge"))
+		return problem_set(
+			&rep->problem, r < 0 ? 404 : 400,
+			r < 0 ? "not-found" : "invalid-value",
+			r < 0 ? "bridge %s does not exist in namespace %s"
+			      : "%s in namespace %s is not a bridge",
+			p->master, ns);
+	if (br.ifindex == l->ifindex)
+		return problem_field(&rep->problem, "master",
+				     "a bridge cannot be its own port");
+	*ret = br.ifindex;
+	return handler_check_host_bridge(req, rep, ns, nl_link_is_ours(&br),
+					 br.name, true);
+}
+
 int link_handle_patch(struct request *req, struct reply *rep)
 {
 	static const struct body_field fields[] = {
@@ -486,17 +517,13 @@ int link_handle_patch(struct request *req, struct reply *rep)
 		{ "namespace", BODY_STRING, false },
 		{ NULL, 0, false },
 	};
-	struct nl_link_change c = NL_LINK_CHANGE_INIT;
-	struct nl_sock *s = NULL, *s2 = NULL;
-	struct store_txn *t = NULL, *moving_undo = NULL;
+	struct nl_sock *s = NULL;
 	struct link_patch p;
-	char mkey[KEY_MAX];
-	struct link_view v;
-	struct nl_link l, after, br;
+	struct nl_link l;
 	const char *ns, *name, *ns2 = NULL, *name2 = NULL;
-	json_t *body = NULL, *rec = NULL;
-	bool moved = false, managed, back = true;
-	int fd = -1, r;
+	json_t *body = NULL;
+	bool moved = false, managed;
+	int fd = -1, master = 0, r;
 
 	r = handler_ns_param(req, rep, true, &ns);
 	if (r == 0)
@@ -547,193 +574,18 @@ int link_handle_patch(struct request *req, struct reply *rep)
 			goto out;
 		}
 	}
-	if (p.has_master && p.master) {
-		r = nl_link_get(s, p.master, &br);
-		if (r < 0 || strcmp(br.kind, "bridge")) {
-			r = problem_set(
-				&rep->problem, r < 0 ? 404 : 400,
-				r < 0 ? "not-found" : "invalid-value",
-				r < 0 ? "bridge %s does not exist in namespace %s"
-				      : "%s in namespace %s is not a bridge",
-				p.master, ns);
-			goto out;
-		}
-		if (br.ifindex == l.ifindex) {
-			r = problem_field(&rep->problem, "master",
-					  "a bridge cannot be its own port");
-			goto out;
-		}
-		r = handler_check_host_bridge(
-			req, rep, ns, nl_link_is_ours(&br), br.name, true);
-		if (r < 0)
-			goto out;
-	} else if (p.has_master && l.master) {
-		r = link_check_old_master(req, rep, s, ns, &l);
-		if (r < 0)
-			goto out;
-	}
-
+	r = link_patch_check_master(req, rep, s, ns, &l, &p, &master);
+	if (r < 0)
+		goto out;
 	if (!moved && !p.name) {
 		r = link_patch_attrs(req, rep, s, ns, name, &p);
 		goto out;
 	}
-	if (req->dry_run) {
-		r = link_patch_plan_move(rep, ns, name, ns2, name2);
-		goto out;
-	}
-	/* A rename or move is marked in flight first: if a crash interrupts
-	 * it, start-up takes the link back to where its records say. */
-	if (moved || p.name) {
-		struct store_txn *mt = store_txn_new();
-		struct record_marker mk = { l.ifindex, ns, name };
-
-		key_moving(mkey, ns2, name2);
-		if (mt) {
-			/* Written before the kernel is touched, which is what a
-			 * kill needs; durable with the change's own record. */
-			store_txn_keep_revision(mt);
-			store_txn_lazy(mt);
-			store_txn_set(mt, mkey, record_marker_format(&mk));
-		}
-		r = handler_intent(req, rep, mt, &moving_undo);
-		store_txn_free(mt);
-		if (r < 0)
-			goto out;
-	}
-
-	/* A move goes first and alone, renamed on the way if asked; the
-	 * other changes then apply where the link landed. */
-	if (moved) {
-		c.ifindex = l.ifindex;
-		c.netns_fd = fd;
-		c.name = p.name;
-		r = nl_link_set(s, &c);
-		if (r < 0) {
-			r = handler_kernel_failed(rep, r, "moving the link");
-			goto out;
-		}
-		r = nl_ns_get(ns2, &s2);
-		if (r < 0) {
-			/* Moved, but out of reach: the marker stays for
-			 * start-up to take it back. */
-			back = false;
-			r = handler_kernel_failed(rep, r,
-						  "finding the moved link");
-			goto out;
-		}
-		r = nl_link_get(s2, name2, &after);
-		if (r < 0) {
-			handler_kernel_failed(rep, r, "finding the moved link");
-			goto undo;
-		}
-	} else {
-		after = l;
-	}
-	c = (struct nl_link_change)NL_LINK_CHANGE_INIT;
-	c.ifindex = after.ifindex;
-	if (!moved)
-		c.name = p.name;
-	c.mtu = p.mtu;
-	c.mac = p.has_mac ? p.mac : NULL;
-	c.up = p.up;
-	/* The kernel takes a moved link down; it stays as it was unless the
-	 * request says otherwise. */
-	if (moved && p.up < 0 && (l.flags & IFF_UP))
-		c.up = 1;
-	if (p.has_master)
-		c.master = p.master ? br.ifindex : 0;
-	link_change_only_new(&c, &after);
-	if (c.name || c.mtu || c.mac || c.up >= 0 || c.master >= 0) {
-		r = nl_link_set(moved ? s2 : s, &c);
-		if (r < 0) {
-			handler_kernel_failed(rep, r, "changing the link");
-			goto undo;
-		}
-	}
-
-	/* Record the new desired attributes where the link now is. */
-	rec = link_patch_record(req->store, ns, name, moved, &p);
-	t = store_txn_new();
-	if (t) {
-		char key[KEY_MAX];
-
-		if (moved || p.name)
-			desired_relocate_link(req->store, t, ns, name, ns2,
-					      name2);
-		key_link(key, ns2, name2);
-		store_txn_set(t, key, rec);
-		rec = NULL;
-		if (moving_undo)
-			store_txn_del(t, mkey);
-	}
-	r = handler_commit(req, rep, t);
-	if (r < 0)
-		goto undo;
-	store_txn_free(moving_undo);
-	moving_undo = NULL;
-
-	/* Taking a link down drops its IPv6 addresses: desired ones return. */
-	if (c.up == 0 || moved)
-		apply_restore_addresses(req->store, moved ? s2 : s, ns2, name2);
-	log_info("changed link %s/%s%s%s%s%s", ns, name,
-		 moved || p.name ? " -> " : "", moved || p.name ? ns2 : "",
-		 moved || p.name ? "/" : "", moved || p.name ? name2 : "");
-	handler_unlock(req);
-	r = nl_link_get(moved ? s2 : s, name2, &after);
-	if (r < 0) {
-		r = handler_kernel_failed(rep, r, "reading the link");
-		goto out;
-	}
-	link_view_init(&v, req->store, ns2, moved ? s2 : s, false);
-	handler_reply(rep, 200, link_to_json(&v, &after), NULL);
-	link_view_clear(&v);
-	r = 0;
-	goto out;
-
-undo:
-	r = -rep->problem.status;
-	if (moved) {
-		struct nl_link_change home = NL_LINK_CHANGE_INIT;
-		int hfd = -1;
-
-		/* The old name first, then home, then the old master. */
-		link_revert(s2, &l, name2, false);
-		back = nl_ns_open_fd(ns, &hfd) == 0 &&
-		       nl_link_get(s2, l.name, &after) == 0;
-		if (back) {
-			home.ifindex = after.ifindex;
-			home.netns_fd = hfd;
-			back = nl_link_set(s2, &home) == 0;
-		}
-		if (back)
-			link_revert(s, &l, NULL, true);
-		else
-			log_error("link %s could not be moved back to %s",
-				  l.name, ns);
-		if (hfd >= 0)
-			close(hfd);
-	} else {
-		/* Back under its old name, or the marker must stay. */
-		back = link_revert(s, &l, name2, true) == 0;
-	}
-	apply_restore_addresses(req->store, s, ns, name);
+	r = link_patch_move(req, rep, s, &l, ns2, name2, fd, &p, master);
 out:
-	if (moving_undo && back) {
-		/* Failed after its mark, but the link is back where it was. */
-		handler_intent_undo(req, moving_undo, "a rename or move");
-	} else if (moving_undo) {
-		log_error(
-			"link %s/%s was left at %s/%s by a failed change: the next reconcile takes it back",
-			ns, name, ns2, name2);
-	}
-	store_txn_free(moving_undo);
 	if (fd >= 0)
 		close(fd);
-	json_decref(rec);
-	store_txn_free(t);
 	nl_ns_put(ns, s);
-	if (s2)
-		nl_ns_put(ns2, s2);
 	json_decref(body); /* last: ns2 and name2 may point into it */
 	return r;
 }

@@ -22,9 +22,4 @@ int link_get_kind(struct request *req, struct reply *rep, const char *param,
 int link_delete_kind(struct request *req, struct reply *rep, const char *param,
 		     const char *kind);
 
-/* Leaves out of `c` what `l` has already, so that a change to the values a
- * link has sends the kernel nothing (README.md, "Desired state": nothing
- * changed, nothing moves). */
-void link_change_only_new(struct nl_link_change *c, const struct nl_link *l);
-
 #endif

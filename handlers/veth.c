@@ -123,6 +123,25 @@ static struct store_txn *veth_records(const struct veth_end *a,
 	return t;
 }
 
+/* Both ends as the kernel has them, under both namespaces' locks. */
+static int veth_see(struct request *req, struct reply *rep, struct veth_end *a,
+		    struct veth_end *b, struct nl_sock **s, struct nl_sock **ps)
+{
+	int r;
+
+	/* Both namespaces change: both locks, before anything is read. */
+	if (handler_lock(req, a->ns, b->ns, NULL) < 0)
+		return handler_busy(rep, a->ns, b->ns);
+	r = handler_ns_sock(req, rep, a->ns, s);
+	if (r == 0)
+		r = handler_ns_sock(req, rep, b->ns, ps);
+	if (r < 0)
+		return r;
+	r = apply_see_pair(*s, a->ns, a->ask.name, NULL, *ps, b->ns,
+			   b->ask.name, NULL, &a->seen, &b->seen);
+	return r < 0 ? handler_kernel_failed(rep, r, "reading the links") : 0;
+}
+
 /* POST (path_name NULL: create only) and PUT (create or converge). */
 static int veth_apply(struct request *req, struct reply *rep,
 		      const char *path_name)
@@ -144,24 +163,9 @@ static int veth_apply(struct request *req, struct reply *rep,
 		r = veth_parse(req, rep, path_name, &body, &a, &b);
 	if (r < 0)
 		goto out;
-	/* Both namespaces change: both locks, before anything is read. */
-	if (handler_lock(req, a.ns, b.ns, NULL) < 0) {
-		r = handler_busy(rep, a.ns, b.ns);
+	r = veth_see(req, rep, &a, &b, &s, &ps);
+	if (r < 0)
 		goto out;
-	}
-	r = handler_ns_sock(req, rep, a.ns, &s);
-	if (r == 0)
-		r = handler_ns_sock(req, rep, b.ns, &ps);
-	if (r == 0)
-		r = apply_see_pair(s, a.ns, a.ask.name, NULL, ps, b.ns,
-				   b.ask.name, NULL, &a.seen, &b.seen);
-	if (r < 0) {
-		r = r == -rep->problem.status
-			    ? r
-			    : handler_kernel_failed(rep, r,
-						    "reading the links");
-		goto out;
-	}
 	created = !a.seen.seen.link && !b.seen.seen.link;
 	if (!path_name && !created) {
 		r = problem_set(
