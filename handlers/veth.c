@@ -96,6 +96,16 @@ static int veth_want(struct veth_end *e, const struct veth_end *other,
 	e->held = desired_link(store, e->ns, e->ask.name);
 	if (e->held)
 		record_link_read(e->held, &e->held_w);
+	/* Desired with another peer: that pair is deleted first, or its
+	 * far end would stay desired with this end as its peer. */
+	if (e->held && (e->held_w.has & RECORD_HAS_PEER) &&
+	    (strcmp(e->held_w.veth.peer_ns, other->ns) ||
+	     strcmp(e->held_w.veth.peer_name, other->ask.name)))
+		return problem_set(
+			prob, 409, "already-exists",
+			"veth %s in namespace %s is desired with %s in namespace %s as its peer: delete that pair first",
+			e->ask.name, e->ns, e->held_w.veth.peer_name,
+			e->held_w.veth.peer_ns);
 	r = link_ask_record(&e->ask, RECORD_KIND_VETH,
 			    e->held ? &e->held_w : NULL, e->seen.seen.link,
 			    &e->want, e->mac, prob);

@@ -344,12 +344,11 @@ static bool apply_marker_key(const struct plan_step *st, char key[KEY_MAX])
 
 /* Adds to `records` the markers of the plan's deletions, written with
  * them before the kernel is touched. */
-static int apply_markers(const struct plan *p, struct store_txn *records,
-			 bool add)
+static int apply_markers(const struct plan *p, struct store_txn *records)
 {
 	char key[KEY_MAX];
 
-	for (size_t i = 0; add && i < p->n; i++) {
+	for (size_t i = 0; i < p->n; i++) {
 		const struct plan_step *st = &p->steps[i];
 		struct record_marker mk = { st->ifindex, NULL, NULL };
 		json_t *v;
@@ -396,7 +395,7 @@ int apply_run(struct apply *a, struct store *s, struct plan *p,
 	if (!a->effect)
 		return problem_errno(prob, -ENOMEM, "applying", NULL);
 	if (records) {
-		r = apply_markers(p, records, true);
+		r = apply_markers(p, records);
 		if (r == 0)
 			r = intent_begin(s, records,
 					 long_work || apply_is_long(p),

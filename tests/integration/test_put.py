@@ -92,6 +92,23 @@ def put_veth_that_cannot_converge_is_409_and_changes_nothing():
 
 
 @test
+def put_of_a_missing_pair_desired_with_another_peer_is_409():
+    d = setup()
+    expect_status(d.put(V % ("host", "va"), {"peer": {"name": "vb"}}), 201,
+                  "PUT va<->vb")
+    h.ip("link", "del", "dev", "va")  # both ends go, both stay desired
+    before = snapshot(d)
+    p = expect_problem(d.put(V % ("host", "va"), {"peer": {"name": "vc"}}),
+                       409, "PUT va<->vc while va<->vb is desired")
+    check("vb" in p["detail"], "the 409 names the desired peer: %r", p)
+    expect_unchanged(d, before, "the refused PUT")
+    r = expect_status(d.put(V % ("host", "va"), {"peer": {"name": "vb"}}),
+                      201, "PUT of the desired pair makes it again")
+    eq(r.json["peer"], {"namespace": "host", "name": "vb"}, "peer")
+    eq(kkind(klink("vb")), "veth", "kernel: vb back")
+
+
+@test
 def post_stays_create_only():
     d = setup()
     body = {"name": "a", "peer": {"name": "b"}}
