@@ -191,11 +191,14 @@ json_t *problem_to_json(const struct problem *p)
 		json_object_set_new(o, "error_count",
 				    json_integer((json_int_t)p->n_errors));
 	}
+	if (o && p->step)
+		json_object_set(o, "step", p->step);
 	return o;
 }
 
 void problem_clear(struct problem *p)
 {
 	json_decref(p->errors);
+	json_decref(p->step);
 	memset(p, 0, sizeof(*p));
 }

@@ -11,6 +11,7 @@ struct problem {
 	const char *title; /* fixed human summary for the type */
 	char detail[512];  /* this occurrence, never internals */
 	json_t *errors;	   /* array of {"field", "message"} or NULL */
+	json_t *step;	   /* the step that failed: {"action", "path"}, or NULL */
 	size_t n_errors;   /* every error found; errors[] holds the first few */
 };
 
@@ -19,9 +20,9 @@ struct problem {
  * (openapi/openapi.yaml, Problem). */
 #define PROBLEM_ERRORS_MAX 20
 
-#define PROBLEM_INIT                       \
-	{                                  \
-		0, NULL, NULL, "", NULL, 0 \
+#define PROBLEM_INIT                             \
+	{                                        \
+		0, NULL, NULL, "", NULL, NULL, 0 \
 	}
 
 /* Sets status, type and title, and formats detail. Returns -status as a

@@ -149,7 +149,7 @@ int ns_handle_list(struct request *req, struct reply *rep)
 static int ns_apply(struct request *req, struct reply *rep, const char *ns,
 		    bool exists)
 {
-	const struct record_ns marked = { .marked = true };
+	const struct record_ns marked = { .marked = true, .adopted = exists };
 	struct store_txn *t = NULL;
 	struct apply ap = { 0 };
 	char key[KEY_MAX], path[128];

@@ -5,6 +5,10 @@
 #include <string.h>
 
 #include "../server/converge.h"
+#include "../server/log.h"
+#include "../state/apply.h"
+#include "../state/apply_state.h"
+#include "../state/doc.h"
 #include "../state/store.h"
 #include "common.h"
 
@@ -211,4 +215,47 @@ int state_handle_reconcile(struct request *req, struct reply *rep)
 	 * may pass by themselves. */
 	report = converge_run(req->store, CONVERGE_REQUEST);
 	return handler_reply(rep, 200, report, NULL);
+}
+
+/* PUT /v1/state: the desired state becomes the document, as one
+ * transaction (state/apply_state.h). */
+int state_handle_put(struct request *req, struct reply *rep)
+{
+	struct store_txn *t = NULL;
+	struct apply ap = { 0 };
+	struct doc d = { 0 };
+	struct plan p;
+	json_t *body = NULL, *changes;
+	int r;
+
+	plan_init(&p);
+	r = body_parse(req->body, req->body_len, false, &body, &rep->problem);
+	if (r == 0)
+		r = doc_parse(body, &d, &rep->problem);
+	if (r == 0)
+		r = apply_state_plan(req->store, &d, &p, &t, &rep->problem);
+	if (r < 0)
+		goto out;
+	if (req->dry_run) {
+		r = handler_plan_reply(rep, &p);
+		goto out;
+	}
+	r = apply_run(&ap, req->store, &p, t, false, &rep->problem);
+	if (r < 0)
+		goto out;
+	changes = plan_to_json(&p);
+	if (p.n)
+		log_info("applied the desired state: %zu changes", p.n);
+	r = handler_reply(rep, 200,
+			  json_pack("{s:I, s:o}", "revision",
+				    (json_int_t)store_revision(req->store),
+				    "changes", changes),
+			  NULL);
+out:
+	apply_end(&ap);
+	store_txn_free(t);
+	plan_clear(&p);
+	doc_free(&d);
+	json_decref(body);
+	return r;
 }

@@ -4,6 +4,7 @@
 #include "../server/router.h"
 
 int state_handle_get(struct request *req, struct reply *rep);
+int state_handle_put(struct request *req, struct reply *rep);
 int state_handle_reconcile(struct request *req, struct reply *rep);
 
 #endif

@@ -72,6 +72,8 @@ const struct route router_routes[] = {
 	  ROUTE_MUTATES, ROUTE_QUERY_FORCE | ROUTE_QUERY_DRY_RUN },
 
 	{ "GET", "/v1/state", state_handle_get, 0, 0 },
+	{ "PUT", "/v1/state", state_handle_put, ROUTE_MUTATES | ROUTE_EXCLUSIVE,
+	  ROUTE_QUERY_DRY_RUN },
 	{ "POST", "/v1/reconcile", state_handle_reconcile,
 	  ROUTE_MUTATES | ROUTE_EXCLUSIVE, 0 },
 };

@@ -151,21 +151,50 @@ static int apply_link_set(struct nl_sock *s, int ifindex,
 			  const struct plan_attrs *at)
 {
 	struct nl_link_change c = NL_LINK_CHANGE_INIT;
+	struct nl_link m;
+	int r;
 
+	if (at->master == PLAN_MASTER_BY_NAME) {
+		r = nl_link_get(s, at->master_name, &m);
+		if (r < 0)
+			return r;
+		c.master = m.ifindex;
+	} else {
+		c.master = at->master;
+	}
 	c.ifindex = ifindex;
 	c.mtu = at->mtu;
 	c.mac = at->has_mac ? at->mac : NULL;
 	c.up = at->up;
-	c.master = at->master;
 	c.alias = at->mark ? NL_LINK_ALIAS : NULL;
 	return nl_link_set(s, &c);
+}
+
+/* The index of the step's link: its own, or looked up by name when the
+ * same plan made it. */
+static int apply_index(struct nl_sock *s, const struct plan_step *st)
+{
+	struct nl_link l;
+	int r;
+
+	if (st->ifindex)
+		return st->ifindex;
+	r = nl_link_get(s, st->name, &l);
+	return r < 0 ? r : l.ifindex;
 }
 
 static int apply_in(struct nl_sock *s, struct store *store,
 		    const struct plan_step *st)
 {
 	struct nl_link_spec spec;
-	int r;
+	int ifindex = 0, r;
+
+	if (st->op == PLAN_LINK_SET || st->op == PLAN_BRIDGE_SET ||
+	    st->op == PLAN_ADDR_ADD || st->op == PLAN_ADDR_DEL) {
+		ifindex = apply_index(s, st);
+		if (ifindex < 0)
+			return ifindex;
+	}
 
 	switch (st->op) {
 	case PLAN_BRIDGE_ADD:
@@ -173,20 +202,20 @@ static int apply_in(struct nl_sock *s, struct store *store,
 		return nl_bridge_add(s, &spec, &st->bridge);
 	case PLAN_VETH_ADD: return apply_veth_add(s, st);
 	case PLAN_LINK_SET:
-		r = apply_link_set(s, st->ifindex, &st->set);
+		r = apply_link_set(s, ifindex, &st->set);
 		if (r == 0 && st->set.up == 0)
 			apply_restore_addresses(store, s, st->ns, st->name);
 		return r;
-	case PLAN_BRIDGE_SET: return nl_bridge_set(s, st->ifindex, &st->bridge);
+	case PLAN_BRIDGE_SET: return nl_bridge_set(s, ifindex, &st->bridge);
 	case PLAN_ADDR_ADD: {
 		struct nl_addr_opts o = NL_ADDR_OPTS_INIT;
 
 		addr_apply_opts(&st->addr_opts, &o);
-		r = nl_addr_add_opts(s, st->ifindex, &st->addr, &o);
+		r = nl_addr_add_opts(s, ifindex, &st->addr, &o);
 		return r == -EEXIST ? 1 : r;
 	}
 	case PLAN_ADDR_DEL:
-		r = nl_addr_del(s, st->ifindex, &st->addr);
+		r = nl_addr_del(s, ifindex, &st->addr);
 		return r == -EADDRNOTAVAIL || r == -ENOENT ? 1 : r;
 	case PLAN_LINK_MOVE: break; /* not run here: see plan.h */
 	case PLAN_NS_ADD: return nl_ns_add(st->ns);
@@ -196,6 +225,7 @@ static int apply_in(struct nl_sock *s, struct store *store,
 		return r == -ENODEV ? 1 : r;
 	case PLAN_RECORD: return 1;
 	case PLAN_NS_MARK: return nl_ns_mark_set(s, -1);
+	case PLAN_NS_UNMARK: return nl_ns_mark_clear(s);
 	}
 	return -EINVAL;
 }
@@ -223,7 +253,14 @@ int apply_step(struct store *store, const struct plan_step *st)
 static int apply_back_in(struct nl_sock *s, const struct plan_step *st)
 {
 	struct nl_link l;
-	int r;
+	int ifindex = 0, r;
+
+	if (st->op == PLAN_LINK_SET || st->op == PLAN_BRIDGE_SET ||
+	    st->op == PLAN_ADDR_ADD || st->op == PLAN_ADDR_DEL) {
+		ifindex = apply_index(s, st);
+		if (ifindex < 0)
+			return ifindex;
+	}
 
 	switch (st->op) {
 	case PLAN_BRIDGE_ADD:
@@ -234,19 +271,19 @@ static int apply_back_in(struct nl_sock *s, const struct plan_step *st)
 		if (r == 0 && nl_link_is_ours(&l))
 			r = nl_link_del(s, l.ifindex);
 		return r == -ENODEV ? 0 : r;
-	case PLAN_LINK_SET: return apply_link_set(s, st->ifindex, &st->old);
-	case PLAN_BRIDGE_SET:
-		return nl_bridge_set(s, st->ifindex, &st->bridge_old);
-	case PLAN_ADDR_ADD: return nl_addr_del(s, st->ifindex, &st->addr);
+	case PLAN_LINK_SET: return apply_link_set(s, ifindex, &st->old);
+	case PLAN_BRIDGE_SET: return nl_bridge_set(s, ifindex, &st->bridge_old);
+	case PLAN_ADDR_ADD: return nl_addr_del(s, ifindex, &st->addr);
 	case PLAN_ADDR_DEL: {
 		struct nl_addr_opts o = NL_ADDR_OPTS_INIT;
 
 		addr_apply_opts(&st->addr_opts, &o);
-		return nl_addr_add_opts(s, st->ifindex, &st->addr, &o);
+		return nl_addr_add_opts(s, ifindex, &st->addr, &o);
 	}
 	case PLAN_NS_ADD: return nl_ns_del(st->ns);
 	case PLAN_RECORD: return 0;
 	case PLAN_NS_MARK: return nl_ns_mark_clear(s);
+	case PLAN_NS_UNMARK: return nl_ns_mark_set(s, -1);
 	case PLAN_LINK_MOVE:
 	case PLAN_NS_DEL:
 	case PLAN_LINK_DEL: break; /* last in a plan: never undone */
@@ -286,8 +323,23 @@ static int apply_back_all(struct apply *a)
 }
 
 /* The words of a step the kernel refused. */
+static int apply_failed_words(const struct plan_step *st, int err,
+			      struct problem *prob);
+
+/* A step the kernel refused, said with the step. */
 static int apply_failed(const struct plan_step *st, int err,
 			struct problem *prob)
+{
+	int r = apply_failed_words(st, err, prob);
+
+	json_decref(prob->step);
+	prob->step = json_pack("{s:s, s:s}", "action",
+			       plan_action_name(st->action), "path", st->path);
+	return r;
+}
+
+static int apply_failed_words(const struct plan_step *st, int err,
+			      struct problem *prob)
 {
 	static const char *const what[] = {
 		[PLAN_BRIDGE_ADD] = "creating the bridge",
@@ -302,6 +354,7 @@ static int apply_failed(const struct plan_step *st, int err,
 		[PLAN_LINK_DEL] = "deleting the link",
 		[PLAN_RECORD] = "recording",
 		[PLAN_NS_MARK] = "marking the namespace",
+		[PLAN_NS_UNMARK] = "releasing the namespace",
 	};
 
 	if (err == -EEXIST &&

@@ -329,6 +329,29 @@ int plan_veth(struct plan *p, const char *ns, const char *name,
 	return r;
 }
 
+int plan_attach(struct plan *p, const char *ns, const char *name, int ifindex,
+		enum record_kind kind, const char *have, int have_index,
+		const char *master)
+{
+	struct plan_step *st;
+
+	if ((!have && !master) || (have && master && !strcmp(have, master)))
+		return 0;
+	st = plan_add(p, PLAN_LINK_SET, PLAN_UPDATE, ns, name);
+	if (!st)
+		return -ENOMEM;
+	plan_link_path(st, kind);
+	st->ifindex = ifindex;
+	st->set.master = master ? PLAN_MASTER_BY_NAME : 0;
+	if (master)
+		snprintf(st->set.master_name, sizeof(st->set.master_name), "%s",
+			 master);
+	st->old.master = have ? have_index : 0;
+	plan_say(st, "master %s -> %s", have ? have : "none",
+		 master ? master : "none");
+	return 0;
+}
+
 int plan_addr(struct plan *p, const char *ns, const char *link, int ifindex,
 	      const struct cidr *c, const struct record_addr *opts, bool add,
 	      bool present)
@@ -373,6 +396,19 @@ int plan_ns_mark(struct plan *p, const char *ns)
 		return -ENOMEM;
 	snprintf(st->path, sizeof(st->path), "/v1/namespaces/%s", ns);
 	plan_say(st, "made elsewhere: adopted, marked as netnsd's on its lo");
+	return 0;
+}
+
+int plan_ns_release(struct plan *p, const char *ns)
+{
+	struct plan_step *st =
+		plan_add(p, PLAN_NS_UNMARK, PLAN_DELETE, ns, "lo");
+
+	if (!st)
+		return -ENOMEM;
+	snprintf(st->path, sizeof(st->path), "/v1/namespaces/%s", ns);
+	plan_say(st, "adopted: released (forgotten, its mark taken off), "
+		     "not deleted");
 	return 0;
 }
 

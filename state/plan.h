@@ -40,10 +40,11 @@ enum plan_op {
 	PLAN_NS_ADD, /* namespace `ns`, back: delete it */
 	/* The two below cannot be undone: a plan has them last, and apply
 	 * writes their marker (state/intent.c) with the records. */
-	PLAN_NS_DEL,   /* namespace `ns`, and all in it */
-	PLAN_LINK_DEL, /* link `ifindex` (a veth with its peer) */
-	PLAN_RECORD,   /* no kernel work: an object becomes desired */
-	PLAN_NS_MARK,  /* netnsd's mark on the namespace's lo, back: off */
+	PLAN_NS_DEL,	/* namespace `ns`, and all in it */
+	PLAN_LINK_DEL,	/* link `ifindex` (a veth with its peer) */
+	PLAN_RECORD,	/* no kernel work: an object becomes desired */
+	PLAN_NS_MARK,	/* netnsd's mark on the namespace's lo, back: off */
+	PLAN_NS_UNMARK, /* the mark off (a release), back: on */
 };
 
 /* A link to be made: the values of its record, copied so that a plan does
@@ -64,9 +65,14 @@ struct plan_attrs {
 	bool has_mac;
 	uint8_t mac[6];
 	int up;
-	int master; /* 0: detach; an ifindex: attach */
-	bool mark;  /* give it netnsd's alias (it was born, not yet marked) */
+	int master; /* 0: detach; an ifindex, or PLAN_MASTER_BY_NAME: attach */
+	char master_name[IFNAMSIZ];
+	bool mark; /* give it netnsd's alias (it was born, not yet marked) */
 };
+
+/* The master is the bridge named master_name, looked up when the step
+ * runs: a bridge made by the same plan has no index before. */
+#define PLAN_MASTER_BY_NAME (-2)
 
 struct plan_step {
 	enum plan_op op;
@@ -75,7 +81,7 @@ struct plan_step {
 	char detail[256]; /* "mtu 1500 -> 1400", "veth pair with ns2/b" */
 	char ns[NAME_NS_MAX + 1];
 	char name[IFNAMSIZ];
-	int ifindex;
+	int ifindex; /* 0: link `name`, looked up when the step runs */
 	struct plan_link_spec a, b;
 	struct plan_attrs set, old;
 	struct nl_bridge_spec bridge, bridge_old;
@@ -121,6 +127,13 @@ int plan_veth(struct plan *p, const char *ns, const char *name,
 	      const struct record_link *want_b, const struct plan_seen *seen_b,
 	      struct problem *prob);
 
+/* Link ns/name (`ifindex`, 0 when the same plan makes it) attached to
+ * bridge `master` (NULL: detached) when its master now, `have` (NULL:
+ * none; index `have_index`), is another; `kind` names its path. */
+int plan_attach(struct plan *p, const char *ns, const char *name, int ifindex,
+		enum record_kind kind, const char *have, int have_index,
+		const char *master);
+
 /* An address on link `ifindex`, added with `opts` (NULL: the defaults)
  * when `present` is false (or taken away when `add` is false and it is
  * present). */
@@ -130,8 +143,10 @@ int plan_addr(struct plan *p, const char *ns, const char *link, int ifindex,
 
 /* A namespace made (`add`) or deleted. */
 int plan_ns(struct plan *p, const char *ns, bool add);
-/* netnsd's mark put on namespace `ns` (an adoption). */
+/* netnsd's mark put on namespace `ns` (an adoption), or taken off (a
+ * release: `mark` false). */
 int plan_ns_mark(struct plan *p, const char *ns);
+int plan_ns_release(struct plan *p, const char *ns);
 /* Link ns/name (index `ifindex`, of `kind` as the API names it: "veth",
  * "bridge" or NULL for another) deleted. */
 int plan_link_del(struct plan *p, const char *ns, const char *name, int ifindex,

@@ -326,12 +326,16 @@ int record_ns_parse(json_t *json, struct record_ns *ret, char *err,
 				  "namespace record is not an object");
 	json_object_foreach(json, k, v)
 	{
-		if (strcmp(k, "marked") || !json_is_boolean(v))
+		bool *b = !strcmp(k, "marked")	  ? &ret->marked
+			  : !strcmp(k, "adopted") ? &ret->adopted
+						  : NULL;
+
+		if (!b || !json_is_boolean(v))
 			return record_bad(
 				err, errlen,
 				"namespace record: unknown or malformed member %s",
 				k);
-		ret->marked = json_is_true(v);
+		*b = json_is_true(v);
 	}
 	return 0;
 }
@@ -340,7 +344,8 @@ json_t *record_ns_format(const struct record_ns *r)
 {
 	json_t *o = json_object();
 
-	if (o && r->marked && record_set(o, "marked", json_true()) < 0) {
+	if (o && ((r->marked && record_set(o, "marked", json_true()) < 0) ||
+		  (r->adopted && record_set(o, "adopted", json_true()) < 0))) {
 		json_decref(o);
 		return NULL;
 	}

@@ -121,6 +121,10 @@ json_t *record_empty_format(void);
  * mark is someone else's. */
 struct record_ns {
 	bool marked;
+	/* Made elsewhere and adopted (PUT): a PUT /v1/state that leaves it
+	 * out releases it (forgets it, takes the mark off) rather than
+	 * deleting it (README.md, "Declaring a whole topology"). */
+	bool adopted;
 };
 
 /* Strict as record_link_parse(); `{}` is valid. */

@@ -1,0 +1,496 @@
+#include "apply_state.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../api/name.h"
+#include "../netlink/addr.h"
+#include "../netlink/link.h"
+#include "../netlink/ns.h"
+#include "../netlink/ns_mark.h"
+#include "key.h"
+
+/* What the kernel has in one namespace the plan touches, read once: one
+ * dump of links and one of addresses, not a request per object. */
+struct view_ns {
+	const char *name;
+	bool exists;
+	struct nl_link *links; /* sorted by name */
+	size_t n_links;
+	struct nl_addr *addrs;
+	size_t n_addrs;
+};
+
+struct ctx {
+	struct store *store;
+	const struct doc *d;
+	struct plan *p;
+	struct store_txn *t;
+	struct problem *prob;
+	struct view_ns *views;
+	size_t n_views, cap_views;
+	json_t *held; /* every desired record, by key */
+	bool creates;
+};
+
+static int view_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct nl_link *)a)->name,
+		      ((const struct nl_link *)b)->name);
+}
+
+/* The view of `ns`, read on first use; NULL when out of memory. */
+static struct view_ns *view_of(struct ctx *c, const char *ns)
+{
+	struct nl_sock *s = NULL;
+	struct view_ns *v;
+
+	for (size_t i = 0; i < c->n_views; i++)
+		if (!strcmp(c->views[i].name, ns))
+			return &c->views[i];
+	if (c->n_views == c->cap_views) {
+		size_t cap = c->cap_views ? c->cap_views * 2 : 16;
+		struct view_ns *n = realloc(c->views, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		c->views = n;
+		c->cap_views = cap;
+	}
+	v = &c->views[c->n_views++];
+	memset(v, 0, sizeof(*v));
+	v->name = ns;
+	v->exists = name_is_host(ns) || nl_ns_exists(ns);
+	if (!v->exists || nl_ns_get(ns, &s) < 0)
+		return v;
+	if (nl_link_dump(s, &v->links, &v->n_links) == 0)
+		qsort(v->links, v->n_links, sizeof(*v->links), view_cmp);
+	nl_addr_dump(s, 0, &v->addrs, &v->n_addrs);
+	nl_ns_put(ns, s);
+	return v;
+}
+
+static const struct nl_link *view_link(const struct view_ns *v,
+				       const char *name)
+{
+	struct nl_link key;
+
+	if (!v || !v->n_links)
+		return NULL;
+	snprintf(key.name, sizeof(key.name), "%s", name);
+	return bsearch(&key, v->links, v->n_links, sizeof(key), view_cmp);
+}
+
+static const struct nl_link *view_index(const struct view_ns *v, int ifindex)
+{
+	for (size_t i = 0; ifindex && i < v->n_links; i++)
+		if (v->links[i].ifindex == ifindex)
+			return &v->links[i];
+	return NULL;
+}
+
+static bool view_has_addr(const struct view_ns *v, int ifindex,
+			  const struct cidr *c)
+{
+	for (size_t i = 0; i < v->n_addrs; i++)
+		if (v->addrs[i].ifindex == ifindex &&
+		    value_cidr_equal(&v->addrs[i].cidr, c))
+			return true;
+	return false;
+}
+
+/* What the planner needs of a link, from the views. */
+static void view_seen(const struct view_ns *v, const char *name,
+		      struct plan_seen *ret)
+{
+	const struct nl_link *m;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!v)
+		return;
+	ret->link = view_link(v, name);
+	if (ret->link && (m = view_index(v, ret->link->master)))
+		ret->master_name = m->name;
+}
+
+/* A problem of the planner said at the entry it is about. */
+static int at(struct ctx *c, const char *what, size_t index, int r)
+{
+	char ptr[64];
+
+	if (r == -ENOMEM || !c->prob->status)
+		return problem_errno(c->prob, r < 0 ? r : -ENOMEM, "planning",
+				     NULL);
+	snprintf(ptr, sizeof(ptr), "/%s/%zu", what, index);
+	problem_field(c->prob, ptr, "%s", c->prob->detail);
+	return -c->prob->status;
+}
+
+static void set_record(struct ctx *c, const char *key, json_t *v)
+{
+	if (!json_object_get(c->held, key))
+		c->creates = true;
+	store_txn_set(c->t, key, v);
+}
+
+static int plan_namespaces(struct ctx *c)
+{
+	const struct record_ns made = { .marked = true },
+			       adopted = { .adopted = true };
+	char key[KEY_MAX];
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < c->d->n_ns; i++) {
+		const char *ns = c->d->ns[i].name;
+		struct view_ns *v = view_of(c, ns);
+
+		key_ns(key, ns);
+		if (!v)
+			return problem_errno(c->prob, -ENOMEM, "planning",
+					     NULL);
+		if (json_object_get(c->held, key))
+			continue;
+		if (!v->exists)
+			r = plan_ns(c->p, ns, true);
+		else if (nl_ns_marked(ns) != 1)
+			r = plan_ns_mark(c->p, ns);
+		/* An adopted one is recorded unmarked (README.md,
+		 * "Ownership"): a crash before its mark leaves it netnsd's. */
+		set_record(c, key,
+			   record_ns_format(v->exists ? &adopted : &made));
+	}
+	return r < 0 ? problem_errno(c->prob, r, "planning", NULL) : 0;
+}
+
+/* One link of the document without its master (pass B attaches). */
+static int plan_one_link(struct ctx *c, const struct doc_link *l)
+{
+	struct record_link w = l->rec, pw;
+	struct view_ns *v = view_of(c, l->ns), *pv;
+	const struct doc_link *peer;
+	struct plan_seen seen, pseen;
+
+	w.has &= ~RECORD_HAS_MASTER;
+	view_seen(v, l->name, &seen);
+	if (l->rec.kind != RECORD_KIND_VETH)
+		return plan_link(c->p, l->ns, l->name, &w, &seen, c->prob);
+	/* A pair is planned once, from its end that sorts first. */
+	peer = doc_link_find(c->d, l->rec.veth.peer_ns, l->rec.veth.peer_name);
+	if (strcmp(l->ns, peer->ns) > 0 ||
+	    (!strcmp(l->ns, peer->ns) && strcmp(l->name, peer->name) > 0))
+		return 0;
+	pv = view_of(c, peer->ns);
+	view_seen(pv, peer->name, &pseen);
+	if (seen.link && pseen.link && seen.link->link == pseen.link->ifindex &&
+	    pseen.link->link == seen.link->ifindex) {
+		seen.peer_ns = peer->ns;
+		seen.peer_name = peer->name;
+	}
+	pw = peer->rec;
+	pw.has &= ~RECORD_HAS_MASTER;
+	return plan_veth(c->p, l->ns, l->name, &w, &seen, peer->ns, peer->name,
+			 &pw, &pseen, c->prob);
+}
+
+static int plan_links(struct ctx *c)
+{
+	/* Bridges first: ports have somewhere to go. */
+	static const int order[] = { RECORD_KIND_BRIDGE, -1 };
+	char key[KEY_MAX];
+	int r;
+
+	for (size_t o = 0; o < 2; o++)
+		for (size_t i = 0; i < c->d->n_links; i++) {
+			const struct doc_link *l = &c->d->links[i];
+
+			if ((order[o] >= 0) != ((int)l->rec.kind == order[0]))
+				continue;
+			r = plan_one_link(c, l);
+			if (r < 0)
+				return at(c, "links", l->index, r);
+			key_link(key, l->ns, l->name);
+			set_record(c, key, record_link_format(&l->rec));
+		}
+	return 0;
+}
+
+/* Pass B: every link on the bridge the document says. */
+static int plan_masters(struct ctx *c)
+{
+	for (size_t i = 0; i < c->d->n_links; i++) {
+		const struct doc_link *l = &c->d->links[i];
+		const char *m = l->rec.master;
+		struct view_ns *v = view_of(c, l->ns);
+		const struct nl_link *have = view_link(v, l->name), *br;
+		struct plan_seen seen;
+		int r;
+
+		if (!(l->rec.has & RECORD_HAS_MASTER))
+			continue;
+		br = m ? view_link(v, m) : NULL;
+		if (m && !doc_link_find(c->d, l->ns, m) &&
+		    (!br || strcmp(br->kind, "bridge"))) {
+			problem_set(
+				c->prob, 404, "not-found",
+				"bridge %s is neither declared nor in namespace %s",
+				m, l->ns);
+			return at(c, "links", l->index, -404);
+		}
+		view_seen(v, l->name, &seen);
+		r = plan_attach(c->p, l->ns, l->name, have ? have->ifindex : 0,
+				l->rec.kind, seen.master_name,
+				have ? have->master : 0, m);
+		if (r < 0)
+			return problem_errno(c->prob, r, "planning", NULL);
+	}
+	return 0;
+}
+
+static int plan_addresses(struct ctx *c)
+{
+	char key[KEY_MAX];
+
+	for (size_t i = 0; i < c->d->n_addrs; i++) {
+		const struct doc_addr *a = &c->d->addrs[i];
+		struct view_ns *v = view_of(c, a->ns);
+		const struct nl_link *l = view_link(v, a->link);
+		int r;
+
+		if (!l && !doc_link_find(c->d, a->ns, a->link)) {
+			problem_set(
+				c->prob, 404, "not-found",
+				"link %s is neither declared nor in namespace %s",
+				a->link, a->ns);
+			return at(c, "addresses", a->index, -404);
+		}
+		r = plan_addr(c->p, a->ns, a->link, l ? l->ifindex : 0,
+			      &a->cidr, &a->opts, true,
+			      l && view_has_addr(v, l->ifindex, &a->cidr));
+		if (r < 0)
+			return problem_errno(c->prob, r, "planning", NULL);
+		key_addr(key, a->ns, a->link, a->text);
+		set_record(c, key, record_addr_format(&a->opts));
+	}
+	return 0;
+}
+
+/* The held record under `key` ("link/<ns>/<name>", "addr/<ns>/<link>/
+ * <cidr>") split into its names; false for a key of another kind. */
+static bool split_key(const char *key, const char *prefix, char *ns, char *name,
+		      const char **rest)
+{
+	size_t plen = strlen(prefix);
+	const char *a = key + plen, *b;
+
+	if (strncmp(key, prefix, plen) || !(b = strchr(a, '/')) ||
+	    (size_t)(b - a) > NAME_NS_MAX)
+		return false;
+	memcpy(ns, a, (size_t)(b - a));
+	ns[b - a] = '\0';
+	a = b + 1;
+	b = strchr(a, '/');
+	if (!b)
+		b = a + strlen(a);
+	if ((size_t)(b - a) >= IFNAMSIZ)
+		return false;
+	memcpy(name, a, (size_t)(b - a));
+	name[b - a] = '\0';
+	*rest = *b ? b + 1 : b;
+	return true;
+}
+
+static bool doc_has_addr(const struct doc *d, const char *ns, const char *link,
+			 const char *text)
+{
+	for (size_t i = 0; i < d->n_addrs; i++)
+		if (!strcmp(d->addrs[i].ns, ns) &&
+		    !strcmp(d->addrs[i].link, link) &&
+		    !strcmp(d->addrs[i].text, text))
+			return true;
+	return false;
+}
+
+/* Whether the held namespace `ns` goes with this apply. */
+static bool ns_goes(struct ctx *c, const char *ns)
+{
+	char key[KEY_MAX];
+
+	key_ns(key, ns);
+	return json_object_get(c->held, key) && !doc_has_ns(c->d, ns);
+}
+
+/* Addresses held and not in the document: taken off their link, unless
+ * the link or its namespace goes anyway. */
+static int plan_gone_addrs(struct ctx *c)
+{
+	char ns[NAME_NS_MAX + 1], link[IFNAMSIZ];
+	const char *key, *text;
+	struct cidr cidr;
+	json_t *v;
+	int r = 0;
+
+	json_object_foreach(c->held, key, v)
+	{
+		const struct nl_link *l;
+		struct view_ns *vn;
+		struct record_addr opts;
+
+		if (!split_key(key, "addr/", ns, link, &text) ||
+		    doc_has_addr(c->d, ns, link, text))
+			continue;
+		store_txn_del(c->t, key);
+		if (ns_goes(c, ns) || value_parse_cidr(text, &cidr))
+			continue;
+		vn = view_of(c, ns);
+		l = view_link(vn, link);
+		if (!l || !view_has_addr(vn, l->ifindex, &cidr))
+			continue;
+		record_addr_read(v, &opts);
+		r = plan_addr(c->p, ns, link, l->ifindex, &cidr, &opts, false,
+			      true);
+		if (r < 0)
+			return problem_errno(c->prob, r, "planning", NULL);
+	}
+	return 0;
+}
+
+/* Whether a link that goes (in a namespace that stays) is deleted from
+ * this end. A veth goes once: from its end that sorts first, unless that
+ * end's namespace goes (the kernel takes the pair with the namespace, but
+ * in its own time: the far end is deleted now, so that the answer sees the
+ * state it reports). */
+static bool gone_link_here(struct ctx *c, const struct record_link *w,
+			   const char *ns, const char *name)
+{
+	const char *pns = w->veth.peer_ns, *pname = w->veth.peer_name;
+
+	if (!(w->has & RECORD_HAS_PEER) || doc_link_find(c->d, pns, pname) ||
+	    ns_goes(c, pns))
+		return true;
+	return strcmp(ns, pns) < 0 ||
+	       (!strcmp(ns, pns) && strcmp(name, pname) < 0);
+}
+
+/* Links held and not in the document: netnsd's own are deleted (a veth
+ * once, with its peer), unless their namespace goes; a record of
+ * attributes is only forgotten. */
+static int plan_gone_links(struct ctx *c)
+{
+	char ns[NAME_NS_MAX + 1], name[IFNAMSIZ];
+	const char *key, *rest;
+	json_t *v;
+	int r = 0;
+
+	json_object_foreach(c->held, key, v)
+	{
+		struct record_link w;
+		const struct nl_link *l;
+
+		if (!split_key(key, "link/", ns, name, &rest) ||
+		    doc_link_find(c->d, ns, name))
+			continue;
+		store_txn_del(c->t, key);
+		record_link_read(v, &w);
+		if (!w.owned || ns_goes(c, ns) ||
+		    !gone_link_here(c, &w, ns, name))
+			continue;
+		l = view_link(view_of(c, ns), name);
+		if (!l || !nl_link_is_ours(l))
+			continue;
+		r = plan_link_del(c->p, ns, name, l->ifindex,
+				  record_kind_name(w.kind));
+		if (r < 0)
+			return problem_errno(c->prob, r, "planning", NULL);
+	}
+	return 0;
+}
+
+/* Namespaces held and not in the document: deleted, or released when
+ * netnsd adopted them. Releases come first: they can be undone. */
+static int plan_gone_ns(struct ctx *c, bool adopted)
+{
+	const char *key;
+	json_t *v;
+	int r = 0;
+
+	json_object_foreach(c->held, key, v)
+	{
+		const char *ns = key + strlen("ns/");
+		struct record_ns w = { 0 };
+		struct view_ns *vn;
+
+		if (strncmp(key, "ns/", 3) || doc_has_ns(c->d, ns))
+			continue;
+		record_ns_parse(v, &w, NULL, 0);
+		if (w.adopted != adopted)
+			continue;
+		store_txn_del(c->t, key);
+		vn = view_of(c, ns);
+		if (!vn || !vn->exists)
+			continue;
+		r = adopted ? plan_ns_release(c->p, ns)
+			    : plan_ns(c->p, ns, false);
+		if (r < 0)
+			return problem_errno(c->prob, r, "planning", NULL);
+	}
+	return 0;
+}
+
+/* What the document leaves out goes (addresses went before the new
+ * ones came): releases, then links and namespaces, which cannot be
+ * undone, so that nothing that can fail comes after them. */
+static int plan_gone(struct ctx *c)
+{
+	int r = plan_gone_ns(c, true);
+
+	if (r == 0)
+		r = plan_gone_links(c);
+	if (r == 0)
+		r = plan_gone_ns(c, false);
+	return r;
+}
+
+int apply_state_plan(struct store *s, const struct doc *d, struct plan *p,
+		     struct store_txn **ret_records, struct problem *prob)
+{
+	struct ctx c = { .store = s, .d = d, .p = p, .prob = prob };
+	int r = -ENOMEM;
+
+	*ret_records = NULL;
+	c.t = store_txn_new();
+	c.held = store_list(s, "");
+	if (!c.t || !c.held) {
+		r = problem_errno(prob, -ENOMEM, "planning", NULL);
+		goto out;
+	}
+	/* Addresses go before others come: an IPv4 address taken off
+	 * takes the secondaries of its subnet with it. */
+	r = plan_namespaces(&c);
+	if (r == 0)
+		r = plan_links(&c);
+	if (r == 0)
+		r = plan_masters(&c);
+	if (r == 0)
+		r = plan_gone_addrs(&c);
+	if (r == 0)
+		r = plan_addresses(&c);
+	if (r == 0)
+		r = plan_gone(&c);
+	if (r < 0)
+		goto out;
+	if (c.creates)
+		store_txn_creates(c.t);
+	*ret_records = c.t;
+	c.t = NULL;
+out:
+	for (size_t i = 0; i < c.n_views; i++) {
+		free(c.views[i].links);
+		free(c.views[i].addrs);
+	}
+	free(c.views);
+	json_decref(c.held);
+	store_txn_free(c.t);
+	return r;
+}

@@ -1,0 +1,339 @@
+#include "doc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../api/name.h"
+
+/* Copies `o` without the members the document adds to a record (its place
+ * in the state, and what only the server sets). */
+static json_t *doc_record_part(json_t *o, const char *const skip[])
+{
+	json_t *c = json_deep_copy(o);
+
+	for (size_t i = 0; c && skip[i]; i++)
+		json_object_del(c, skip[i]);
+	return c;
+}
+
+/* The string member `key` of `o`, checked by `check` (NULL: valid). */
+static const char *doc_name(json_t *o, const char *key,
+			    const char *(*check)(const char *), const char *at,
+			    struct problem *prob)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	const char *why = v ? check(v) : "is required, as a string";
+
+	if (why) {
+		problem_field(prob, at, "%s %s", key, why);
+		return NULL;
+	}
+	return v;
+}
+
+static const char *doc_check_ns(const char *ns)
+{
+	return name_check_namespace(ns);
+}
+
+static int doc_read_ns(struct doc *d, json_t *a, struct problem *prob)
+{
+	static const char *const skip[] = { "name", NULL };
+	char at[64];
+	json_t *o, *rest;
+	size_t i;
+
+	json_array_foreach(a, i, o)
+	{
+		struct doc_ns *n = &d->ns[d->n_ns];
+
+		snprintf(at, sizeof(at), "/namespaces/%zu", i);
+		if (!json_is_object(o)) {
+			problem_field(prob, at, "must be an object");
+			continue;
+		}
+		n->name = doc_name(o, "name", doc_check_ns, at, prob);
+		rest = doc_record_part(o, skip);
+		if (rest && json_object_size(rest))
+			problem_field(prob, at,
+				      "has unknown members: only name");
+		json_decref(rest);
+		if (n->name && name_is_host(n->name))
+			problem_field(prob, at,
+				      "host is the daemon's own namespace, not "
+				      "one to declare");
+		else if (n->name)
+			n->index = i, d->n_ns++;
+	}
+	return 0;
+}
+
+static int doc_read_link(struct doc *d, json_t *o, size_t i,
+			 struct problem *prob)
+{
+	static const char *const skip[] = { "namespace", "name", "owned",
+					    NULL };
+	struct doc_link *l = &d->links[d->n_links];
+	char at[64], err[256];
+	json_t *rest;
+	const char *why;
+
+	snprintf(at, sizeof(at), "/links/%zu", i);
+	if (!json_is_object(o))
+		return problem_field(prob, at, "must be an object");
+	l->ns = doc_name(o, "namespace", doc_check_ns, at, prob);
+	l->name = doc_name(o, "name", name_check_link, at, prob);
+	rest = doc_record_part(o, skip);
+	if (!rest)
+		return problem_errno(prob, -ENOMEM, "reading the document",
+				     NULL);
+	/* The record's strings point into the copy: the document keeps it. */
+	json_array_append_new(d->keep, rest);
+	if (record_link_parse(rest, &l->rec, err, sizeof(err)) < 0)
+		problem_field(prob, at, "%s", err);
+	l->rec.owned = l->rec.kind != RECORD_KIND_NONE;
+	l->rec.has |= RECORD_HAS_OWNED;
+	if ((l->rec.has & RECORD_HAS_MTU) &&
+	    (why = value_check_mtu(l->rec.mtu)))
+		problem_field(prob, at, "mtu %s", why);
+	if (l->ns && l->name) {
+		l->index = i;
+		d->n_links++;
+	}
+	return 0;
+}
+
+static int doc_read_addr(struct doc *d, json_t *o, size_t i,
+			 struct problem *prob)
+{
+	static const char *const skip[] = { "namespace", "link", "address",
+					    NULL };
+	struct doc_addr *x = &d->addrs[d->n_addrs];
+	char at[64], err[256];
+	const char *text, *why;
+	json_t *rest;
+
+	snprintf(at, sizeof(at), "/addresses/%zu", i);
+	if (!json_is_object(o))
+		return problem_field(prob, at, "must be an object");
+	x->ns = doc_name(o, "namespace", doc_check_ns, at, prob);
+	x->link = doc_name(o, "link", name_check_link, at, prob);
+	text = json_string_value(json_object_get(o, "address"));
+	why = text ? value_parse_cidr(text, &x->cidr) : "is required";
+	if (why)
+		problem_field(prob, at, "address %s", why);
+	rest = doc_record_part(o, skip);
+	x->opts = (struct record_addr)RECORD_ADDR_INIT;
+	if (rest && record_addr_parse(rest, &x->opts, err, sizeof(err)) < 0)
+		problem_field(prob, at, "%s", err);
+	json_decref(rest);
+	if (x->ns && x->link && !why) {
+		value_format_cidr(&x->cidr, x->text, sizeof(x->text));
+		x->index = i;
+		d->n_addrs++;
+	}
+	return 0;
+}
+
+static json_t *doc_array(json_t *root, const char *key, struct problem *prob)
+{
+	json_t *a = json_object_get(root, key);
+	char at[32];
+
+	if (!a)
+		return NULL;
+	if (!json_is_array(a)) {
+		snprintf(at, sizeof(at), "/%s", key);
+		problem_field(prob, at, "must be an array");
+		return NULL;
+	}
+	return a;
+}
+
+/* The top level: three arrays, and "revision" (ignored). */
+static int doc_read(json_t *root, struct doc *d, struct problem *prob)
+{
+	json_t *ns, *links, *addrs, *o;
+	const char *k;
+	size_t i;
+	char at[80];
+
+	json_object_foreach(root, k, o)
+	{
+		if (strcmp(k, "namespaces") && strcmp(k, "links") &&
+		    strcmp(k, "addresses") && strcmp(k, "revision")) {
+			snprintf(at, sizeof(at), "/%.60s", k);
+			problem_field(prob, at, "unknown member");
+		}
+	}
+	ns = doc_array(root, "namespaces", prob);
+	links = doc_array(root, "links", prob);
+	addrs = doc_array(root, "addresses", prob);
+	d->ns = calloc(json_array_size(ns) + 1, sizeof(*d->ns));
+	d->links = calloc(json_array_size(links) + 1, sizeof(*d->links));
+	d->addrs = calloc(json_array_size(addrs) + 1, sizeof(*d->addrs));
+	if (!d->ns || !d->links || !d->addrs)
+		return problem_errno(prob, -ENOMEM, "reading the document",
+				     NULL) ?: -ENOMEM;
+	doc_read_ns(d, ns, prob);
+	json_array_foreach(links, i, o) doc_read_link(d, o, i, prob);
+	json_array_foreach(addrs, i, o) doc_read_addr(d, o, i, prob);
+	return 0;
+}
+
+const struct doc_link *doc_link_find(const struct doc *d, const char *ns,
+				     const char *name)
+{
+	for (size_t i = 0; i < d->n_links; i++)
+		if (!strcmp(d->links[i].ns, ns) &&
+		    !strcmp(d->links[i].name, name))
+			return &d->links[i];
+	return NULL;
+}
+
+bool doc_has_ns(const struct doc *d, const char *ns)
+{
+	if (name_is_host(ns))
+		return true;
+	for (size_t i = 0; i < d->n_ns; i++)
+		if (!strcmp(d->ns[i].name, ns))
+			return true;
+	return false;
+}
+
+/* Duplicates, each said at its second occurrence. */
+static void doc_check_unique(const struct doc *d, struct problem *prob)
+{
+	char at[64];
+
+	for (size_t i = 0; i < d->n_ns; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(d->ns[i].name, d->ns[j].name)) {
+				snprintf(at, sizeof(at), "/namespaces/%zu",
+					 d->ns[i].index);
+				problem_field(prob, at,
+					      "namespace %s is declared twice",
+					      d->ns[i].name);
+				break;
+			}
+	for (size_t i = 0; i < d->n_links; i++)
+		if (doc_link_find(d, d->links[i].ns, d->links[i].name) !=
+		    &d->links[i]) {
+			snprintf(at, sizeof(at), "/links/%zu",
+				 d->links[i].index);
+			problem_field(prob, at, "link %s/%s is declared twice",
+				      d->links[i].ns, d->links[i].name);
+		}
+	for (size_t i = 0; i < d->n_addrs; i++)
+		for (size_t j = 0; j < i; j++) {
+			const struct doc_addr *a = &d->addrs[i],
+					      *b = &d->addrs[j];
+
+			if (strcmp(a->ns, b->ns) || strcmp(a->link, b->link) ||
+			    strcmp(a->text, b->text))
+				continue;
+			snprintf(at, sizeof(at), "/addresses/%zu", a->index);
+			problem_field(prob, at, "address %s on %s/%s twice",
+				      a->text, a->ns, a->link);
+			break;
+		}
+}
+
+/* A veth end's peer: declared, a veth, and naming this end back. */
+static void doc_check_peer(const struct doc *d, const struct doc_link *l,
+			   struct problem *prob)
+{
+	const struct record_veth *v = &l->rec.veth;
+	const struct doc_link *p;
+	char at[64];
+
+	snprintf(at, sizeof(at), "/links/%zu/peer", l->index);
+	if (!(l->rec.has & RECORD_HAS_PEER)) {
+		problem_field(prob, at, "a veth needs its peer");
+		return;
+	}
+	p = doc_link_find(d, v->peer_ns, v->peer_name);
+	if (!p || p->rec.kind != RECORD_KIND_VETH)
+		problem_field(prob, at,
+			      "the peer %s/%s is not declared as a veth",
+			      v->peer_ns, v->peer_name);
+	else if (!(p->rec.has & RECORD_HAS_PEER) ||
+		 strcmp(p->rec.veth.peer_ns, l->ns) ||
+		 strcmp(p->rec.veth.peer_name, l->name))
+		problem_field(prob, at, "the peer %s/%s names another peer",
+			      v->peer_ns, v->peer_name);
+}
+
+/* References: namespaces declared, peers matched, bridges that are
+ * bridges. A master or an address's link that the document does not
+ * declare may exist in the kernel: the planner checks that. */
+static void doc_check_refs(const struct doc *d, struct problem *prob)
+{
+	const struct doc_link *m;
+	char at[64];
+
+	for (size_t i = 0; i < d->n_links; i++) {
+		const struct doc_link *l = &d->links[i];
+
+		snprintf(at, sizeof(at), "/links/%zu/namespace", l->index);
+		if (!doc_has_ns(d, l->ns))
+			problem_field(prob, at, "namespace %s is not declared",
+				      l->ns);
+		if (l->rec.kind == RECORD_KIND_VETH)
+			doc_check_peer(d, l, prob);
+		if (!(l->rec.has & RECORD_HAS_MASTER) || !l->rec.master)
+			continue;
+		m = doc_link_find(d, l->ns, l->rec.master);
+		snprintf(at, sizeof(at), "/links/%zu/master", l->index);
+		if (m && m->rec.kind != RECORD_KIND_BRIDGE &&
+		    m->rec.kind != RECORD_KIND_NONE)
+			problem_field(prob, at, "%s is declared as a %s",
+				      l->rec.master,
+				      record_kind_name(m->rec.kind));
+		else if (m == l)
+			problem_field(prob, at,
+				      "a bridge cannot be its own port");
+	}
+	for (size_t i = 0; i < d->n_addrs; i++) {
+		snprintf(at, sizeof(at), "/addresses/%zu/namespace",
+			 d->addrs[i].index);
+		if (!doc_has_ns(d, d->addrs[i].ns))
+			problem_field(prob, at, "namespace %s is not declared",
+				      d->addrs[i].ns);
+	}
+}
+
+int doc_parse(json_t *root, struct doc *d, struct problem *prob)
+{
+	memset(d, 0, sizeof(*d));
+	if (!json_is_object(root))
+		return problem_field(prob, "/", "must be an object");
+	d->root = json_incref(root);
+	d->keep = json_array();
+	if (!d->keep)
+		return problem_errno(prob, -ENOMEM, "reading the document",
+				     NULL);
+	/* Every problem at once: the checks across entries run on those
+	 * that could be read, even when others could not. */
+	if (doc_read(root, d, prob) == 0) {
+		doc_check_unique(d, prob);
+		doc_check_refs(d, prob);
+	}
+	if (prob->status) {
+		doc_free(d);
+		return -prob->status;
+	}
+	return 0;
+}
+
+void doc_free(struct doc *d)
+{
+	free(d->ns);
+	free(d->links);
+	free(d->addrs);
+	json_decref(d->root);
+	json_decref(d->keep);
+	memset(d, 0, sizeof(*d));
+}

@@ -1,0 +1,61 @@
+/* The whole desired state as one document (openapi/openapi.yaml, State):
+ * what GET /v1/state answers and PUT /v1/state takes. Reading one checks it
+ * whole before anything is planned, and says every problem at once, each
+ * with a JSON pointer to the offending entry ("/links/3/peer"): names,
+ * values, duplicates, a veth end without its peer, a namespace, a bridge or
+ * a link that the document names but does not declare. */
+#ifndef NETNSD_DOC_H
+#define NETNSD_DOC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../api/problem.h"
+#include "../api/value.h"
+#include "record.h"
+
+struct doc_ns {
+	const char *name;
+	size_t index; /* in the document's array */
+};
+
+struct doc_link {
+	const char *ns, *name;
+	struct record_link rec; /* strings point into the document */
+	size_t index;
+};
+
+struct doc_addr {
+	const char *ns, *link;
+	struct cidr cidr;
+	char text[64]; /* canonical "ip/len" */
+	struct record_addr opts;
+	size_t index;
+};
+
+struct doc {
+	json_t *root; /* a reference: the strings above point into it */
+	json_t *keep; /* the records' parts, which their strings point into */
+	struct doc_ns *ns;
+	size_t n_ns;
+	struct doc_link *links;
+	size_t n_links;
+	struct doc_addr *addrs;
+	size_t n_addrs;
+};
+
+/* Reads and checks `root`. 0, or a 400 problem listing every error found
+ * (and `d` then empty). The document's members only the server sets
+ * ("revision", a link's "owned") are ignored: a link with a kind is one
+ * netnsd makes, a link without one a record of attributes of a link made
+ * elsewhere. */
+int doc_parse(json_t *root, struct doc *d, struct problem *prob);
+void doc_free(struct doc *d);
+
+/* The entries by name, or NULL. */
+const struct doc_link *doc_link_find(const struct doc *d, const char *ns,
+				     const char *name);
+bool doc_has_ns(const struct doc *d, const char *ns);
+
+#endif
