@@ -382,21 +382,29 @@ static int apply_failed_words(const struct plan_step *st, int err,
 				     : nl_extack());
 }
 
-/* The marker of a step that cannot be undone (state/intent.c), its key in
- * `key`; false for a step that has none. */
+/* The marker of a step the desired state cannot say (state/intent.c): a
+ * deletion, a release. Its key in `key`; false for a step that has none. */
 static bool apply_marker_key(const struct plan_step *st, char key[KEY_MAX])
 {
-	if (st->op == PLAN_NS_DEL)
+	char text[64];
+
+	if (st->op == PLAN_NS_DEL) {
 		key_gone_ns(key, st->ns);
-	else if (st->op == PLAN_LINK_DEL)
+	} else if (st->op == PLAN_LINK_DEL) {
 		key_gone_link(key, st->ns, st->name);
-	else
+	} else if (st->op == PLAN_ADDR_DEL) {
+		value_format_cidr(&st->addr, text, sizeof(text));
+		key_gone_addr(key, st->ns, st->name, text);
+	} else if (st->op == PLAN_NS_UNMARK) {
+		key_release_ns(key, st->ns);
+	} else {
 		return false;
+	}
 	return true;
 }
 
-/* Adds to `records` the markers of the plan's deletions, written with
- * them before the kernel is touched. */
+/* Adds to `records` the markers of the plan's deletions and releases,
+ * written with them before the kernel is touched. */
 static int apply_markers(const struct plan *p, struct store_txn *records)
 {
 	char key[KEY_MAX];
@@ -408,8 +416,8 @@ static int apply_markers(const struct plan *p, struct store_txn *records)
 
 		if (!apply_marker_key(st, key))
 			continue;
-		v = st->op == PLAN_NS_DEL ? record_empty_format()
-					  : record_marker_format(&mk);
+		v = st->op == PLAN_LINK_DEL ? record_marker_format(&mk)
+					    : record_empty_format();
 		if (!v)
 			return -ENOMEM;
 		store_txn_set(records, key, v);

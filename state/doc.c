@@ -176,7 +176,8 @@ static int doc_read(json_t *root, struct doc *d, struct problem *prob)
 	d->addrs = calloc(json_array_size(addrs) + 1, sizeof(*d->addrs));
 	if (!d->ns || !d->links || !d->addrs)
 		return problem_errno(prob, -ENOMEM, "reading the document",
-				     NULL) ?: -ENOMEM;
+				     NULL)
+			       ?: -ENOMEM;
 	doc_read_ns(d, ns, prob);
 	json_array_foreach(links, i, o) doc_read_link(d, o, i, prob);
 	json_array_foreach(addrs, i, o) doc_read_addr(d, o, i, prob);

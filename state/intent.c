@@ -24,8 +24,16 @@
  *    the kernel is touched:
  *      gone-ns/<ns>        a namespace being deleted;
  *      gone-link/<ns>/<l>  a link being deleted, with its ifindex;
+ *      gone-addr/<ns>/<l>/<ip>/<len>  an address being taken off;
+ *      release-ns/<ns>     an adopted namespace being released (its
+ *                          mark taken off, the namespace kept);
  *      moving/<ns2>/<l2>   a link being renamed or moved to ns2/l2, with
  *                          where it came from and its ifindex.
+ *    The apply layer (state/apply.c) writes the markers of a plan's
+ *    deletions and releases into the same commit as its records, so that
+ *    a whole-state apply (PUT /v1/state) interrupted anywhere is finished
+ *    by start-up: the records say the new state, and the markers what of
+ *    the old one must still go.
  *    Markers are not desired state (readers skip them, revision does not
  *    move for them). Once the kernel has done the work, the records change
  *    and the marker is forgotten (intent_done) lazily: a marker left behind
@@ -38,6 +46,8 @@
  *      gone-link: the link goes if it is still the one being deleted (the
  *               same ifindex, or netnsd's mark) and nothing desires its
  *               name again;
+ *      gone-addr: the address goes, unless it is desired again;
+ *      release-ns: the mark goes, unless the namespace is desired again;
  *      moving:  the link goes back to where its records say, unless the
  *               new name became desired for a link of its own.
  *    A marker is forgotten only once settled, so a failure is tried again

@@ -46,6 +46,17 @@ void key_moving(char *buf, const char *ns, const char *link)
 	snprintf(buf, KEY_MAX, KEY_MOVING "%s/%s", ns, link);
 }
 
+void key_gone_addr(char *buf, const char *ns, const char *link,
+		   const char *cidr)
+{
+	snprintf(buf, KEY_MAX, KEY_GONE_ADDR "%s/%s/%s", ns, link, cidr);
+}
+
+void key_release_ns(char *buf, const char *ns)
+{
+	snprintf(buf, KEY_MAX, KEY_RELEASE_NS "%s", ns);
+}
+
 bool key_is_desired(const char *key)
 {
 	return !strncmp(key, "ns/", 3) || !strncmp(key, "link/", 5) ||
@@ -56,5 +67,7 @@ bool key_is_marker(const char *key)
 {
 	return !strncmp(key, KEY_GONE_NS, strlen(KEY_GONE_NS)) ||
 	       !strncmp(key, KEY_GONE_LINK, strlen(KEY_GONE_LINK)) ||
-	       !strncmp(key, KEY_MOVING, strlen(KEY_MOVING));
+	       !strncmp(key, KEY_MOVING, strlen(KEY_MOVING)) ||
+	       !strncmp(key, KEY_GONE_ADDR, strlen(KEY_GONE_ADDR)) ||
+	       !strncmp(key, KEY_RELEASE_NS, strlen(KEY_RELEASE_NS));
 }

@@ -35,6 +35,13 @@ void key_gone_link(char *buf, const char *ns, const char *link);
 /* "moving/<ns>/<link>": a link being renamed or moved to ns/link */
 #define KEY_MOVING "moving/"
 void key_moving(char *buf, const char *ns, const char *link);
+/* "gone-addr/<ns>/<link>/<ip>/<len>": an address being taken off */
+#define KEY_GONE_ADDR "gone-addr/"
+void key_gone_addr(char *buf, const char *ns, const char *link,
+		   const char *cidr);
+/* "release-ns/<ns>": an adopted namespace being released (its mark off) */
+#define KEY_RELEASE_NS "release-ns/"
+void key_release_ns(char *buf, const char *ns);
 /* Whether `key` is one of the markers above. */
 bool key_is_marker(const char *key);
 

@@ -11,6 +11,7 @@
 #include "../netlink/addr.h"
 #include "../netlink/link.h"
 #include "../netlink/ns.h"
+#include "../netlink/ns_mark.h"
 #include "apply.h"
 #include "desired.h"
 #include "diff.h"
@@ -686,12 +687,67 @@ out:
 	return settled;
 }
 
+/* An address being taken off ("<link>/<ip>/<len>" in `rest`): it goes,
+ * unless it is desired again. */
+static bool reconcile_gone_addr(struct reconcile *rc, const char *ns,
+				const char *rest)
+{
+	const char *slash = strchr(rest, '/');
+	char link[IFNAMSIZ], key[KEY_MAX], what[160];
+	struct nl_sock *s = NULL;
+	struct nl_link l;
+	struct cidr c;
+	json_t *v;
+	int r;
+
+	if (!slash || (size_t)(slash - rest) >= sizeof(link) ||
+	    value_parse_cidr(slash + 1, &c))
+		return true;
+	memcpy(link, rest, (size_t)(slash - rest));
+	link[slash - rest] = '\0';
+	key_addr(key, ns, link, slash + 1);
+	v = store_get(rc->store, key);
+	json_decref(v);
+	if (v || nl_ns_get(ns, &s) < 0)
+		return true;
+	r = nl_link_get(s, link, &l);
+	if (r == 0)
+		r = nl_addr_del(s, l.ifindex, &c);
+	nl_ns_put(ns, s);
+	if (r == 0 || r == -ENODEV || r == -EADDRNOTAVAIL)
+		return true;
+	snprintf(what, sizeof(what), "address %s on %s/%s", slash + 1, ns,
+		 link);
+	reconcile_failed(rc, what, "finishing an interrupted delete", r);
+	return false;
+}
+
+/* An adopted namespace being released: its mark goes, unless it is
+ * desired again. */
+static bool reconcile_release_ns(struct reconcile *rc, const char *ns)
+{
+	struct nl_sock *s = NULL;
+	char what[128];
+	int r;
+
+	if (desired_has_ns(rc->store, ns) || nl_ns_get(ns, &s) < 0)
+		return true;
+	r = nl_ns_mark_clear(s);
+	nl_ns_put(ns, s);
+	if (r == 0)
+		return true;
+	snprintf(what, sizeof(what), "namespace %s", ns);
+	reconcile_failed(rc, what, "finishing an interrupted release", r);
+	return false;
+}
+
 /* Finishes or takes back the changes a crash interrupted (see key.h), then
  * forgets them. */
 static void reconcile_interrupted(struct reconcile *rc)
 {
 	static const char *const prefixes[] = { KEY_GONE_NS, KEY_GONE_LINK,
-						KEY_MOVING };
+						KEY_MOVING, KEY_GONE_ADDR,
+						KEY_RELEASE_NS };
 	struct store_txn *t = store_txn_new();
 	char ns[NAME_NS_MAX + 1];
 	const char *key, *name;
@@ -707,12 +763,16 @@ static void reconcile_interrupted(struct reconcile *rc)
 
 			if (i == 0)
 				settled = reconcile_gone_ns(rc, key + skip);
+			else if (i == 4)
+				settled = reconcile_release_ns(rc, key + skip);
 			else if (!reconcile_split(key, skip, ns, &name))
 				;
 			else if (i == 1)
 				settled = reconcile_gone_link(rc, ns, name, v);
-			else
+			else if (i == 2)
 				settled = reconcile_moving(rc, ns, name, v);
+			else
+				settled = reconcile_gone_addr(rc, ns, name);
 			if (t && settled)
 				store_txn_del(t, key);
 		}
