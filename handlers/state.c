@@ -3,12 +3,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../server/converge.h"
 #include "../server/log.h"
-#include "../state/apply.h"
 #include "../state/apply_state.h"
-#include "../state/doc.h"
 #include "../state/store.h"
 #include "common.h"
 
@@ -217,45 +216,134 @@ int state_handle_reconcile(struct request *req, struct reply *rep)
 	return handler_reply(rep, 200, report, NULL);
 }
 
+/* The desired state as a document (what GET answers), or NULL. */
+static json_t *state_document(struct store *store)
+{
+	struct state_out out = { 0 };
+	json_t *doc = NULL;
+
+	if (state_out_all(&out, store, store_revision(store)) < 0)
+		return NULL;
+	out.cap = out.len;
+	out.len = 0;
+	out.text = malloc(out.cap);
+	if (out.text && state_out_all(&out, store, store_revision(store)) == 0)
+		doc = json_loadb(out.text, out.len, 0, NULL);
+	free(out.text);
+	if (doc)
+		json_object_del(doc, "revision");
+	return doc;
+}
+
+/* The record of an apply waiting for its confirmation, made with the
+ * apply's own records. */
+struct state_confirm {
+	json_t *previous;
+	time_t deadline;
+};
+
+static void state_confirm_edit(struct store_txn *t, void *arg)
+{
+	struct state_confirm *c = arg;
+
+	store_txn_set(t, APPLY_STATE_CONFIRM_KEY,
+		      json_pack("{s:I, s:O}", "deadline",
+				(json_int_t)c->deadline, "previous",
+				c->previous));
+}
+
+/* ?confirm=SECONDS: the state before, to go back to at the deadline. One
+ * at a time: another apply waits for this one to be confirmed. */
+static int state_confirm_prepare(struct request *req, struct reply *rep,
+				 struct state_confirm *c)
+{
+	json_t *pending = store_get(req->store, APPLY_STATE_CONFIRM_KEY);
+
+	json_decref(pending);
+	if (pending)
+		return problem_set(
+			&rep->problem, 409, "already-exists",
+			"an apply is waiting for its confirmation: POST /v1/state/confirm, or wait for its rollback, before another");
+	c->previous = state_document(req->store);
+	if (!c->previous)
+		return problem_errno(&rep->problem, -ENOMEM,
+				     "reading the state before", NULL);
+	c->deadline = time(NULL) + req->confirm;
+	return 0;
+}
+
+/* The answer: the revision, the changes, and the deadline of a confirm. */
+static json_t *state_applied(struct request *req, const struct plan *p,
+			     const struct state_confirm *c)
+{
+	json_t *o = json_pack("{s:I, s:o}", "revision",
+			      (json_int_t)store_revision(req->store), "changes",
+			      plan_to_json(p));
+	char when[32];
+	struct tm tm;
+
+	if (o && c->previous && gmtime_r(&c->deadline, &tm) &&
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		json_object_set_new(o, "confirm_by", json_string(when));
+	return o;
+}
+
 /* PUT /v1/state: the desired state becomes the document, as one
  * transaction (state/apply_state.h). */
 int state_handle_put(struct request *req, struct reply *rep)
 {
-	struct store_txn *t = NULL;
-	struct apply ap = { 0 };
-	struct doc d = { 0 };
+	struct state_confirm c = { 0 };
+	json_t *body = NULL;
 	struct plan p;
-	json_t *body = NULL, *changes;
 	int r;
 
 	plan_init(&p);
 	r = body_parse(req->body, req->body_len, false, &body, &rep->problem);
+	if (r == 0 && req->confirm && !req->dry_run)
+		r = state_confirm_prepare(req, rep, &c);
 	if (r == 0)
-		r = doc_parse(body, &d, &rep->problem);
-	if (r == 0)
-		r = apply_state_plan(req->store, &d, &p, &t, &rep->problem);
+		r = apply_state_document(req->store, body, req->dry_run,
+					 c.previous ? state_confirm_edit : NULL,
+					 &c, &p, &rep->problem);
 	if (r < 0)
 		goto out;
 	if (req->dry_run) {
 		r = handler_plan_reply(rep, &p);
 		goto out;
 	}
-	r = apply_run(&ap, req->store, &p, t, false, &rep->problem);
-	if (r < 0)
-		goto out;
-	changes = plan_to_json(&p);
 	if (p.n)
-		log_info("applied the desired state: %zu changes", p.n);
-	r = handler_reply(rep, 200,
-			  json_pack("{s:I, s:o}", "revision",
-				    (json_int_t)store_revision(req->store),
-				    "changes", changes),
-			  NULL);
+		log_info("applied the desired state: %zu changes%s", p.n,
+			 c.previous ? ", to be confirmed" : "");
+	r = handler_reply(rep, 200, state_applied(req, &p, &c), NULL);
 out:
-	apply_end(&ap);
-	store_txn_free(t);
 	plan_clear(&p);
-	doc_free(&d);
+	json_decref(c.previous);
 	json_decref(body);
 	return r;
+}
+
+/* POST /v1/state/confirm: the apply waiting for it stays. */
+int state_handle_confirm(struct request *req, struct reply *rep)
+{
+	json_t *pending = store_get(req->store, APPLY_STATE_CONFIRM_KEY);
+	struct store_txn *t;
+	int r;
+
+	json_decref(pending);
+	if (!pending)
+		return problem_set(
+			&rep->problem, 404, "not-found",
+			"no apply is waiting for its confirmation (none was made with ?confirm=, or it was rolled back at its deadline)");
+	t = store_txn_new();
+	if (t)
+		store_txn_del(t, APPLY_STATE_CONFIRM_KEY);
+	r = handler_commit(req, rep, t);
+	store_txn_free(t);
+	if (r < 0)
+		return r;
+	log_info("the applied state is confirmed");
+	return handler_reply(rep, 200,
+			     json_pack("{s:b, s:I}", "confirmed", 1, "revision",
+				       (json_int_t)store_revision(req->store)),
+			     NULL);
 }

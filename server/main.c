@@ -12,6 +12,7 @@
 #include "../state/record.h"
 #include "../state/store.h"
 #include "config.h"
+#include "confirm.h"
 #include "converge.h"
 #include "http.h"
 #include "log.h"
@@ -38,10 +39,12 @@ static void main_record_warn(const char *msg)
 
 /* How long the main loop may sleep: until the next sweep (once a second)
  * or whatever the convergence waits for, whichever comes first. */
-static struct timespec main_tick(void)
+static struct timespec main_tick(struct store *store)
 {
-	long ms = converge_wait_ms();
+	long ms = converge_wait_ms(), confirm = confirm_wait_ms(store);
 
+	if (confirm >= 0 && (ms < 0 || confirm < ms))
+		ms = confirm;
 	if (ms < 0 || ms > 1000)
 		ms = 1000;
 	return (struct timespec){ .tv_sec = ms / 1000,
@@ -146,11 +149,12 @@ int main(int argc, char **argv)
 			notify_send("READY=1");
 			log_info("ready");
 		}
-		tick = main_tick();
+		tick = main_tick(store);
 		sig = sigtimedwait(&stop, NULL, &tick);
 		if (sig > 0)
 			break;
 		converge_tick(store);
+		confirm_tick(store);
 		if (main_seconds() - swept >= 1) {
 			swept = main_seconds();
 			nl_ns_sweep();

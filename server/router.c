@@ -12,8 +12,12 @@
 #define ROUTER_QUERY_NAME_MAX 64
 
 const struct route_query_def router_queries[] = {
-	{ "force", ROUTE_QUERY_FORCE, offsetof(struct request, force) },
-	{ "dry_run", ROUTE_QUERY_DRY_RUN, offsetof(struct request, dry_run) },
+	{ "force", ROUTE_QUERY_FORCE, offsetof(struct request, force), 0 },
+	{ "dry_run", ROUTE_QUERY_DRY_RUN, offsetof(struct request, dry_run),
+	  0 },
+	/* A day at most: a rollback is for a session, not a schedule. */
+	{ "confirm", ROUTE_QUERY_CONFIRM, offsetof(struct request, confirm),
+	  86400 },
 };
 
 const size_t router_n_queries =
@@ -258,6 +262,33 @@ static const struct route_query_def *router_query_def(const struct route *route,
 	return NULL;
 }
 
+/* A whole-number parameter: 1 to d->max, digits only, no leading zero. */
+static int router_query_number(const struct route_query_def *d,
+			       struct request *req, const char *value,
+			       const char *field, struct problem *p)
+{
+	unsigned long n = 0;
+	unsigned *slot = (unsigned *)((char *)req + d->offset);
+
+	if (!value || !*value || *value == '0' ||
+	    strspn(value, "0123456789") != strlen(value) || strlen(value) > 9)
+		return problem_field(p, field,
+				     "must be a whole number from 1 to %u",
+				     d->max);
+	n = strtoul(value, NULL, 10);
+	if (n > d->max)
+		return problem_field(p, field,
+				     "must be a whole number from 1 to %u",
+				     d->max);
+	if ((req->query_seen & d->bit) && *slot != n)
+		return problem_field(
+			p, field,
+			"is given more than once, with different values");
+	req->query_seen |= d->bit;
+	*slot = (unsigned)n;
+	return 0;
+}
+
 int router_query(const struct route *route, struct request *req,
 		 const char *name, const char *value, struct problem *p)
 {
@@ -273,6 +304,8 @@ int router_query(const struct route *route, struct request *req,
 			"is not a query parameter of this operation (it takes: %s)",
 			names);
 	}
+	if (d->max)
+		return router_query_number(d, req, value, field, p);
 	/* Compared as sent: no client spells `true` percent-encoded, and
 	 * one that does is told rather than guessed at. */
 	if (!value || (strcmp(value, "true") && strcmp(value, "false")))

@@ -25,6 +25,7 @@ struct request {
 	size_t body_len;
 	bool force;	     /* ?force=true */
 	bool dry_run;	     /* ?dry_run=true: plan, change nothing */
+	unsigned confirm;    /* ?confirm=SECONDS, or 0 */
 	unsigned query_seen; /* ROUTE_QUERY_* bits given in the query */
 	struct store *store;
 	bool mutates;	   /* ROUTE_MUTATES: takes namespace locks */
@@ -65,6 +66,7 @@ enum route_flags {
 enum route_query {
 	ROUTE_QUERY_FORCE = 1 << 0,
 	ROUTE_QUERY_DRY_RUN = 1 << 1, /* plan only: openapi.yaml "Plan" */
+	ROUTE_QUERY_CONFIRM = 1 << 2, /* commit-confirm, in seconds */
 };
 
 struct route {
@@ -84,6 +86,9 @@ struct route_query_def {
 	const char *name;
 	unsigned bit;
 	size_t offset; /* offsetof(struct request, ...) */
+	/* 0: a boolean (`bool` at offset); else a whole number from 1 to
+	 * max, in decimal without sign or leading zero (`unsigned`). */
+	unsigned max;
 };
 
 extern const struct route_query_def router_queries[];

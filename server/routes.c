@@ -73,7 +73,9 @@ const struct route router_routes[] = {
 
 	{ "GET", "/v1/state", state_handle_get, 0, 0 },
 	{ "PUT", "/v1/state", state_handle_put, ROUTE_MUTATES | ROUTE_EXCLUSIVE,
-	  ROUTE_QUERY_DRY_RUN },
+	  ROUTE_QUERY_DRY_RUN | ROUTE_QUERY_CONFIRM },
+	{ "POST", "/v1/state/confirm", state_handle_confirm,
+	  ROUTE_MUTATES | ROUTE_EXCLUSIVE, 0 },
 	{ "POST", "/v1/reconcile", state_handle_reconcile,
 	  ROUTE_MUTATES | ROUTE_EXCLUSIVE, 0 },
 };

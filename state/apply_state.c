@@ -10,6 +10,7 @@
 #include "../netlink/link.h"
 #include "../netlink/ns.h"
 #include "../netlink/ns_mark.h"
+#include "apply.h"
 #include "key.h"
 
 /* What the kernel has in one namespace the plan touches, read once: one
@@ -492,5 +493,28 @@ out:
 	free(c.views);
 	json_decref(c.held);
 	store_txn_free(c.t);
+	return r;
+}
+
+int apply_state_document(struct store *s, json_t *root, bool dry_run,
+			 void (*edit)(struct store_txn *t, void *arg),
+			 void *arg, struct plan *p, struct problem *prob)
+{
+	struct store_txn *t = NULL;
+	struct apply ap = { 0 };
+	struct doc d = { 0 };
+	int r = doc_parse(root, &d, prob);
+
+	if (r == 0)
+		r = apply_state_plan(s, &d, p, &t, prob);
+	if (r < 0 || dry_run)
+		goto out;
+	if (edit)
+		edit(t, arg);
+	r = apply_run(&ap, s, p, t, false, prob);
+out:
+	apply_end(&ap);
+	store_txn_free(t);
+	doc_free(&d);
 	return r;
 }

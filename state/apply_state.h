@@ -21,4 +21,18 @@
 int apply_state_plan(struct store *s, const struct doc *d, struct plan *p,
 		     struct store_txn **ret_records, struct problem *prob);
 
+/* The whole of PUT /v1/state but the answer: reads `root` (doc.h), plans
+ * it into `p`, and unless `dry_run` applies it, `edit` (NULL: none) adding
+ * to the records' transaction what goes with them (a commit-confirm's
+ * record). 0, or the problem. */
+int apply_state_document(struct store *s, json_t *root, bool dry_run,
+			 void (*edit)(struct store_txn *t, void *arg),
+			 void *arg, struct plan *p, struct problem *prob);
+
+/* Commit-confirm (README.md, "Declaring a whole topology"): the record of
+ * an apply waiting for its confirmation, a marker (key.h) holding
+ * {"deadline": seconds since the epoch, "previous": the document of the
+ * state before}. */
+#define APPLY_STATE_CONFIRM_KEY "confirm/state"
+
 #endif

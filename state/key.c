@@ -69,5 +69,6 @@ bool key_is_marker(const char *key)
 	       !strncmp(key, KEY_GONE_LINK, strlen(KEY_GONE_LINK)) ||
 	       !strncmp(key, KEY_MOVING, strlen(KEY_MOVING)) ||
 	       !strncmp(key, KEY_GONE_ADDR, strlen(KEY_GONE_ADDR)) ||
-	       !strncmp(key, KEY_RELEASE_NS, strlen(KEY_RELEASE_NS));
+	       !strncmp(key, KEY_RELEASE_NS, strlen(KEY_RELEASE_NS)) ||
+	       !strncmp(key, KEY_CONFIRM, strlen(KEY_CONFIRM));
 }

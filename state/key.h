@@ -42,6 +42,9 @@ void key_gone_addr(char *buf, const char *ns, const char *link,
 /* "release-ns/<ns>": an adopted namespace being released (its mark off) */
 #define KEY_RELEASE_NS "release-ns/"
 void key_release_ns(char *buf, const char *ns);
+/* "confirm/...": an apply of the whole state waiting for its
+ * confirmation (state/apply_state.h) */
+#define KEY_CONFIRM "confirm/"
 /* Whether `key` is one of the markers above. */
 bool key_is_marker(const char *key);
 

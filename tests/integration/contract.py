@@ -876,6 +876,10 @@ class Checker:
                 # The document's Conventions: `true` or `false`, nothing
                 # else.
                 value = {"true": True, "false": False}.get(raw, raw)
+            elif schema.get("type") == "integer" and raw.isdigit() and \
+                    (raw == "0" or not raw.startswith("0")):
+                # Decimal digits, without sign or leading zero.
+                value = int(raw)
             out += ["%s query parameter %s=%r breaks its schema: %s" % (
                 where, name, raw, e)
                 for e in self.c.schema_errors(p.get("schema") or {}, value)]

@@ -20,6 +20,7 @@ state becomes the document, as one transaction, checked in the kernel with
 import copy
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
@@ -244,6 +245,66 @@ def dry_run_and_if_match():
     expect_problem(d.put("/v1/state", doc, headers={"If-Match": etag}), 412,
                    "a stale If-Match")
     check("other" in h.netns_list(), "the 412 changed nothing")
+
+
+def wait_until(fn, seconds, what):
+    deadline = h.Deadline(h.scaled(seconds))
+    while not fn():
+        check(not deadline.expired(), "%s: not within %d s", what, seconds)
+        time.sleep(0.1)
+
+
+@test
+def commit_confirm_rolls_back_unless_confirmed():
+    d = setup()
+    put_state(d, lab())
+    before, rev = world(), state(d)["revision"]
+    doc = lab()
+    doc["namespaces"].append({"name": "green"})
+    r = put_state(d, doc, query="?confirm=2")
+    check("confirm_by" in r.json, "confirm_by: %r", r.json)
+    check("green" in h.netns_list(), "applied at once")
+    # Another confirm-apply waits for this one.
+    expect_problem(d.put("/v1/state?confirm=5", lab()), 409,
+                   "a second apply to confirm")
+    wait_until(lambda: "green" not in h.netns_list(), 6,
+               "rolled back at the deadline")
+    eq(world(), before, "the kernel after the rollback")
+    check(state(d)["revision"] > rev, "the rollback is a change")
+    expect_problem(d.post("/v1/state/confirm"), 404, "nothing to confirm")
+    # Confirmed in time: it stays.
+    r = put_state(d, doc, query="?confirm=2")
+    r = expect_status(d.post("/v1/state/confirm"), 200, "confirm")
+    eq(r.json["confirmed"], True, "confirmed")
+    time.sleep(h.scaled(3))
+    check("green" in h.netns_list(), "a confirmed apply stays")
+    for q in ("0", "-1", "abc", "86401", "01"):
+        p = expect_problem(d.put("/v1/state?confirm=" + q, lab()), 400,
+                           "?confirm=" + q)
+        eq(p["errors"][0]["field"], "query.confirm", "field")
+
+
+@test
+def commit_confirm_holds_across_a_restart():
+    d = setup()
+    put_state(d, lab())
+    before = world()
+    doc = lab()
+    doc["namespaces"].append({"name": "green"})
+    put_state(d, doc, query="?confirm=3")
+    d.stop()
+    d.start()           # before the deadline: rolled back on time
+    check("green" in h.netns_list(), "still there before the deadline")
+    wait_until(lambda: "green" not in h.netns_list(), 8,
+               "rolled back after a restart")
+    eq(world(), before, "the kernel after the rollback")
+    put_state(d, doc, query="?confirm=1")
+    d.kill()
+    time.sleep(h.scaled(2))  # the deadline passes while netnsd is down
+    d.start()
+    wait_until(lambda: "green" not in h.netns_list(), 5,
+               "rolled back at start-up, the deadline past")
+    eq(world(), before, "the kernel after the start-up rollback")
 
 
 if __name__ == "__main__":
