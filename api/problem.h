@@ -11,8 +11,8 @@ struct problem {
 	const char *title; /* fixed human summary for the type */
 	char detail[512];  /* this occurrence, never internals */
 	json_t *errors;	   /* array of {"field", "message"} or NULL */
-	json_t *step;	   /* the step that failed: {"action", "path"}, or NULL */
-	size_t n_errors;   /* every error found; errors[] holds the first few */
+	json_t *step;	 /* the step that failed: {"action", "path"}, or NULL */
+	size_t n_errors; /* every error found; errors[] holds the first few */
 };
 
 /* errors[] lists at most this many; error_count says how many there were,
