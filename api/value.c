@@ -99,6 +99,22 @@ const char *value_parse_cidr(const char *text, struct cidr *ret)
 	return value_parse_ip_prefix(ip, slash + 1, ret);
 }
 
+bool value_cidr_host_bits(const struct cidr *c)
+{
+	int bytes = c->family == AF_INET ? 4 : 16;
+
+	for (int i = 0; i < bytes; i++) {
+		int keep = c->prefixlen - i * 8;
+		uint8_t mask = keep >= 8   ? 0xff
+			       : keep <= 0 ? 0
+					   : (uint8_t)(0xff << (8 - keep));
+
+		if (c->addr[i] & (uint8_t)~mask)
+			return true;
+	}
+	return false;
+}
+
 bool value_cidr_equal(const struct cidr *a, const struct cidr *b)
 {
 	return a->family == b->family && a->prefixlen == b->prefixlen &&

@@ -23,6 +23,10 @@ const char *value_parse_cidr(const char *text, struct cidr *ret);
 const char *value_parse_ip_prefix(const char *ip, const char *prefix,
 				  struct cidr *ret);
 
+/* Whether bits past the prefix length are set (198.18.8.1/24): not the
+ * network of a route. */
+bool value_cidr_host_bits(const struct cidr *c);
+
 /* Same family, prefix length and address. */
 bool value_cidr_equal(const struct cidr *a, const struct cidr *b);
 

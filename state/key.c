@@ -31,6 +31,17 @@ void key_addr_prefix(char *buf, const char *ns, const char *link)
 		snprintf(buf, KEY_MAX, "addr/%s/", ns);
 }
 
+void key_route(char *buf, const char *ns, unsigned long table, const char *cidr,
+	       unsigned long metric)
+{
+	snprintf(buf, KEY_MAX, "route/%s/%lu/%s/%lu", ns, table, cidr, metric);
+}
+
+void key_route_prefix(char *buf, const char *ns)
+{
+	snprintf(buf, KEY_MAX, "route/%s/", ns);
+}
+
 void key_gone_ns(char *buf, const char *ns)
 {
 	snprintf(buf, KEY_MAX, KEY_GONE_NS "%s", ns);
@@ -60,7 +71,7 @@ void key_release_ns(char *buf, const char *ns)
 bool key_is_desired(const char *key)
 {
 	return !strncmp(key, "ns/", 3) || !strncmp(key, "link/", 5) ||
-	       !strncmp(key, "addr/", 5);
+	       !strncmp(key, "addr/", 5) || !strncmp(key, "route/", 6);
 }
 
 bool key_is_marker(const char *key)

@@ -19,8 +19,15 @@ void key_addr(char *buf, const char *ns, const char *link, const char *cidr);
 /* "addr/<ns>/<link>/" or, with link NULL, "addr/<ns>/" */
 void key_addr_prefix(char *buf, const char *ns, const char *link);
 
-/* Whether `key` is a desired object ("ns/", "link/", "addr/"), as opposed
- * to a marker of a change in flight (below). */
+/* "route/<ns>/<table>/<ip>/<prefixlen>/<metric>": the route's identity in
+ * the kernel; `cidr` is its canonical destination ("198.18.8.0/24"). */
+void key_route(char *buf, const char *ns, unsigned long table, const char *cidr,
+	       unsigned long metric);
+/* "route/<ns>/" : every route of a namespace */
+void key_route_prefix(char *buf, const char *ns);
+
+/* Whether `key` is a desired object ("ns/", "link/", "addr/", "route/"),
+ * as opposed to a marker of a change in flight (below). */
 bool key_is_desired(const char *key);
 
 /* Changes in flight, recorded before the kernel is touched and removed once

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "../api/value.h"
 
@@ -30,6 +31,8 @@ int record_type_of_key(const char *key, enum record_type *ret)
 		*ret = RECORD_LINK;
 	else if (!strncmp(key, "addr/", 5))
 		*ret = RECORD_ADDR;
+	else if (!strncmp(key, "route/", 6))
+		*ret = RECORD_ROUTE;
 	else
 		return -EINVAL;
 	return 0;
@@ -539,4 +542,162 @@ int record_drift_words(const struct record_drift_item *it, char *buf,
 	return snprintf(buf, len, "%s is %s, desired %s", attr[it->code],
 			record_or(it->have[0], "none"),
 			record_or(it->want[0], "none"));
+}
+
+/* ---- Routes --------------------------------------------------------- */
+
+static const struct {
+	uint8_t value;
+	const char *name;
+} record_scopes[] = {
+	{ 0, "global" }, /* RT_SCOPE_UNIVERSE */
+	{ 200, "site" }, /* RT_SCOPE_SITE */
+	{ 253, "link" }, /* RT_SCOPE_LINK */
+	{ 254, "host" }, /* RT_SCOPE_HOST */
+};
+
+int record_route_scope_parse(const char *name, uint8_t *ret)
+{
+	for (size_t i = 0; i < sizeof(record_scopes) / sizeof(record_scopes[0]);
+	     i++) {
+		if (!strcmp(record_scopes[i].name, name)) {
+			*ret = record_scopes[i].value;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *record_route_scope_name(uint8_t scope)
+{
+	for (size_t i = 0; i < sizeof(record_scopes) / sizeof(record_scopes[0]);
+	     i++)
+		if (record_scopes[i].value == scope)
+			return record_scopes[i].name;
+	return NULL;
+}
+
+static int record_u32(json_t *v, const char *k, uint32_t *out, char *err,
+		      size_t errlen)
+{
+	json_int_t n = json_integer_value(v);
+
+	if (!json_is_integer(v) || n < 0 || n > (json_int_t)UINT32_MAX)
+		return record_bad(
+			err, errlen,
+			"route record: %s is not a 32-bit unsigned integer", k);
+	*out = (uint32_t)n;
+	return 0;
+}
+
+static int record_route_member(const char *k, json_t *v, struct record_route *r,
+			       char *err, size_t errlen)
+{
+	const char *s = json_string_value(v);
+	struct cidr via;
+
+	if (!strcmp(k, "metric"))
+		return record_u32(v, k, &r->metric, err, errlen);
+	if (!strcmp(k, "table"))
+		return record_u32(v, k, &r->table, err, errlen);
+	if (!s)
+		return record_bad(err, errlen,
+				  "route record: %s is unknown or not a string",
+				  k);
+	if (!strcmp(k, "dst")) {
+		if (value_parse_cidr(s, &r->dst) ||
+		    value_cidr_host_bits(&r->dst))
+			return record_bad(err, errlen,
+					  "route record: dst is malformed");
+		r->dst_text = s;
+	} else if (!strcmp(k, "via")) {
+		if (value_parse_ip_prefix(s, strchr(s, ':') ? "128" : "32",
+					  &via))
+			return record_bad(err, errlen,
+					  "route record: via is malformed");
+		memcpy(r->via, via.addr, sizeof(r->via));
+		r->has_via = true;
+		r->via_text = s;
+	} else if (!strcmp(k, "dev")) {
+		r->dev = s;
+	} else if (!strcmp(k, "scope")) {
+		if (record_route_scope_parse(s, &r->scope) < 0)
+			return record_bad(err, errlen,
+					  "route record: scope is unknown");
+	} else {
+		return record_bad(err, errlen, "route record: %s is unknown",
+				  k);
+	}
+	return 0;
+}
+
+int record_route_parse(json_t *json, struct record_route *ret, char *err,
+		       size_t errlen)
+{
+	bool has_table = false;
+	const char *k;
+	json_t *v;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!json_is_object(json))
+		return record_bad(err, errlen, "route record: not an object");
+	json_object_foreach(json, k, v)
+	{
+		r = record_route_member(k, v, ret, err, errlen);
+		if (r < 0)
+			return r;
+		has_table = has_table || !strcmp(k, "table");
+	}
+	if (!ret->dst_text || !has_table || ret->table == 0)
+		return record_bad(err, errlen,
+				  "route record: dst or table missing");
+	if (!ret->has_via && !ret->dev)
+		return record_bad(err, errlen,
+				  "route record: neither via nor dev");
+	if (ret->has_via &&
+	    !strchr(ret->via_text, ':') != (ret->dst.family == AF_INET))
+		return record_bad(err, errlen,
+				  "route record: via is of another family");
+	return 0;
+}
+
+json_t *record_route_format(const struct record_route *r)
+{
+	struct cidr via = { .family = r->dst.family,
+			    .prefixlen = r->dst.family == AF_INET ? 32 : 128 };
+	char dst[64], gw[64];
+	json_t *o;
+
+	value_format_cidr(&r->dst, dst, sizeof(dst));
+	o = json_pack("{s:s, s:I, s:I, s:s}", "dst", dst, "metric",
+		      (json_int_t)r->metric, "table", (json_int_t)r->table,
+		      "scope",
+		      record_or(record_route_scope_name(r->scope), "global"));
+	if (o && r->has_via) {
+		memcpy(via.addr, r->via, sizeof(via.addr));
+		value_format_cidr(&via, gw, sizeof(gw));
+		*strchr(gw, '/') = '\0';
+		if (record_set(o, "via", json_string(gw)) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	if (o && r->dev && record_set(o, "dev", json_string(r->dev)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+bool record_route_equal(const struct record_route *a,
+			const struct record_route *b)
+{
+	size_t alen = a->dst.family == AF_INET ? 4 : 16;
+
+	return value_cidr_equal(&a->dst, &b->dst) && a->metric == b->metric &&
+	       a->table == b->table && a->scope == b->scope &&
+	       a->has_via == b->has_via &&
+	       (!a->has_via || !memcmp(a->via, b->via, alen)) &&
+	       record_str_eq(a->dev, b->dev);
 }

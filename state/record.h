@@ -22,13 +22,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* What a stored key names. Routes and sysctls are reserved: no record of
- * theirs exists yet. */
+#include "../api/value.h"
+
+/* What a stored key names. Sysctls are reserved: no record of theirs
+ * exists yet. */
 enum record_type {
-	RECORD_NS,   /* "ns/<ns>": struct record_ns */
-	RECORD_LINK, /* "link/<ns>/<link>": struct record_link */
-	RECORD_ADDR, /* "addr/<ns>/<link>/<ip>/<len>": struct record_addr */
-	RECORD_ROUTE,
+	RECORD_NS,    /* "ns/<ns>": struct record_ns */
+	RECORD_LINK,  /* "link/<ns>/<link>": struct record_link */
+	RECORD_ADDR,  /* "addr/<ns>/<link>/<ip>/<len>": struct record_addr */
+	RECORD_ROUTE, /* "route/<ns>/<table>/<ip>/<len>/<metric>": below */
 	RECORD_SYSCTL,
 };
 
@@ -202,5 +204,39 @@ struct record_drift_item {
  * cut short if longer); returns their length as snprintf does. */
 int record_drift_words(const struct record_drift_item *it, char *buf,
 		       size_t len);
+
+/* ---- Routes ---------------------------------------------------------
+ * A desired route (openapi/openapi.yaml, "Route"): {"dst", "via"?,
+ * "dev"?, "metric", "table", "scope"}, with via or dev or both. Its key
+ * (key_route) repeats dst, table and metric: the route's identity in the
+ * kernel. */
+struct record_route {
+	struct cidr dst;
+	const char *dst_text; /* as stored, "198.18.8.0/24" */
+	bool has_via;
+	uint8_t via[16];      /* of dst's family */
+	const char *via_text; /* as stored, or NULL */
+	const char *dev;      /* link name, or NULL */
+	uint32_t metric;
+	uint32_t table;
+	uint8_t scope; /* RT_SCOPE_* */
+};
+
+/* Strict as record_link_parse(): an unknown member, a wrong type, a value
+ * out of range, a via of another family or neither via nor dev is
+ * -EBADMSG with a message in `err`. */
+int record_route_parse(json_t *json, struct record_route *ret, char *err,
+		       size_t errlen);
+/* The record as the store keeps it (a new object), or NULL (-ENOMEM);
+ * dst_text and via_text are written from dst and via. */
+json_t *record_route_format(const struct record_route *r);
+/* The same desired route: destination, gateway, device, metric, table and
+ * scope. */
+bool record_route_equal(const struct record_route *a,
+			const struct record_route *b);
+/* Route scopes by name as iproute2 prints them ("global", "site", "link",
+ * "host"): -EINVAL, or NULL, for another. */
+int record_route_scope_parse(const char *name, uint8_t *ret);
+const char *record_route_scope_name(uint8_t scope);
 
 #endif

@@ -221,6 +221,8 @@ static void test_types(void)
 	CHECK(record_type_of_key("link/blue/v", &t) == 0 && t == RECORD_LINK);
 	CHECK(record_type_of_key("addr/blue/v/198.18.0.1/24", &t) == 0 &&
 	      t == RECORD_ADDR);
+	CHECK(record_type_of_key("route/blue/254/198.18.8.0/24/0", &t) == 0 &&
+	      t == RECORD_ROUTE);
 	CHECK(record_type_of_key("moving/blue/v", &t) == -EINVAL);
 }
 
@@ -306,6 +308,86 @@ static void test_words(void)
 	      "address 198.18.0.1/24 is missing");
 }
 
+/* Route records: parse then format gives the same JSON (sorted keys);
+ * every malformed one is refused with a message. */
+static void test_routes(void)
+{
+	static const char *const good[] = {
+		"{\"dst\":\"198.18.8.0/24\",\"metric\":0,\"scope\":\"global\","
+		"\"table\":254,\"via\":\"198.18.0.1\"}",
+		"{\"dev\":\"eth0\",\"dst\":\"0.0.0.0/0\",\"metric\":4294967295,"
+		"\"scope\":\"link\",\"table\":4294967295}",
+		"{\"dev\":\"eth0\",\"dst\":\"2001:db8:8::/64\",\"metric\":1024,"
+		"\"scope\":\"global\",\"table\":100,\"via\":\"2001:db8::1\"}",
+		"{\"dev\":\"lo\",\"dst\":\"::/0\",\"metric\":5,"
+		"\"scope\":\"global\",\"table\":1}",
+	};
+	static const char *const bad[] = {
+		"[]",
+		"{\"dst\":\"198.18.8.0/24\",\"table\":254,\"metric\":0}",
+		"{\"via\":\"198.18.0.1\",\"table\":254,\"metric\":0}",
+		"{\"dst\":\"198.18.8.0/24\",\"via\":\"198.18.0.1\"}",
+		"{\"dst\":\"198.18.8.0/24\",\"via\":\"198.18.0.1\",\"table\":0}",
+		"{\"dst\":\"198.18.8.1/24\",\"via\":\"198.18.0.1\",\"table\":1}",
+		"{\"dst\":\"198.18.8.0/24\",\"via\":\"2001:db8::1\",\"table\":1}",
+		"{\"dst\":\"198.18.8.0/24\",\"via\":\"banana\",\"table\":1}",
+		"{\"dst\":\"198.18.8.0/24\",\"dev\":\"e\",\"table\":1,"
+		"\"metric\":-1}",
+		"{\"dst\":\"198.18.8.0/24\",\"dev\":\"e\",\"table\":1,"
+		"\"metric\":4294967296}",
+		"{\"dst\":\"198.18.8.0/24\",\"dev\":\"e\",\"table\":1,"
+		"\"scope\":\"galaxy\"}",
+		"{\"dst\":\"198.18.8.0/24\",\"dev\":\"e\",\"table\":1,"
+		"\"proto\":173}",
+		"{\"dst\":\"198.18.8.0/24\",\"dev\":7,\"table\":1}",
+	};
+	struct record_route r, r2;
+	char err[128];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		json_t *in = json_loads(good[i], 0, NULL), *out;
+		char *text;
+
+		CHECK(in && record_route_parse(in, &r, err, sizeof(err)) == 0);
+		out = record_route_format(&r);
+		text = out ? json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS)
+			   : NULL;
+		CHECK(text && !strcmp(text, good[i]));
+		if (text && strcmp(text, good[i]))
+			fprintf(stderr, "  %s\n  %s\n", good[i], text);
+		CHECK(record_route_parse(out, &r2, NULL, 0) == 0 &&
+		      record_route_equal(&r, &r2));
+		free(text);
+		json_decref(out);
+		json_decref(in);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *in = json_loads(bad[i], 0, NULL);
+
+		err[0] = '\0';
+		CHECK(in &&
+		      record_route_parse(in, &r, err, sizeof(err)) ==
+			      -EBADMSG &&
+		      err[0]);
+		json_decref(in);
+	}
+	/* Another gateway, device, scope: another route. */
+	{
+		json_t *a = json_loads(good[0], 0, NULL);
+		json_t *b =
+			json_loads("{\"dst\":\"198.18.8.0/24\",\"metric\":0,"
+				   "\"scope\":\"global\",\"table\":254,"
+				   "\"via\":\"198.18.0.2\"}",
+				   0, NULL);
+
+		CHECK(record_route_parse(a, &r, NULL, 0) == 0 &&
+		      record_route_parse(b, &r2, NULL, 0) == 0 &&
+		      !record_route_equal(&r, &r2));
+		json_decref(a);
+		json_decref(b);
+	}
+}
+
 int main(void)
 {
 	test_round_trip();
@@ -317,5 +399,6 @@ int main(void)
 	test_types();
 	test_markers();
 	test_words();
+	test_routes();
 	return check_report();
 }

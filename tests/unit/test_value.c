@@ -2,6 +2,7 @@
  * canonical text each value is answered in. Addresses come only from the
  * ranges reserved for such use: 198.18.0.0/15 and 2001:db8::/32. */
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -287,6 +288,37 @@ static void test_ip_prefix(void)
 	CHECK(!memcmp(&c, &canary, sizeof(c)));
 }
 
+/* A route's destination is a network: no bits past the prefix length. */
+static bool host_bits(const char *cidr)
+{
+	struct cidr c;
+
+	return value_parse_cidr(cidr, &c) == NULL && value_cidr_host_bits(&c);
+}
+
+static void test_host_bits(void)
+{
+	struct cidr c;
+
+	CHECK(!host_bits("198.18.8.0/24"));
+	CHECK(!host_bits("0.0.0.0/0"));
+	CHECK(!host_bits("198.18.8.1/32"));
+	CHECK(!host_bits("198.18.0.0/15"));
+	CHECK(!host_bits("198.18.8.128/25"));
+	CHECK(!host_bits("::/0"));
+	CHECK(!host_bits("2001:db8:8::/64"));
+	CHECK(!host_bits("2001:db8::1/128"));
+	CHECK(host_bits("198.18.8.1/24"));
+	CHECK(host_bits("198.19.0.0/15"));
+	CHECK(host_bits("198.18.8.129/25"));
+	CHECK(host_bits("0.0.0.1/0"));
+	CHECK(host_bits("2001:db8:8::1/64"));
+	CHECK(host_bits("2001:db8:8:0:8000::/65") == false);
+	CHECK(host_bits("2001:db8:8:0:4000::/65"));
+	CHECK(value_parse_cidr("::1/0", &c) == NULL &&
+	      value_cidr_host_bits(&c));
+}
+
 int main(void)
 {
 	test_mtu();
@@ -294,5 +326,6 @@ int main(void)
 	test_cidr_ipv4();
 	test_cidr_ipv6();
 	test_ip_prefix();
+	test_host_bits();
 	return check_report();
 }
