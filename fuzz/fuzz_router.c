@@ -220,11 +220,26 @@ static void fuzz_allow(const struct fuzz_seg *seg, size_t n, char *buf,
 	}
 }
 
+/* A number parameter's value as README.md ("Query parameters") has it:
+ * plain decimal, no sign or leading zero, from 1 (0 when `zero`) to
+ * `max`; -1 when not. */
+static long long fuzz_query_number(const char *v, unsigned max, bool zero)
+{
+	unsigned long long n;
+
+	if (!v || !*v || strspn(v, "0123456789") != strlen(v) ||
+	    strlen(v) > 10 || (v[0] == '0' && (v[1] || !zero)))
+		return -1;
+	n = strtoull(v, NULL, 10);
+	return n > max ? -1 : (long long)n;
+}
+
 /* The query of a matched route, parameter by parameter, as
  * libmicrohttpd splits it (on '&', then the first '='): router_query
  * accepts exactly the route's own parameters with the value true or
- * false, and an error's field is "query." and at most 64 printable bytes
- * of the name, then "...". */
+ * false, or for a number a plain decimal in its range, and an error's
+ * field is "query." and at most 64 printable bytes of the name, then
+ * "...". */
 static void fuzz_check_query(const struct route *route, const char *path)
 {
 	const char *q = strchr(path, '?');
@@ -239,7 +254,8 @@ static void fuzz_check_query(const struct route *route, const char *path)
 	     kv = strtok_r(NULL, "&", &save)) {
 		struct problem p = PROBLEM_INIT;
 		char *eq = strchr(kv, '=');
-		bool known = false, ok;
+		const struct route_query_def *def = NULL;
+		bool ok;
 		const char *field;
 		json_t *doc;
 		int r;
@@ -247,15 +263,26 @@ static void fuzz_check_query(const struct route *route, const char *path)
 		if (eq)
 			*eq++ = '\0';
 		for (size_t i = 0; i < router_n_queries; i++)
-			known |= (route->query & router_queries[i].bit) &&
-				 !strcmp(router_queries[i].name, kv);
-		ok = known && eq &&
-		     (!strcmp(eq, "true") || !strcmp(eq, "false"));
+			if ((route->query & router_queries[i].bit) &&
+			    !strcmp(router_queries[i].name, kv))
+				def = &router_queries[i];
+		if (def && def->max)
+			ok = fuzz_query_number(eq, def->max, def->zero) >= 0;
+		else
+			ok = def && eq &&
+			     (!strcmp(eq, "true") || !strcmp(eq, "false"));
 		memset(&req, 0, sizeof(req));
 		r = router_query(route, &req, kv, eq, &p);
 		FUZZ_CHECK((r == 0) == ok);
+		if (ok && def->max) {
+			FUZZ_CHECK(*(unsigned *)((char *)&req + def->offset) ==
+				   (unsigned)fuzz_query_number(eq, def->max,
+							       def->zero));
+			continue;
+		}
 		if (ok) {
-			FUZZ_CHECK(req.force == !strcmp(eq, "true"));
+			FUZZ_CHECK(*(bool *)((char *)&req + def->offset) ==
+				   !strcmp(eq, "true"));
 			continue;
 		}
 		FUZZ_CHECK(r == -400 && p.status == 400 && p.errors);

@@ -712,11 +712,19 @@ static int http_preconditions_hold(const struct http_conds *c, const char *etag,
  * daemon-wide lock held exclusively, so that nothing changes the target
  * between this check and the change. Returns 0 or a negative status. */
 static int http_preconditions(struct MHD_Connection *conn, const char *url,
-			      struct problem *p)
+			      const struct request *req, struct problem *p)
 {
-	struct request get = {
-		.method = "GET", .path = url, .body = "", .store = http_store
-	};
+	/* A route's selectors (?table, ?metric) name the target: the GET
+	 * reads the same one. */
+	struct request get = { .method = "GET",
+			       .path = url,
+			       .body = "",
+			       .store = http_store,
+			       .table = req->table,
+			       .metric = req->metric,
+			       .query_seen =
+				       req->query_seen & (ROUTE_QUERY_TABLE |
+							  ROUTE_QUERY_METRIC) };
 	struct reply cur = { .problem = PROBLEM_INIT };
 	const struct route *route = NULL;
 	char allow[128], etag[ETAG_SIZE];
@@ -869,7 +877,7 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 		goto out;
 	}
 	nl_request_begin();
-	if (!cond || http_preconditions(conn, url, &rep.problem) == 0)
+	if (!cond || http_preconditions(conn, url, &req, &rep.problem) == 0)
 		route->handle(&req, &rep);
 	/* Everything this request wrote or saw is committed by now; what
 	 * others commit from here on is theirs to wait for. */

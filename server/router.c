@@ -12,12 +12,18 @@
 #define ROUTER_QUERY_NAME_MAX 64
 
 const struct route_query_def router_queries[] = {
-	{ "force", ROUTE_QUERY_FORCE, offsetof(struct request, force), 0 },
-	{ "dry_run", ROUTE_QUERY_DRY_RUN, offsetof(struct request, dry_run),
-	  0 },
+	{ "force", ROUTE_QUERY_FORCE, offsetof(struct request, force), 0,
+	  false },
+	{ "dry_run", ROUTE_QUERY_DRY_RUN, offsetof(struct request, dry_run), 0,
+	  false },
 	/* A day at most: a rollback is for a session, not a schedule. */
 	{ "confirm", ROUTE_QUERY_CONFIRM, offsetof(struct request, confirm),
-	  86400 },
+	  86400, false },
+	/* A route's selectors: the kernel's 32-bit table and metric. */
+	{ "table", ROUTE_QUERY_TABLE, offsetof(struct request, table),
+	  UINT32_MAX, false },
+	{ "metric", ROUTE_QUERY_METRIC, offsetof(struct request, metric),
+	  UINT32_MAX, true },
 };
 
 const size_t router_n_queries =
@@ -262,24 +268,26 @@ static const struct route_query_def *router_query_def(const struct route *route,
 	return NULL;
 }
 
-/* A whole-number parameter: 1 to d->max, digits only, no leading zero. */
+/* A whole-number parameter: 1 (0 with d->zero) to d->max, digits only, no
+ * leading zero; ten digits at most, so that 4294967295 fits. */
 static int router_query_number(const struct route_query_def *d,
 			       struct request *req, const char *value,
 			       const char *field, struct problem *p)
 {
-	unsigned long n = 0;
+	unsigned long long n = 0;
 	unsigned *slot = (unsigned *)((char *)req + d->offset);
+	bool zero = d->zero && value && !strcmp(value, "0");
 
-	if (!value || !*value || *value == '0' ||
-	    strspn(value, "0123456789") != strlen(value) || strlen(value) > 9)
+	if (!value || !*value || (*value == '0' && !zero) ||
+	    strspn(value, "0123456789") != strlen(value) || strlen(value) > 10)
 		return problem_field(p, field,
-				     "must be a whole number from 1 to %u",
-				     d->max);
-	n = strtoul(value, NULL, 10);
+				     "must be a whole number from %d to %u",
+				     d->zero ? 0 : 1, d->max);
+	n = strtoull(value, NULL, 10);
 	if (n > d->max)
 		return problem_field(p, field,
-				     "must be a whole number from 1 to %u",
-				     d->max);
+				     "must be a whole number from %d to %u",
+				     d->zero ? 0 : 1, d->max);
 	if ((req->query_seen & d->bit) && *slot != n)
 		return problem_field(
 			p, field,

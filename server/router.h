@@ -26,6 +26,8 @@ struct request {
 	bool force;	     /* ?force=true */
 	bool dry_run;	     /* ?dry_run=true: plan, change nothing */
 	unsigned confirm;    /* ?confirm=SECONDS, or 0 */
+	unsigned table;	     /* ?table=N, when ROUTE_QUERY_TABLE is seen */
+	unsigned metric;     /* ?metric=N, when ROUTE_QUERY_METRIC is seen */
 	unsigned query_seen; /* ROUTE_QUERY_* bits given in the query */
 	struct store *store;
 	bool mutates;	   /* ROUTE_MUTATES: takes namespace locks */
@@ -67,6 +69,9 @@ enum route_query {
 	ROUTE_QUERY_FORCE = 1 << 0,
 	ROUTE_QUERY_DRY_RUN = 1 << 1, /* plan only: openapi.yaml "Plan" */
 	ROUTE_QUERY_CONFIRM = 1 << 2, /* commit-confirm, in seconds */
+	/* A route's selectors (README.md, "Routes"). */
+	ROUTE_QUERY_TABLE = 1 << 4,
+	ROUTE_QUERY_METRIC = 1 << 5,
 };
 
 struct route {
@@ -80,8 +85,8 @@ struct route {
 extern const struct route router_routes[];
 extern const size_t router_n_routes;
 
-/* One query parameter: its name, its bit, and the boolean of struct request
- * that its value goes to. Every parameter is a boolean today. */
+/* One query parameter: its name, its bit, and the member of struct request
+ * that its value goes to. */
 struct route_query_def {
 	const char *name;
 	unsigned bit;
@@ -89,6 +94,7 @@ struct route_query_def {
 	/* 0: a boolean (`bool` at offset); else a whole number from 1 to
 	 * max, in decimal without sign or leading zero (`unsigned`). */
 	unsigned max;
+	bool zero; /* a number may also be 0 (a metric) */
 };
 
 extern const struct route_query_def router_queries[];
@@ -109,8 +115,9 @@ int router_canonical(const char *target, char *buf, size_t len);
  * sent (not percent-decoded; value NULL for a name without '='). An unknown or
  * malformed parameter adds an error to `p` (400 `invalid-value`, field
  * `query.NAME`) and returns its negative status; otherwise its value is
- * stored in req and 0 is returned. Booleans are `true` or `false`; a
- * parameter given twice must have the same value each time. */
+ * stored in req and 0 is returned. Booleans are `true` or `false`, numbers
+ * plain decimals; a parameter given twice must have the same value each
+ * time. */
 int router_query(const struct route *route, struct request *req,
 		 const char *name, const char *value, struct problem *p);
 

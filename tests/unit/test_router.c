@@ -30,6 +30,7 @@ TEST_HANDLER(h_addr_delete, 9)
 TEST_HANDLER(h_port_put, 10)
 TEST_HANDLER(h_port_delete, 11)
 TEST_HANDLER(h_reconcile, 12)
+TEST_HANDLER(h_route_delete, 13)
 
 const struct route router_routes[] = {
 	{ "GET", "/healthz", h_health, 0, 0 },
@@ -50,6 +51,9 @@ const struct route router_routes[] = {
 	{ "DELETE", "/v1/namespaces/{ns}/bridges/{br}/ports/{link}",
 	  h_port_delete, ROUTE_MUTATES, 0 },
 	{ "POST", "/v1/reconcile", h_reconcile, ROUTE_MUTATES, 0 },
+	{ "DELETE", "/v1/namespaces/{ns}/routes/{dst}/{prefixlen}",
+	  h_route_delete, ROUTE_MUTATES,
+	  ROUTE_QUERY_FORCE | ROUTE_QUERY_TABLE | ROUTE_QUERY_METRIC },
 };
 
 const size_t router_n_routes = sizeof(router_routes) / sizeof(router_routes[0]);
@@ -537,6 +541,44 @@ static void test_query(void)
 	problem_clear(&p);
 }
 
+/* A route's selectors are numbers in plain decimal: a table from 1, a
+ * metric from 0, to 4294967295. */
+static void test_query_numbers(void)
+{
+	const struct route *rdel = &router_routes[12], *del = &router_routes[5];
+	struct problem p = PROBLEM_INIT;
+	struct request req;
+
+	CHECK(query_run(rdel, "table=100&metric=5&force=true", &req, &p) == 0 &&
+	      req.table == 100 && req.metric == 5 && req.force &&
+	      (req.query_seen & ROUTE_QUERY_TABLE) &&
+	      (req.query_seen & ROUTE_QUERY_METRIC));
+	CHECK(query_run(rdel, "metric=0", &req, &p) == 0 && req.metric == 0 &&
+	      (req.query_seen & ROUTE_QUERY_METRIC) &&
+	      !(req.query_seen & ROUTE_QUERY_TABLE));
+	CHECK(query_run(rdel, "table=4294967295", &req, &p) == 0 &&
+	      req.table == 4294967295u);
+	CHECK(query_run(rdel, "table=7&table=7", &req, &p) == 0 &&
+	      req.table == 7);
+	CHECK(p.status == 0);
+	CHECK(query_refused(rdel, "table=0", "query.table"));
+	CHECK(query_refused(rdel, "metric=00", "query.metric"));
+	CHECK(query_refused(rdel, "table=4294967296", "query.table"));
+	CHECK(query_refused(rdel, "table=99999999999", "query.table"));
+	CHECK(query_refused(rdel, "table=-1", "query.table"));
+	CHECK(query_refused(rdel, "table=+1", "query.table"));
+	CHECK(query_refused(rdel, "table=01", "query.table"));
+	CHECK(query_refused(rdel, "table= 1", "query.table"));
+	CHECK(query_refused(rdel, "table=0x10", "query.table"));
+	CHECK(query_refused(rdel, "table=", "query.table"));
+	CHECK(query_refused(rdel, "table", "query.table"));
+	CHECK(query_refused(rdel, "metric=true", "query.metric"));
+	CHECK(query_refused(rdel, "table=1&table=2", "query.table"));
+	/* Only the routes that list them take them. */
+	CHECK(query_refused(del, "table=1", "query.table"));
+	problem_clear(&p);
+}
+
 int main(void)
 {
 	test_exact();
@@ -548,5 +590,6 @@ int main(void)
 	test_method_not_allowed();
 	test_clear();
 	test_query();
+	test_query_numbers();
 	return check_report();
 }
