@@ -37,6 +37,35 @@ static void desired_forget_prefix(struct store *s, struct store_txn *t,
 	json_decref(all);
 }
 
+/* The routes of ns through link `name` (README.md, "Routes"): forgotten
+ * when `name2` is NULL (the link is gone, and the kernel took them),
+ * else pointed at the link's new name. */
+static void desired_routes_of_link(struct store *s, struct store_txn *t,
+				   const char *ns, const char *name,
+				   const char *name2)
+{
+	char prefix[KEY_MAX];
+	json_t *routes, *v;
+	const char *k;
+
+	key_route_prefix(prefix, ns);
+	routes = store_list(s, prefix);
+	json_object_foreach(routes, k, v)
+	{
+		struct record_route r;
+
+		if (record_route_parse(v, &r, NULL, 0) < 0 || !r.dev ||
+		    strcmp(r.dev, name))
+			continue;
+		r.dev = name2;
+		if (name2)
+			store_txn_set(t, k, record_route_format(&r));
+		else
+			store_txn_del(t, k);
+	}
+	json_decref(routes);
+}
+
 void desired_forget_ns(struct store *s, struct store_txn *t, const char *ns)
 {
 	char key[KEY_MAX];
@@ -57,10 +86,14 @@ void desired_forget_ns(struct store *s, struct store_txn *t, const char *ns)
 			store_txn_del(t, key);
 			key_addr_prefix(key, p->peer_ns, p->peer_name);
 			desired_forget_prefix(s, t, key);
+			desired_routes_of_link(s, t, p->peer_ns, p->peer_name,
+					       NULL);
 		}
 	}
 	json_decref(links);
 	key_addr_prefix(key, ns, NULL);
+	desired_forget_prefix(s, t, key);
+	key_route_prefix(key, ns);
 	desired_forget_prefix(s, t, key);
 	key_ns(key, ns);
 	store_txn_del(t, key);
@@ -118,6 +151,7 @@ static void desired_forget_one(struct store *s, struct store_txn *t,
 	addrs = store_list(s, key);
 	json_object_foreach(addrs, k, v) store_txn_del(t, k);
 	json_decref(addrs);
+	desired_routes_of_link(s, t, ns, name, NULL);
 }
 
 /* The stored record of ns/name, read into `w` (zeros when there is none):
@@ -210,6 +244,9 @@ void desired_relocate_link(struct store *s, struct store_txn *t, const char *ns,
 	if (w.has & RECORD_HAS_PEER)
 		desired_repoint_peer(s, t, &w.veth, ns2, name2);
 	desired_repoint_ports(s, t, ns, name, moved ? NULL : name2);
+	/* A move takes the link's routes out of the kernel, as its
+	 * addresses; a rename keeps them. */
+	desired_routes_of_link(s, t, ns, name, moved ? NULL : name2);
 	key_link(key2, ns2, name2);
 	store_txn_set(t, key2, record_link_format(&w));
 	json_decref(rec);

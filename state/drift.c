@@ -14,6 +14,7 @@
 #include "../netlink/ns.h"
 #include "diff.h"
 #include "key.h"
+#include "route_apply.h"
 
 /* What the kernel has in one namespace, found in constant or log time:
  * a namespace's GET reads it, and may hold thousands of links. */
@@ -181,6 +182,7 @@ int drift_ns(struct store *s, const char *ns, json_t *words, size_t max,
 	char prefix[KEY_MAX];
 	json_t *recs, *links, *v;
 	const char *k;
+	size_t n;
 	int r;
 
 	r = nl_ns_get(ns, &sock);
@@ -205,6 +207,12 @@ int drift_ns(struct store *s, const char *ns, json_t *words, size_t max,
 		drift_addr(&d, ns, k + strlen(prefix), &kn, links);
 	json_decref(recs);
 	json_decref(links);
+	/* Routes, after what they go through (README.md, "Routes"). */
+	recs = json_array();
+	d.drifted += route_drift_ns(s, ns, r == 0 ? sock : NULL, &kn.idx, recs);
+	json_array_foreach(recs, n, v)
+		drift_say(&d, "%s", json_string_value(v));
+	json_decref(recs);
 	if (d.more && words)
 		json_array_append_new(words,
 				      json_sprintf("and %zu more", d.more));

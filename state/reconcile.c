@@ -17,6 +17,7 @@
 #include "diff.h"
 #include "key.h"
 #include "ns_owner.h"
+#include "route_apply.h"
 
 struct reconcile {
 	struct store *store;
@@ -801,6 +802,8 @@ json_t *reconcile_run(struct store *s)
 	reconcile_namespaces(&rc);
 	reconcile_links(&rc);
 	reconcile_addresses(&rc);
+	/* Routes need their links and the addresses of their gateways. */
+	route_reconcile(s, rc.actions, rc.failures);
 	json_decref(rc.blocked);
 	return json_pack("{s:o, s:o}", "actions", rc.actions, "failures",
 			 rc.failures);

@@ -1,0 +1,318 @@
+#include "route_apply.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/rtnetlink.h>
+
+#include "../api/name.h"
+#include "../netlink/link.h"
+#include "../netlink/link_index.h"
+#include "../netlink/ns.h"
+#include "key.h"
+
+void route_to_nl(const struct record_route *r, int ifindex,
+		 struct nl_route *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->dst = r->dst;
+	ret->has_via = r->has_via;
+	memcpy(ret->via, r->via, sizeof(ret->via));
+	ret->ifindex = ifindex;
+	ret->metric = r->metric;
+	ret->table = r->table;
+	ret->scope = r->scope;
+	ret->protocol = NL_ROUTE_PROTO;
+	ret->type = RTN_UNICAST;
+}
+
+static size_t route_alen(const struct record_route *r)
+{
+	return r->dst.family == AF_INET ? 4 : 16;
+}
+
+bool route_matches(const struct record_route *r, int ifindex,
+		   const struct nl_route *have)
+{
+	return have && have->protocol == NL_ROUTE_PROTO &&
+	       have->type == RTN_UNICAST && !have->multipath &&
+	       have->scope == r->scope && have->has_via == r->has_via &&
+	       (!r->has_via || !memcmp(have->via, r->via, route_alen(r))) &&
+	       (!r->dev || have->ifindex == ifindex);
+}
+
+static void route_ip_text(int family, const uint8_t *addr, char buf[64])
+{
+	struct cidr c = { .family = family };
+
+	memcpy(c.addr, addr, family == AF_INET ? 4 : 16);
+	value_format_cidr(&c, buf, 64);
+	*strchr(buf, '/') = '\0';
+}
+
+static void route_drift_add(json_t *words, const char *what, const char *have,
+			    const char *want)
+{
+	char text[192];
+
+	snprintf(text, sizeof(text), "%s is %s, desired %s", what, have, want);
+	json_array_append_new(words, json_string(text));
+}
+
+json_t *route_drift(const struct record_route *r, const struct nl_route *have,
+		    const char *have_dev)
+{
+	json_t *words = json_array();
+	char a[64], b[64];
+	const char *scope;
+
+	if (!words)
+		return NULL;
+	if (!have) {
+		json_array_append_new(words, json_string("missing"));
+		return words;
+	}
+	if (have->protocol != NL_ROUTE_PROTO)
+		json_array_append_new(
+			words,
+			json_string(
+				"a route netnsd did not make has taken its place"));
+	if (have->has_via != r->has_via ||
+	    (r->has_via && memcmp(have->via, r->via, route_alen(r)))) {
+		if (have->has_via)
+			route_ip_text(r->dst.family, have->via, a);
+		if (r->has_via)
+			route_ip_text(r->dst.family, r->via, b);
+		route_drift_add(words, "via", have->has_via ? a : "none",
+				r->has_via ? b : "none");
+	}
+	if (r->dev && (!have_dev || strcmp(have_dev, r->dev)))
+		route_drift_add(words, "dev", have_dev ? have_dev : "none",
+				r->dev);
+	if (have->scope != r->scope) {
+		scope = record_route_scope_name(have->scope);
+		snprintf(a, sizeof(a), "%s", scope ? scope : "unknown");
+		route_drift_add(words, "scope", a,
+				record_route_scope_name(r->scope));
+	}
+	if (have->multipath)
+		json_array_append_new(words,
+				      json_string("it has several next hops"));
+	return words;
+}
+
+int route_apply(struct nl_sock *s, const struct record_route *r,
+		const struct nl_route *routes, size_t n, bool force,
+		enum route_outcome *ret)
+{
+	const struct nl_route *have =
+		nl_route_find(routes, n, &r->dst, r->table, r->metric);
+	struct nl_route want;
+	struct nl_link l;
+	int ifindex = 0, e;
+
+	if (r->dev) {
+		e = nl_link_get(s, r->dev, &l);
+		if (e < 0)
+			return e;
+		ifindex = l.ifindex;
+	}
+	if (route_matches(r, ifindex, have)) {
+		*ret = ROUTE_MATCHED;
+		return 0;
+	}
+	if (have && have->protocol != NL_ROUTE_PROTO && !force) {
+		*ret = ROUTE_FOREIGN;
+		return 0;
+	}
+	route_to_nl(r, ifindex, &want);
+	if (!have) {
+		*ret = ROUTE_CREATED;
+		return nl_route_add(s, &want);
+	}
+	*ret = ROUTE_REPLACED;
+	/* A multipath route is replaced whole (the kernel's replace of an
+	 * IPv6 route with several next hops would touch one of them): it
+	 * goes first, then the route is added. */
+	if (have->multipath) {
+		e = nl_route_del(s, have);
+		return e < 0 ? e : nl_route_add(s, &want);
+	}
+	return nl_route_replace(s, &want);
+}
+
+/* One desired route's drift, said as "route <dst> [table T] [metric M]:
+ * <words>"; 1 when it differs. */
+static size_t route_drift_one(json_t *rec, const struct nl_route *routes,
+			      size_t n, const struct link_index *links,
+			      json_t *words)
+{
+	const struct nl_route *have;
+	const struct nl_link *l;
+	struct record_route r;
+	char head[96], text[64];
+	json_t *drift, *x;
+	size_t i;
+
+	if (record_route_parse(rec, &r, NULL, 0) < 0)
+		return 0;
+	have = nl_route_find(routes, n, &r.dst, r.table, r.metric);
+	l = have && have->ifindex ? link_index_ifindex(links, have->ifindex)
+				  : NULL;
+	drift = route_drift(&r, have, l ? l->name : NULL);
+	if (!json_array_size(drift)) {
+		json_decref(drift);
+		return 0;
+	}
+	value_format_cidr(&r.dst, text, sizeof(text));
+	snprintf(head, sizeof(head), "route %s (table %u, metric %u)", text,
+		 r.table, r.metric);
+	json_array_foreach(drift, i, x) json_array_append_new(
+		words, json_sprintf("%s: %s", head, json_string_value(x)));
+	json_decref(drift);
+	return 1;
+}
+
+size_t route_drift_ns(struct store *store, const char *ns, struct nl_sock *s,
+		      const struct link_index *links, json_t *words)
+{
+	struct nl_route *routes = NULL;
+	char prefix[KEY_MAX];
+	size_t n = 0, drifted = 0;
+	const char *k;
+	json_t *recs, *v;
+
+	key_route_prefix(prefix, ns);
+	recs = store_list(store, prefix);
+	if (!json_object_size(recs)) {
+		json_decref(recs);
+		return 0;
+	}
+	if (s && nl_route_dump(s, &routes, &n) < 0)
+		n = 0;
+	json_object_foreach(recs, k, v) drifted +=
+		route_drift_one(v, routes, n, links, words);
+	free(routes);
+	json_decref(recs);
+	return drifted;
+}
+
+/* ---- The reconciler's pass ---- */
+
+struct route_pass {
+	json_t *actions, *failures;
+	char ns[NAME_NS_MAX + 1]; /* whose routes `routes` holds */
+	struct nl_sock *s;
+	struct nl_route *routes;
+	size_t n;
+	int err;    /* reading ns failed */
+	bool stale; /* a route was changed since `routes` was read */
+};
+
+static void route_pass_close(struct route_pass *p)
+{
+	if (p->s)
+		nl_ns_put(p->ns, p->s);
+	free(p->routes);
+	p->s = NULL;
+	p->routes = NULL;
+	p->n = 0;
+	p->ns[0] = '\0';
+}
+
+/* The socket and routes of `ns`, read once for all its routes. */
+static int route_pass_open(struct route_pass *p, const char *ns)
+{
+	if (p->ns[0] && !strcmp(p->ns, ns) && !p->stale)
+		return p->err;
+	route_pass_close(p);
+	snprintf(p->ns, sizeof(p->ns), "%s", ns);
+	p->stale = false;
+	p->err = nl_ns_get(ns, &p->s);
+	if (p->err == 0) {
+		p->err = nl_route_dump(p->s, &p->routes, &p->n);
+		if (p->err < 0) {
+			nl_ns_put(ns, p->s);
+			p->s = NULL;
+		}
+	}
+	return p->err;
+}
+
+static void route_failed(struct route_pass *p, const char *what,
+			 const char *why, int err, bool transient)
+{
+	const char *msg = nl_extack();
+	char text[512];
+
+	if (!err)
+		snprintf(text, sizeof(text), "%s", why);
+	else
+		snprintf(text, sizeof(text), "%s: %s", why,
+			 *msg ? msg : strerror(-err));
+	json_array_append_new(p->failures,
+			      json_pack("{s:s, s:s, s:b}", "object", what,
+					"error", text, "transient", transient));
+}
+
+static void route_reconcile_one(struct route_pass *p, const char *key,
+				json_t *v)
+{
+	const char *ns = key + strlen("route/"), *slash = strchr(ns, '/');
+	char name[NAME_NS_MAX + 1], what[256], err[128];
+	struct record_route r;
+	enum route_outcome out;
+	int e;
+
+	if (!slash || (size_t)(slash - ns) > NAME_NS_MAX)
+		return;
+	memcpy(name, ns, (size_t)(slash - ns));
+	name[slash - ns] = '\0';
+	snprintf(what, sizeof(what), "route %s in %s", slash + 1, name);
+	if (record_route_parse(v, &r, err, sizeof(err)) < 0) {
+		route_failed(p, what, err, 0, false);
+		return;
+	}
+	e = route_pass_open(p, name);
+	if (e < 0) {
+		route_failed(p, what, "its namespace cannot be read", e,
+			     e == -ENOENT);
+		return;
+	}
+	e = route_apply(p->s, &r, p->routes, p->n, false, &out);
+	if (e == -ENODEV) {
+		route_failed(p, what, "its link is missing", e, true);
+	} else if (e < 0) {
+		/* A gateway not reachable yet (its address on the way) may
+		 * come; anything else the kernel refuses stays refused. */
+		route_failed(p, what, "applying", e,
+			     e == -ENETUNREACH || e == -EEXIST || e == -EBUSY ||
+				     e == -EAGAIN || e == -ENOBUFS);
+	} else if (out == ROUTE_FOREIGN) {
+		route_failed(p, what,
+			     "a route netnsd did not make holds its place", 0,
+			     false);
+	} else if (out != ROUTE_MATCHED) {
+		json_array_append_new(
+			p->actions,
+			json_pack("s+",
+				  out == ROUTE_CREATED ? "added " : "replaced ",
+				  what));
+	}
+	/* What it changed is read again for the next route. */
+	if (e < 0 || out == ROUTE_CREATED || out == ROUTE_REPLACED)
+		p->stale = true;
+}
+
+void route_reconcile(struct store *store, json_t *actions, json_t *failures)
+{
+	struct route_pass p = { .actions = actions, .failures = failures };
+	json_t *all = store_list(store, "route/"), *v;
+	const char *key;
+
+	json_object_foreach(all, key, v) route_reconcile_one(&p, key, v);
+	route_pass_close(&p);
+	json_decref(all);
+}
