@@ -18,7 +18,7 @@ struct state_out {
 	char *text; /* NULL while counting */
 	size_t len;
 	size_t cap;
-	const char *section; /* "ns", "link" or "addr" */
+	const char *section; /* "ns", "link", "addr" or "route" */
 	size_t n_items;	     /* written in the current section */
 };
 
@@ -100,6 +100,19 @@ static json_t *state_addr_item(json_t *v, const char *ns, const char *link,
 	return o;
 }
 
+/* A route record with its namespace: the record names it whole. */
+static json_t *state_route_item(json_t *v, const char *ns)
+{
+	json_t *o = json_object();
+
+	if (!o || json_object_update(o, v) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	json_object_set_new(o, "namespace", json_string(ns));
+	return o;
+}
+
 static int state_out_record(const char *key, json_t *v, void *userdata)
 {
 	struct state_out *out = userdata;
@@ -121,6 +134,8 @@ static int state_out_record(const char *key, json_t *v, void *userdata)
 	*b++ = '\0';
 	if (!strcmp(buf, "link"))
 		return state_out_item(out, state_link_item(v, a, b));
+	if (!strcmp(buf, "route"))
+		return state_out_item(out, state_route_item(v, a));
 	rest = strchr(b, '/');
 	if (!rest)
 		return 0;
@@ -141,6 +156,7 @@ static int state_out_all(struct state_out *out, struct store *store,
 		{ ",\"namespaces\":[", "ns", "ns/" },
 		{ "],\"links\":[", "link", "link/" },
 		{ "],\"addresses\":[", "addr", "addr/" },
+		{ "],\"routes\":[", "route", "route/" },
 	};
 	char head[48];
 	int r;
@@ -165,7 +181,7 @@ static int state_out_all(struct state_out *out, struct store *store,
 	return 0;
 }
 
-/* The desired state as three lists a client can read without knowing the
+/* The desired state as four lists a client can read without knowing the
  * store's keys. */
 int state_handle_get(struct request *req, struct reply *rep)
 {

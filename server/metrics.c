@@ -162,7 +162,7 @@ static void metrics_printf(struct metrics_buf *b, const char *fmt, ...)
 }
 
 struct metrics_counts {
-	size_t ns, veth, bridge, other, addr;
+	size_t ns, veth, bridge, other, addr, route;
 };
 
 static void metrics_count_link(struct metrics_counts *n, enum record_kind k)
@@ -186,6 +186,8 @@ static int metrics_count_one(const char *key, json_t *v, void *userdata)
 		n->ns++;
 	else if (type == RECORD_ADDR)
 		n->addr++;
+	else if (type == RECORD_ROUTE)
+		n->route++;
 	else if (type == RECORD_LINK)
 		metrics_count_link(n, record_link_kind_of(v));
 	return 0;
@@ -204,8 +206,9 @@ static void metrics_objects(struct metrics_buf *b, struct store *store)
 		"netnsd_managed_objects{kind=\"veth\"} %zu\n"
 		"netnsd_managed_objects{kind=\"bridge\"} %zu\n"
 		"netnsd_managed_objects{kind=\"link\"} %zu\n"
-		"netnsd_managed_objects{kind=\"address\"} %zu\n",
-		n.ns, n.veth, n.bridge, n.other, n.addr);
+		"netnsd_managed_objects{kind=\"address\"} %zu\n"
+		"netnsd_managed_objects{kind=\"route\"} %zu\n",
+		n.ns, n.veth, n.bridge, n.other, n.addr, n.route);
 }
 
 static void metrics_convergence_render(struct metrics_buf *b)

@@ -8,13 +8,15 @@
 #include "../handlers/bridge.h"
 #include "../handlers/link.h"
 #include "../handlers/namespace.h"
+#include "../handlers/route.h"
 #include "../handlers/service.h"
 #include "../handlers/state.h"
 #include "../handlers/veth.h"
 
-#define NS   "/v1/namespaces/{ns}"
-#define LINK NS "/links/{link}"
-#define BR   NS "/bridges/{br}"
+#define NS    "/v1/namespaces/{ns}"
+#define LINK  NS "/links/{link}"
+#define BR    NS "/bridges/{br}"
+#define ROUTE NS "/routes/{dst}/{prefixlen}"
 
 const struct route router_routes[] = {
 	{ "GET", "/healthz", service_handle_healthz, ROUTE_NO_LOCK, 0 },
@@ -45,6 +47,16 @@ const struct route router_routes[] = {
 	  ROUTE_MUTATES, ROUTE_QUERY_FORCE | ROUTE_QUERY_DRY_RUN },
 	{ "DELETE", LINK "/addresses/{ip}/{prefixlen}", address_handle_delete,
 	  ROUTE_MUTATES, ROUTE_QUERY_FORCE | ROUTE_QUERY_DRY_RUN },
+
+	{ "GET", NS "/routes", route_handle_list, 0, 0 },
+	{ "POST", NS "/routes", route_handle_create, ROUTE_MUTATES,
+	  ROUTE_QUERY_FORCE },
+	{ "GET", ROUTE, route_handle_get, 0,
+	  ROUTE_QUERY_TABLE | ROUTE_QUERY_METRIC },
+	{ "PUT", ROUTE, route_handle_put, ROUTE_MUTATES,
+	  ROUTE_QUERY_TABLE | ROUTE_QUERY_METRIC | ROUTE_QUERY_FORCE },
+	{ "DELETE", ROUTE, route_handle_delete, ROUTE_MUTATES,
+	  ROUTE_QUERY_TABLE | ROUTE_QUERY_METRIC | ROUTE_QUERY_FORCE },
 
 	{ "GET", NS "/veths", veth_handle_list, 0, 0 },
 	{ "POST", NS "/veths", veth_handle_create, ROUTE_MUTATES,

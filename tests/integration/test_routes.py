@@ -1,0 +1,519 @@
+#!/usr/bin/python3
+"""Routes (README.md, "Routes"): IPv4 and IPv6, default routes, tables and
+metrics; netnsd's routing protocol as the ownership mark (routes it did not
+make are unmanaged and protected); PUT converges and a no-op PUT leaves the
+revision; bad input is a 400 naming the field and changes nothing; a
+router namespace forwards between two subnets; desired routes come back
+after SIGKILL and a wipe with `ip route del`. Every change is checked with
+`ip -j route show table all` in the namespace."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
+from topology import mk_ns, mk_veth, setup, state  # noqa: E402
+
+PROTO = 173  # netnsd's routing protocol (README.md, "Routes")
+
+
+def R(ns, dst=None, query=""):
+    p = "/v1/namespaces/%s/routes" % ns
+    return (p + "/" + dst if dst else p) + query
+
+
+def kroutes(ns):
+    """{(dst, table, metric): ip -j route object} of every table."""
+    out = {}
+    for fam in ("-4", "-6"):
+        for r in h.ip_json(fam, "route", "show", "table", "all",
+                           ns=None if ns == "host" else ns):
+            dst = r["dst"]
+            if dst == "default":
+                dst = "0.0.0.0/0" if fam == "-4" else "::/0"
+            elif "/" not in dst:
+                dst += "/32" if fam == "-4" else "/128"
+            table = r.get("table", "main")
+            table = {"main": 254, "local": 255, "default": 253}.get(
+                table, table)
+            out[(dst, int(table), r.get("metric", 0))] = r
+    return out
+
+
+def kroute(ns, dst, table=254, metric=None):
+    if metric is None:
+        metric = 1024 if ":" in dst else 0
+    return kroutes(ns).get((dst, table, metric))
+
+
+def is_ours(r):
+    return r is not None and str(r.get("protocol")) in (str(PROTO), "netnsd")
+
+
+def state_routes(d, ns=None):
+    return [r for r in state(d)["routes"]
+            if ns is None or r["namespace"] == ns]
+
+
+def revision(d):
+    return state(d)["revision"]
+
+
+def with_link(d, ns="red", v6=False):
+    """ns with a veth end eth0 (peer h-<ns> in host, both up) holding
+    198.18.0.2/24 (and 2001:db8::2/64), the peer 198.18.0.1/24."""
+    mk_ns(d, ns)
+    mk_veth(d, "host", "h-" + ns, "eth0", peer_ns=ns, up=True)
+    expect_status(d.patch("/v1/namespaces/%s/links/eth0" % ns, {"up": True}),
+                  200, "eth0 up")
+    A = "/v1/namespaces/%s/links/eth0/addresses" % ns
+    expect_status(d.post(A, {"address": "198.18.0.2/24"}), 201, "address")
+    if v6:
+        expect_status(d.post(A, {"address": "2001:db8::2/64"}), 201, "v6")
+    return d
+
+
+def snapshot(d, ns="red"):
+    return (kroutes(ns), state(d))
+
+
+def expect_unchanged(d, before, what, ns="red"):
+    now = snapshot(d, ns)
+    if now[0] != before[0]:
+        raise h.Failure("%s changed the kernel's routes:\nbefore %r\nafter  %r"
+                        % (what, sorted(before[0]), sorted(now[0])))
+    eq(now[1], before[1], what + ": desired state")
+
+
+# ---------------------------------------------------------------------------
+
+
+@test
+def ipv4_create_get_list_converge_delete():
+    d = with_link(setup())
+    r = d.post(R("red"), {"dst": "198.18.8.0/24", "via": "198.18.0.1"})
+    expect_status(r, 201, "POST route")
+    eq(r.header("Location"), "/v1/namespaces/red/routes/198.18.8.0/24",
+       "Location")
+    eq((r.json["dst"], r.json["via"], r.json["dev"], r.json["metric"],
+        r.json["table"], r.json["scope"], r.json["protocol"],
+        r.json["managed"], r.json["in_sync"]),
+       ("198.18.8.0/24", "198.18.0.1", "eth0", 0, 254, "global", "netnsd",
+        True, True), "answer")
+    k = kroute("red", "198.18.8.0/24")
+    check(k is not None, "kernel lacks the route: %r", kroutes("red"))
+    eq((k.get("gateway"), k.get("dev")), ("198.18.0.1", "eth0"), "kernel")
+    check(is_ours(k), "kernel route is not marked netnsd's: %r", k)
+    metrics = expect_status(d.get("/metrics"), 200).body.decode()
+    check('netnsd_managed_objects{kind="route"} 1' in metrics,
+          "metrics count the route")
+    eq(state_routes(d), [{"namespace": "red", "dst": "198.18.8.0/24",
+                          "via": "198.18.0.1", "metric": 0, "table": 254,
+                          "scope": "global"}], "desired state")
+    g = expect_status(d.get(r.header("Location")), 200, "GET route").json
+    eq(g, r.json, "GET = the POST's answer")
+    items = expect_status(d.get(R("red")), 200, "list").json["items"]
+    by = {(i["dst"], i["table"]): i for i in items}
+    eq(by[("198.18.8.0/24", 254)]["managed"], True, "listed as managed")
+    conn = by.get(("198.18.0.0/24", 254))
+    check(conn and conn["managed"] is False and conn["protocol"] == "kernel"
+          and "in_sync" not in conn,
+          "the kernel's connected route is listed unmanaged: %r", conn)
+    # A PUT to what is there changes nothing, not even the revision.
+    rev = revision(d)
+    p = d.put(R("red", "198.18.8.0/24"), {"via": "198.18.0.1"})
+    expect_status(p, 200, "no-op PUT")
+    eq(revision(d), rev, "revision after a no-op PUT")
+    # A PUT to another gateway converges the kernel's route.
+    p = d.put(R("red", "198.18.8.0/24"),
+              {"dst": "198.18.8.0/24", "via": "198.18.0.3", "dev": "eth0"})
+    expect_status(p, 200, "converging PUT")
+    eq(p.json["via"], "198.18.0.3", "answer via")
+    eq(kroute("red", "198.18.8.0/24").get("gateway"), "198.18.0.3",
+       "kernel gateway after PUT")
+    eq(revision(d), rev + 1, "revision after a converging PUT")
+    eq(state_routes(d)[0]["via"], "198.18.0.3", "desired via after PUT")
+    expect_status(d.delete(R("red", "198.18.8.0/24")), 204, "DELETE")
+    eq(kroute("red", "198.18.8.0/24"), None, "kernel after DELETE")
+    eq(state_routes(d), [], "desired state after DELETE")
+    expect_problem(d.get(R("red", "198.18.8.0/24")), 404, "GET after DELETE")
+    expect_problem(d.delete(R("red", "198.18.8.0/24")), 404,
+                   "DELETE again")
+
+
+@test
+def ipv6_table_and_metric_selectors():
+    d = with_link(setup(), v6=True)
+    body = {"dst": "2001:db8:8::/64", "via": "2001:db8::1", "dev": "eth0",
+            "table": 100, "metric": 5}
+    r = d.post(R("red"), body)
+    expect_status(r, 201, "POST IPv6 route")
+    loc = "/v1/namespaces/red/routes/2001:db8:8::/64?table=100&metric=5"
+    eq(r.header("Location"), loc, "Location names table and metric")
+    eq((r.json["family"], r.json["table"], r.json["metric"]),
+       ("ipv6", 100, 5), "answer")
+    k = kroute("red", "2001:db8:8::/64", table=100, metric=5)
+    check(is_ours(k) and k.get("gateway") == "2001:db8::1",
+          "kernel (table 100, metric 5): %r", kroutes("red"))
+    eq(kroute("red", "2001:db8:8::/64"), None, "nothing in main")
+    expect_status(d.get(loc), 200, "GET with selectors")
+    expect_problem(d.get(R("red", "2001:db8:8::/64")), 404,
+                   "GET without them selects main, 1024")
+    expect_problem(d.get(R("red", "2001:db8:8::/64", "?table=100")), 404,
+                   "GET with the table only selects metric 1024")
+    # IPv6 metric 0 is the kernel's 1024, in the body and in the query.
+    r = d.post(R("red"), {"dst": "2001:db8:9::/64", "dev": "eth0",
+                          "metric": 0})
+    expect_status(r, 201, "POST metric 0")
+    eq(r.json["metric"], 1024, "IPv6 metric 0 is 1024")
+    eq(r.header("Location"), "/v1/namespaces/red/routes/2001:db8:9::/64",
+       "Location without a metric")
+    check(is_ours(kroute("red", "2001:db8:9::/64")), "kernel, metric 1024")
+    expect_status(d.get(R("red", "2001:db8:9::/64", "?metric=0")), 200,
+                  "?metric=0 on IPv6")
+    expect_status(d.delete(loc), 204, "DELETE with selectors")
+    eq(kroute("red", "2001:db8:8::/64", table=100, metric=5), None,
+       "kernel after DELETE")
+    eq([r["dst"] for r in state_routes(d)], ["2001:db8:9::/64"],
+       "desired state after DELETE")
+
+
+@test
+def default_routes_by_put():
+    d = with_link(setup(), v6=True)
+    r = d.put(R("red", "0.0.0.0/0"), {"via": "198.18.0.1"})
+    expect_status(r, 201, "PUT IPv4 default")
+    eq(r.header("Location"), "/v1/namespaces/red/routes/0.0.0.0/0",
+       "Location")
+    k = kroute("red", "0.0.0.0/0")
+    check(is_ours(k) and k["gateway"] == "198.18.0.1",
+          "kernel default: %r", kroutes("red"))
+    r = d.put(R("red", "::/0"), {"dst": "::/0", "via": "2001:db8::1",
+                                 "dev": "eth0"})
+    expect_status(r, 201, "PUT IPv6 default")
+    k = kroute("red", "::/0")
+    check(is_ours(k) and k["gateway"] == "2001:db8::1",
+          "kernel IPv6 default: %r", kroutes("red"))
+    rev = revision(d)
+    expect_status(d.put(R("red", "::/0"), {"via": "2001:db8::1",
+                                          "dev": "eth0"}), 200, "again")
+    eq(revision(d), rev, "revision after a no-op PUT")
+    eq(sorted(r["dst"] for r in state_routes(d)), ["0.0.0.0/0", "::/0"],
+       "desired state")
+
+
+@test
+def router_namespace_forwards_between_two_subnets():
+    d = setup()
+    for ns in ("rtr", "left", "right"):
+        mk_ns(d, ns)
+    nets = {"left": "198.18.1", "right": "198.18.2"}
+    for leaf, net in nets.items():
+        expect_status(d.post("/v1/namespaces/%s/veths" % leaf, {
+            "name": "eth0", "up": True,
+            "peer": {"name": "to-" + leaf, "namespace": "rtr", "up": True}}),
+            201, "veth " + leaf)
+        expect_status(d.post("/v1/namespaces/%s/links/eth0/addresses" % leaf,
+                             {"address": net + ".2/24"}), 201, leaf)
+        expect_status(d.post("/v1/namespaces/rtr/links/to-%s/addresses" % leaf,
+                             {"address": net + ".1/24"}), 201, "rtr " + leaf)
+        for ns in (leaf,):
+            expect_status(d.patch("/v1/namespaces/%s/links/lo" % ns,
+                                  {"up": True}), 200, "lo up")
+    # Forwarding, by hand until the sysctl API exists.
+    h.run(["ip", "netns", "exec", "rtr", "sh", "-c",
+           "echo 1 > /proc/sys/net/ipv4/ip_forward"])
+    # No route yet: left cannot reach right.
+    p = h.run(["ip", "netns", "exec", "left", "ping", "-c1", "-W1",
+               "198.18.2.2"], check=False)
+    check(p.returncode != 0, "ping went through without a route")
+    for leaf, net in nets.items():
+        expect_status(d.put(R(leaf, "0.0.0.0/0"), {"via": net + ".1"}), 201,
+                      "default route of " + leaf)
+        check(is_ours(kroute(leaf, "0.0.0.0/0")), "kernel default in %s", leaf)
+    for src, dst in (("left", "198.18.2.2"), ("right", "198.18.1.2")):
+        p = h.run(["ip", "netns", "exec", src, "ping", "-c2", "-W2", dst],
+                  check=False)
+        check(p.returncode == 0, "ping from %s to %s: %s", src, dst,
+              p.stdout + p.stderr)
+
+
+@test
+def shipped_rt_protos_file_names_the_protocol():
+    """docker/rt_protos.d/netnsd.conf makes `ip route` say `proto netnsd`
+    (mounted over /etc/iproute2/rt_protos.d in the sandbox's own mount
+    namespace only)."""
+    d = with_link(setup())
+    expect_status(d.post(R("red"), {"dst": "198.18.8.0/24", "dev": "eth0"}),
+                  201, "POST")
+    conf = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                        "..", "docker", "rt_protos.d", "netnsd.conf")
+    tmp = "/run/netnsd-test-rt_protos.d"
+    os.makedirs(tmp, exist_ok=True)
+    with open(conf) as f, open(os.path.join(tmp, "netnsd.conf"), "w") as o:
+        o.write(f.read())
+    target = "/etc/iproute2/rt_protos.d"
+    if not os.path.isdir(target):
+        # Made only by a mount over it: never on the host's /etc.
+        print("SKIPPED: no %s to mount over" % target)
+        return
+    h.run(["mount", "--bind", tmp, target])
+    h.on_cleanup(lambda: h.run(["umount", target], check=False))
+    out = h.run(["ip", "-n", "red", "route", "show", "198.18.8.0/24"]).stdout
+    check("proto netnsd" in out, "ip route: %r", out)
+
+
+@test
+def unmanaged_routes_are_protected():
+    d = with_link(setup())
+    h.ip("route", "add", "198.18.9.0/24", "via", "198.18.0.1", ns="red")
+    items = expect_status(d.get(R("red")), 200, "list").json["items"]
+    mine = [i for i in items if i["dst"] == "198.18.9.0/24"]
+    eq(len(mine), 1, "listed once")
+    eq((mine[0]["managed"], mine[0]["protocol"]), (False, "boot"),
+       "an `ip route add` route")
+    check("in_sync" not in mine[0], "an unmanaged route has no in_sync")
+    before = snapshot(d)
+    p = expect_problem(d.delete(R("red", "198.18.9.0/24")), 409, "DELETE")
+    check(p["type"].endswith(":unmanaged"), "type: %r", p)
+    expect_problem(d.put(R("red", "198.18.9.0/24"), {"via": "198.18.0.3"}),
+                   409, "PUT")
+    p = expect_problem(d.post(R("red"), {"dst": "198.18.9.0/24",
+                                         "via": "198.18.0.3"}), 409, "POST")
+    check(p["type"].endswith(":already-exists"), "type: %r", p)
+    expect_problem(d.delete(R("red", "198.18.0.0/24")), 409,
+                   "DELETE of the kernel's connected route")
+    expect_unchanged(d, before, "refused changes of unmanaged routes")
+    # With force, PUT takes it over, marked netnsd's.
+    expect_status(d.put(R("red", "198.18.9.0/24", "?force=true"),
+                        {"via": "198.18.0.3"}), 200, "forced PUT")
+    k = kroute("red", "198.18.9.0/24")
+    check(is_ours(k) and k["gateway"] == "198.18.0.3", "taken over: %r", k)
+    h.ip("route", "add", "198.18.10.0/24", "dev", "eth0", ns="red")
+    expect_status(d.delete(R("red", "198.18.10.0/24", "?force=true")), 204,
+                  "forced DELETE")
+    eq(kroute("red", "198.18.10.0/24"), None, "gone after a forced DELETE")
+
+
+@test
+def host_routes_need_force_unless_through_netnsd_links():
+    d = with_link(setup())
+    before = snapshot(d, "host")
+    for body in ({"dst": "198.18.50.0/24", "dev": "lo"},
+                 {"dst": "198.18.50.0/24", "via": "198.18.0.2"}):
+        p = expect_problem(d.post(R("host"), body), 409, "host %r" % body)
+        check(p["type"].endswith(":unmanaged"), "type: %r", p)
+        expect_problem(d.put(R("host", "198.18.50.0/24"), body), 409,
+                       "PUT host %r" % body)
+    expect_unchanged(d, before, "refused host routes", ns="host")
+    # Through a link netnsd made, no force; through another, with it.
+    expect_status(d.post(R("host"), {"dst": "198.18.50.0/24",
+                                     "dev": "h-red"}), 201, "h-red")
+    check(is_ours(kroute("host", "198.18.50.0/24")), "kernel in host")
+    expect_status(d.post(R("host", query="?force=true"),
+                         {"dst": "198.18.51.0/24", "dev": "lo"}), 201,
+                  "forced")
+    check(is_ours(kroute("host", "198.18.51.0/24")), "forced, in host")
+    for dst in ("198.18.50.0/24", "198.18.51.0/24"):
+        expect_status(d.delete(R("host", dst)), 204, "DELETE " + dst)
+
+
+@test
+def drift_reconcile_and_restart_after_sigkill_and_wipe():
+    d = with_link(setup(), v6=True)
+    want = {("198.18.8.0/24", 254, 0): {"dst": "198.18.8.0/24",
+                                        "via": "198.18.0.1"},
+            ("0.0.0.0/0", 254, 0): {"dst": "0.0.0.0/0", "via": "198.18.0.1"},
+            ("2001:db8:8::/64", 254, 1024): {"dst": "2001:db8:8::/64",
+                                             "via": "2001:db8::1",
+                                             "dev": "eth0"},
+            ("198.18.16.0/20", 7, 9): {"dst": "198.18.16.0/20",
+                                       "dev": "eth0", "table": 7,
+                                       "metric": 9}}
+    for body in want.values():
+        expect_status(d.post(R("red"), body), 201, body["dst"])
+    # Wiped by hand: shown missing, then reconcile puts it back.
+    h.ip("route", "del", "198.18.8.0/24", ns="red")
+    g = expect_status(d.get(R("red", "198.18.8.0/24")), 200, "GET").json
+    eq((g["in_sync"], g["drift"]), (False, ["missing"]), "drift")
+    n = expect_status(d.get("/v1/namespaces/red"), 200, "GET ns").json
+    eq(n["in_sync"], False, "the namespace's in_sync covers its routes")
+    check("route 198.18.8.0/24 (table 254, metric 0): missing"
+          in n.get("drift", []), "namespace drift: %r", n)
+    # Changed by hand (another gateway, still netnsd's): drift says how.
+    h.ip("route", "replace", "0.0.0.0/0", "via", "198.18.0.7", "proto",
+         str(PROTO), ns="red")
+    g = expect_status(d.get(R("red", "0.0.0.0/0")), 200, "GET").json
+    eq(g["drift"], ["via is 198.18.0.7, desired 198.18.0.1"], "drift words")
+    rec = expect_status(d.post("/v1/reconcile"), 200, "reconcile").json
+    check(any("198.18.8.0/24" in a for a in rec["actions"]),
+          "reconcile re-added the route: %r", rec)
+    eq(rec["failures"], [], "reconcile failures")
+    eq(kroute("red", "0.0.0.0/0")["gateway"], "198.18.0.1",
+       "reconcile converged the gateway")
+    check(is_ours(kroute("red", "198.18.8.0/24")), "re-added")
+    # SIGKILL, every route wiped, restart: all come back.
+    d.kill()
+    for (dst, table, metric) in want:
+        h.ip("route", "del", dst, "table", str(table), "metric", str(metric),
+             ns="red")
+    for key in want:
+        eq(kroute("red", key[0], key[1], key[2]), None, "wiped %r" % (key,))
+    d.start()
+    for key, body in want.items():
+        k = kroute("red", key[0], key[1], key[2])
+        check(is_ours(k), "%r not re-applied at start-up: %r", key,
+              sorted(kroutes("red")))
+        if "via" in body:
+            eq(k.get("gateway"), body["via"], "gateway of %r" % (key,))
+    items = expect_status(d.get(R("red")), 200, "list").json["items"]
+    eq(sorted((i["dst"], i["table"], i["metric"]) for i in items
+              if i.get("managed")), sorted(want), "managed after start-up")
+    check(all(i["in_sync"] for i in items if i.get("managed")),
+          "all in sync: %r", items)
+
+
+@test
+def bad_input_is_400_and_changes_nothing():
+    d = with_link(setup(), v6=True)
+    expect_status(d.post(R("red"), {"dst": "198.18.8.0/24",
+                                    "via": "198.18.0.1"}), 201, "a route")
+    before = snapshot(d)
+    cases = [
+        ("POST", R("red"), {"via": "198.18.0.1"}, "dst"),
+        ("POST", R("red"), {"dst": "198.18.9.1/24", "via": "198.18.0.1"},
+         "dst"),
+        ("POST", R("red"), {"dst": "198.18.9.0/33", "via": "198.18.0.1"},
+         "dst"),
+        ("POST", R("red"), {"dst": "banana", "via": "198.18.0.1"}, "dst"),
+        ("POST", R("red"), {"dst": "198.18.9.0/24"}, "via"),
+        ("POST", R("red"), {"dst": "198.18.9.0/24", "via": "2001:db8::1"},
+         "via"),
+        ("POST", R("red"), {"dst": "198.18.9.0/24", "via": "198.18.0.1/32"},
+         "via"),
+        ("POST", R("red"), {"dst": "198.18.9.0/24", "dev": "no/such"},
+         "dev"),
+        ("POST", R("red"), {"dst": "198.18.9.0/24", "dev": "nosuch0"},
+         "dev"),
+        ("POST", R("red"), {"dst": "198.18.9.0/24", "via": "198.18.0.1",
+                            "metric": -1}, "metric"),
+        ("POST", R("red"), {"dst": "198.18.9.0/24", "via": "198.18.0.1",
+                            "metric": 4294967296}, "metric"),
+        ("POST", R("red"), {"dst": "198.18.9.0/24", "via": "198.18.0.1",
+                            "table": 0}, "table"),
+        ("POST", R("red"), {"dst": "198.18.9.0/24", "via": "198.18.0.1",
+                            "table": "main"}, "table"),
+        ("POST", R("red"), {"dst": "198.18.9.0/24", "via": "198.18.0.1",
+                            "scope": "galaxy"}, "scope"),
+        ("POST", R("red"), {"dst": "2001:db8:9::/64", "dev": "eth0",
+                            "scope": "link"}, "scope"),
+        ("POST", R("red"), {"dst": "198.18.9.0/24", "via": "198.18.0.1",
+                            "gateway": "198.18.0.1"}, "gateway"),
+        ("PUT", R("red", "198.18.8.0/24"), {"dst": "198.18.9.0/24",
+                                            "via": "198.18.0.1"}, "dst"),
+        ("PUT", R("red", "198.18.8.0/24"), {"via": "198.18.0.1",
+                                            "table": 100}, "table"),
+        ("PUT", R("red", "198.18.8.0/24"), {"via": "198.18.0.1",
+                                            "metric": 3}, "metric"),
+        ("PUT", R("red", "198.18.8.1/24"), {"via": "198.18.0.1"}, "dst"),
+        ("PUT", R("red", "198.18.8.0/24", "?table=abc"), {"via": "198.18.0.1"},
+         "query.table"),
+        ("PUT", R("red", "198.18.8.0/24", "?metric=01"),
+         {"via": "198.18.0.1"}, "query.metric"),
+        ("DELETE", R("red", "198.18.8.0/24", "?table=0"), None,
+         "query.table"),
+        ("DELETE", R("red", "198.18.8.0/24", "?table=4294967296"), None,
+         "query.table"),
+        ("DELETE", R("red", "198.18.8.0/24", "?via=198.18.0.1"), None,
+         "query.via"),
+        ("GET", R("red", "198.18.8.0/24", "?metric=-1"), None,
+         "query.metric"),
+        ("POST", R("red", query="?table=5"), {"dst": "198.18.9.0/24",
+                                              "via": "198.18.0.1"},
+         "query.table"),
+    ]
+    for method, path, body, field in cases:
+        r = d.request(method, path, body)
+        expect_problem(r, 400, "%s %s %r" % (method, path, body), field=field)
+    expect_unchanged(d, before, "bad requests")
+
+
+@test
+def conflicts_and_conditional_requests():
+    d = with_link(setup())
+    body = {"dst": "198.18.8.0/24", "via": "198.18.0.1"}
+    expect_status(d.post(R("red"), body), 201, "POST")
+    before = snapshot(d)
+    p = expect_problem(d.post(R("red"), body), 409, "POST again")
+    check(p["type"].endswith(":already-exists"), "type: %r", p)
+    # A gateway the namespace cannot reach: the kernel's words, 409.
+    p = expect_problem(d.post(R("red"), {"dst": "198.18.9.0/24",
+                                         "via": "198.19.99.1"}), 409,
+                       "unreachable gateway")
+    check("gateway" in p["detail"].lower() or "unreachable" in
+          p["detail"].lower(), "the kernel's words: %r", p)
+    expect_problem(d.put(R("red", "198.18.9.0/24"), {"via": "198.19.99.1"}),
+                   409, "PUT with an unreachable gateway")
+    expect_unchanged(d, before, "refused requests")
+    g = expect_status(d.get(R("red", "198.18.8.0/24")), 200, "GET")
+    etag = g.header("ETag")
+    check(etag, "GET has an ETag")
+    expect_status(d.get(R("red", "198.18.8.0/24"),
+                        headers={"If-None-Match": etag}), 304, "304")
+    expect_problem(d.put(R("red", "198.18.8.0/24"), {"via": "198.18.0.3"},
+                         headers={"If-None-Match": "*"}), 412,
+                   "If-None-Match: * on an existing route")
+    expect_problem(d.delete(R("red", "198.18.8.0/24"),
+                            headers={"If-Match": '"0000000000000000"'}),
+                   412, "If-Match with another tag")
+    expect_unchanged(d, before, "failed preconditions")
+    expect_status(d.put(R("red", "198.18.8.0/24"), {"via": "198.18.0.3"},
+                        headers={"If-Match": etag}), 200, "If-Match")
+    eq(kroute("red", "198.18.8.0/24")["gateway"], "198.18.0.3", "kernel")
+    # Conditional requests read the route the selectors name.
+    expect_status(d.put(R("red", "198.18.8.0/24", "?table=9"),
+                        {"dev": "eth0"}, headers={"If-None-Match": "*"}),
+                  201, "If-None-Match: * on another table's route")
+
+
+@test
+def routes_go_with_their_link_and_namespace():
+    d = with_link(setup())
+    expect_status(d.post(R("red"), {"dst": "198.18.8.0/24", "dev": "eth0"}),
+                  201, "route on eth0")
+    mk_ns(d, "blue")
+    expect_status(d.post(R("blue"), {"dst": "198.18.8.0/24",
+                                     "dev": "lo"}), 201, "route in blue")
+    # A rename takes the routes along, in the kernel and as desired.
+    expect_status(d.patch("/v1/namespaces/red/links/eth0", {"name": "eth1"}),
+                  200, "rename")
+    eq([r.get("dev") for r in state_routes(d, "red")], ["eth1"],
+       "desired dev after a rename")
+    g = expect_status(d.get(R("red", "198.18.8.0/24")), 200, "GET").json
+    eq((g["dev"], g["in_sync"]), ("eth1", True), "in sync after a rename")
+    expect_status(d.delete("/v1/namespaces/red/veths/eth1"), 204, "veth")
+    eq(state_routes(d, "red"), [], "the link's routes are forgotten")
+    expect_status(d.delete("/v1/namespaces/blue"), 204, "namespace")
+    eq(state_routes(d), [], "the namespace's routes are forgotten")
+
+
+@test
+def max_objects_counts_routes():
+    d = h.daemon(args=["--max-objects", "7"])
+    h.on_cleanup(lambda: h.ip("link", "del", "h-red", check=False))
+    with_link(d)  # ns, two link records, an address: 4
+    n = len(state(d)["namespaces"]) + len(state(d)["links"]) + \
+        len(state(d)["addresses"])
+    for i in range(7 - n):
+        expect_status(d.post(R("red"), {"dst": "198.18.%d.0/24" % (20 + i),
+                                        "dev": "eth0"}), 201, "route %d" % i)
+    before = snapshot(d)
+    p = expect_problem(d.post(R("red"), {"dst": "198.18.40.0/24",
+                                         "dev": "eth0"}), 403, "past it")
+    check(p["type"].endswith(":quota-exceeded"), "type: %r", p)
+    expect_unchanged(d, before, "a refused creation")
+
+
+if __name__ == "__main__":
+    h.run_tests()
