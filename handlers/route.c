@@ -393,10 +393,10 @@ static int route_kernel_failed(struct reply *rep, int err, const char *what)
 	return handler_kernel_failed(rep, err, what);
 }
 
-/* Answers `status` with `body` and, for a 201, the route's path: its
- * selectors in the query when they are not the defaults. */
-static int route_reply(struct reply *rep, const char *ns,
-		       const struct record_route *r, int status, json_t *body)
+/* The route's path: its selectors in the query when they are not the
+ * defaults. */
+static void route_path(char buf[256], const char *ns,
+		       const struct record_route *r)
 {
 	char dst[64], query[48] = "", *slash;
 	size_t used = 0;
@@ -410,9 +410,60 @@ static int route_reply(struct reply *rep, const char *ns,
 	if (r->metric != route_metric(r->dst.family, 0))
 		snprintf(query + used, sizeof(query) - used, "%cmetric=%u",
 			 used ? '&' : '?', r->metric);
-	return handler_reply(rep, status, body,
-			     "/v1/namespaces/%s/routes/%s/%s%s", ns, dst,
-			     slash + 1, query);
+	snprintf(buf, 256, "/v1/namespaces/%s/routes/%s/%s%s", ns, dst,
+		 slash + 1, query);
+}
+
+/* Answers `status` with `body` and, for a 201, the route's path. */
+static int route_reply(struct reply *rep, const char *ns,
+		       const struct record_route *r, int status, json_t *body)
+{
+	char path[256];
+
+	route_path(path, ns, r);
+	return handler_reply(rep, status, body, "%s", path);
+}
+
+/* The route in words, for a dry run's plan. */
+static void route_words(const struct record_route *r, char *buf, size_t len)
+{
+	char dst[64], via[64] = "";
+
+	value_format_cidr(&r->dst, dst, sizeof(dst));
+	if (r->has_via) {
+		struct cidr c = { .family = r->dst.family,
+				  .prefixlen =
+					  r->dst.family == AF_INET ? 32 : 128 };
+
+		memcpy(c.addr, r->via, sizeof(c.addr));
+		value_format_cidr(&c, via, sizeof(via));
+		*strchr(via, '/') = '\0';
+	}
+	snprintf(buf, len, "route %s%s%s%s%s table %u metric %u scope %s", dst,
+		 r->has_via ? " via " : "", via, r->dev ? " dev " : "",
+		 r->dev ? r->dev : "", r->table, r->metric,
+		 record_route_scope_name(r->scope));
+}
+
+/* The answer of a dry run (README.md, "Routes"; openapi/openapi.yaml,
+ * "Plan"): the one change the request would make, or none (`action`
+ * NULL). Nothing is changed. */
+static int route_plan_reply(struct reply *rep, const char *ns,
+			    const struct record_route *r, const char *action,
+			    const char *detail)
+{
+	json_t *changes = json_array();
+	char path[256];
+
+	route_path(path, ns, r);
+	if (changes && action)
+		json_array_append_new(
+			changes, json_pack("{s:s, s:s, s:s}", "action", action,
+					   "path", path, "detail", detail));
+	return handler_reply(
+		rep, 200,
+		json_pack("{s:b, s:o}", "dry_run", 1, "changes", changes),
+		NULL);
 }
 
 int route_handle_list(struct request *req, struct reply *rep)
@@ -596,7 +647,7 @@ int route_handle_create(struct request *req, struct reply *rep)
 	const struct nl_route *have;
 	enum route_outcome out;
 	json_t *body = NULL;
-	char key[KEY_MAX], text[64];
+	char key[KEY_MAX], text[64], words[256];
 	const char *ns = NULL;
 	int e;
 
@@ -616,6 +667,11 @@ int route_handle_create(struct request *req, struct reply *rep)
 		e = route_exists(rep, ns, have);
 		goto out;
 	}
+	if (req->dry_run) {
+		route_words(&r, words, sizeof(words));
+		e = route_plan_reply(rep, ns, &r, "create", words);
+		goto out;
+	}
 	value_format_cidr(&r.dst, text, sizeof(text));
 	key_route(key, ns, r.table, text, r.metric);
 	e = route_converge(req, rep, s, &v, key, &r, true, &out);
@@ -629,6 +685,44 @@ out:
 	json_decref(body);
 	nl_ns_put(ns, s);
 	return e;
+}
+
+/* A PUT's dry run: what it would create or replace, or record only. */
+static int route_put_plan(struct reply *rep, const char *ns,
+			  const struct route_view *v,
+			  const struct record_route *r, int ifindex,
+			  const struct nl_route *have,
+			  const struct record_route *old)
+{
+	char words[512];
+	json_t *drift;
+	size_t used = 0, i;
+	json_t *x;
+
+	if (route_matches(r, ifindex, have)) {
+		if (old && record_route_equal(old, r))
+			return route_plan_reply(rep, ns, r, NULL, NULL);
+		return route_plan_reply(
+			rep, ns, r, "update",
+			"recorded as desired, as the kernel has it");
+	}
+	route_words(r, words, sizeof(words));
+	if (!have)
+		return route_plan_reply(rep, ns, r, "create", words);
+	drift = route_drift(r, have, route_dev_name(v, have->ifindex));
+	json_array_foreach(drift, i, x)
+	{
+		int n = snprintf(words + used, sizeof(words) - used, "%s%s",
+				 used ? "; " : "", json_string_value(x));
+
+		if (n < 0 || (size_t)n >= sizeof(words) - used)
+			break;
+		used += (size_t)n;
+	}
+	json_decref(drift);
+	if (!used)
+		snprintf(words, sizeof(words), "replaced");
+	return route_plan_reply(rep, ns, r, "update", words);
 }
 
 int route_handle_put(struct request *req, struct reply *rep)
@@ -665,6 +759,11 @@ int route_handle_put(struct request *req, struct reply *rep)
 	desired = route_desired(req->store, sel.key, &old);
 	if (r.dev && nl_link_get(s, r.dev, &l) == 0)
 		ifindex = l.ifindex;
+	if (req->dry_run) {
+		e = route_put_plan(rep, ns, &v, &r, ifindex, have,
+				   desired ? &old : NULL);
+		goto out;
+	}
 	if (route_matches(&r, ifindex, have)) {
 		/* The kernel is as asked: only the record may change, and
 		 * the store leaves the revision alone when it does not. */
@@ -730,6 +829,17 @@ int route_handle_delete(struct request *req, struct reply *rep)
 	}
 	if (have && have->protocol != NL_ROUTE_PROTO && !req->force) {
 		e = route_unmanaged(rep, ns, have);
+		goto out;
+	}
+	if (req->dry_run) {
+		e = route_plan_reply(
+			rep, ns,
+			&(struct record_route){ .dst = sel.dst,
+						.table = sel.table,
+						.metric = sel.metric },
+			"delete",
+			have ? "route removed and forgotten"
+			     : "forgotten (the kernel has no such route)");
 		goto out;
 	}
 	if (have) {

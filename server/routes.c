@@ -50,13 +50,15 @@ const struct route router_routes[] = {
 
 	{ "GET", NS "/routes", route_handle_list, 0, 0 },
 	{ "POST", NS "/routes", route_handle_create, ROUTE_MUTATES,
-	  ROUTE_QUERY_FORCE },
+	  ROUTE_QUERY_FORCE | ROUTE_QUERY_DRY_RUN },
 	{ "GET", ROUTE, route_handle_get, 0,
 	  ROUTE_QUERY_TABLE | ROUTE_QUERY_METRIC },
 	{ "PUT", ROUTE, route_handle_put, ROUTE_MUTATES,
-	  ROUTE_QUERY_TABLE | ROUTE_QUERY_METRIC | ROUTE_QUERY_FORCE },
+	  ROUTE_QUERY_TABLE | ROUTE_QUERY_METRIC | ROUTE_QUERY_FORCE |
+		  ROUTE_QUERY_DRY_RUN },
 	{ "DELETE", ROUTE, route_handle_delete, ROUTE_MUTATES,
-	  ROUTE_QUERY_TABLE | ROUTE_QUERY_METRIC | ROUTE_QUERY_FORCE },
+	  ROUTE_QUERY_TABLE | ROUTE_QUERY_METRIC | ROUTE_QUERY_FORCE |
+		  ROUTE_QUERY_DRY_RUN },
 
 	{ "GET", NS "/veths", veth_handle_list, 0, 0 },
 	{ "POST", NS "/veths", veth_handle_create, ROUTE_MUTATES,

@@ -478,6 +478,45 @@ def conflicts_and_conditional_requests():
 
 
 @test
+def dry_runs_plan_and_change_nothing():
+    d = with_link(setup())
+    dry = "?dry_run=true"
+    before = snapshot(d)
+    r = expect_status(d.post(R("red", query=dry), {
+        "dst": "198.18.8.0/24", "via": "198.18.0.1"}), 200, "POST dry run")
+    eq(r.json, {"dry_run": True, "changes": [{
+        "action": "create", "path": "/v1/namespaces/red/routes/198.18.8.0/24",
+        "detail": "route 198.18.8.0/24 via 198.18.0.1 table 254 metric 0 "
+                  "scope global"}]}, "the plan")
+    r = expect_status(d.put(R("red", "198.18.8.0/24", dry + "&table=5"),
+                            {"dev": "eth0"}), 200, "PUT dry run")
+    eq([(c["action"], c["path"]) for c in r.json["changes"]],
+       [("create", "/v1/namespaces/red/routes/198.18.8.0/24?table=5")],
+       "PUT's plan")
+    expect_unchanged(d, before, "dry runs of creations")
+    expect_status(d.post(R("red"), {"dst": "198.18.8.0/24",
+                                    "via": "198.18.0.1"}), 201, "POST")
+    before = snapshot(d)
+    r = expect_status(d.put(R("red", "198.18.8.0/24", dry),
+                            {"via": "198.18.0.1"}), 200, "no-op dry run")
+    eq(r.json["changes"], [], "nothing to change")
+    r = expect_status(d.put(R("red", "198.18.8.0/24", dry),
+                            {"via": "198.18.0.3"}), 200, "update dry run")
+    eq([(c["action"], c["detail"]) for c in r.json["changes"]],
+       [("update", "via is 198.18.0.1, desired 198.18.0.3")], "plan")
+    r = expect_status(d.delete(R("red", "198.18.8.0/24", dry)), 200,
+                      "DELETE dry run")
+    eq([c["action"] for c in r.json["changes"]], ["delete"], "plan")
+    # The error the real request would answer.
+    expect_problem(d.post(R("red", query=dry), {"dst": "198.18.8.0/24",
+                                                "via": "198.18.0.1"}), 409,
+                   "POST dry run of an existing route")
+    expect_problem(d.delete(R("red", "198.18.8.0/24", "?dry_run=yes")), 400,
+                   "dry_run=yes", field="query.dry_run")
+    expect_unchanged(d, before, "dry runs")
+
+
+@test
 def routes_go_with_their_link_and_namespace():
     d = with_link(setup())
     expect_status(d.post(R("red"), {"dst": "198.18.8.0/24", "dev": "eth0"}),
