@@ -134,3 +134,9 @@ void value_format_cidr(const struct cidr *c, char *buf, size_t len)
 	inet_ntop(c->family, c->addr, ip, sizeof(ip));
 	snprintf(buf, len, "%s/%d", ip, c->prefixlen);
 }
+
+void value_format_ip(int family, const uint8_t *addr, char buf[64])
+{
+	if (!inet_ntop(family, addr, buf, 64))
+		buf[0] = '\0';
+}

@@ -33,5 +33,7 @@ bool value_cidr_equal(const struct cidr *a, const struct cidr *b);
 void value_format_mac(const uint8_t mac[6], char buf[18]);
 /* Writes "198.18.0.1/24" (canonical text) into buf of at least 64 bytes. */
 void value_format_cidr(const struct cidr *c, char *buf, size_t len);
+/* Writes the address alone ("198.18.0.1", "2001:db8::1") of `family`. */
+void value_format_ip(int family, const uint8_t *addr, char buf[64]);
 
 #endif

@@ -83,16 +83,6 @@ static uint32_t route_metric(int family, uint32_t metric)
 						 : metric;
 }
 
-static void route_ip_text(int family, const uint8_t *addr, char buf[64])
-{
-	struct cidr c = { .family = family,
-			  .prefixlen = family == AF_INET ? 32 : 128 };
-
-	memcpy(c.addr, addr, family == AF_INET ? 4 : 16);
-	value_format_cidr(&c, buf, 64);
-	*strchr(buf, '/') = '\0';
-}
-
 /* A name of the kernel's, or its number as text. */
 static json_t *route_name_or_number(const char *name, unsigned n)
 {
@@ -139,7 +129,8 @@ static json_t *route_to_json(const struct route_view *v,
 	if (!o)
 		return NULL;
 	if (has_via) {
-		route_ip_text(dst->family, have ? have->via : want->via, text);
+		value_format_ip(dst->family, have ? have->via : want->via,
+				text);
 		json_object_set_new(o, "via", json_string(text));
 	}
 	if (dev)
@@ -430,15 +421,8 @@ static void route_words(const struct record_route *r, char *buf, size_t len)
 	char dst[64], via[64] = "";
 
 	value_format_cidr(&r->dst, dst, sizeof(dst));
-	if (r->has_via) {
-		struct cidr c = { .family = r->dst.family,
-				  .prefixlen =
-					  r->dst.family == AF_INET ? 32 : 128 };
-
-		memcpy(c.addr, r->via, sizeof(c.addr));
-		value_format_cidr(&c, via, sizeof(via));
-		*strchr(via, '/') = '\0';
-	}
+	if (r->has_via)
+		value_format_ip(r->dst.family, r->via, via);
 	snprintf(buf, len, "route %s%s%s%s%s table %u metric %u scope %s", dst,
 		 r->has_via ? " via " : "", via, r->dev ? " dev " : "",
 		 r->dev ? r->dev : "", r->table, r->metric,

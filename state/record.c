@@ -664,8 +664,6 @@ int record_route_parse(json_t *json, struct record_route *ret, char *err,
 
 json_t *record_route_format(const struct record_route *r)
 {
-	struct cidr via = { .family = r->dst.family,
-			    .prefixlen = r->dst.family == AF_INET ? 32 : 128 };
 	char dst[64], gw[64];
 	json_t *o;
 
@@ -675,9 +673,7 @@ json_t *record_route_format(const struct record_route *r)
 		      "scope",
 		      record_or(record_route_scope_name(r->scope), "global"));
 	if (o && r->has_via) {
-		memcpy(via.addr, r->via, sizeof(via.addr));
-		value_format_cidr(&via, gw, sizeof(gw));
-		*strchr(gw, '/') = '\0';
+		value_format_ip(r->dst.family, r->via, gw);
 		if (record_set(o, "via", json_string(gw)) < 0) {
 			json_decref(o);
 			return NULL;

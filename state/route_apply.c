@@ -43,15 +43,6 @@ bool route_matches(const struct record_route *r, int ifindex,
 	       (!r->dev || have->ifindex == ifindex);
 }
 
-static void route_ip_text(int family, const uint8_t *addr, char buf[64])
-{
-	struct cidr c = { .family = family };
-
-	memcpy(c.addr, addr, family == AF_INET ? 4 : 16);
-	value_format_cidr(&c, buf, 64);
-	*strchr(buf, '/') = '\0';
-}
-
 static void route_drift_add(json_t *words, const char *what, const char *have,
 			    const char *want)
 {
@@ -82,9 +73,9 @@ json_t *route_drift(const struct record_route *r, const struct nl_route *have,
 	if (have->has_via != r->has_via ||
 	    (r->has_via && memcmp(have->via, r->via, route_alen(r)))) {
 		if (have->has_via)
-			route_ip_text(r->dst.family, have->via, a);
+			value_format_ip(r->dst.family, have->via, a);
 		if (r->has_via)
-			route_ip_text(r->dst.family, r->via, b);
+			value_format_ip(r->dst.family, r->via, b);
 		route_drift_add(words, "via", have->has_via ? a : "none",
 				r->has_via ? b : "none");
 	}
