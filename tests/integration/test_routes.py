@@ -7,11 +7,13 @@ router namespace forwards between two subnets; desired routes come back
 after SIGKILL and a wipe with `ip route del`. Every change is checked with
 `ip -j route show table all` in the namespace."""
 
+import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
+import reliability_util as u  # noqa: E402
 from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
 from topology import mk_ns, mk_veth, setup, state  # noqa: E402
 
@@ -372,6 +374,46 @@ def drift_reconcile_and_restart_after_sigkill_and_wipe():
               if i.get("managed")), sorted(want), "managed after start-up")
     check(all(i["in_sync"] for i in items if i.get("managed")),
           "all in sync: %r", items)
+
+
+def append_record(d, ops):
+    """Appends one journal record as netnsd writes it (netnsd stopped):
+    the state files as a SIGKILL right after a route's intent leaves them,
+    before the kernel was changed."""
+    files = u.StateFiles(d.state_file)
+    rec = {"seq": files.seq + 1, "rev": files.revision + 1,
+           "synced": files.seq, "ops": ops}
+    body = json.dumps(rec, separators=(",", ":")).encode()
+    with open(d.journal, "r+b") as f:
+        f.seek(files.end)
+        f.write(b"%08x %s\n" % (u.crc32c(body), body))
+
+
+@test
+def interrupted_route_changes_are_finished_at_start_up():
+    """A crash between a route's record (intent first) and the kernel's
+    change: start-up makes the kernel match what was recorded."""
+    d = with_link(setup())
+    expect_status(d.post(R("red"), {"dst": "198.18.8.0/24",
+                                    "via": "198.18.0.1"}), 201, "POST")
+    eq(d.kill(), -9, "netnsd killed")
+    # A POST recorded, not made; a PUT to another gateway recorded, not
+    # made.
+    append_record(d, [{"set": "route/red/254/198.18.9.0/24/7", "value": {
+        "dst": "198.18.9.0/24", "dev": "eth0", "metric": 7, "table": 254,
+        "scope": "link"}}])
+    append_record(d, [{"set": "route/red/254/198.18.8.0/24/0", "value": {
+        "dst": "198.18.8.0/24", "via": "198.18.0.3", "metric": 0,
+        "table": 254, "scope": "global"}}])
+    d.start()
+    k = kroute("red", "198.18.9.0/24", metric=7)
+    check(is_ours(k) and k.get("dev") == "eth0", "made at start-up: %r",
+          sorted(kroutes("red")))
+    eq(kroute("red", "198.18.8.0/24").get("gateway"), "198.18.0.3",
+       "converged at start-up")
+    items = expect_status(d.get(R("red")), 200, "list").json["items"]
+    check(all(i["in_sync"] for i in items if i["managed"]),
+          "in sync: %r", items)
 
 
 @test
