@@ -198,8 +198,7 @@ struct route_pass {
 	struct nl_sock *s;
 	struct nl_route *routes;
 	size_t n;
-	int err;    /* reading ns failed */
-	bool stale; /* a route was changed since `routes` was read */
+	int err; /* reading ns failed */
 };
 
 static void route_pass_close(struct route_pass *p)
@@ -213,14 +212,15 @@ static void route_pass_close(struct route_pass *p)
 	p->ns[0] = '\0';
 }
 
-/* The socket and routes of `ns`, read once for all its routes. */
+/* The socket and routes of `ns`, read once for all its routes: each
+ * record is a route of its own identity (its key), so what one adds or
+ * replaces is never what another finds. */
 static int route_pass_open(struct route_pass *p, const char *ns)
 {
-	if (p->ns[0] && !strcmp(p->ns, ns) && !p->stale)
+	if (p->ns[0] && !strcmp(p->ns, ns))
 		return p->err;
 	route_pass_close(p);
 	snprintf(p->ns, sizeof(p->ns), "%s", ns);
-	p->stale = false;
 	p->err = nl_ns_get(ns, &p->s);
 	if (p->err == 0) {
 		p->err = nl_route_dump(p->s, &p->routes, &p->n);
@@ -292,9 +292,6 @@ static void route_reconcile_one(struct route_pass *p, const char *key,
 				  out == ROUTE_CREATED ? "added " : "replaced ",
 				  what));
 	}
-	/* What it changed is read again for the next route. */
-	if (e < 0 || out == ROUTE_CREATED || out == ROUTE_REPLACED)
-		p->stale = true;
 }
 
 void route_reconcile(struct store *store, json_t *actions, json_t *failures)
