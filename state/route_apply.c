@@ -11,6 +11,7 @@
 #include "../netlink/link.h"
 #include "../netlink/link_index.h"
 #include "../netlink/ns.h"
+#include "desired.h"
 #include "key.h"
 
 void route_to_nl(const struct record_route *r, int ifindex,
@@ -193,6 +194,7 @@ size_t route_drift_ns(struct store *store, const char *ns, struct nl_sock *s,
 /* ---- The reconciler's pass ---- */
 
 struct route_pass {
+	struct store *store;
 	json_t *actions, *failures;
 	char ns[NAME_NS_MAX + 1]; /* whose routes `routes` holds */
 	struct nl_sock *s;
@@ -266,15 +268,22 @@ static void route_reconcile_one(struct route_pass *p, const char *key,
 		route_failed(p, what, err, 0, false);
 		return;
 	}
+	/* Named as the namespace's drift names it. */
+	snprintf(what, sizeof(what), "route %s (table %u, metric %u) in %s",
+		 r.dst_text, r.table, r.metric, name);
+	/* A namespace or link that is missing comes back only when it is
+	 * desired (being made by this run or the next): else the failure
+	 * stays until someone makes it, and is not retried. */
 	e = route_pass_open(p, name);
 	if (e < 0) {
 		route_failed(p, what, "its namespace cannot be read", e,
-			     e == -ENOENT);
+			     e == -ENOENT && desired_has_ns(p->store, name));
 		return;
 	}
 	e = route_apply(p->s, &r, p->routes, p->n, false, &out);
 	if (e == -ENODEV) {
-		route_failed(p, what, "its link is missing", e, true);
+		route_failed(p, what, "its link is missing", e,
+			     desired_has_link(p->store, name, r.dev));
 	} else if (e < 0) {
 		/* A gateway not reachable yet (its address on the way) may
 		 * come; anything else the kernel refuses stays refused. */
@@ -296,7 +305,9 @@ static void route_reconcile_one(struct route_pass *p, const char *key,
 
 void route_reconcile(struct store *store, json_t *actions, json_t *failures)
 {
-	struct route_pass p = { .actions = actions, .failures = failures };
+	struct route_pass p = { .store = store,
+				.actions = actions,
+				.failures = failures };
 	json_t *all = store_list(store, "route/"), *v;
 	const char *key;
 

@@ -417,6 +417,32 @@ def interrupted_route_changes_are_finished_at_start_up():
 
 
 @test
+def a_route_whose_link_is_gone_for_good_is_not_retried():
+    """A link netnsd does not know, deleted behind its back: the route's
+    failure will not pass by itself, so it neither holds readiness nor is
+    retried; made again, the link gets its route back."""
+    d = with_link(setup())
+    h.ip("link", "add", "x0", "type", "veth", "peer", "name", "x1", ns="red")
+    h.ip("link", "set", "x0", "up", ns="red")
+    expect_status(d.post(R("red"), {"dst": "198.18.30.0/24", "dev": "x0"}),
+                  201, "route on x0")
+    h.ip("link", "del", "x0", ns="red")
+    rec = expect_status(d.post("/v1/reconcile"), 200, "reconcile").json
+    f = [x for x in rec["failures"] if "198.18.30.0/24" in x["object"]]
+    check(len(f) == 1 and f[0]["transient"] is False,
+          "one failure, not transient: %r", rec)
+    d.kill()
+    d.start(timeout=h.scaled(3))  # not the 10 s of retries
+    r = expect_status(d.get("/readyz"), 200, "ready").json
+    eq((r["converged"], r["pending"]), (False, 0), "readiness")
+    h.ip("link", "add", "x0", "type", "veth", "peer", "name", "x1", ns="red")
+    h.ip("link", "set", "x0", "up", ns="red")
+    rec = expect_status(d.post("/v1/reconcile"), 200, "reconcile").json
+    eq(rec["failures"], [], "failures once the link is back")
+    check(is_ours(kroute("red", "198.18.30.0/24")), "the route is back")
+
+
+@test
 def bad_input_is_400_and_changes_nothing():
     d = with_link(setup(), v6=True)
     expect_status(d.post(R("red"), {"dst": "198.18.8.0/24",
