@@ -266,7 +266,8 @@ def differences(a, b, path=""):
 
 class Desired:
     """GET /v1/state, indexed: .namespaces (set), .links {(ns, name): rec},
-    .addresses set of (ns, link, cidr), .revision."""
+    .addresses set of (ns, link, cidr), .routes {(ns, table, dst, metric):
+    rec}, .revision."""
 
     def __init__(self, doc):
         self.doc = doc
@@ -279,6 +280,11 @@ class Desired:
             self.links[(l["namespace"], l["name"])] = rec
         self.addresses = {(a["namespace"], a["link"], cidr(a["address"]))
                           for a in doc["addresses"]}
+        self.routes = {}
+        for r in doc.get("routes", []):
+            rec = {k: v for k, v in r.items() if k != "namespace"}
+            self.routes[(r["namespace"], r["table"], r["dst"],
+                         r["metric"])] = rec
 
     @classmethod
     def fetch(cls, d):
@@ -289,7 +295,8 @@ class Desired:
     def key_set(self):
         return ({("ns", n) for n in self.namespaces} |
                 {("link",) + k for k in self.links} |
-                {("addr",) + a for a in self.addresses})
+                {("addr",) + a for a in self.addresses} |
+                {("route",) + k for k in self.routes})
 
     def canonical(self, keep=None):
         """A comparable form; keep(kind, ns, name) filters objects."""
@@ -301,6 +308,9 @@ class Desired:
                       if keep("link", k[0], k[1])},
             "addresses": sorted("%s/%s/%s" % a for a in self.addresses
                                 if keep("addr", a[0], a[1])),
+            "routes": {"%s/%s/%s/%s" % k: v
+                       for k, v in sorted(self.routes.items())
+                       if keep("route", k[0], None)},
         }
 
 
@@ -619,8 +629,8 @@ class StateFiles:
         self.end = pos
 
     def as_state(self):
-        """The same three lists GET /v1/state answers."""
-        nss, links, addrs = [], [], []
+        """The same lists GET /v1/state answers."""
+        nss, links, addrs, routes = [], [], [], []
         for key, v in self.objects.items():
             kind, _, rest = key.partition("/")
             if kind == "ns":
@@ -634,8 +644,13 @@ class StateFiles:
                 ns, _, rest2 = rest.partition("/")
                 link, _, c = rest2.partition("/")
                 addrs.append({"namespace": ns, "link": link, "address": c})
+            elif kind == "route":
+                o = dict(v)
+                o["namespace"] = rest.partition("/")[0]
+                routes.append(o)
         return Desired({"revision": self.revision, "namespaces": nss,
-                        "links": links, "addresses": addrs})
+                        "links": links, "addresses": addrs,
+                        "routes": routes})
 
 
 # ---------------------------------------------------------------------------

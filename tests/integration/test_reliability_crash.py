@@ -3,8 +3,8 @@
 
 Three clients stream a mixed workload (namespaces, veths between the host
 and namespaces and between namespaces, bridges in the host and inside
-namespaces, ports, IPv4/IPv6 addresses, PATCHes of MTU, admin state,
-master and name, deletes of all of these) while netnsd is SIGKILLed at
+namespaces, ports, IPv4/IPv6 addresses, routes, PATCHes of MTU, admin
+state, master and name, deletes of all of these) while netnsd is SIGKILLed at
 random moments; some kills land in the start-up reconcile instead. Each
 client works on its own names, so its part of the desired state is known
 exactly after every answer: it reads GET /v1/state after each one.
@@ -61,12 +61,14 @@ ANY = object()   # the model cannot know this value (a MAC chosen by netnsd)
 
 class View:
     """A client's part of the desired state: ns (set), links
-    {(ns, name): record}, addrs {(ns, link, cidr)}."""
+    {(ns, name): record}, addrs {(ns, link, cidr)}, routes
+    {(ns, table, dst, metric): record}."""
 
-    def __init__(self, ns=(), links=None, addrs=()):
+    def __init__(self, ns=(), links=None, addrs=(), routes=None):
         self.ns = set(ns)
         self.links = dict(links or {})
         self.addrs = set(addrs)
+        self.routes = dict(routes or {})
 
     @classmethod
     def of(cls, des, prefix):
@@ -74,21 +76,25 @@ class View:
             ns == "host" and name is not None and name.startswith(prefix))
         return cls({n for n in des.namespaces if mine(n, None)},
                    {k: v for k, v in des.links.items() if mine(*k)},
-                   {a for a in des.addresses if mine(a[0], a[1])})
+                   {a for a in des.addresses if mine(a[0], a[1])},
+                   {k: v for k, v in des.routes.items() if mine(k[0], None)})
 
     def copy(self):
-        return View(self.ns, copy.deepcopy(self.links), self.addrs)
+        return View(self.ns, copy.deepcopy(self.links), self.addrs,
+                    copy.deepcopy(self.routes))
 
     def __eq__(self, other):
-        return (self.ns, self.links, self.addrs) == (
-            other.ns, other.links, other.addrs)
+        return (self.ns, self.links, self.addrs, self.routes) == (
+            other.ns, other.links, other.addrs, other.routes)
 
     def describe(self):
         return json.dumps({"namespaces": sorted(self.ns),
                            "links": {"%s/%s" % k: v for k, v in
                                      sorted(self.links.items())},
                            "addresses": sorted("%s/%s/%s" % a
-                                               for a in self.addrs)},
+                                               for a in self.addrs),
+                           "routes": {"%s/%s/%s/%s" % k: v for k, v in
+                                      sorted(self.routes.items())}},
                           sort_keys=True, default=lambda o: "<any>")
 
 
@@ -104,6 +110,7 @@ def matches(model, actual):
 
 def view_matches(model, actual):
     return (model.ns == actual.ns and model.addrs == actual.addrs and
+            model.routes == actual.routes and
             set(model.links) == set(actual.links) and
             all(matches(model.links[k], actual.links[k])
                 for k in model.links))
@@ -112,6 +119,9 @@ def view_matches(model, actual):
 def drop_link(v, ns, name):
     rec = v.links.pop((ns, name), None)
     v.addrs = {a for a in v.addrs if a[:2] != (ns, name)}
+    # The kernel takes a link's routes with it (README.md, "Routes").
+    v.routes = {k: r for k, r in v.routes.items()
+                if not (k[0] == ns and r.get("dev") == name)}
     return rec
 
 
@@ -135,6 +145,7 @@ def forget_ns(v, ns):
         if peer and peer["namespace"] != ns:
             drop_link(v, peer["namespace"], peer["name"])
     v.addrs = {a for a in v.addrs if a[0] != ns}
+    v.routes = {k: r for k, r in v.routes.items() if k[0] != ns}
     v.ns.discard(ns)
 
 
@@ -146,6 +157,9 @@ def rename_link(v, ns, name, new):
             "namespace": ns, "name": new}
     v.addrs = {(a[0], new, a[2]) if a[:2] == (ns, name) else a
                for a in v.addrs}
+    for k, r in v.routes.items():
+        if k[0] == ns and r.get("dev") == name:
+            r["dev"] = new
     for (lns, _), r in v.links.items():
         if lns == ns and r.get("master") == name:
             r["master"] = new
@@ -194,7 +208,8 @@ class Workload:
                 (1.2, self.veth_delete), (0.4, self.bridge_delete),
                 (2, self.link_patch), (1.5, self.attach), (0.8, self.detach),
                 (0.8, self.bridge_patch), (2.5, self.addr_add),
-                (1, self.addr_del), (0.4, self.rename)]
+                (1, self.addr_del), (0.4, self.rename),
+                (1.2, self.route_add), (0.5, self.route_del)]
         total = sum(w for w, _ in gens)
         for _ in range(20):
             x = R.uniform(0, total)
@@ -383,6 +398,29 @@ class Workload:
         return Op("DELETE", L(ns, name) + "/addresses/%s/%s" % (ip, plen),
                   None, lambda m: m.addrs.discard((ns, name, a)))
 
+    def route_add(self, v):
+        """A route through a veth end in a namespace: refused (409, nothing
+        changed) while the link is down, as the kernel refuses it."""
+        vs = [k for k in self._mine(v, "veth") if k[0] != "host"]
+        if not vs:
+            return None
+        ns, name = self.rnd.choice(vs)
+        dst = "198.18.%d.%d/32" % (100 + self.c, self.rnd.randrange(1, 40))
+        if (ns, 254, dst, 0) in v.routes:
+            return None
+        rec = {"dst": dst, "dev": name, "metric": 0, "table": 254,
+               "scope": "link"}
+        return Op("POST", "/v1/namespaces/%s/routes" % ns,
+                  {"dst": dst, "dev": name},
+                  lambda m: m.routes.__setitem__((ns, 254, dst, 0), rec))
+
+    def route_del(self, v):
+        if not v.routes:
+            return None
+        ns, table, dst, metric = self.rnd.choice(sorted(v.routes))
+        return Op("DELETE", "/v1/namespaces/%s/routes/%s" % (ns, dst), None,
+                  lambda m: m.routes.pop((ns, table, dst, metric), None))
+
     def rename(self, v):
         vs = [k for k in self._mine(v, "veth") if k[0] != "host"]
         if not vs:
@@ -540,7 +578,8 @@ def sigkill_under_a_mixed_workload():
     fig = {"kills": 0, "kills_in_startup": 0, "acked": 0, "failed": 0,
            "inflight_applied": 0, "inflight_not_applied": 0,
            "acked_unseen": 0, "torn_tails": 0, "journal_records": 0,
-           "max_objects": 0, "orphans": 0, "interrupted": 0,
+           "max_objects": 0, "max_routes": 0, "orphans": 0,
+           "interrupted": 0,
            "statuses": {}}
     sw = u.Stopwatch()
     for k in range(KILLS):
@@ -581,6 +620,7 @@ def sigkill_under_a_mixed_workload():
                             % (k + 1, e))
         des, problems = u.kernel_vs_desired_settled(d, h.scaled(3))
         fig["max_objects"] = max(fig["max_objects"], len(des.key_set()))
+        fig["max_routes"] = max(fig["max_routes"], len(des.routes))
         # Start-up finishes or takes back the changes in flight, then
         # forgets their markers: the revision stays.
         markers = [key for key in files.objects
