@@ -195,11 +195,9 @@ static int route_sel_of_path(struct request *req, struct reply *rep,
 		return problem_field(
 			&rep->problem, "dst",
 			"has bits set past its prefix length: a route's destination is a network address");
+	/* The router took a table from 1 only (server/router.c). */
 	sel->table = req->query_seen & ROUTE_QUERY_TABLE ? req->table
 							 : RT_TABLE_MAIN;
-	if (sel->table == 0)
-		return problem_field(&rep->problem, "query.table",
-				     "must be 1 or more (254 is main)");
 	sel->metric = route_metric(
 		sel->dst.family,
 		req->query_seen & ROUTE_QUERY_METRIC ? req->metric : 0);
@@ -382,27 +380,6 @@ static int route_kernel_failed(struct reply *rep, int err, const char *what)
 				   "%s: %s; nothing was changed", what,
 				   *msg ? msg : strerror(-err));
 	return handler_kernel_failed(rep, err, what);
-}
-
-/* The route's path: its selectors in the query when they are not the
- * defaults. */
-static void route_path(char buf[256], const char *ns,
-		       const struct record_route *r)
-{
-	char dst[64], query[48] = "", *slash;
-	size_t used = 0;
-
-	value_format_cidr(&r->dst, dst, sizeof(dst));
-	slash = strchr(dst, '/');
-	*slash = '\0';
-	if (r->table != RT_TABLE_MAIN)
-		used = (size_t)snprintf(query, sizeof(query), "?table=%u",
-					r->table);
-	if (r->metric != route_metric(r->dst.family, 0))
-		snprintf(query + used, sizeof(query) - used, "%cmetric=%u",
-			 used ? '&' : '?', r->metric);
-	snprintf(buf, 256, "/v1/namespaces/%s/routes/%s/%s%s", ns, dst,
-		 slash + 1, query);
 }
 
 /* Answers `status` with `body` and, for a 201, the route's path. */

@@ -12,6 +12,7 @@
 #include "../netlink/ns_mark.h"
 #include "apply.h"
 #include "key.h"
+#include "route_apply.h"
 
 /* What the kernel has in one namespace the plan touches, read once: one
  * dump of links and one of addresses, not a request per object. */
@@ -450,6 +451,10 @@ static int plan_gone(struct ctx *c)
 		r = plan_gone_links(c);
 	if (r == 0)
 		r = plan_gone_ns(c, false);
+	/* Routes are declared on /routes: only those that go with what
+	 * the document drops are forgotten (README.md, "Routes"). */
+	if (r == 0 && route_forget_with_document(c->held, c->d, c->p, c->t))
+		r = problem_errno(c->prob, -ENOMEM, "planning", NULL);
 	return r;
 }
 

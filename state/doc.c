@@ -162,8 +162,12 @@ static int doc_read(json_t *root, struct doc *d, struct problem *prob)
 
 	json_object_foreach(root, k, o)
 	{
+		/* "routes", as GET /v1/state lists them, is taken and not
+		 * applied: routes are declared on /routes (README.md,
+		 * "Routes"), so a GET's answer PUT back stays a no-op. */
 		if (strcmp(k, "namespaces") && strcmp(k, "links") &&
-		    strcmp(k, "addresses") && strcmp(k, "revision")) {
+		    strcmp(k, "addresses") && strcmp(k, "revision") &&
+		    strcmp(k, "routes")) {
 			snprintf(at, sizeof(at), "/%.60s", k);
 			problem_field(prob, at, "unknown member");
 		}
@@ -171,6 +175,7 @@ static int doc_read(json_t *root, struct doc *d, struct problem *prob)
 	ns = doc_array(root, "namespaces", prob);
 	links = doc_array(root, "links", prob);
 	addrs = doc_array(root, "addresses", prob);
+	doc_array(root, "routes", prob);
 	d->ns = calloc(json_array_size(ns) + 1, sizeof(*d->ns));
 	d->links = calloc(json_array_size(links) + 1, sizeof(*d->links));
 	d->addrs = calloc(json_array_size(addrs) + 1, sizeof(*d->addrs));

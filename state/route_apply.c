@@ -12,7 +12,29 @@
 #include "../netlink/link_index.h"
 #include "../netlink/ns.h"
 #include "desired.h"
+#include "doc.h"
 #include "key.h"
+#include "plan.h"
+
+void route_path(char buf[256], const char *ns, const struct record_route *r)
+{
+	uint32_t dflt =
+		r->dst.family == AF_INET6 ? NL_ROUTE_METRIC6_DEFAULT : 0;
+	char dst[64], query[48] = "", *slash;
+	size_t used = 0;
+
+	value_format_cidr(&r->dst, dst, sizeof(dst));
+	slash = strchr(dst, '/');
+	*slash = '\0';
+	if (r->table != RT_TABLE_MAIN)
+		used = (size_t)snprintf(query, sizeof(query), "?table=%u",
+					r->table);
+	if (r->metric != dflt)
+		snprintf(query + used, sizeof(query) - used, "%cmetric=%u",
+			 used ? '&' : '?', r->metric);
+	snprintf(buf, 256, "/v1/namespaces/%s/routes/%s/%s%s", ns, dst,
+		 slash + 1, query);
+}
 
 void route_to_nl(const struct record_route *r, int ifindex,
 		 struct nl_route *ret)
@@ -189,6 +211,52 @@ size_t route_drift_ns(struct store *store, const char *ns, struct nl_sock *s,
 	free(routes);
 	json_decref(recs);
 	return drifted;
+}
+
+/* Why the route of held record `key` goes with the document, or NULL
+ * when it stays. */
+static const char *route_goes_with(json_t *held, const struct doc *d,
+				   const char *ns, const struct record_route *r)
+{
+	char key[KEY_MAX];
+
+	if (!name_is_host(ns) && !doc_has_ns(d, ns))
+		return "forgotten with its namespace";
+	if (!r->dev || doc_link_find(d, ns, r->dev))
+		return NULL;
+	key_link(key, ns, r->dev);
+	return json_object_get(held, key) ? "forgotten with its link" : NULL;
+}
+
+int route_forget_with_document(json_t *held, const struct doc *d,
+			       struct plan *p, struct store_txn *t)
+{
+	char ns[NAME_NS_MAX + 1], path[256];
+	const char *key, *slash, *why;
+	struct record_route r;
+	json_t *v;
+	int e;
+
+	json_object_foreach(held, key, v)
+	{
+		if (strncmp(key, "route/", 6))
+			continue;
+		slash = strchr(key + 6, '/');
+		if (!slash || (size_t)(slash - key - 6) > NAME_NS_MAX ||
+		    record_route_parse(v, &r, NULL, 0) < 0)
+			continue;
+		memcpy(ns, key + 6, (size_t)(slash - key - 6));
+		ns[slash - key - 6] = '\0';
+		why = route_goes_with(held, d, ns, &r);
+		if (!why)
+			continue;
+		store_txn_del(t, key);
+		route_path(path, ns, &r);
+		e = plan_record(p, PLAN_DELETE, ns, path, why);
+		if (e < 0)
+			return e;
+	}
+	return 0;
 }
 
 /* ---- The reconciler's pass ---- */

@@ -606,6 +606,42 @@ def routes_go_with_their_link_and_namespace():
 
 
 @test
+def put_state_keeps_routes_and_forgets_those_of_what_it_drops():
+    """PUT /v1/state declares no routes (README.md, "Declaring a whole
+    topology"): a GET's answer PUT back is a no-op, and routes go only
+    with a link or namespace the document drops."""
+    d = with_link(setup())
+    mk_ns(d, "blue")
+    expect_status(d.post(R("red"), {"dst": "198.18.8.0/24",
+                                    "via": "198.18.0.1"}), 201, "via")
+    expect_status(d.post(R("red"), {"dst": "198.18.9.0/24", "dev": "eth0"}),
+                  201, "dev eth0")
+    expect_status(d.post(R("blue"), {"dst": "198.18.10.0/24", "dev": "lo"}),
+                  201, "in blue")
+    doc = state(d)
+    rev = doc["revision"]
+    r = expect_status(d.put("/v1/state", doc), 200, "GET's answer PUT back")
+    eq((r.json["revision"], r.json["changes"]), (rev, []), "a no-op")
+    eq(len(state_routes(d)), 3, "routes kept")
+    # Drop the veth (both ends) and namespace blue.
+    doc2 = {"namespaces": [n for n in doc["namespaces"]
+                           if n["name"] != "blue"],
+            "links": [l for l in doc["links"]
+                      if (l["namespace"], l["name"]) not in
+                      (("red", "eth0"), ("host", "h-red"))],
+            "addresses": [], "routes": doc["routes"]}
+    r = expect_status(d.put("/v1/state?dry_run=true", doc2), 200, "dry run")
+    forgotten = sorted(c["path"] for c in r.json["changes"]
+                       if c["detail"].startswith("forgotten with"))
+    eq(forgotten, ["/v1/namespaces/blue/routes/198.18.10.0/24",
+                   "/v1/namespaces/red/routes/198.18.9.0/24"],
+       "the plan forgets the routes of what goes")
+    expect_status(d.put("/v1/state", doc2), 200, "PUT")
+    eq([(r["namespace"], r["dst"]) for r in state_routes(d)],
+       [("red", "198.18.8.0/24")], "only the route through a gateway stays")
+
+
+@test
 def max_objects_counts_routes():
     d = h.daemon(args=["--max-objects", "7"])
     h.on_cleanup(lambda: h.ip("link", "del", "h-red", check=False))
