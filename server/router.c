@@ -12,18 +12,24 @@
 #define ROUTER_QUERY_NAME_MAX 64
 
 const struct route_query_def router_queries[] = {
-	{ "force", ROUTE_QUERY_FORCE, offsetof(struct request, force), 0,
-	  false },
-	{ "dry_run", ROUTE_QUERY_DRY_RUN, offsetof(struct request, dry_run), 0,
-	  false },
+	{ "force", ROUTE_QUERY_FORCE, ROUTE_QUERY_BOOL,
+	  offsetof(struct request, force), 0, false },
+	{ "dry_run", ROUTE_QUERY_DRY_RUN, ROUTE_QUERY_BOOL,
+	  offsetof(struct request, dry_run), 0, false },
 	/* A day at most: a rollback is for a session, not a schedule. */
-	{ "confirm", ROUTE_QUERY_CONFIRM, offsetof(struct request, confirm),
-	  86400, false },
+	{ "confirm", ROUTE_QUERY_CONFIRM, ROUTE_QUERY_NUMBER,
+	  offsetof(struct request, confirm), 86400, false },
 	/* A route's selectors: the kernel's 32-bit table and metric. */
-	{ "table", ROUTE_QUERY_TABLE, offsetof(struct request, table),
-	  UINT32_MAX, false },
-	{ "metric", ROUTE_QUERY_METRIC, offsetof(struct request, metric),
-	  UINT32_MAX, true },
+	{ "table", ROUTE_QUERY_TABLE, ROUTE_QUERY_NUMBER,
+	  offsetof(struct request, table), UINT32_MAX, false },
+	{ "metric", ROUTE_QUERY_METRIC, ROUTE_QUERY_NUMBER,
+	  offsetof(struct request, metric), UINT32_MAX, true },
+	{ "namespace", ROUTE_QUERY_NAMESPACE, ROUTE_QUERY_REPEAT, 0, 0, false },
+	{ "kind", ROUTE_QUERY_KIND, ROUTE_QUERY_TEXT, 0, 0, false },
+	{ "managed", ROUTE_QUERY_MANAGED, ROUTE_QUERY_BOOL,
+	  offsetof(struct request, managed), 0, false },
+	{ "in_sync", ROUTE_QUERY_IN_SYNC, ROUTE_QUERY_BOOL,
+	  offsetof(struct request, in_sync), 0, false },
 };
 
 const size_t router_n_queries =
@@ -297,6 +303,43 @@ static int router_query_number(const struct route_query_def *d,
 	return 0;
 }
 
+/* A text parameter's value is kept as given (the handler checks it): a
+ * single one given twice must be the same both times; a repeatable one
+ * is kept each time, up to ROUTER_QUERY_VALUES_MAX in all. */
+static int router_query_text(const struct route_query_def *d,
+			     struct request *req, const char *field,
+			     const char *value, struct problem *p)
+{
+	const char *had = router_query_value(req, d->bit, 0);
+
+	if (!value || !*value)
+		return problem_field(p, field, "needs a value");
+	if (d->type == ROUTE_QUERY_TEXT && had) {
+		if (strcmp(had, value))
+			return problem_field(
+				p, field,
+				"is given more than once, with different values");
+		return 0;
+	}
+	if (req->n_query_values == ROUTER_QUERY_VALUES_MAX)
+		return problem_field(p, field,
+				     "is one value too many: at most %d in all",
+				     ROUTER_QUERY_VALUES_MAX);
+	req->query_values[req->n_query_values].bit = d->bit;
+	req->query_values[req->n_query_values++].value = value;
+	req->query_seen |= d->bit;
+	return 0;
+}
+
+const char *router_query_value(const struct request *req, unsigned bit,
+			       size_t n)
+{
+	for (size_t i = 0; i < req->n_query_values; i++)
+		if (req->query_values[i].bit == bit && n-- == 0)
+			return req->query_values[i].value;
+	return NULL;
+}
+
 int router_query(const struct route *route, struct request *req,
 		 const char *name, const char *value, struct problem *p)
 {
@@ -312,8 +355,10 @@ int router_query(const struct route *route, struct request *req,
 			"is not a query parameter of this operation (it takes: %s)",
 			names);
 	}
-	if (d->max)
+	if (d->type == ROUTE_QUERY_NUMBER)
 		return router_query_number(d, req, value, field, p);
+	if (d->type != ROUTE_QUERY_BOOL)
+		return router_query_text(d, req, field, value, p);
 	/* Compared as sent: no client spells `true` percent-encoded, and
 	 * one that does is told rather than guessed at. */
 	if (!value || (strcmp(value, "true") && strcmp(value, "false")))

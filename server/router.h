@@ -12,6 +12,9 @@
 #include "../api/problem.h"
 
 #define ROUTER_PARAMS_MAX 6
+/* The most values of text query parameters one request may give
+ * (?namespace= repeated): more is a 400, never a longer list. */
+#define ROUTER_QUERY_VALUES_MAX 16
 
 struct store;
 
@@ -28,7 +31,16 @@ struct request {
 	unsigned confirm;    /* ?confirm=SECONDS, or 0 */
 	unsigned table;	     /* ?table=N, when ROUTE_QUERY_TABLE is seen */
 	unsigned metric;     /* ?metric=N, when ROUTE_QUERY_METRIC is seen */
+	bool managed;	     /* ?managed= (ROUTE_QUERY_MANAGED) */
+	bool in_sync;	     /* ?in_sync= (ROUTE_QUERY_IN_SYNC) */
 	unsigned query_seen; /* ROUTE_QUERY_* bits given in the query */
+	/* The text parameters given, borrowed from the connection, in the
+	 * order sent: router_query_value reads them. */
+	struct {
+		unsigned bit;
+		const char *value;
+	} query_values[ROUTER_QUERY_VALUES_MAX];
+	size_t n_query_values;
 	struct store *store;
 	bool mutates;	   /* ROUTE_MUTATES: takes namespace locks */
 	uint64_t ns_locks; /* stripes of server/nslock.h held by the handler */
@@ -72,6 +84,10 @@ enum route_query {
 	/* A route's selectors (README.md, "Routes"). */
 	ROUTE_QUERY_TABLE = 1 << 4,
 	ROUTE_QUERY_METRIC = 1 << 5,
+	ROUTE_QUERY_NAMESPACE = 1 << 6, /* text, repeatable */
+	ROUTE_QUERY_KIND = 1 << 7,	/* text */
+	ROUTE_QUERY_MANAGED = 1 << 8,
+	ROUTE_QUERY_IN_SYNC = 1 << 9,
 };
 
 struct route {
@@ -85,16 +101,24 @@ struct route {
 extern const struct route router_routes[];
 extern const size_t router_n_routes;
 
-/* One query parameter: its name, its bit, and the member of struct request
- * that its value goes to. */
+enum route_query_type {
+	ROUTE_QUERY_BOOL,   /* `true` or `false`, into a bool of the request */
+	ROUTE_QUERY_TEXT,   /* one value, kept in query_values */
+	ROUTE_QUERY_REPEAT, /* a value each time it is given, ditto */
+	/* A whole number from 1 (0 with `zero`) to max, in decimal without
+	 * sign or leading zero, into an `unsigned` of the request. */
+	ROUTE_QUERY_NUMBER,
+};
+
+/* One query parameter: its name, its bit, its type, and for a boolean or a
+ * number the field of struct request that its value goes to. */
 struct route_query_def {
 	const char *name;
 	unsigned bit;
-	size_t offset; /* offsetof(struct request, ...) */
-	/* 0: a boolean (`bool` at offset); else a whole number from 1 to
-	 * max, in decimal without sign or leading zero (`unsigned`). */
-	unsigned max;
-	bool zero; /* a number may also be 0 (a metric) */
+	enum route_query_type type;
+	size_t offset; /* offsetof(struct request, ...): booleans, numbers */
+	unsigned max;  /* a number's largest value */
+	bool zero;     /* a number may also be 0 (a metric) */
 };
 
 extern const struct route_query_def router_queries[];
@@ -120,6 +144,10 @@ int router_canonical(const char *target, char *buf, size_t len);
  * time. */
 int router_query(const struct route *route, struct request *req,
 		 const char *name, const char *value, struct problem *p);
+
+/* The `n`th value (from 0) given for text parameter `bit`, or NULL. */
+const char *router_query_value(const struct request *req, unsigned bit,
+			       size_t n);
 
 /* The decoded value of path parameter `name`, or NULL. */
 const char *router_param(const struct request *req, const char *name);

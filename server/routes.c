@@ -7,6 +7,7 @@
 #include "../handlers/address.h"
 #include "../handlers/bridge.h"
 #include "../handlers/link.h"
+#include "../handlers/links_all.h"
 #include "../handlers/namespace.h"
 #include "../handlers/route.h"
 #include "../handlers/service.h"
@@ -31,6 +32,10 @@ const struct route router_routes[] = {
 	{ "PUT", NS, ns_handle_put, ROUTE_MUTATES, ROUTE_QUERY_DRY_RUN },
 	{ "DELETE", NS, ns_handle_delete, ROUTE_MUTATES,
 	  ROUTE_QUERY_FORCE | ROUTE_QUERY_DRY_RUN },
+
+	{ "GET", "/v1/links", links_all_handle_list, 0,
+	  ROUTE_QUERY_NAMESPACE | ROUTE_QUERY_KIND | ROUTE_QUERY_MANAGED |
+		  ROUTE_QUERY_IN_SYNC },
 
 	{ "GET", NS "/links", link_handle_list, 0, 0 },
 	{ "GET", LINK, link_handle_get, 0, 0 },

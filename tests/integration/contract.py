@@ -872,6 +872,11 @@ class Checker:
                 continue
             schema = self.c.resolve(p.get("schema") or {})
             value = raw
+            if schema.get("type") == "array":
+                # Form style, exploded (repeatable): each occurrence is one
+                # item of the array.
+                p = {"schema": schema.get("items") or {}}
+                schema = self.c.resolve(p["schema"])
             if schema.get("type") == "boolean":
                 # The document's Conventions: `true` or `false`, nothing
                 # else.

@@ -54,6 +54,9 @@ const struct route router_routes[] = {
 	{ "DELETE", "/v1/namespaces/{ns}/routes/{dst}/{prefixlen}",
 	  h_route_delete, ROUTE_MUTATES,
 	  ROUTE_QUERY_FORCE | ROUTE_QUERY_TABLE | ROUTE_QUERY_METRIC },
+	{ "GET", "/v1/links", h_ns_list, 0,
+	  ROUTE_QUERY_NAMESPACE | ROUTE_QUERY_KIND | ROUTE_QUERY_MANAGED |
+		  ROUTE_QUERY_IN_SYNC },
 };
 
 const size_t router_n_routes = sizeof(router_routes) / sizeof(router_routes[0]);
@@ -579,6 +582,62 @@ static void test_query_numbers(void)
 	problem_clear(&p);
 }
 
+static const struct route *route_of(const char *method, const char *pattern)
+{
+	for (size_t i = 0; i < router_n_routes; i++)
+		if (!strcmp(router_routes[i].method, method) &&
+		    !strcmp(router_routes[i].pattern, pattern))
+			return &router_routes[i];
+	return NULL;
+}
+
+/* Text parameters (GET /v1/links): kept as given, a repeatable one each
+ * time, a single one equal each time; bounded in number. */
+static void test_query_text(void)
+{
+	const struct route *all = route_of("GET", "/v1/links");
+	struct problem p = PROBLEM_INIT;
+	struct request req;
+	char many[ROUTER_QUERY_VALUES_MAX + 1][8];
+
+	CHECK(all != NULL);
+	if (!all)
+		return;
+	memset(&req, 0, sizeof(req));
+	CHECK(router_query(all, &req, "namespace", "a", &p) == 0);
+	CHECK(router_query(all, &req, "kind", "veth", &p) == 0);
+	CHECK(router_query(all, &req, "namespace", "b", &p) == 0);
+	CHECK(router_query(all, &req, "kind", "veth", &p) == 0);
+	CHECK(router_query(all, &req, "managed", "false", &p) == 0);
+	CHECK(router_query(all, &req, "in_sync", "true", &p) == 0);
+	CHECK(p.status == 0);
+	CHECK(!strcmp(router_query_value(&req, ROUTE_QUERY_NAMESPACE, 0), "a"));
+	CHECK(!strcmp(router_query_value(&req, ROUTE_QUERY_NAMESPACE, 1), "b"));
+	CHECK(!router_query_value(&req, ROUTE_QUERY_NAMESPACE, 2));
+	CHECK(!strcmp(router_query_value(&req, ROUTE_QUERY_KIND, 0), "veth"));
+	CHECK(!router_query_value(&req, ROUTE_QUERY_KIND, 1));
+	CHECK(req.query_seen & ROUTE_QUERY_MANAGED && !req.managed);
+	CHECK(req.query_seen & ROUTE_QUERY_IN_SYNC && req.in_sync);
+
+	CHECK(router_query(all, &req, "kind", "bridge", &p) == -400);
+	problem_clear(&p);
+	CHECK(router_query(all, &req, "namespace", "", &p) == -400);
+	problem_clear(&p);
+	CHECK(router_query(all, &req, "namespace", NULL, &p) == -400);
+	problem_clear(&p);
+	CHECK(router_query(all, &req, "force", "true", &p) == -400);
+	problem_clear(&p);
+
+	memset(&req, 0, sizeof(req));
+	for (int i = 0; i <= ROUTER_QUERY_VALUES_MAX; i++) {
+		snprintf(many[i], sizeof(many[i]), "n%d", i);
+		CHECK(router_query(all, &req, "namespace", many[i], &p) ==
+		      (i < ROUTER_QUERY_VALUES_MAX ? 0 : -400));
+	}
+	CHECK(query_field(&p) && !strcmp(query_field(&p), "query.namespace"));
+	problem_clear(&p);
+}
+
 int main(void)
 {
 	test_exact();
@@ -591,5 +650,6 @@ int main(void)
 	test_clear();
 	test_query();
 	test_query_numbers();
+	test_query_text();
 	return check_report();
 }
