@@ -90,6 +90,10 @@ static int router_split(const char *path, const char **seg, size_t *seglen,
 	*ret_slash = false;
 	if (*p != '/')
 		return -1;
+	if (p[1] == '\0' || p[1] == '?') { /* "/": the root, no segment */
+		*ret_n = 0;
+		return 0;
+	}
 	while (*p == '/') {
 		const char *start = ++p;
 
@@ -119,6 +123,8 @@ static bool router_pattern_matches(const char *pattern, const char **seg,
 	const char *p = pattern;
 	size_t i = 0;
 
+	if (!strcmp(pattern, "/"))
+		return n == 0;
 	while (*p == '/') {
 		const char *start = ++p;
 		size_t plen;

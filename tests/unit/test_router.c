@@ -54,6 +54,7 @@ const struct route router_routes[] = {
 	{ "DELETE", "/v1/namespaces/{ns}/routes/{dst}/{prefixlen}",
 	  h_route_delete, ROUTE_MUTATES,
 	  ROUTE_QUERY_FORCE | ROUTE_QUERY_TABLE | ROUTE_QUERY_METRIC },
+	{ "GET", "/", h_health, 0, 0 },
 	{ "GET", "/v1/links", h_ns_list, 0,
 	  ROUTE_QUERY_NAMESPACE | ROUTE_QUERY_KIND | ROUTE_QUERY_MANAGED |
 		  ROUTE_QUERY_IN_SYNC },
@@ -349,7 +350,6 @@ static void test_not_found(void)
 	char deep[256] = "";
 
 	CHECK(refused("GET", "", 404, NULL));
-	CHECK(refused("GET", "/", 404, NULL));
 	CHECK(refused("GET", "healthz", 404, NULL));
 	CHECK(refused("GET", "/nope", 404, NULL));
 	CHECK(refused("GET", "/v1", 404, NULL));
@@ -371,7 +371,6 @@ static void test_not_found(void)
 	CHECK(refused("GET", "/v1/namespaces//", 404, NULL));
 	CHECK(refused("GET", "/v1/namespaces/blue//", 404, NULL));
 	CHECK(refused("GET", "/v1/namespaces/blue//?force=true", 404, NULL));
-	CHECK(refused("GET", "/?x=1", 404, NULL));
 	/* More segments than any route has. */
 	for (int i = 0; i < 20; i++)
 		strcat(deep, "/v1");
@@ -638,6 +637,29 @@ static void test_query_text(void)
 	problem_clear(&p);
 }
 
+/* The root (GET /, the dashboard) has no segment; nothing else matches
+ * it, and it matches nothing else. */
+static void test_root(void)
+{
+	struct attempt a;
+
+	attempt_run(&a, "GET", "/");
+	CHECK(a.r == 0 && a.route && !strcmp(a.route->pattern, "/"));
+	attempt_done(&a);
+	attempt_run(&a, "GET", "/?x=1");
+	CHECK(a.r == 0 && a.route && !strcmp(a.route->pattern, "/"));
+	attempt_done(&a);
+	attempt_run(&a, "POST", "/");
+	CHECK(a.r == -405 && a.p.status == 405);
+	attempt_done(&a);
+	attempt_run(&a, "GET", "//");
+	CHECK(a.r == -404);
+	attempt_done(&a);
+	attempt_run(&a, "GET", "/healthz");
+	CHECK(a.r == 0 && a.route && !strcmp(a.route->pattern, "/healthz"));
+	attempt_done(&a);
+}
+
 int main(void)
 {
 	test_exact();
@@ -651,5 +673,6 @@ int main(void)
 	test_query();
 	test_query_numbers();
 	test_query_text();
+	test_root();
 	return check_report();
 }
