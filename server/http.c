@@ -25,6 +25,7 @@
 #include "etag.h"
 #include "log.h"
 #include "nslock.h"
+#include "../handlers/dashboard.h"
 #include "../netlink/sock.h"
 #include "metrics.h"
 #include "origin.h"
@@ -274,8 +275,9 @@ struct http_headers {
 	const char *etag;
 	bool auth_challenge;
 	bool preflight;
-	bool close; /* the connection cannot be trusted past this answer */
-	bool retry; /* a 503 `busy`: Retry-After */
+	bool close;	 /* the connection cannot be trusted past this answer */
+	bool retry;	 /* a 503 `busy`: Retry-After */
+	const char *csp; /* a dashboard page's policy (struct reply) */
 };
 
 static enum MHD_Result http_send(struct MHD_Connection *conn,
@@ -306,6 +308,13 @@ static enum MHD_Result http_send(struct MHD_Connection *conn,
 					"Bearer realm=\"netnsd\"");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Request-Id", hr->id);
+	/* No answer is a page that runs anything, but for the dashboard's,
+	 * which runs its own script only (README.md, "Dashboard"); none is
+	 * sniffed into another type. */
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				h && h->csp ? h->csp : DASHBOARD_CSP_NONE);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	if (h && h->close)
 		MHD_add_response_header(resp, "Connection", "close");
 	if (h && h->retry)
@@ -499,7 +508,8 @@ static const char *http_unauthorized(struct MHD_Connection *conn,
 	if (l->client_ca && !http_client_cert_ok(conn))
 		return "a client certificate signed by the configured CA and made for client authentication is required";
 	url = http_target_path(url);
-	if (!strcmp(method, "OPTIONS") || http_is_probe(url))
+	if (!strcmp(method, "OPTIONS") || http_is_probe(url) ||
+	    dashboard_is_asset(method, url))
 		return NULL;
 	if (auth_enabled() &&
 	    !auth_check(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -787,7 +797,7 @@ static enum MHD_Result http_answer(struct MHD_Connection *conn,
 				   struct http_req *hr,
 				   const struct route *route, struct reply *rep)
 {
-	struct http_headers h = { .location = rep->location };
+	struct http_headers h = { .location = rep->location, .csp = rep->csp };
 	char etag[ETAG_SIZE];
 	const char *ct;
 	size_t len;

@@ -5,6 +5,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -252,11 +253,31 @@ bool origin_cors_allowed(const char *origin, const struct config *cfg)
 	return false;
 }
 
+bool origin_is_self(const char *origin, const char *host, bool tls)
+{
+	char o[300], self[300];
+	int n;
+
+	if (!origin || !host || strlen(origin) >= sizeof(o))
+		return false;
+	snprintf(o, sizeof(o), "%s", origin);
+	n = snprintf(self, sizeof(self), "%s://%s", tls ? "https" : "http",
+		     host);
+	if (n <= 0 || (size_t)n >= sizeof(self))
+		return false;
+	if (self[n - 1] == ':') /* "host:" is "host" (RFC 9110, 7.2) */
+		self[n - 1] = '\0';
+	if (origin_cors_normalize(o) || origin_cors_normalize(self))
+		return false;
+	return !strcmp(o, self);
+}
+
 /* What the request's headers say, gathered in one pass. */
 struct origin_headers {
 	const struct config *cfg;
 	const char *host;
 	size_t hosts;
+	size_t origins;
 	const char *bad_origin; /* the first Origin not allowed */
 };
 
@@ -269,9 +290,10 @@ static enum MHD_Result origin_header(void *cls, enum MHD_ValueKind kind,
 	if (!strcasecmp(key, "Host")) {
 		if (!oh->hosts++)
 			oh->host = value;
-	} else if (!strcasecmp(key, "Origin") && !oh->bad_origin &&
-		   !origin_cors_allowed(value, oh->cfg)) {
-		oh->bad_origin = value;
+	} else if (!strcasecmp(key, "Origin")) {
+		oh->origins++;
+		if (!oh->bad_origin && !origin_cors_allowed(value, oh->cfg))
+			oh->bad_origin = value;
 	}
 	return MHD_YES;
 }
@@ -375,6 +397,15 @@ int origin_check(struct MHD_Connection *conn, const struct config *cfg,
 			if (r)
 				return r;
 		}
+		/* The dashboard's own requests (GET /): a page served from
+		 * a Host checked above is no cross-site one. */
+		if (oh.bad_origin && oh.origins == 1 && oh.host &&
+		    origin_is_self(
+			    oh.bad_origin, oh.host,
+			    MHD_get_connection_info(
+				    conn, MHD_CONNECTION_INFO_GNUTLS_SESSION) !=
+				    NULL))
+			oh.bad_origin = NULL;
 	}
 	if (oh.bad_origin) {
 		origin_quote(shown, sizeof(shown), oh.bad_origin);

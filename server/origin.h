@@ -42,10 +42,16 @@ enum origin_host_verdict origin_host_check(const char *host,
 /* Whether a request's Origin value is one of --cors-origin (normalised). */
 bool origin_cors_allowed(const char *origin, const struct config *cfg);
 
+/* Whether `origin` (an Origin value) is the origin of a request that came
+ * with Host `host` (already checked) on a listener with TLS or without:
+ * a page this server served itself (README.md, "Dashboard"). */
+bool origin_is_self(const char *origin, const char *host, bool tls);
+
 /* The one check of server/http.c, when a request's headers are complete:
  * 0 when the request may go on, else a negative status with p set (400 for
  * a malformed or repeated Host, 421 for a Host this server does not answer
- * to, 403 for an Origin not allowed). Unix-socket connections skip the Host
+ * to, 403 for an Origin not allowed: neither in --cors-origin nor the
+ * server's own, origin_is_self). Unix-socket connections skip the Host
  * check; the Origin check applies everywhere. */
 int origin_check(struct MHD_Connection *conn, const struct config *cfg,
 		 const char *target, struct problem *p);

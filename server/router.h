@@ -55,6 +55,9 @@ struct reply {
 	char *text_owned;   /* the same, when it is to be freed */
 	size_t text_len;
 	const char *content_type;
+	/* The Content-Security-Policy of a page of the dashboard; NULL for
+	 * every other answer, which then lets nothing run at all. */
+	const char *csp;
 	struct problem problem; /* set when status >= 400 */
 };
 

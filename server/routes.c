@@ -6,6 +6,7 @@
 
 #include "../handlers/address.h"
 #include "../handlers/bridge.h"
+#include "../handlers/dashboard.h"
 #include "../handlers/link.h"
 #include "../handlers/links_all.h"
 #include "../handlers/namespace.h"
@@ -97,6 +98,10 @@ const struct route router_routes[] = {
 	  ROUTE_MUTATES | ROUTE_EXCLUSIVE, 0 },
 	{ "POST", "/v1/reconcile", state_handle_reconcile,
 	  ROUTE_MUTATES | ROUTE_EXCLUSIVE, 0 },
+
+	{ "GET", "/", dashboard_handle_page, ROUTE_NO_LOCK, 0 },
+	{ "GET", "/app.js", dashboard_handle_script, ROUTE_NO_LOCK, 0 },
+	{ "GET", "/app.css", dashboard_handle_style, ROUTE_NO_LOCK, 0 },
 };
 
 const size_t router_n_routes = sizeof(router_routes) / sizeof(router_routes[0]);

@@ -347,7 +347,7 @@ class Contract:
         path = request_path(target)
         if not path.startswith("/") or len(path) > 2048:
             return None
-        segs = path[1:].split("/")
+        segs = path[1:].split("/") if path != "/" else []
         if any(s == "" for s in segs) or len(segs) > 12:
             return None
         best = None

@@ -256,8 +256,11 @@ def cross_site_text_plain_post_is_refused():
     d = h.daemon()
     desired_but_deleted(d, "xs")
     # What a form of another site posts (enctype text/plain, no field):
-    # a "simple" request, sent by the browser without a preflight.
-    for origin in (EVIL, "null", "http://127.0.0.1:%d" % d.port):
+    # a "simple" request, sent by the browser without a preflight. Another
+    # port of the same host is another site (a local web app); the
+    # server's own origin is its dashboard's (test_dashboard).
+    for origin in (EVIL, "null", "http://127.0.0.1:%d" % (d.port + 1),
+                   "https://127.0.0.1:%d" % d.port):
         r = send(d.port, "POST", "/v1/reconcile", "127.0.0.1:%d" % d.port,
                  b"", {"Content-Type": "text/plain", "Origin": origin})
         expect_type(r, 403, "origin-not-allowed", "POST from %s" % origin)

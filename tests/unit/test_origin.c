@@ -223,6 +223,34 @@ static void test_allowed_host(void)
 	allowed_host("a b", NULL);
 }
 
+/* The page netnsd serves (GET /) sends its own origin: the scheme of the
+ * listener and the Host it was asked by. Any other is a cross-site one. */
+static void test_is_self(void)
+{
+	CHECK(origin_is_self("http://127.0.0.1:8080", "127.0.0.1:8080", false));
+	CHECK(origin_is_self("http://localhost:8080", "LocalHost:8080", false));
+	CHECK(origin_is_self("https://[::1]:8443", "[::1]:8443", true));
+	CHECK(origin_is_self("http://netnsd.example", "netnsd.example:80",
+			     false));
+	CHECK(origin_is_self("https://netnsd.example", "netnsd.example", true));
+	CHECK(origin_is_self("http://127.0.0.1", "127.0.0.1:", false));
+
+	CHECK(!origin_is_self("https://127.0.0.1:8080", "127.0.0.1:8080",
+			      false));
+	CHECK(!origin_is_self("http://127.0.0.1:8080", "127.0.0.1:8080", true));
+	CHECK(!origin_is_self("http://localhost:3000", "localhost:8080",
+			      false));
+	CHECK(!origin_is_self("http://127.0.0.1:8080", "localhost:8080",
+			      false));
+	CHECK(!origin_is_self("https://attacker.example", "127.0.0.1", true));
+	CHECK(!origin_is_self("null", "127.0.0.1:8080", false));
+	CHECK(!origin_is_self("http://127.0.0.1:8080/", "127.0.0.1:8080",
+			      false));
+	CHECK(!origin_is_self("", "127.0.0.1:8080", false));
+	CHECK(!origin_is_self(NULL, "127.0.0.1:8080", false));
+	CHECK(!origin_is_self("http://127.0.0.1:8080", NULL, false));
+}
+
 int main(void)
 {
 	test_host_loopback_listener();
@@ -230,5 +258,6 @@ int main(void)
 	test_host_allowed();
 	test_cors_origin();
 	test_allowed_host();
+	test_is_self();
 	return check_report();
 }
