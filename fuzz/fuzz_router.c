@@ -36,6 +36,10 @@ static bool fuzz_split_slash(const char *path, struct fuzz_seg *seg,
 	*ret_slash = false;
 	if (path[0] != '/')
 		return false;
+	if (end == 1) { /* the root: no segment */
+		*ret_n = 0;
+		return true;
+	}
 	for (;;) {
 		size_t j = i;
 
@@ -236,10 +240,11 @@ static long long fuzz_query_number(const char *v, unsigned max, bool zero)
 
 /* The query of a matched route, parameter by parameter, as
  * libmicrohttpd splits it (on '&', then the first '='): router_query
- * accepts exactly the route's own parameters with the value true or
- * false, or for a number a plain decimal in its range, and an error's
- * field is "query." and at most 64 printable bytes of the name, then
- * "...". */
+ * accepts exactly the route's own parameters, a boolean with the value
+ * true or false (stored in its field), a number as a plain decimal in its
+ * range (stored), a text one with any value but none or an empty one
+ * (kept as given), and an error's field is "query." and at most 64
+ * printable bytes of the name, then "...". */
 static void fuzz_check_query(const struct route *route, const char *path)
 {
 	const char *q = strchr(path, '?');
@@ -255,9 +260,9 @@ static void fuzz_check_query(const struct route *route, const char *path)
 		struct problem p = PROBLEM_INIT;
 		char *eq = strchr(kv, '=');
 		const struct route_query_def *def = NULL;
-		bool ok;
 		const char *field;
 		json_t *doc;
+		bool ok;
 		int r;
 
 		if (eq)
@@ -266,23 +271,30 @@ static void fuzz_check_query(const struct route *route, const char *path)
 			if ((route->query & router_queries[i].bit) &&
 			    !strcmp(router_queries[i].name, kv))
 				def = &router_queries[i];
-		if (def && def->max)
+		if (def && def->type == ROUTE_QUERY_NUMBER)
 			ok = fuzz_query_number(eq, def->max, def->zero) >= 0;
-		else
-			ok = def && eq &&
+		else if (def && def->type == ROUTE_QUERY_BOOL)
+			ok = eq &&
 			     (!strcmp(eq, "true") || !strcmp(eq, "false"));
+		else
+			ok = def && eq && *eq;
 		memset(&req, 0, sizeof(req));
 		r = router_query(route, &req, kv, eq, &p);
 		FUZZ_CHECK((r == 0) == ok);
-		if (ok && def->max) {
+		if (ok && def->type == ROUTE_QUERY_NUMBER) {
 			FUZZ_CHECK(*(unsigned *)((char *)&req + def->offset) ==
 				   (unsigned)fuzz_query_number(eq, def->max,
 							       def->zero));
 			continue;
 		}
-		if (ok) {
+		if (ok && def->type == ROUTE_QUERY_BOOL) {
 			FUZZ_CHECK(*(bool *)((char *)&req + def->offset) ==
 				   !strcmp(eq, "true"));
+			continue;
+		}
+		if (ok) {
+			FUZZ_CHECK(router_query_value(&req, def->bit, 0) == eq);
+			FUZZ_CHECK(!router_query_value(&req, def->bit, 1));
 			continue;
 		}
 		FUZZ_CHECK(r == -400 && p.status == 400 && p.errors);
