@@ -215,7 +215,8 @@
       if (!data.object) markStale('links', ns);
       return;
     }
-    if (type === 'drift' && ns && !data.name) {
+    // A namespace's own drift (its object has a count of links).
+    if (type === 'drift' && data.object && typeof data.object.links === 'number') {
       markStale('namespaces');
       return;
     }

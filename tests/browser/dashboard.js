@@ -108,11 +108,20 @@ class Daemon {
     return this;
   }
 
+  // Stops it and fails the run when it did not exit cleanly (a crash, or
+  // a leak an ASan build reports at exit).
   async stop() {
-    if (!this.proc || this.proc.exitCode !== null) return;
-    const done = new Promise((r) => this.proc.once('exit', r));
+    if (!this.proc || this.stopped) return;
+    this.stopped = true;
+    const done = this.proc.exitCode !== null ? Promise.resolve()
+      : new Promise((r) => this.proc.once('exit', r));
     this.proc.kill('SIGTERM');
-    await Promise.race([done, sleep(5000)]);
+    await Promise.race([done, sleep(10000)]);
+    if (this.proc.exitCode !== 0) {
+      failed++;
+      console.log('FAIL netnsd exited with ' + this.proc.exitCode + ' (signal ' +
+        this.proc.signalCode + ')\n' + this.logTail());
+    }
   }
 
   async api(method, p, body, token) {
