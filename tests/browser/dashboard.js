@@ -88,6 +88,7 @@ function check(cond, what) {
 class Daemon {
   constructor(args = []) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netnsd-browser-'));
+    cleanups.push(() => fs.rmSync(this.dir, { recursive: true, force: true }));
     this.args = args;
     this.log = path.join(this.dir, 'netnsd.log');
   }
@@ -336,7 +337,9 @@ async function main() {
   });
 
   await test('token_asked_once_kept_in_session_storage_never_in_a_url', async () => {
-    const tokenFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tok-')), 'tokens');
+    const tokenDir = fs.mkdtempSync(path.join(os.tmpdir(), 'netnsd-tok-'));
+    cleanups.push(() => fs.rmSync(tokenDir, { recursive: true, force: true }));
+    const tokenFile = path.join(tokenDir, 'tokens');
     const token = 'browser-test-token-0123456789abcdef';
     fs.writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
     const t = await new Daemon(['--token-file', tokenFile]).start();

@@ -10,6 +10,7 @@ with nothing changed in the kernel."""
 import os
 import re
 import secrets
+import shutil
 import sys
 import tempfile
 
@@ -37,6 +38,7 @@ def csp_of(r):
 def token_daemon():
     tok = "dash-" + secrets.token_urlsafe(24)
     d = tempfile.mkdtemp(prefix="netnsd-dash-")
+    h.on_cleanup(lambda: shutil.rmtree(d, ignore_errors=True))
     path = os.path.join(d, "tokens")
     with open(path, "w") as f:
         f.write(tok + "\n")
