@@ -1,0 +1,534 @@
+#include "events.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "../state/store.h"
+
+/* One event of the history: its frame, ready to send, and what filters
+ * look at. */
+struct events_slot {
+	uint64_t id;
+	unsigned type;
+	char ns[65]; /* "" for none */
+	char *frame;
+	size_t len;
+};
+
+struct events_sub {
+	struct events_sub *next, **pprev;
+	struct events_filter filter;
+	uint64_t cursor; /* the next id to look at */
+	size_t off;	 /* bytes of the cursor's frame already sent */
+	char *pending;	 /* a frame of its own (resync, comments) */
+	size_t pending_len, pending_off;
+	bool ending;	      /* the pending frame is its last */
+	bool overflowed;      /* fell behind: resync, then the end */
+	bool waiting;	      /* asleep until woken */
+	bool beat;	      /* a heartbeat is due */
+	struct timespec last; /* of its latest write */
+	struct events_waker waker;
+};
+
+static pthread_mutex_t events_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct events_slot *events_ring;
+static size_t events_cap, events_lag_max;
+static uint64_t events_next_id = 1;
+static struct events_sub *events_subs;
+static unsigned events_n_subs, events_max_subs;
+static bool events_stopping;
+static struct store *events_store;
+
+static const char *const events_names[] = {
+	"namespace", "link",  "address", "route",
+	"sysctl",    "state", "drift",	 "resync",
+};
+
+unsigned events_type_bit(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof(events_names) / sizeof(*events_names);
+	     i++)
+		if (strlen(events_names[i]) == len &&
+		    !strncmp(events_names[i], name, len))
+			return 1u << i;
+	return 0;
+}
+
+const char *events_type_name(unsigned bit)
+{
+	for (size_t i = 0; i < sizeof(events_names) / sizeof(*events_names);
+	     i++)
+		if (bit == 1u << i)
+			return events_names[i];
+	return "state";
+}
+
+int events_init(struct store *store, size_t history, size_t lag_max,
+		unsigned max_subscribers)
+{
+	if (history < 2 || !lag_max)
+		return -EINVAL;
+	events_ring = calloc(history, sizeof(*events_ring));
+	if (!events_ring)
+		return -ENOMEM;
+	events_store = store;
+	events_cap = history;
+	/* Behind by more than the history, a subscriber's place would be
+	 * overwritten under it. */
+	events_lag_max = lag_max < history / 2 ? lag_max : history / 2;
+	events_max_subs = max_subscribers;
+	return 0;
+}
+
+void events_free(void)
+{
+	for (size_t i = 0; i < events_cap; i++)
+		free(events_ring[i].frame);
+	free(events_ring);
+	events_ring = NULL;
+	events_cap = 0;
+}
+
+static const char *events_source_name(enum events_source s)
+{
+	return s == EVENTS_SOURCE_KERNEL      ? "kernel"
+	       : s == EVENTS_SOURCE_RECONCILE ? "reconcile"
+					      : "api";
+}
+
+/* The frame of event `id`: "id: N\nevent: T\ndata: {...}\n\n". */
+static char *events_frame(uint64_t id, unsigned type, const char *action,
+			  const char *ns, const char *name, json_t *object,
+			  enum events_source source, size_t *ret_len)
+{
+	json_t *data;
+	char *text, *frame = NULL;
+	int n;
+
+	data = json_pack(
+		"{s:s, s:s?, s:s?, s:O?, s:s, s:I}", "action", action,
+		"namespace", ns, "name", name, "object", object, "source",
+		events_source_name(source), "revision",
+		(json_int_t)(events_store ? store_revision(events_store) : 0));
+	if (!data)
+		return NULL;
+	if (!json_object_get(data, "namespace"))
+		json_object_set_new(data, "namespace", json_null());
+	if (!json_object_get(data, "name"))
+		json_object_set_new(data, "name", json_null());
+	if (!json_object_get(data, "object"))
+		json_object_set_new(data, "object", json_null());
+	/* Compact JSON has no newline: the data is one line, as SSE needs. */
+	text = json_dumps(data, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(data);
+	if (!text)
+		return NULL;
+	n = asprintf(&frame, "id: %llu\nevent: %s\ndata: %s\n\n",
+		     (unsigned long long)id, events_type_name(type), text);
+	free(text);
+	if (n < 0)
+		return NULL;
+	*ret_len = (size_t)n;
+	return frame;
+}
+
+static bool events_wanted(const struct events_filter *f, unsigned type,
+			  const char *ns)
+{
+	/* A resync concerns every client: whatever it filters, it lost
+	 * something it may have wanted. */
+	if (type == EVENTS_RESYNC)
+		return true;
+	if (f->types && !(f->types & type))
+		return false;
+	if (!f->n_ns)
+		return true;
+	for (size_t i = 0; i < f->n_ns; i++)
+		if (!strcmp(f->ns[i], ns))
+			return true;
+	return false;
+}
+
+/* The oldest id the history still holds. Under events_mu. */
+static uint64_t events_oldest(void)
+{
+	return events_next_id > events_cap ? events_next_id - events_cap : 1;
+}
+
+static void events_wake(struct events_sub *s)
+{
+	if (s->waiting) {
+		s->waiting = false;
+		s->waker.wake(s->waker.cls);
+	}
+}
+
+/* Sets a subscriber's own next frame; returns false when out of memory. */
+static bool events_pending(struct events_sub *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static bool events_pending(struct events_sub *s, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	free(s->pending);
+	s->pending = NULL;
+	va_start(ap, fmt);
+	n = vasprintf(&s->pending, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		s->pending = NULL;
+		return false;
+	}
+	s->pending_len = (size_t)n;
+	s->pending_off = 0;
+	return true;
+}
+
+/* A resync of the stream itself (not in the history): `id` is where the
+ * client resumes once it has re-read. */
+static void events_sub_resync(struct events_sub *s, uint64_t id,
+			      const char *reason)
+{
+	events_pending(
+		s,
+		"id: %llu\nevent: resync\ndata: {\"action\":\"changed\",\"namespace\":null,\"name\":null,\"object\":{\"reason\":\"%s\"},\"source\":\"api\",\"revision\":%llu}\n\n",
+		(unsigned long long)id, reason,
+		(unsigned long long)(events_store ? store_revision(events_store)
+						  : 0));
+}
+
+static void events_publish(unsigned type, const char *ns, char *frame,
+			   size_t len, uint64_t id)
+{
+	struct events_slot *slot = &events_ring[(id - 1) % events_cap];
+	struct events_sub *s;
+
+	free(slot->frame);
+	slot->id = id;
+	slot->type = type;
+	snprintf(slot->ns, sizeof(slot->ns), "%s", ns ? ns : "");
+	slot->frame = frame;
+	slot->len = len;
+	for (s = events_subs; s; s = s->next) {
+		if (s->overflowed || s->ending)
+			continue;
+		/* Too far behind: it is told to re-read, and its stream
+		 * ends, rather than hold the history or slow anyone. */
+		if (id - s->cursor >= events_lag_max) {
+			s->overflowed = true;
+			s->ending = true;
+			events_sub_resync(s, id, "slow");
+			events_wake(s);
+			continue;
+		}
+		if (events_wanted(&s->filter, type, slot->ns))
+			events_wake(s);
+		else if (s->waiting && s->cursor == id)
+			s->cursor++; /* caught up: passed over, not behind */
+	}
+}
+
+void events_emit(unsigned type, const char *action, const char *ns,
+		 const char *name, json_t *object, enum events_source source)
+{
+	char *frame;
+	size_t len;
+	uint64_t id;
+
+	pthread_mutex_lock(&events_mu);
+	if (!events_ring) {
+		pthread_mutex_unlock(&events_mu);
+		return;
+	}
+	id = events_next_id;
+	frame = events_frame(id, type, action, ns, name, object, source, &len);
+	if (frame) {
+		events_next_id++;
+		events_publish(type, ns, frame, len, id);
+	}
+	pthread_mutex_unlock(&events_mu);
+}
+
+void events_resync(const char *ns, const char *why)
+{
+	json_t *o = json_pack("{s:s}", "reason", why);
+
+	events_emit(EVENTS_RESYNC, "changed", ns, NULL, o,
+		    EVENTS_SOURCE_KERNEL);
+	json_decref(o);
+}
+
+uint64_t events_last_id(void)
+{
+	uint64_t id;
+
+	pthread_mutex_lock(&events_mu);
+	id = events_next_id - 1;
+	pthread_mutex_unlock(&events_mu);
+	return id;
+}
+
+int events_subscribe(const struct events_filter *f, bool has_since,
+		     uint64_t since, const struct events_waker *waker,
+		     struct events_sub **ret)
+{
+	struct events_sub *s = calloc(1, sizeof(*s));
+	int r = 0;
+
+	if (!s)
+		return -ENOMEM;
+	s->filter = *f;
+	s->waker = *waker;
+	clock_gettime(CLOCK_MONOTONIC, &s->last);
+	pthread_mutex_lock(&events_mu);
+	if (events_stopping || events_n_subs >= events_max_subs) {
+		r = events_stopping ? -ESHUTDOWN : -EBUSY;
+		goto out;
+	}
+	/* An id from the future is taken as "now": it can only come from
+	 * another run of the daemon, whose events are gone. */
+	if (!has_since || since >= events_next_id) {
+		s->cursor = events_next_id;
+		if (has_since && since >= events_next_id)
+			events_sub_resync(s, events_next_id - 1, "unknown-id");
+	} else if (since + 1 < events_oldest()) {
+		/* Older than the history: what came between is lost. */
+		s->cursor = events_next_id;
+		events_sub_resync(s, events_next_id - 1, "history");
+	} else {
+		s->cursor = since + 1;
+	}
+	if (!s->pending)
+		events_pending(s, ": netnsd events\n\n");
+	s->next = events_subs;
+	s->pprev = &events_subs;
+	if (events_subs)
+		events_subs->pprev = &s->next;
+	events_subs = s;
+	events_n_subs++;
+out:
+	pthread_mutex_unlock(&events_mu);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+void events_unsubscribe(struct events_sub *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&events_mu);
+	*s->pprev = s->next;
+	if (s->next)
+		s->next->pprev = s->pprev;
+	events_n_subs--;
+	pthread_mutex_unlock(&events_mu);
+	free(s->pending);
+	free(s);
+}
+
+static size_t events_copy(char *dst, size_t max, const char *src, size_t len,
+			  size_t *off)
+{
+	size_t n = len - *off < max ? len - *off : max;
+
+	memcpy(dst, src + *off, n);
+	*off += n;
+	return n;
+}
+
+/* Copies history frames from the subscriber's place. Under events_mu. */
+static size_t events_read_history(struct events_sub *s, char *buf, size_t max)
+{
+	size_t used = 0;
+
+	while (used < max && s->cursor < events_next_id) {
+		struct events_slot *slot =
+			&events_ring[(s->cursor - 1) % events_cap];
+
+		if (!events_wanted(&s->filter, slot->type, slot->ns)) {
+			s->cursor++;
+			continue;
+		}
+		/* Whole frames when they fit, so that a frame is never
+		 * split needlessly; one larger than the buffer goes in
+		 * pieces. */
+		if (s->off == 0 && used && slot->len > max - used)
+			break;
+		used += events_copy(buf + used, max - used, slot->frame,
+				    slot->len, &s->off);
+		if (s->off == slot->len) {
+			s->off = 0;
+			s->cursor++;
+		}
+	}
+	return used;
+}
+
+long events_read(struct events_sub *s, char *buf, size_t max, bool *waits)
+{
+	size_t used = 0;
+	long r;
+
+	*waits = false;
+	pthread_mutex_lock(&events_mu);
+	if (s->pending) {
+		used = events_copy(buf, max, s->pending, s->pending_len,
+				   &s->pending_off);
+		if (s->pending_off == s->pending_len) {
+			free(s->pending);
+			s->pending = NULL;
+		}
+		r = (long)used;
+		goto out;
+	}
+	if (s->ending || events_stopping) {
+		r = -1;
+		goto out;
+	}
+	used = events_read_history(s, buf, max);
+	if (!used && s->beat) {
+		static const char beat[] = ": keep-alive\n\n";
+
+		used = sizeof(beat) - 1 < max ? sizeof(beat) - 1 : max;
+		memcpy(buf, beat, used);
+	}
+	s->beat = false;
+	if (used)
+		clock_gettime(CLOCK_MONOTONIC, &s->last);
+	else {
+		/* Asleep before the lock is let go: a wake cannot come
+		 * first. */
+		s->waker.sleep(s->waker.cls);
+		s->waiting = *waits = true;
+	}
+	r = (long)used;
+out:
+	pthread_mutex_unlock(&events_mu);
+	return r;
+}
+
+void events_tick(void)
+{
+	struct timespec now;
+	struct events_sub *s;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&events_mu);
+	for (s = events_subs; s; s = s->next)
+		if (now.tv_sec - s->last.tv_sec >= EVENTS_HEARTBEAT_S) {
+			s->beat = true;
+			s->last = now;
+			events_wake(s);
+		}
+	pthread_mutex_unlock(&events_mu);
+}
+
+void events_stop(void)
+{
+	struct events_sub *s;
+
+	pthread_mutex_lock(&events_mu);
+	events_stopping = true;
+	for (s = events_subs; s; s = s->next)
+		events_wake(s);
+	pthread_mutex_unlock(&events_mu);
+}
+
+size_t events_subscribers(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&events_mu);
+	n = events_n_subs;
+	pthread_mutex_unlock(&events_mu);
+	return n;
+}
+
+/* Tickets: few, short-lived, and each good once. */
+#define EVENTS_TICKETS_MAX 256
+static struct {
+	char value[EVENTS_TICKET_LEN + 1];
+	time_t expires;
+} events_tickets[EVENTS_TICKETS_MAX];
+static pthread_mutex_t events_tickets_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static time_t events_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec;
+}
+
+int events_ticket_new(char *ret, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[EVENTS_TICKET_LEN / 2];
+	time_t now = events_now();
+	int slot = -1;
+
+	if (len < EVENTS_TICKET_LEN + 1)
+		return -EINVAL;
+	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
+		return -EIO;
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		ret[2 * i] = hex[raw[i] >> 4];
+		ret[2 * i + 1] = hex[raw[i] & 15];
+	}
+	ret[EVENTS_TICKET_LEN] = '\0';
+	pthread_mutex_lock(&events_tickets_mu);
+	for (int i = 0; i < EVENTS_TICKETS_MAX && slot < 0; i++)
+		if (!events_tickets[i].value[0] ||
+		    events_tickets[i].expires <= now)
+			slot = i;
+	if (slot >= 0) {
+		memcpy(events_tickets[slot].value, ret, EVENTS_TICKET_LEN + 1);
+		events_tickets[slot].expires = now + EVENTS_TICKET_S;
+	}
+	pthread_mutex_unlock(&events_tickets_mu);
+	return slot < 0 ? -EBUSY : 0;
+}
+
+/* Compared in full, byte by byte, whatever matches: no timing tells how
+ * much of a guess was right. */
+static bool events_ticket_equal(const char *a, const char *b)
+{
+	unsigned char d = 0;
+
+	for (size_t i = 0; i < EVENTS_TICKET_LEN; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+bool events_ticket_use(const char *ticket)
+{
+	time_t now = events_now();
+	bool ok = false;
+
+	if (!ticket || strlen(ticket) != EVENTS_TICKET_LEN)
+		return false;
+	pthread_mutex_lock(&events_tickets_mu);
+	for (int i = 0; i < EVENTS_TICKETS_MAX; i++) {
+		if (!events_tickets[i].value[0] ||
+		    events_tickets[i].expires <= now)
+			continue;
+		if (events_ticket_equal(events_tickets[i].value, ticket)) {
+			memset(&events_tickets[i], 0,
+			       sizeof(events_tickets[i]));
+			ok = true;
+		}
+	}
+	pthread_mutex_unlock(&events_tickets_mu);
+	return ok;
+}
