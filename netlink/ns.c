@@ -19,6 +19,7 @@
 
 #include "../api/name.h"
 #include "link.h"
+#include "monitor.h"
 #include "ns_mark.h"
 
 #define NL_NS_IDLE_MAX 4
@@ -471,6 +472,9 @@ void nl_ns_forget(const char *ns)
 {
 	struct nl_ns_entry *e;
 
+	/* The event monitor's socket is one more that would keep it. */
+	monitor_ns_gone(ns);
+
 	pthread_mutex_lock(&nl_ns_mu);
 	e = nl_ns_find_locked(ns, false);
 	if (e) {
@@ -566,17 +570,22 @@ int nl_ns_add(const char *ns)
 	struct nl_sock *s = NULL;
 	struct stat file = { 0 }, made; /* the file made, the namespace */
 	bool mounted = false;
-	int dirfd = -1, fd = -1, r;
+	int dirfd = -1, fd = -1, r, token;
 
 	r = nl_ns_path(ns, path, sizeof(path));
 	if (r < 0)
 		return r;
+	/* The namespace appearing is netnsd's doing, for the event
+	 * monitor (netlink/monitor.c), until it watches it itself. */
+	token = monitor_own_begin(0, 0);
 	r = nl_ns_dir_prepare();
 	if (r < 0)
-		return r;
+		goto out;
 	dirfd = nl_ns_dir_open();
-	if (dirfd < 0)
-		return dirfd;
+	if (dirfd < 0) {
+		r = dirfd;
+		goto out;
+	}
 	fd = nl_ns_file_create(dirfd, ns);
 	if (fd < 0) {
 		r = fd;
@@ -616,6 +625,7 @@ int nl_ns_add(const char *ns)
 		goto fail;
 
 	nl_ns_pool_add(ns, s, &made);
+	monitor_ns_added(ns);
 	goto out;
 
 fail:
@@ -633,7 +643,9 @@ fail_unlink:
 out:
 	if (fd >= 0)
 		close(fd);
-	close(dirfd);
+	if (dirfd >= 0)
+		close(dirfd);
+	monitor_own_end(token);
 	return r;
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 #include <linux/netlink.h>
@@ -109,6 +110,7 @@ int nl_sock_open(int netns_fd, struct nl_sock **ret)
 {
 	bool move = netns_fd != NL_SOCK_HERE && netns_fd != nl_host_netns_fd;
 	struct nl_sock *s;
+	struct stat st;
 	int one = 1, r;
 
 	s = calloc(1, sizeof(*s));
@@ -121,6 +123,10 @@ int nl_sock_open(int netns_fd, struct nl_sock **ret)
 	}
 	s->mnl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	r = s->mnl ? 0 : -errno;
+	/* Which namespace: the event monitor tells netnsd's own changes by
+	 * it (netlink/monitor.c). */
+	if (r == 0 && stat("/proc/thread-self/ns/net", &st) == 0)
+		s->ns_ino = (uint64_t)st.st_ino;
 	if (move)
 		nl_enter_host();
 	if (r < 0)
@@ -307,12 +313,40 @@ static bool nl_buf_stale(const char *buf, size_t len, uint32_t seq)
 	       m->nlmsg_seq != seq;
 }
 
+#define NL_NO_TOKEN (-2)
+
+static int (*nl_change_begin)(uint64_t ns_ino, uint32_t portid);
+static void (*nl_change_end)(int token);
+
+void nl_sock_set_change_hooks(int (*begin)(uint64_t ns_ino, uint32_t portid),
+			      void (*end)(int token))
+{
+	nl_change_begin = begin;
+	nl_change_end = end;
+}
+
+/* Whether a message asks the kernel to change what the stream reports. */
+static bool nl_is_change(uint16_t type)
+{
+	switch (type) {
+	case RTM_NEWLINK:
+	case RTM_DELLINK:
+	case RTM_SETLINK:
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE: return true;
+	default: return false;
+	}
+}
+
 /* A nested call (from a callback; none makes one today) reads into a buffer
  * of its own rather than over the answer being parsed. */
 static int nl_sock_run(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
 		       void *data)
 {
 	bool own = !nl_rx_busy;
+	int token = NL_NO_TOKEN;
 	char *buf;
 	int r;
 
@@ -330,6 +364,9 @@ static int nl_sock_run(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
 	s->dirty = true;
 	nlh->nlmsg_seq = ++s->seq;
 	nlh->nlmsg_pid = 0;
+	/* A change: the event monitor is to know it is netnsd's. */
+	if (nl_change_begin && nl_is_change(nlh->nlmsg_type))
+		token = nl_change_begin(s->ns_ino, s->portid);
 	/* The test hook's namespace: the request is never sent, so the
 	 * receive below waits out its timeout, as for a kernel that never
 	 * answers (see README.md, "Testing"). */
@@ -386,6 +423,8 @@ static int nl_sock_run(struct nl_sock *s, struct nlmsghdr *nlh, mnl_cb_t cb,
 		}
 	}
 out:
+	if (token != NL_NO_TOKEN)
+		nl_change_end(token);
 	/* Cut short before the end (a stray reply, a failed callback), the
 	 * rest of the answer would confuse the next request. */
 	s->dirty = !nl_ended;

@@ -14,9 +14,10 @@ struct nl_sock {
 	struct mnl_socket *mnl;
 	uint32_t portid;
 	uint32_t seq;
-	uint64_t gen; /* namespace pool generation it was opened for */
-	bool dirty;   /* a reply may be left unread: not to be reused */
-	bool stall;   /* test hook: requests are never sent (nl_ns_get) */
+	uint64_t gen;	 /* namespace pool generation it was opened for */
+	uint64_t ns_ino; /* the namespace it is in (its nsfs inode) */
+	bool dirty;	 /* a reply may be left unread: not to be reused */
+	bool stall;	 /* test hook: requests are never sent (nl_ns_get) */
 };
 
 /* Size of a buffer that holds any request netnsd builds. */
@@ -50,6 +51,13 @@ int nl_sock_watch_links(struct nl_sock *s);
  * nothing, 1 when some notification came (or some were lost: ENOBUFS), a
  * negative errno when the socket failed. */
 int nl_sock_drain(struct nl_sock *s);
+
+/* Called around every change netnsd asks the kernel for (the event
+ * monitor's, netlink/monitor.h): `begin` with the socket's namespace and
+ * port id before it is sent, `end` with begin's token once it is answered
+ * (or failed). Set once at start-up. */
+void nl_sock_set_change_hooks(int (*begin)(uint64_t ns_ino, uint32_t portid),
+			      void (*end)(int token));
 
 /* Sends `nlh` (seq and portid are filled in) and waits for the ACK. `cb`, if
  * given, sees any reply messages (NLM_F_ECHO, or a GET's answer). */

@@ -1,0 +1,954 @@
+#include "monitor.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/rtnetlink.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../server/log.h"
+#include "ns.h"
+#include "sock.h"
+
+/* The kernel's notifications are read in datagrams of up to this size. */
+#define MONITOR_BUF (64 * 1024)
+/* Notifications a namespace may have queued before the kernel drops them
+ * (ENOBUFS, then a resync): memory is taken only while it is behind. */
+#define MONITOR_RCVBUF (1024 * 1024)
+/* Files seen in the directory that are not (yet) mounted namespaces:
+ * `ip netns add` makes the file first and mounts on it next. */
+#define MONITOR_PENDING_MAX 1024
+/* Changes of netnsd in flight at once: one per request thread, and a few. */
+#define MONITOR_TOKENS 128
+#define MONITOR_NOTES  256
+
+struct monitor_entry {
+	struct monitor_entry *next;
+	char name[NAME_NS_MAX + 1];
+	uint64_t ino;	   /* the namespace (its nsfs inode) */
+	struct nl_sock *s; /* NULL once closed */
+};
+
+static pthread_mutex_t mon_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct monitor_entry *mon_entries, *mon_dead;
+static unsigned mon_n;
+static int mon_epoll = -1, mon_inotify = -1, mon_mounts = -1, mon_fence = -1,
+	   mon_stopfd = -1;
+static char mon_pending[MONITOR_PENDING_MAX][NAME_NS_MAX + 1];
+static size_t mon_n_pending;
+static monitor_fn mon_fn;
+static void (*mon_idle)(void);
+static pthread_mutex_t mon_sync_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t mon_sync_cv = PTHREAD_COND_INITIALIZER;
+static uint64_t mon_sync_asked, mon_sync_done;
+static pthread_t mon_thread;
+static bool mon_running;
+/* epoll's tags for what is no namespace; the mount table's readiness is
+ * used up by the poll that sees it, so it is remembered. */
+static char mon_tag_other, mon_tag_mounts;
+static bool mon_mounts_seen;
+
+static bool mon_is_entry(const void *ptr)
+{
+	return ptr && ptr != &mon_tag_other && ptr != &mon_tag_mounts;
+}
+
+/* Whose change is it. netnsd's own changes are reported by whoever asked
+ * for them (the API's answer, or reconcile), so the monitor must recognise
+ * the kernel's notifications of them. Each change netnsd asks for is
+ * bracketed by a token (monitor_own_begin/end, from netlink/sock.c). The
+ * kernel queues a change's notifications on every listening socket before
+ * it answers the request (both happen inside the same rtnetlink call,
+ * notification first), so when the requester has its answer, the
+ * notifications are already in the monitor's sockets. monitor_own_end()
+ * then posts a fence (an eventfd); the monitor reads the fence first,
+ * drains every socket with something queued, and only then retires the
+ * tokens that were done when it read the fence. A notification is
+ * therefore read while its token is active: this is ordering, not timing.
+ *
+ * Which token a notification belongs to: when the kernel names the
+ * requester (nlmsg_pid, set for IPv4 addresses, routes, and links made or
+ * deleted by RTM_NEWLINK/RTM_DELLINK), it must be the port id of one of
+ * netnsd's active requests; a notification with port id 0 (a link's MTU or
+ * state changed by RTM_NEWLINK on an existing link, a veth's far end,
+ * IPv6 addresses, what a deletion takes with it) is netnsd's when any of
+ * its changes is in flight. The one misreading left is an outside change
+ * with port id 0 made while netnsd itself changes something: it is then
+ * taken for netnsd's (README.md, "Watching"). */
+struct monitor_token {
+	bool active, done, retiring;
+	uint64_t ino;
+	uint32_t portid;
+	enum monitor_source source;
+};
+
+static pthread_mutex_t mon_tok_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct monitor_token mon_tokens[MONITOR_TOKENS];
+/* Changes in flight past the table: each counts as one of port id 0. */
+static unsigned mon_tok_overflow;
+static _Thread_local enum monitor_source mon_source;
+
+void monitor_set_source(enum monitor_source src)
+{
+	mon_source = src;
+}
+
+int monitor_own_begin(uint64_t ns_ino, uint32_t portid)
+{
+	int t = -1;
+
+	pthread_mutex_lock(&mon_tok_mu);
+	for (int i = 0; i < MONITOR_TOKENS && t < 0; i++)
+		if (!mon_tokens[i].active)
+			t = i;
+	if (t >= 0)
+		mon_tokens[t] = (struct monitor_token){
+			.active = true,
+			.ino = ns_ino,
+			.portid = portid,
+			.source = mon_source,
+		};
+	else
+		mon_tok_overflow++;
+	pthread_mutex_unlock(&mon_tok_mu);
+	return t;
+}
+
+void monitor_own_end(int token)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&mon_tok_mu);
+	if (token >= 0)
+		mon_tokens[token].done = true;
+	else if (mon_tok_overflow)
+		mon_tok_overflow--;
+	pthread_mutex_unlock(&mon_tok_mu);
+	/* Without a monitor, done tokens are retired by the next begin's
+	 * search only if the monitor runs: keep the table from filling. */
+	if (mon_fence < 0 || write(mon_fence, &one, sizeof(one)) < 0) {
+		pthread_mutex_lock(&mon_tok_mu);
+		if (token >= 0)
+			mon_tokens[token].active = false;
+		pthread_mutex_unlock(&mon_tok_mu);
+	}
+}
+
+/* Whether a notification with port id `pid` is netnsd's own, and for whom. */
+static bool mon_is_own(uint32_t pid, enum monitor_source *ret)
+{
+	bool own = false;
+
+	pthread_mutex_lock(&mon_tok_mu);
+	for (int i = 0; i < MONITOR_TOKENS && !own; i++) {
+		const struct monitor_token *t = &mon_tokens[i];
+
+		if (t->active && (pid == 0 || t->portid == pid)) {
+			own = true;
+			*ret = t->source;
+		}
+	}
+	if (!own && pid == 0 && mon_tok_overflow) {
+		own = true;
+		*ret = MONITOR_SOURCE_API;
+	}
+	pthread_mutex_unlock(&mon_tok_mu);
+	return own;
+}
+
+static void mon_tokens_mark_retiring(void)
+{
+	pthread_mutex_lock(&mon_tok_mu);
+	for (int i = 0; i < MONITOR_TOKENS; i++)
+		if (mon_tokens[i].active && mon_tokens[i].done)
+			mon_tokens[i].retiring = true;
+	pthread_mutex_unlock(&mon_tok_mu);
+}
+
+static void mon_tokens_retire(void)
+{
+	pthread_mutex_lock(&mon_tok_mu);
+	for (int i = 0; i < MONITOR_TOKENS; i++)
+		if (mon_tokens[i].retiring)
+			mon_tokens[i] = (struct monitor_token){ 0 };
+	pthread_mutex_unlock(&mon_tok_mu);
+}
+
+/* Notes are gathered under mon_mu and handed over after it is let go: the
+ * callback reads the kernel and the store, and may take its time. */
+struct mon_batch {
+	struct monitor_note notes[MONITOR_NOTES];
+	size_t n;
+};
+
+static struct monitor_note *mon_note(struct mon_batch *b, enum monitor_kind k,
+				     enum monitor_action a, const char *ns)
+{
+	struct monitor_note *n;
+
+	if (b->n == MONITOR_NOTES)
+		return NULL;
+	n = &b->notes[b->n++];
+	memset(n, 0, sizeof(*n));
+	n->kind = k;
+	n->action = a;
+	snprintf(n->ns, sizeof(n->ns), "%s", ns);
+	return n;
+}
+
+static void mon_flush(struct mon_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		mon_fn(&b->notes[i]);
+	b->n = 0;
+}
+
+/* Per-thread buffers are big; the monitor reads into one of its own. */
+static char mon_buf[MONITOR_BUF] __attribute__((aligned(8)));
+
+static struct monitor_entry *mon_find(const char *ns)
+{
+	for (struct monitor_entry *e = mon_entries; e; e = e->next)
+		if (!strcmp(e->name, ns))
+			return e;
+	return NULL;
+}
+
+/* Out of descriptors: the soft limit goes up to the hard one, and the hard
+ * one (as root) up to what the kernel allows (README.md, "Watching"). */
+static bool mon_raise_nofile(void)
+{
+	struct rlimit rl;
+	unsigned long max = 0;
+	FILE *f;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return false;
+	f = fopen("/proc/sys/fs/nr_open", "re");
+	if (f) {
+		if (fscanf(f, "%lu", &max) != 1)
+			max = 0;
+		fclose(f);
+	}
+	if (max > rl.rlim_max) {
+		rl.rlim_max = max;
+		rl.rlim_cur = max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			return true;
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		return setrlimit(RLIMIT_NOFILE, &rl) == 0;
+	}
+	return false;
+}
+
+/* A socket inside the namespace `fd`, subscribed to what the stream
+ * reports, that never blocks the loop. */
+static int mon_sock_open(int fd, struct nl_sock **ret)
+{
+	static const int groups[] = { RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR,
+				      RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE,
+				      RTNLGRP_IPV6_ROUTE };
+	int size = MONITOR_RCVBUF, sfd, r;
+	struct nl_sock *s;
+
+	r = nl_sock_open(fd, &s);
+	if (r == -EMFILE && mon_raise_nofile())
+		r = nl_sock_open(fd, &s);
+	if (r < 0)
+		return r;
+	sfd = mnl_socket_get_fd(s->mnl);
+	/* FORCE as root; otherwise as much as net.core.rmem_max allows. */
+	if (setsockopt(sfd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) <
+	    0)
+		setsockopt(sfd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	for (size_t i = 0; i < sizeof(groups) / sizeof(*groups); i++) {
+		int group = groups[i];
+
+		if (mnl_socket_setsockopt(s->mnl, NETLINK_ADD_MEMBERSHIP,
+					  &group, sizeof(group)) < 0) {
+			r = -errno;
+			nl_sock_close(s);
+			return r;
+		}
+	}
+	if (fcntl(sfd, F_SETFL, fcntl(sfd, F_GETFL) | O_NONBLOCK) < 0) {
+		r = -errno;
+		nl_sock_close(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+static void mon_pending_add(const char *ns)
+{
+	for (size_t i = 0; i < mon_n_pending; i++)
+		if (!strcmp(mon_pending[i], ns))
+			return;
+	if (mon_n_pending < MONITOR_PENDING_MAX)
+		snprintf(mon_pending[mon_n_pending++], sizeof(mon_pending[0]),
+			 "%s", ns);
+}
+
+static void mon_pending_del(const char *ns)
+{
+	for (size_t i = 0; i < mon_n_pending; i++)
+		if (!strcmp(mon_pending[i], ns)) {
+			memmove(mon_pending[i], mon_pending[--mon_n_pending],
+				sizeof(mon_pending[0]));
+			return;
+		}
+}
+
+/* Stops watching `e`: its socket is closed at once (the namespace must not
+ * outlive its file because of us); the entry itself is freed by the loop,
+ * which may still hold a pointer to it from epoll. Under mon_mu. */
+static void mon_entry_close(struct monitor_entry *e)
+{
+	struct monitor_entry **pe;
+
+	for (pe = &mon_entries; *pe; pe = &(*pe)->next)
+		if (*pe == e) {
+			*pe = e->next;
+			break;
+		}
+	if (e->s) {
+		epoll_ctl(mon_epoll, EPOLL_CTL_DEL,
+			  mnl_socket_get_fd(e->s->mnl), NULL);
+		nl_sock_close(e->s);
+		e->s = NULL;
+	}
+	e->next = mon_dead;
+	mon_dead = e;
+	mon_n--;
+}
+
+/* Watches namespace `ns` if it is one now. 1 when it became watched, 0
+ * when it already was (the same namespace) or is not mounted yet (then
+ * pending), or -errno. Under mon_mu. */
+static int mon_add_locked(const char *ns, struct mon_batch *b, bool report)
+{
+	struct monitor_entry *e = mon_find(ns);
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct nl_sock *s = NULL;
+	struct monitor_note *n;
+	enum monitor_source src = MONITOR_SOURCE_API;
+	struct stat st;
+	int fd, r;
+
+	r = nl_ns_open_fd(ns, &fd);
+	if (r == -EMFILE && mon_raise_nofile())
+		r = nl_ns_open_fd(ns, &fd);
+	if (r == -ENOENT) {
+		mon_pending_add(ns);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	mon_pending_del(ns);
+	if (e && e->ino == (uint64_t)st.st_ino) {
+		r = 0;
+		goto out;
+	}
+	if (e)
+		mon_entry_close(e); /* replaced behind our back */
+	r = mon_sock_open(fd, &s);
+	if (r < 0)
+		goto out;
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		nl_sock_close(s);
+		r = -ENOMEM;
+		goto out;
+	}
+	snprintf(e->name, sizeof(e->name), "%s", ns);
+	e->ino = (uint64_t)st.st_ino;
+	e->s = s;
+	ev.data.ptr = e;
+	if (epoll_ctl(mon_epoll, EPOLL_CTL_ADD, mnl_socket_get_fd(s->mnl),
+		      &ev) < 0) {
+		r = -errno;
+		nl_sock_close(s);
+		free(e);
+		goto out;
+	}
+	e->next = mon_entries;
+	mon_entries = e;
+	mon_n++;
+	r = 1;
+	if (report && b) {
+		bool own = mon_is_own(0, &src);
+
+		n = mon_note(b, MONITOR_NAMESPACE, MONITOR_ADDED, ns);
+		if (n) {
+			n->own = own;
+			n->source = src;
+		}
+	}
+out:
+	close(fd);
+	return r;
+}
+
+static void mon_remove_locked(const char *ns, struct mon_batch *b, bool own,
+			      enum monitor_source src)
+{
+	struct monitor_entry *e = mon_find(ns);
+	struct monitor_note *n;
+
+	mon_pending_del(ns);
+	if (!e)
+		return;
+	mon_entry_close(e);
+	n = mon_note(b, MONITOR_NAMESPACE, MONITOR_REMOVED, ns);
+	if (n) {
+		n->own = own;
+		n->source = src;
+	}
+}
+
+void monitor_ns_added(const char *ns)
+{
+	struct mon_batch *b;
+
+	if (!mon_running)
+		return;
+	b = malloc(sizeof(*b));
+	if (!b)
+		return;
+	b->n = 0;
+	pthread_mutex_lock(&mon_mu);
+	if (mon_add_locked(ns, b, true) < 0)
+		log_warn("cannot watch namespace %s for events", ns);
+	for (size_t i = 0; i < b->n; i++) {
+		b->notes[i].own = true;
+		b->notes[i].source = mon_source;
+	}
+	pthread_mutex_unlock(&mon_mu);
+	mon_flush(b);
+	free(b);
+}
+
+void monitor_ns_gone(const char *ns)
+{
+	struct mon_batch *b;
+
+	if (!mon_running)
+		return;
+	b = malloc(sizeof(*b));
+	if (!b)
+		return;
+	b->n = 0;
+	pthread_mutex_lock(&mon_mu);
+	mon_remove_locked(ns, b, true, mon_source);
+	pthread_mutex_unlock(&mon_mu);
+	mon_flush(b);
+	free(b);
+}
+
+unsigned monitor_count(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&mon_mu);
+	n = mon_n;
+	pthread_mutex_unlock(&mon_mu);
+	return n;
+}
+
+/* One notification, as a note. */
+static void mon_parse_link(const struct monitor_entry *e,
+			   const struct nlmsghdr *h, struct mon_batch *b)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(h);
+	const struct nlattr *a;
+	struct monitor_note *n;
+	enum monitor_action act;
+
+	/* The bridge's own per-port copies repeat what AF_UNSPEC says. */
+	if (ifi->ifi_family != AF_UNSPEC)
+		return;
+	/* A link's first notification has every flag "changed" (~0U): it
+	 * was registered, or moved here, just now. */
+	act = h->nlmsg_type == RTM_DELLINK ? MONITOR_REMOVED
+	      : ifi->ifi_change == ~0U	   ? MONITOR_ADDED
+					   : MONITOR_CHANGED;
+	n = mon_note(b, MONITOR_LINK, act, e->name);
+	if (!n)
+		return;
+	n->ifindex = ifi->ifi_index;
+	mnl_attr_for_each(a, h, sizeof(*ifi))
+	{
+		if (mnl_attr_get_type(a) == IFLA_IFNAME &&
+		    !mnl_attr_validate(a, MNL_TYPE_NUL_STRING))
+			snprintf(n->name, sizeof(n->name), "%s",
+				 mnl_attr_get_str(a));
+	}
+}
+
+static void mon_addr_text(const struct nlattr *a, int family, char *buf)
+{
+	size_t want = family == AF_INET ? 4 : 16;
+
+	if (mnl_attr_get_payload_len(a) == want)
+		inet_ntop(family, mnl_attr_get_payload(a), buf,
+			  INET6_ADDRSTRLEN);
+}
+
+static void mon_parse_addr(const struct monitor_entry *e,
+			   const struct nlmsghdr *h, struct mon_batch *b)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(h);
+	const struct nlattr *a;
+	struct monitor_note *n;
+	char local[INET6_ADDRSTRLEN] = "", address[INET6_ADDRSTRLEN] = "";
+
+	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
+		return;
+	mnl_attr_for_each(a, h, sizeof(*ifa))
+	{
+		if (mnl_attr_get_type(a) == IFA_LOCAL)
+			mon_addr_text(a, ifa->ifa_family, local);
+		else if (mnl_attr_get_type(a) == IFA_ADDRESS)
+			mon_addr_text(a, ifa->ifa_family, address);
+	}
+	n = mon_note(b, MONITOR_ADDRESS,
+		     h->nlmsg_type == RTM_DELADDR ? MONITOR_REMOVED
+						  : MONITOR_ADDED,
+		     e->name);
+	if (!n)
+		return;
+	n->ifindex = (int)ifa->ifa_index;
+	n->family = ifa->ifa_family;
+	n->prefixlen = ifa->ifa_prefixlen;
+	/* IFA_LOCAL is the address on a point-to-point link, where
+	 * IFA_ADDRESS is the far end's; elsewhere they are the same. */
+	snprintf(n->addr, sizeof(n->addr), "%s", *local ? local : address);
+}
+
+static void mon_parse_route(const struct monitor_entry *e,
+			    const struct nlmsghdr *h, struct mon_batch *b)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(h);
+	const struct nlattr *a;
+	struct monitor_note *n;
+	uint32_t table = rtm->rtm_table;
+
+	if ((rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6) ||
+	    (rtm->rtm_flags & RTM_F_CLONED))
+		return;
+	mnl_attr_for_each(a, h, sizeof(*rtm))
+	{
+		if (mnl_attr_get_type(a) == RTA_TABLE &&
+		    !mnl_attr_validate(a, MNL_TYPE_U32))
+			table = mnl_attr_get_u32(a);
+	}
+	/* The local table follows the addresses (each has its routes
+	 * there): reported as the addresses themselves. */
+	if (table == RT_TABLE_LOCAL)
+		return;
+	n = mon_note(b, MONITOR_ROUTE,
+		     h->nlmsg_type == RTM_DELROUTE ? MONITOR_REMOVED
+						   : MONITOR_ADDED,
+		     e->name);
+	if (!n)
+		return;
+	n->family = rtm->rtm_family;
+	n->prefixlen = rtm->rtm_dst_len;
+	n->table = table;
+	snprintf(n->addr, sizeof(n->addr), "%s",
+		 rtm->rtm_family == AF_INET ? "0.0.0.0" : "::");
+	mnl_attr_for_each(a, h, sizeof(*rtm))
+	{
+		if (mnl_attr_get_type(a) == RTA_DST)
+			mon_addr_text(a, rtm->rtm_family, n->addr);
+		else if (mnl_attr_get_type(a) == RTA_GATEWAY)
+			mon_addr_text(a, rtm->rtm_family, n->via);
+		else if (mnl_attr_get_type(a) == RTA_OIF &&
+			 !mnl_attr_validate(a, MNL_TYPE_U32))
+			n->ifindex = (int)mnl_attr_get_u32(a);
+	}
+}
+
+static void mon_parse(const struct monitor_entry *e, const char *buf,
+		      size_t len, struct mon_batch *b)
+{
+	const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+	int left = (int)len;
+	size_t first;
+
+	for (; mnl_nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left)) {
+		enum monitor_source src = MONITOR_SOURCE_API;
+		size_t min;
+		bool own;
+
+		switch (h->nlmsg_type) {
+		case RTM_NEWLINK:
+		case RTM_DELLINK: min = sizeof(struct ifinfomsg); break;
+		case RTM_NEWADDR:
+		case RTM_DELADDR: min = sizeof(struct ifaddrmsg); break;
+		case RTM_NEWROUTE:
+		case RTM_DELROUTE: min = sizeof(struct rtmsg); break;
+		default: continue;
+		}
+		if (h->nlmsg_len < mnl_nlmsg_size(min))
+			continue;
+		first = b->n;
+		if (min == sizeof(struct ifinfomsg))
+			mon_parse_link(e, h, b);
+		else if (min == sizeof(struct ifaddrmsg))
+			mon_parse_addr(e, h, b);
+		else
+			mon_parse_route(e, h, b);
+		if (b->n == first)
+			continue;
+		own = mon_is_own(h->nlmsg_pid, &src);
+		b->notes[first].own = own;
+		b->notes[first].source = src;
+	}
+}
+
+/* Reads what namespace `e` has queued, to the end. */
+static void mon_drain(struct monitor_entry *e, struct mon_batch *b)
+{
+	for (;;) {
+		ssize_t n;
+		int err = 0;
+
+		pthread_mutex_lock(&mon_mu);
+		if (!e->s) {
+			pthread_mutex_unlock(&mon_mu);
+			return;
+		}
+		/* Each notification is a datagram of its own: room for a
+		 * few notes, or hand over first. */
+		if (b->n + 4 > MONITOR_NOTES) {
+			pthread_mutex_unlock(&mon_mu);
+			mon_flush(b);
+			continue;
+		}
+		n = recv(mnl_socket_get_fd(e->s->mnl), mon_buf, sizeof(mon_buf),
+			 MSG_DONTWAIT);
+		err = n < 0 ? errno : 0;
+		if (n > 0)
+			mon_parse(e, mon_buf, (size_t)n, b);
+		else if (err == ENOBUFS) {
+			/* The kernel dropped some: what changed is unknown,
+			 * clients re-read (and so does the drift count). */
+			mon_note(b, MONITOR_RESYNC, MONITOR_CHANGED, e->name);
+		}
+		pthread_mutex_unlock(&mon_mu);
+		if (n == 0 || (n < 0 && err != ENOBUFS && err != EINTR))
+			break;
+	}
+	mon_flush(b);
+}
+
+/* Whatever the sockets have queued, now: everything the kernel notified
+ * before this call is read when it returns (the fence, above). */
+static void mon_drain_ready(struct mon_batch *b)
+{
+	struct epoll_event evs[64];
+	int n;
+
+	do {
+		n = epoll_wait(mon_epoll, evs, 64, 0);
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.ptr == &mon_tag_mounts)
+				mon_mounts_seen = true;
+			if (mon_is_entry(evs[i].data.ptr))
+				mon_drain(evs[i].data.ptr, b);
+		}
+	} while (n == 64);
+}
+
+/* The directory as it is now, after inotify lost track (its queue
+ * overflowed) or at start. */
+static void mon_rescan(struct mon_batch *b, bool report)
+{
+	struct monitor_entry *e, *next;
+	char **names = NULL;
+	size_t n = 0;
+
+	if (nl_ns_list(&names, &n) < 0)
+		return;
+	pthread_mutex_lock(&mon_mu);
+	for (size_t i = 0; i < n; i++)
+		mon_add_locked(names[i], report ? b : NULL, report);
+	for (e = mon_entries; e; e = next) {
+		next = e->next;
+		if (!name_is_host(e->name) && nl_ns_probe(e->name) == 0) {
+			char ns[NAME_NS_MAX + 1];
+
+			snprintf(ns, sizeof(ns), "%s", e->name);
+			mon_remove_locked(ns, b, false, MONITOR_SOURCE_API);
+		}
+	}
+	pthread_mutex_unlock(&mon_mu);
+	nl_ns_list_free(names, n);
+	mon_flush(b);
+}
+
+static void mon_inotify_read(struct mon_batch *b)
+{
+	char buf[8192] __attribute__((aligned(8)));
+	ssize_t len;
+
+	while ((len = read(mon_inotify, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + len;) {
+			const struct inotify_event *ev = (void *)p;
+
+			p += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				mon_rescan(b, true);
+				continue;
+			}
+			if (!ev->len || name_check_namespace(ev->name) ||
+			    name_is_host(ev->name))
+				continue;
+			pthread_mutex_lock(&mon_mu);
+			if (ev->mask & (IN_CREATE | IN_MOVED_TO))
+				mon_add_locked(ev->name, b, true);
+			else if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
+				enum monitor_source src = MONITOR_SOURCE_API;
+				bool own = mon_is_own(0, &src);
+
+				mon_remove_locked(ev->name, b, own, src);
+			}
+			pthread_mutex_unlock(&mon_mu);
+			mon_flush(b);
+		}
+	}
+}
+
+/* The mount table changed: a file made earlier may be a namespace now. */
+static void mon_mounts_changed(struct mon_batch *b)
+{
+	char names[MONITOR_PENDING_MAX][NAME_NS_MAX + 1];
+	size_t n;
+
+	pthread_mutex_lock(&mon_mu);
+	n = mon_n_pending;
+	memcpy(names, mon_pending, n * sizeof(names[0]));
+	for (size_t i = 0; i < n; i++)
+		mon_add_locked(names[i], b, true);
+	pthread_mutex_unlock(&mon_mu);
+	mon_flush(b);
+}
+
+static void mon_free_dead(void)
+{
+	struct monitor_entry *e;
+
+	pthread_mutex_lock(&mon_mu);
+	while ((e = mon_dead)) {
+		mon_dead = e->next;
+		free(e);
+	}
+	pthread_mutex_unlock(&mon_mu);
+}
+
+static void *mon_main(void *arg)
+{
+	struct mon_batch *b = arg;
+	struct epoll_event ev;
+	uint64_t v, asked;
+
+	for (;;) {
+		mon_free_dead();
+		if (epoll_wait(mon_epoll, &ev, 1, -1) < 0) {
+			if (errno != EINTR)
+				break;
+		} else if (ev.data.ptr == &mon_tag_mounts) {
+			mon_mounts_seen = true;
+		}
+		if (read(mon_stopfd, &v, sizeof(v)) == sizeof(v))
+			break;
+		/* Fence first: the tokens done by now retire only after
+		 * the sockets are drained. */
+		if (read(mon_fence, &v, sizeof(v)) == sizeof(v))
+			mon_tokens_mark_retiring();
+		/* Every monitor_sync() begun by now is answered once
+		 * what is queued now has been read. */
+		pthread_mutex_lock(&mon_sync_mu);
+		asked = mon_sync_asked;
+		pthread_mutex_unlock(&mon_sync_mu);
+		mon_drain_ready(b);
+		mon_inotify_read(b);
+		if (mon_mounts_seen) {
+			mon_mounts_seen = false;
+			mon_mounts_changed(b);
+		}
+		mon_tokens_retire();
+		pthread_mutex_lock(&mon_sync_mu);
+		mon_sync_done = asked;
+		pthread_cond_broadcast(&mon_sync_cv);
+		pthread_mutex_unlock(&mon_sync_mu);
+		if (mon_idle)
+			mon_idle();
+	}
+	free(b);
+	return NULL;
+}
+
+static int mon_add_fd(int fd, uint32_t events)
+{
+	struct epoll_event ev = {
+		.events = events,
+		.data.ptr = fd == mon_mounts ? &mon_tag_mounts : &mon_tag_other,
+	};
+
+	return epoll_ctl(mon_epoll, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* The host's namespace is watched too: "host" is a namespace of the API. */
+static int mon_add_host(void)
+{
+	struct monitor_entry *e = calloc(1, sizeof(*e));
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct stat st;
+	int r;
+
+	if (!e)
+		return -ENOMEM;
+	if (fstat(nl_host_fd(), &st) < 0) {
+		free(e);
+		return -errno;
+	}
+	r = mon_sock_open(nl_host_fd(), &e->s);
+	if (r < 0) {
+		free(e);
+		return r;
+	}
+	snprintf(e->name, sizeof(e->name), "host");
+	e->ino = (uint64_t)st.st_ino;
+	ev.data.ptr = e;
+	if (epoll_ctl(mon_epoll, EPOLL_CTL_ADD, mnl_socket_get_fd(e->s->mnl),
+		      &ev) < 0) {
+		r = -errno;
+		nl_sock_close(e->s);
+		free(e);
+		return r;
+	}
+	e->next = mon_entries;
+	mon_entries = e;
+	mon_n++;
+	return 0;
+}
+
+int monitor_sync(unsigned ms)
+{
+	struct timespec deadline;
+	uint64_t one = 1, ticket;
+	int r = 0;
+
+	if (!mon_running)
+		return -ENOTCONN;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += ms / 1000;
+	deadline.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&mon_sync_mu);
+	ticket = ++mon_sync_asked;
+	pthread_mutex_unlock(&mon_sync_mu);
+	if (write(mon_fence, &one, sizeof(one)) < 0)
+		return -errno;
+	pthread_mutex_lock(&mon_sync_mu);
+	while (mon_sync_done < ticket && r == 0)
+		r = pthread_cond_clockwait(&mon_sync_cv, &mon_sync_mu,
+					   CLOCK_MONOTONIC, &deadline);
+	pthread_mutex_unlock(&mon_sync_mu);
+	return r ? -ETIMEDOUT : 0;
+}
+
+int monitor_start(monitor_fn fn, void (*idle)(void))
+{
+	struct mon_batch *b = calloc(1, sizeof(*b));
+	int r;
+
+	if (!b)
+		return -ENOMEM;
+	mon_fn = fn;
+	mon_idle = idle;
+	mon_epoll = epoll_create1(EPOLL_CLOEXEC);
+	mon_inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	mon_fence = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	mon_stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	/* The mount table's changes (POLLPRI) tell when a file of the
+	 * directory has become a namespace. */
+	mon_mounts = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (mon_epoll < 0 || mon_inotify < 0 || mon_fence < 0 ||
+	    mon_stopfd < 0 || mon_mounts < 0) {
+		r = -errno;
+		goto fail;
+	}
+	/* As `ip netns add` would: the directory must exist to be watched. */
+	if (mkdir(nl_ns_dir(), 0755) < 0 && errno != EEXIST) {
+		r = -errno;
+		goto fail;
+	}
+	if (inotify_add_watch(mon_inotify, nl_ns_dir(),
+			      IN_CREATE | IN_DELETE | IN_MOVED_FROM |
+				      IN_MOVED_TO | IN_ONLYDIR |
+				      IN_DONT_FOLLOW) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if ((r = mon_add_fd(mon_inotify, EPOLLIN)) < 0 ||
+	    (r = mon_add_fd(mon_fence, EPOLLIN)) < 0 ||
+	    (r = mon_add_fd(mon_stopfd, EPOLLIN)) < 0 ||
+	    (r = mon_add_fd(mon_mounts, EPOLLPRI)) < 0)
+		goto fail;
+	r = mon_add_host();
+	if (r < 0)
+		goto fail;
+	mon_running = true;
+	nl_sock_set_change_hooks(monitor_own_begin, monitor_own_end);
+	mon_rescan(b, false);
+	r = -pthread_create(&mon_thread, NULL, mon_main, b);
+	if (r < 0) {
+		mon_running = false;
+		goto fail;
+	}
+	return 0;
+fail:
+	free(b);
+	return r;
+}
+
+void monitor_stop(void)
+{
+	uint64_t one = 1;
+
+	if (!mon_running)
+		return;
+	if (write(mon_stopfd, &one, sizeof(one)) == sizeof(one))
+		pthread_join(mon_thread, NULL);
+	mon_running = false;
+	pthread_mutex_lock(&mon_mu);
+	while (mon_entries)
+		mon_entry_close(mon_entries);
+	pthread_mutex_unlock(&mon_mu);
+	mon_free_dead();
+}

@@ -1,0 +1,81 @@
+/* The kernel's side of the event stream (README.md, "Watching"): one
+ * rtnetlink socket inside every namespace of the netns directory (and the
+ * host's), subscribed to link, address and route notifications, all read
+ * by one thread on one epoll loop. Namespaces are noticed as they come and
+ * go (inotify on the directory, the mount table's changes, and netnsd's
+ * own calls), and a namespace's socket is closed as soon as its file goes,
+ * so that the monitor never keeps a deleted namespace alive.
+ *
+ * Each notification is told apart as netnsd's own or not (see monitor.c,
+ * "Whose change is it") and handed to a callback, outside every lock of
+ * this file. */
+#ifndef NETNSD_MONITOR_H
+#define NETNSD_MONITOR_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../api/name.h"
+
+enum monitor_kind {
+	MONITOR_NAMESPACE,
+	MONITOR_LINK,
+	MONITOR_ADDRESS,
+	MONITOR_ROUTE,
+	MONITOR_RESYNC, /* notifications of `ns` were lost: re-read it */
+};
+
+enum monitor_action { MONITOR_ADDED, MONITOR_CHANGED, MONITOR_REMOVED };
+
+/* Who asked for a change netnsd makes: set per thread, so that the
+ * kernel's notifications of it can be told apart (README.md, "Watching"). */
+enum monitor_source { MONITOR_SOURCE_API, MONITOR_SOURCE_RECONCILE };
+
+struct monitor_note {
+	enum monitor_kind kind;
+	enum monitor_action action;
+	char ns[NAME_NS_MAX + 1];
+	bool own;		    /* netnsd made this change */
+	enum monitor_source source; /* ... on behalf of this, when own */
+	/* links: */
+	int ifindex;
+	char name[IFNAMSIZ];
+	/* addresses and routes: */
+	int family;
+	char addr[INET6_ADDRSTRLEN]; /* address, or route destination */
+	unsigned prefixlen;
+	char via[INET6_ADDRSTRLEN]; /* route gateway, or "" */
+	uint32_t table;
+};
+
+typedef void (*monitor_fn)(const struct monitor_note *n);
+
+/* Starts the thread: `fn` gets every note, `idle` is called each time the
+ * loop has read all there was. -errno when it cannot (the daemon then
+ * serves without kernel events, and says so). */
+int monitor_start(monitor_fn fn, void (*idle)(void));
+/* Returns once the monitor has read, and handed over, every notification
+ * the kernel queued before the call: 0, or -ETIMEDOUT after `ms`. */
+int monitor_sync(unsigned ms);
+void monitor_stop(void);
+/* How many namespaces are watched now. */
+unsigned monitor_count(void);
+
+/* netnsd made `ns` (nl_ns_add): watched from now on. */
+void monitor_ns_added(const char *ns);
+/* netnsd is deleting `ns` (nl_ns_forget): its socket is closed now, before
+ * the namespace is unmounted, so that nothing of netnsd holds it. */
+void monitor_ns_gone(const char *ns);
+
+/* The source of the changes this thread makes from now on. */
+void monitor_set_source(enum monitor_source src);
+
+/* Brackets every change netnsd asks the kernel for (netlink/sock.c): the
+ * socket's namespace (its nsfs inode) and port id. Returns a token for
+ * monitor_own_end(), called once the kernel has answered. */
+int monitor_own_begin(uint64_t ns_ino, uint32_t portid);
+void monitor_own_end(int token);
+
+#endif
