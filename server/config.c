@@ -38,6 +38,9 @@ enum {
 	O_USER,
 	O_NLTIMEOUT,
 	O_TESTSTALL,
+	O_MAXSUBS,
+	O_EVHISTORY,
+	O_EVBUFFER,
 	O_CONFIG,
 	O_VERSION,
 	O_HELP,
@@ -70,6 +73,9 @@ static const struct option config_opts[] = {
 	{ "user", required_argument, NULL, O_USER },
 	{ "netlink-timeout", required_argument, NULL, O_NLTIMEOUT },
 	{ "test-stall-netns", required_argument, NULL, O_TESTSTALL },
+	{ "max-subscribers", required_argument, NULL, O_MAXSUBS },
+	{ "events-history", required_argument, NULL, O_EVHISTORY },
+	{ "events-buffer", required_argument, NULL, O_EVBUFFER },
 	{ "config", required_argument, NULL, O_CONFIG },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "help", no_argument, NULL, O_HELP },
@@ -123,6 +129,13 @@ static void config_usage(FILE *f)
 		"                                token file or TLS\n"
 		"  --user USER                   run as USER with only CAP_NET_ADMIN and\n"
 		"                                CAP_SYS_ADMIN\n"
+		"Watching (GET /v1/events):\n"
+		"  --max-subscribers N           event streams open at once (default 64)\n"
+		"  --events-history N            events kept for resuming (default 10000,\n"
+		"                                at least 10000)\n"
+		"  --events-buffer N             events a subscriber may fall behind before\n"
+		"                                it gets `resync` and its stream ends\n"
+		"                                (default 1000)\n"
 		"Operation:\n"
 		"  --config PATH                 read flags from PATH first (`name = value` lines)\n"
 		"  --log-level LEVEL             debug, info, warn or error (default info)\n"
@@ -276,6 +289,21 @@ static int config_apply(struct config *c, int o, const char *name, char *arg)
 		c->netlink_timeout = (unsigned)n;
 		return 0;
 	case O_TESTSTALL: c->test_stall_netns = arg; return 0;
+	case O_MAXSUBS:
+		if (config_number(name, arg, 1, 100000, 10, &n))
+			return -1;
+		c->max_subscribers = (unsigned)n;
+		return 0;
+	case O_EVHISTORY:
+		if (config_number(name, arg, 10000, 10000000, 10, &n))
+			return -1;
+		c->events_history = n;
+		return 0;
+	case O_EVBUFFER:
+		if (config_number(name, arg, 16, 5000000, 10, &n))
+			return -1;
+		c->events_buffer = n;
+		return 0;
 	case O_CONFIG: return 0; /* read before everything else */
 	}
 	return -1;
@@ -377,6 +405,9 @@ int config_parse(int argc, char **argv, struct config *c)
 	c->max_connections = 1000;
 	c->max_connections_per_ip = 64;
 	c->max_header_size = 32768;
+	c->max_subscribers = 64;
+	c->events_history = 10000;
+	c->events_buffer = 1000;
 	c->log_level = "info";
 	c->log_format = "text";
 	c->socket_mode = 0660;

@@ -45,6 +45,10 @@ struct config {
 	 * "Timeouts") */
 	unsigned netlink_timeout;
 	const char *test_stall_netns; /* testing only: netlink/ns.h */
+	/* the event stream (README.md, "Watching") */
+	unsigned max_subscribers;
+	size_t events_history;
+	size_t events_buffer;
 };
 
 /* 0 to run, 1 to exit successfully (--help, --version), -1 on a bad flag

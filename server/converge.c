@@ -1,4 +1,5 @@
 #include "converge.h"
+#include "watch.h"
 
 #include <pthread.h>
 #include <time.h>
@@ -118,7 +119,9 @@ json_t *converge_run(struct store *store, enum converge_origin origin)
 	/* A run is one request to the kernel's eyes: it waits out a silent
 	 * namespace once (netlink/sock.h). */
 	nl_request_begin();
+	watch_reconcile_begin();
 	report = reconcile_run(store);
+	watch_reconcile_end();
 
 	converge_log(report, origin);
 	n_act = json_array_size(json_object_get(report, "actions"));

@@ -23,6 +23,8 @@
 
 #include "auth.h"
 #include "etag.h"
+#include "events.h"
+#include "events_http.h"
 #include "log.h"
 #include "nslock.h"
 #include "../handlers/dashboard.h"
@@ -31,6 +33,7 @@
 #include "origin.h"
 #include "router.h"
 #include "tls.h"
+#include "watch.h"
 #include "../state/store.h"
 
 /* One request, across the several calls libmicrohttpd makes for it. */
@@ -476,6 +479,21 @@ static bool http_is_probe(const char *url)
 	return !strcmp(url, "/healthz") || !strcmp(url, "/readyz");
 }
 
+/* A browser's EventSource cannot send Authorization: GET /v1/events may
+ * carry instead a one-use ticket that an authorised POST
+ * /v1/events/tickets gave (README.md, "Watching"). */
+static bool http_ticket_ok(struct MHD_Connection *conn, const char *url,
+			   const char *method)
+{
+	size_t len = strcspn(url, "?");
+
+	if (strcmp(method, "GET") || len != strlen("/v1/events") ||
+	    strncmp(url, "/v1/events", len))
+		return false;
+	return events_ticket_use(MHD_lookup_connection_value(
+		conn, MHD_GET_ARGUMENT_KIND, "ticket"));
+}
+
 /* With --tls-client-ca, a client certificate the CA signed, made for
  * client authentication, is required: a server's certificate from the same
  * CA is not a client's (README, Security). */
@@ -513,7 +531,8 @@ static const char *http_unauthorized(struct MHD_Connection *conn,
 		return NULL;
 	if (auth_enabled() &&
 	    !auth_check(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						    "Authorization"))) {
+						    "Authorization")) &&
+	    !http_ticket_ok(conn, url, method)) {
 		*challenge = true;
 		return "a valid bearer token is required (Authorization: Bearer <token>)";
 	}
@@ -821,6 +840,39 @@ static enum MHD_Result http_answer(struct MHD_Connection *conn,
 			 body, len, ct, &h);
 }
 
+/* GET /v1/events: a text/event-stream that lasts (server/events_http.c),
+ * with the headers every answer has. */
+static enum MHD_Result http_stream(struct MHD_Connection *conn,
+				   struct http_req *hr)
+{
+	struct http_headers h = { 0 };
+	struct MHD_Response *resp = NULL;
+	struct problem p = PROBLEM_INIT;
+	const char *origin;
+	enum MHD_Result r;
+
+	if (events_http_open(conn, &resp, &p) < 0) {
+		h.retry = p.status == 503;
+		r = http_send_problem(conn, hr, &p, &h);
+		problem_clear(&p);
+		return r;
+	}
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Request-Id", hr->id);
+	origin = http_cors_origin(conn);
+	if (origin) {
+		MHD_add_response_header(resp, "Access-Control-Allow-Origin",
+					origin);
+		MHD_add_response_header(resp, "Vary", "Origin");
+		MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+					"X-Request-Id");
+	}
+	hr->status = 200;
+	r = MHD_queue_response(conn, 200, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
 static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 				     const char *url, const char *method,
 				     struct http_req *hr)
@@ -837,6 +889,7 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 	enum MHD_Result r;
 	const char *ct;
 	uint64_t sync_point = 0;
+	json_t *before = NULL;
 	bool cond;
 
 	/* Credentials were checked with the headers (http_unauthorized). */
@@ -853,6 +906,10 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 	hr->route = route;
 	if (http_query(conn, route, &req, &rep.problem) < 0) {
 		r = http_send_problem(conn, hr, &rep.problem, NULL);
+		goto out;
+	}
+	if (route->flags & ROUTE_STREAM) {
+		r = http_stream(conn, hr);
 		goto out;
 	}
 	if (hr->len > 0) {
@@ -887,6 +944,8 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 		goto out;
 	}
 	nl_request_begin();
+	if (req.mutates)
+		before = watch_api_before(route, &req);
 	if (!cond || http_preconditions(conn, url, &req, &rep.problem) == 0)
 		route->handle(&req, &rep);
 	/* Everything this request wrote or saw is committed by now; what
@@ -906,8 +965,12 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 		r = http_send_problem(conn, hr, &rep.problem, &h);
 		goto out;
 	}
+	/* Told to subscribers once durable, as the client is told. */
+	if (req.mutates)
+		watch_api(route, &req, &rep, before);
 	r = http_answer(conn, hr, route, &rep);
 out:
+	json_decref(before);
 	free(rep.text_owned);
 	json_decref(rep.json);
 	problem_clear(&rep.problem);
@@ -1422,7 +1485,10 @@ int http_serve(struct store *store)
 		const char *spec = cfg->listen[i];
 		bool is_unix = !strncmp(spec, "unix:", 5);
 		struct http_listener *l = &http_listeners[i];
-		unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC;
+		/* Suspend and resume let an event stream wait without
+		 * holding one of the pool's threads. */
+		unsigned flags =
+			MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
 		struct MHD_Daemon *d;
 
 		/* TLS guards the network listeners; a unix socket is guarded
@@ -1479,7 +1545,10 @@ fail:
 void http_stop(void)
 {
 	/* Stop accepting first; then requests in flight finish, each
-	 * answered only once it is durable, before the threads end. */
+	 * answered only once it is durable, before the threads end. Event
+	 * streams end now: they would never finish by themselves, and
+	 * libmicrohttpd must not be stopped with one suspended. */
+	events_stop();
 	for (size_t i = 0; i < http_n_daemons; i++) {
 		MHD_socket fd = MHD_quiesce_daemon(http_daemons[i]);
 

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "confirm.h"
 #include "converge.h"
+#include "events.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -21,6 +22,7 @@
 #include "nslock.h"
 #include "privs.h"
 #include "version.h"
+#include "watch.h"
 
 /* The start-up re-apply; what it leaves that may pass is retried from the
  * main loop (see converge.h). */
@@ -128,6 +130,11 @@ int main(int argc, char **argv)
 		log_warn(
 			"the desired state holds %zu objects, more than --max-objects %zu: nothing is deleted, but creations are refused until there is room",
 			store_objects(store), cfg.max_objects);
+	if (events_init(store, cfg.events_history, cfg.events_buffer,
+			cfg.max_subscribers) < 0)
+		goto fail;
+	/* Watching before the start-up reconcile: its repairs are events. */
+	watch_start(store);
 	if (http_serve(store) < 0)
 		goto fail;
 
@@ -159,11 +166,13 @@ int main(int argc, char **argv)
 			swept = main_seconds();
 			nl_ns_sweep();
 			http_sweep();
+			events_tick();
 		}
 	}
 	log_info("stopping on %s", strsignal(sig));
 	notify_send("STOPPING=1");
 	http_stop();
+	watch_stop();
 	store_free(store);
 	return 0;
 fail:

@@ -13,6 +13,7 @@
 #include "converge.h"
 #include "router.h"
 #include "../state/drift.h"
+#include "watch.h"
 #include "../state/record.h"
 #include "../state/store.h"
 
@@ -329,7 +330,9 @@ char *metrics_render(struct store *store, size_t *ret_len)
 						   : "unknown",
 				(unsigned long long)errs[i]);
 	metrics_objects(&b, store);
-	drift_count(store, &drifted);
+	/* Kept from events (server/watch.c); counted here without them. */
+	if (!watch_drifted(&drifted))
+		drift_count(store, &drifted);
 	metrics_printf(
 		&b,
 		"# HELP netnsd_drifted_objects Managed objects that differ from their desired state now.\n"

@@ -30,6 +30,10 @@ const struct route_query_def router_queries[] = {
 	  offsetof(struct request, managed), 0, false },
 	{ "in_sync", ROUTE_QUERY_IN_SYNC, ROUTE_QUERY_BOOL,
 	  offsetof(struct request, in_sync), 0, false },
+	/* GET /v1/events: read by server/events_http.c itself. */
+	{ "since", ROUTE_QUERY_SINCE, ROUTE_QUERY_TEXT, 0, 0, false },
+	{ "types", ROUTE_QUERY_TYPES, ROUTE_QUERY_TEXT, 0, 0, false },
+	{ "ticket", ROUTE_QUERY_TICKET, ROUTE_QUERY_TEXT, 0, 0, false },
 };
 
 const size_t router_n_queries =

@@ -75,6 +75,9 @@ enum route_flags {
 	 * that a request stuck in one namespace's kernel call holds up no
 	 * other namespace (see http_dispatch). */
 	ROUTE_EXCLUSIVE = 1 << 2,
+	/* Answered by http_dispatch itself as a long-lived stream
+	 * (GET /v1/events): the handler in the table is never called. */
+	ROUTE_STREAM = 1 << 3,
 };
 
 /* The query parameters of the API, one bit each. A route lists those it
@@ -91,6 +94,10 @@ enum route_query {
 	ROUTE_QUERY_KIND = 1 << 7,	/* text */
 	ROUTE_QUERY_MANAGED = 1 << 8,
 	ROUTE_QUERY_IN_SYNC = 1 << 9,
+	/* GET /v1/events (with namespace): server/events_http.c reads them. */
+	ROUTE_QUERY_SINCE = 1 << 10,
+	ROUTE_QUERY_TYPES = 1 << 11,
+	ROUTE_QUERY_TICKET = 1 << 12,
 };
 
 struct route {

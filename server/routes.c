@@ -14,6 +14,7 @@
 #include "../handlers/service.h"
 #include "../handlers/state.h"
 #include "../handlers/veth.h"
+#include "events_http.h"
 
 #define NS    "/v1/namespaces/{ns}"
 #define LINK  NS "/links/{link}"
@@ -90,6 +91,13 @@ const struct route router_routes[] = {
 	  ROUTE_QUERY_FORCE | ROUTE_QUERY_DRY_RUN },
 	{ "DELETE", BR "/ports/{link}", bridge_handle_port_delete,
 	  ROUTE_MUTATES, ROUTE_QUERY_FORCE | ROUTE_QUERY_DRY_RUN },
+
+	{ "GET", "/v1/events", events_handle_stream,
+	  ROUTE_NO_LOCK | ROUTE_STREAM,
+	  ROUTE_QUERY_SINCE | ROUTE_QUERY_NAMESPACE | ROUTE_QUERY_TYPES |
+		  ROUTE_QUERY_TICKET },
+	{ "POST", "/v1/events/tickets", events_handle_ticket, ROUTE_NO_LOCK,
+	  0 },
 
 	{ "GET", "/v1/state", state_handle_get, 0, 0 },
 	{ "PUT", "/v1/state", state_handle_put, ROUTE_MUTATES | ROUTE_EXCLUSIVE,

@@ -1,0 +1,607 @@
+#include "watch.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../netlink/link.h"
+#include "../netlink/monitor.h"
+#include "../netlink/ns.h"
+#include "../state/drift.h"
+#include "../state/key.h"
+#include "../state/store.h"
+#include "events.h"
+#include "log.h"
+
+static struct store *watch_store;
+static bool watch_running;
+
+/* What is known out of sync ("type ns name" -> the object), and each
+ * namespace's share of netnsd_drifted_objects (ns -> count), recounted
+ * when an event marks it dirty. */
+static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER;
+static json_t *watch_out_of_sync, *watch_counts, *watch_dirty;
+static bool watch_all_dirty = true;
+
+/* A path segment, percent-encoded but for the plainest bytes. */
+static void watch_seg(char *buf, size_t len, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *s && o + 4 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		    c == '.') {
+			buf[o++] = (char)c;
+		} else {
+			buf[o++] = '%';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		}
+	}
+	buf[o] = '\0';
+}
+
+/* What GET `path` answers now, or NULL (404, or anything else): the object
+ * of an event is exactly what its GET shows. */
+static json_t *watch_read(const char *path)
+{
+	struct request req = {
+		.method = "GET", .path = path, .body = "", .store = watch_store
+	};
+	struct reply rep = { .problem = PROBLEM_INIT };
+	const struct route *route = NULL;
+	char allow[128];
+	json_t *j = NULL;
+
+	if (router_match("GET", path, &route, &req, allow, sizeof(allow),
+			 &rep.problem) == 0) {
+		nl_request_begin();
+		route->handle(&req, &rep);
+		if (!rep.problem.status && rep.json)
+			j = json_incref(rep.json);
+		else if (!rep.problem.status && rep.text)
+			j = json_loadb(rep.text, rep.text_len, 0, NULL);
+	}
+	json_decref(rep.json);
+	free(rep.text_owned);
+	problem_clear(&rep.problem);
+	router_request_clear(&req);
+	return j;
+}
+
+static json_t *watch_read_ns(const char *ns)
+{
+	char path[256], a[200];
+
+	watch_seg(a, sizeof(a), ns);
+	snprintf(path, sizeof(path), "/v1/namespaces/%s", a);
+	return watch_read(path);
+}
+
+static json_t *watch_read_link(const char *ns, const char *link)
+{
+	char path[512], a[200], b[200];
+
+	watch_seg(a, sizeof(a), ns);
+	watch_seg(b, sizeof(b), link);
+	snprintf(path, sizeof(path), "/v1/namespaces/%s/links/%s", a, b);
+	return watch_read(path);
+}
+
+static json_t *watch_read_addr(const char *ns, const char *link, const char *ip,
+			       unsigned prefixlen)
+{
+	char path[768], a[200], b[200], c[200];
+
+	watch_seg(a, sizeof(a), ns);
+	watch_seg(b, sizeof(b), link);
+	watch_seg(c, sizeof(c), ip);
+	snprintf(path, sizeof(path),
+		 "/v1/namespaces/%s/links/%s/addresses/%s/%u", a, b, c,
+		 prefixlen);
+	return watch_read(path);
+}
+
+/* Marks namespace `ns` for a recount of its drift. */
+static void watch_mark(const char *ns)
+{
+	pthread_mutex_lock(&watch_mu);
+	if (watch_dirty)
+		json_object_set_new(watch_dirty, ns, json_true());
+	pthread_mutex_unlock(&watch_mu);
+}
+
+static void watch_mark_all(void)
+{
+	pthread_mutex_lock(&watch_mu);
+	watch_all_dirty = true;
+	pthread_mutex_unlock(&watch_mu);
+}
+
+/* A `drift` event when the object's in_sync differs from what was known:
+ * an object never seen out of sync counts as in sync. */
+static void watch_drift(unsigned type, const char *ns, const char *name,
+			json_t *obj, enum events_source src)
+{
+	json_t *in_sync = obj ? json_object_get(obj, "in_sync") : NULL;
+	bool out = in_sync && json_is_false(in_sync), was;
+	char key[512];
+
+	snprintf(key, sizeof(key), "%s %s %s", events_type_name(type), ns,
+		 name);
+	pthread_mutex_lock(&watch_mu);
+	was = json_object_get(watch_out_of_sync, key) != NULL;
+	if (out && !was)
+		json_object_set_new(watch_out_of_sync, key, json_true());
+	else if (!out && was)
+		json_object_del(watch_out_of_sync, key);
+	pthread_mutex_unlock(&watch_mu);
+	if (out != was)
+		events_emit(EVENTS_DRIFT, "changed", ns, name, obj, src);
+}
+
+/* Forgets what was out of sync in a namespace that is gone: it is one
+ * missing object now, its contents not counted again (state/drift.h). */
+static void watch_drift_forget_ns(const char *ns)
+{
+	char prefix[128];
+	const char *k;
+	json_t *v;
+	void *tmp;
+
+	pthread_mutex_lock(&watch_mu);
+	json_object_foreach_safe(watch_out_of_sync, tmp, k, v)
+	{
+		const char *sp = strchr(k, ' ');
+
+		snprintf(prefix, sizeof(prefix), "%s ", ns);
+		if (sp && !strncmp(sp + 1, prefix, strlen(prefix)) &&
+		    strncmp(k, "namespace ", 10))
+			json_object_del(watch_out_of_sync, k);
+	}
+	pthread_mutex_unlock(&watch_mu);
+}
+
+static const char *watch_action(enum monitor_action a)
+{
+	return a == MONITOR_ADDED     ? "added"
+	       : a == MONITOR_REMOVED ? "removed"
+				      : "changed";
+}
+
+/* The name of link `ifindex` of `ns` now, or false. */
+static bool watch_ifname(const char *ns, int ifindex, char *ret)
+{
+	struct nl_sock *s = NULL;
+	struct nl_link l;
+	int r;
+
+	if (ifindex <= 0 || nl_ns_get(ns, &s) < 0)
+		return false;
+	r = nl_link_get_index(s, ifindex, &l);
+	nl_ns_put(ns, s);
+	if (r < 0)
+		return false;
+	memcpy(ret, l.name, IFNAMSIZ);
+	return true;
+}
+
+static void watch_kernel_ns(const struct monitor_note *n,
+			    enum events_source src)
+{
+	json_t *obj = watch_read_ns(n->ns);
+
+	events_emit(EVENTS_NAMESPACE, watch_action(n->action), n->ns, n->ns,
+		    n->action == MONITOR_REMOVED ? NULL : obj, src);
+	if (n->action == MONITOR_REMOVED)
+		watch_drift_forget_ns(n->ns);
+	watch_drift(EVENTS_NAMESPACE, n->ns, n->ns, obj, src);
+	json_decref(obj);
+}
+
+static void watch_kernel_link(const struct monitor_note *n,
+			      enum events_source src)
+{
+	json_t *obj;
+
+	if (!n->name[0])
+		return;
+	obj = watch_read_link(n->ns, n->name);
+	/* A managed link that is gone still has a GET: "missing". */
+	events_emit(EVENTS_LINK, watch_action(n->action), n->ns, n->name,
+		    n->action == MONITOR_REMOVED ? NULL : obj, src);
+	watch_drift(EVENTS_LINK, n->ns, n->name, obj, src);
+	json_decref(obj);
+}
+
+static void watch_kernel_addr(const struct monitor_note *n,
+			      enum events_source src)
+{
+	char link[IFNAMSIZ], name[IFNAMSIZ + INET6_ADDRSTRLEN + 8];
+	json_t *obj;
+
+	/* Gone with its link: the link's own event says so. */
+	if (!watch_ifname(n->ns, n->ifindex, link))
+		return;
+	snprintf(name, sizeof(name), "%s/%s/%u", link, n->addr, n->prefixlen);
+	obj = watch_read_addr(n->ns, link, n->addr, n->prefixlen);
+	events_emit(EVENTS_ADDRESS, watch_action(n->action), n->ns, name,
+		    n->action == MONITOR_REMOVED ? NULL : obj, src);
+	watch_drift(EVENTS_ADDRESS, n->ns, name, obj, src);
+	json_decref(obj);
+}
+
+static void watch_kernel_route(const struct monitor_note *n,
+			       enum events_source src)
+{
+	char name[INET6_ADDRSTRLEN + 8], dev[IFNAMSIZ];
+	json_t *obj;
+
+	snprintf(name, sizeof(name), "%s/%u", n->addr, n->prefixlen);
+	obj = json_pack("{s:s, s:i, s:s, s:I}", "dst", name, "prefixlen",
+			(int)n->prefixlen, "family",
+			n->family == AF_INET ? "ipv4" : "ipv6", "table",
+			(json_int_t)n->table);
+	if (obj && n->via[0])
+		json_object_set_new(obj, "via", json_string(n->via));
+	if (obj && watch_ifname(n->ns, n->ifindex, dev))
+		json_object_set_new(obj, "dev", json_string(dev));
+	events_emit(EVENTS_ROUTE, watch_action(n->action), n->ns, name,
+		    n->action == MONITOR_REMOVED ? NULL : obj, src);
+	json_decref(obj);
+}
+
+/* The links (and their addresses) of `ns` as they are now, after the
+ * kernel dropped notifications: whatever flipped meanwhile is a drift. */
+static void watch_redump(const char *ns, enum events_source src)
+{
+	char path[256], a[200];
+	json_t *list, *l, *addr;
+	size_t i, j;
+
+	watch_seg(a, sizeof(a), ns);
+	snprintf(path, sizeof(path), "/v1/namespaces/%s/links", a);
+	list = watch_read(path);
+	json_array_foreach(json_object_get(list, "items")
+				   ? json_object_get(list, "items")
+				   : list,
+			   i, l)
+	{
+		const char *name =
+			json_string_value(json_object_get(l, "name"));
+
+		if (!name)
+			continue;
+		watch_drift(EVENTS_LINK, ns, name, l, src);
+		json_array_foreach(json_object_get(l, "addresses"), j, addr)
+		{
+			const char *cidr = json_string_value(
+				json_object_get(addr, "address"));
+			char key[IFNAMSIZ + INET6_ADDRSTRLEN + 8];
+
+			if (!cidr)
+				continue;
+			snprintf(key, sizeof(key), "%s/%s", name, cidr);
+			watch_drift(EVENTS_ADDRESS, ns, key, addr, src);
+		}
+	}
+	json_decref(list);
+}
+
+/* A notification of the kernel's. netnsd's own changes asked through the
+ * API are told by the API's answer (watch_api), with the object as the
+ * request left it: the kernel's echo of them is not told again. */
+static void watch_kernel(const struct monitor_note *n)
+{
+	enum events_source src =
+		n->own ? EVENTS_SOURCE_RECONCILE : EVENTS_SOURCE_KERNEL;
+
+	if (n->kind != MONITOR_ROUTE)
+		watch_mark(n->ns);
+	if (n->own && n->source == MONITOR_SOURCE_API)
+		return;
+	switch (n->kind) {
+	case MONITOR_NAMESPACE: watch_kernel_ns(n, src); break;
+	case MONITOR_LINK: watch_kernel_link(n, src); break;
+	case MONITOR_ADDRESS: watch_kernel_addr(n, src); break;
+	case MONITOR_ROUTE: watch_kernel_route(n, src); break;
+	case MONITOR_RESYNC:
+		events_resync(n->ns, "kernel-overflow");
+		watch_redump(n->ns, EVENTS_SOURCE_KERNEL);
+		break;
+	}
+}
+
+/* Namespaces with desired objects, once each (as drift_count sees them). */
+static int watch_note_ns(const char *k, json_t *v, void *userdata)
+{
+	const char *p = strchr(k, '/'), *q;
+	char ns[NAME_NS_MAX + 1];
+
+	(void)v;
+	if (!p || !key_is_desired(k))
+		return 0;
+	q = strncmp(k, "ns/", 3) ? strchr(p + 1, '/') : p + 1 + strlen(p + 1);
+	if (!q || (size_t)(q - p - 1) > NAME_NS_MAX)
+		return 0;
+	memcpy(ns, p + 1, (size_t)(q - p - 1));
+	ns[q - p - 1] = '\0';
+	json_object_set_new(userdata, ns, json_true());
+	return 0;
+}
+
+/* One namespace's share of netnsd_drifted_objects, as drift_count()
+ * counts it. `desired`: the namespaces with desired objects. */
+static size_t watch_count_ns(const char *ns, json_t *desired)
+{
+	size_t n = 0;
+
+	if (!json_object_get(desired, ns))
+		return 0;
+	if (!nl_ns_exists(ns))
+		return 1;
+	drift_ns(watch_store, ns, NULL, 0, &n, NULL);
+	return n;
+}
+
+/* Brings the counts up to date: the dirty namespaces, or all. Under
+ * watch_mu. */
+static void watch_recount_locked(void)
+{
+	json_t *desired = json_object(), *v;
+	const char *k;
+	void *tmp;
+
+	if (!desired)
+		return;
+	store_foreach(watch_store, "", watch_note_ns, desired);
+	if (watch_all_dirty) {
+		json_object_clear(watch_counts);
+		json_object_clear(watch_dirty);
+		json_object_foreach(desired, k, v) json_object_set_new(
+			watch_counts, k,
+			json_integer((json_int_t)watch_count_ns(k, desired)));
+		watch_all_dirty = false;
+	} else {
+		json_object_foreach_safe(watch_dirty, tmp, k, v)
+		{
+			size_t n = watch_count_ns(k, desired);
+
+			if (n)
+				json_object_set_new(
+					watch_counts, k,
+					json_integer((json_int_t)n));
+			else
+				json_object_del(watch_counts, k);
+			json_object_del(watch_dirty, k);
+		}
+	}
+	json_decref(desired);
+}
+
+static void watch_idle(void)
+{
+	pthread_mutex_lock(&watch_mu);
+	if (watch_all_dirty || json_object_size(watch_dirty))
+		watch_recount_locked();
+	pthread_mutex_unlock(&watch_mu);
+}
+
+bool watch_drifted(size_t *ret)
+{
+	const char *k;
+	json_t *v;
+	size_t n = 0;
+
+	if (!watch_running || monitor_sync(1000) < 0)
+		return false;
+	pthread_mutex_lock(&watch_mu);
+	watch_recount_locked();
+	json_object_foreach(watch_counts, k, v) n +=
+		(size_t)json_integer_value(v);
+	pthread_mutex_unlock(&watch_mu);
+	*ret = n;
+	return true;
+}
+
+int watch_start(struct store *store)
+{
+	int r;
+
+	watch_store = store;
+	watch_out_of_sync = json_object();
+	watch_counts = json_object();
+	watch_dirty = json_object();
+	if (!watch_out_of_sync || !watch_counts || !watch_dirty)
+		return -ENOMEM;
+	r = monitor_start(watch_kernel, watch_idle);
+	if (r < 0) {
+		log_warn(
+			"cannot watch the kernel (%s): the event stream carries the API's changes only",
+			strerror(-r));
+		return r;
+	}
+	watch_running = true;
+	return 0;
+}
+
+void watch_stop(void)
+{
+	if (watch_running)
+		monitor_stop();
+	watch_running = false;
+}
+
+void watch_reconcile_begin(void)
+{
+	monitor_set_source(MONITOR_SOURCE_RECONCILE);
+}
+
+void watch_reconcile_end(void)
+{
+	monitor_set_source(MONITOR_SOURCE_API);
+	watch_mark_all();
+}
+
+/* The pattern's tail after the namespace: which kind of object a route
+ * changes (server/routes.c). */
+static bool watch_is(const struct route *route, const char *method,
+		     const char *pattern)
+{
+	return !strcmp(route->method, method) &&
+	       !strcmp(route->pattern, pattern);
+}
+
+#define W_NS   "/v1/namespaces/{ns}"
+#define W_LINK W_NS "/links/{link}"
+#define W_BR   W_NS "/bridges/{br}"
+
+/* A link's event as the API changed it, with its veth peer's. */
+static void watch_api_link(const char *action, const char *ns, const char *name,
+			   json_t *obj)
+{
+	json_t *own = obj ? json_incref(obj) : NULL;
+
+	if (!own && strcmp(action, "removed"))
+		own = watch_read_link(ns, name);
+	events_emit(EVENTS_LINK, action, ns, name, own, EVENTS_SOURCE_API);
+	if (!strcmp(action, "removed"))
+		own = (json_decref(own), watch_read_link(ns, name));
+	watch_drift(EVENTS_LINK, ns, name, own, EVENTS_SOURCE_API);
+	json_decref(own);
+	watch_mark(ns);
+}
+
+/* The far end of a veth made by the API: an event of its own, in its
+ * namespace. */
+static void watch_api_peer(json_t *obj, const char *action)
+{
+	json_t *peer = json_object_get(obj, "peer");
+	const char *pns = json_string_value(json_object_get(peer, "namespace"));
+	const char *pname = json_string_value(json_object_get(peer, "name"));
+
+	if (pns && pname)
+		watch_api_link(action, pns, pname, NULL);
+}
+
+static void watch_api_ns(const struct request *req, const struct reply *rep,
+			 const char *action)
+{
+	const char *ns = router_param(req, "ns");
+	json_t *obj = rep->json;
+
+	if (!ns)
+		ns = json_string_value(json_object_get(obj, "name"));
+	if (!ns)
+		return;
+	if (!strcmp(action, "removed")) {
+		watch_drift_forget_ns(ns);
+		obj = NULL;
+	}
+	events_emit(EVENTS_NAMESPACE, action, ns, ns, obj, EVENTS_SOURCE_API);
+	watch_drift(EVENTS_NAMESPACE, ns, ns, obj, EVENTS_SOURCE_API);
+	watch_mark(ns);
+}
+
+static void watch_api_addr(const struct request *req, const struct reply *rep,
+			   const char *action)
+{
+	const char *ns = router_param(req, "ns"),
+		   *link = router_param(req, "link");
+	const char *ip = router_param(req, "ip"),
+		   *plen = router_param(req, "prefixlen");
+	const char *cidr =
+		json_string_value(json_object_get(rep->json, "address"));
+	char name[256];
+
+	if (!ns || !link)
+		return;
+	if (cidr)
+		snprintf(name, sizeof(name), "%s/%s", link, cidr);
+	else if (ip && plen)
+		snprintf(name, sizeof(name), "%s/%s/%s", link, ip, plen);
+	else
+		return;
+	events_emit(EVENTS_ADDRESS, action, ns, name, rep->json,
+		    EVENTS_SOURCE_API);
+	watch_drift(EVENTS_ADDRESS, ns, name, rep->json, EVENTS_SOURCE_API);
+	watch_mark(ns);
+}
+
+json_t *watch_api_before(const struct route *route, const struct request *req)
+{
+	const char *ns = router_param(req, "ns");
+	const char *name = router_param(req, "name");
+
+	if (!ns || strcmp(route->method, "DELETE"))
+		return NULL;
+	if (!strcmp(route->pattern, W_LINK))
+		name = router_param(req, "link");
+	else if (strcmp(route->pattern, W_NS "/veths/{name}"))
+		return NULL;
+	/* Its veth peer goes with it: known only before. */
+	return name ? watch_read_link(ns, name) : NULL;
+}
+
+void watch_api(const struct route *route, const struct request *req,
+	       const struct reply *rep, json_t *before)
+{
+	const char *ns = router_param(req, "ns");
+	const char *name =
+		json_string_value(json_object_get(rep->json, "name"));
+
+	if (rep->status >= 300)
+		return;
+	if (watch_is(route, "POST", "/v1/namespaces"))
+		watch_api_ns(req, rep, "added");
+	else if (watch_is(route, "PUT", W_NS))
+		watch_api_ns(req, rep,
+			     rep->status == 201 ? "added" : "changed");
+	else if (watch_is(route, "DELETE", W_NS))
+		watch_api_ns(req, rep, "removed");
+	else if (watch_is(route, "PATCH", W_LINK) ||
+		 watch_is(route, "PATCH", W_BR))
+		watch_api_link(
+			"changed", ns,
+			name ? name
+			     : router_param(req, strstr(route->pattern, "{br}")
+							 ? "br"
+							 : "link"),
+			rep->json);
+	else if (watch_is(route, "POST", W_NS "/veths") && name) {
+		watch_api_link("added", ns, name, rep->json);
+		watch_api_peer(rep->json, "added");
+	} else if (watch_is(route, "POST", W_NS "/bridges") && name)
+		watch_api_link("added", ns, name, rep->json);
+	else if (watch_is(route, "DELETE", W_LINK) ||
+		 watch_is(route, "DELETE", W_NS "/veths/{name}") ||
+		 watch_is(route, "DELETE", W_BR)) {
+		const char *gone = router_param(req, "link");
+
+		if (!gone)
+			gone = router_param(req, "name");
+		if (!gone)
+			gone = router_param(req, "br");
+		if (gone)
+			watch_api_link("removed", ns, gone, NULL);
+		watch_api_peer(before, "removed");
+	} else if (watch_is(route, "PUT", W_BR "/ports/{link}") ||
+		   watch_is(route, "DELETE", W_BR "/ports/{link}"))
+		watch_api_link("changed", ns, router_param(req, "link"), NULL);
+	else if (watch_is(route, "POST", W_LINK "/addresses"))
+		watch_api_addr(req, rep, "added");
+	else if (watch_is(route, "DELETE",
+			  W_LINK "/addresses/{ip}/{prefixlen}"))
+		watch_api_addr(req, rep, "removed");
+	else if (watch_is(route, "POST", "/v1/reconcile")) {
+		events_emit(EVENTS_STATE, "changed", NULL, NULL, rep->json,
+			    EVENTS_SOURCE_API);
+		watch_mark_all();
+	}
+}

@@ -1,0 +1,365 @@
+#!/usr/bin/python3
+"""The event stream, GET /v1/events (README.md, "Watching"): a change made
+with `ip` behind netnsd's back arrives as `source: kernel` and as a `drift`
+event; the API's changes arrive in order with growing ids; a client that
+resumes with Last-Event-ID misses nothing; one that comes back after the
+history moved on, or that reads too slowly, gets `resync` (the slow one
+then a closed stream, while the others keep up); the subscriber limit is a
+503 with Retry-After; tickets stand in for a token where a browser cannot
+send one; filters; a bad query is a 400 problem."""
+
+import http.client
+import json
+import os
+import socket
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
+from topology import L, clean_host_links, mk_ns, mk_veth  # noqa: E402
+
+
+class Stream:
+    """One subscriber: a raw HTTP/1.1 GET of a text/event-stream, read
+    event by event. rcvbuf makes the client's socket buffer small (a slow
+    reader); connect=False leaves reading to the caller."""
+
+    def __init__(self, d, path="/v1/events", headers=None, rcvbuf=None,
+                 timeout=None):
+        self.timeout = timeout or h.scaled(10)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        s.settimeout(self.timeout)
+        s.connect((h.API_HOST, d.port))
+        lines = ["GET %s HTTP/1.1" % path, "Host: %s:%d" % (h.API_HOST,
+                                                             d.port)]
+        for k, v in (headers or {}).items():
+            lines.append("%s: %s" % (k, v))
+        s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self.sock = s
+        self.resp = http.client.HTTPResponse(s, method="GET")
+        self.resp.begin()
+        self.status = self.resp.status
+        self.headers = self.resp.msg
+        self.body = None
+        if self.status != 200:
+            self.body = self.resp.read()
+        self.comments = 0
+
+    def close(self):
+        try:
+            self.resp.close()
+        finally:
+            self.sock.close()
+
+    def next(self, timeout=None):
+        """The next event as a dict (id, event, data), or None when the
+        server ended the stream."""
+        self.sock.settimeout(timeout or self.timeout)
+        ev = {}
+        while True:
+            line = self.resp.readline()
+            if not line:
+                return None
+            line = line.decode().rstrip("\n")
+            if not line:
+                if "event" in ev or "data" in ev:
+                    if "data" in ev:
+                        ev["data"] = json.loads(ev["data"])
+                    return ev
+                continue
+            if line.startswith(":"):
+                self.comments += 1
+                continue
+            k, _, v = line.partition(":")
+            ev[k] = v[1:] if v.startswith(" ") else v
+
+    def until(self, pred, what, timeout=None, limit=100000):
+        """Events up to and including the first for which pred is true."""
+        seen = []
+        d = h.Deadline(timeout or self.timeout)
+        for _ in range(limit):
+            ev = self.next(timeout=max(0.1, d.left()))
+            if ev is None:
+                raise h.Failure("the stream ended before %s; saw %s" % (
+                    what, [(e.get("event"), e.get("data", {}).get("name"))
+                           for e in seen[-10:]]))
+            seen.append(ev)
+            if pred(ev):
+                return seen
+        raise h.Failure("no %s in %d events" % (what, limit))
+
+
+def is_ev(event, name=None, source=None, ns=None, action=None):
+    def pred(ev):
+        dt = ev.get("data") or {}
+        return (ev.get("event") == event and
+                (name is None or dt.get("name") == name) and
+                (source is None or dt.get("source") == source) and
+                (ns is None or dt.get("namespace") == ns) and
+                (action is None or dt.get("action") == action))
+    return pred
+
+
+def setup(**kw):
+    d = h.daemon(**kw)
+    h.on_cleanup(clean_host_links)
+    return d
+
+
+def stream(d, path="/v1/events", **kw):
+    s = Stream(d, path, **kw)
+    h.on_cleanup(s.close)
+    return s
+
+
+@test
+def kernel_change_arrives_as_kernel_and_drift():
+    d = setup()
+    mk_ns(d, "red")
+    mk_veth(d, "red", "va", "vb", mtu=1400)
+    s = stream(d)
+    eq(s.status, 200, "GET /v1/events")
+    check(s.headers.get("Content-Type", "").startswith("text/event-stream"),
+          "Content-Type is %r", s.headers.get("Content-Type"))
+    h.ip("link", "set", "va", "mtu", "1280", ns="red")
+    seen = s.until(is_ev("link", "va", "kernel", "red", "changed"),
+                   "a kernel event for va")
+    ev = seen[-1]
+    eq(ev["data"]["object"]["mtu"], 1280, "the object as GET shows it now")
+    eq(ev["data"]["object"]["in_sync"], False, "in_sync in the object")
+    seen = s.until(is_ev("drift", "va", ns="red"), "a drift event for va")
+    eq(seen[-1]["data"]["object"]["in_sync"], False, "drift: out of sync")
+    # Put back by hand: in sync again, a drift event the other way.
+    h.ip("link", "set", "va", "mtu", "1400", ns="red")
+    seen = s.until(is_ev("drift", "va", ns="red"), "the drift back")
+    eq(seen[-1]["data"]["object"]["in_sync"], True, "drift: in sync again")
+
+
+@test
+def api_changes_in_order_with_growing_ids_and_no_echo():
+    d = setup()
+    s = stream(d)
+    mk_ns(d, "blue")
+    mk_veth(d, "blue", "a0", "b0")
+    expect_status(d.patch(L("blue", "a0"), {"mtu": 1300}), 200, "PATCH")
+    expect_status(d.delete(L("blue", "a0")), 204, "DELETE")
+    removed = set()
+
+    def both_gone(ev):
+        if is_ev("link", action="removed")(ev):
+            removed.add(ev["data"]["name"])
+        return removed == {"a0", "b0"}
+    seen = s.until(both_gone, "both ends' removal")
+    ours = [e for e in seen if e["event"] in ("namespace", "link")]
+    got = [(e["event"], e["data"]["action"], e["data"]["name"],
+            e["data"]["source"]) for e in ours]
+    want = [("namespace", "added", "blue", "api"),
+            ("link", "added", "a0", "api"),
+            ("link", "added", "b0", "api"),
+            ("link", "changed", "a0", "api"),
+            ("link", "removed", "a0", "api"),
+            ("link", "removed", "b0", "api")]
+    # The peer's removal may come before the link's own: both are told.
+    eq(got[:4], want[:4], "the API's events, in order")
+    eq(sorted(got[4:]), sorted(want[4:]), "both ends' removal")
+    ids = [int(e["id"]) for e in seen]
+    eq(ids, sorted(set(ids)), "ids only grow")
+    check(not any(e["data"]["source"] == "kernel" for e in seen),
+          "netnsd's own changes are not told again as the kernel's: %s",
+          [(e["event"], e["data"]["name"], e["data"]["source"])
+           for e in seen])
+    eq(ours[1]["data"]["object"]["peer"], {"namespace": "blue",
+                                          "name": "b0"},
+       "the object is the link as GET shows it")
+
+
+@test
+def resume_with_last_event_id_misses_nothing():
+    d = setup()
+    s = stream(d)
+    mk_ns(d, "n1")
+    first = s.until(is_ev("namespace", "n1"), "n1")[-1]
+    s.close()
+    for n in ("n2", "n3", "n4"):
+        mk_ns(d, n)
+    s2 = stream(d, headers={"Last-Event-ID": first["id"]})
+    got = [e["data"]["name"] for e in
+           s2.until(is_ev("namespace", "n4"), "n4")
+           if e["event"] == "namespace"]
+    eq(got, ["n2", "n3", "n4"], "every namespace made while away, in order")
+    # ?since= is the same for clients that cannot set headers.
+    s3 = stream(d, "/v1/events?since=" + first["id"])
+    eq(s3.until(is_ev("namespace", "n2"), "n2")[0]["data"]["name"], "n2",
+       "?since= resumes after the id")
+
+
+@test
+def history_overflow_gives_resync():
+    d = setup()
+    s = stream(d, "/v1/events?types=namespace")
+    mk_ns(d, "ovf")
+    first = s.until(is_ev("namespace", "ovf"), "ovf")[-1]
+    s.close()
+    # More than the 10,000 events kept: MTU changes made with `ip`, in
+    # batches the monitor keeps up with (a kernel overflow would drop
+    # some), until the ids have moved on by more than the history.
+    h.ip("link", "add", "ov0", "type", "veth", "peer", "name", "ov1",
+         ns="ovf")
+    count = stream(d, "/v1/events?namespace=ovf&types=link",
+                   timeout=h.scaled(60))
+    last = int(first["id"])
+    for b in range(100):
+        if last > int(first["id"]) + 10100:
+            break
+        mtus = [1300 + (b * 7 + i) % 150 for i in range(250)] + [1499 - b]
+        h.run(["ip", "-n", "ovf", "-batch", "-"], timeout=60,
+              input="".join("link set ov0 mtu %d\n" % m for m in mtus))
+        ev = count.until(
+            lambda e: e["event"] == "link" and e["data"]["object"] and
+            e["data"]["object"].get("mtu") == 1499 - b, "batch %d" % b,
+            limit=10000)[-1]
+        last = int(ev["id"])
+    check(last > int(first["id"]) + 10100, "the ids moved on: %d", last)
+    mk_ns(d, "after")  # an API event behind all of them
+    s2 = stream(d, headers={"Last-Event-ID": first["id"]},
+                timeout=h.scaled(60))
+    ev = s2.next()
+    eq(ev["event"], "resync", "the first event of a resume from too far")
+    eq(ev["data"]["object"], {"reason": "history"}, "the reason")
+    check(int(ev["id"]) > int(first["id"]) + 10000,
+          "the resync's id is where to resume: %s", ev["id"])
+
+
+@test
+def slow_subscriber_gets_resync_and_close_while_others_keep_up():
+    d = setup(args=["--events-buffer", "50"])
+    mk_ns(d, "slow")
+    h.ip("link", "add", "s0", "type", "veth", "peer", "name", "s1",
+         ns="slow")
+    slow = stream(d, "/v1/events?namespace=slow", rcvbuf=4096)
+    fast = stream(d, "/v1/events?namespace=slow")
+    n = 3000
+    batch = "".join("link set s0 mtu %d\n" % (1300 + i % 100)
+                    for i in range(n))
+    h.run(["ip", "-n", "slow", "-batch", "-"], input=batch,
+          timeout=60)
+    h.ip("link", "set", "s0", "mtu", "1499", ns="slow")
+    # The fast one sees the last change (or, should the kernel itself
+    # have dropped notifications, a resync) while the slow one sleeps.
+    fast.until(lambda e: e["event"] == "resync" or
+               (e["event"] == "link" and
+                e["data"]["object"] and
+                e["data"]["object"].get("mtu") == 1499),
+               "the last MTU change", limit=n * 4)
+    # The slow one, read at last: events, then resync, then the end.
+    events = []
+    while True:
+        ev = slow.next()
+        if ev is None:
+            break
+        events.append(ev)
+    check(events and events[-1]["event"] == "resync",
+          "the slow subscriber's last event is resync: %s",
+          events[-1:] or "none")
+    eq(events[-1]["data"]["object"], {"reason": "slow"}, "the reason")
+    check(len(events) < n, "it was cut off before the end (%d events)",
+          len(events))
+
+
+@test
+def subscriber_limit_is_503_with_retry_after():
+    d = setup(args=["--max-subscribers", "2"])
+    stream(d)
+    stream(d)
+    r = d.get("/v1/events")
+    expect_problem(r, 503, "a third subscriber")
+    check(r.header("Retry-After"), "Retry-After on the 503")
+    eq(r.json["type"], "urn:netnsd:problem:busy", "problem type")
+
+
+@test
+def tickets_when_tokens_are_on():
+    tokfile = os.path.join(tempfile.mkdtemp(dir="/tmp"), "tokens")
+    with open(tokfile, "w") as f:
+        f.write("s3cret-token-for-events\n")
+    os.chmod(tokfile, 0o600)
+    d = setup(args=["--token-file", tokfile])
+    auth = {"Authorization": "Bearer s3cret-token-for-events"}
+    s = stream(d)
+    eq(s.status, 401, "no token, no stream")
+    r = expect_status(d.post("/v1/events/tickets", headers=auth), 200,
+                      "POST /v1/events/tickets")
+    ticket = r.json["ticket"]
+    eq(r.json["expires_in"], 60, "valid for 60 s")
+    s = stream(d, "/v1/events?ticket=" + ticket)
+    eq(s.status, 200, "the ticket opens the stream")
+    expect_status(d.put("/v1/namespaces/tk", {}, headers=auth), 201, "PUT")
+    s.until(is_ev("namespace", "tk"), "an event through a ticket's stream")
+    s2 = stream(d, "/v1/events?ticket=" + ticket)
+    eq(s2.status, 401, "a ticket is good once")
+    s3 = stream(d, "/v1/events?ticket=" + "0" * 32)
+    eq(s3.status, 401, "a made-up ticket is nothing")
+    s4 = stream(d, "/v1/events", headers=auth)
+    eq(s4.status, 200, "the token itself works too")
+
+
+@test
+def filters_by_namespace_and_type():
+    d = setup()
+    by_ns = stream(d, "/v1/events?namespace=f2&namespace=f3")
+    by_type = stream(d, "/v1/events?types=namespace")
+    for n in ("f1", "f2", "f3"):
+        mk_ns(d, n)
+    mk_veth(d, "f1", "x0", "x1")
+    mk_veth(d, "f3", "y0", "y1", peer_ns="f2")
+    seen = by_ns.until(is_ev("link", "y1"), "f2's link")
+    eq(sorted({e["data"]["namespace"] for e in seen}), ["f2", "f3"],
+       "only the namespaces asked for")
+    seen = by_type.until(is_ev("namespace", "f3"), "f3")
+    eq({e["event"] for e in seen}, {"namespace"}, "only the types asked for")
+    mk_ns(d, "f4")
+    seen = by_type.until(is_ev("namespace", "f4"), "f4")
+    eq([e["event"] for e in seen], ["namespace"],
+       "no link event came between")
+
+
+@test
+def bad_queries_are_400_problems():
+    d = setup()
+    for q, field in (("since=abc", "query.since"),
+                     ("since=-1", "query.since"),
+                     ("types=link,bogus", "query.types"),
+                     ("types=", "query.types"),
+                     ("namespace=a/b", "query.namespace"),
+                     ("namespace=" + "x" * 80, "query.namespace"),
+                     ("colour=red", "query.colour")):
+        expect_problem(d.get("/v1/events?" + q), 400, q, field=field)
+    r = d.get("/v1/events", headers={"Last-Event-ID": "x1"})
+    expect_problem(r, 400, "Last-Event-ID: x1",
+                   field="header.Last-Event-ID")
+    eq(h.run(["ip", "netns", "list"]).stdout.strip(), "",
+       "nothing changed")
+
+
+@test
+def a_deleted_namespace_is_not_kept_alive():
+    d = setup()
+    mk_ns(d, "gone")
+    mk_veth(d, "gone", "g0", "g1", peer_ns="host")
+    s = stream(d)
+    # Deleted behind netnsd's back: the monitor lets go, so the kernel
+    # really deletes it, and the veth's far end in the host goes with it.
+    h.ip("netns", "del", "gone")
+    s.until(is_ev("namespace", "gone", "kernel", action="removed"),
+            "the namespace's removal")
+    h.wait_until(lambda: h.run(["ip", "link", "show", "g1"],
+                               check=False).returncode != 0,
+                 what="the host end g1 to go with the namespace")
+
+
+if __name__ == "__main__":
+    h.run_tests()
