@@ -14,6 +14,7 @@ import os
 import socket
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
@@ -76,6 +77,16 @@ class Stream:
                 continue
             k, _, v = line.partition(":")
             ev[k] = v[1:] if v.startswith(" ") else v
+
+    def comment(self, timeout):
+        """Reads up to the next comment line; its text."""
+        self.sock.settimeout(timeout)
+        while True:
+            line = self.resp.readline()
+            if not line:
+                raise h.Failure("the stream ended")
+            if line.startswith(b":"):
+                return line.decode().strip()
 
     def until(self, pred, what, timeout=None, limit=100000):
         """Events up to and including the first for which pred is true."""
@@ -235,6 +246,36 @@ def history_overflow_gives_resync():
 
 
 @test
+def kernel_overflow_gives_resync():
+    d = setup()
+    mk_ns(d, "burst")
+    mk_veth(d, "burst", "k0", "k1", mtu=1400)
+    s = stream(d, "/v1/events?types=resync,drift", timeout=h.scaled(60))
+    h.ip("link", "set", "k0", "mtu", "1300", ns="burst")
+    s.until(is_ev("drift", "k0", ns="burst"), "k0 out of sync")
+    # A burst faster than the monitor reads fills its socket: the kernel
+    # drops notifications (ENOBUFS), and subscribers are told to re-read.
+    for _ in range(5):
+        batch = "".join("link set k0 mtu %d\nlink set k1 mtu %d\n" % (
+            1300 + i % 100, 1300 + i % 100) for i in range(20000))
+        h.run(["ip", "-n", "burst", "-batch", "-"], input=batch,
+              timeout=120)
+        h.ip("link", "set", "k0", "mtu", "1400", ns="burst")
+        seen = s.until(lambda e: e["event"] == "resync" or
+                       is_ev("drift", "k0", ns="burst")(e),
+                       "a resync or k0 back in sync")
+        if seen[-1]["event"] == "resync":
+            break
+    ev = seen[-1]
+    eq(ev["event"], "resync", "a burst gives resync")
+    eq(ev["data"]["object"], {"reason": "kernel-overflow"}, "the reason")
+    eq(ev["data"]["namespace"], "burst", "the namespace that overflowed")
+    # Re-read after the resync: k0 is in sync again (its drift is told).
+    seen = s.until(is_ev("drift", "k0", ns="burst"), "k0 back in sync")
+    eq(seen[-1]["data"]["object"]["in_sync"], True, "in sync")
+
+
+@test
 def slow_subscriber_gets_resync_and_close_while_others_keep_up():
     d = setup(args=["--events-buffer", "50"])
     mk_ns(d, "slow")
@@ -279,6 +320,24 @@ def subscriber_limit_is_503_with_retry_after():
     expect_problem(r, 503, "a third subscriber")
     check(r.header("Retry-After"), "Retry-After on the 503")
     eq(r.json["type"], "urn:netnsd:problem:busy", "problem type")
+
+
+@test
+def streams_hold_no_worker_and_keep_alive():
+    # One worker thread: streams waiting for events must not hold it.
+    d = setup(args=["--threads", "1"])
+    streams = [stream(d) for _ in range(4)]
+    for i in range(3):
+        expect_status(d.get("/v1/namespaces"), 200, "a request beside 4 "
+                      "open streams, with one worker")
+    mk_ns(d, "kw")
+    for s in streams:
+        s.until(is_ev("namespace", "kw"), "the event on every stream")
+    # Quiet for 15 s: a comment line keeps proxies from closing it.
+    t0 = time.monotonic()
+    eq(streams[0].comment(h.scaled(25)), ": keep-alive", "the comment")
+    took = time.monotonic() - t0
+    check(13 <= took <= h.scaled(20), "after about 15 s: %.1f s", took)
 
 
 @test
@@ -346,6 +405,61 @@ def bad_queries_are_400_problems():
 
 
 @test
+def namespaces_made_with_ip_are_watched():
+    d = setup()
+    s = stream(d)
+    # ip netns add makes the file first and mounts on it next: the
+    # monitor notices the namespace once it is one, and watches it.
+    h.ip("netns", "add", "outside")
+    s.until(is_ev("namespace", "outside", "kernel", action="added"),
+            "the namespace made with ip")
+    h.ip("link", "add", "o0", "type", "veth", "peer", "name", "o1",
+         ns="outside")
+    seen = s.until(is_ev("link", "o0", "kernel", "outside", "added"),
+                   "a link made inside it with ip")
+    eq(seen[-1]["data"]["object"]["managed"], False, "not netnsd's")
+    h.ip("address", "add", "198.18.7.1/24", "dev", "o0", ns="outside")
+    s.until(is_ev("address", "o0/198.18.7.1/24", "kernel", "outside",
+                  "added"), "its address")
+
+
+@test
+def reconcile_repairs_arrive_as_reconcile():
+    d = setup()
+    mk_ns(d, "rc")
+    mk_veth(d, "rc", "r0", "r1")
+    s = stream(d, "/v1/events?namespace=rc")
+    h.ip("link", "del", "r0", ns="rc")
+    # Both ends go (r1 with r0): each a kernel event and a drift.
+    drifted = set()
+
+    def both_drifted(ev):
+        if is_ev("drift", source="kernel", ns="rc")(ev):
+            drifted.add(ev["data"]["name"])
+        return drifted == {"r0", "r1"}
+    seen = s.until(both_drifted, "both ends missing: drifts")
+    check(any(is_ev("link", "r0", "kernel", "rc", "removed")(e)
+              for e in seen), "the deletion behind netnsd's back")
+    expect_status(d.post("/v1/reconcile"), 200, "POST /v1/reconcile")
+    back = set()
+
+    def both_back(ev):
+        if is_ev("drift", ns="rc")(ev) and ev["data"]["object"]["in_sync"]:
+            back.add(ev["data"]["name"])
+        return back == {"r0", "r1"}
+    seen = s.until(both_back, "both ends back in sync")
+    check(any(is_ev("link", "r0", "reconcile", "rc", "added")(e)
+              for e in seen),
+          "the repair is told as reconcile's: %s",
+          [(e["event"], e["data"]["name"], e["data"]["source"])
+           for e in seen])
+    check(not any(e["data"]["source"] == "kernel" for e in seen),
+          "none of the repair is told as the kernel's: %s",
+          [(e["event"], e["data"]["action"], e["data"]["name"],
+            e["data"]["source"]) for e in seen])
+
+
+@test
 def a_deleted_namespace_is_not_kept_alive():
     d = setup()
     mk_ns(d, "gone")
@@ -359,6 +473,14 @@ def a_deleted_namespace_is_not_kept_alive():
     h.wait_until(lambda: h.run(["ip", "link", "show", "g1"],
                                check=False).returncode != 0,
                  what="the host end g1 to go with the namespace")
+    # Deleted through the API: the monitor's socket was closed before the
+    # namespace was unmounted, and the kernel lets it go.
+    mk_ns(d, "gone2")
+    mk_veth(d, "gone2", "h0", "h1", peer_ns="host")
+    expect_status(d.delete("/v1/namespaces/gone2"), 204, "DELETE")
+    h.wait_until(lambda: h.run(["ip", "link", "show", "h1"],
+                               check=False).returncode != 0,
+                 what="the host end h1 to go with the namespace")
 
 
 if __name__ == "__main__":
