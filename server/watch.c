@@ -556,7 +556,10 @@ void watch_api(const struct route *route, const struct request *req,
 	const char *name =
 		json_string_value(json_object_get(rep->json, "name"));
 
-	if (rep->status >= 300)
+	const char *put = rep->status == 201 ? "added" : "changed";
+
+	/* A dry run changed nothing: its answer is a plan. */
+	if (rep->status >= 300 || req->dry_run)
 		return;
 	if (watch_is(route, "POST", "/v1/namespaces"))
 		watch_api_ns(req, rep, "added");
@@ -577,8 +580,13 @@ void watch_api(const struct route *route, const struct request *req,
 	else if (watch_is(route, "POST", W_NS "/veths") && name) {
 		watch_api_link("added", ns, name, rep->json);
 		watch_api_peer(rep->json, "added");
+	} else if (watch_is(route, "PUT", W_NS "/veths/{name}")) {
+		watch_api_link(put, ns, router_param(req, "name"), rep->json);
+		watch_api_peer(rep->json, put);
 	} else if (watch_is(route, "POST", W_NS "/bridges") && name)
 		watch_api_link("added", ns, name, rep->json);
+	else if (watch_is(route, "PUT", W_BR))
+		watch_api_link(put, ns, router_param(req, "br"), rep->json);
 	else if (watch_is(route, "DELETE", W_LINK) ||
 		 watch_is(route, "DELETE", W_NS "/veths/{name}") ||
 		 watch_is(route, "DELETE", W_BR)) {
@@ -596,6 +604,8 @@ void watch_api(const struct route *route, const struct request *req,
 		watch_api_link("changed", ns, router_param(req, "link"), NULL);
 	else if (watch_is(route, "POST", W_LINK "/addresses"))
 		watch_api_addr(req, rep, "added");
+	else if (watch_is(route, "PUT", W_LINK "/addresses/{ip}/{prefixlen}"))
+		watch_api_addr(req, rep, put);
 	else if (watch_is(route, "DELETE",
 			  W_LINK "/addresses/{ip}/{prefixlen}"))
 		watch_api_addr(req, rep, "removed");

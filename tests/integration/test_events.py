@@ -189,6 +189,28 @@ def api_changes_in_order_with_growing_ids_and_no_echo():
 
 
 @test
+def put_is_told_and_a_dry_run_is_not():
+    d = setup()
+    s = stream(d)
+    r = d.put("/v1/namespaces/dr?dry_run=true", {})
+    expect_status(r, 200, "a dry run of PUT namespace")
+    r = d.put("/v1/namespaces/pv", {})
+    expect_status(r, 201, "PUT namespace")
+    r = d.put("/v1/namespaces/pv/veths/p0", {"peer": {"name": "p1"}})
+    expect_status(r, 201, "PUT veth")
+    r = d.put("/v1/namespaces/pv/veths/p0", {"peer": {"name": "p1"},
+                                             "mtu": 1400})
+    expect_status(r, 200, "PUT veth again, converging its MTU")
+    seen = s.until(is_ev("link", "p0", action="changed"), "the second PUT")
+    got = [(e["event"], e["data"]["action"], e["data"]["name"])
+           for e in seen if e["event"] in ("namespace", "link")]
+    eq(got, [("namespace", "added", "pv"), ("link", "added", "p0"),
+             ("link", "added", "p1"), ("link", "changed", "p0")],
+       "PUTs told, the dry run not")
+    eq(seen[-1]["data"]["object"]["mtu"], 1400, "the object after the PUT")
+
+
+@test
 def resume_with_last_event_id_misses_nothing():
     d = setup()
     s = stream(d)
