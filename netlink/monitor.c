@@ -690,10 +690,15 @@ static void mon_rescan(struct mon_batch *b, bool report)
 
 	if (nl_ns_list(&names, &n) < 0)
 		return;
-	pthread_mutex_lock(&mon_mu);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		pthread_mutex_lock(&mon_mu);
 		mon_add_locked(names[i], report ? b : NULL, report);
-	for (e = mon_entries; e; e = next) {
+		pthread_mutex_unlock(&mon_mu);
+		if (b->n + 4 > MONITOR_NOTES)
+			mon_flush(b);
+	}
+	pthread_mutex_lock(&mon_mu);
+	for (e = mon_entries; e && b->n + 4 <= MONITOR_NOTES; e = next) {
 		next = e->next;
 		if (!name_is_host(e->name) && nl_ns_probe(e->name) == 0) {
 			char ns[NAME_NS_MAX + 1];
@@ -743,13 +748,42 @@ static void mon_inotify_read(struct mon_batch *b)
 static void mon_mounts_changed(struct mon_batch *b)
 {
 	char names[MONITOR_PENDING_MAX][NAME_NS_MAX + 1];
+	struct monitor_entry *e, *next;
+	char path[PATH_MAX];
+	struct stat st;
 	size_t n;
+	int r;
 
 	pthread_mutex_lock(&mon_mu);
 	n = mon_n_pending;
 	memcpy(names, mon_pending, n * sizeof(names[0]));
-	for (size_t i = 0; i < n; i++)
+	pthread_mutex_unlock(&mon_mu);
+	for (size_t i = 0; i < n; i++) {
+		pthread_mutex_lock(&mon_mu);
 		mon_add_locked(names[i], b, true);
+		pthread_mutex_unlock(&mon_mu);
+		if (b->n + 4 > MONITOR_NOTES)
+			mon_flush(b);
+	}
+	/* A namespace unmounted without its file removed (a bare umount)
+	 * is gone as well: its name no longer leads to it. */
+	pthread_mutex_lock(&mon_mu);
+	for (e = mon_entries; e && b->n + 4 <= MONITOR_NOTES; e = next) {
+		next = e->next;
+		if (name_is_host(e->name) ||
+		    nl_ns_path(e->name, path, sizeof(path)) < 0)
+			continue;
+		r = lstat(path, &st) < 0 ? -errno : 0;
+		if (r < 0 || (uint64_t)st.st_ino != e->ino) {
+			char ns[NAME_NS_MAX + 1];
+
+			snprintf(ns, sizeof(ns), "%s", e->name);
+			mon_remove_locked(ns, b, false, MONITOR_SOURCE_API);
+			/* Its file may become a namespace again. */
+			if (r != -ENOENT)
+				mon_pending_add(ns);
+		}
+	}
 	pthread_mutex_unlock(&mon_mu);
 	mon_flush(b);
 }

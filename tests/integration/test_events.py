@@ -495,6 +495,15 @@ def a_deleted_namespace_is_not_kept_alive():
     h.wait_until(lambda: h.run(["ip", "link", "show", "g1"],
                                check=False).returncode != 0,
                  what="the host end g1 to go with the namespace")
+    # Unmounted, its file left behind: gone as well.
+    mk_ns(d, "gone3")
+    mk_veth(d, "gone3", "j0", "j1", peer_ns="host")
+    h.run(["umount", "/run/netns/gone3"])
+    s.until(is_ev("namespace", "gone3", "kernel", action="removed"),
+            "the unmounted namespace's removal")
+    h.wait_until(lambda: h.run(["ip", "link", "show", "j1"],
+                               check=False).returncode != 0,
+                 what="the host end j1 to go with the namespace")
     # Deleted through the API: the monitor's socket was closed before the
     # namespace was unmounted, and the kernel lets it go.
     mk_ns(d, "gone2")
