@@ -360,6 +360,13 @@ def streams_hold_no_worker_and_keep_alive():
     eq(streams[0].comment(h.scaled(25)), ": keep-alive", "the comment")
     took = time.monotonic() - t0
     check(13 <= took <= h.scaled(20), "after about 15 s: %.1f s", took)
+    # SIGTERM: every stream ends, and netnsd exits at once, cleanly.
+    t0 = time.monotonic()
+    eq(d.stop(), 0, "exit status on SIGTERM with 4 streams open")
+    check(time.monotonic() - t0 < 2, "stopped within 2 s: %.1f s",
+          time.monotonic() - t0)
+    for s in streams:
+        eq(s.next(timeout=5), None, "the stream ended")
 
 
 @test
