@@ -167,6 +167,7 @@ int main(int argc, char **argv)
 			nl_ns_sweep();
 			http_sweep();
 			events_tick();
+			watch_tick();
 		}
 	}
 	log_info("stopping on %s", strsignal(sig));

@@ -385,8 +385,10 @@ static void watch_recount_locked(void)
 	json_decref(desired);
 }
 
-static void watch_idle(void)
+void watch_tick(void)
 {
+	if (!watch_running)
+		return;
 	pthread_mutex_lock(&watch_mu);
 	if (watch_all_dirty || json_object_size(watch_dirty))
 		watch_recount_locked();
@@ -420,7 +422,7 @@ int watch_start(struct store *store)
 	watch_dirty = json_object();
 	if (!watch_out_of_sync || !watch_counts || !watch_dirty)
 		return -ENOMEM;
-	r = monitor_start(watch_kernel, watch_idle);
+	r = monitor_start(watch_kernel, NULL);
 	if (r < 0) {
 		log_warn(
 			"cannot watch the kernel (%s): the event stream carries the API's changes only",

@@ -31,6 +31,11 @@ void watch_api(const struct route *route, const struct request *req,
 void watch_reconcile_begin(void);
 void watch_reconcile_end(void);
 
+/* Recounts the drift of namespaces events have marked since the last
+ * tick: called every second from the main loop, so the count is at most a
+ * second behind (and nothing is done while nothing happens). */
+void watch_tick(void);
+
 /* netnsd_drifted_objects: the objects known out of sync, kept from events
  * as they come. false when the monitor does not run (the caller counts
  * itself). Waits, briefly, for the monitor to have read what the kernel
