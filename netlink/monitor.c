@@ -459,6 +459,9 @@ void monitor_ns_gone(const char *ns)
 	b->n = 0;
 	pthread_mutex_lock(&mon_mu);
 	mon_remove_locked(ns, b, true, mon_source);
+	/* Should the deletion fail, the next change of the mount table
+	 * finds the namespace again. */
+	mon_pending_add(ns);
 	pthread_mutex_unlock(&mon_mu);
 	mon_flush(b);
 	free(b);

@@ -492,6 +492,34 @@ static void watch_api_peer(json_t *obj, const char *action)
 		watch_api_link(action, pns, pname, NULL);
 }
 
+/* A PATCH may rename a link or move it to another namespace: then it is
+ * gone under its old name and there under its new one. */
+static void watch_api_patch(const struct request *req, const struct reply *rep)
+{
+	const char *ns = router_param(req, "ns"),
+		   *link = router_param(req, "link");
+	json_t *body = json_loadb(req->body, req->body_len, 0, NULL);
+	const char *to_ns =
+		json_string_value(json_object_get(body, "namespace"));
+	const char *to = json_string_value(json_object_get(body, "name"));
+
+	if (!ns || !link) {
+		json_decref(body);
+		return;
+	}
+	if (!to_ns)
+		to_ns = ns;
+	if (!to)
+		to = link;
+	if (!strcmp(to_ns, ns) && !strcmp(to, link)) {
+		watch_api_link("changed", ns, link, rep->json);
+	} else {
+		watch_api_link("removed", ns, link, NULL);
+		watch_api_link("added", to_ns, to, rep->json);
+	}
+	json_decref(body);
+}
+
 static void watch_api_ns(const struct request *req, const struct reply *rep,
 			 const char *action)
 {
@@ -570,8 +598,9 @@ void watch_api(const struct route *route, const struct request *req,
 			     rep->status == 201 ? "added" : "changed");
 	else if (watch_is(route, "DELETE", W_NS))
 		watch_api_ns(req, rep, "removed");
-	else if (watch_is(route, "PATCH", W_LINK) ||
-		 watch_is(route, "PATCH", W_BR))
+	else if (watch_is(route, "PATCH", W_LINK))
+		watch_api_patch(req, rep);
+	else if (watch_is(route, "PATCH", W_BR))
 		watch_api_link(
 			"changed", ns,
 			name ? name

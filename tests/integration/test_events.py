@@ -211,6 +211,24 @@ def put_is_told_and_a_dry_run_is_not():
 
 
 @test
+def rename_and_move_are_a_removal_and_an_addition():
+    d = setup()
+    mk_ns(d, "m1")
+    mk_ns(d, "m2")
+    mk_veth(d, "m1", "e0", "e1")
+    s = stream(d, "/v1/events?types=link")
+    expect_status(d.patch(L("m1", "e0"), {"name": "e9"}), 200, "rename")
+    expect_status(d.patch(L("m1", "e9"), {"namespace": "m2"}), 200, "move")
+    seen = s.until(is_ev("link", "e9", ns="m2", action="added"), "the move")
+    got = [(e["data"]["action"], e["data"]["namespace"], e["data"]["name"],
+            e["data"]["source"]) for e in seen]
+    eq(got, [("removed", "m1", "e0", "api"), ("added", "m1", "e9", "api"),
+             ("removed", "m1", "e9", "api"), ("added", "m2", "e9", "api")],
+       "a rename, then a move")
+    eq(seen[-1]["data"]["object"]["name"], "e9", "the object in m2")
+
+
+@test
 def resume_with_last_event_id_misses_nothing():
     d = setup()
     s = stream(d)
