@@ -31,7 +31,13 @@ enum monitor_action { MONITOR_ADDED, MONITOR_CHANGED, MONITOR_REMOVED };
 
 /* Who asked for a change netnsd makes: set per thread, so that the
  * kernel's notifications of it can be told apart (README.md, "Watching"). */
-enum monitor_source { MONITOR_SOURCE_API, MONITOR_SOURCE_RECONCILE };
+enum monitor_source {
+	MONITOR_SOURCE_API,	  /* told by the API's answer: not again */
+	MONITOR_SOURCE_RECONCILE, /* told from the notifications */
+	/* an API change of the whole state: told from the notifications,
+	 * as the API's */
+	MONITOR_SOURCE_API_BULK,
+};
 
 struct monitor_note {
 	enum monitor_kind kind;

@@ -7,6 +7,7 @@
 #include "../state/store.h"
 #include "http.h"
 #include "log.h"
+#include "watch.h"
 
 /* A rollback that failed is tried again this much later, not at every
  * tick: its failure is logged each time. */
@@ -52,6 +53,7 @@ void confirm_tick(struct store *store)
 	json_t *previous = NULL;
 	struct plan p;
 	time_t t;
+	int r;
 
 	if (confirm_wait_ms(store) != 0)
 		return;
@@ -61,8 +63,11 @@ void confirm_tick(struct store *store)
 	plan_init(&p);
 	if (!t || !previous || t > time(NULL))
 		goto out;
-	if (apply_state_document(store, previous, false, confirm_forget, NULL,
-				 &p, &prob) < 0) {
+	watch_bulk_begin();
+	r = apply_state_document(store, previous, false, confirm_forget, NULL,
+				 &p, &prob);
+	watch_bulk_end(NULL);
+	if (r < 0) {
 		confirm_not_before = time(NULL) + CONFIRM_RETRY_S;
 		log_error(
 			"the apply was not confirmed in time, and rolling it back failed: %s (tried again in %d s)",

@@ -299,8 +299,12 @@ static void watch_redump(const char *ns, enum events_source src)
  * request left it: the kernel's echo of them is not told again. */
 static void watch_kernel(const struct monitor_note *n)
 {
-	enum events_source src =
-		n->own ? EVENTS_SOURCE_RECONCILE : EVENTS_SOURCE_KERNEL;
+	enum events_source src = EVENTS_SOURCE_KERNEL;
+
+	if (n->own)
+		src = n->source == MONITOR_SOURCE_RECONCILE
+			      ? EVENTS_SOURCE_RECONCILE
+			      : EVENTS_SOURCE_API;
 
 	if (n->kind != MONITOR_ROUTE)
 		watch_mark(n->ns);
@@ -564,10 +568,36 @@ static void watch_api_addr(const struct request *req, const struct reply *rep,
 	watch_mark(ns);
 }
 
+/* A change of the whole desired state (PUT /v1/state, its rollback) has no
+ * one object to tell from its answer: what it changes in the kernel is told
+ * from the kernel's notifications, as the API's, and a `state` event says
+ * it is done. */
+void watch_bulk_begin(void)
+{
+	monitor_set_source(MONITOR_SOURCE_API_BULK);
+}
+
+void watch_bulk_end(json_t *report)
+{
+	monitor_set_source(MONITOR_SOURCE_API);
+	/* After what the kernel notified of it (bounded: the monitor may be
+	 * stuck reading a namespace that does not answer). */
+	if (watch_running)
+		monitor_sync(1000);
+	events_emit(EVENTS_STATE, "changed", NULL, NULL, report,
+		    EVENTS_SOURCE_API);
+	watch_mark_all();
+}
+
 json_t *watch_api_before(const struct route *route, const struct request *req)
 {
 	const char *ns = router_param(req, "ns");
 	const char *name = router_param(req, "name");
+
+	/* Whatever a request before this one on this thread left. */
+	monitor_set_source(MONITOR_SOURCE_API);
+	if (watch_is(route, "PUT", "/v1/state") && !req->dry_run)
+		watch_bulk_begin();
 
 	if (!ns || strcmp(route->method, "DELETE"))
 		return NULL;
@@ -591,6 +621,15 @@ void watch_api(const struct route *route, const struct request *req,
 	/* A dry run changed nothing: its answer is a plan. */
 	if (rep->status >= 300 || req->dry_run)
 		return;
+	if (watch_is(route, "PUT", "/v1/state")) {
+		watch_bulk_end(rep->json);
+		return;
+	}
+	if (watch_is(route, "POST", "/v1/state/confirm")) {
+		events_emit(EVENTS_STATE, "changed", NULL, NULL, rep->json,
+			    EVENTS_SOURCE_API);
+		return;
+	}
 	if (watch_is(route, "POST", "/v1/namespaces"))
 		watch_api_ns(req, rep, "added");
 	else if (watch_is(route, "PUT", W_NS))

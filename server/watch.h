@@ -26,6 +26,12 @@ json_t *watch_api_before(const struct route *route, const struct request *req);
 void watch_api(const struct route *route, const struct request *req,
 	       const struct reply *rep, json_t *before);
 
+/* A change of the whole desired state begins or ends on this thread (PUT
+ * /v1/state, a rollback of one not confirmed): the kernel's notifications
+ * of it are told as the API's, then one `state` event with `report`. */
+void watch_bulk_begin(void);
+void watch_bulk_end(json_t *report);
+
 /* A reconcile run begins or ends on this thread: the kernel's notifications
  * of its changes are events with source `reconcile`. */
 void watch_reconcile_begin(void);

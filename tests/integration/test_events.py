@@ -229,6 +229,29 @@ def rename_and_move_are_a_removal_and_an_addition():
 
 
 @test
+def a_whole_state_put_is_told_as_the_apis():
+    d = setup()
+    s = stream(d)
+    doc = {"namespaces": [{"name": "ws"}],
+           "links": [{"namespace": "ws", "name": "w0", "kind": "veth",
+                      "peer": {"namespace": "ws", "name": "w1"}},
+                     {"namespace": "ws", "name": "w1", "kind": "veth",
+                      "peer": {"namespace": "ws", "name": "w0"}}],
+           "addresses": []}
+    expect_status(d.put("/v1/state", doc), 200, "PUT /v1/state")
+    seen = s.until(is_ev("state", source="api"), "the state event")
+    told = {(e["event"], e["data"]["name"], e["data"]["source"])
+            for e in seen if e["event"] in ("namespace", "link")}
+    check({("namespace", "ws", "api"), ("link", "w0", "api"),
+           ("link", "w1", "api")} <= told,
+          "what it made, told as the API's, before the state event: %s",
+          [(e["event"], e["data"]["name"], e["data"]["source"])
+           for e in seen])
+    check(not any(e["data"]["source"] == "kernel" for e in seen),
+          "none of it as the kernel's")
+
+
+@test
 def resume_with_last_event_id_misses_nothing():
     d = setup()
     s = stream(d)
