@@ -588,6 +588,9 @@ static void mon_parse_route(const struct monitor_entry *e,
 		else if (mnl_attr_get_type(a) == RTA_OIF &&
 			 !mnl_attr_validate(a, MNL_TYPE_U32))
 			n->ifindex = (int)mnl_attr_get_u32(a);
+		else if (mnl_attr_get_type(a) == RTA_PRIORITY &&
+			 !mnl_attr_validate(a, MNL_TYPE_U32))
+			n->metric = mnl_attr_get_u32(a);
 	}
 }
 

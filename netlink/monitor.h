@@ -54,6 +54,7 @@ struct monitor_note {
 	unsigned prefixlen;
 	char via[INET6_ADDRSTRLEN]; /* route gateway, or "" */
 	uint32_t table;
+	uint32_t metric; /* a route's priority */
 };
 
 typedef void (*monitor_fn)(const struct monitor_note *n);

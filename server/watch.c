@@ -48,8 +48,9 @@ static void watch_seg(char *buf, size_t len, const char *s)
 }
 
 /* What GET `path` answers now, or NULL (404, or anything else): the object
- * of an event is exactly what its GET shows. */
-static json_t *watch_read(const char *path)
+ * of an event is exactly what its GET shows. A route's selectors are given
+ * as ?table= and ?metric= would be (`sel`, or NULL). */
+static json_t *watch_read_sel(const char *path, const uint32_t *sel)
 {
 	struct request req = {
 		.method = "GET", .path = path, .body = "", .store = watch_store
@@ -59,6 +60,11 @@ static json_t *watch_read(const char *path)
 	char allow[128];
 	json_t *j = NULL;
 
+	if (sel) {
+		req.table = sel[0];
+		req.metric = sel[1];
+		req.query_seen = ROUTE_QUERY_TABLE | ROUTE_QUERY_METRIC;
+	}
 	if (router_match("GET", path, &route, &req, allow, sizeof(allow),
 			 &rep.problem) == 0) {
 		nl_request_begin();
@@ -73,6 +79,25 @@ static json_t *watch_read(const char *path)
 	problem_clear(&rep.problem);
 	router_request_clear(&req);
 	return j;
+}
+
+static json_t *watch_read(const char *path)
+{
+	return watch_read_sel(path, NULL);
+}
+
+static json_t *watch_read_route(const char *ns, const char *dst,
+				unsigned prefixlen, uint32_t table,
+				uint32_t metric)
+{
+	char path[512], a[200], b[200];
+	const uint32_t sel[2] = { table, metric };
+
+	watch_seg(a, sizeof(a), ns);
+	watch_seg(b, sizeof(b), dst);
+	snprintf(path, sizeof(path), "/v1/namespaces/%s/routes/%s/%u", a, b,
+		 prefixlen);
+	return watch_read_sel(path, sel);
 }
 
 static json_t *watch_read_ns(const char *ns)
@@ -244,16 +269,22 @@ static void watch_kernel_route(const struct monitor_note *n,
 	json_t *obj;
 
 	snprintf(name, sizeof(name), "%s/%u", n->addr, n->prefixlen);
-	obj = json_pack("{s:s, s:i, s:s, s:I}", "dst", name, "prefixlen",
-			(int)n->prefixlen, "family",
-			n->family == AF_INET ? "ipv4" : "ipv6", "table",
-			(json_int_t)n->table);
-	if (obj && n->via[0])
-		json_object_set_new(obj, "via", json_string(n->via));
-	if (obj && watch_ifname(n->ns, n->ifindex, dev))
-		json_object_set_new(obj, "dev", json_string(dev));
+	obj = watch_read_route(n->ns, n->addr, n->prefixlen, n->table,
+			       n->metric);
+	/* A route GET cannot show (the kernel's own, say): its facts. */
+	if (!obj && n->action != MONITOR_REMOVED) {
+		obj = json_pack("{s:s, s:s, s:I, s:I}", "dst", name, "family",
+				n->family == AF_INET ? "ipv4" : "ipv6", "table",
+				(json_int_t)n->table, "metric",
+				(json_int_t)n->metric);
+		if (obj && n->via[0])
+			json_object_set_new(obj, "via", json_string(n->via));
+		if (obj && watch_ifname(n->ns, n->ifindex, dev))
+			json_object_set_new(obj, "dev", json_string(dev));
+	}
 	events_emit(EVENTS_ROUTE, watch_action(n->action), n->ns, name,
 		    n->action == MONITOR_REMOVED ? NULL : obj, src);
+	watch_drift(EVENTS_ROUTE, n->ns, name, obj, src);
 	json_decref(obj);
 }
 
@@ -306,8 +337,7 @@ static void watch_kernel(const struct monitor_note *n)
 			      ? EVENTS_SOURCE_RECONCILE
 			      : EVENTS_SOURCE_API;
 
-	if (n->kind != MONITOR_ROUTE)
-		watch_mark(n->ns);
+	watch_mark(n->ns);
 	if (n->own && n->source == MONITOR_SOURCE_API)
 		return;
 	switch (n->kind) {
@@ -496,6 +526,31 @@ static void watch_api_peer(json_t *obj, const char *action)
 		watch_api_link(action, pns, pname, NULL);
 }
 
+static void watch_api_route(const struct route *route,
+			    const struct request *req, const struct reply *rep)
+{
+	const char *ns = router_param(req, "ns");
+	const char *dst = json_string_value(json_object_get(rep->json, "dst"));
+	const char *action = !strcmp(route->method, "DELETE") ? "removed"
+			     : rep->status == 201	      ? "added"
+							      : "changed";
+	char name[256];
+
+	if (!ns)
+		return;
+	if (dst)
+		snprintf(name, sizeof(name), "%s", dst);
+	else if (router_param(req, "dst") && router_param(req, "prefixlen"))
+		snprintf(name, sizeof(name), "%s/%s", router_param(req, "dst"),
+			 router_param(req, "prefixlen"));
+	else
+		return;
+	events_emit(EVENTS_ROUTE, action, ns, name, rep->json,
+		    EVENTS_SOURCE_API);
+	watch_drift(EVENTS_ROUTE, ns, name, rep->json, EVENTS_SOURCE_API);
+	watch_mark(ns);
+}
+
 /* A PATCH may rename a link or move it to another namespace: then it is
  * gone under its old name and there under its new one. */
 static void watch_api_patch(const struct request *req, const struct reply *rep)
@@ -672,6 +727,10 @@ void watch_api(const struct route *route, const struct request *req,
 	} else if (watch_is(route, "PUT", W_BR "/ports/{link}") ||
 		   watch_is(route, "DELETE", W_BR "/ports/{link}"))
 		watch_api_link("changed", ns, router_param(req, "link"), NULL);
+	else if (watch_is(route, "POST", W_NS "/routes") ||
+		 watch_is(route, "PUT", W_NS "/routes/{dst}/{prefixlen}") ||
+		 watch_is(route, "DELETE", W_NS "/routes/{dst}/{prefixlen}"))
+		watch_api_route(route, req, rep);
 	else if (watch_is(route, "POST", W_LINK "/addresses"))
 		watch_api_addr(req, rep, "added");
 	else if (watch_is(route, "PUT", W_LINK "/addresses/{ip}/{prefixlen}"))

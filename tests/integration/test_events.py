@@ -252,6 +252,35 @@ def a_whole_state_put_is_told_as_the_apis():
 
 
 @test
+def routes_from_the_api_and_from_ip():
+    d = setup()
+    mk_ns(d, "rt")
+    mk_veth(d, "rt", "t0", "t1", up=True)
+    expect_status(d.post(L("rt", "t0") + "/addresses",
+                         {"address": "198.18.8.1/24"}), 201, "address")
+    s = stream(d, "/v1/events?namespace=rt&types=route,drift")
+    r = d.post("/v1/namespaces/rt/routes",
+               {"dst": "198.18.9.0/24", "via": "198.18.8.2"})
+    expect_status(r, 201, "POST route")
+    ev = s.until(is_ev("route", "198.18.9.0/24"), "the API's route")[-1]
+    eq((ev["data"]["action"], ev["data"]["source"]), ("added", "api"),
+       "added through the API")
+    eq(ev["data"]["object"]["managed"], True, "the route as GET shows it")
+    # Behind netnsd's back: the kernel's, and a drift of the managed one.
+    h.ip("route", "del", "198.18.9.0/24", ns="rt")
+    seen = s.until(is_ev("drift", "198.18.9.0/24"), "its drift")
+    check(any(is_ev("route", "198.18.9.0/24", "kernel", "rt", "removed")(e)
+              for e in seen), "the removal, as the kernel's: %s",
+          [(e["event"], e["data"]["action"], e["data"]["name"],
+            e["data"]["source"]) for e in seen])
+    eq(seen[-1]["data"]["object"]["in_sync"], False, "missing")
+    h.ip("route", "add", "198.18.10.0/24", "via", "198.18.8.3", ns="rt")
+    ev = s.until(is_ev("route", "198.18.10.0/24", "kernel"),
+                 "a route made with ip")[-1]
+    eq(ev["data"]["object"]["managed"], False, "not netnsd's")
+
+
+@test
 def resume_with_last_event_id_misses_nothing():
     d = setup()
     s = stream(d)
