@@ -3,8 +3,8 @@
 #include <string.h>
 
 static const struct nl_kind *const nl_kinds[] = {
-	&nl_kind_veth,
-	&nl_kind_bridge,
+	&nl_kind_veth, &nl_kind_bridge, &nl_kind_macvlan, &nl_kind_vxlan,
+	&nl_kind_vlan, &nl_kind_ipvlan, &nl_kind_dummy,
 };
 
 const struct nl_kind *nl_kind_find(const char *name)

@@ -109,6 +109,8 @@ static int nl_link_parse(const struct nlmsghdr *nlh, struct nl_link *l)
 			strncpy(l->kind, mnl_attr_get_str(info[IFLA_INFO_KIND]),
 				sizeof(l->kind) - 1);
 		kind = nl_kind_find(l->kind);
+		/* A parent in another namespace is none of this one's. */
+		l->opts.parent = l->link_netnsid < 0 ? l->link : -1;
 		if (kind && kind->parse && info[IFLA_INFO_DATA] &&
 		    mnl_attr_validate(info[IFLA_INFO_DATA], MNL_TYPE_NESTED) >=
 			    0)
@@ -235,6 +237,8 @@ void nl_link_put_spec(struct nlmsghdr *nlh, struct ifinfomsg *ifm,
 		mnl_attr_put(nlh, IFLA_ADDRESS, 6, spec->mac);
 	if (spec->netns_fd >= 0)
 		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)spec->netns_fd);
+	if (spec->link > 0)
+		mnl_attr_put_u32(nlh, IFLA_LINK, (uint32_t)spec->link);
 	if (spec->queues) {
 		mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, spec->queues);
 		mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, spec->queues);

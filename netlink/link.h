@@ -25,6 +25,21 @@
 
 struct nl_kind;
 
+/* The options of a link made on a parent (macvlan, ipvlan, vlan, vxlan),
+ * as the kernel reports them or a new link is made with: one struct for
+ * every kind, each kind (netlink/kind_*.c) reading and writing its own
+ * members. */
+struct nl_link_opts {
+	int parent;    /* ifindex of the parent (lower) link, 0 for none */
+	uint32_t mode; /* MACVLAN_MODE_* or IPVLAN_MODE_* */
+	uint32_t vni;  /* vxlan */
+	uint16_t id;   /* vlan */
+	uint16_t port; /* vxlan destination UDP port, host order */
+	bool learning; /* vxlan */
+	int local_family, remote_family; /* AF_INET, AF_INET6, or 0: none */
+	uint8_t local[16], remote[16];	 /* remote: unicast or group */
+};
+
 /* A link as the kernel reports it. */
 struct nl_link {
 	int ifindex;
@@ -43,6 +58,9 @@ struct nl_link {
 	/* Bridge settings, when kind is "bridge". */
 	uint32_t br_stp_state;
 	uint8_t br_vlan_filtering;
+	/* Options of the kinds of netlink/kind_*.c; parent is IFLA_LINK
+	 * unless the kind says otherwise. */
+	struct nl_link_opts opts;
 };
 
 /* What a new link, or one end of a veth, should be. */
@@ -53,6 +71,7 @@ struct nl_link_spec {
 	bool up;
 	int netns_fd;	 /* -1: the socket's own namespace */
 	unsigned queues; /* transmit and receive queues; 0: the kernel's */
+	int link;	 /* IFLA_LINK: the parent's ifindex; 0: none */
 };
 
 /* A change to an existing link; fields left at their "unchanged" value are

@@ -8,6 +8,7 @@
 
 #include "../netlink/addr.h"
 #include "../netlink/bridge.h"
+#include "../netlink/kind.h"
 #include "../netlink/ns.h"
 #include "../netlink/ns_mark.h"
 #include "../netlink/veth.h"
@@ -15,6 +16,7 @@
 #include "addr_apply.h"
 #include "intent.h"
 #include "key.h"
+#include "link_kind.h"
 
 static int apply_get(struct nl_sock *s, const char *name, struct nl_link *l,
 		     const struct nl_link **ret)
@@ -76,6 +78,15 @@ int apply_see_pair(struct nl_sock *s, const char *ns, const char *name,
 		b->seen.peer_name = b->peer_name;
 	}
 	return 0;
+}
+
+int apply_see_parent(struct nl_sock *s, const char *parent,
+		     struct apply_seen *ret)
+{
+	ret->seen.parent = NULL;
+	if (!parent)
+		return 0;
+	return apply_get(s, parent, &ret->parent, &ret->seen.parent);
 }
 
 int apply_see_addr(struct nl_sock *s, int ifindex, const struct cidr *c,
@@ -147,6 +158,30 @@ static int apply_veth_add(struct nl_sock *s, const struct plan_step *st)
 	return r;
 }
 
+/* A link of the kind table: made in netnsd's group, then given its alias
+ * (netlink/link.h); taken away again when that fails. */
+static int apply_link_add(struct nl_sock *s, const struct plan_step *st)
+{
+	const struct link_kind *lk = link_kind_of(st->kind);
+	const struct nl_kind *nk = lk ? nl_kind_find(lk->name) : NULL;
+	struct nl_link_spec spec;
+	struct nl_link l;
+	int r;
+
+	if (!nk)
+		return -EOPNOTSUPP;
+	apply_spec(&st->a, &spec);
+	if (nk->parent_in_link)
+		spec.link = st->kopts.parent;
+	r = nl_link_add(s, &spec, nk, &st->kopts, NULL);
+	if (r < 0)
+		return r;
+	r = nl_link_mark_ours(s, st->a.name, -1, 0);
+	if (r < 0 && nl_link_get(s, st->a.name, &l) == 0)
+		nl_link_del(s, l.ifindex);
+	return r;
+}
+
 static int apply_link_set(struct nl_sock *s, int ifindex,
 			  const struct plan_attrs *at)
 {
@@ -201,6 +236,7 @@ static int apply_in(struct nl_sock *s, struct store *store,
 		apply_spec(&st->a, &spec);
 		return nl_bridge_add(s, &spec, &st->bridge);
 	case PLAN_VETH_ADD: return apply_veth_add(s, st);
+	case PLAN_LINK_ADD: return apply_link_add(s, st);
 	case PLAN_LINK_SET:
 		r = apply_link_set(s, ifindex, &st->set);
 		if (r == 0 && st->set.up == 0)
@@ -265,6 +301,7 @@ static int apply_back_in(struct nl_sock *s, const struct plan_step *st)
 	switch (st->op) {
 	case PLAN_BRIDGE_ADD:
 	case PLAN_VETH_ADD:
+	case PLAN_LINK_ADD:
 		r = nl_link_get(s, st->a.name, &l);
 		if (r == -ENODEV)
 			return 0;
@@ -355,11 +392,13 @@ static int apply_failed_words(const struct plan_step *st, int err,
 		[PLAN_RECORD] = "recording",
 		[PLAN_NS_MARK] = "marking the namespace",
 		[PLAN_NS_UNMARK] = "releasing the namespace",
+		[PLAN_LINK_ADD] = "creating the link",
 	};
 
 	if (err == -EEXIST &&
-	    (st->op == PLAN_BRIDGE_ADD || st->op == PLAN_VETH_ADD)) {
-		if (st->op == PLAN_BRIDGE_ADD)
+	    (st->op == PLAN_BRIDGE_ADD || st->op == PLAN_VETH_ADD ||
+	     st->op == PLAN_LINK_ADD)) {
+		if (st->op != PLAN_VETH_ADD)
 			return problem_set(
 				prob, 409, "already-exists",
 				"a link named %s already exists in namespace %s",

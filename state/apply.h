@@ -16,7 +16,7 @@
  * into it (do not copy the struct). */
 struct apply_seen {
 	struct plan_seen seen;
-	struct nl_link link, want_master;
+	struct nl_link link, want_master, parent;
 	char master_name[IFNAMSIZ];
 	char peer_ns[NAME_NS_MAX + 1], peer_name[IFNAMSIZ];
 };
@@ -32,6 +32,11 @@ int apply_see_pair(struct nl_sock *s, const char *ns, const char *name,
 		   const char *pns, const char *pname,
 		   const char *want_master_b, struct apply_seen *a,
 		   struct apply_seen *b);
+
+/* The link named `parent` (NULL: none) as the parent `ret` sees, through
+ * `s`; seen.parent NULL when nothing has the name. */
+int apply_see_parent(struct nl_sock *s, const char *parent,
+		     struct apply_seen *ret);
 
 /* Whether link `ifindex` has the address `c`. */
 int apply_see_addr(struct nl_sock *s, int ifindex, const struct cidr *c,

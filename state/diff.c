@@ -6,6 +6,7 @@
 #include <net/if.h>
 
 #include "../api/value.h"
+#include "link_kind.h"
 
 void diff_link_add(struct diff_link *d, const struct record_drift_item *it)
 {
@@ -80,6 +81,28 @@ static void diff_link_master(const struct record_link *w,
 	d->want_master = want;
 }
 
+/* Options of the kind table that differ (the parent is a name, compared
+ * by the plan). Nothing converges them: they are drift to be seen. */
+static void diff_link_options(const struct record_link *w,
+			      const struct nl_link *l, struct diff_link *d)
+{
+	const struct link_kind *lk = link_kind_of(w->kind);
+	struct record_drift_item it = { .code = RECORD_DRIFT_OPTION };
+	struct record_link_opts have;
+	char hw[64], ww[64];
+	const char *opt;
+
+	if (!lk || !(w->has & RECORD_HAS_OPTIONS) || strcmp(l->kind, lk->name))
+		return;
+	link_kind_from_kernel(lk, l, w->opts.parent, &have);
+	if (!link_kind_differs(lk, &w->opts, &have, &opt, hw, ww, sizeof(hw)))
+		return;
+	it.have[0] = hw;
+	it.have[1] = opt;
+	it.want[0] = ww;
+	diff_link_add(d, &it);
+}
+
 /* The parts of a kind: a bridge's options, a veth's peer. */
 static void diff_link_kind(const struct record_link *w, const struct nl_link *l,
 			   const char *peer_ns, const char *peer_name,
@@ -128,6 +151,7 @@ int diff_link_want(const struct record_link *w, const struct nl_link *l,
 	diff_link_attrs(w, l, &d);
 	diff_link_master(w, master_name, &d);
 	diff_link_kind(w, l, peer_ns, peer_name, &d);
+	diff_link_options(w, l, &d);
 	/* Owned, but the link under its name is not netnsd's. */
 	if (w->owned && !nl_link_is_ours(l)) {
 		struct record_drift_item it = { .code = RECORD_DRIFT_IMPOSTOR };

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "diff.h"
+#include "link_kind.h"
 
 void plan_init(struct plan *p)
 {
@@ -242,6 +243,70 @@ static int plan_check_kind(const char *ns, const char *name,
 	return 0;
 }
 
+/* Whether the options of the kind table the link has are those desired:
+ * they are fixed when a link is made (README.md, "More link kinds"). */
+static int plan_check_options(const char *ns, const char *name,
+			      const struct record_link *want,
+			      const struct plan_seen *seen,
+			      struct problem *prob)
+{
+	const struct link_kind *lk = link_kind_of(want->kind);
+	const struct nl_link *l = seen->link;
+	struct record_link_opts have;
+	char hw[64], ww[64];
+	const char *opt;
+
+	if (!lk || !(want->has & RECORD_HAS_OPTIONS))
+		return 0;
+	if ((want->opts.has & LINK_OPT_PARENT) &&
+	    (!seen->parent || seen->parent->ifindex != l->opts.parent))
+		return problem_set(
+			prob, 409, "conflict",
+			"%s %s in namespace %s is not on parent %s, and a parent cannot be changed on a live link: it cannot be converged: delete and create",
+			lk->name, name, ns, want->opts.parent);
+	link_kind_from_kernel(lk, l, want->opts.parent, &have);
+	if (link_kind_differs(lk, &want->opts, &have, &opt, hw, ww, sizeof(hw)))
+		return problem_set(
+			prob, 409, "conflict",
+			"%s %s in namespace %s has %s %s, desired %s, and %s cannot be changed on a live link: it cannot be converged: delete and create",
+			lk->name, name, ns, opt, hw, ww, opt);
+	return 0;
+}
+
+/* A link of the kind table, made on its parent. */
+static int plan_link_add(struct plan *p, const char *ns, const char *name,
+			 const struct record_link *want,
+			 const struct plan_seen *seen, struct problem *prob)
+{
+	const struct link_kind *lk = link_kind_of(want->kind);
+	struct plan_step *st;
+	int master, r;
+
+	if (!(want->has & RECORD_HAS_OPTIONS))
+		return problem_set(prob, 400, "invalid-value",
+				   "%s %s in namespace %s has no options",
+				   lk->name, name, ns);
+	if ((want->opts.has & LINK_OPT_PARENT) && !seen->parent)
+		return problem_set(
+			prob, 404, "not-found",
+			"parent link %s does not exist in namespace %s",
+			want->opts.parent, ns);
+	r = plan_master(ns, want, seen, 0, &master, prob);
+	if (r < 0)
+		return r;
+	st = plan_add(p, PLAN_LINK_ADD, PLAN_CREATE, ns, name);
+	if (!st)
+		return problem_errno(prob, -ENOMEM, "planning", NULL);
+	plan_link_path(st, want->kind);
+	plan_spec(&st->a, ns, name, want);
+	st->kind = want->kind;
+	st->kopts = want->opts.k;
+	st->kopts.parent =
+		want->opts.has & LINK_OPT_PARENT ? seen->parent->ifindex : 0;
+	link_kind_detail(lk, &want->opts, st->detail, sizeof(st->detail));
+	return 0;
+}
+
 int plan_link(struct plan *p, const char *ns, const char *name,
 	      const struct record_link *want, const struct plan_seen *seen,
 	      struct problem *prob)
@@ -251,8 +316,12 @@ int plan_link(struct plan *p, const char *ns, const char *name,
 
 	if (seen->link) {
 		r = plan_check_kind(ns, name, want, seen->link, prob);
+		if (r == 0)
+			r = plan_check_options(ns, name, want, seen, prob);
 		return r < 0 ? r : plan_converge(p, ns, name, want, seen, prob);
 	}
+	if (want->owned && link_kind_of(want->kind))
+		return plan_link_add(p, ns, name, want, seen, prob);
 	if (want->kind != RECORD_KIND_BRIDGE || !want->owned)
 		return problem_set(prob, 404, "not-found",
 				   "link %s does not exist in namespace %s",

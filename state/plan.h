@@ -45,6 +45,9 @@ enum plan_op {
 	PLAN_RECORD,	/* no kernel work: an object becomes desired */
 	PLAN_NS_MARK,	/* netnsd's mark on the namespace's lo, back: off */
 	PLAN_NS_UNMARK, /* the mark off (a release), back: on */
+	/* A link of the kind table (state/link_kind.h), from `a`, `kind`
+	 * and `kopts` (its parent by index); back: delete it. */
+	PLAN_LINK_ADD,
 };
 
 /* A link to be made: the values of its record, copied so that a plan does
@@ -87,6 +90,8 @@ struct plan_step {
 	struct nl_bridge_spec bridge, bridge_old;
 	struct cidr addr;
 	struct record_addr addr_opts; /* ADDR_ADD: how it is added */
+	enum record_kind kind;	      /* LINK_ADD */
+	struct nl_link_opts kopts;    /* LINK_ADD */
 };
 
 struct plan {
@@ -103,13 +108,18 @@ struct plan_seen {
 	const struct nl_link *want_master;
 	/* A veth's peer as the kernel has it, NULL when not known. */
 	const char *peer_ns, *peer_name;
+	/* The link the record names as its parent (a kind of the kind
+	 * table), NULL when nothing has that name. */
+	const struct nl_link *parent;
 };
 
 void plan_init(struct plan *p);
 void plan_clear(struct plan *p);
 
-/* Steps that make the link `ns`/`name` as `want` says: a bridge made when
- * missing (an owned record), attributes converged when it exists. The
+/* Steps that make the link `ns`/`name` as `want` says: a bridge or a link
+ * of the kind table made when missing (an owned record; its parent must be
+ * seen->parent), attributes converged when it exists; options of the kind
+ * table that differ cannot be converged (409: delete and create). The
  * record's master must be seen->want_master. A problem, and no step, when
  * it cannot converge: another kind under the name, a link netnsd did not
  * make where it wants its own (409), a bridge or link that is missing or is

@@ -16,6 +16,7 @@
 #include "desired.h"
 #include "diff.h"
 #include "key.h"
+#include "link_kind.h"
 #include "ns_owner.h"
 #include "route_apply.h"
 
@@ -228,6 +229,9 @@ static int reconcile_steps(struct reconcile *rc, const struct plan *p,
 		else if (st->op == PLAN_BRIDGE_ADD)
 			reconcile_did(rc, "created bridge %s/%s", st->ns,
 				      st->name);
+		else if (st->op == PLAN_LINK_ADD)
+			reconcile_did(rc, "created %s/%s: %s", st->ns, st->name,
+				      st->detail);
 		else if (st->op == PLAN_ADDR_ADD)
 			reconcile_did(rc, "added %s on %s/%s", st->detail,
 				      st->ns, st->name);
@@ -339,7 +343,7 @@ static void reconcile_create(struct reconcile *rc, const char *ns,
 	char what[128];
 	int r;
 
-	if (!kind || !rec->owned ||
+	if (!kind || !rec->owned || link_kind_of(rec->kind) ||
 	    (rec->kind == RECORD_KIND_BRIDGE) != bridges ||
 	    (rec->kind == RECORD_KIND_VETH && !(rec->has & RECORD_HAS_PEER)))
 		return;
@@ -379,6 +383,67 @@ out:
 	nl_ns_put(ns, s);
 	if (ps)
 		nl_ns_put(pns, ps);
+}
+
+/* Creates a missing link of the kind table (state/link_kind.h) that
+ * netnsd owns, once its parent is there: each round makes those whose
+ * parent the rounds before made, and the `last` says a parent still
+ * missing. Its master is attached by the attributes pass. */
+static void reconcile_create_kind(struct reconcile *rc, const char *ns,
+				  const char *name,
+				  const struct record_link *rec, bool last)
+{
+	const struct link_kind *lk = link_kind_of(rec->kind);
+	struct problem prob = PROBLEM_INIT;
+	const struct plan_step *failed = NULL;
+	struct record_link w = *rec;
+	struct apply_seen seen;
+	struct nl_sock *s = NULL;
+	struct plan p;
+	char what[128];
+	int r;
+
+	if (!lk || !rec->owned || !(rec->has & RECORD_HAS_OPTIONS) ||
+	    reconcile_link_blocked(rc, ns, name))
+		return;
+	plan_init(&p);
+	snprintf(what, sizeof(what), "%s %s/%s", lk->name, ns, name);
+	r = nl_ns_get(ns, &s);
+	if (r < 0) {
+		if (last)
+			reconcile_failed_ns(rc, what, "namespace is missing", r,
+					    ns);
+		return;
+	}
+	r = apply_see_link(s, name, NULL, &seen);
+	if (r == 0 && seen.seen.link)
+		goto out;
+	if (r == 0)
+		r = apply_see_parent(s, rec->opts.parent, &seen);
+	if (r == 0 && rec->opts.parent && !seen.seen.parent) {
+		if (last)
+			reconcile_failed_as(rc, what, "its parent is missing",
+					    -ENODEV,
+					    !reconcile_link_blocked(
+						    rc, ns, rec->opts.parent));
+		goto out;
+	}
+	w.has &= ~RECORD_HAS_MASTER;
+	if (r == 0)
+		r = plan_link(&p, ns, name, &w, &seen.seen, &prob);
+	if (r == 0)
+		r = reconcile_steps(rc, &p, &failed);
+	if (r < 0) {
+		reconcile_failed(rc, what,
+				 prob.status ? prob.detail : "creating",
+				 prob.status ? 0 : r);
+		if (prob.status || !reconcile_errno_transient(r))
+			reconcile_block_link(rc, ns, name);
+	}
+out:
+	problem_clear(&prob);
+	plan_clear(&p);
+	nl_ns_put(ns, s);
 }
 
 /* Whether the desired link ns/name is one netnsd created. */
@@ -480,6 +545,9 @@ out:
 	nl_ns_put(ns, s);
 }
 
+/* How deep links of the kind table may stand on each other. */
+#define RECONCILE_KIND_ROUNDS 4
+
 static void reconcile_links(struct reconcile *rc)
 {
 	json_t *all = store_list(rc->store, "link/"), *v;
@@ -487,10 +555,12 @@ static void reconcile_links(struct reconcile *rc)
 	char ns[NAME_NS_MAX + 1];
 	struct record_link rec;
 
-	/* Bridges before veths, so ports have somewhere to go. Each pass
-	 * reads the records again (cheap: nothing is allocated); a bad one
-	 * is said by the first only. */
-	for (int pass = 0; pass < 3; pass++) {
+	/* Bridges before veths, so ports have somewhere to go; then the
+	 * kind table's links, parents before children (a vlan on a macvlan
+	 * on a veth: one round per level, up to RECONCILE_KIND_ROUNDS).
+	 * Each pass reads the records again (cheap: nothing is allocated); a
+	 * bad one is said by the first only. */
+	for (int pass = 0; pass < 3 + RECONCILE_KIND_ROUNDS; pass++) {
 		json_object_foreach(all, key, v)
 		{
 			if (!reconcile_split(key, strlen("link/"), ns, &name))
@@ -501,6 +571,10 @@ static void reconcile_links(struct reconcile *rc)
 				record_link_parse(v, &rec, NULL, 0);
 			if (pass < 2)
 				reconcile_create(rc, ns, name, &rec, pass == 0);
+			else if (pass < 2 + RECONCILE_KIND_ROUNDS)
+				reconcile_create_kind(
+					rc, ns, name, &rec,
+					pass == 1 + RECONCILE_KIND_ROUNDS);
 			else
 				reconcile_attributes(rc, ns, name, &rec);
 		}

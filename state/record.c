@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "../api/value.h"
+#include "link_kind.h"
 
 static int record_bad(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -43,8 +44,9 @@ const char *record_kind_name(enum record_kind k)
 	switch (k) {
 	case RECORD_KIND_VETH: return "veth";
 	case RECORD_KIND_BRIDGE: return "bridge";
-	default: return NULL;
+	default: break;
 	}
+	return link_kind_of(k) ? link_kind_of(k)->name : NULL;
 }
 
 static int record_kind_parse(json_t *v, struct record_link *r, char *err,
@@ -80,6 +82,8 @@ static int record_kind_parse(json_t *v, struct record_link *r, char *err,
 		r->kind = RECORD_KIND_VETH;
 	else if (s && !strcmp(s, "bridge"))
 		r->kind = RECORD_KIND_BRIDGE;
+	else if (link_kind_named(s))
+		r->kind = link_kind_named(s)->kind;
 	else
 		return record_bad(err, errlen, "link record: unknown kind");
 	return 0;
@@ -175,6 +179,8 @@ static int record_member(const char *k, json_t *v, struct record_link *r,
 				   &r->bridge.vlan_filtering, err, errlen);
 	if (!strcmp(k, "peer"))
 		return record_peer_parse(v, r, err, errlen);
+	if (!strcmp(k, "options"))
+		return 0; /* read once the kind is known */
 	return record_bad(err, errlen, "link record: unknown member %s", k);
 }
 
@@ -190,6 +196,33 @@ static int record_link_check(const struct record_link *r, char *err,
 	    r->kind == RECORD_KIND_VETH)
 		return record_bad(err, errlen,
 				  "link record: bridge options on a veth");
+	return 0;
+}
+
+/* "options", the kind table's (state/link_kind.h): a record of one of its
+ * kinds has them, no other record does. */
+static int record_options_parse(json_t *json, struct record_link *r, char *err,
+				size_t errlen)
+{
+	const struct link_kind *lk = link_kind_of(r->kind);
+	json_t *v = json_object_get(json, "options");
+	char why[160];
+	int e;
+
+	if (!v && !lk)
+		return 0;
+	if (!lk)
+		return record_bad(err, errlen,
+				  "link record: options on a link of no kind "
+				  "that has them");
+	if (!v)
+		return record_bad(err, errlen,
+				  "link record: a %s without options",
+				  lk->name);
+	e = link_kind_parse(lk, v, &r->opts, why, sizeof(why));
+	if (e < 0)
+		return record_bad(err, errlen, "%s", why);
+	r->has |= RECORD_HAS_OPTIONS;
 	return 0;
 }
 
@@ -211,7 +244,9 @@ int record_link_parse(json_t *json, struct record_link *ret, char *err,
 		if (m < 0 && !r)
 			r = m;
 	}
-	return r ?: record_link_check(ret, err, errlen);
+	if (!r)
+		r = record_link_check(ret, err, errlen);
+	return r ?: record_options_parse(json, ret, err, errlen);
 }
 
 static void record_warn_stderr(const char *msg)
@@ -273,6 +308,10 @@ json_t *record_link_format(const struct record_link *r)
 				json_pack("{s:s, s:s}", "namespace",
 					  r->veth.peer_ns, "name",
 					  r->veth.peer_name));
+	if ((r->has & RECORD_HAS_OPTIONS) && link_kind_of(r->kind))
+		e |= record_set(
+			o, "options",
+			link_kind_format(link_kind_of(r->kind), &r->opts));
 	if (e) {
 		json_decref(o);
 		return NULL;
@@ -283,6 +322,19 @@ json_t *record_link_format(const struct record_link *r)
 static bool record_str_eq(const char *a, const char *b)
 {
 	return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool record_opts_equal(const struct record_link *a,
+			      const struct record_link *b)
+{
+	const struct link_kind *lk = link_kind_of(a->kind);
+	char hw[64], ww[64];
+	const char *opt;
+
+	return lk && a->opts.has == b->opts.has &&
+	       record_str_eq(a->opts.parent, b->opts.parent) &&
+	       !link_kind_differs(lk, &a->opts, &b->opts, &opt, hw, ww,
+				  sizeof(hw));
 }
 
 bool record_link_equal(const struct record_link *a, const struct record_link *b)
@@ -302,7 +354,8 @@ bool record_link_equal(const struct record_link *a, const struct record_link *b)
 		a->bridge.vlan_filtering == b->bridge.vlan_filtering) &&
 	       (!(h & RECORD_HAS_PEER) ||
 		(record_str_eq(a->veth.peer_ns, b->veth.peer_ns) &&
-		 record_str_eq(a->veth.peer_name, b->veth.peer_name)));
+		 record_str_eq(a->veth.peer_name, b->veth.peer_name))) &&
+	       (!(h & RECORD_HAS_OPTIONS) || record_opts_equal(a, b));
 }
 
 int record_empty_parse(json_t *json, char *err, size_t errlen)
@@ -535,6 +588,11 @@ int record_drift_words(const struct record_drift_item *it, char *buf,
 	case RECORD_DRIFT_ADDRESS:
 		return snprintf(buf, len, "address %s is missing",
 				record_or(it->want[0], ""));
+	case RECORD_DRIFT_OPTION:
+		return snprintf(buf, len, "%s is %s, desired %s",
+				record_or(it->have[1], "option"),
+				record_or(it->have[0], "none"),
+				record_or(it->want[0], "none"));
 	default: break;
 	}
 	if ((unsigned)it->code >= RECORD_DRIFT_N || !attr[it->code])

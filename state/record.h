@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "../api/value.h"
+#include "../netlink/link.h"
 
 /* What a stored key names. Sysctls are reserved: no record of theirs
  * exists yet. */
@@ -41,6 +42,13 @@ enum record_kind {
 	RECORD_KIND_NONE,
 	RECORD_KIND_VETH,
 	RECORD_KIND_BRIDGE,
+	/* The kinds of the kind table (state/link_kind.h), made through
+	 * POST /v1/namespaces/{ns}/links; their options are in "options". */
+	RECORD_KIND_MACVLAN,
+	RECORD_KIND_VXLAN,
+	RECORD_KIND_VLAN,
+	RECORD_KIND_IPVLAN,
+	RECORD_KIND_DUMMY,
 };
 
 /* Which optional members a link record holds (struct record_link.has). */
@@ -53,6 +61,7 @@ enum {
 	RECORD_HAS_STP = 1u << 5,
 	RECORD_HAS_VLAN_FILTERING = 1u << 6,
 	RECORD_HAS_PEER = 1u << 7,
+	RECORD_HAS_OPTIONS = 1u << 8, /* a kind of the kind table */
 };
 
 struct record_veth {
@@ -61,6 +70,15 @@ struct record_veth {
 
 struct record_bridge {
 	bool stp, vlan_filtering; /* when RECORD_HAS_STP, _VLAN_FILTERING */
+};
+
+/* The options of a link of the kind table (state/link_kind.h): which of
+ * them are given (LINK_OPT_* bits), the parent by name, and the values as
+ * netlink has them (k.parent is not used: the name is what is desired). */
+struct record_link_opts {
+	unsigned has;
+	const char *parent;
+	struct nl_link_opts k;
 };
 
 /* A desired link. A member whose bit is clear in `has` is not desired:
@@ -78,6 +96,7 @@ struct record_link {
 	 * that kind (RECORD_KIND_NONE may hold stp and vlan_filtering). */
 	struct record_veth veth;
 	struct record_bridge bridge;
+	struct record_link_opts opts; /* when RECORD_HAS_OPTIONS */
 };
 
 /* The type of the desired record under `key`; -EINVAL for a marker or an
@@ -100,7 +119,8 @@ bool record_link_equal(const struct record_link *a,
 /* Only the kind of a stored link record (what counting by kind needs),
  * RECORD_KIND_NONE when it has none or one not known. */
 enum record_kind record_link_kind_of(json_t *json);
-/* "veth", "bridge", or NULL for RECORD_KIND_NONE. */
+/* "veth", "bridge", a kind of the kind table, or NULL for
+ * RECORD_KIND_NONE. */
 const char *record_kind_name(enum record_kind k);
 
 /* record_link_parse() for readers that go on past a bad record: the
@@ -191,6 +211,7 @@ enum record_drift {
 	RECORD_DRIFT_PEER,	     /* have[0]/have[1], want[0]/want[1] */
 	RECORD_DRIFT_IMPOSTOR,	     /* another's link has taken the name */
 	RECORD_DRIFT_ADDRESS,	     /* want[0]: the missing "ip/len" */
+	RECORD_DRIFT_OPTION,	     /* have[1]: the option; have[0], want[0] */
 	RECORD_DRIFT_N
 };
 

@@ -7,6 +7,7 @@
 #include <net/if.h>
 
 #include "netlink/link.h"
+#include "state/link_kind.h"
 #include "state/plan.h"
 
 #include "check.h"
@@ -204,6 +205,74 @@ static void test_addresses(void)
 	plan_clear(&p);
 }
 
+/* A macvlan on ua (index 3) in blue, as a PUT would record it. */
+static struct record_link macvlan_want(void)
+{
+	struct record_link w = { 0 };
+
+	w.kind = RECORD_KIND_MACVLAN;
+	w.has = RECORD_HAS_OWNED | RECORD_HAS_UP | RECORD_HAS_OPTIONS;
+	w.owned = true;
+	w.up = true;
+	link_kind_init(&link_kind_macvlan, &w.opts);
+	w.opts.has |= LINK_OPT_PARENT;
+	w.opts.parent = "ua";
+	w.opts.k.mode = 1; /* private */
+	return w;
+}
+
+static void test_kind_table_link(void)
+{
+	struct record_link w = macvlan_want();
+	struct nl_link ua = bridge_seen(), mv = bridge_seen();
+	struct plan_seen seen = { 0 };
+	struct problem prob = PROBLEM_INIT;
+	struct plan p;
+
+	ua.ifindex = 3;
+	snprintf(ua.name, sizeof(ua.name), "ua");
+	snprintf(ua.kind, sizeof(ua.kind), "veth");
+	plan_init(&p);
+	/* No parent: 404, and nothing planned. */
+	CHECK(plan_link(&p, "blue", "mv0", &w, &seen, &prob) == -404);
+	CHECK(p.n == 0 && strstr(prob.detail, "parent link ua"));
+	problem_clear(&prob);
+	/* Missing: made on the parent, by index, under /links. */
+	seen.parent = &ua;
+	CHECK(plan_link(&p, "blue", "mv0", &w, &seen, &prob) == 0);
+	CHECK(p.n == 1 && p.steps[0].op == PLAN_LINK_ADD);
+	CHECK(p.steps[0].kind == RECORD_KIND_MACVLAN);
+	CHECK(p.steps[0].kopts.parent == 3 && p.steps[0].kopts.mode == 1);
+	CHECK(!strcmp(p.steps[0].path, "/v1/namespaces/blue/links/mv0"));
+	CHECK(!strcmp(p.steps[0].detail, "macvlan, parent ua, mode private"));
+	plan_clear(&p);
+	/* There and the same: nothing; another MTU: one LINK_SET. */
+	snprintf(mv.name, sizeof(mv.name), "mv0");
+	snprintf(mv.kind, sizeof(mv.kind), "macvlan");
+	mv.opts.parent = 3;
+	mv.opts.mode = 1;
+	seen.link = &mv;
+	CHECK(plan_link(&p, "blue", "mv0", &w, &seen, &prob) == 0);
+	CHECK(p.n == 0);
+	w.has |= RECORD_HAS_MTU;
+	w.mtu = 1400;
+	CHECK(plan_link(&p, "blue", "mv0", &w, &seen, &prob) == 0);
+	CHECK(p.n == 1 && p.steps[0].op == PLAN_LINK_SET);
+	CHECK(p.steps[0].set.mtu == 1400 && p.steps[0].old.mtu == 1500);
+	plan_clear(&p);
+	/* Another mode or parent cannot be converged: 409, no step. */
+	mv.opts.mode = 4;
+	CHECK(plan_link(&p, "blue", "mv0", &w, &seen, &prob) == -409);
+	CHECK(p.n == 0 && strstr(prob.detail, "mode bridge, desired private"));
+	problem_clear(&prob);
+	mv.opts.mode = 1;
+	mv.opts.parent = 9;
+	CHECK(plan_link(&p, "blue", "mv0", &w, &seen, &prob) == -409);
+	CHECK(p.n == 0 && strstr(prob.detail, "delete and create"));
+	problem_clear(&prob);
+	plan_clear(&p);
+}
+
 int main(void)
 {
 	test_bridge_missing_is_made();
@@ -212,5 +281,6 @@ int main(void)
 	test_what_cannot_converge();
 	test_veth_pair();
 	test_addresses();
+	test_kind_table_link();
 	return check_report();
 }

@@ -36,6 +36,21 @@ static const char *const links[] = {
 	/* Before attribute records were never owned (9772231). */
 	"{\"owned\":true,\"up\":false}",
 	"{}",
+	/* The kind table's (state/link_kind.h), options in "options". */
+	"{\"kind\":\"macvlan\",\"owned\":true,\"up\":true,"
+	"\"options\":{\"parent\":\"ua\",\"mode\":\"private\"}}",
+	"{\"kind\":\"vxlan\",\"owned\":true,\"up\":false,\"mtu\":1400,"
+	"\"options\":{\"parent\":\"ua\",\"vni\":42,\"local\":\"198.18.0.1\","
+	"\"remote\":\"198.18.0.2\",\"dstport\":4789,\"learning\":true}}",
+	"{\"kind\":\"vxlan\",\"owned\":true,\"up\":false,"
+	"\"options\":{\"vni\":7,\"group\":\"ff05::1\",\"parent\":\"ua\","
+	"\"dstport\":8472,\"learning\":false}}",
+	"{\"kind\":\"vlan\",\"owned\":true,\"up\":false,\"master\":\"br0\","
+	"\"options\":{\"parent\":\"ua\",\"id\":10}}",
+	"{\"kind\":\"ipvlan\",\"owned\":true,\"up\":false,"
+	"\"options\":{\"parent\":\"ua\",\"mode\":\"l3\"}}",
+	"{\"kind\":\"dummy\",\"owned\":true,\"up\":true,"
+	"\"mac\":\"02:00:00:00:00:03\",\"options\":{}}",
 };
 
 static const char *const bad_links[] = {
@@ -60,6 +75,22 @@ static const char *const bad_links[] = {
 	"\"up\":true}}",
 	"{\"kind\":\"bridge\",\"peer\":{\"namespace\":\"b\",\"name\":\"v\"}}",
 	"{\"kind\":\"veth\",\"stp\":true}",
+	"{\"kind\":\"macvlan\",\"owned\":true}",
+	"{\"kind\":\"veth\",\"options\":{}}",
+	"{\"owned\":false,\"options\":{}}",
+	"{\"kind\":\"macvlan\",\"options\":{\"mode\":\"bridge\"}}",
+	"{\"kind\":\"macvlan\",\"options\":{\"parent\":\"ua\","
+	"\"mode\":\"l2\"}}",
+	"{\"kind\":\"macvlan\",\"options\":{\"parent\":\"ua\",\"vni\":1}}",
+	"{\"kind\":\"macvlan\",\"options\":[]}",
+	"{\"kind\":\"vxlan\",\"options\":{\"remote\":\"198.18.0.2\"}}",
+	"{\"kind\":\"vxlan\",\"options\":{\"vni\":16777216}}",
+	"{\"kind\":\"vxlan\",\"options\":{\"vni\":1,"
+	"\"remote\":\"239.0.0.1\"}}",
+	"{\"kind\":\"vxlan\",\"options\":{\"vni\":1,\"group\":\"239.0.0.1\"}}",
+	"{\"kind\":\"vxlan\",\"options\":{\"vni\":1,\"dstport\":0}}",
+	"{\"kind\":\"vlan\",\"options\":{\"parent\":\"ua\",\"id\":4095}}",
+	"{\"kind\":\"vlan\",\"options\":{\"parent\":\"a/b\",\"id\":1}}",
 };
 
 /* What the store writes: the snapshot's flags (state/store.c). */
