@@ -176,6 +176,8 @@ int link_apply_one(struct request *req, struct reply *rep, struct nl_sock *s,
 
 	plan_init(&p);
 	r = apply_see_link(s, name, master, &seen);
+	if (r == 0 && (want->has & RECORD_HAS_OPTIONS))
+		r = apply_see_parent(s, want->opts.parent, &seen);
 	if (r < 0) {
 		r = handler_kernel_failed(rep, r, "reading the link");
 		goto out;

@@ -13,6 +13,7 @@
 #include "../netlink/nsid.h"
 #include "../state/diff.h"
 #include "../state/key.h"
+#include "../state/link_kind.h"
 #include "../state/store.h"
 
 /* Groups `n` items by link position (pos[i], or -1 for none): the items of
@@ -387,6 +388,45 @@ static void link_format_mac(const uint8_t mac[6], char buf[18])
 	}
 }
 
+/* The members of a set of options as members of the object in `b`. */
+static void link_write_members(json_t *o, struct jsonbuf *b)
+{
+	const char *k;
+	json_t *x;
+
+	json_object_foreach(o, k, x)
+	{
+		jsonbuf_lit(b, ",");
+		jsonbuf_str(b, k);
+		jsonbuf_lit(b, ":");
+		jsonbuf_json(b, x);
+	}
+}
+
+/* A link of the kind table shows its options (openapi/openapi.yaml,
+ * Link), as a body gives them. */
+static void link_write_options(struct link_view *v, const struct nl_link *l,
+			       struct jsonbuf *b)
+{
+	const struct link_kind *lk = link_kind_named(l->kind);
+	struct record_link_opts o;
+	char parent[IFNAMSIZ];
+	json_t *obj;
+
+	if (!lk)
+		return;
+	link_kind_from_kernel(
+		lk, l,
+		l->opts.parent > 0
+			? link_view_name_of(v, l->opts.parent, parent)
+			: NULL,
+		&o);
+	obj = link_kind_format(lk, &o);
+	if (obj)
+		link_write_members(obj, b);
+	json_decref(obj);
+}
+
 int link_write_json(struct link_view *v, const struct nl_link *l,
 		    struct jsonbuf *b)
 {
@@ -452,6 +492,7 @@ int link_write_json(struct link_view *v, const struct nl_link *l,
 		jsonbuf_lit(b, ",\"vlan_filtering\":");
 		jsonbuf_bool(b, l->br_vlan_filtering);
 	}
+	link_write_options(v, l, b);
 	/* A link of the dump reads its snapshot; any other (one read after
 	 * the dump) asks the store. */
 	at = link_view_wants(v) ? link_index_name(&v->index, l->name) : NULL;
@@ -526,6 +567,14 @@ json_t *link_missing_to_json(const char *ns, const char *name,
 			o, "vlan_filtering",
 			json_boolean((d->has & RECORD_HAS_VLAN_FILTERING) &&
 				     d->bridge.vlan_filtering));
+	}
+	if (o && (d->has & RECORD_HAS_OPTIONS) && link_kind_of(d->kind)) {
+		/* So do the kind table's, as desired. */
+		json_t *opts =
+			link_kind_format(link_kind_of(d->kind), &d->opts);
+
+		json_object_update(o, opts);
+		json_decref(opts);
 	}
 	return o;
 }

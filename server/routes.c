@@ -8,6 +8,7 @@
 #include "../handlers/bridge.h"
 #include "../handlers/dashboard.h"
 #include "../handlers/link.h"
+#include "../handlers/link_new.h"
 #include "../handlers/links_all.h"
 #include "../handlers/namespace.h"
 #include "../handlers/route.h"
@@ -40,7 +41,10 @@ const struct route router_routes[] = {
 		  ROUTE_QUERY_IN_SYNC },
 
 	{ "GET", NS "/links", link_handle_list, 0, 0 },
+	{ "POST", NS "/links", link_handle_create, ROUTE_MUTATES,
+	  ROUTE_QUERY_DRY_RUN },
 	{ "GET", LINK, link_handle_get, 0, 0 },
+	{ "PUT", LINK, link_handle_put, ROUTE_MUTATES, ROUTE_QUERY_DRY_RUN },
 	{ "PATCH", LINK, link_handle_patch, ROUTE_MUTATES,
 	  ROUTE_QUERY_FORCE | ROUTE_QUERY_DRY_RUN },
 	{ "DELETE", LINK, link_handle_delete, ROUTE_MUTATES,

@@ -1,0 +1,173 @@
+#include "link_new.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "../netlink/ns.h"
+#include "../server/log.h"
+#include "../state/desired.h"
+#include "../state/link_kind.h"
+#include "common.h"
+#include "link_ask.h"
+#include "link_view.h"
+
+/* Every member a body of any kind may have; link_new_kind() then holds
+ * the body to its kind's. */
+static const struct body_field link_new_all[] = {
+	{ "name", BODY_STRING, false },
+	{ "kind", BODY_STRING, true },
+	{ "mtu", BODY_INT, false },
+	{ "mac", BODY_STRING, false },
+	{ "up", BODY_BOOL, false },
+	{ "parent", BODY_STRING, false },
+	{ "mode", BODY_STRING, false },
+	{ "vni", BODY_INT, false },
+	{ "id", BODY_INT, false },
+	{ "local", BODY_STRING, false },
+	{ "remote", BODY_STRING, false },
+	{ "group", BODY_STRING, false },
+	{ "dstport", BODY_INT, false },
+	{ "learning", BODY_BOOL, false },
+	{ NULL, 0, false },
+};
+
+static const struct body_field link_new_base[] = {
+	{ "name", BODY_STRING, false }, { "kind", BODY_STRING, true },
+	{ "mtu", BODY_INT, false },	{ "mac", BODY_STRING, false },
+	{ "up", BODY_BOOL, false },	{ NULL, 0, false },
+};
+
+/* The kind the body names, and the body held to its members. */
+static int link_new_kind(json_t *body, const struct link_kind **ret,
+			 struct problem *prob)
+{
+	const char *name = json_string_value(json_object_get(body, "kind"));
+	struct body_field fields[24];
+
+	*ret = link_kind_named(name);
+	if (!*ret && (!strcmp(name, "veth") || !strcmp(name, "bridge")))
+		return problem_field(
+			prob, "kind",
+			"a %s is made through /v1/namespaces/{ns}/%ss", name,
+			name);
+	if (!*ret)
+		return problem_field(prob, "kind", "must be %s",
+				     link_kind_names());
+	if (link_kind_fields(*ret, link_new_base, fields, 24) < 0)
+		return problem_errno(prob, -ENOBUFS, "reading the body", NULL);
+	return body_check(body, fields, "", prob);
+}
+
+/* The record wanted: what is desired (a PUT keeps what it leaves out),
+ * else a new link's defaults, edited by the body. */
+static int link_new_want(const struct link_kind *lk, json_t *body,
+			 const struct link_ask *ask,
+			 const struct record_link *held,
+			 const struct nl_link *l, struct record_link *w,
+			 char mac[18], struct problem *prob)
+{
+	bool keep = held && held->kind == lk->kind && held->owned &&
+		    (held->has & RECORD_HAS_OPTIONS);
+	int r;
+
+	if (held && held->owned && held->kind != lk->kind &&
+	    held->kind != RECORD_KIND_NONE)
+		return problem_set(prob, 409, "conflict",
+				   "%s is desired as a %s: delete it first",
+				   ask->name,
+				   record_kind_name(held->kind) ?: "link");
+	r = link_ask_record(ask, lk->kind, keep ? held : NULL, l, w, mac, prob);
+	if (r < 0)
+		return r;
+	/* The kind's own MAC, or its parent's (ipvlan, a passthru macvlan):
+	 * none is chosen here, only a MAC asked for is desired. */
+	if (!keep && !ask->has_mac)
+		w->has &= ~RECORD_HAS_MAC;
+	if (!keep)
+		link_kind_init(lk, &w->opts);
+	w->has |= RECORD_HAS_OPTIONS;
+	r = link_kind_from_body(lk, body, &w->opts, prob);
+	if (r == 0 && w->opts.parent && !strcmp(w->opts.parent, ask->name))
+		r = problem_field(prob, "parent", "must be another link");
+	return r;
+}
+
+/* POST (path_name NULL: create only) and PUT (create or converge). */
+static int link_new_apply(struct request *req, struct reply *rep,
+			  const char *path_name)
+{
+	const struct link_kind *lk = NULL;
+	struct record_link held_w, want;
+	struct nl_sock *s = NULL;
+	struct link_ask ask;
+	struct link_view v;
+	struct nl_link l;
+	json_t *body = NULL, *held = NULL;
+	const char *ns = NULL;
+	char mac[18];
+	bool exists;
+	int r;
+
+	r = handler_ns_param(req, rep, true, &ns);
+	if (r == 0)
+		r = handler_body(req, rep, link_new_all, false, &body);
+	if (r == 0)
+		r = link_new_kind(body, &lk, &rep->problem);
+	if (r == 0)
+		r = link_ask_from_json(body, "", &rep->problem, &ask);
+	if (r == 0)
+		r = link_ask_name(&ask, path_name, &rep->problem);
+	if (r == 0)
+		r = handler_ns_sock(req, rep, ns, &s);
+	if (r < 0)
+		goto out;
+	r = nl_link_get(s, ask.name, &l);
+	if (r < 0 && r != -ENODEV) {
+		r = handler_kernel_failed(rep, r, "looking for the name");
+		goto out;
+	}
+	exists = r == 0;
+	if (exists && !path_name) {
+		r = problem_set(
+			&rep->problem, 409, "already-exists",
+			"a link named %s already exists in namespace %s (PUT converges an existing link)",
+			ask.name, ns);
+		goto out;
+	}
+	held = desired_link(req->store, ns, ask.name);
+	if (held)
+		record_link_read(held, &held_w);
+	r = link_new_want(lk, body, &ask, held ? &held_w : NULL,
+			  exists ? &l : NULL, &want, mac, &rep->problem);
+	if (r == 0)
+		r = link_apply_one(req, rep, s, ns, ask.name, &want, &l);
+	if (r != 0) {
+		r = r > 0 ? 0 : r;
+		goto out;
+	}
+	handler_unlock(req);
+	if (!exists)
+		log_info("created %s %s/%s", lk->name, ns, ask.name);
+	link_view_init(&v, req->store, ns, s, false);
+	r = handler_reply(rep, exists ? 200 : 201, link_to_json(&v, &l),
+			  "/v1/namespaces/%s/links/%s", ns, ask.name);
+	link_view_clear(&v);
+out:
+	json_decref(held);
+	json_decref(body); /* last: the record's strings point into it */
+	nl_ns_put(ns, s);
+	return r;
+}
+
+int link_handle_create(struct request *req, struct reply *rep)
+{
+	return link_new_apply(req, rep, NULL);
+}
+
+int link_handle_put(struct request *req, struct reply *rep)
+{
+	const char *name;
+	int r = handler_link_param(req, rep, "link", &name);
+
+	return r < 0 ? r : link_new_apply(req, rep, name);
+}

@@ -1,0 +1,366 @@
+#!/usr/bin/python3
+"""Links of the kind table (POST /v1/namespaces/{ns}/links, PUT on the
+item): macvlan and vxlan made for real and read back from the kernel with
+`ip -j -d link` (kind, options, parent), shown by GET, kept in the desired
+state, made again by start-up after a SIGKILL and a wipe (parents first);
+PUT converges mtu/mac/up and answers 409 for options fixed at creation; a
+dry run changes nothing; bad input is a 400/404 problem that changes
+nothing; a parent netnsd did not create needs no force and is left as it
+was. vlan, ipvlan and dummy are tried too: their tests skip, saying why,
+only when the kernel answers that it has no such kind."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
+from topology import (  # noqa: E402
+    L,
+    expect_unchanged,
+    klink,
+    kkind,
+    kup,
+    mk_ns,
+    mk_veth,
+    setup,
+    snapshot,
+    state,
+    state_link,
+)
+
+
+def info(name, ns):
+    l = klink(name, ns)
+    check(l is not None, "the kernel has no link %s in %s" % (name, ns))
+    return l, (l.get("linkinfo") or {}).get("info_data") or {}
+
+
+def base(d):
+    """Namespace blue with a veth pair ua/ub (up) to stand on."""
+    mk_ns(d, "blue")
+    mk_veth(d, "blue", "ua", "ub", up=True)
+
+
+def create(d, ns, body, status=201):
+    r = d.post(L(ns), body)
+    expect_status(r, status, "POST %s %s" % (body.get("kind"), body.get("name")))
+    return r
+
+
+def unknown_kind(r):
+    """Whether an answer is the kernel's "no such kind"."""
+    return r.status == 400 and "Unknown device type" in r.json.get("detail", "")
+
+
+# ---------------------------------------------------------------------------
+# macvlan and vxlan, for real
+
+
+@test
+def test_macvlan_create_get_state():
+    d = setup()
+    base(d)
+    r = create(d, "blue", {"name": "mv0", "kind": "macvlan", "parent": "ua",
+                           "mode": "private", "up": True})
+    eq(r.header("Location"), "/v1/namespaces/blue/links/mv0", "Location")
+    eq((r.json["kind"], r.json["parent"], r.json["mode"], r.json["managed"]),
+       ("macvlan", "ua", "private", True), "answer")
+    l, data = info("mv0", "blue")
+    eq(kkind(l), "macvlan", "kernel kind")
+    eq(data.get("mode"), "private", "kernel mode")
+    eq(l.get("link"), "ua", "kernel parent")
+    eq(l.get("ifalias"), "netnsd", "netnsd's alias")
+    check(kup(l), "mv0 should be up")
+    g = expect_status(d.get(L("blue", "mv0")), 200, "GET").json
+    eq((g["kind"], g["parent"], g["mode"], g["in_sync"]),
+       ("macvlan", "ua", "private", True), "GET")
+    rec = state_link(state(d), "blue", "mv0")
+    eq(rec["kind"], "macvlan", "recorded kind")
+    eq(rec["options"], {"parent": "ua", "mode": "private"}, "recorded options")
+    # The default mode is bridge.
+    create(d, "blue", {"name": "mv1", "kind": "macvlan", "parent": "ua"})
+    eq(info("mv1", "blue")[1].get("mode"), "bridge", "default mode")
+    # Listed with the others, and deleted like any link.
+    items = {i["name"]: i for i in d.get(L("blue")).json["items"]}
+    eq(items["mv1"]["mode"], "bridge", "listed mode")
+    expect_status(d.delete(L("blue", "mv1")), 204, "DELETE")
+    check(klink("mv1", "blue") is None, "mv1 should be gone from the kernel")
+    check(state_link(state(d), "blue", "mv1") is None,
+          "mv1 should be gone from the desired state")
+
+
+@test
+def test_vxlan_create_unicast_and_group():
+    d = setup()
+    base(d)
+    r = create(d, "blue", {"name": "vx0", "kind": "vxlan", "vni": 4242,
+                           "local": "198.18.0.1", "remote": "198.18.0.2",
+                           "parent": "ua", "learning": False, "up": True})
+    eq((r.json["vni"], r.json["local"], r.json["remote"], r.json["dstport"],
+        r.json["learning"], r.json["parent"]),
+       (4242, "198.18.0.1", "198.18.0.2", 4789, False, "ua"), "answer")
+    l, data = info("vx0", "blue")
+    eq(kkind(l), "vxlan", "kernel kind")
+    eq((data.get("id"), data.get("local"), data.get("remote"),
+        data.get("port"), data.get("learning"), data.get("link")),
+       (4242, "198.18.0.1", "198.18.0.2", 4789, False, "ua"), "kernel options")
+    # A multicast group on an underlay, another port; learning on by default.
+    r = create(d, "blue", {"name": "vx1", "kind": "vxlan", "vni": 7,
+                           "group": "239.1.1.1", "parent": "ua",
+                           "dstport": 8472})
+    eq((r.json["group"], r.json["dstport"], r.json["learning"]),
+       ("239.1.1.1", 8472, True), "answer")
+    data = info("vx1", "blue")[1]
+    eq((data.get("group"), data.get("port"), data.get("learning")),
+       ("239.1.1.1", 8472, True), "kernel options")
+    # IPv6, no underlay.
+    create(d, "blue", {"name": "vx6", "kind": "vxlan", "vni": 8,
+                       "remote": "2001:db8::2"})
+    eq(info("vx6", "blue")[1].get("remote6"), "2001:db8::2", "kernel remote")
+
+
+@test
+def test_put_converges_attributes_refuses_options():
+    d = setup()
+    base(d)
+    body = {"kind": "vxlan", "vni": 10, "remote": "198.18.0.2"}
+    r = d.put(L("blue", "vx0"), body)
+    expect_status(r, 201, "PUT creates")
+    rev = state(d)["revision"]
+    expect_status(d.put(L("blue", "vx0"), body), 200, "PUT again")
+    eq(state(d)["revision"], rev, "a PUT that changes nothing keeps revision")
+    # What it leaves out keeps what is desired; mtu, mac and up converge.
+    r = d.put(L("blue", "vx0"), {"kind": "vxlan", "mtu": 1400, "up": True,
+                                  "mac": "02:00:00:00:00:42"})
+    expect_status(r, 200, "PUT mtu/mac/up")
+    l = klink("vx0", "blue")
+    eq((l["mtu"], l["address"], kup(l)), (1400, "02:00:00:00:00:42", True),
+       "kernel after PUT")
+    eq(info("vx0", "blue")[1].get("id"), 10, "the vni is kept")
+    before = snapshot(d, ("blue",))
+    for change, opt in (({"vni": 11}, "vni"), ({"dstport": 4790}, "dstport"),
+                        ({"remote": "198.18.0.3"}, "remote")):
+        b = dict(kind="vxlan", **change)
+        p = expect_problem(d.put(L("blue", "vx0"), b), 409, "PUT " + opt)
+        check("delete and create" in p["detail"] and opt in p["detail"],
+              "the 409 should say why: %r" % p)
+        eq(p["type"], "urn:netnsd:problem:conflict", "problem type")
+    # Another kind under the name, another parent.
+    expect_problem(d.put(L("blue", "vx0"), {"kind": "macvlan", "parent": "ua"}),
+                   409, "PUT of another kind")
+    create(d, "blue", {"name": "mv0", "kind": "macvlan", "parent": "ua"})
+    before = snapshot(d, ("blue",))
+    p = expect_problem(d.put(L("blue", "mv0"), {"kind": "macvlan",
+                                                "parent": "ub"}),
+                       409, "PUT of another parent")
+    check("parent" in p["detail"], "the 409 should name the parent: %r" % p)
+    expect_problem(d.put(L("blue", "mv0"), {"kind": "macvlan",
+                                            "mode": "vepa"}),
+                   409, "PUT of another mode")
+    expect_unchanged(d, before, "a PUT refused")
+    # POST on a taken name.
+    expect_problem(d.post(L("blue"), {"name": "mv0", "kind": "macvlan",
+                                      "parent": "ua"}), 409, "POST taken")
+    # A link made by someone else is not converged.
+    h.ip("link", "add", "dev", "other0", "link", "ua", "type", "macvlan",
+         ns="blue")
+    expect_problem(d.put(L("blue", "other0"), {"kind": "macvlan",
+                                               "parent": "ua"}),
+                   409, "PUT over a link netnsd did not make")
+
+
+@test
+def test_dry_run_changes_nothing():
+    d = setup()
+    base(d)
+    before = snapshot(d, ("blue",))
+    r = d.post(L("blue") + "?dry_run=true",
+               {"name": "mv0", "kind": "macvlan", "parent": "ua"})
+    expect_status(r, 200, "dry run")
+    eq(r.json["dry_run"], True, "dry_run")
+    eq([(c["action"], c["path"]) for c in r.json["changes"]],
+       [("create", "/v1/namespaces/blue/links/mv0")], "plan")
+    check("macvlan" in r.json["changes"][0]["detail"], "detail names the kind")
+    expect_unchanged(d, before, "a dry run")
+    # A dry run answers the error the real request would.
+    expect_problem(d.post(L("blue") + "?dry_run=true",
+                          {"name": "mv0", "kind": "macvlan", "parent": "nope"}),
+                   404, "dry run with a missing parent")
+
+
+@test
+def test_bad_input_changes_nothing():
+    d = setup()
+    base(d)
+    mk_ns(d, "red")
+    mk_veth(d, "red", "ra", "rb")
+    before = snapshot(d, ("blue", "red"))
+    bad = [
+        ({"name": "x0", "kind": "tunnel"}, 400, "kind"),
+        ({"name": "x0"}, 400, "kind"),
+        ({"name": "x0", "kind": "veth"}, 400, "kind"),
+        ({"name": "x0", "kind": "vxlan"}, 400, "vni"),
+        ({"name": "x0", "kind": "vxlan", "vni": 16777216}, 400, "vni"),
+        ({"name": "x0", "kind": "vxlan", "vni": -1}, 400, "vni"),
+        ({"name": "x0", "kind": "vxlan", "vni": "7"}, 400, "vni"),
+        ({"name": "x0", "kind": "vxlan", "vni": 7, "remote": "239.1.1.1"},
+         400, "remote"),
+        ({"name": "x0", "kind": "vxlan", "vni": 7, "group": "198.18.0.2",
+          "parent": "ua"}, 400, "group"),
+        ({"name": "x0", "kind": "vxlan", "vni": 7, "group": "239.1.1.1"},
+         400, "parent"),
+        ({"name": "x0", "kind": "vxlan", "vni": 7, "remote": "198.18.0.2",
+          "group": "239.1.1.1", "parent": "ua"}, 400, "group"),
+        ({"name": "x0", "kind": "vxlan", "vni": 7, "local": "198.18.0.1",
+          "remote": "2001:db8::2"}, 400, "local"),
+        ({"name": "x0", "kind": "vxlan", "vni": 7, "local": "nope"}, 400,
+         "local"),
+        ({"name": "x0", "kind": "vxlan", "vni": 7, "dstport": 0}, 400,
+         "dstport"),
+        ({"name": "x0", "kind": "macvlan"}, 400, "parent"),
+        ({"name": "x0", "kind": "macvlan", "parent": "ua", "mode": "l2"},
+         400, "mode"),
+        ({"name": "x0", "kind": "macvlan", "parent": "ua", "vni": 3}, 400,
+         "vni"),
+        ({"name": "x0", "kind": "macvlan", "parent": "a/b"}, 400, "parent"),
+        ({"name": "x0", "kind": "macvlan", "parent": "x0"}, 400, "parent"),
+        ({"name": "x0", "kind": "vlan", "parent": "ua", "id": 0}, 400, "id"),
+        ({"name": "x0", "kind": "vlan", "parent": "ua", "id": 4095}, 400,
+         "id"),
+        ({"name": "x0", "kind": "vlan", "parent": "ua"}, 400, "id"),
+        ({"name": "x0", "kind": "ipvlan", "parent": "ua", "mode": "bridge"},
+         400, "mode"),
+        ({"name": "x 0", "kind": "dummy"}, 400, "name"),
+    ]
+    for body, status, field in bad:
+        expect_problem(d.post(L("blue"), body), status, "POST %r" % body,
+                       field=field)
+    # A parent that is not there, or is in another namespace: 404.
+    for parent in ("nope", "ra"):
+        p = expect_problem(d.post(L("blue"), {"name": "x0", "kind": "macvlan",
+                                              "parent": parent}),
+                           404, "parent %s" % parent)
+        check(parent in p["detail"], "the 404 should name the parent: %r" % p)
+    expect_problem(d.post(L("nope"), {"name": "x0", "kind": "dummy"}), 404,
+                   "a namespace that does not exist")
+    expect_unchanged(d, before, "bad input")
+
+
+@test
+def test_parent_not_owned_needs_no_force():
+    d = setup()
+    # A link in the daemon's own namespace that netnsd did not make.
+    h.ip("link", "add", "dev", "hosta", "type", "veth", "peer", "name", "hostb")
+    h.ip("link", "set", "hosta", "mtu", "1600")
+    parent_before = klink("hosta")
+    r = create(d, "host", {"name": "mvh", "kind": "macvlan", "parent": "hosta"})
+    eq(r.json["managed"], True, "managed")
+    eq(klink("mvh").get("link"), "hosta", "kernel parent")
+    after = klink("hosta")
+    for k in ("mtu", "address", "flags", "ifalias"):
+        eq(after.get(k), parent_before.get(k), "the parent's %s" % k)
+
+
+@test
+def test_drift_of_an_option():
+    d = setup()
+    base(d)
+    create(d, "blue", {"name": "mv0", "kind": "macvlan", "parent": "ua",
+                       "mode": "private"})
+    # The mode can be changed behind netnsd's back.
+    h.ip("link", "set", "mv0", "type", "macvlan", "mode", "bridge", ns="blue")
+    g = d.get(L("blue", "mv0")).json
+    eq(g["in_sync"], False, "in_sync")
+    eq(g["drift"], ["mode is bridge, desired private"], "drift")
+
+
+@test
+def test_restart_recreates_with_options_parents_first():
+    d = setup()
+    base(d)
+    # A chain: veth ua <- macvlan mv0 <- vxlan "a-vx" (whose record comes
+    # first in the store's order, before its parent's).
+    create(d, "blue", {"name": "mv0", "kind": "macvlan", "parent": "ua",
+                       "mode": "vepa", "up": True, "mtu": 1400})
+    create(d, "blue", {"name": "a-vx", "kind": "vxlan", "vni": 99,
+                       "remote": "198.18.0.9", "parent": "mv0",
+                       "dstport": 4790, "up": True})
+    d.kill()
+    # Wipe: the veth takes its macvlan along, the vxlan goes by hand.
+    h.ip("link", "del", "dev", "a-vx", ns="blue", check=False)
+    h.ip("link", "del", "dev", "ua", ns="blue")
+    check(klink("mv0", "blue") is None, "mv0 should be gone")
+    d.start()
+    l, data = info("mv0", "blue")
+    eq((kkind(l), data.get("mode"), l.get("link"), l["mtu"], kup(l),
+        l.get("ifalias")),
+       ("macvlan", "vepa", "ua", 1400, True, "netnsd"), "mv0 made again")
+    l, data = info("a-vx", "blue")
+    eq((kkind(l), data.get("id"), data.get("remote"), data.get("port"),
+        data.get("link"), kup(l)),
+       ("vxlan", 99, "198.18.0.9", 4790, "mv0", True), "a-vx made again")
+    for n in ("mv0", "a-vx"):
+        eq(d.get(L("blue", n)).json["in_sync"], True, "%s in sync" % n)
+    # POST /v1/reconcile does the same.
+    h.ip("link", "del", "dev", "mv0", ns="blue")
+    r = expect_status(d.post("/v1/reconcile"), 200, "reconcile")
+    check(any("mv0" in a for a in r.json["actions"]), "reconcile says it: %r"
+          % r.json)
+    eq(info("mv0", "blue")[1].get("mode"), "vepa", "mv0 made by reconcile")
+
+
+# ---------------------------------------------------------------------------
+# Kinds this kernel may not have
+
+
+def try_kind(d, body, what):
+    r = d.post(L("blue"), body)
+    if unknown_kind(r):
+        print("    SKIP %s: the kernel has no %s: %s" % (
+            what, body["kind"], r.json["detail"]))
+        # Refused by the kernel: nothing left behind.
+        check(klink(body["name"], "blue") is None, "nothing made")
+        check(state_link(state(d), "blue", body["name"]) is None,
+              "nothing recorded")
+        return None
+    expect_status(r, 201, "POST %s" % what)
+    return r
+
+
+@test
+def test_dummy():
+    d = setup()
+    base(d)
+    r = try_kind(d, {"name": "d0", "kind": "dummy", "up": True}, "dummy")
+    if r:
+        eq(kkind(klink("d0", "blue")), "dummy", "kernel kind")
+
+
+@test
+def test_vlan():
+    d = setup()
+    base(d)
+    r = try_kind(d, {"name": "ua.10", "kind": "vlan", "parent": "ua",
+                     "id": 10}, "vlan")
+    if r:
+        l, data = info("ua.10", "blue")
+        eq((kkind(l), data.get("id"), l.get("link")), ("vlan", 10, "ua"),
+           "kernel")
+        eq((r.json["id"], r.json["parent"]), (10, "ua"), "answer")
+
+
+@test
+def test_ipvlan():
+    d = setup()
+    base(d)
+    r = try_kind(d, {"name": "ipv0", "kind": "ipvlan", "parent": "ua",
+                     "mode": "l3"}, "ipvlan")
+    if r:
+        l, data = info("ipv0", "blue")
+        eq((kkind(l), data.get("mode"), l.get("link")), ("ipvlan", "l3", "ua"),
+           "kernel")
+
+
+if __name__ == "__main__":
+    h.run_tests()
