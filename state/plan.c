@@ -280,7 +280,6 @@ static int plan_link_add(struct plan *p, const char *ns, const char *name,
 {
 	const struct link_kind *lk = link_kind_of(want->kind);
 	struct plan_step *st;
-	int master, r;
 
 	if (!(want->has & RECORD_HAS_OPTIONS))
 		return problem_set(prob, 400, "invalid-value",
@@ -291,9 +290,8 @@ static int plan_link_add(struct plan *p, const char *ns, const char *name,
 			prob, 404, "not-found",
 			"parent link %s does not exist in namespace %s",
 			want->opts.parent, ns);
-	r = plan_master(ns, want, seen, 0, &master, prob);
-	if (r < 0)
-		return r;
+	/* Its master, if any, is attached by converging it once it is
+	 * there (reconcile's attributes pass). */
 	st = plan_add(p, PLAN_LINK_ADD, PLAN_CREATE, ns, name);
 	if (!st)
 		return problem_errno(prob, -ENOMEM, "planning", NULL);
