@@ -59,12 +59,14 @@ static int link_new_kind(json_t *body, const struct link_kind **ret,
 }
 
 /* The record wanted: what is desired (a PUT keeps what it leaves out),
- * else a new link's defaults, edited by the body. */
+ * else what the link `l` of this kind has (on `parent`), else a new
+ * link's defaults, edited by the body. */
 static int link_new_want(const struct link_kind *lk, json_t *body,
 			 const struct link_ask *ask,
 			 const struct record_link *held,
-			 const struct nl_link *l, struct record_link *w,
-			 char mac[18], struct problem *prob)
+			 const struct nl_link *l, const char *parent,
+			 struct record_link *w, char mac[18],
+			 struct problem *prob)
 {
 	bool keep = held && held->kind == lk->kind && held->owned &&
 		    (held->has & RECORD_HAS_OPTIONS);
@@ -83,7 +85,10 @@ static int link_new_want(const struct link_kind *lk, json_t *body,
 	 * none is chosen here, only a MAC asked for is desired. */
 	if (!keep && !ask->has_mac)
 		w->has &= ~RECORD_HAS_MAC;
-	if (!keep)
+	if (!keep && l && !strcmp(l->kind, lk->name))
+		/* Not desired (the state was lost): what the link has. */
+		link_kind_from_kernel(lk, l, parent, &w->opts);
+	else if (!keep)
 		link_kind_init(lk, &w->opts);
 	w->has |= RECORD_HAS_OPTIONS;
 	r = link_kind_from_body(lk, body, &w->opts, prob);
@@ -101,9 +106,9 @@ static int link_new_apply(struct request *req, struct reply *rep,
 	struct nl_sock *s = NULL;
 	struct link_ask ask;
 	struct link_view v;
-	struct nl_link l;
+	struct nl_link l, parent;
 	json_t *body = NULL, *held = NULL;
-	const char *ns = NULL;
+	const char *ns = NULL, *parent_name = NULL;
 	char mac[18];
 	bool exists;
 	int r;
@@ -137,8 +142,12 @@ static int link_new_apply(struct request *req, struct reply *rep,
 	held = desired_link(req->store, ns, ask.name);
 	if (held)
 		record_link_read(held, &held_w);
+	if (exists && l.opts.parent > 0 &&
+	    nl_link_get_index(s, l.opts.parent, &parent) == 0)
+		parent_name = parent.name;
 	r = link_new_want(lk, body, &ask, held ? &held_w : NULL,
-			  exists ? &l : NULL, &want, mac, &rep->problem);
+			  exists ? &l : NULL, parent_name, &want, mac,
+			  &rep->problem);
 	if (r == 0)
 		r = link_apply_one(req, rep, s, ns, ask.name, &want, &l);
 	if (r != 0) {

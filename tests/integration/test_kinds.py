@@ -171,6 +171,29 @@ def test_put_converges_attributes_refuses_options():
 
 
 @test
+def test_put_after_the_state_is_lost_keeps_the_options():
+    d = setup()
+    base(d)
+    create(d, "blue", {"name": "mv0", "kind": "macvlan", "parent": "ua",
+                       "mode": "private"})
+    d.kill()
+    for f in (d.state_file, d.journal):
+        if os.path.exists(f):
+            os.unlink(f)
+    d.start()
+    # Adopted again (200: it carries netnsd's mark).
+    expect_status(d.put("/v1/namespaces/blue", {}), (200, 201), "PUT ns")
+    # The link is netnsd's (its alias says so); what the PUT leaves out is
+    # what the link has, not a new link's defaults.
+    r = d.put(L("blue", "mv0"), {"kind": "macvlan", "mtu": 1400})
+    expect_status(r, 200, "PUT over a link of netnsd's, no record")
+    eq((r.json["mode"], r.json["parent"], r.json["mtu"]),
+       ("private", "ua", 1400), "answer")
+    eq(state_link(state(d), "blue", "mv0")["options"],
+       {"parent": "ua", "mode": "private"}, "recorded options")
+
+
+@test
 def test_dry_run_changes_nothing():
     d = setup()
     base(d)
