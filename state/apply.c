@@ -164,16 +164,24 @@ static int apply_link_add(struct nl_sock *s, const struct plan_step *st)
 {
 	const struct link_kind *lk = link_kind_of(st->kind);
 	const struct nl_kind *nk = lk ? nl_kind_find(lk->name) : NULL;
+	struct nl_link_opts o = st->kopts;
 	struct nl_link_spec spec;
 	struct nl_link l;
 	int r;
 
 	if (!nk)
 		return -EOPNOTSUPP;
+	/* A parent the same plan made is known by name only. */
+	if (!o.parent && st->parent_name[0]) {
+		r = nl_link_get(s, st->parent_name, &l);
+		if (r < 0)
+			return r;
+		o.parent = l.ifindex;
+	}
 	apply_spec(&st->a, &spec);
 	if (nk->parent_in_link)
-		spec.link = st->kopts.parent;
-	r = nl_link_add(s, &spec, nk, &st->kopts, NULL);
+		spec.link = o.parent;
+	r = nl_link_add(s, &spec, nk, &o, NULL);
 	if (r < 0)
 		return r;
 	r = nl_link_mark_ours(s, st->a.name, -1, 0);

@@ -166,8 +166,11 @@ static int plan_namespaces(struct ctx *c)
 	return r < 0 ? problem_errno(c->prob, r, "planning", NULL) : 0;
 }
 
-/* One link of the document without its master (pass B attaches). */
-static int plan_one_link(struct ctx *c, const struct doc_link *l)
+/* One link of the document without its master (pass B attaches); a link
+ * of the kind table on its parent, there or made by an earlier step
+ * (`parent_planned`). */
+static int plan_one_link(struct ctx *c, const struct doc_link *l,
+			 bool parent_planned)
 {
 	struct record_link w = l->rec, pw;
 	struct view_ns *v = view_of(c, l->ns), *pv;
@@ -176,6 +179,11 @@ static int plan_one_link(struct ctx *c, const struct doc_link *l)
 
 	w.has &= ~RECORD_HAS_MASTER;
 	view_seen(v, l->name, &seen);
+	if (w.has & RECORD_HAS_OPTIONS) {
+		seen.parent =
+			w.opts.parent ? view_link(v, w.opts.parent) : NULL;
+		seen.parent_planned = parent_planned;
+	}
 	if (l->rec.kind != RECORD_KIND_VETH)
 		return plan_link(c->p, l->ns, l->name, &w, &seen, c->prob);
 	/* A pair is planned once, from its end that sorts first. */
@@ -196,26 +204,55 @@ static int plan_one_link(struct ctx *c, const struct doc_link *l)
 			 &pw, &pseen, c->prob);
 }
 
+/* How deep links of the kind table may stand on each other. */
+#define PLAN_KIND_ROUNDS 4
+
+/* Whether link `l` is planned in `pass`: bridges first (ports have
+ * somewhere to go), then veths and the rest, then the kind table's in
+ * rounds, each once its parent is there or planned (`*parent_planned`). */
+static bool plan_links_turn(struct ctx *c, const struct doc_link *l,
+			    const bool *done, int pass, bool *parent_planned)
+{
+	const struct doc_link *par;
+
+	*parent_planned = false;
+	if (!(l->rec.has & RECORD_HAS_OPTIONS))
+		return pass == (l->rec.kind == RECORD_KIND_BRIDGE ? 0 : 1);
+	if (pass < 2)
+		return false;
+	par = l->rec.opts.parent
+		      ? doc_link_find(c->d, l->ns, l->rec.opts.parent)
+		      : NULL;
+	*parent_planned = par && done[par - c->d->links];
+	return !par || *parent_planned || pass == 1 + PLAN_KIND_ROUNDS;
+}
+
 static int plan_links(struct ctx *c)
 {
-	/* Bridges first: ports have somewhere to go. */
-	static const int order[] = { RECORD_KIND_BRIDGE, -1 };
+	bool *done = calloc(c->d->n_links + 1, sizeof(bool)), planned;
 	char key[KEY_MAX];
-	int r;
+	int r = 0;
 
-	for (size_t o = 0; o < 2; o++)
-		for (size_t i = 0; i < c->d->n_links; i++) {
+	if (!done)
+		return problem_errno(c->prob, -ENOMEM, "planning", NULL);
+	for (int pass = 0; r == 0 && pass < 2 + PLAN_KIND_ROUNDS; pass++)
+		for (size_t i = 0; r == 0 && i < c->d->n_links; i++) {
 			const struct doc_link *l = &c->d->links[i];
 
-			if ((order[o] >= 0) != ((int)l->rec.kind == order[0]))
+			if (done[i] ||
+			    !plan_links_turn(c, l, done, pass, &planned))
 				continue;
-			r = plan_one_link(c, l);
-			if (r < 0)
-				return at(c, "links", l->index, r);
+			r = plan_one_link(c, l, planned);
+			if (r < 0) {
+				r = at(c, "links", l->index, r);
+				break;
+			}
+			done[i] = true;
 			key_link(key, l->ns, l->name);
 			set_record(c, key, record_link_format(&l->rec));
 		}
-	return 0;
+	free(done);
+	return r;
 }
 
 /* Pass B: every link on the bridge the document says. */

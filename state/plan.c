@@ -285,7 +285,8 @@ static int plan_link_add(struct plan *p, const char *ns, const char *name,
 		return problem_set(prob, 400, "invalid-value",
 				   "%s %s in namespace %s has no options",
 				   lk->name, name, ns);
-	if ((want->opts.has & LINK_OPT_PARENT) && !seen->parent)
+	if ((want->opts.has & LINK_OPT_PARENT) && !seen->parent &&
+	    !seen->parent_planned)
 		return problem_set(
 			prob, 404, "not-found",
 			"parent link %s does not exist in namespace %s",
@@ -299,8 +300,10 @@ static int plan_link_add(struct plan *p, const char *ns, const char *name,
 	plan_spec(&st->a, ns, name, want);
 	st->kind = want->kind;
 	st->kopts = want->opts.k;
-	st->kopts.parent =
-		want->opts.has & LINK_OPT_PARENT ? seen->parent->ifindex : 0;
+	st->kopts.parent = seen->parent ? seen->parent->ifindex : 0;
+	if (want->opts.has & LINK_OPT_PARENT)
+		snprintf(st->parent_name, sizeof(st->parent_name), "%s",
+			 want->opts.parent);
 	link_kind_detail(lk, &want->opts, st->detail, sizeof(st->detail));
 	return 0;
 }

@@ -92,6 +92,9 @@ struct plan_step {
 	struct record_addr addr_opts; /* ADDR_ADD: how it is added */
 	enum record_kind kind;	      /* LINK_ADD */
 	struct nl_link_opts kopts;    /* LINK_ADD */
+	/* LINK_ADD: the parent by name, when kopts.parent is 0 because the
+	 * same plan makes it. */
+	char parent_name[IFNAMSIZ];
 };
 
 struct plan {
@@ -109,8 +112,10 @@ struct plan_seen {
 	/* A veth's peer as the kernel has it, NULL when not known. */
 	const char *peer_ns, *peer_name;
 	/* The link the record names as its parent (a kind of the kind
-	 * table), NULL when nothing has that name. */
+	 * table), NULL when nothing has that name; parent_planned when an
+	 * earlier step of the same plan makes it (PUT /v1/state). */
 	const struct nl_link *parent;
+	bool parent_planned;
 };
 
 void plan_init(struct plan *p);

@@ -333,6 +333,50 @@ def test_restart_recreates_with_options_parents_first():
     eq(info("mv0", "blue")[1].get("mode"), "vepa", "mv0 made by reconcile")
 
 
+@test
+def test_whole_state_document():
+    """PUT /v1/state with links of the kind table: made on a parent the
+    same document declares (listed after them, so made after it), a GET
+    of the state put back is a no-op, and leaving them out deletes them."""
+    d = setup()
+    mv = {"namespace": "blue", "name": "mv0", "kind": "macvlan", "up": True,
+          "options": {"parent": "ua", "mode": "vepa"}}
+    vx = {"namespace": "blue", "name": "vx0", "kind": "vxlan",
+          "master": "br0", "options": {"vni": 5, "remote": "198.18.0.2",
+                                       "parent": "mv0", "dstport": 4789,
+                                       "learning": True}}
+    doc = {"namespaces": [{"name": "blue"}], "addresses": [], "links": [
+        vx, mv,
+        {"namespace": "blue", "name": "br0", "kind": "bridge", "up": True},
+        {"namespace": "blue", "name": "ua", "kind": "veth", "up": True,
+         "peer": {"namespace": "blue", "name": "ub"}},
+        {"namespace": "blue", "name": "ub", "kind": "veth",
+         "peer": {"namespace": "blue", "name": "ua"}}]}
+    expect_status(d.put("/v1/state", doc), 200, "PUT /v1/state")
+    l, data = info("mv0", "blue")
+    eq((data.get("mode"), l.get("link"), kup(l)), ("vepa", "ua", True),
+       "mv0 on ua")
+    l, data = info("vx0", "blue")
+    eq((data.get("id"), data.get("link"), l.get("master")), (5, "mv0", "br0"),
+       "vx0 on mv0, in br0")
+    st = state(d)
+    r = expect_status(d.put("/v1/state", st), 200, "PUT of the GET")
+    eq(r.json["changes"], [], "a GET put back changes nothing")
+    eq(state(d)["revision"], st["revision"], "revision")
+    # Another mode cannot be converged: 409, nothing changed.
+    before = snapshot(d, ("blue",))
+    bad = dict(st, links=[dict(x, options=dict(x["options"], mode="private"))
+                          if x["name"] == "mv0" else x for x in st["links"]])
+    expect_problem(d.put("/v1/state", bad), 409, "PUT of another mode")
+    expect_unchanged(d, before, "a refused document")
+    # Left out: deleted.
+    gone = dict(st, links=[x for x in st["links"]
+                           if x["name"] not in ("mv0", "vx0")])
+    expect_status(d.put("/v1/state", gone), 200, "PUT without them")
+    check(klink("mv0", "blue") is None and klink("vx0", "blue") is None,
+          "mv0 and vx0 should be gone")
+
+
 # ---------------------------------------------------------------------------
 # Kinds this kernel may not have
 

@@ -237,6 +237,14 @@ static void test_kind_table_link(void)
 	CHECK(plan_link(&p, "blue", "mv0", &w, &seen, &prob) == -404);
 	CHECK(p.n == 0 && strstr(prob.detail, "parent link ua"));
 	problem_clear(&prob);
+	/* A parent an earlier step makes: by name. */
+	seen.parent_planned = true;
+	CHECK(plan_link(&p, "blue", "mv0", &w, &seen, &prob) == 0);
+	CHECK(p.n == 1 && p.steps[0].op == PLAN_LINK_ADD);
+	CHECK(p.steps[0].kopts.parent == 0);
+	CHECK(!strcmp(p.steps[0].parent_name, "ua"));
+	plan_clear(&p);
+	seen.parent_planned = false;
 	/* Missing: made on the parent, by index, under /links. */
 	seen.parent = &ua;
 	CHECK(plan_link(&p, "blue", "mv0", &w, &seen, &prob) == 0);
