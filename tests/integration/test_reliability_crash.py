@@ -3,11 +3,12 @@
 
 Three clients stream a mixed workload (namespaces, veths between the host
 and namespaces and between namespaces, bridges in the host and inside
-namespaces, ports, IPv4/IPv6 addresses, routes, PATCHes of MTU, admin
-state, master and name, deletes of all of these) while netnsd is SIGKILLed at
-random moments; some kills land in the start-up reconcile instead. Each
-client works on its own names, so its part of the desired state is known
-exactly after every answer: it reads GET /v1/state after each one.
+namespaces, macvlans in the host, ports, IPv4/IPv6 addresses, routes,
+PATCHes of MTU, admin state, master and name, deletes of all of these)
+while netnsd is SIGKILLed at random moments; some kills land in the
+start-up reconcile instead. Each client works on its own names, so its
+part of the desired state is known exactly after every answer: it reads
+GET /v1/state after each one.
 
 After each kill, before netnsd runs again, the snapshot and journal are
 read offline (CRC32C per record; only a torn tail of records no sync
@@ -53,6 +54,7 @@ KILLS = u.env_int("NETNSD_CRASH_KILLS", 30)
 CLIENTS = 3
 
 ANY = object()   # the model cannot know this value (a MAC chosen by netnsd)
+MACVLAN_PARENT = "crashpar"  # a host link of the test's, not netnsd's
 
 
 # ---------------------------------------------------------------------------
@@ -209,7 +211,8 @@ class Workload:
                 (2, self.link_patch), (1.5, self.attach), (0.8, self.detach),
                 (0.8, self.bridge_patch), (2.5, self.addr_add),
                 (1, self.addr_del), (0.4, self.rename),
-                (1.2, self.route_add), (0.5, self.route_del)]
+                (1.2, self.route_add), (0.5, self.route_del),
+                (0.8, self.macvlan_create), (0.4, self.macvlan_delete)]
         total = sum(w for w, _ in gens)
         for _ in range(20):
             x = R.uniform(0, total)
@@ -421,6 +424,33 @@ class Workload:
         return Op("DELETE", "/v1/namespaces/%s/routes/%s" % (ns, dst), None,
                   lambda m: m.routes.pop((ns, table, dst, metric), None))
 
+    def macvlan_create(self, v):
+        """A link of the kind table (README.md, "More link kinds"), on a
+        host link made for the test, that nothing else changes."""
+        free = ["%smv%d" % (self.p, i) for i in range(2)
+                if ("host", "%smv%d" % (self.p, i)) not in v.links]
+        if not free:
+            return None
+        name = self.rnd.choice(free)
+        mode = self.rnd.choice(["bridge", "private", "vepa"])
+        up = self.rnd.random() < 0.7
+
+        def apply(m):
+            m.links[("host", name)] = {
+                "kind": "macvlan", "owned": True, "up": up,
+                "options": {"parent": MACVLAN_PARENT, "mode": mode}}
+        return Op("POST", L("host"), {"name": name, "kind": "macvlan",
+                                      "parent": MACVLAN_PARENT, "mode": mode,
+                                      "up": up}, apply)
+
+    def macvlan_delete(self, v):
+        ms = self._mine(v, "macvlan")
+        if not ms:
+            return None
+        ns, name = self.rnd.choice(ms)
+        return Op("DELETE", L(ns, name), None,
+                  lambda m: forget_link(m, ns, name))
+
     def rename(self, v):
         vs = [k for k in self._mine(v, "veth") if k[0] != "host"]
         if not vs:
@@ -570,6 +600,8 @@ def sigkill_under_a_mixed_workload():
     rnd = u.rng("crash")
     d = h.daemon()
     h.on_cleanup(clean_host_links)
+    h.ip("link", "add", MACVLAN_PARENT, "type", "veth", "peer", "name",
+         MACVLAN_PARENT + "1")
     clients = [Client(c, d.port, rnd) for c in range(CLIENTS)]
     des = u.Desired.fetch(d)
     for cl in clients:
