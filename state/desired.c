@@ -138,6 +138,44 @@ static void desired_repoint_ports(struct store *s, struct store_txn *t,
 	json_decref(links);
 }
 
+static void desired_forget_tree(struct store *s, struct store_txn *t,
+				const char *ns, const char *name, int depth);
+
+/* Every link of `ns` desired on `parent` (a link of the kind table):
+ * repointed to `new_parent` (a rename), or forgotten when that is NULL,
+ * as the kernel deletes them with their parent (README.md, "More link
+ * kinds"). `depth` bounds a chain of them. */
+static void desired_children(struct store *s, struct store_txn *t,
+			     const char *ns, const char *parent,
+			     const char *new_parent, int depth)
+{
+	char prefix[KEY_MAX];
+	json_t *links, *v;
+	const char *k;
+
+	if (depth > 8)
+		return;
+	key_link_prefix(prefix, ns);
+	links = store_list(s, prefix);
+	json_object_foreach(links, k, v)
+	{
+		struct record_link w;
+
+		record_link_read(v, &w);
+		if (!(w.has & RECORD_HAS_OPTIONS) || !w.opts.parent ||
+		    strcmp(w.opts.parent, parent))
+			continue;
+		if (new_parent) {
+			w.opts.parent = new_parent;
+			store_txn_set(t, k, record_link_format(&w));
+		} else {
+			desired_forget_tree(s, t, ns, k + strlen(prefix),
+					    depth + 1);
+		}
+	}
+	json_decref(links);
+}
+
 static void desired_forget_one(struct store *s, struct store_txn *t,
 			       const char *ns, const char *name)
 {
@@ -180,17 +218,27 @@ json_t *desired_link_edit(struct store *s, const char *ns, const char *name,
 	return v;
 }
 
-void desired_forget_link(struct store *s, struct store_txn *t, const char *ns,
-			 const char *name)
+static void desired_forget_tree(struct store *s, struct store_txn *t,
+				const char *ns, const char *name, int depth)
 {
 	struct record_link w;
 	json_t *rec = desired_link_read(s, ns, name, &w);
 
 	desired_forget_one(s, t, ns, name);
-	if (w.has & RECORD_HAS_PEER)
+	if (w.has & RECORD_HAS_PEER) {
 		desired_forget_one(s, t, w.veth.peer_ns, w.veth.peer_name);
+		desired_children(s, t, w.veth.peer_ns, w.veth.peer_name, NULL,
+				 depth);
+	}
 	desired_repoint_ports(s, t, ns, name, NULL);
+	desired_children(s, t, ns, name, NULL, depth);
 	json_decref(rec);
+}
+
+void desired_forget_link(struct store *s, struct store_txn *t, const char *ns,
+			 const char *name)
+{
+	desired_forget_tree(s, t, ns, name, 0);
 }
 
 /* The far end of a veth moved to ns2/name2 points at its new place. */
@@ -247,6 +295,8 @@ void desired_relocate_link(struct store *s, struct store_txn *t, const char *ns,
 	/* A move takes the link's routes out of the kernel, as its
 	 * addresses; a rename keeps them. */
 	desired_routes_of_link(s, t, ns, name, moved ? NULL : name2);
+	if (!moved)
+		desired_children(s, t, ns, name, name2, 0);
 	key_link(key2, ns2, name2);
 	store_txn_set(t, key2, record_link_format(&w));
 	json_decref(rec);

@@ -31,13 +31,15 @@ json_t *desired_link_edit(struct store *s, const char *ns, const char *name,
 
 /* Adds to `t` the removal of a link's record and addresses; for a veth, of
  * its peer's too (the kernel takes both ends); for a bridge, the ports it
- * had forget their desired master. */
+ * had forget their desired master; the links of the kind table on it go
+ * too, as the kernel takes them along. */
 void desired_forget_link(struct store *s, struct store_txn *t, const char *ns,
 			 const char *name);
 
 /* Adds to `t` what follows from a link renamed or moved from ns/name to
  * ns2/name2: keys move, addresses included, a veth's peer points at the
- * new place, ports follow a renamed bridge. A move drops the master, as the
+ * new place, ports follow a renamed bridge, and links of the kind table a
+ * renamed parent. A move drops the master, as the
  * kernel does; its addresses the caller adds again where the link landed. */
 void desired_relocate_link(struct store *s, struct store_txn *t, const char *ns,
 			   const char *name, const char *ns2,

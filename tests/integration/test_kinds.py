@@ -286,6 +286,31 @@ def test_parent_not_owned_needs_no_force():
 
 
 @test
+def test_parent_renamed_or_deleted():
+    """A renamed parent is the children's parent under its new name; a
+    deleted one takes them along, in the kernel and in the desired state."""
+    d = setup()
+    base(d)
+    create(d, "blue", {"name": "mv0", "kind": "macvlan", "parent": "ua"})
+    create(d, "blue", {"name": "vx0", "kind": "vxlan", "vni": 3,
+                       "parent": "mv0"})
+    expect_status(d.patch(L("blue", "ua"), {"name": "ua2"}), 200, "rename")
+    eq(state_link(state(d), "blue", "mv0")["options"]["parent"], "ua2",
+       "the recorded parent")
+    g = d.get(L("blue", "mv0")).json
+    eq((g["parent"], g["in_sync"]), ("ua2", True), "GET after the rename")
+    expect_status(d.put(L("blue", "mv0"), {"kind": "macvlan"}), 200,
+                  "PUT after the rename")
+    expect_status(d.delete("/v1/namespaces/blue/veths/ua2"), 204, "DELETE")
+    for n in ("mv0", "vx0"):
+        check(klink(n, "blue") is None, "%s should be gone" % n)
+        check(state_link(state(d), "blue", n) is None,
+              "%s should be forgotten" % n)
+    r = expect_status(d.post("/v1/reconcile"), 200, "reconcile")
+    eq(r.json["failures"], [], "reconcile failures")
+
+
+@test
 def test_drift_of_an_option():
     d = setup()
     base(d)
