@@ -17,7 +17,8 @@
 /* What the kernel has in one namespace the plan touches, read once: one
  * dump of links and one of addresses, not a request per object. */
 struct view_ns {
-	const char *name;
+	/* A copy: callers name it from buffers of their own. */
+	char name[NAME_NS_MAX + 1];
 	bool exists;
 	struct nl_link *links; /* sorted by name */
 	size_t n_links;
@@ -63,7 +64,7 @@ static struct view_ns *view_of(struct ctx *c, const char *ns)
 	}
 	v = &c->views[c->n_views++];
 	memset(v, 0, sizeof(*v));
-	v->name = ns;
+	snprintf(v->name, sizeof(v->name), "%s", ns);
 	v->exists = name_is_host(ns) || nl_ns_exists(ns);
 	if (!v->exists || nl_ns_get(ns, &s) < 0)
 		return v;
