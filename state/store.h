@@ -112,9 +112,7 @@ void store_sync_until(struct store *s, uint64_t point);
  * returns at once: the caller's work overlaps the fdatasync, and its
  * store_sync() later waits only for what is left. `elsewhere`: the caller
  * goes on into kernel work that outlasts a sync (a namespace's creation),
- * so the sync is started on another CPU than the caller's, where there is
- * one; otherwise the scheduler places it, which costs fewer cross-CPU
- * wake-ups when the caller soon waits for the sync anyway. */
+ * a hint for where the sync runs. */
 void store_sync_begin(struct store *s, bool elsewhere);
 
 /* Writes a snapshot and empties the journal. Called by commits when the
