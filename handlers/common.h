@@ -27,8 +27,6 @@ int handler_reply(struct reply *rep, int status, json_t *body,
 		  const char *location_fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-#endif
-
 struct nl_sock;
 struct store_txn;
 
@@ -104,3 +102,5 @@ void handler_done(struct request *req, const char *key);
 /* Takes back an intent the kernel refused; `what` names it for the log. */
 void handler_intent_undo(struct request *req, struct store_txn *undo,
 			 const char *what);
+
+#endif

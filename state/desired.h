@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "record.h"
 #include "store.h"
 
 bool desired_has_ns(struct store *s, const char *ns);
@@ -14,11 +15,6 @@ bool desired_has_link(struct store *s, const char *ns, const char *name);
  * goes, the kernel takes every pair with an end inside it. */
 void desired_forget_ns(struct store *s, struct store_txn *t, const char *ns);
 
-#endif
-
-#ifndef NETNSD_DESIRED_LINK_H
-#define NETNSD_DESIRED_LINK_H
-#include "record.h"
 /* A copy of the desired record of a link, or NULL. */
 json_t *desired_link(struct store *s, const char *ns, const char *name);
 
@@ -44,4 +40,5 @@ void desired_forget_link(struct store *s, struct store_txn *t, const char *ns,
 void desired_relocate_link(struct store *s, struct store_txn *t, const char *ns,
 			   const char *name, const char *ns2,
 			   const char *name2);
+
 #endif
