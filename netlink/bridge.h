@@ -3,6 +3,11 @@
 
 #include "link.h"
 
+struct nl_kind;
+
+/* The bridge kind, for nl_kind_find() (kind.h). */
+extern const struct nl_kind nl_kind_bridge;
+
 /* Bridge settings; -1 leaves one as the kernel has it. */
 struct nl_bridge_spec {
 	int stp;

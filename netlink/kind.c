@@ -2,6 +2,9 @@
 
 #include <string.h>
 
+#include "bridge.h"
+#include "veth.h"
+
 static const struct nl_kind *const nl_kinds[] = {
 	&nl_kind_veth, &nl_kind_bridge, &nl_kind_macvlan, &nl_kind_vxlan,
 	&nl_kind_vlan, &nl_kind_ipvlan, &nl_kind_dummy,

@@ -1,5 +1,6 @@
 /* One table of functions per link kind, so that a new kind (vlan, macvlan,
- * vxlan, dummy) is one new file and one line in nl_kinds[]. */
+ * vxlan, dummy) is one new file, its table declared in its header, and
+ * one line in nl_kinds[]. */
 #ifndef NETNSD_NL_KIND_H
 #define NETNSD_NL_KIND_H
 
@@ -20,8 +21,6 @@ struct nl_kind {
 	bool parent_in_link;
 };
 
-extern const struct nl_kind nl_kind_veth;
-extern const struct nl_kind nl_kind_bridge;
 /* Kinds made through POST /v1/namespaces/{ns}/links; `fill` takes a
  * struct nl_link_opts, `parse` fills nl_link.opts. */
 extern const struct nl_kind nl_kind_macvlan;

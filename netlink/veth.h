@@ -3,6 +3,11 @@
 
 #include "link.h"
 
+struct nl_kind;
+
+/* The veth kind, for nl_kind_find() (kind.h). */
+extern const struct nl_kind nl_kind_veth;
+
 /* The far end of a new veth. Its netns_fd places it directly in its own
  * namespace, so it never appears, even briefly, anywhere else. */
 struct nl_veth_spec {
