@@ -72,8 +72,7 @@ int body_check(json_t *obj, const struct body_field *fields, const char *prefix,
 	json_t *v;
 	int bad = 0;
 
-	json_object_foreach(obj, key, v)
-	{
+	json_object_foreach(obj, key, v) {
 		for (f = fields; f->name; f++)
 			if (!strcmp(f->name, key))
 				break;

@@ -59,8 +59,7 @@ static inline void fuzz_check_problem(const struct problem *p, int status)
 	errors = json_object_get(o, "errors");
 	if (errors) {
 		FUZZ_CHECK(json_is_array(errors));
-		json_array_foreach(errors, i, e)
-		{
+		json_array_foreach(errors, i, e) {
 			FUZZ_CHECK(json_is_string(json_object_get(e, "field")));
 			FUZZ_CHECK(
 				json_is_string(json_object_get(e, "message")));

@@ -86,8 +86,7 @@ static size_t fuzz_expected_errors(json_t *obj, const struct body_field *fields)
 	size_t bad = 0;
 	json_t *v;
 
-	json_object_foreach(obj, key, v)
-	{
+	json_object_foreach(obj, key, v) {
 		for (f = fields; f->name && strcmp(f->name, key); f++)
 			;
 		if (!f->name || !fuzz_type_ok(v, f->type) ||

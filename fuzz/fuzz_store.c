@@ -145,8 +145,9 @@ static json_t *fuzz_filter(json_t *model, const char *prefix)
 	size_t plen = strlen(prefix);
 	const char *key;
 
-	json_object_foreach(model, key, v) if (!strncmp(key, prefix, plen))
-		json_object_set(out, key, v);
+	json_object_foreach(model, key, v)
+		if (!strncmp(key, prefix, plen))
+			json_object_set(out, key, v);
 	return out;
 }
 
@@ -193,8 +194,7 @@ static void fuzz_check_store(struct store *s, json_t *model, bool deep)
 	FUZZ_CHECK(all && json_equal(all, model));
 	json_decref(all);
 	FUZZ_CHECK(store_count(s) == json_object_size(model));
-	json_object_foreach(model, key, v)
-	{
+	json_object_foreach(model, key, v) {
 		json_t *got = store_get(s, key);
 
 		FUZZ_CHECK(got && json_equal(got, v));
@@ -259,8 +259,7 @@ static void fuzz_model_apply(json_t *model, json_t *pending)
 	json_t *op;
 	size_t i;
 
-	json_array_foreach(pending, i, op)
-	{
+	json_array_foreach(pending, i, op) {
 		const char *key = json_string_value(json_array_get(op, 0));
 
 		if (json_array_size(op) == 2)

@@ -98,17 +98,17 @@ int address_handle_list(struct request *req, struct reply *rep)
 		address_opts_render(item, &addrs[i]);
 		json_array_append_new(items, item);
 	}
-	json_object_foreach(want, k, v)
-	{
+	json_object_foreach(want, k, v) {
 		const char *cidr = k + strlen(prefix);
 		size_t i;
 		json_t *x;
 		bool found = false;
 
-		json_array_foreach(items, i, x) if (
-			!strcmp(json_string_value(
-					json_object_get(x, "address")),
-				cidr)) found = true;
+		json_array_foreach(items, i, x)
+			if (!strcmp(json_string_value(
+					    json_object_get(x, "address")),
+				    cidr))
+				found = true;
 		if (!found)
 			json_array_append_new(items,
 					      address_to_json(cidr,

@@ -50,8 +50,8 @@ int bridge_handle_list(struct request *req, struct reply *rep)
 		return r;
 	/* Every bridge gets its port names; one dump serves them all. */
 	if (link_view_init(&v, req->store, ns, s, true) == 0) {
-		json_array_foreach(json_object_get(rep->json, "items"), i, item)
-		{
+		json_array_foreach(json_object_get(rep->json, "items"), i,
+				   item) {
 			const struct nl_link *br = link_view_find(
 				&v, json_string_value(
 					    json_object_get(item, "name")));

@@ -75,8 +75,7 @@ int link_list_kind(struct request *req, struct reply *rep, const char *kind,
 	for (size_t i = 0; wants && i < wants->n; i++)
 		link_missing_write_json(&v, kind, wants->items[i].name,
 					&wants->items[i].want, &first, &b);
-	json_object_foreach(desired, k, d)
-	{
+	json_object_foreach(desired, k, d) {
 		record_link_read(d, &want);
 		link_missing_write_json(&v, kind, k + strlen(prefix), &want,
 					&first, &b);

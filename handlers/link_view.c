@@ -367,7 +367,8 @@ static void link_write_sync_stored(struct link_view *v, const struct nl_link *l,
 	want = store_list(v->store, key);
 	cidrs = calloc(json_object_size(want) ?: 1, sizeof(*cidrs));
 	if (cidrs)
-		json_object_foreach(want, k, x) cidrs[n++] = k + strlen(key);
+		json_object_foreach(want, k, x)
+			cidrs[n++] = k + strlen(key);
 	record_link_read(desired, &w);
 	link_write_sync(l, have, &w, cidrs, n, master, peer_ns, peer_name, b);
 	free(cidrs);

@@ -67,8 +67,7 @@ static int link_wants_group_addrs(struct link_wants *w, size_t plen)
 		sorted[k] = &w->items[k];
 	qsort(sorted, w->n, sizeof(*sorted), link_wants_cmp);
 	key.name = name;
-	json_object_foreach(w->addrs, ak, x)
-	{
+	json_object_foreach(w->addrs, ak, x) {
 		rest = ak + plen;
 		slash = strchr(rest, '/');
 		of[i] = -1;
@@ -132,8 +131,7 @@ static int link_wants_build(struct store *store, const char *ns, uint64_t seq,
 	w->items = calloc(json_object_size(w->links) ?: 1, sizeof(*w->items));
 	if (!w->items)
 		goto fail;
-	json_object_foreach(w->links, k, rec)
-	{
+	json_object_foreach(w->links, k, rec) {
 		w->items[i].name = k + plen;
 		w->items[i].rec = rec;
 		record_link_read(rec, &w->items[i].want);

@@ -123,8 +123,7 @@ int ns_handle_list(struct request *req, struct reply *rep)
 	}
 	/* Desired namespaces missing from the kernel show as drift. */
 	desired = store_list(req->store, "ns/");
-	json_object_foreach(desired, key, v)
-	{
+	json_object_foreach(desired, key, v) {
 		const char *ns = key + 3;
 		size_t i;
 
@@ -335,8 +334,7 @@ static int ns_lock_with_far_ends(struct request *req, struct reply *rep,
 					     "locking the namespace", NULL);
 		}
 		names[n++] = ns;
-		json_object_foreach(links, k, v)
-		{
+		json_object_foreach(links, k, v) {
 			struct record_link w;
 
 			record_link_read(v, &w);
@@ -365,8 +363,7 @@ static json_t *ns_far_ends(struct store *store, const char *ns)
 
 	key_link_prefix(prefix, ns);
 	links = store_list(store, prefix);
-	json_object_foreach(links, k, v)
-	{
+	json_object_foreach(links, k, v) {
 		struct record_link w;
 		const char *pns, *pname;
 		struct nl_sock *s = NULL;

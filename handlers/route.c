@@ -464,8 +464,7 @@ int route_handle_list(struct request *req, struct reply *rep)
 		if (d)
 			json_object_del(want, key);
 	}
-	json_object_foreach(want, k, val)
-	{
+	json_object_foreach(want, k, val) {
 		struct record_route w;
 
 		if (record_route_parse(val, &w, NULL, 0) == 0)
@@ -671,8 +670,7 @@ static int route_put_plan(struct reply *rep, const char *ns,
 	if (!have)
 		return route_plan_reply(rep, ns, r, "create", words);
 	drift = route_drift(r, have, route_dev_name(v, have->ifindex));
-	json_array_foreach(drift, i, x)
-	{
+	json_array_foreach(drift, i, x) {
 		int n = snprintf(words + used, sizeof(words) - used, "%s%s",
 				 used ? "; " : "", json_string_value(x));
 

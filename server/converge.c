@@ -62,8 +62,7 @@ static void converge_log(json_t *report, enum converge_origin origin)
 
 	json_array_foreach(json_object_get(report, "actions"), i, v)
 		log_info("reconcile: %s", json_string_value(v));
-	json_array_foreach(json_object_get(report, "failures"), i, v)
-	{
+	json_array_foreach(json_object_get(report, "failures"), i, v) {
 		bool transient = json_is_true(json_object_get(v, "transient"));
 
 		/* A retry that fails again says so at debug level only: the
@@ -126,8 +125,8 @@ json_t *converge_run(struct store *store, enum converge_origin origin)
 	converge_log(report, origin);
 	n_act = json_array_size(json_object_get(report, "actions"));
 	n_fail = json_array_size(json_object_get(report, "failures"));
-	json_array_foreach(json_object_get(report, "failures"), i, v) pending +=
-		json_is_true(json_object_get(v, "transient"));
+	json_array_foreach(json_object_get(report, "failures"), i, v)
+		pending += json_is_true(json_object_get(v, "transient"));
 	metrics_reconcile(n_act, n_fail);
 
 	pthread_mutex_lock(&converge_mu);

@@ -117,8 +117,7 @@ void apply_restore_addresses(struct store *store, struct nl_sock *s,
 		return;
 	key_addr_prefix(prefix, ns, name);
 	want = store_list(store, prefix);
-	json_object_foreach(want, k, v)
-	{
+	json_object_foreach(want, k, v) {
 		if (!value_parse_cidr(k + strlen(prefix), &c))
 			addr_apply_add(s, l.ifindex, &c, v); /* EEXIST: there */
 	}

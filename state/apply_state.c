@@ -371,8 +371,7 @@ static int plan_gone_addrs(struct ctx *c)
 	json_t *v;
 	int r = 0;
 
-	json_object_foreach(c->held, key, v)
-	{
+	json_object_foreach(c->held, key, v) {
 		const struct nl_link *l;
 		struct view_ns *vn;
 		struct record_addr opts;
@@ -423,8 +422,7 @@ static int plan_gone_links(struct ctx *c)
 	json_t *v;
 	int r = 0;
 
-	json_object_foreach(c->held, key, v)
-	{
+	json_object_foreach(c->held, key, v) {
 		struct record_link w;
 		const struct nl_link *l;
 
@@ -455,8 +453,7 @@ static int plan_gone_ns(struct ctx *c, bool adopted)
 	json_t *v;
 	int r = 0;
 
-	json_object_foreach(c->held, key, v)
-	{
+	json_object_foreach(c->held, key, v) {
 		const char *ns = key + strlen("ns/");
 		struct record_ns w = { 0 };
 		struct view_ns *vn;

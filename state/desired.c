@@ -33,7 +33,8 @@ static void desired_forget_prefix(struct store *s, struct store_txn *t,
 	json_t *all = store_list(s, prefix), *v;
 	const char *key;
 
-	json_object_foreach(all, key, v) store_txn_del(t, key);
+	json_object_foreach(all, key, v)
+		store_txn_del(t, key);
 	json_decref(all);
 }
 
@@ -50,8 +51,7 @@ static void desired_routes_of_link(struct store *s, struct store_txn *t,
 
 	key_route_prefix(prefix, ns);
 	routes = store_list(s, prefix);
-	json_object_foreach(routes, k, v)
-	{
+	json_object_foreach(routes, k, v) {
 		struct record_route r;
 
 		if (record_route_parse(v, &r, NULL, 0) < 0 || !r.dev ||
@@ -74,8 +74,7 @@ void desired_forget_ns(struct store *s, struct store_txn *t, const char *ns)
 
 	key_link_prefix(key, ns);
 	links = store_list(s, key);
-	json_object_foreach(links, k, v)
-	{
+	json_object_foreach(links, k, v) {
 		struct record_link w;
 		const struct record_veth *p = &w.veth;
 
@@ -123,8 +122,7 @@ static void desired_repoint_ports(struct store *s, struct store_txn *t,
 
 	key_link_prefix(prefix, ns);
 	links = store_list(s, prefix);
-	json_object_foreach(links, k, v)
-	{
+	json_object_foreach(links, k, v) {
 		struct record_link w;
 
 		record_link_read(v, &w);
@@ -187,7 +185,8 @@ static void desired_forget_one(struct store *s, struct store_txn *t,
 	store_txn_del(t, key);
 	key_addr_prefix(key, ns, name);
 	addrs = store_list(s, key);
-	json_object_foreach(addrs, k, v) store_txn_del(t, k);
+	json_object_foreach(addrs, k, v)
+		store_txn_del(t, k);
 	json_decref(addrs);
 	desired_routes_of_link(s, t, ns, name, NULL);
 }
@@ -274,8 +273,7 @@ void desired_relocate_link(struct store *s, struct store_txn *t, const char *ns,
 	 * those of a link with no record of its own. */
 	key_addr_prefix(key, ns, name);
 	addrs = store_list(s, key);
-	json_object_foreach(addrs, k, v)
-	{
+	json_object_foreach(addrs, k, v) {
 		store_txn_del(t, k);
 		key_addr(key2, ns2, name2, k + strlen(key));
 		store_txn_set(t, key2, json_incref(v));

@@ -45,8 +45,7 @@ static int doc_read_ns(struct doc *d, json_t *a, struct problem *prob)
 	json_t *o, *rest;
 	size_t i;
 
-	json_array_foreach(a, i, o)
-	{
+	json_array_foreach(a, i, o) {
 		struct doc_ns *n = &d->ns[d->n_ns];
 
 		snprintf(at, sizeof(at), "/namespaces/%zu", i);
@@ -160,8 +159,7 @@ static int doc_read(json_t *root, struct doc *d, struct problem *prob)
 	size_t i;
 	char at[80];
 
-	json_object_foreach(root, k, o)
-	{
+	json_object_foreach(root, k, o) {
 		/* "routes", as GET /v1/state lists them, is taken and not
 		 * applied: routes are declared on /routes (README.md,
 		 * "Routes"), so a GET's answer PUT back stays a no-op. */
@@ -184,8 +182,10 @@ static int doc_read(json_t *root, struct doc *d, struct problem *prob)
 				     NULL)
 			       ?: -ENOMEM;
 	doc_read_ns(d, ns, prob);
-	json_array_foreach(links, i, o) doc_read_link(d, o, i, prob);
-	json_array_foreach(addrs, i, o) doc_read_addr(d, o, i, prob);
+	json_array_foreach(links, i, o)
+		doc_read_link(d, o, i, prob);
+	json_array_foreach(addrs, i, o)
+		doc_read_addr(d, o, i, prob);
 	return 0;
 }
 

@@ -254,8 +254,7 @@ int drift_count(struct store *s, size_t *ret)
 	if (!nss)
 		return -ENOMEM;
 	store_foreach(s, "", drift_note_ns, nss);
-	json_object_foreach(nss, k, v)
-	{
+	json_object_foreach(nss, k, v) {
 		if (!nl_ns_exists(k)) {
 			n++; /* the namespace, and everything in it, is missing */
 			continue;

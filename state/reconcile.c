@@ -250,8 +250,7 @@ static void reconcile_namespaces(struct reconcile *rc)
 	char what[128];
 	int r;
 
-	json_object_foreach(all, key, v)
-	{
+	json_object_foreach(all, key, v) {
 		const char *ns = key + strlen("ns/");
 
 		snprintf(what, sizeof(what), "namespace %s", ns);
@@ -561,8 +560,7 @@ static void reconcile_links(struct reconcile *rc)
 	 * Each pass reads the records again (cheap: nothing is allocated); a
 	 * bad one is said by the first only. */
 	for (int pass = 0; pass < 3 + RECONCILE_KIND_ROUNDS; pass++) {
-		json_object_foreach(all, key, v)
-		{
+		json_object_foreach(all, key, v) {
 			if (!reconcile_split(key, strlen("link/"), ns, &name))
 				continue;
 			if (pass == 0)
@@ -592,8 +590,7 @@ static void reconcile_addresses(struct reconcile *rc)
 	struct cidr c;
 	int r;
 
-	json_object_foreach(all, key, v)
-	{
+	json_object_foreach(all, key, v) {
 		if (!reconcile_split(key, strlen("addr/"), ns, &rest))
 			continue;
 		slash = strchr(rest, '/');
@@ -832,8 +829,7 @@ static void reconcile_interrupted(struct reconcile *rc)
 		size_t skip = strlen(prefixes[i]);
 
 		all = store_list(rc->store, prefixes[i]);
-		json_object_foreach(all, key, v)
-		{
+		json_object_foreach(all, key, v) {
 			bool settled = true; /* a key that names nothing too */
 
 			if (i == 0)

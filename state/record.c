@@ -135,8 +135,7 @@ static int record_peer_parse(json_t *v, struct record_link *r, char *err,
 	if (!json_is_object(v))
 		return record_bad(err, errlen,
 				  "link record: peer is not an object");
-	json_object_foreach(v, k, x)
-	{
+	json_object_foreach(v, k, x) {
 		if (!strcmp(k, "namespace") && json_is_string(x))
 			r->veth.peer_ns = json_string_value(x);
 		else if (!strcmp(k, "name") && json_is_string(x))
@@ -238,8 +237,7 @@ int record_link_parse(json_t *json, struct record_link *ret, char *err,
 		return record_bad(err, errlen, "link record: not an object");
 	/* One pass over the record rather than a lookup per member; a bad
 	 * member is reported (the first) and the others still read. */
-	json_object_foreach(json, k, v)
-	{
+	json_object_foreach(json, k, v) {
 		m = record_member(k, v, ret, r ? NULL : err, errlen);
 		if (m < 0 && !r)
 			r = m;
@@ -380,8 +378,7 @@ int record_ns_parse(json_t *json, struct record_ns *ret, char *err,
 	if (!json_is_object(json))
 		return record_bad(err, errlen,
 				  "namespace record is not an object");
-	json_object_foreach(json, k, v)
-	{
+	json_object_foreach(json, k, v) {
 		bool *b = !strcmp(k, "marked")	  ? &ret->marked
 			  : !strcmp(k, "adopted") ? &ret->adopted
 						  : NULL;
@@ -462,8 +459,7 @@ int record_addr_parse(json_t *json, struct record_addr *ret, char *err,
 	if (!json_is_object(json))
 		return record_bad(err, errlen,
 				  "address record is not an object");
-	json_object_foreach(json, k, v)
-	{
+	json_object_foreach(json, k, v) {
 		int e = record_addr_member(k, v, ret, err, errlen);
 
 		if (e < 0 && r == 0)
@@ -534,8 +530,7 @@ int record_marker_parse(json_t *json, struct record_marker *ret, char *err,
 	memset(ret, 0, sizeof(*ret));
 	if (!json_is_object(json))
 		return record_bad(err, errlen, "marker: not an object");
-	json_object_foreach(json, k, v)
-	{
+	json_object_foreach(json, k, v) {
 		if (record_marker_member(k, v, ret) < 0)
 			return record_bad(err, errlen,
 					  "marker: %s is unknown or malformed",
@@ -700,8 +695,7 @@ int record_route_parse(json_t *json, struct record_route *ret, char *err,
 	memset(ret, 0, sizeof(*ret));
 	if (!json_is_object(json))
 		return record_bad(err, errlen, "route record: not an object");
-	json_object_foreach(json, k, v)
-	{
+	json_object_foreach(json, k, v) {
 		r = record_route_member(k, v, ret, err, errlen);
 		if (r < 0)
 			return r;

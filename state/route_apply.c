@@ -183,8 +183,10 @@ static size_t route_drift_one(json_t *rec, const struct nl_route *routes,
 	value_format_cidr(&r.dst, text, sizeof(text));
 	snprintf(head, sizeof(head), "route %s (table %u, metric %u)", text,
 		 r.table, r.metric);
-	json_array_foreach(drift, i, x) json_array_append_new(
-		words, json_sprintf("%s: %s", head, json_string_value(x)));
+	json_array_foreach(drift, i, x)
+		json_array_append_new(
+			words,
+			json_sprintf("%s: %s", head, json_string_value(x)));
 	json_decref(drift);
 	return 1;
 }
@@ -206,8 +208,8 @@ size_t route_drift_ns(struct store *store, const char *ns, struct nl_sock *s,
 	}
 	if (s && nl_route_dump(s, &routes, &n) < 0)
 		n = 0;
-	json_object_foreach(recs, k, v) drifted +=
-		route_drift_one(v, routes, n, links, words);
+	json_object_foreach(recs, k, v)
+		drifted += route_drift_one(v, routes, n, links, words);
 	free(routes);
 	json_decref(recs);
 	return drifted;
@@ -237,8 +239,7 @@ int route_forget_with_document(json_t *held, const struct doc *d,
 	json_t *v;
 	int e;
 
-	json_object_foreach(held, key, v)
-	{
+	json_object_foreach(held, key, v) {
 		if (strncmp(key, "route/", 6))
 			continue;
 		slash = strchr(key + 6, '/');
@@ -379,7 +380,8 @@ void route_reconcile(struct store *store, json_t *actions, json_t *failures)
 	json_t *all = store_list(store, "route/"), *v;
 	const char *key;
 
-	json_object_foreach(all, key, v) route_reconcile_one(&p, key, v);
+	json_object_foreach(all, key, v)
+		route_reconcile_one(&p, key, v);
 	route_pass_close(&p);
 	json_decref(all);
 }

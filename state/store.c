@@ -103,9 +103,9 @@ json_t *store_list(struct store *s, const char *prefix)
 		     e = e->in[d].next)
 			json_object_set(out, e->key, e->value);
 	} else {
-		json_object_foreach(s->objects, key,
-				    v) if (!strncmp(key, prefix, plen))
-			json_object_set(out, key, v);
+		json_object_foreach(s->objects, key, v)
+			if (!strncmp(key, prefix, plen))
+				json_object_set(out, key, v);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return out;
@@ -132,8 +132,7 @@ int store_foreach(struct store *s, const char *prefix, store_foreach_fn fn,
 				break;
 		}
 	} else {
-		json_object_foreach(s->objects, key, v)
-		{
+		json_object_foreach(s->objects, key, v) {
 			if (strncmp(key, prefix, plen))
 				continue;
 			r = fn(key, v, userdata);
@@ -352,16 +351,14 @@ static int store_ops_unchanged(struct store *s, json_t *ops, json_t **ret_same,
 		last = json_object();
 		if (!last)
 			return -ENOMEM;
-		json_array_foreach(ops, i, op)
-		{
+		json_array_foreach(ops, i, op) {
 			if (json_object_set_new(last, store_op_key(op),
 						json_integer((json_int_t)i)) <
 			    0)
 				goto out;
 		}
 	}
-	json_array_foreach(ops, i, op)
-	{
+	json_array_foreach(ops, i, op) {
 		const char *key = store_op_key(op);
 		json_t *value = json_object_get(op, "value"); /* NULL: del */
 		json_t *now;
@@ -396,8 +393,7 @@ static json_t *store_ops_without(json_t *ops, json_t *keys)
 
 	if (!out)
 		return NULL;
-	json_array_foreach(ops, i, op)
-	{
+	json_array_foreach(ops, i, op) {
 		if (!json_object_get(keys, store_op_key(op)) &&
 		    json_array_append(out, op) < 0) {
 			json_decref(out);
@@ -443,8 +439,7 @@ static bool store_txn_over_limit(struct store *s, const struct store_txn *t,
 
 	if (!t->creates)
 		return false;
-	json_array_foreach(ops, i, op)
-	{
+	json_array_foreach(ops, i, op) {
 		const char *key = store_op_key(op);
 		bool set = json_object_get(op, "set") != NULL;
 		bool had;

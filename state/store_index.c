@@ -252,8 +252,7 @@ int store_apply(struct store *s, json_t *ops)
 	size_t i;
 	json_t *op;
 
-	json_array_foreach(ops, i, op)
-	{
+	json_array_foreach(ops, i, op) {
 		json_t *set = json_object_get(op, "set");
 		const char *key = json_string_value(
 			set ? set : json_object_get(op, "del"));

@@ -137,8 +137,7 @@ static bool store_ops_valid(json_t *ops)
 
 	if (!json_is_array(ops))
 		return false;
-	json_array_foreach(ops, i, op)
-	{
+	json_array_foreach(ops, i, op) {
 		json_t *set = json_object_get(op, "set");
 		json_t *del = json_object_get(op, "del");
 
@@ -211,8 +210,7 @@ static int store_load_snapshot(struct store *s, char *err, size_t errlen)
 		const char *key;
 		json_t *v;
 
-		json_object_foreach(objects, key, v)
-		{
+		json_object_foreach(objects, key, v) {
 			if (store_index(s, key, v) < 0) {
 				snprintf(err, errlen, "out of memory");
 				r = -ENOMEM;

@@ -221,8 +221,7 @@ static int body_error_has(const struct problem *p, const char *field,
 	json_t *e;
 	size_t i;
 
-	json_array_foreach(p->errors, i, e)
-	{
+	json_array_foreach(p->errors, i, e) {
 		const char *f = json_string_value(json_object_get(e, "field"));
 		const char *m =
 			json_string_value(json_object_get(e, "message"));

@@ -1262,8 +1262,7 @@ static int foreach_matches_list(struct store *s, const char *prefix)
 	ok = store_foreach(s, prefix, foreach_collect, &seen) == 0 &&
 	     seen.same_values &&
 	     json_array_size(seen.keys) == json_object_size(seen.list);
-	json_object_foreach(seen.list, key, v)
-	{
+	json_object_foreach(seen.list, key, v) {
 		const char *got =
 			json_string_value(json_array_get(seen.keys, i++));
 
