@@ -14,14 +14,10 @@ desired state (GET /v1/state shows them) and come back with the address
 at start-up. Bad options answer 400 naming the field and change
 nothing."""
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
-from topology import (  # noqa: E402
-    snapshot, expect_unchanged, state, setup, mk_ns, mk_veth, L)
+import harness as h
+from harness import check, eq, expect_problem, expect_status, test
+from topology import (snapshot, expect_unchanged, state, setup, mk_ns, mk_veth,
+                      L)
 
 
 def kaddr(ns, link, address):

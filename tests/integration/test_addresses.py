@@ -3,32 +3,10 @@
 delete; canonical form in answers and Location; 409 duplicates, 404 absent,
 400 malformed CIDRs; each checked with `ip -j addr` and GET /v1/state."""
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
-from topology import (  # noqa: E402,F401
-    LINK_FIELDS,
-    K,
-    klinks,
-    klink,
-    kkind,
-    kup,
-    kaddrs,
-    kview,
-    kpeer,
-    state,
-    snapshot,
-    expect_unchanged,
-    state_link,
-    clean_host_links,
-    setup,
-    mk_ns,
-    mk_veth,
-    mk_bridge,
-    L)
+import harness as h
+from harness import check, eq, expect_problem, expect_status, test
+from topology import (kaddrs, state, snapshot, expect_unchanged, setup, mk_ns,
+                      mk_veth)
 
 
 

@@ -10,14 +10,11 @@ import os
 import random
 import re
 import string
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import (check, eq, expect_problem, expect_status,  # noqa: E402
-                     test)
-import reliability_util as u  # noqa: E402
+import harness as h
+from harness import check, eq, expect_problem, expect_status, test
+import reliability_util as u
 
 # The fixed label sets of netnsd_http_requests_total (README.md, "Running
 # in production", Metrics).

@@ -4,34 +4,11 @@ PATCH each setting, ports (PUT 201 then 200, GET, DELETE 204 then 404, a
 port outside its bridge's namespace is 404), delete; and two namespaces
 that really pass traffic through a bridge in the host namespace."""
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
-from topology import (  # noqa: E402,F401
-    LINK_FIELDS,
-    K,
-    klinks,
-    klink,
-    kkind,
-    kup,
-    kaddrs,
-    kview,
-    kpeer,
-    state,
-    snapshot,
-    expect_unchanged,
-    state_link,
-    clean_host_links,
-    setup,
-    mk_ns,
-    mk_veth,
-    mk_bridge,
-    B,
-    P,
-    L)
+import harness as h
+from harness import check, eq, expect_problem, expect_status, test
+from topology import (klinks, klink, kkind, kup, kaddrs, state, snapshot,
+                      expect_unchanged, state_link, setup, mk_ns, mk_veth,
+                      mk_bridge, B, P, L)
 
 
 

@@ -7,15 +7,13 @@ If-Match / If-None-Match make a PUT, PATCH or DELETE conditional (412 and
 nothing changed when they do not hold). The kernel's truth is read with
 `ip -j`, the desired state and its revision with GET /v1/state."""
 
-import os
 import sys
 import threading
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
-from topology import (  # noqa: E402
-    klink, setup, mk_ns, mk_veth, snapshot, expect_unchanged, state, L)
+import harness as h
+from harness import check, eq, expect_problem, expect_status, test
+from topology import (klink, setup, mk_ns, mk_veth, snapshot, expect_unchanged,
+                      state, L)
 
 NS = "/v1/namespaces"
 

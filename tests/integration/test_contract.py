@@ -6,15 +6,13 @@ and the answers of http.client connections are checked too."""
 import copy
 import http.client
 import os
-import sys
 import tempfile
 
 import yaml
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import contract as c  # noqa: E402
-import harness as h  # noqa: E402
-from harness import check, eq, test  # noqa: E402
+import contract as c
+import harness as h
+from harness import check, eq, test
 
 RID = {"X-Request-Id": "abc", "Cache-Control": "no-store"}
 JSON = dict(RID, **{"Content-Type": "application/json"})

@@ -11,15 +11,12 @@ does not hold readiness back."""
 import os
 import re
 import signal
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-import reliability_util as u  # noqa: E402
-from harness import check, eq, expect_status, test  # noqa: E402
-from topology import (  # noqa: E402
-    kaddrs, kkind, klinks, kpeer, kup, setup)
+import harness as h
+import reliability_util as u
+from harness import check, eq, expect_status, test
+from topology import kaddrs, kkind, klinks, kpeer, kup, setup
 
 # The README's walkthrough: two namespaces wired through a host bridge.
 WALK = ("red", "blue")

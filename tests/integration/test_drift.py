@@ -5,33 +5,12 @@ see in_sync false and the drift in plain words, POST /v1/reconcile, and
 find the kernel as desired again. Namespace deletion forgets what was
 inside."""
 
-import os
 import re
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_problem, expect_status, test  # noqa: E402,F401
-from topology import (  # noqa: E402,F401
-    LINK_FIELDS,
-    K,
-    klinks,
-    klink,
-    kkind,
-    kup,
-    kaddrs,
-    kview,
-    kpeer,
-    state,
-    snapshot,
-    expect_unchanged,
-    state_link,
-    clean_host_links,
-    setup,
-    mk_ns,
-    mk_veth,
-    mk_bridge,
-    L)
+import harness as h
+from harness import check, eq, expect_status, test
+from topology import (klinks, klink, kkind, kup, kaddrs, kpeer, state, setup,
+                      mk_ns, mk_veth, mk_bridge, L)
 
 
 

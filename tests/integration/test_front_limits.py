@@ -15,13 +15,11 @@ import secrets
 import select
 import shutil
 import socket
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_status, test  # noqa: E402
+import harness as h
+from harness import check, eq, expect_status, test
 
 MIB = 1 << 20
 

@@ -27,9 +27,8 @@ import socket
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, test  # noqa: E402
+import harness as h
+from harness import check, eq, test
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                         "fixtures", "hostile")

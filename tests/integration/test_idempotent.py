@@ -10,14 +10,11 @@ run again, twice. A real change afterwards still moves the revision by one,
 and a refused duplicate writes nothing either."""
 
 import hashlib
-import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_status, test  # noqa: E402
-from topology import setup, state  # noqa: E402
+import harness as h
+from harness import check, eq, expect_status, test
+from topology import setup, state
 
 NAMESPACES = ("host", "red", "blue")
 

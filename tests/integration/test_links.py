@@ -3,32 +3,11 @@
 DELETE, bad input that must change nothing, the kernel's own words in a
 refusal, and host protection. Every answer is checked against `ip -j`."""
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
-from topology import (  # noqa: E402,F401
-    LINK_FIELDS,
-    K,
-    klinks,
-    klink,
-    kkind,
-    kup,
-    kaddrs,
-    kview,
-    kpeer,
-    state,
-    snapshot,
-    expect_unchanged,
-    state_link,
-    clean_host_links,
-    setup,
-    mk_ns,
-    mk_veth,
-    mk_bridge,
-    L)
+import harness as h
+from harness import check, eq, expect_problem, expect_status, test
+from topology import (LINK_FIELDS, klinks, klink, kkind, kup, kaddrs, kpeer,
+                      state, snapshot, expect_unchanged, state_link, setup,
+                      mk_ns, mk_veth, mk_bridge, L)
 
 
 # ---------------------------------------------------------------------------

@@ -5,17 +5,14 @@ Run inside the sandbox: tests/sandbox /usr/bin/python3 tests/integration/test_na
 
 import os
 import subprocess
-import sys
 import threading
 import urllib.parse
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from harness import (  # noqa: E402
-    MAX_BODY, NETNS_DIR, check, daemon, eq, expect_problem, expect_status,
-    ip, ip_json, is_mount_point, link_in_ns, netns_add, netns_del,
-    netns_files, netns_is_mounted, netns_list, raw_status, run, run_tests,
-    scaled, simulate_reboot, test)
+from harness import (MAX_BODY, NETNS_DIR, check, daemon, eq, expect_problem,
+                     expect_status, ip, ip_json, is_mount_point, link_in_ns,
+                     netns_add, netns_del, netns_files, netns_is_mounted,
+                     netns_list, raw_status, run, run_tests, scaled,
+                     simulate_reboot, test)
 
 COLL = "/v1/namespaces"
 

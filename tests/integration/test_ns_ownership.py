@@ -21,14 +21,11 @@ A move keeps its addresses (5c): PATCH `namespace` takes the desired
 addresses of the link along, in the kernel and in the desired state."""
 
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
-from topology import (  # noqa: E402
-    klink, kaddrs, snapshot, expect_unchanged, state, setup, mk_ns, mk_veth,
-    L, B, P)
+import harness as h
+from harness import check, eq, expect_problem, expect_status, test
+from topology import (klink, kaddrs, snapshot, expect_unchanged, state, setup,
+                      mk_ns, mk_veth, L, B, P)
 
 NS = "/v1/namespaces"
 MARK = "netnsd-namespace"

@@ -11,9 +11,8 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_status, test  # noqa: E402
+import harness as h
+from harness import check, eq, expect_status, test
 
 JSON = "application/json"
 

@@ -12,12 +12,10 @@ proper Host, or from an allowed origin, does change the kernel."""
 import http.client
 import json
 import os
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
+import harness as h
+from harness import check, eq, expect_problem, expect_status, test
 
 ATTACKER = "rebind.attacker.example"
 EVIL = "https://attacker.example"

@@ -23,26 +23,12 @@ MTU changed, an address removed); true again after POST /v1/reconcile;
 netnsd_drifted_objects counts the inner objects, not the namespace too."""
 
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
-from topology import (  # noqa: E402
-    klink,
-    kaddrs,
-    snapshot,
-    expect_unchanged,
-    state,
-    state_link,
-    clean_host_links,
-    setup,
-    mk_ns,
-    mk_veth,
-    mk_bridge,
-    B,
-    P,
-    L)
+import harness as h
+from harness import check, eq, expect_problem, expect_status, test
+from topology import (klink, kaddrs, snapshot, expect_unchanged, state,
+                      state_link, clean_host_links, setup, mk_ns, mk_veth,
+                      mk_bridge, B, P, L)
 
 
 NS = "/v1/namespaces"

@@ -16,14 +16,10 @@ runs"; openapi.yaml, ensureVeth, ensureBridge, ensureAddress).
 - Query strings are strict: dry_run=banana is a 400 naming query.dry_run,
   an unknown parameter a 400 naming it."""
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
-from topology import (kaddrs, kkind, klink, kup, kview, mk_ns,  # noqa: E402
-                      setup, snapshot, expect_unchanged, state)
+import harness as h
+from harness import check, eq, expect_problem, expect_status, test
+from topology import (kaddrs, kkind, klink, kup, kview, mk_ns, setup, snapshot,
+                      expect_unchanged, state)
 
 V = "/v1/namespaces/%s/veths/%s"
 B = "/v1/namespaces/%s/bridges/%s"

@@ -23,14 +23,12 @@ import json
 import os
 import re
 import socket
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_status, test  # noqa: E402,F401
-import reliability_util as u  # noqa: E402
-from topology import clean_host_links  # noqa: E402
+import harness as h
+from harness import check, eq, expect_status, test
+import reliability_util as u
+from topology import clean_host_links
 
 REQUESTS = u.env_int("NETNSD_LEAK_REQUESTS", 20000)
 FD_BOUND = 8

@@ -16,13 +16,10 @@ have nothing left to do, and traffic must flow. Then the same after a clean
 stop (SIGTERM)."""
 
 import json
-import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_status, test  # noqa: E402,F401
-import reliability_util as u  # noqa: E402
+import harness as h
+from harness import check, eq, expect_status, test
+import reliability_util as u
 
 NS = ["r%02d" % i for i in range(20)]
 HOST_BRIDGES = ["hb%d" % i for i in range(4)]

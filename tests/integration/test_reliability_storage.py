@@ -26,14 +26,11 @@ pass."""
 
 import json
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import (check, eq, expect_problem,  # noqa: E402,F401
-                     expect_status, test)
-import reliability_util as u  # noqa: E402
-from topology import clean_host_links  # noqa: E402
+import harness as h
+from harness import check, eq, expect_problem, expect_status, test
+import reliability_util as u
+from topology import clean_host_links
 
 
 def L(ns, name=None):

@@ -9,18 +9,14 @@ import os
 import random
 import signal
 import socket
-import sys
 import threading
 import time
 import urllib.parse
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from harness import (  # noqa: E402
-    NETNS_DIR, Deadline, check, daemon, eq, expect_problem, expect_status,
-    is_mount_point, link_in_ns, netns_add, netns_del_all, netns_files,
-    netns_is_mounted, netns_list, run, run_tests, scaled, simulate_reboot,
-    test)
+from harness import (NETNS_DIR, Deadline, check, daemon, eq, expect_problem,
+                     expect_status, is_mount_point, link_in_ns, netns_add,
+                     netns_del_all, netns_files, netns_is_mounted, netns_list,
+                     run, run_tests, scaled, simulate_reboot, test)
 
 COLL = "/v1/namespaces"
 

@@ -24,15 +24,13 @@ import socket
 import ssl
 import stat
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import warnings
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
+import harness as h
+from harness import check, eq, expect_problem, expect_status, test
 
 CAP_NET_ADMIN = 12
 CAP_SYS_ADMIN = 21

@@ -24,16 +24,13 @@ quiet (README.md, "Timeouts").
 - afterwards the daemon works on, its socket pool gave up every socket of
   `slow` (none is left in it) and no descriptor leaked."""
 
-import os
-import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_problem, expect_status, test  # noqa: E402,F401,E501
-import reliability_util as u  # noqa: E402
-from topology import clean_host_links  # noqa: E402
+import harness as h
+from harness import check, eq, expect_problem, expect_status, test
+import reliability_util as u
+from topology import clean_host_links
 
 TIMEOUT = 2  # --netlink-timeout, seconds
 FAST = 1.0   # what "at once" means here, seconds (scaled)

@@ -18,15 +18,11 @@ state becomes the document, as one transaction, checked in the kernel with
 - A dry run plans and changes nothing; If-Match guards the apply."""
 
 import copy
-import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
-from topology import (kaddrs, kkind, klink, klinks, kup, kview,  # noqa: E402
-                      setup, state)
+import harness as h
+from harness import check, eq, expect_problem, expect_status, test
+from topology import kaddrs, kkind, klink, klinks, kup, kview, setup, state
 
 
 def link(ns, name, kind=None, **kw):

@@ -14,17 +14,14 @@ NETNSD_STATE_KILLS sets the number of kills (default 30). The figures
 (how many kills left the old state, how many the new) are printed."""
 
 import http.client
-import os
 import random
-import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_status, test  # noqa: E402
-import reliability_util as u  # noqa: E402
-from topology import setup  # noqa: E402
+import harness as h
+from harness import check, eq, expect_status, test
+import reliability_util as u
+from topology import setup
 
 KILLS = u.env_int("NETNSD_STATE_KILLS", 30)
 

@@ -4,36 +4,16 @@ placed directly, per-end mtu/mac/up), list, get, delete (both ends), the
 netnsd alias, and refusals (409 taken names, 404 namespaces, 400 bad names
 and values) that change nothing in the kernel or the desired state."""
 
-import os
 import re
 import subprocess
-import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
-from topology import (  # noqa: E402,F401
-    LINK_FIELDS,
-    K,
-    klinks,
-    klink,
-    kkind,
-    kup,
-    kaddrs,
-    kview,
-    kpeer,
-    state,
-    snapshot,
-    expect_unchanged,
-    state_link,
-    clean_host_links,
-    setup,
-    mk_ns,
-    mk_veth,
-    mk_bridge,
-    L)
+import harness as h
+from harness import check, eq, expect_problem, expect_status, test
+from topology import (K, klinks, klink, kkind, kup, kpeer, state, snapshot,
+                      expect_unchanged, state_link, setup, mk_ns, mk_veth,
+                      mk_bridge, L)
 
 
 

@@ -2,12 +2,8 @@
 addresses (`ip -j`), snapshots to prove a refused request changed nothing,
 and short ways to build namespaces, veths and bridges through the API."""
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_problem, expect_status  # noqa: E402,F401
+import harness as h
+from harness import expect_status
 # ---------------------------------------------------------------------------
 # Local helpers (kept in this file: harness.py is shared and not ours)
 
