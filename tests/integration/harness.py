@@ -877,6 +877,15 @@ def on_cleanup(fn):
     _CLEANUPS.append(fn)
 
 
+def tmpdir(prefix="netnsd-tmp-"):
+    """A new directory under /tmp, removed with all it holds after the
+    current test."""
+    d = tempfile.TemporaryDirectory(prefix=prefix, dir="/tmp",
+                                    ignore_cleanup_errors=True)
+    on_cleanup(d.cleanup)
+    return d.name
+
+
 def _cleanup_test():
     errors = []
     while _CLEANUPS:

@@ -68,9 +68,7 @@ def env_int(name, default):
 
 def say(fmt, *args):
     """A figure or a progress line in the test's output (ctest keeps it)."""
-    print("    " + (fmt % args if args else fmt))
-    import sys
-    sys.stdout.flush()
+    print("    " + (fmt % args if args else fmt), flush=True)
 
 
 # ---------------------------------------------------------------------------

@@ -13,9 +13,7 @@ half-open connections hold the table until --connection-timeout."""
 import os
 import secrets
 import select
-import shutil
 import socket
-import tempfile
 import time
 
 import harness as h
@@ -25,9 +23,7 @@ MIB = 1 << 20
 
 
 def tmpdir():
-    d = tempfile.mkdtemp(prefix="netnsd-front-", dir="/tmp")
-    h.on_cleanup(lambda: shutil.rmtree(d, ignore_errors=True))
-    return d
+    return h.tmpdir("netnsd-front-")
 
 
 def token_daemon(extra=()):

@@ -12,7 +12,6 @@ proper Host, or from an allowed origin, does change the kernel."""
 import http.client
 import json
 import os
-import tempfile
 
 import harness as h
 from harness import check, eq, expect_problem, expect_status, test
@@ -172,8 +171,7 @@ def a_malformed_or_repeated_host_is_400():
 
 @test
 def allowed_host_names_are_answered():
-    cfg_dir = tempfile.mkdtemp(prefix="netnsd-origin-", dir="/tmp")
-    h.on_cleanup(lambda: __import__("shutil").rmtree(cfg_dir, True))
+    cfg_dir = h.tmpdir("netnsd-origin-")
     cfg = os.path.join(cfg_dir, "netnsd.conf")
     with open(cfg, "w") as f:
         f.write("allowed-host = files.example\n")
@@ -230,8 +228,7 @@ def a_wildcard_listener_answers_the_address_connected_to():
 
 @test
 def unix_sockets_skip_the_host_check_not_the_origin_check():
-    sock_dir = tempfile.mkdtemp(prefix="netnsd-origin-", dir="/tmp")
-    h.on_cleanup(lambda: __import__("shutil").rmtree(sock_dir, True))
+    sock_dir = h.tmpdir("netnsd-origin-")
     path = os.path.join(sock_dir, "api.sock")
     d = h.daemon(args=["--listen", "unix:" + path])
     r = send(0, "PUT", "/v1/namespaces/sock", ATTACKER, unix=path)

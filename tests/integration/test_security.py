@@ -44,9 +44,7 @@ OUTSIDE_ADDR = "198.18.5.1"
 # Helpers (kept here: harness.py is shared)
 
 def tmpdir(prefix="netnsd-sec-"):
-    d = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
-    h.on_cleanup(lambda: shutil.rmtree(d, ignore_errors=True))
-    return d
+    return h.tmpdir(prefix)
 
 
 def write_file(path, text, mode=0o600):
