@@ -1,8 +1,9 @@
-/* Unit tests of state/store.c, the durable desired state: round trips,
- * transactions and their undo, and what happens on open to each kind of
- * damage a crash (torn tail) or something else (anything else) can leave.
- * On-disk format: snapshot at PATH, journal at PATH.journal, one record a
- * line, "crc32c-hex8 json\n". A full disk is not simulated here. */
+/* Unit tests of the store (state/store.h), the durable desired state:
+ * round trips, transactions and their undo, and what happens on open to
+ * each kind of damage a crash (torn tail) or something else (anything
+ * else) can leave. On-disk format: snapshot at PATH, journal at
+ * PATH.journal, one record a line, "crc32c-hex8 json\n". A full disk is
+ * not simulated here. */
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
