@@ -109,6 +109,8 @@ void store_index_init(struct store_index *idx);
 void store_index_free(struct store_index *idx);
 /* Adds (value) or removes (NULL) `key` in every index set it belongs to. */
 int store_index(struct store *s, const char *key, json_t *value);
+/* Indexes every key of `objects` (a snapshot's, just read). */
+int store_index_all(struct store *s, json_t *objects);
 /* Applies one transaction's ops to the objects and the index. */
 int store_apply(struct store *s, json_t *ops);
 /* Whether the index holds a set for exactly the keys under `prefix`. */

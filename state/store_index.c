@@ -245,6 +245,18 @@ int store_index(struct store *s, const char *key, json_t *value)
 	return 0;
 }
 
+int store_index_all(struct store *s, json_t *objects)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(objects, key, v) {
+		if (store_index(s, key, v) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Applies one transaction's ops. The ops were checked when the record was
  * read or built, so this cannot fail but for memory. */
 int store_apply(struct store *s, json_t *ops)

@@ -206,17 +206,10 @@ static int store_load_snapshot(struct store *s, char *err, size_t errlen)
 	}
 	json_decref(s->objects);
 	s->objects = json_incref(objects);
-	{
-		const char *key;
-		json_t *v;
-
-		json_object_foreach(objects, key, v) {
-			if (store_index(s, key, v) < 0) {
-				snprintf(err, errlen, "out of memory");
-				r = -ENOMEM;
-				goto out;
-			}
-		}
+	if (store_index_all(s, objects) < 0) {
+		snprintf(err, errlen, "out of memory");
+		r = -ENOMEM;
+		goto out;
 	}
 	s->seq = (uint64_t)json_integer_value(seq);
 	/* Snapshots before the revision had it equal to seq. */
