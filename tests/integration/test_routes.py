@@ -9,13 +9,11 @@ after SIGKILL and a wipe with `ip route del`. Every change is checked with
 
 import json
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-import reliability_util as u  # noqa: E402
-from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
-from topology import mk_ns, mk_veth, setup, state  # noqa: E402
+import harness as h
+import reliability_util as u
+from harness import check, eq, expect_problem, expect_status, test
+from topology import mk_ns, mk_veth, setup, state
 
 PROTO = 173  # netnsd's routing protocol (README.md, "Routes")
 
