@@ -93,7 +93,7 @@ static const char *const bad_links[] = {
 	"{\"kind\":\"vlan\",\"options\":{\"parent\":\"a/b\",\"id\":1}}",
 };
 
-/* What the store writes: the snapshot's flags (state/store.c). */
+/* What the store writes: the snapshot's flags (state/store_journal.c). */
 static char *dump(json_t *j)
 {
 	return json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
