@@ -133,8 +133,7 @@ static void links_all_missing(struct request *req, struct link_view *v,
 			*first = was;
 		}
 	}
-	json_object_foreach(desired, k, d)
-	{
+	json_object_foreach(desired, k, d) {
 		record_link_read(d, &want);
 		mark = b->len;
 		was = *first;
