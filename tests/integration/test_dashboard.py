@@ -10,13 +10,9 @@ with nothing changed in the kernel."""
 import os
 import re
 import secrets
-import shutil
-import sys
-import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
+import harness as h
+from harness import check, eq, expect_problem, expect_status, test
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -37,8 +33,7 @@ def csp_of(r):
 
 def token_daemon():
     tok = "dash-" + secrets.token_urlsafe(24)
-    d = tempfile.mkdtemp(prefix="netnsd-dash-")
-    h.on_cleanup(lambda: shutil.rmtree(d, ignore_errors=True))
+    d = h.tmpdir("netnsd-dash-")
     path = os.path.join(d, "tokens")
     with open(path, "w") as f:
         f.write(tok + "\n")

@@ -6,15 +6,10 @@ Each item is what GET of the link shows, the namespaces' links are those
 netnsd's back included; the answer has an ETag that changes with the
 topology; bad filters are 400 naming `query.NAME` and change nothing."""
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness as h  # noqa: E402
-from harness import check, eq, expect_problem, expect_status, test  # noqa: E402
-from topology import (  # noqa: E402
-    L, P, klinks, mk_bridge, mk_ns, mk_veth, setup, snapshot,
-    expect_unchanged)
+import harness as h
+from harness import check, eq, expect_problem, expect_status, test
+from topology import (L, P, klinks, mk_bridge, mk_ns, mk_veth, setup, snapshot,
+                      expect_unchanged)
 
 ALL = "/v1/links"
 
