@@ -395,8 +395,7 @@ static void link_write_members(json_t *o, struct jsonbuf *b)
 	const char *k;
 	json_t *x;
 
-	json_object_foreach(o, k, x)
-	{
+	json_object_foreach(o, k, x) {
 		jsonbuf_lit(b, ",");
 		jsonbuf_str(b, k);
 		jsonbuf_lit(b, ":");

@@ -181,8 +181,7 @@ static void watch_drift_forget_ns(const char *ns)
 	void *tmp;
 
 	pthread_mutex_lock(&watch_mu);
-	json_object_foreach_safe(watch_out_of_sync, tmp, k, v)
-	{
+	json_object_foreach_safe(watch_out_of_sync, tmp, k, v) {
 		const char *sp = strchr(k, ' ');
 
 		snprintf(prefix, sizeof(prefix), "%s ", ns);
@@ -302,16 +301,14 @@ static void watch_redump(const char *ns, enum events_source src)
 	json_array_foreach(json_object_get(list, "items")
 				   ? json_object_get(list, "items")
 				   : list,
-			   i, l)
-	{
+			   i, l) {
 		const char *name =
 			json_string_value(json_object_get(l, "name"));
 
 		if (!name)
 			continue;
 		watch_drift(EVENTS_LINK, ns, name, l, src);
-		json_array_foreach(json_object_get(l, "addresses"), j, addr)
-		{
+		json_array_foreach(json_object_get(l, "addresses"), j, addr) {
 			const char *cidr = json_string_value(
 				json_object_get(addr, "address"));
 			char key[IFNAMSIZ + INET6_ADDRSTRLEN + 8];
@@ -398,13 +395,14 @@ static void watch_recount_locked(void)
 	if (watch_all_dirty) {
 		json_object_clear(watch_counts);
 		json_object_clear(watch_dirty);
-		json_object_foreach(desired, k, v) json_object_set_new(
-			watch_counts, k,
-			json_integer((json_int_t)watch_count_ns(k, desired)));
+		json_object_foreach(desired, k, v)
+			json_object_set_new(
+				watch_counts, k,
+				json_integer((json_int_t)watch_count_ns(
+					k, desired)));
 		watch_all_dirty = false;
 	} else {
-		json_object_foreach_safe(watch_dirty, tmp, k, v)
-		{
+		json_object_foreach_safe(watch_dirty, tmp, k, v) {
 			size_t n = watch_count_ns(k, desired);
 
 			if (n)
@@ -439,8 +437,8 @@ bool watch_drifted(size_t *ret)
 		return false;
 	pthread_mutex_lock(&watch_mu);
 	watch_recount_locked();
-	json_object_foreach(watch_counts, k, v) n +=
-		(size_t)json_integer_value(v);
+	json_object_foreach(watch_counts, k, v)
+		n += (size_t)json_integer_value(v);
 	pthread_mutex_unlock(&watch_mu);
 	*ret = n;
 	return true;

@@ -155,8 +155,7 @@ static void desired_children(struct store *s, struct store_txn *t,
 		return;
 	key_link_prefix(prefix, ns);
 	links = store_list(s, prefix);
-	json_object_foreach(links, k, v)
-	{
+	json_object_foreach(links, k, v) {
 		struct record_link w;
 
 		record_link_read(v, &w);

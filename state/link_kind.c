@@ -262,8 +262,7 @@ int link_kind_from_body(const struct link_kind *lk, json_t *body,
 	if (json_object_get(body, "remote") && json_object_get(body, "group"))
 		return problem_field(prob, "group",
 				     "give remote or group, not both");
-	json_object_foreach(body, k, v)
-	{
+	json_object_foreach(body, k, v) {
 		int r = link_kind_member(lk, k, v, o, why, sizeof(why));
 
 		if (r == -EINVAL)
@@ -288,8 +287,7 @@ int link_kind_parse(const struct link_kind *lk, json_t *json,
 		snprintf(err, errlen, "link record: options is not an object");
 		return -EBADMSG;
 	}
-	json_object_foreach(json, k, v)
-	{
+	json_object_foreach(json, k, v) {
 		r = link_kind_member(lk, k, v, o, why, sizeof(why));
 		if (r == -ENOENT)
 			snprintf(why, sizeof(why), "is not an option of a %s",
