@@ -39,6 +39,7 @@ enum {
 	O_NLTIMEOUT,
 	O_TESTSTALL,
 	O_MAXSUBS,
+	O_RECONCILE,
 	O_EVHISTORY,
 	O_EVBUFFER,
 	O_CONFIG,
@@ -74,6 +75,7 @@ static const struct option config_opts[] = {
 	{ "netlink-timeout", required_argument, NULL, O_NLTIMEOUT },
 	{ "test-stall-netns", required_argument, NULL, O_TESTSTALL },
 	{ "max-subscribers", required_argument, NULL, O_MAXSUBS },
+	{ "reconcile", required_argument, NULL, O_RECONCILE },
 	{ "events-history", required_argument, NULL, O_EVHISTORY },
 	{ "events-buffer", required_argument, NULL, O_EVBUFFER },
 	{ "config", required_argument, NULL, O_CONFIG },
@@ -131,6 +133,8 @@ static void config_usage(FILE *f)
 		"                                CAP_SYS_ADMIN\n"
 		"Watching (GET /v1/events):\n"
 		"  --max-subscribers N           event streams open at once (default 64)\n"
+		"  --reconcile MODE              manual (default): drift is reported; auto:\n"
+		"                                repaired within a second (self-healing)\n"
 		"  --events-history N            events kept for resuming (default 10000,\n"
 		"                                at least 10000)\n"
 		"  --events-buffer N             events a subscriber may fall behind before\n"
@@ -289,6 +293,15 @@ static int config_apply(struct config *c, int o, const char *name, char *arg)
 		c->netlink_timeout = (unsigned)n;
 		return 0;
 	case O_TESTSTALL: c->test_stall_netns = arg; return 0;
+	case O_RECONCILE:
+		if (strcmp(arg, "auto") && strcmp(arg, "manual")) {
+			fprintf(stderr,
+				"netnsd: --reconcile is auto or manual, not '%s'\n",
+				arg);
+			return -1;
+		}
+		c->reconcile_auto = !strcmp(arg, "auto");
+		return 0;
 	case O_MAXSUBS:
 		if (config_number(name, arg, 1, 100000, 10, &n))
 			return -1;

@@ -47,6 +47,7 @@ struct config {
 	const char *test_stall_netns; /* testing only: netlink/ns.h */
 	/* the event stream (README.md, "Watching") */
 	unsigned max_subscribers;
+	bool reconcile_auto; /* --reconcile=auto: self-healing (autoheal.h) */
 	size_t events_history;
 	size_t events_buffer;
 };

@@ -15,6 +15,7 @@ enum converge_origin {
 	CONVERGE_STARTUP, /* the first run, before netnsd says ready */
 	CONVERGE_REQUEST, /* POST /v1/reconcile */
 	CONVERGE_RETRY,	  /* a retry of a run that left transient failures */
+	CONVERGE_AUTO,	  /* --reconcile=auto repairing a drift (autoheal.h) */
 };
 
 struct converge_status {

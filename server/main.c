@@ -12,6 +12,7 @@
 #include "../state/record.h"
 #include "../state/store.h"
 #include "config.h"
+#include "autoheal.h"
 #include "confirm.h"
 #include "converge.h"
 #include "events.h"
@@ -43,10 +44,13 @@ static void main_record_warn(const char *msg)
  * or whatever the convergence waits for, whichever comes first. */
 static struct timespec main_tick(struct store *store)
 {
-	long ms = converge_wait_ms(), confirm = confirm_wait_ms(store);
+	long ms = converge_wait_ms(), confirm = confirm_wait_ms(store),
+	     heal = autoheal_wait_ms();
 
 	if (confirm >= 0 && (ms < 0 || confirm < ms))
 		ms = confirm;
+	if (heal >= 0 && (ms < 0 || heal < ms))
+		ms = heal;
 	if (ms < 0 || ms > 1000)
 		ms = 1000;
 	return (struct timespec){ .tv_sec = ms / 1000,
@@ -134,6 +138,7 @@ int main(int argc, char **argv)
 			cfg.max_subscribers) < 0)
 		goto fail;
 	/* Watching before the start-up reconcile: its repairs are events. */
+	autoheal_set(cfg.reconcile_auto);
 	watch_start(store);
 	if (http_serve(store) < 0)
 		goto fail;
@@ -162,6 +167,7 @@ int main(int argc, char **argv)
 			break;
 		converge_tick(store);
 		confirm_tick(store);
+		autoheal_tick(store);
 		if (main_seconds() - swept >= 1) {
 			swept = main_seconds();
 			nl_ns_sweep();

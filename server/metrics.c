@@ -1,5 +1,7 @@
 #include "metrics.h"
 
+#include "autoheal.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "../netlink/sock.h"
+#include "autoheal.h"
 #include "converge.h"
 #include "router.h"
 #include "../state/drift.h"
@@ -314,6 +317,21 @@ char *metrics_render(struct store *store, size_t *ret_len)
 		(unsigned long long)metrics_reconcile_actions,
 		(unsigned long long)metrics_reconcile_failures);
 	pthread_mutex_unlock(&metrics_mu);
+	{
+		uint64_t repairs, deferred;
+
+		autoheal_counts(&repairs, &deferred);
+		metrics_printf(
+			&b,
+			"# HELP netnsd_selfheal_repairs_total Drifts repaired by --reconcile=auto.\n"
+			"# TYPE netnsd_selfheal_repairs_total counter\n"
+			"netnsd_selfheal_repairs_total %llu\n"
+			"# HELP netnsd_selfheal_deferred_total Drifts of an object changed again soon after its repair, repaired after a growing wait.\n"
+			"# TYPE netnsd_selfheal_deferred_total counter\n"
+			"netnsd_selfheal_deferred_total %llu\n",
+			(unsigned long long)repairs,
+			(unsigned long long)deferred);
+	}
 
 	nl_error_counts(errs, NL_ERRNO_MAX);
 	metrics_printf(

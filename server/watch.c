@@ -10,6 +10,7 @@
 #include "../netlink/monitor.h"
 #include "../netlink/ns.h"
 #include "../state/drift.h"
+#include "autoheal.h"
 #include "../state/key.h"
 #include "../state/store.h"
 #include "events.h"
@@ -169,6 +170,9 @@ static void watch_drift(unsigned type, const char *ns, const char *name,
 	pthread_mutex_unlock(&watch_mu);
 	if (out != was)
 		events_emit(EVENTS_DRIFT, "changed", ns, name, obj, src);
+	/* A change made behind netnsd's back: repaired when asked to. */
+	if (out && !was && src == EVENTS_SOURCE_KERNEL)
+		autoheal_note(ns, name);
 }
 
 /* Forgets what was out of sync in a namespace that is gone: it is one
