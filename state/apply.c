@@ -11,6 +11,7 @@
 #include "../netlink/kind.h"
 #include "../netlink/ns.h"
 #include "../netlink/ns_mark.h"
+#include "../netlink/route.h"
 #include "../netlink/veth.h"
 #include "../server/log.h"
 #include "addr_apply.h"
@@ -225,6 +226,46 @@ static int apply_index(struct nl_sock *s, const struct plan_step *st)
 	return r < 0 ? r : l.ifindex;
 }
 
+/* The route of a ROUTE_SET step on its device's index now. */
+static int apply_route_of(struct nl_sock *s, const struct plan_step *st,
+			  struct nl_route *ret)
+{
+	struct nl_link l;
+	int r;
+
+	*ret = st->route;
+	if (!*st->dev)
+		return 0;
+	r = nl_link_get(s, st->dev, &l);
+	if (r < 0)
+		return r;
+	ret->ifindex = l.ifindex;
+	return 0;
+}
+
+static int apply_route_set(struct nl_sock *s, const struct plan_step *st)
+{
+	struct nl_route rt;
+	int r = apply_route_of(s, st, &rt);
+
+	if (r < 0)
+		return r;
+	return st->has_old ? nl_route_replace(s, &rt) : nl_route_add(s, &rt);
+}
+
+static int apply_route_back(struct nl_sock *s, const struct plan_step *st)
+{
+	struct nl_route rt;
+	int r;
+
+	if (st->has_old)
+		return nl_route_replace(s, &st->old_route);
+	r = apply_route_of(s, st, &rt);
+	if (r == 0)
+		r = nl_route_del(s, &rt);
+	return r == -ESRCH || r == -ENODEV ? 0 : r;
+}
+
 static int apply_in(struct nl_sock *s, struct store *store,
 		    const struct plan_step *st)
 {
@@ -269,6 +310,10 @@ static int apply_in(struct nl_sock *s, struct store *store,
 	case PLAN_RECORD: return 1;
 	case PLAN_NS_MARK: return nl_ns_mark_set(s, -1);
 	case PLAN_NS_UNMARK: return nl_ns_mark_clear(s);
+	case PLAN_ROUTE_SET: return apply_route_set(s, st);
+	case PLAN_ROUTE_DEL:
+		r = nl_route_del(s, &st->old_route);
+		return r == -ESRCH || r == -ENOENT ? 1 : r;
 	}
 	return -EINVAL;
 }
@@ -328,6 +373,8 @@ static int apply_back_in(struct nl_sock *s, const struct plan_step *st)
 	case PLAN_RECORD: return 0;
 	case PLAN_NS_MARK: return nl_ns_mark_clear(s);
 	case PLAN_NS_UNMARK: return nl_ns_mark_set(s, -1);
+	case PLAN_ROUTE_SET: return apply_route_back(s, st);
+	case PLAN_ROUTE_DEL: return nl_route_add(s, &st->old_route);
 	case PLAN_LINK_MOVE:
 	case PLAN_NS_DEL:
 	case PLAN_LINK_DEL: break; /* last in a plan: never undone */
@@ -399,6 +446,8 @@ static int apply_failed_words(const struct plan_step *st, int err,
 		[PLAN_RECORD] = "recording",
 		[PLAN_NS_MARK] = "marking the namespace",
 		[PLAN_NS_UNMARK] = "releasing the namespace",
+		[PLAN_ROUTE_SET] = "adding the route",
+		[PLAN_ROUTE_DEL] = "deleting the route",
 		[PLAN_LINK_ADD] = "creating the link",
 	};
 
@@ -443,6 +492,11 @@ static bool apply_marker_key(const struct plan_step *st, char key[KEY_MAX])
 		key_gone_addr(key, st->ns, st->name, text);
 	} else if (st->op == PLAN_NS_UNMARK) {
 		key_release_ns(key, st->ns);
+	} else if (st->op == PLAN_ROUTE_DEL) {
+		value_format_cidr(&st->old_route.dst, text, sizeof(text));
+		snprintf(key, KEY_MAX, KEY_GONE_ROUTE "%s/%lu/%s/%lu", st->ns,
+			 (unsigned long)st->old_route.table, text,
+			 (unsigned long)st->old_route.metric);
 	} else {
 		return false;
 	}

@@ -24,6 +24,8 @@ struct view_ns {
 	size_t n_links;
 	struct nl_addr *addrs;
 	size_t n_addrs;
+	struct nl_route *routes;
+	size_t n_routes;
 };
 
 struct ctx {
@@ -71,6 +73,7 @@ static struct view_ns *view_of(struct ctx *c, const char *ns)
 	if (nl_link_dump(s, &v->links, &v->n_links) == 0)
 		qsort(v->links, v->n_links, sizeof(*v->links), view_cmp);
 	nl_addr_dump(s, 0, &v->addrs, &v->n_addrs);
+	nl_route_dump(s, &v->routes, &v->n_routes);
 	nl_ns_put(ns, s);
 	return v;
 }
@@ -486,11 +489,132 @@ static int plan_gone(struct ctx *c)
 		r = plan_gone_links(c);
 	if (r == 0)
 		r = plan_gone_ns(c, false);
-	/* Routes are declared on /routes: only those that go with what
-	 * the document drops are forgotten (README.md, "Routes"). */
-	if (r == 0 && route_forget_with_document(c->held, c->d, c->p, c->t))
-		r = problem_errno(c->prob, -ENOMEM, "planning", NULL);
 	return r;
+}
+
+/* The index of link `dev` in `v` when the kernel has it, 0 when the
+ * same plan makes it (declared), -1 when neither. */
+static int route_dev_index(struct ctx *c, const struct view_ns *v,
+			   const char *ns, const char *dev)
+{
+	const struct nl_link *l = dev ? view_link(v, dev) : NULL;
+	char key[KEY_MAX];
+
+	if (!dev)
+		return 0;
+	if (doc_link_find(c->d, ns, dev))
+		return l ? l->ifindex : 0;
+	/* There now, but netnsd's and going with this apply. */
+	key_link(key, ns, dev);
+	if (!l || json_object_get(c->held, key))
+		return -1;
+	return l->ifindex;
+}
+
+/* The document's routes, after the addresses their gateways need: added
+ * when missing, replaced when netnsd's differs; someone else's in their
+ * place is a 409. */
+static int plan_routes(struct ctx *c)
+{
+	char key[KEY_MAX], path[256], detail[160];
+
+	for (size_t i = 0; i < c->d->n_routes; i++) {
+		const struct doc_route *x = &c->d->routes[i];
+		struct view_ns *v = view_of(c, x->ns);
+		const struct nl_route *have;
+		struct nl_route want;
+		int ifindex = route_dev_index(c, v, x->ns, x->rec.dev), r;
+
+		if (ifindex < 0) {
+			problem_set(c->prob, 404, "not-found",
+				    "link %s is neither declared nor in "
+				    "namespace %s",
+				    x->rec.dev, x->ns);
+			return at(c, "routes", x->index, -404);
+		}
+		have = v ? nl_route_find(v->routes, v->n_routes, &x->rec.dst,
+					 x->rec.table, x->rec.metric)
+			 : NULL;
+		route_path(path, x->ns, &x->rec);
+		key_route(key, x->ns, x->rec.table, x->rec.dst_text,
+			  x->rec.metric);
+		set_record(c, key, record_route_format(&x->rec));
+		/* A device the same plan makes has no index yet: not a
+		 * match. */
+		if (have && (!x->rec.dev || ifindex) &&
+		    route_matches(&x->rec, ifindex, have))
+			continue;
+		if (have && have->protocol != NL_ROUTE_PROTO) {
+			problem_set(c->prob, 409, "unmanaged",
+				    "route %s in namespace %s is held by a "
+				    "route netnsd did not make",
+				    x->rec.dst_text, x->ns);
+			return at(c, "routes", x->index, -409);
+		}
+		route_to_nl(&x->rec, 0, &want);
+		snprintf(detail, sizeof(detail), "route %s%s%s%s%s",
+			 x->rec.dst_text, x->rec.via_text ? " via " : "",
+			 x->rec.via_text ? x->rec.via_text : "",
+			 x->rec.dev ? " dev " : "",
+			 x->rec.dev ? x->rec.dev : "");
+		r = plan_route_set(c->p, x->ns, path, &want, x->rec.dev, have,
+				   detail);
+		if (r < 0)
+			return problem_errno(c->prob, r, "planning", NULL);
+	}
+	return 0;
+}
+
+static bool doc_has_route(const struct doc *d, const char *ns,
+			  const struct record_route *r)
+{
+	for (size_t i = 0; i < d->n_routes; i++)
+		if (!strcmp(d->routes[i].ns, ns) &&
+		    d->routes[i].rec.table == r->table &&
+		    d->routes[i].rec.metric == r->metric &&
+		    value_cidr_equal(&d->routes[i].rec.dst, &r->dst))
+			return true;
+	return false;
+}
+
+/* Routes held and not in the document: deleted from the kernel (before
+ * the addresses and links they depend on go), unless their namespace
+ * goes anyway. */
+static int plan_gone_routes(struct ctx *c)
+{
+	char ns[NAME_NS_MAX + 1], path[256];
+	const char *key, *slash;
+	struct record_route rr;
+	json_t *v;
+	int r;
+
+	json_object_foreach(c->held, key, v) {
+		const struct nl_route *have;
+		struct view_ns *vn;
+
+		if (strncmp(key, "route/", 6))
+			continue;
+		slash = strchr(key + 6, '/');
+		if (!slash || (size_t)(slash - key - 6) > NAME_NS_MAX ||
+		    record_route_parse(v, &rr, NULL, 0) < 0)
+			continue;
+		memcpy(ns, key + 6, (size_t)(slash - key - 6));
+		ns[slash - key - 6] = '\0';
+		if (doc_has_route(c->d, ns, &rr))
+			continue;
+		store_txn_del(c->t, key);
+		if (ns_goes(c, ns) || !(vn = view_of(c, ns)))
+			continue;
+		have = nl_route_find(vn->routes, vn->n_routes, &rr.dst,
+				     rr.table, rr.metric);
+		if (!have || have->protocol != NL_ROUTE_PROTO)
+			continue;
+		route_path(path, ns, &rr);
+		r = plan_route_del(c->p, ns, path, have);
+		if (r < 0)
+			return problem_errno(c->prob, r, "planning", NULL);
+	}
+	return 0;
 }
 
 int apply_state_plan(struct store *s, const struct doc *d, struct plan *p,
@@ -514,9 +638,13 @@ int apply_state_plan(struct store *s, const struct doc *d, struct plan *p,
 	if (r == 0)
 		r = plan_masters(&c);
 	if (r == 0)
+		r = plan_gone_routes(&c);
+	if (r == 0)
 		r = plan_gone_addrs(&c);
 	if (r == 0)
 		r = plan_addresses(&c);
+	if (r == 0)
+		r = plan_routes(&c);
 	if (r == 0)
 		r = plan_gone(&c);
 	if (r < 0)
@@ -529,6 +657,7 @@ out:
 	for (size_t i = 0; i < c.n_views; i++) {
 		free(c.views[i].links);
 		free(c.views[i].addrs);
+		free(c.views[i].routes);
 	}
 	free(c.views);
 	json_decref(c.held);

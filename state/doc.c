@@ -4,8 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <linux/rtnetlink.h>
 
 #include "../api/name.h"
+#include "../netlink/route.h"
 
 /* Copies `o` without the members the document adds to a record (its place
  * in the state, and what only the server sets). */
@@ -136,6 +139,51 @@ static int doc_read_addr(struct doc *d, json_t *o, size_t i,
 	return 0;
 }
 
+/* What a route may leave out, as its POST body may (openapi/openapi.yaml,
+ * RouteCreate): the main table, the family's default metric (the kernel
+ * makes an IPv6 metric 0 into 1024). */
+static void doc_route_defaults(json_t *r)
+{
+	const char *dst = json_string_value(json_object_get(r, "dst"));
+	struct cidr c;
+
+	if (!json_object_get(r, "table"))
+		json_object_set_new(r, "table", json_integer(RT_TABLE_MAIN));
+	if (!json_object_get(r, "metric") && dst && !value_parse_cidr(dst, &c))
+		json_object_set_new(
+			r, "metric",
+			json_integer(c.family == AF_INET6
+					     ? NL_ROUTE_METRIC6_DEFAULT
+					     : 0));
+}
+
+static int doc_read_route(struct doc *d, json_t *o, size_t i,
+			  struct problem *prob)
+{
+	static const char *const skip[] = { "namespace", NULL };
+	struct doc_route *x = &d->routes[d->n_routes];
+	char at[64], err[256];
+	json_t *rest;
+
+	snprintf(at, sizeof(at), "/routes/%zu", i);
+	if (!json_is_object(o))
+		return problem_field(prob, at, "must be an object");
+	x->ns = doc_name(o, "namespace", doc_check_ns, at, prob);
+	rest = doc_record_part(o, skip);
+	if (!rest)
+		return problem_errno(prob, -ENOMEM, "reading the document",
+				     NULL);
+	json_array_append_new(d->keep, rest);
+	doc_route_defaults(rest);
+	if (record_route_parse(rest, &x->rec, err, sizeof(err)) < 0)
+		return problem_field(prob, at, "%s", err);
+	if (x->ns) {
+		x->index = i;
+		d->n_routes++;
+	}
+	return 0;
+}
+
 static json_t *doc_array(json_t *root, const char *key, struct problem *prob)
 {
 	json_t *a = json_object_get(root, key);
@@ -151,18 +199,15 @@ static json_t *doc_array(json_t *root, const char *key, struct problem *prob)
 	return a;
 }
 
-/* The top level: three arrays, and "revision" (ignored). */
+/* The top level: four arrays, and "revision" (ignored). */
 static int doc_read(json_t *root, struct doc *d, struct problem *prob)
 {
-	json_t *ns, *links, *addrs, *o;
+	json_t *ns, *links, *addrs, *routes, *o;
 	const char *k;
 	size_t i;
 	char at[80];
 
 	json_object_foreach(root, k, o) {
-		/* "routes", as GET /v1/state lists them, is taken and not
-		 * applied: routes are declared on /routes (README.md,
-		 * "Routes"), so a GET's answer PUT back stays a no-op. */
 		if (strcmp(k, "namespaces") && strcmp(k, "links") &&
 		    strcmp(k, "addresses") && strcmp(k, "revision") &&
 		    strcmp(k, "routes")) {
@@ -173,14 +218,17 @@ static int doc_read(json_t *root, struct doc *d, struct problem *prob)
 	ns = doc_array(root, "namespaces", prob);
 	links = doc_array(root, "links", prob);
 	addrs = doc_array(root, "addresses", prob);
-	doc_array(root, "routes", prob);
+	routes = doc_array(root, "routes", prob);
+	d->routes = calloc(json_array_size(routes) + 1, sizeof(*d->routes));
 	d->ns = calloc(json_array_size(ns) + 1, sizeof(*d->ns));
 	d->links = calloc(json_array_size(links) + 1, sizeof(*d->links));
 	d->addrs = calloc(json_array_size(addrs) + 1, sizeof(*d->addrs));
-	if (!d->ns || !d->links || !d->addrs)
+	if (!d->ns || !d->links || !d->addrs || !d->routes)
 		return problem_errno(prob, -ENOMEM, "reading the document",
 				     NULL)
 			       ?: -ENOMEM;
+	json_array_foreach(routes, i, o)
+		doc_read_route(d, o, i, prob);
 	doc_read_ns(d, ns, prob);
 	json_array_foreach(links, i, o)
 		doc_read_link(d, o, i, prob);
@@ -247,6 +295,31 @@ static void doc_check_unique(const struct doc *d, struct problem *prob)
 		}
 }
 
+/* Two routes of one identity: namespace, table, destination, metric. */
+static void doc_check_unique_routes(const struct doc *d, struct problem *prob)
+{
+	char at[64];
+
+	for (size_t i = 0; i < d->n_routes; i++)
+		for (size_t j = 0; j < i; j++) {
+			const struct doc_route *a = &d->routes[i],
+					       *b = &d->routes[j];
+
+			if (strcmp(a->ns, b->ns) ||
+			    a->rec.table != b->rec.table ||
+			    a->rec.metric != b->rec.metric ||
+			    !value_cidr_equal(&a->rec.dst, &b->rec.dst))
+				continue;
+			snprintf(at, sizeof(at), "/routes/%zu", a->index);
+			problem_field(prob, at,
+				      "route %s (table %u, metric %u) in %s "
+				      "twice",
+				      a->rec.dst_text, a->rec.table,
+				      a->rec.metric, a->ns);
+			break;
+		}
+}
+
 /* A veth end's peer: declared, a veth, and naming this end back. */
 static void doc_check_peer(const struct doc *d, const struct doc_link *l,
 			   struct problem *prob)
@@ -302,6 +375,13 @@ static void doc_check_refs(const struct doc *d, struct problem *prob)
 			problem_field(prob, at,
 				      "a bridge cannot be its own port");
 	}
+	for (size_t i = 0; i < d->n_routes; i++) {
+		snprintf(at, sizeof(at), "/routes/%zu/namespace",
+			 d->routes[i].index);
+		if (!doc_has_ns(d, d->routes[i].ns))
+			problem_field(prob, at, "namespace %s is not declared",
+				      d->routes[i].ns);
+	}
 	for (size_t i = 0; i < d->n_addrs; i++) {
 		snprintf(at, sizeof(at), "/addresses/%zu/namespace",
 			 d->addrs[i].index);
@@ -325,6 +405,7 @@ int doc_parse(json_t *root, struct doc *d, struct problem *prob)
 	 * that could be read, even when others could not. */
 	if (doc_read(root, d, prob) == 0) {
 		doc_check_unique(d, prob);
+		doc_check_unique_routes(d, prob);
 		doc_check_refs(d, prob);
 	}
 	if (prob->status) {
@@ -339,6 +420,7 @@ void doc_free(struct doc *d)
 	free(d->ns);
 	free(d->links);
 	free(d->addrs);
+	free(d->routes);
 	json_decref(d->root);
 	json_decref(d->keep);
 	memset(d, 0, sizeof(*d));

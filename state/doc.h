@@ -34,6 +34,12 @@ struct doc_addr {
 	size_t index;
 };
 
+struct doc_route {
+	const char *ns;
+	struct record_route rec; /* strings point into the document */
+	size_t index;
+};
+
 struct doc {
 	json_t *root; /* a reference: the strings above point into it */
 	json_t *keep; /* the records' parts, which their strings point into */
@@ -43,6 +49,8 @@ struct doc {
 	size_t n_links;
 	struct doc_addr *addrs;
 	size_t n_addrs;
+	struct doc_route *routes;
+	size_t n_routes;
 };
 
 /* Reads and checks `root`. 0, or a 400 problem listing every error found

@@ -25,6 +25,8 @@
  *      gone-ns/<ns>        a namespace being deleted;
  *      gone-link/<ns>/<l>  a link being deleted, with its ifindex;
  *      gone-addr/<ns>/<l>/<ip>/<len>  an address being taken off;
+ *      gone-route/<ns>/<table>/<ip>/<len>/<metric>  a route being
+ *                          deleted;
  *      release-ns/<ns>     an adopted namespace being released (its
  *                          mark taken off, the namespace kept);
  *      moving/<ns2>/<l2>   a link being renamed or moved to ns2/l2, with
@@ -47,6 +49,8 @@
  *               same ifindex, or netnsd's mark) and nothing desires its
  *               name again;
  *      gone-addr: the address goes, unless it is desired again;
+ *      gone-route: netnsd's route of that identity goes, unless it is
+ *               desired again;
  *      release-ns: the mark goes, unless the namespace is desired again;
  *      moving:  the link goes back to where its records say, unless the
  *               new name became desired for a link of its own.

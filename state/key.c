@@ -81,5 +81,6 @@ bool key_is_marker(const char *key)
 	       !strncmp(key, KEY_MOVING, strlen(KEY_MOVING)) ||
 	       !strncmp(key, KEY_GONE_ADDR, strlen(KEY_GONE_ADDR)) ||
 	       !strncmp(key, KEY_RELEASE_NS, strlen(KEY_RELEASE_NS)) ||
+	       !strncmp(key, KEY_GONE_ROUTE, strlen(KEY_GONE_ROUTE)) ||
 	       !strncmp(key, KEY_CONFIRM, strlen(KEY_CONFIRM));
 }

@@ -46,6 +46,8 @@ void key_moving(char *buf, const char *ns, const char *link);
 #define KEY_GONE_ADDR "gone-addr/"
 void key_gone_addr(char *buf, const char *ns, const char *link,
 		   const char *cidr);
+/* "gone-route/<ns>/<table>/<ip>/<len>/<metric>": a route being deleted */
+#define KEY_GONE_ROUTE "gone-route/"
 /* "release-ns/<ns>": an adopted namespace being released (its mark off) */
 #define KEY_RELEASE_NS "release-ns/"
 void key_release_ns(char *buf, const char *ns);

@@ -514,6 +514,40 @@ int plan_record(struct plan *p, enum plan_action action, const char *ns,
 	return 0;
 }
 
+int plan_route_set(struct plan *p, const char *ns, const char *path,
+		   const struct nl_route *want, const char *dev,
+		   const struct nl_route *have, const char *detail)
+{
+	struct plan_step *st = plan_add(
+		p, PLAN_ROUTE_SET, have ? PLAN_UPDATE : PLAN_CREATE, ns, "");
+
+	if (!st)
+		return -ENOMEM;
+	snprintf(st->path, sizeof(st->path), "%s", path);
+	st->route = *want;
+	snprintf(st->dev, sizeof(st->dev), "%s", dev ? dev : "");
+	if (have) {
+		st->old_route = *have;
+		st->has_old = true;
+	}
+	plan_say(st, "%s", detail);
+	return 0;
+}
+
+int plan_route_del(struct plan *p, const char *ns, const char *path,
+		   const struct nl_route *have)
+{
+	struct plan_step *st = plan_add(p, PLAN_ROUTE_DEL, PLAN_DELETE, ns, "");
+
+	if (!st)
+		return -ENOMEM;
+	snprintf(st->path, sizeof(st->path), "%s", path);
+	st->old_route = *have;
+	st->has_old = true;
+	plan_say(st, "route");
+	return 0;
+}
+
 int plan_move(struct plan *p, const char *ns, const char *name, const char *ns2,
 	      const char *name2)
 {

@@ -22,6 +22,7 @@
 #include "../api/value.h"
 #include "../netlink/bridge.h"
 #include "../netlink/link.h"
+#include "../netlink/route.h"
 #include "record.h"
 
 /* How a step shows in a plan (openapi/openapi.yaml, "Change"). */
@@ -45,6 +46,11 @@ enum plan_op {
 	PLAN_RECORD,	/* no kernel work: an object becomes desired */
 	PLAN_NS_MARK,	/* netnsd's mark on the namespace's lo, back: off */
 	PLAN_NS_UNMARK, /* the mark off (a release), back: on */
+	/* Route `route` added (or replacing `old_route` when has_old), its
+	 * device `dev` looked up when the step runs; back: deleted, or the
+	 * old one put back. */
+	PLAN_ROUTE_SET,
+	PLAN_ROUTE_DEL, /* route `old_route` deleted; back: added again */
 	/* A link of the kind table (state/link_kind.h), from `a`, `kind`
 	 * and `kopts` (its parent by index); back: delete it. */
 	PLAN_LINK_ADD,
@@ -95,6 +101,9 @@ struct plan_step {
 	/* LINK_ADD: the parent by name, when kopts.parent is 0 because the
 	 * same plan makes it. */
 	char parent_name[IFNAMSIZ];
+	struct nl_route route, old_route; /* ROUTE_SET, ROUTE_DEL */
+	bool has_old;
+	char dev[IFNAMSIZ]; /* ROUTE_SET: "" for none */
 };
 
 struct plan {
@@ -170,6 +179,16 @@ int plan_link_del(struct plan *p, const char *ns, const char *name, int ifindex,
  * forgotten when the kernel has it no more, `delete`): `path` and why. */
 int plan_record(struct plan *p, enum plan_action action, const char *ns,
 		const char *path, const char *detail);
+
+/* Route `want` of namespace `ns` (its device named `dev`, NULL: none)
+ * made so: added, or replacing `have` (NULL: none there); `path` is its
+ * API path. */
+int plan_route_set(struct plan *p, const char *ns, const char *path,
+		   const struct nl_route *want, const char *dev,
+		   const struct nl_route *have, const char *detail);
+/* Route `have` (as a dump gave it) of namespace `ns` deleted. */
+int plan_route_del(struct plan *p, const char *ns, const char *path,
+		   const struct nl_route *have);
 
 /* The rename or move of ns/name to ns2/name2. */
 int plan_move(struct plan *p, const char *ns, const char *name, const char *ns2,

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include "../netlink/link.h"
 #include "../netlink/ns.h"
 #include "../netlink/ns_mark.h"
+#include "../netlink/route.h"
 #include "apply.h"
 #include "desired.h"
 #include "diff.h"
@@ -794,6 +796,44 @@ static bool reconcile_gone_addr(struct reconcile *rc, const char *ns,
 	return false;
 }
 
+/* A route being deleted ("<ns>/<table>/<ip>/<len>/<metric>" in `rest`):
+ * netnsd's route of that identity goes, unless it is desired again. */
+static bool reconcile_gone_route(struct reconcile *rc, const char *rest)
+{
+	char ns[NAME_NS_MAX + 1], ip[64], key[KEY_MAX], what[160], len[8];
+	unsigned long table, metric;
+	struct nl_route *routes = NULL;
+	const struct nl_route *have;
+	struct nl_sock *s = NULL;
+	struct cidr c;
+	size_t n = 0;
+	json_t *v;
+	int r;
+
+	if (sscanf(rest, "%64[^/]/%lu/%63[^/]/%7[0-9]/%lu", ns, &table, ip, len,
+		   &metric) != 5 ||
+	    value_parse_ip_prefix(ip, len, &c))
+		return true;
+	snprintf(key, sizeof(key), "route/%s", rest);
+	v = store_get(rc->store, key);
+	json_decref(v);
+	if (v || nl_ns_get(ns, &s) < 0)
+		return true;
+	r = nl_route_dump(s, &routes, &n);
+	have = r == 0 ? nl_route_find(routes, n, &c, (uint32_t)table,
+				      (uint32_t)metric)
+		      : NULL;
+	if (have && have->protocol == NL_ROUTE_PROTO)
+		r = nl_route_del(s, have);
+	free(routes);
+	nl_ns_put(ns, s);
+	if (r == 0 || r == -ESRCH || r == -ENOENT)
+		return true;
+	snprintf(what, sizeof(what), "route %s/%s in %s", ip, len, ns);
+	reconcile_failed(rc, what, "finishing an interrupted delete", r);
+	return false;
+}
+
 /* An adopted namespace being released: its mark goes, unless it is
  * desired again. */
 static bool reconcile_release_ns(struct reconcile *rc, const char *ns)
@@ -817,9 +857,10 @@ static bool reconcile_release_ns(struct reconcile *rc, const char *ns)
  * forgets them. */
 static void reconcile_interrupted(struct reconcile *rc)
 {
-	static const char *const prefixes[] = { KEY_GONE_NS, KEY_GONE_LINK,
-						KEY_MOVING, KEY_GONE_ADDR,
-						KEY_RELEASE_NS };
+	static const char *const prefixes[] = {
+		KEY_GONE_NS,   KEY_GONE_LINK,  KEY_MOVING,
+		KEY_GONE_ADDR, KEY_RELEASE_NS, KEY_GONE_ROUTE,
+	};
 	struct store_txn *t = store_txn_new();
 	char ns[NAME_NS_MAX + 1];
 	const char *key, *name;
@@ -836,6 +877,8 @@ static void reconcile_interrupted(struct reconcile *rc)
 				settled = reconcile_gone_ns(rc, key + skip);
 			else if (i == 4)
 				settled = reconcile_release_ns(rc, key + skip);
+			else if (i == 5)
+				settled = reconcile_gone_route(rc, key + skip);
 			else if (!reconcile_split(key, skip, ns, &name))
 				;
 			else if (i == 1)

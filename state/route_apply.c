@@ -215,51 +215,6 @@ size_t route_drift_ns(struct store *store, const char *ns, struct nl_sock *s,
 	return drifted;
 }
 
-/* Why the route of held record `key` goes with the document, or NULL
- * when it stays. */
-static const char *route_goes_with(json_t *held, const struct doc *d,
-				   const char *ns, const struct record_route *r)
-{
-	char key[KEY_MAX];
-
-	if (!name_is_host(ns) && !doc_has_ns(d, ns))
-		return "forgotten with its namespace";
-	if (!r->dev || doc_link_find(d, ns, r->dev))
-		return NULL;
-	key_link(key, ns, r->dev);
-	return json_object_get(held, key) ? "forgotten with its link" : NULL;
-}
-
-int route_forget_with_document(json_t *held, const struct doc *d,
-			       struct plan *p, struct store_txn *t)
-{
-	char ns[NAME_NS_MAX + 1], path[256];
-	const char *key, *slash, *why;
-	struct record_route r;
-	json_t *v;
-	int e;
-
-	json_object_foreach(held, key, v) {
-		if (strncmp(key, "route/", 6))
-			continue;
-		slash = strchr(key + 6, '/');
-		if (!slash || (size_t)(slash - key - 6) > NAME_NS_MAX ||
-		    record_route_parse(v, &r, NULL, 0) < 0)
-			continue;
-		memcpy(ns, key + 6, (size_t)(slash - key - 6));
-		ns[slash - key - 6] = '\0';
-		why = route_goes_with(held, d, ns, &r);
-		if (!why)
-			continue;
-		store_txn_del(t, key);
-		route_path(path, ns, &r);
-		e = plan_record(p, PLAN_DELETE, ns, path, why);
-		if (e < 0)
-			return e;
-	}
-	return 0;
-}
-
 /* ---- The reconciler's pass ---- */
 
 struct route_pass {

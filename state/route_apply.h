@@ -59,17 +59,6 @@ struct link_index;
 size_t route_drift_ns(struct store *store, const char *ns, struct nl_sock *s,
 		      const struct link_index *links, json_t *words);
 
-/* PUT /v1/state (openapi/openapi.yaml, "StateDocument") declares no
- * routes yet: the desired routes stay as they are, but those through a
- * link the document drops (a link record held and not declared) or in a
- * namespace it drops are forgotten with them, as a DELETE of the link or
- * namespace forgets them, each a step of `p` (a record only: the kernel
- * takes the routes with the link). `held` is every desired record. */
-struct doc;
-struct plan;
-int route_forget_with_document(json_t *held, const struct doc *d,
-			       struct plan *p, struct store_txn *t);
-
 /* The reconciler's pass over every desired route, after namespaces, links
  * and addresses: each converged with route_apply() (never forced), what
  * it did appended to `actions` as words, what failed to `failures` as

@@ -604,10 +604,11 @@ def routes_go_with_their_link_and_namespace():
 
 
 @test
-def put_state_keeps_routes_and_forgets_those_of_what_it_drops():
-    """PUT /v1/state declares no routes (README.md, "Declaring a whole
-    topology"): a GET's answer PUT back is a no-op, and routes go only
-    with a link or namespace the document drops."""
+def put_state_declares_routes():
+    """PUT /v1/state declares routes like the rest (README.md, "Declaring
+    a whole topology"): a GET's answer PUT back is a no-op; routes the
+    document adds are added, those it leaves out deleted, in the kernel;
+    a route through a link the document drops is refused with a pointer."""
     d = with_link(setup())
     mk_ns(d, "blue")
     expect_status(d.post(R("red"), {"dst": "198.18.8.0/24",
@@ -621,22 +622,37 @@ def put_state_keeps_routes_and_forgets_those_of_what_it_drops():
     r = expect_status(d.put("/v1/state", doc), 200, "GET's answer PUT back")
     eq((r.json["revision"], r.json["changes"]), (rev, []), "a no-op")
     eq(len(state_routes(d)), 3, "routes kept")
-    # Drop the veth (both ends) and namespace blue.
-    doc2 = {"namespaces": [n for n in doc["namespaces"]
-                           if n["name"] != "blue"],
-            "links": [l for l in doc["links"]
-                      if (l["namespace"], l["name"]) not in
-                      (("red", "eth0"), ("host", "h-red"))],
-            "addresses": [], "routes": doc["routes"]}
+    # Blue goes with its route; red's dev route is replaced by another.
+    doc2 = dict(doc)
+    doc2["namespaces"] = [n for n in doc["namespaces"] if n["name"] != "blue"]
+    doc2["routes"] = [x for x in doc["routes"]
+                      if x["dst"] == "198.18.8.0/24"] + [
+        {"namespace": "red", "dst": "198.18.11.0/24", "dev": "eth0"}]
     r = expect_status(d.put("/v1/state?dry_run=true", doc2), 200, "dry run")
-    forgotten = sorted(c["path"] for c in r.json["changes"]
-                       if c["detail"].startswith("forgotten with"))
-    eq(forgotten, ["/v1/namespaces/blue/routes/198.18.10.0/24",
-                   "/v1/namespaces/red/routes/198.18.9.0/24"],
-       "the plan forgets the routes of what goes")
+    acts = sorted((c["action"], c["path"]) for c in r.json["changes"])
+    check(("delete", "/v1/namespaces/red/routes/198.18.9.0/24") in acts and
+          ("create", "/v1/namespaces/red/routes/198.18.11.0/24") in acts,
+          "the plan: %r", acts)
     expect_status(d.put("/v1/state", doc2), 200, "PUT")
-    eq([(r["namespace"], r["dst"]) for r in state_routes(d)],
-       [("red", "198.18.8.0/24")], "only the route through a gateway stays")
+    k = kroutes("red")
+    check(("198.18.11.0/24", 254, 0) in k and
+          ("198.18.9.0/24", 254, 0) not in k and
+          ("198.18.8.0/24", 254, 0) in k, "kernel routes of red: %r",
+          sorted(k))
+    eq(sorted((x["namespace"], x["dst"]) for x in state_routes(d)),
+       [("red", "198.18.11.0/24"), ("red", "198.18.8.0/24")],
+       "desired routes")
+    # A route through a link the document drops: refused, with where.
+    doc3 = dict(doc2)
+    doc3["links"] = [l for l in doc2["links"]
+                     if (l["namespace"], l["name"]) not in
+                     (("red", "eth0"), ("host", "h-red"))]
+    doc3["addresses"] = []
+    before = snapshot(d)
+    p = expect_problem(d.put("/v1/state", doc3), 404, "a route on eth0")
+    check(any(e["field"].startswith("/routes/") for e in p["errors"]),
+          "the pointer: %r", p)
+    expect_unchanged(d, before, "a refused document")
 
 
 @test
