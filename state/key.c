@@ -42,6 +42,16 @@ void key_route_prefix(char *buf, const char *ns)
 	snprintf(buf, KEY_MAX, "route/%s/", ns);
 }
 
+void key_sysctl(char *buf, const char *ns, const char *key)
+{
+	snprintf(buf, KEY_MAX, "sysctl/%s/%s", ns, key);
+}
+
+void key_sysctl_prefix(char *buf, const char *ns)
+{
+	snprintf(buf, KEY_MAX, "sysctl/%s/", ns);
+}
+
 void key_gone_ns(char *buf, const char *ns)
 {
 	snprintf(buf, KEY_MAX, KEY_GONE_NS "%s", ns);
@@ -71,7 +81,8 @@ void key_release_ns(char *buf, const char *ns)
 bool key_is_desired(const char *key)
 {
 	return !strncmp(key, "ns/", 3) || !strncmp(key, "link/", 5) ||
-	       !strncmp(key, "addr/", 5) || !strncmp(key, "route/", 6);
+	       !strncmp(key, "addr/", 5) || !strncmp(key, "route/", 6) ||
+	       !strncmp(key, "sysctl/", 7);
 }
 
 bool key_is_marker(const char *key)

@@ -26,8 +26,13 @@ void key_route(char *buf, const char *ns, unsigned long table, const char *cidr,
 /* "route/<ns>/" : every route of a namespace */
 void key_route_prefix(char *buf, const char *ns);
 
-/* Whether `key` is a desired object ("ns/", "link/", "addr/", "route/"),
- * as opposed to a marker of a change in flight (below). */
+/* "sysctl/<ns>/<key>", the key dotted (net.ipv4.ip_forward): no '/' */
+void key_sysctl(char *buf, const char *ns, const char *key);
+/* "sysctl/<ns>/" : every sysctl of a namespace */
+void key_sysctl_prefix(char *buf, const char *ns);
+
+/* Whether `key` is a desired object ("ns/", "link/", "addr/", "route/",
+ * "sysctl/"), as opposed to a marker of a change in flight (below). */
 bool key_is_desired(const char *key);
 
 /* Changes in flight, recorded before the kernel is touched and removed once

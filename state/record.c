@@ -34,6 +34,8 @@ int record_type_of_key(const char *key, enum record_type *ret)
 		*ret = RECORD_ADDR;
 	else if (!strncmp(key, "route/", 6))
 		*ret = RECORD_ROUTE;
+	else if (!strncmp(key, "sysctl/", 7))
+		*ret = RECORD_SYSCTL;
 	else
 		return -EINVAL;
 	return 0;
@@ -504,6 +506,59 @@ void record_addr_read(json_t *json, struct record_addr *ret)
 		record_warn(err);
 }
 
+/* A sysctl's value text: what the allow-list's keys hold (small decimal
+ * numbers), so that a damaged record is caught here, not written to
+ * /proc/sys. */
+static bool record_sysctl_text(json_t *v)
+{
+	const char *s = json_string_value(v);
+	size_t n = s ? strlen(s) : 0;
+
+	if (!n || n > 8)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+int record_sysctl_parse(json_t *json, struct record_sysctl *ret, char *err,
+			size_t errlen)
+{
+	const char *k;
+	json_t *v;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!json_is_object(json))
+		return record_bad(err, errlen, "sysctl record: not an object");
+	json_object_foreach(json, k, v)
+	{
+		if (!record_sysctl_text(v))
+			return record_bad(err, errlen,
+					  "sysctl record: %s is not a value",
+					  k);
+		if (!strcmp(k, "value"))
+			ret->value = json_string_value(v);
+		else if (!strcmp(k, "original"))
+			ret->original = json_string_value(v);
+		else
+			return record_bad(err, errlen,
+					  "sysctl record: unknown member %s",
+					  k);
+	}
+	if (!ret->value)
+		return record_bad(err, errlen, "sysctl record: no value");
+	return 0;
+}
+
+json_t *record_sysctl_format(const struct record_sysctl *r)
+{
+	if (!r->original)
+		return json_pack("{s:s}", "value", r->value);
+	return json_pack("{s:s, s:s}", "value", r->value, "original",
+			 r->original);
+}
+
 static int record_marker_member(const char *k, json_t *v,
 				struct record_marker *m)
 {
@@ -563,6 +618,7 @@ int record_drift_words(const struct record_drift_item *it, char *buf,
 		[RECORD_DRIFT_MASTER] = "master",
 		[RECORD_DRIFT_STP] = "stp",
 		[RECORD_DRIFT_VLAN_FILTERING] = "vlan_filtering",
+		[RECORD_DRIFT_VALUE] = "value",
 	};
 
 	switch (it->code) {

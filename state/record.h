@@ -25,14 +25,13 @@
 #include "../api/value.h"
 #include "../netlink/link.h"
 
-/* What a stored key names. Sysctls are reserved: no record of theirs
- * exists yet. */
+/* What a stored key names. */
 enum record_type {
-	RECORD_NS,    /* "ns/<ns>": struct record_ns */
-	RECORD_LINK,  /* "link/<ns>/<link>": struct record_link */
-	RECORD_ADDR,  /* "addr/<ns>/<link>/<ip>/<len>": struct record_addr */
-	RECORD_ROUTE, /* "route/<ns>/<table>/<ip>/<len>/<metric>": below */
-	RECORD_SYSCTL,
+	RECORD_NS,     /* "ns/<ns>": struct record_ns */
+	RECORD_LINK,   /* "link/<ns>/<link>": struct record_link */
+	RECORD_ADDR,   /* "addr/<ns>/<link>/<ip>/<len>": struct record_addr */
+	RECORD_ROUTE,  /* "route/<ns>/<table>/<ip>/<len>/<metric>": below */
+	RECORD_SYSCTL, /* "sysctl/<ns>/<key>": struct record_sysctl */
 };
 
 /* The kind of a link record, as stored in "kind". */
@@ -182,6 +181,22 @@ json_t *record_addr_format(const struct record_addr *r);
  * rest; a bad record is reported to the warning function. */
 void record_addr_read(json_t *json, struct record_addr *ret);
 
+/* Sysctl records ("sysctl/<ns>/<key>", state/sysctl_key.h): the value
+ * desired, and the value netnsd found before it first set the key, which
+ * DELETE puts back (README.md, "Sysctls"). Both are the kernel's decimal
+ * text; `original` is NULL when it was not known. */
+struct record_sysctl {
+	const char *value;
+	const char *original;
+};
+
+/* Strict: a value and, optionally, the original; both short strings of
+ * digits (the keys of the allow-list take small numbers). */
+int record_sysctl_parse(json_t *json, struct record_sysctl *ret, char *err,
+			size_t errlen);
+/* The record as stored (a new object), or NULL (-ENOMEM). */
+json_t *record_sysctl_format(const struct record_sysctl *r);
+
 /* Markers of changes in flight (key.h), not desired objects: what
  * start-up needs to finish or take back the change a crash cut short.
  * "gone-link/<ns>/<link>": {"ifindex"}, the link being deleted;
@@ -212,6 +227,7 @@ enum record_drift {
 	RECORD_DRIFT_IMPOSTOR,	     /* another's link has taken the name */
 	RECORD_DRIFT_ADDRESS,	     /* want[0]: the missing "ip/len" */
 	RECORD_DRIFT_OPTION,	     /* have[1]: the option; have[0], want[0] */
+	RECORD_DRIFT_VALUE,	     /* a sysctl's have[0], want[0] */
 	RECORD_DRIFT_N
 };
 

@@ -254,7 +254,54 @@ static void test_types(void)
 	      t == RECORD_ADDR);
 	CHECK(record_type_of_key("route/blue/254/198.18.8.0/24/0", &t) == 0 &&
 	      t == RECORD_ROUTE);
+	CHECK(record_type_of_key("sysctl/blue/net.ipv4.ip_forward", &t) == 0 &&
+	      t == RECORD_SYSCTL);
 	CHECK(record_type_of_key("moving/blue/v", &t) == -EINVAL);
+}
+
+/* Sysctl records: a value and, optionally, the value found before;
+ * anything else (a number, an unknown member, text that is no value) is
+ * refused, so that it never reaches /proc/sys. */
+static void test_sysctls(void)
+{
+	static const char *const good[] = {
+		"{\"value\":\"1\"}",
+		"{\"original\":\"0\",\"value\":\"1\"}",
+	};
+	static const char *const bad[] = {
+		"{}",
+		"[]",
+		"{\"value\":1}",
+		"{\"value\":\"\"}",
+		"{\"value\":\"1/../x\"}",
+		"{\"value\":\"123456789\"}",
+		"{\"value\":\"1\",\"x\":\"1\"}",
+		"{\"value\":\"1\",\"original\":null}",
+		"{\"original\":\"0\"}",
+	};
+	struct record_sysctl r;
+	char err[128];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
+		json_t *j = json_loads(good[i], 0, NULL), *back;
+		char *text;
+
+		CHECK(record_sysctl_parse(j, &r, err, sizeof(err)) == 0);
+		back = record_sysctl_format(&r);
+		text = json_dumps(back, JSON_SORT_KEYS | JSON_COMPACT);
+		CHECK(text && !strcmp(text, good[i]));
+		free(text);
+		json_decref(back);
+		json_decref(j);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		json_t *j = json_loads(bad[i], 0, NULL);
+
+		err[0] = '\0';
+		CHECK(record_sysctl_parse(j, &r, err, sizeof(err)) == -EBADMSG);
+		CHECK(!strncmp(err, "sysctl record", 13));
+		json_decref(j);
+	}
 }
 
 /* The markers of changes in flight: handlers/link.c's forms. */
@@ -428,6 +475,7 @@ int main(void)
 	test_empty();
 	test_ns_addr();
 	test_types();
+	test_sysctls();
 	test_markers();
 	test_words();
 	test_routes();
