@@ -18,7 +18,7 @@ struct state_out {
 	char *text; /* NULL while counting */
 	size_t len;
 	size_t cap;
-	const char *section; /* "ns", "link", "addr" or "route" */
+	const char *section; /* "ns", "link", "addr", "route" or "sysctl" */
 	size_t n_items;	     /* written in the current section */
 };
 
@@ -70,8 +70,10 @@ static int state_out_item(struct state_out *out, json_t *item)
 	return r;
 }
 
-/* A link record with its namespace and name, borrowing its values. */
-static json_t *state_link_item(json_t *v, const char *ns, const char *name)
+/* A link record with its namespace and name (a sysctl's with its key),
+ * borrowing its values. */
+static json_t *state_record_item(json_t *v, const char *ns, const char *what,
+				 const char *name)
 {
 	json_t *o;
 
@@ -83,7 +85,7 @@ static json_t *state_link_item(json_t *v, const char *ns, const char *name)
 		return NULL;
 	}
 	json_object_set_new(o, "namespace", json_string(ns));
-	json_object_set_new(o, "name", json_string(name));
+	json_object_set_new(o, what, json_string(name));
 	return o;
 }
 
@@ -133,9 +135,11 @@ static int state_out_record(const char *key, json_t *v, void *userdata)
 		return 0;
 	*b++ = '\0';
 	if (!strcmp(buf, "link"))
-		return state_out_item(out, state_link_item(v, a, b));
+		return state_out_item(out, state_record_item(v, a, "name", b));
 	if (!strcmp(buf, "route"))
 		return state_out_item(out, state_route_item(v, a));
+	if (!strcmp(buf, "sysctl"))
+		return state_out_item(out, state_record_item(v, a, "key", b));
 	rest = strchr(b, '/');
 	if (!rest)
 		return 0;
@@ -157,6 +161,7 @@ static int state_out_all(struct state_out *out, struct store *store,
 		{ "],\"links\":[", "link", "link/" },
 		{ "],\"addresses\":[", "addr", "addr/" },
 		{ "],\"routes\":[", "route", "route/" },
+		{ "],\"sysctls\":[", "sysctl", "sysctl/" },
 	};
 	char head[48];
 	int r;
@@ -181,7 +186,7 @@ static int state_out_all(struct state_out *out, struct store *store,
 	return 0;
 }
 
-/* The desired state as four lists a client can read without knowing the
+/* The desired state as five lists a client can read without knowing the
  * store's keys. */
 int state_handle_get(struct request *req, struct reply *rep)
 {

@@ -14,6 +14,7 @@
 #include "../handlers/route.h"
 #include "../handlers/service.h"
 #include "../handlers/state.h"
+#include "../handlers/sysctl.h"
 #include "../handlers/veth.h"
 #include "events_http.h"
 
@@ -102,6 +103,13 @@ const struct route router_routes[] = {
 		  ROUTE_QUERY_TICKET },
 	{ "POST", "/v1/events/tickets", events_handle_ticket, ROUTE_NO_LOCK,
 	  0 },
+
+	{ "GET", NS "/sysctls", sysctl_handle_list, 0, 0 },
+	{ "GET", NS "/sysctls/{key}", sysctl_handle_get, 0, 0 },
+	{ "PUT", NS "/sysctls/{key}", sysctl_handle_put, ROUTE_MUTATES,
+	  ROUTE_QUERY_FORCE },
+	{ "DELETE", NS "/sysctls/{key}", sysctl_handle_delete, ROUTE_MUTATES,
+	  ROUTE_QUERY_FORCE },
 
 	{ "GET", "/v1/state", state_handle_get, 0, 0 },
 	{ "PUT", "/v1/state", state_handle_put, ROUTE_MUTATES | ROUTE_EXCLUSIVE,

@@ -4,6 +4,7 @@
 
 #include "key.h"
 #include "record.h"
+#include "sysctl_apply.h"
 
 bool desired_has_ns(struct store *s, const char *ns)
 {
@@ -87,12 +88,16 @@ void desired_forget_ns(struct store *s, struct store_txn *t, const char *ns)
 			desired_forget_prefix(s, t, key);
 			desired_routes_of_link(s, t, p->peer_ns, p->peer_name,
 					       NULL);
+			sysctl_desired_relocate(s, t, p->peer_ns, p->peer_name,
+						NULL, NULL);
 		}
 	}
 	json_decref(links);
 	key_addr_prefix(key, ns, NULL);
 	desired_forget_prefix(s, t, key);
 	key_route_prefix(key, ns);
+	desired_forget_prefix(s, t, key);
+	key_sysctl_prefix(key, ns);
 	desired_forget_prefix(s, t, key);
 	key_ns(key, ns);
 	store_txn_del(t, key);
@@ -188,6 +193,7 @@ static void desired_forget_one(struct store *s, struct store_txn *t,
 		store_txn_del(t, k);
 	json_decref(addrs);
 	desired_routes_of_link(s, t, ns, name, NULL);
+	sysctl_desired_relocate(s, t, ns, name, NULL, NULL);
 }
 
 /* The stored record of ns/name, read into `w` (zeros when there is none):
@@ -294,6 +300,7 @@ void desired_relocate_link(struct store *s, struct store_txn *t, const char *ns,
 	desired_routes_of_link(s, t, ns, name, moved ? NULL : name2);
 	if (!moved)
 		desired_children(s, t, ns, name, name2, 0);
+	sysctl_desired_relocate(s, t, ns, name, ns2, name2);
 	key_link(key2, ns2, name2);
 	store_txn_set(t, key2, record_link_format(&w));
 	json_decref(rec);

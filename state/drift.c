@@ -15,6 +15,7 @@
 #include "diff.h"
 #include "key.h"
 #include "route_apply.h"
+#include "sysctl_apply.h"
 
 /* What the kernel has in one namespace, found in constant or log time:
  * a namespace's GET reads it, and may hold thousands of links. */
@@ -173,6 +174,26 @@ static void drift_addr(struct drift_scan *d, const char *ns, const char *rest,
 		drift_say(d, "address %s on %s: missing", slash + 1, link);
 }
 
+/* The namespace's desired sysctls (README.md, "Sysctls"). */
+static void drift_sysctls(struct drift_scan *d, struct store *s, const char *ns)
+{
+	char prefix[KEY_MAX], words[96];
+	json_t *recs, *v;
+	const char *k;
+
+	key_sysctl_prefix(prefix, ns);
+	recs = store_list(s, prefix);
+	json_object_foreach(recs, k, v)
+	{
+		if (!sysctl_drift(ns, k + strlen(prefix), v, words,
+				  sizeof(words)))
+			continue;
+		d->drifted++;
+		drift_say(d, "sysctl %s: %s", k + strlen(prefix), words);
+	}
+	json_decref(recs);
+}
+
 int drift_ns(struct store *s, const char *ns, json_t *words, size_t max,
 	     size_t *ret_drifted, int *ret_links)
 {
@@ -206,6 +227,7 @@ int drift_ns(struct store *s, const char *ns, json_t *words, size_t max,
 	json_object_foreach(recs, k, v)
 		drift_addr(&d, ns, k + strlen(prefix), &kn, links);
 	json_decref(recs);
+	drift_sysctls(&d, s, ns);
 	json_decref(links);
 	/* Routes, after what they go through (README.md, "Routes"). */
 	recs = json_array();

@@ -21,6 +21,7 @@
 #include "link_kind.h"
 #include "ns_owner.h"
 #include "route_apply.h"
+#include "sysctl_apply.h"
 
 struct reconcile {
 	struct store *store;
@@ -913,7 +914,11 @@ json_t *reconcile_run(struct store *s)
 
 	reconcile_interrupted(&rc);
 	reconcile_namespaces(&rc);
+	/* Sysctls before links: a link made next starts from conf.default
+	 * (README.md, "Sysctls"); conf.<link> keys once their links exist. */
+	sysctl_apply_all(s, false, rc.actions, rc.failures);
 	reconcile_links(&rc);
+	sysctl_apply_all(s, true, rc.actions, rc.failures);
 	reconcile_addresses(&rc);
 	/* Routes need their links and the addresses of their gateways. */
 	route_reconcile(s, rc.actions, rc.failures);

@@ -1,0 +1,176 @@
+#include "sysctl_apply.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../netlink/sysctl.h"
+#include "key.h"
+#include "record.h"
+
+struct sysctl_apply_io {
+	const char *path;
+	const char *want;
+	char *have;
+	bool changed;
+};
+
+/* Inside the namespace: read, and write only what differs, so that a
+ * key already at its value is never written (a write of the same value
+ * still runs the kernel's handler: forwarding resets every link's). */
+static int sysctl_apply_fn(void *userdata)
+{
+	struct sysctl_apply_io *io = userdata;
+	int r;
+
+	r = nl_sysctl_file_read(io->path, io->have, SYSCTL_VALUE_MAX);
+	if (r < 0 || !strcmp(io->have, io->want))
+		return r;
+	r = nl_sysctl_file_write(io->path, io->want);
+	io->changed = r == 0;
+	return r;
+}
+
+int sysctl_apply(const char *ns, const struct sysctl_key *k, const char *want,
+		 char have[SYSCTL_VALUE_MAX], bool *ret_changed)
+{
+	struct sysctl_apply_io io = { .path = k->path,
+				      .want = want,
+				      .have = have };
+	int r;
+
+	have[0] = '\0';
+	r = nl_sysctl_in(ns, sysctl_apply_fn, &io);
+	*ret_changed = io.changed;
+	return r;
+}
+
+/* A failure that may pass by itself: the namespace or the link of the
+ * key not there yet (README.md "Start-up and convergence"). */
+static bool sysctl_transient(int err)
+{
+	return err == -ENOENT || err == -EAGAIN || err == -EBUSY ||
+	       err == -ENOMEM || err == -EINTR;
+}
+
+/* One record of reconcile's pass; `key` is "sysctl/<ns>/<key>". */
+static void sysctl_apply_one(const char *key, json_t *v, bool link_keys,
+			     json_t *actions, json_t *failures)
+{
+	const char *rest = key + strlen("sysctl/"), *slash = strchr(rest, '/');
+	char ns[NAME_NS_MAX + 1], have[SYSCTL_VALUE_MAX], what[160], err[200];
+	struct record_sysctl rec;
+	struct sysctl_key k;
+	const char *why;
+	bool changed;
+	int r;
+
+	if (!slash || (size_t)(slash - rest) > NAME_NS_MAX)
+		return;
+	memcpy(ns, rest, (size_t)(slash - rest));
+	ns[slash - rest] = '\0';
+	if (name_check_namespace(ns) || sysctl_key_parse(slash + 1, &k, &why))
+		return; /* not a key the API can make: nothing to apply */
+	if (sysctl_key_is_link(&k) != link_keys)
+		return;
+	snprintf(what, sizeof(what), "sysctl %s in %s", k.key, ns);
+	if (record_sysctl_parse(v, &rec, err, sizeof(err)) < 0 ||
+	    sysctl_value_check(&k, rec.value)) {
+		json_array_append_new(
+			failures,
+			json_pack("{s:s, s:s, s:b}", "object", what, "error",
+				  "its record is damaged", "transient", false));
+		return;
+	}
+	r = sysctl_apply(ns, &k, rec.value, have, &changed);
+	if (r < 0) {
+		snprintf(err, sizeof(err), "setting it: %s%s", strerror(-r),
+			 r == -ENOENT ? " (its namespace or link is missing)"
+				      : "");
+		json_array_append_new(failures,
+				      json_pack("{s:s, s:s, s:b}", "object",
+						what, "error", err, "transient",
+						sysctl_transient(r)));
+		return;
+	}
+	if (changed)
+		json_array_append_new(actions,
+				      json_sprintf("set %s from %s to %s", what,
+						   have, rec.value));
+}
+
+struct sysctl_apply_pass {
+	bool link_keys;
+	json_t *actions, *failures;
+};
+
+static int sysctl_apply_each(const char *key, json_t *v, void *userdata)
+{
+	struct sysctl_apply_pass *p = userdata;
+
+	sysctl_apply_one(key, v, p->link_keys, p->actions, p->failures);
+	return 0;
+}
+
+void sysctl_apply_all(struct store *s, bool link_keys, json_t *actions,
+		      json_t *failures)
+{
+	struct sysctl_apply_pass p = { link_keys, actions, failures };
+
+	store_foreach(s, "sysctl/", sysctl_apply_each, &p);
+}
+
+int sysctl_drift(const char *ns, const char *key, json_t *rec, char *buf,
+		 size_t len)
+{
+	struct record_drift_item it = { .code = RECORD_DRIFT_VALUE };
+	char have[SYSCTL_VALUE_MAX];
+	struct record_sysctl r;
+	struct sysctl_key k;
+	const char *why;
+
+	if (sysctl_key_parse(key, &k, &why) < 0 ||
+	    record_sysctl_parse(rec, &r, NULL, 0) < 0)
+		return 0; /* not desired: nothing to drift from */
+	if (nl_sysctl_read(ns, k.path, have, sizeof(have)) < 0) {
+		it.code = RECORD_DRIFT_MISSING;
+	} else {
+		if (!strcmp(have, r.value))
+			return 0;
+		it.have[0] = have;
+		it.want[0] = r.value;
+	}
+	record_drift_words(&it, buf, len);
+	return 1;
+}
+
+void sysctl_desired_relocate(struct store *s, struct store_txn *t,
+			     const char *ns, const char *name, const char *ns2,
+			     const char *name2)
+{
+	const size_t pre = strlen("net.ipv4.conf.");
+	bool follow = ns2 && !strcmp(ns, ns2);
+	char prefix[KEY_MAX], key[KEY_MAX], dotted[SYSCTL_KEY_MAX];
+	struct sysctl_key k;
+	const char *k_, *why;
+	json_t *all, *v;
+
+	key_sysctl_prefix(prefix, ns);
+	all = store_list(s, prefix);
+	json_object_foreach(all, k_, v)
+	{
+		if (sysctl_key_parse(k_ + strlen(prefix), &k, &why) < 0 ||
+		    !sysctl_key_is_link(&k) || strcmp(k.link, name))
+			continue;
+		store_txn_del(t, k_);
+		if (!follow)
+			continue;
+		/* "net.ipv4.conf." and "net.ipv6.conf." are as long; the
+		 * attribute follows the link's name. */
+		snprintf(dotted, sizeof(dotted), "%.*s%s%s", (int)pre, k.key,
+			 name2, k.key + pre + strlen(name));
+		key_sysctl(key, ns, dotted);
+		store_txn_set(t, key, json_incref(v));
+	}
+	json_decref(all);
+}
