@@ -363,9 +363,12 @@ int sysctl_handle_put(struct request *req, struct reply *rep)
 		log_info("set %s in %s from %s to %s", k.key, ns, have, want);
 	json_decref(stored);
 	stored = store_get(req->store, key);
-	r = handler_reply(rep, created ? 201 : 200,
-			  sysctl_item(k.key, want, stored),
-			  "/v1/namespaces/%s/sysctls/%s", ns, k.key);
+	if (created)
+		r = handler_reply(rep, 201, sysctl_item(k.key, want, stored),
+				  "/v1/namespaces/%s/sysctls/%s", ns, k.key);
+	else
+		r = handler_reply(rep, 200, sysctl_item(k.key, want, stored),
+				  NULL);
 out:
 	json_decref(stored);
 	store_txn_free(t);

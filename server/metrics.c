@@ -166,7 +166,7 @@ static void metrics_printf(struct metrics_buf *b, const char *fmt, ...)
 }
 
 struct metrics_counts {
-	size_t ns, veth, bridge, other, addr, route;
+	size_t ns, veth, bridge, other, addr, route, sysctl;
 };
 
 static void metrics_count_link(struct metrics_counts *n, enum record_kind k)
@@ -192,6 +192,8 @@ static int metrics_count_one(const char *key, json_t *v, void *userdata)
 		n->addr++;
 	else if (type == RECORD_ROUTE)
 		n->route++;
+	else if (type == RECORD_SYSCTL)
+		n->sysctl++;
 	else if (type == RECORD_LINK)
 		metrics_count_link(n, record_link_kind_of(v));
 	return 0;
@@ -211,8 +213,9 @@ static void metrics_objects(struct metrics_buf *b, struct store *store)
 		"netnsd_managed_objects{kind=\"bridge\"} %zu\n"
 		"netnsd_managed_objects{kind=\"link\"} %zu\n"
 		"netnsd_managed_objects{kind=\"address\"} %zu\n"
-		"netnsd_managed_objects{kind=\"route\"} %zu\n",
-		n.ns, n.veth, n.bridge, n.other, n.addr, n.route);
+		"netnsd_managed_objects{kind=\"route\"} %zu\n"
+		"netnsd_managed_objects{kind=\"sysctl\"} %zu\n",
+		n.ns, n.veth, n.bridge, n.other, n.addr, n.route, n.sysctl);
 }
 
 static void metrics_convergence_render(struct metrics_buf *b)

@@ -916,9 +916,9 @@ json_t *reconcile_run(struct store *s)
 	reconcile_namespaces(&rc);
 	/* Sysctls before links: a link made next starts from conf.default
 	 * (README.md, "Sysctls"); conf.<link> keys once their links exist. */
-	sysctl_apply_all(s, false, rc.actions, rc.failures);
+	sysctl_apply_all(s, false, rc.actions, rc.failures, rc.blocked);
 	reconcile_links(&rc);
-	sysctl_apply_all(s, true, rc.actions, rc.failures);
+	sysctl_apply_all(s, true, rc.actions, rc.failures, rc.blocked);
 	reconcile_addresses(&rc);
 	/* Routes need their links and the addresses of their gateways. */
 	route_reconcile(s, rc.actions, rc.failures);

@@ -53,9 +53,38 @@ static bool sysctl_transient(int err)
 	       err == -ENOMEM || err == -EINTR;
 }
 
+struct sysctl_apply_pass {
+	bool link_keys;
+	json_t *actions, *failures, *blocked;
+};
+
+static void sysctl_failed(struct sysctl_apply_pass *p, const char *what,
+			  const char *error, bool transient)
+{
+	json_array_append_new(
+		p->failures, json_pack("{s:s, s:s, s:b}", "object", what,
+				       "error", error, "transient", transient));
+}
+
+/* Whether reconcile could not make the namespace, or the key's link, for
+ * good (its `blocked` keys). */
+static bool sysctl_blocked(struct sysctl_apply_pass *p, const char *ns,
+			   const struct sysctl_key *k)
+{
+	char key[KEY_MAX];
+
+	key_ns(key, ns);
+	if (json_object_get(p->blocked, key))
+		return true;
+	if (!sysctl_key_is_link(k))
+		return false;
+	key_link(key, ns, k->link);
+	return json_object_get(p->blocked, key) != NULL;
+}
+
 /* One record of reconcile's pass; `key` is "sysctl/<ns>/<key>". */
-static void sysctl_apply_one(const char *key, json_t *v, bool link_keys,
-			     json_t *actions, json_t *failures)
+static void sysctl_apply_one(struct sysctl_apply_pass *p, const char *key,
+			     json_t *v)
 {
 	const char *rest = key + strlen("sysctl/"), *slash = strchr(rest, '/');
 	char ns[NAME_NS_MAX + 1], have[SYSCTL_VALUE_MAX], what[160], err[200];
@@ -71,15 +100,21 @@ static void sysctl_apply_one(const char *key, json_t *v, bool link_keys,
 	ns[slash - rest] = '\0';
 	if (name_check_namespace(ns) || sysctl_key_parse(slash + 1, &k, &why))
 		return; /* not a key the API can make: nothing to apply */
-	if (sysctl_key_is_link(&k) != link_keys)
+	if (sysctl_key_is_link(&k) != p->link_keys)
 		return;
 	snprintf(what, sizeof(what), "sysctl %s in %s", k.key, ns);
 	if (record_sysctl_parse(v, &rec, err, sizeof(err)) < 0 ||
 	    sysctl_value_check(&k, rec.value)) {
-		json_array_append_new(
-			failures,
-			json_pack("{s:s, s:s, s:b}", "object", what, "error",
-				  "its record is damaged", "transient", false));
+		sysctl_failed(p, what, "its record is damaged", false);
+		return;
+	}
+	/* As for an address: a link's key is never written into a link
+	 * netnsd did not create that holds the name. */
+	if (sysctl_blocked(p, ns, &k)) {
+		sysctl_failed(
+			p, what,
+			"its namespace or link cannot be made, or the link's name is held by a link netnsd did not create (see their failure)",
+			false);
 		return;
 	}
 	r = sysctl_apply(ns, &k, rec.value, have, &changed);
@@ -87,37 +122,26 @@ static void sysctl_apply_one(const char *key, json_t *v, bool link_keys,
 		snprintf(err, sizeof(err), "setting it: %s%s", strerror(-r),
 			 r == -ENOENT ? " (its namespace or link is missing)"
 				      : "");
-		json_array_append_new(failures,
-				      json_pack("{s:s, s:s, s:b}", "object",
-						what, "error", err, "transient",
-						sysctl_transient(r)));
+		sysctl_failed(p, what, err, sysctl_transient(r));
 		return;
 	}
 	if (changed)
-		json_array_append_new(actions,
+		json_array_append_new(p->actions,
 				      json_sprintf("set %s from %s to %s", what,
 						   have, rec.value));
 }
 
-struct sysctl_apply_pass {
-	bool link_keys;
-	json_t *actions, *failures;
-};
-
-static int sysctl_apply_each(const char *key, json_t *v, void *userdata)
-{
-	struct sysctl_apply_pass *p = userdata;
-
-	sysctl_apply_one(key, v, p->link_keys, p->actions, p->failures);
-	return 0;
-}
-
 void sysctl_apply_all(struct store *s, bool link_keys, json_t *actions,
-		      json_t *failures)
+		      json_t *failures, json_t *blocked)
 {
-	struct sysctl_apply_pass p = { link_keys, actions, failures };
+	struct sysctl_apply_pass p = { link_keys, actions, failures, blocked };
+	/* A copy, not store_foreach(): the kernel is not visited under the
+	 * store's lock. */
+	json_t *all = store_list(s, "sysctl/"), *v;
+	const char *key;
 
-	store_foreach(s, "sysctl/", sysctl_apply_each, &p);
+	json_object_foreach(all, key, v) sysctl_apply_one(&p, key, v);
+	json_decref(all);
 }
 
 int sysctl_drift(const char *ns, const char *key, json_t *rec, char *buf,

@@ -25,9 +25,13 @@ int sysctl_apply(const char *ns, const struct sysctl_key *k, const char *want,
  * right after the namespaces are made, so links made afterwards start from
  * conf.default), the conf.<link> keys when it is true (after the links).
  * Appends what it changed to `actions` (strings) and what failed to
- * `failures` ({"object", "error", "transient"}), as reconcile reports. */
+ * `failures` ({"object", "error", "transient"}), as reconcile reports.
+ * `blocked` holds the keys ("ns/<ns>", "link/<ns>/<name>") of what
+ * reconcile could not make for good: a key of a link there is not
+ * written (the name may be held by a link netnsd did not create), and
+ * neither is reported as a failure that may pass. */
 void sysctl_apply_all(struct store *s, bool link_keys, json_t *actions,
-		      json_t *failures);
+		      json_t *failures, json_t *blocked);
 
 /* Whether the kernel differs from the record `rec` of `key` in `ns`: 1
  * with the drift's words in `buf` ("value is 0, desired 1", "missing"),

@@ -285,6 +285,34 @@ def restart_after_a_wipe_brings_the_sysctls_back():
 
 
 @test
+def an_impostor_link_keeps_its_own_sysctls():
+    """A link netnsd did not create that took the name of netnsd's while
+    it was down is someone else's: start-up and reconcile do not write
+    the old link's conf.<link> keys into it, and say so."""
+    d = setup()
+    mk_ns(d, "red")
+    mk_veth(d, "red", "v0", "v1")
+    put(d, "red", "net.ipv4.conf.v0.rp_filter", "2", 201)
+    d.kill()
+    h.ip("-n", "red", "link", "del", "v0")
+    h.ip("-n", "red", "link", "add", "v0", "type", "veth", "peer", "name",
+         "x0")
+    path = "/proc/sys/net/ipv4/conf/v0/rp_filter"
+    before = kread("red", path)
+    d.start()
+    eq(kread("red", path), before, "rp_filter of the impostor after start")
+    r = expect_status(d.post("/v1/reconcile"), 200, "POST /v1/reconcile")
+    eq(kread("red", path), before, "rp_filter of the impostor after reconcile")
+    f = [x for x in r.json["failures"]
+         if "net.ipv4.conf.v0.rp_filter" in x["object"]]
+    check(f and f[0]["transient"] is False,
+          "reconcile does not report the key as failed for good: %r", r.json)
+    g = expect_status(d.get(S("red", "net.ipv4.conf.v0.rp_filter")), 200,
+                      "GET the key").json
+    eq(g["in_sync"], False, "in_sync of the key on the impostor")
+
+
+@test
 def records_go_with_their_namespace_and_link():
     """Deleting a link forgets its conf.<link> keys; deleting the
     namespace forgets the rest."""
@@ -330,6 +358,9 @@ def quota_and_conditions():
     eq(kread("red", "/proc/sys/net/ipv4/conf/all/proxy_arp"), "0",
        "proxy_arp after the 403")
     put(d, "red", FWD, "0", 200, "changing a desired key needs no room")
+    m = expect_status(d.get("/metrics"), 200, "GET /metrics").body.decode()
+    check('netnsd_managed_objects{kind="sysctl"} 1' in m,
+          "the sysctl is not counted in netnsd_managed_objects")
 
     g = d.get(S("red", FWD))
     tag = g.header("ETag")
