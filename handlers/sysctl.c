@@ -10,6 +10,7 @@
 #include "../netlink/ns.h"
 #include "../netlink/sysctl.h"
 #include "../server/log.h"
+#include "../state/desired.h"
 #include "../state/key.h"
 #include "../state/record.h"
 #include "../state/store.h"
@@ -90,17 +91,21 @@ static int sysctl_key_of_path(struct request *req, struct reply *rep,
 	return 0;
 }
 
-/* Host protection, as for host links: the daemon's own namespace's
- * sysctls are the host's, changed only with ?force=true. */
-static int sysctl_check_host(struct request *req, struct reply *rep,
-			     const char *ns, const char *key)
+/* Ownership, as for links in "host": the sysctls of a namespace netnsd
+ * does not manage (the daemon's own, one made by `ip netns add`) are its
+ * owner's, changed only with ?force=true (README.md, "Sysctls"). */
+static int sysctl_check_owner(struct request *req, struct reply *rep,
+			      const char *ns, const char *key)
 {
-	if (!name_is_host(ns) || req->force)
+	bool host = name_is_host(ns);
+
+	if (req->force || (!host && desired_has_ns(req->store, ns)))
 		return 0;
 	return problem_set(
 		&rep->problem, 409, "unmanaged",
-		"%s in the host namespace is the host's own setting; add ?force=true to change it anyway",
-		key);
+		"%s in %s%s is not netnsd's to change; add ?force=true to change it anyway",
+		key, host ? "the host namespace" : "namespace ",
+		host ? "" : ns);
 }
 
 static int sysctl_missing(struct reply *rep, const char *ns, const char *key)
@@ -326,7 +331,7 @@ int sysctl_handle_put(struct request *req, struct reply *rep)
 		r = sysctl_of_path(req, rep, &ns, &k, have, &stored);
 	if (r < 0)
 		return r;
-	r = sysctl_check_host(req, rep, ns, k.key);
+	r = sysctl_check_owner(req, rep, ns, k.key);
 	if (r < 0)
 		goto out;
 	if (!have[0]) {
@@ -395,7 +400,7 @@ int sysctl_handle_delete(struct request *req, struct reply *rep)
 	r = sysctl_of_path(req, rep, &ns, &k, have, &stored);
 	if (r < 0)
 		return r;
-	r = sysctl_check_host(req, rep, ns, k.key);
+	r = sysctl_check_owner(req, rep, ns, k.key);
 	if (r < 0)
 		goto out;
 	if (!stored) {

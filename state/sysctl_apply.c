@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../netlink/ns.h"
 #include "../netlink/sysctl.h"
+#include "desired.h"
 #include "key.h"
 #include "record.h"
 
@@ -54,6 +56,7 @@ static bool sysctl_transient(int err)
 }
 
 struct sysctl_apply_pass {
+	struct store *store;
 	bool link_keys;
 	json_t *actions, *failures, *blocked;
 };
@@ -80,6 +83,15 @@ static bool sysctl_blocked(struct sysctl_apply_pass *p, const char *ns,
 		return false;
 	key_link(key, ns, k->link);
 	return json_object_get(p->blocked, key) != NULL;
+}
+
+/* Whether a missing namespace may come: netnsd makes the ones it
+ * manages; one it was forced into (made by `ip netns add`) that is gone
+ * stays gone. */
+static bool sysctl_may_come(struct sysctl_apply_pass *p, const char *ns)
+{
+	return name_is_host(ns) || desired_has_ns(p->store, ns) ||
+	       nl_ns_probe(ns) > 0;
 }
 
 /* One record of reconcile's pass; `key` is "sysctl/<ns>/<key>". */
@@ -122,7 +134,8 @@ static void sysctl_apply_one(struct sysctl_apply_pass *p, const char *key,
 		snprintf(err, sizeof(err), "setting it: %s%s", strerror(-r),
 			 r == -ENOENT ? " (its namespace or link is missing)"
 				      : "");
-		sysctl_failed(p, what, err, sysctl_transient(r));
+		sysctl_failed(p, what, err,
+			      sysctl_transient(r) && sysctl_may_come(p, ns));
 		return;
 	}
 	if (changed)
@@ -134,7 +147,8 @@ static void sysctl_apply_one(struct sysctl_apply_pass *p, const char *key,
 void sysctl_apply_all(struct store *s, bool link_keys, json_t *actions,
 		      json_t *failures, json_t *blocked)
 {
-	struct sysctl_apply_pass p = { link_keys, actions, failures, blocked };
+	struct sysctl_apply_pass p = { s, link_keys, actions, failures,
+				       blocked };
 	/* A copy, not store_foreach(): the kernel is not visited under the
 	 * store's lock. */
 	json_t *all = store_list(s, "sysctl/"), *v;

@@ -170,7 +170,7 @@ def delete_puts_the_original_back():
 @test
 def host_needs_force():
     """The host namespace's sysctls are the host's: read freely, changed
-    only with ?force=true, and DELETE puts them back."""
+    only with ?force=true (PUT and DELETE), and DELETE puts them back."""
     d = setup()
     before = kread("host", proc(FWD))
     flip = "0" if before == "1" else "1"
@@ -188,6 +188,33 @@ def host_needs_force():
     expect_status(d.delete(S("host", FWD) + "?force=true"), 204,
                   "DELETE with force")
     eq(kread("host", proc(FWD)), before, "host ip_forward put back")
+
+
+@test
+def a_namespace_netnsd_does_not_manage_needs_force():
+    """A namespace made by `ip netns add` is someone else's: its sysctls
+    are read freely but changed only with ?force=true; once it is gone,
+    reconcile does not wait for it to come back."""
+    d = setup()
+    h.netns_add("other")
+    h.on_cleanup(lambda: h.ip("netns", "del", "other", check=False))
+    expect_status(d.get(S("other", FWD)), 200, "GET in an unmanaged ns")
+    r = d.put(S("other", FWD), {"value": "1"})
+    expect_problem(r, 409, "PUT in an unmanaged namespace")
+    eq(r.json["type"], "urn:netnsd:problem:unmanaged", "problem type")
+    eq(kread("other", proc(FWD)), "0", "ip_forward after the 409")
+    expect_status(d.put(S("other", FWD) + "?force=true", {"value": "1"}),
+                  201, "PUT with force")
+    eq(kread("other", proc(FWD)), "1", "ip_forward with force")
+    expect_problem(d.delete(S("other", FWD)), 409, "DELETE without force")
+    eq(kread("other", proc(FWD)), "1", "ip_forward after the 409")
+    expect_status(d.put(S("other", FWD) + "?force=true", {"value": "1"}),
+                  200, "PUT with force again")
+    h.netns_del("other")
+    r = expect_status(d.post("/v1/reconcile"), 200, "POST /v1/reconcile")
+    f = [x for x in r.json["failures"] if FWD in x["object"]]
+    check(f and f[0]["transient"] is False,
+          "a gone unmanaged namespace is waited for: %r", r.json)
 
 
 BAD_KEYS = [
