@@ -381,46 +381,72 @@ out:
 	return r;
 }
 
+/* The kernel's side of a DELETE: the original value put back, unless the
+ * key's file has gone (with its link, or its namespace: `ns_gone`).
+ * `have` gets the value found, for a revert. */
+static int sysctl_restore(struct reply *rep, const char *ns,
+			  const struct sysctl_key *k,
+			  const struct record_sysctl *rec, bool ns_gone,
+			  char have[SYSCTL_VALUE_MAX], bool *ret_changed)
+{
+	int r;
+
+	*ret_changed = false;
+	if (ns_gone || !rec->original || sysctl_value_check(k, rec->original))
+		return 0;
+	r = sysctl_apply(ns, k, rec->original, have, ret_changed);
+	if (r < 0 && r != -ENOENT)
+		return problem_errno(&rep->problem, r,
+				     "putting back the sysctl's value", NULL);
+	return 0;
+}
+
 /* DELETE: netnsd stops managing the key and puts back the value it found
  * before it first set it (README.md, "Sysctls"); a key whose file has
- * gone with its link is only forgotten. The kernel first, then the
- * record: a crash in between leaves the key desired, and start-up sets it
- * again, as for an address. */
+ * gone with its link, or with its namespace, is only forgotten (so that
+ * the records of a namespace deleted behind netnsd's back can go too).
+ * The kernel first, then the record: a crash in between leaves the key
+ * desired, and start-up sets it again, as for an address. */
 int sysctl_handle_delete(struct request *req, struct reply *rep)
 {
 	char have[SYSCTL_VALUE_MAX], back[SYSCTL_VALUE_MAX], key[KEY_MAX];
-	struct store_txn *t = NULL;
 	struct record_sysctl rec = { 0 };
+	struct store_txn *t = NULL;
 	struct sysctl_key k;
 	json_t *stored = NULL;
-	const char *ns, *restore = NULL;
-	bool changed = false;
-	int r;
+	const char *ns;
+	bool changed;
+	int r, live;
 
-	r = sysctl_of_path(req, rep, &ns, &k, have, &stored);
+	r = sysctl_key_of_path(req, rep, &k);
+	if (r == 0)
+		r = handler_ns_param(req, rep, true, &ns);
 	if (r < 0)
 		return r;
+	if (handler_lock(req, ns, NULL, NULL) < 0)
+		return handler_busy(rep, ns, NULL);
+	live = nl_ns_probe(ns);
+	if (live < 0)
+		return problem_errno(&rep->problem, live,
+				     "opening the namespace", NULL);
+	key_sysctl(key, ns, k.key);
+	stored = store_get(req->store, key);
+	if (!stored) {
+		r = live ? problem_set(&rep->problem, 404, "not-found",
+				       "%s is not managed in namespace %s",
+				       k.key, ns)
+			 : problem_set(&rep->problem, 404, "not-found",
+				       "namespace %s does not exist", ns);
+		goto out;
+	}
 	r = sysctl_check_owner(req, rep, ns, k.key);
+	if (r == 0) {
+		record_sysctl_parse(stored, &rec, NULL, 0);
+		r = sysctl_restore(rep, ns, &k, &rec, !live, have, &changed);
+	}
 	if (r < 0)
 		goto out;
-	if (!stored) {
-		r = problem_set(&rep->problem, 404, "not-found",
-				"%s is not managed in namespace %s", k.key, ns);
-		goto out;
-	}
-	record_sysctl_parse(stored, &rec, NULL, 0);
-	if (have[0] && rec.original && !sysctl_value_check(&k, rec.original)) {
-		restore = rec.original;
-		r = sysctl_apply(ns, &k, restore, have, &changed);
-		if (r < 0 && r != -ENOENT) {
-			r = problem_errno(&rep->problem, r,
-					  "putting back the sysctl's value",
-					  NULL);
-			goto out;
-		}
-	}
 	t = store_txn_new();
-	key_sysctl(key, ns, k.key);
 	if (t)
 		store_txn_del(t, key);
 	r = handler_commit(req, rep, t);
@@ -430,7 +456,7 @@ int sysctl_handle_delete(struct request *req, struct reply *rep)
 		goto out;
 	}
 	if (changed)
-		log_info("put %s in %s back to %s", k.key, ns, restore);
+		log_info("put %s in %s back to %s", k.key, ns, rec.original);
 	r = handler_reply(rep, 204, NULL, NULL);
 out:
 	json_decref(stored);

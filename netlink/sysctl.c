@@ -37,7 +37,8 @@ int nl_sysctl_file_read(const char *path, char *buf, size_t len)
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	/* One byte more than fits: a longer value is told, not cut. */
+	/* Up to `len` bytes: a value that leaves no room for the NUL is
+	 * too long, and is told rather than cut. */
 	do
 		n = read(fd, buf, len);
 	while (n < 0 && errno == EINTR);

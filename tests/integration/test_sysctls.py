@@ -194,7 +194,8 @@ def host_needs_force():
 def a_namespace_netnsd_does_not_manage_needs_force():
     """A namespace made by `ip netns add` is someone else's: its sysctls
     are read freely but changed only with ?force=true; once it is gone,
-    reconcile does not wait for it to come back."""
+    reconcile does not wait for it to come back, and DELETE forgets the
+    key."""
     d = setup()
     h.netns_add("other")
     h.on_cleanup(lambda: h.ip("netns", "del", "other", check=False))
@@ -215,6 +216,14 @@ def a_namespace_netnsd_does_not_manage_needs_force():
     f = [x for x in r.json["failures"] if FWD in x["object"]]
     check(f and f[0]["transient"] is False,
           "a gone unmanaged namespace is waited for: %r", r.json)
+    # Its records can still be forgotten, though there is nothing to
+    # put back.
+    expect_problem(d.delete(S("other", FWD)), 409, "DELETE without force")
+    expect_status(d.delete(S("other", FWD) + "?force=true"), 204,
+                  "DELETE in the gone namespace")
+    eq(state(d)["sysctls"], [], "records after the DELETE")
+    expect_problem(d.delete(S("other", FWD) + "?force=true"), 404,
+                   "DELETE again")
 
 
 BAD_KEYS = [
