@@ -265,7 +265,7 @@ def differences(a, b, path=""):
 class Desired:
     """GET /v1/state, indexed: .namespaces (set), .links {(ns, name): rec},
     .addresses set of (ns, link, cidr), .routes {(ns, table, dst, metric):
-    rec}, .revision."""
+    rec}, .sysctls {(ns, key): value}, .revision."""
 
     def __init__(self, doc):
         self.doc = doc
@@ -283,6 +283,8 @@ class Desired:
             rec = {k: v for k, v in r.items() if k != "namespace"}
             self.routes[(r["namespace"], r["table"], r["dst"],
                          r["metric"])] = rec
+        self.sysctls = {(s["namespace"], s["key"]): s["value"]
+                        for s in doc.get("sysctls", [])}
 
     @classmethod
     def fetch(cls, d):
@@ -294,7 +296,8 @@ class Desired:
         return ({("ns", n) for n in self.namespaces} |
                 {("link",) + k for k in self.links} |
                 {("addr",) + a for a in self.addresses} |
-                {("route",) + k for k in self.routes})
+                {("route",) + k for k in self.routes} |
+                {("sysctl",) + k for k in self.sysctls})
 
     def canonical(self, keep=None):
         """A comparable form; keep(kind, ns, name) filters objects."""
@@ -309,6 +312,8 @@ class Desired:
             "routes": {"%s/%s/%s/%s" % k: v
                        for k, v in sorted(self.routes.items())
                        if keep("route", k[0], None)},
+            "sysctls": {"%s/%s" % k: v for k, v in sorted(self.sysctls.items())
+                        if keep("sysctl", k[0], None)},
         }
 
 
@@ -397,7 +402,32 @@ def kernel_vs_desired(des, topo=None, all_namespaces_desired=True,
         elif a not in k["addresses"]:
             out.append("address %s on %s/%s is desired but missing"
                        % (a, ns, link))
+    for (ns, key), value in sorted(des.sysctls.items()):
+        if (ns in kernel_ns or ns == "host") and inscope(ns, None):
+            have = sysctl_read(ns, key)
+            if have != value:
+                out.append("sysctl %s in %s is %s, desired %s"
+                           % (key, ns, have, value))
     return out
+
+
+def sysctl_path(key):
+    """/proc/sys of a dotted key (README "Sysctls"); a link's name, the
+    part between "conf." and the attribute, may hold dots."""
+    parts = key.split(".")
+    if len(parts) > 4 and parts[2] == "conf":
+        return "/proc/sys/%s/%s/conf/%s/%s" % (
+            parts[0], parts[1], ".".join(parts[3:-1]), parts[-1])
+    return "/proc/sys/" + "/".join(parts)
+
+
+def sysctl_read(ns, key):
+    """A sysctl's value inside a namespace, read there; None if absent."""
+    cmd = ["cat", sysctl_path(key)]
+    if ns != "host":
+        cmd = ["ip", "netns", "exec", ns] + cmd
+    r = h.run(cmd, check=False)
+    return r.stdout.strip() if r.returncode == 0 else None
 
 
 def kernel_vs_desired_settled(d, timeout, **kw):
@@ -628,7 +658,7 @@ class StateFiles:
 
     def as_state(self):
         """The same lists GET /v1/state answers."""
-        nss, links, addrs, routes = [], [], [], []
+        nss, links, addrs, routes, sysctls = [], [], [], [], []
         for key, v in self.objects.items():
             kind, _, rest = key.partition("/")
             if kind == "ns":
@@ -646,9 +676,13 @@ class StateFiles:
                 o = dict(v)
                 o["namespace"] = rest.partition("/")[0]
                 routes.append(o)
+            elif kind == "sysctl":
+                ns, _, key = rest.partition("/")
+                sysctls.append({"namespace": ns, "key": key,
+                                "value": v.get("value")})
         return Desired({"revision": self.revision, "namespaces": nss,
                         "links": links, "addresses": addrs,
-                        "routes": routes})
+                        "routes": routes, "sysctls": sysctls})
 
 
 # ---------------------------------------------------------------------------

@@ -4,8 +4,8 @@
 Three clients stream a mixed workload (namespaces, veths between the host
 and namespaces and between namespaces, bridges in the host and inside
 namespaces, macvlans in the host, ports, IPv4/IPv6 addresses, routes,
-PATCHes of MTU, admin state, master and name, deletes of all of these)
-while netnsd is SIGKILLed at random moments; some kills land in the
+sysctls, PATCHes of MTU, admin state, master and name, deletes of all of
+these) while netnsd is SIGKILLed at random moments; some kills land in the
 start-up reconcile instead. Each client works on its own names, so its
 part of the desired state is known exactly after every answer: it reads
 GET /v1/state after each one.
@@ -62,13 +62,15 @@ MACVLAN_PARENT = "crashpar"  # a host link of the test's, not netnsd's
 class View:
     """A client's part of the desired state: ns (set), links
     {(ns, name): record}, addrs {(ns, link, cidr)}, routes
-    {(ns, table, dst, metric): record}."""
+    {(ns, table, dst, metric): record}, sysctls {(ns, key): value}."""
 
-    def __init__(self, ns=(), links=None, addrs=(), routes=None):
+    def __init__(self, ns=(), links=None, addrs=(), routes=None,
+                 sysctls=None):
         self.ns = set(ns)
         self.links = dict(links or {})
         self.addrs = set(addrs)
         self.routes = dict(routes or {})
+        self.sysctls = dict(sysctls or {})
 
     @classmethod
     def of(cls, des, prefix):
@@ -77,15 +79,18 @@ class View:
         return cls({n for n in des.namespaces if mine(n, None)},
                    {k: v for k, v in des.links.items() if mine(*k)},
                    {a for a in des.addresses if mine(a[0], a[1])},
-                   {k: v for k, v in des.routes.items() if mine(k[0], None)})
+                   {k: v for k, v in des.routes.items() if mine(k[0], None)},
+                   {k: v for k, v in des.sysctls.items()
+                    if mine(k[0], None)})
 
     def copy(self):
         return View(self.ns, copy.deepcopy(self.links), self.addrs,
-                    copy.deepcopy(self.routes))
+                    copy.deepcopy(self.routes), self.sysctls)
 
     def __eq__(self, other):
-        return (self.ns, self.links, self.addrs, self.routes) == (
-            other.ns, other.links, other.addrs, other.routes)
+        return (self.ns, self.links, self.addrs, self.routes,
+                self.sysctls) == (other.ns, other.links, other.addrs,
+                                  other.routes, other.sysctls)
 
     def describe(self):
         return json.dumps({"namespaces": sorted(self.ns),
@@ -94,7 +99,9 @@ class View:
                            "addresses": sorted("%s/%s/%s" % a
                                                for a in self.addrs),
                            "routes": {"%s/%s/%s/%s" % k: v for k, v in
-                                      sorted(self.routes.items())}},
+                                      sorted(self.routes.items())},
+                           "sysctls": {"%s/%s" % k: v for k, v in
+                                       sorted(self.sysctls.items())}},
                           sort_keys=True, default=lambda o: "<any>")
 
 
@@ -111,6 +118,7 @@ def matches(model, actual):
 def view_matches(model, actual):
     return (model.ns == actual.ns and model.addrs == actual.addrs and
             model.routes == actual.routes and
+            model.sysctls == actual.sysctls and
             set(model.links) == set(actual.links) and
             all(matches(model.links[k], actual.links[k])
                 for k in model.links))
@@ -146,6 +154,7 @@ def forget_ns(v, ns):
             drop_link(v, peer["namespace"], peer["name"])
     v.addrs = {a for a in v.addrs if a[0] != ns}
     v.routes = {k: r for k, r in v.routes.items() if k[0] != ns}
+    v.sysctls = {k: x for k, x in v.sysctls.items() if k[0] != ns}
     v.ns.discard(ns)
 
 
@@ -210,7 +219,8 @@ class Workload:
                 (0.8, self.bridge_patch), (2.5, self.addr_add),
                 (1, self.addr_del), (0.4, self.rename),
                 (1.2, self.route_add), (0.5, self.route_del),
-                (0.8, self.macvlan_create), (0.4, self.macvlan_delete)]
+                (0.8, self.macvlan_create), (0.4, self.macvlan_delete),
+                (1, self.sysctl_put), (0.4, self.sysctl_delete)]
         total = sum(w for w, _ in gens)
         for _ in range(20):
             x = R.uniform(0, total)
@@ -448,6 +458,31 @@ class Workload:
         ns, name = self.rnd.choice(ms)
         return Op("DELETE", L(ns, name), None,
                   lambda m: forget_link(m, ns, name))
+
+    # Keys of the namespace itself, not of a link (those follow renames and
+    # deletions of their link: test_sysctls.py).
+    SYSCTLS = {"net.ipv4.ip_forward": "01",
+               "net.ipv4.conf.all.rp_filter": "012",
+               "net.ipv6.conf.default.accept_ra": "012"}
+
+    def sysctl_put(self, v):
+        if not v.ns:
+            return None
+        ns = self.rnd.choice(sorted(v.ns))
+        key = self.rnd.choice(sorted(self.SYSCTLS))
+        value = self.rnd.choice(self.SYSCTLS[key])
+
+        def apply(m):
+            m.sysctls[(ns, key)] = value
+        return Op("PUT", "/v1/namespaces/%s/sysctls/%s" % (ns, key),
+                  {"value": value}, apply)
+
+    def sysctl_delete(self, v):
+        if not v.sysctls:
+            return None
+        ns, key = self.rnd.choice(sorted(v.sysctls))
+        return Op("DELETE", "/v1/namespaces/%s/sysctls/%s" % (ns, key), None,
+                  lambda m: m.sysctls.pop((ns, key), None))
 
     def rename(self, v):
         vs = [k for k in self._mine(v, "veth") if k[0] != "host"]
