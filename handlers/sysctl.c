@@ -12,6 +12,7 @@
 #include "../server/log.h"
 #include "../state/desired.h"
 #include "../state/key.h"
+#include "../state/plan.h"
 #include "../state/record.h"
 #include "../state/store.h"
 #include "../state/sysctl_apply.h"
@@ -309,6 +310,46 @@ static int sysctl_body_value(struct request *req, struct reply *rep,
 	return 0;
 }
 
+/* A dry run (openapi/openapi.yaml, "Plan"): the one change the request
+ * would make, in the words and shape of the planner's steps, or none. */
+static int sysctl_plan(struct reply *rep, enum plan_action action,
+		       const char *ns, const char *key, const char *detail)
+{
+	char path[192];
+	struct plan p;
+	int r = 0;
+
+	plan_init(&p);
+	snprintf(path, sizeof(path), "/v1/namespaces/%s/sysctls/%s", ns, key);
+	if (detail)
+		r = plan_record(&p, action, ns, path, detail);
+	r = r < 0 ? problem_errno(&rep->problem, r, "planning", NULL)
+		  : handler_plan_reply(rep, &p);
+	plan_clear(&p);
+	return r;
+}
+
+/* What a PUT would do: desire the key (`desired` NULL: it is not yet),
+ * change the desired value, set the kernel's, or nothing. */
+static int sysctl_plan_put(struct reply *rep, const char *ns, const char *key,
+			   const char *desired, const char *have,
+			   const char *want)
+{
+	bool set = strcmp(have, want) != 0;
+	char detail[96];
+
+	if (set)
+		snprintf(detail, sizeof(detail), "value %s -> %s", have, want);
+	else
+		snprintf(detail, sizeof(detail),
+			 "value %s, desired from now on", want);
+	if (!desired)
+		return sysctl_plan(rep, PLAN_CREATE, ns, key, detail);
+	if (strcmp(desired, want))
+		return sysctl_plan(rep, PLAN_UPDATE, ns, key, detail);
+	return sysctl_plan(rep, PLAN_UPDATE, ns, key, set ? detail : NULL);
+}
+
 /* PUT: create or converge (openapi/openapi.yaml, "Sysctls"). The record
  * comes first (intent), then the kernel; the first PUT of a key keeps the
  * value found, which DELETE puts back. 201 when the key becomes desired,
@@ -341,12 +382,16 @@ int sysctl_handle_put(struct request *req, struct reply *rep)
 	created = !stored;
 	if (stored)
 		record_sysctl_parse(stored, &old, NULL, 0);
+	if (req->dry_run) {
+		r = sysctl_plan_put(rep, ns, k.key, old.value, have, want);
+		goto out;
+	}
 	rec.value = want;
 	rec.original = stored ? old.original : have;
+	key_sysctl(key, ns, k.key);
 	now = record_sysctl_format(&rec);
-	t = store_txn_new();
-	if (t && now) {
-		key_sysctl(key, ns, k.key);
+	t = now ? store_txn_new() : NULL;
+	if (t) {
 		store_txn_set(t, key, now);
 		now = NULL;
 		if (!stored)
@@ -401,6 +446,27 @@ static int sysctl_restore(struct reply *rep, const char *ns,
 	return 0;
 }
 
+/* What a DELETE would do: forget the key, putting its original value
+ * back when the kernel holds another. */
+static int sysctl_plan_delete(struct reply *rep, const char *ns,
+			      const struct sysctl_key *k,
+			      const struct record_sysctl *rec, bool live)
+{
+	char have[SYSCTL_VALUE_MAX], detail[96];
+
+	if (!live || nl_sysctl_read(ns, k->path, have, sizeof(have)) < 0)
+		snprintf(detail, sizeof(detail), "forgotten: %s",
+			 live ? "its link is gone" : "its namespace is gone");
+	else if (rec->original && !sysctl_value_check(k, rec->original) &&
+		 strcmp(have, rec->original))
+		snprintf(detail, sizeof(detail), "value %s -> %s (put back)",
+			 have, rec->original);
+	else
+		snprintf(detail, sizeof(detail), "forgotten; value %s stays",
+			 have);
+	return sysctl_plan(rep, PLAN_DELETE, ns, k->key, detail);
+}
+
 /* DELETE: netnsd stops managing the key and puts back the value it found
  * before it first set it (README.md, "Sysctls"); a key whose file has
  * gone with its link, or with its namespace, is only forgotten (so that
@@ -440,10 +506,14 @@ int sysctl_handle_delete(struct request *req, struct reply *rep)
 		goto out;
 	}
 	r = sysctl_check_owner(req, rep, ns, k.key);
-	if (r == 0) {
-		record_sysctl_parse(stored, &rec, NULL, 0);
-		r = sysctl_restore(rep, ns, &k, &rec, !live, have, &changed);
+	if (r < 0)
+		goto out;
+	record_sysctl_parse(stored, &rec, NULL, 0);
+	if (req->dry_run) {
+		r = sysctl_plan_delete(rep, ns, &k, &rec, live);
+		goto out;
 	}
+	r = sysctl_restore(rep, ns, &k, &rec, !live, have, &changed);
 	if (r < 0)
 		goto out;
 	t = store_txn_new();

@@ -107,9 +107,9 @@ const struct route router_routes[] = {
 	{ "GET", NS "/sysctls", sysctl_handle_list, 0, 0 },
 	{ "GET", NS "/sysctls/{key}", sysctl_handle_get, 0, 0 },
 	{ "PUT", NS "/sysctls/{key}", sysctl_handle_put, ROUTE_MUTATES,
-	  ROUTE_QUERY_FORCE },
+	  ROUTE_QUERY_FORCE | ROUTE_QUERY_DRY_RUN },
 	{ "DELETE", NS "/sysctls/{key}", sysctl_handle_delete, ROUTE_MUTATES,
-	  ROUTE_QUERY_FORCE },
+	  ROUTE_QUERY_FORCE | ROUTE_QUERY_DRY_RUN },
 
 	{ "GET", "/v1/state", state_handle_get, 0, 0 },
 	{ "PUT", "/v1/state", state_handle_put, ROUTE_MUTATES | ROUTE_EXCLUSIVE,

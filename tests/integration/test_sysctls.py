@@ -226,6 +226,45 @@ def a_namespace_netnsd_does_not_manage_needs_force():
                    "DELETE again")
 
 
+@test
+def a_dry_run_changes_nothing():
+    """?dry_run=true answers the change a PUT or DELETE would make and
+    makes none: not the kernel, not the desired state, not revision."""
+    d = setup()
+    mk_ns(d, "red")
+    path = S("red", FWD)
+    rev = state(d)["revision"]
+
+    def dry(method, body, want, what):
+        r = d.request(method, path + "?dry_run=true", body)
+        expect_status(r, 200, what)
+        eq(r.json, {"dry_run": True, "changes": want}, what)
+        eq(state(d)["revision"], rev, "revision after " + what)
+
+    one = lambda action, detail: [  # noqa: E731
+        {"action": action, "path": path, "detail": detail}]
+    dry("PUT", {"value": "1"}, one("create", "value 0 -> 1"), "dry PUT")
+    eq(kread("red", proc(FWD)), "0", "ip_forward after a dry PUT")
+    check(not state(d)["sysctls"], "a dry PUT recorded the key")
+    expect_problem(d.put(path + "?dry_run=true", {"value": "2"}), 400,
+                   "dry PUT of a bad value", field="value")
+    expect_problem(d.delete(path + "?dry_run=true"), 404,
+                   "dry DELETE of a key not managed")
+
+    put(d, "red", FWD, "1", 201)
+    rev = state(d)["revision"]
+    dry("PUT", {"value": "1"}, [], "dry PUT of the same value")
+    kwrite("red", proc(FWD), 0)
+    dry("PUT", {"value": "1"}, one("update", "value 0 -> 1"),
+        "dry PUT over drift")
+    eq(kread("red", proc(FWD)), "0", "ip_forward after a dry PUT")
+    kwrite("red", proc(FWD), 1)
+    dry("DELETE", None, one("delete", "value 1 -> 0 (put back)"),
+        "dry DELETE")
+    eq(kread("red", proc(FWD)), "1", "ip_forward after a dry DELETE")
+    eq(len(state(d)["sysctls"]), 1, "records after a dry DELETE")
+
+
 BAD_KEYS = [
     # (path component as sent, status)
     ("net.ipv4.conf.%2E%2E.rp_filter", 400),
