@@ -148,6 +148,18 @@ def drift_behind_netnsd_s_back_and_reconcile():
     eq(kread("red", proc(FWD)), "1", "ip_forward after the PUT")
     eq(state(d)["revision"], rev, "revision after converging drift")
 
+    # A link's key whose link went behind netnsd's back: missing.
+    mk_veth(d, "red", "v0", "v1")
+    key = "net.ipv4.conf.v0.proxy_arp"
+    put(d, "red", key, "1", 201)
+    h.ip("-n", "red", "link", "del", "v0")
+    g = expect_status(d.get(S("red", key)), 200, "GET of a missing key").json
+    eq((g["value"], g["in_sync"], g["drift"]), (None, False, ["missing"]),
+       "value, in_sync and drift of a key whose link is gone")
+    items = expect_status(d.get(S("red")), 200, "GET sysctls").json["items"]
+    eq([i["value"] for i in items if i["key"] == key], [None],
+       "the missing key in the list")
+
 
 @test
 def delete_puts_the_original_back():
