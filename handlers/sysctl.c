@@ -10,8 +10,8 @@
 #include "../netlink/ns.h"
 #include "../netlink/sysctl.h"
 #include "../server/log.h"
-#include "../state/desired.h"
 #include "../state/key.h"
+#include "../state/ns_owner.h"
 #include "../state/plan.h"
 #include "../state/record.h"
 #include "../state/store.h"
@@ -92,15 +92,16 @@ static int sysctl_key_of_path(struct request *req, struct reply *rep,
 	return 0;
 }
 
-/* Ownership, as for links in "host": the sysctls of a namespace netnsd
- * does not manage (the daemon's own, one made by `ip netns add`) are its
+/* Ownership, as for links (README.md, "Ownership"): the sysctls of a
+ * namespace netnsd does not manage (the daemon's own, one made by `ip
+ * netns add`, one without netnsd's mark under a desired name) are its
  * owner's, changed only with ?force=true (README.md, "Sysctls"). */
 static int sysctl_check_owner(struct request *req, struct reply *rep,
 			      const char *ns, const char *key)
 {
 	bool host = name_is_host(ns);
 
-	if (req->force || (!host && desired_has_ns(req->store, ns)))
+	if (req->force || ns_owner_managed(req->store, ns))
 		return 0;
 	return problem_set(
 		&rep->problem, 409, "unmanaged",

@@ -284,6 +284,9 @@ void desired_relocate_link(struct store *s, struct store_txn *t, const char *ns,
 		store_txn_set(t, key2, json_incref(v));
 	}
 	json_decref(addrs);
+	/* Its conf.<link> sysctls follow a rename (README.md, "Sysctls"),
+	 * also for a link with no record of its own. */
+	sysctl_desired_relocate(s, t, ns, name, ns2, name2);
 	if (!rec)
 		return;
 	key_link(key, ns, name);
@@ -300,7 +303,6 @@ void desired_relocate_link(struct store *s, struct store_txn *t, const char *ns,
 	desired_routes_of_link(s, t, ns, name, moved ? NULL : name2);
 	if (!moved)
 		desired_children(s, t, ns, name, name2, 0);
-	sysctl_desired_relocate(s, t, ns, name, ns2, name2);
 	key_link(key2, ns2, name2);
 	store_txn_set(t, key2, record_link_format(&w));
 	json_decref(rec);

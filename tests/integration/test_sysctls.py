@@ -431,6 +431,15 @@ def a_renamed_link_keeps_its_keys():
     g = expect_status(d.get(S("red", "net.ipv4.conf.w0.arp_ignore")), 200,
                       "GET after rename").json
     eq((g["value"], g["in_sync"]), ("2", True), "the renamed link's key")
+    # Also a link netnsd did not make, which has no record of its own.
+    h.ip("-n", "red", "link", "add", "x0", "type", "veth", "peer", "name",
+         "x1")
+    put(d, "red", "net.ipv6.conf.x0.accept_ra", "0", 201)
+    expect_status(d.patch("/v1/namespaces/red/links/x0", {"name": "y0"}),
+                  200, "rename x0")
+    eq(sorted(s["key"] for s in state(d)["sysctls"]),
+       ["net.ipv4.conf.w0.arp_ignore", "net.ipv6.conf.y0.accept_ra"],
+       "records after the second rename")
 
 
 @test
