@@ -478,6 +478,11 @@ static int plan_gone_ns(struct ctx *c, bool adopted)
 	return 0;
 }
 
+static int ns_goes_cb(const char *ns, void *userdata)
+{
+	return ns_goes(userdata, ns);
+}
+
 /* What the document leaves out goes (addresses went before the new
  * ones came): releases, then links and namespaces, which cannot be
  * undone, so that nothing that can fail comes after them. */
@@ -645,6 +650,9 @@ int apply_state_plan(struct store *s, const struct doc *d, struct plan *p,
 		r = plan_addresses(&c);
 	if (r == 0)
 		r = plan_routes(&c);
+	if (r == 0)
+		r = sysctl_doc_plan(c.held, d->sysctls, d->n_sysctls,
+				    ns_goes_cb, &c, c.t, prob);
 	if (r == 0)
 		r = plan_gone(&c);
 	if (r < 0)

@@ -199,10 +199,10 @@ static json_t *doc_array(json_t *root, const char *key, struct problem *prob)
 	return a;
 }
 
-/* The top level: four arrays, and "revision" (ignored). */
+/* The top level: five arrays, and "revision" (ignored). */
 static int doc_read(json_t *root, struct doc *d, struct problem *prob)
 {
-	json_t *ns, *links, *addrs, *routes, *o;
+	json_t *ns, *links, *addrs, *routes, *sysctls, *o;
 	const char *k;
 	size_t i;
 	char at[80];
@@ -210,7 +210,7 @@ static int doc_read(json_t *root, struct doc *d, struct problem *prob)
 	json_object_foreach(root, k, o) {
 		if (strcmp(k, "namespaces") && strcmp(k, "links") &&
 		    strcmp(k, "addresses") && strcmp(k, "revision") &&
-		    strcmp(k, "routes")) {
+		    strcmp(k, "routes") && strcmp(k, "sysctls")) {
 			snprintf(at, sizeof(at), "/%.60s", k);
 			problem_field(prob, at, "unknown member");
 		}
@@ -219,11 +219,13 @@ static int doc_read(json_t *root, struct doc *d, struct problem *prob)
 	links = doc_array(root, "links", prob);
 	addrs = doc_array(root, "addresses", prob);
 	routes = doc_array(root, "routes", prob);
+	sysctls = doc_array(root, "sysctls", prob);
 	d->routes = calloc(json_array_size(routes) + 1, sizeof(*d->routes));
 	d->ns = calloc(json_array_size(ns) + 1, sizeof(*d->ns));
 	d->links = calloc(json_array_size(links) + 1, sizeof(*d->links));
 	d->addrs = calloc(json_array_size(addrs) + 1, sizeof(*d->addrs));
-	if (!d->ns || !d->links || !d->addrs || !d->routes)
+	d->sysctls = calloc(json_array_size(sysctls) + 1, sizeof(*d->sysctls));
+	if (!d->ns || !d->links || !d->addrs || !d->routes || !d->sysctls)
 		return problem_errno(prob, -ENOMEM, "reading the document",
 				     NULL)
 			       ?: -ENOMEM;
@@ -234,6 +236,9 @@ static int doc_read(json_t *root, struct doc *d, struct problem *prob)
 		doc_read_link(d, o, i, prob);
 	json_array_foreach(addrs, i, o)
 		doc_read_addr(d, o, i, prob);
+	json_array_foreach(sysctls, i, o)
+		d->n_sysctls +=
+			sysctl_doc_read(o, i, &d->sysctls[d->n_sysctls], prob);
 	return 0;
 }
 
@@ -406,6 +411,7 @@ int doc_parse(json_t *root, struct doc *d, struct problem *prob)
 	if (doc_read(root, d, prob) == 0) {
 		doc_check_unique(d, prob);
 		doc_check_unique_routes(d, prob);
+		sysctl_doc_check_unique(d->sysctls, d->n_sysctls, prob);
 		doc_check_refs(d, prob);
 	}
 	if (prob->status) {
@@ -421,6 +427,7 @@ void doc_free(struct doc *d)
 	free(d->links);
 	free(d->addrs);
 	free(d->routes);
+	free(d->sysctls);
 	json_decref(d->root);
 	json_decref(d->keep);
 	memset(d, 0, sizeof(*d));

@@ -14,6 +14,7 @@
 #include "../api/problem.h"
 #include "../api/value.h"
 #include "record.h"
+#include "sysctl_doc.h"
 
 struct doc_ns {
 	const char *name;
@@ -51,6 +52,8 @@ struct doc {
 	size_t n_addrs;
 	struct doc_route *routes;
 	size_t n_routes;
+	struct doc_sysctl *sysctls; /* state/sysctl_doc.h */
+	size_t n_sysctls;
 };
 
 /* Reads and checks `root`. 0, or a 400 problem listing every error found

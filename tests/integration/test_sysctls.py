@@ -277,6 +277,53 @@ def a_dry_run_changes_nothing():
     eq(len(state(d)["sysctls"]), 1, "records after a dry DELETE")
 
 
+@test
+def put_state_takes_the_sysctls_get_state_gives():
+    """GET /v1/state lists the desired sysctls; PUT back unchanged it is a
+    no-op. A document that would change a sysctl is refused whole (400
+    naming the entry, nothing changed); one that removes a namespace
+    forgets its sysctls with it."""
+    d = setup()
+    mk_ns(d, "red")
+    mk_ns(d, "blue")
+    put(d, "red", FWD, "1", 201)
+    put(d, "blue", "net.ipv4.conf.all.rp_filter", "2", 201)
+    doc = state(d)
+    rev = doc["revision"]
+    r = d.put("/v1/state", doc)
+    expect_status(r, 200, "PUT /v1/state of GET's answer")
+    eq(state(d)["revision"], rev, "revision after the round trip")
+
+    for what, edit, field in (
+            ("a new value",
+             lambda x: x["sysctls"][0].update(value="0"), "/sysctls/0"),
+            ("a new key",
+             lambda x: x["sysctls"].append(
+                 {"namespace": "red", "key": "net.ipv4.conf.all.proxy_arp",
+                  "value": "1"}), "/sysctls/2"),
+            ("a key left out",
+             lambda x: x["sysctls"].pop(0), "/sysctls"),
+            ("a bad key",
+             lambda x: x["sysctls"][0].update(key="net/ipv4/ip_forward"),
+             "/sysctls/0"),
+            ("a bad value",
+             lambda x: x["sysctls"][0].update(value="7"), "/sysctls/0")):
+        bad = state(d)
+        edit(bad)
+        r = d.put("/v1/state", bad)
+        expect_problem(r, 400, "PUT /v1/state with " + what, field=field)
+    eq(state(d)["revision"], rev, "revision after the refusals")
+    eq(kread("red", proc(FWD)), "1", "ip_forward of red")
+
+    gone = state(d)
+    gone["namespaces"] = [n for n in gone["namespaces"]
+                          if n["name"] != "blue"]
+    gone["sysctls"] = [x for x in gone["sysctls"] if x["namespace"] != "blue"]
+    expect_status(d.put("/v1/state", gone), 200, "PUT /v1/state without blue")
+    eq([(x["namespace"], x["key"]) for x in state(d)["sysctls"]],
+       [("red", FWD)], "sysctl records after blue went")
+
+
 BAD_KEYS = [
     # (path component as sent, status)
     ("net.ipv4.conf.%2E%2E.rp_filter", 400),
