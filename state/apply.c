@@ -12,6 +12,7 @@
 #include "../netlink/ns.h"
 #include "../netlink/ns_mark.h"
 #include "../netlink/route.h"
+#include "../netlink/sysctl.h"
 #include "../netlink/veth.h"
 #include "../server/log.h"
 #include "addr_apply.h"
@@ -314,6 +315,8 @@ static int apply_in(struct nl_sock *s, struct store *store,
 	case PLAN_ROUTE_DEL:
 		r = nl_route_del(s, &st->old_route);
 		return r == -ESRCH || r == -ENOENT ? 1 : r;
+	case PLAN_SYSCTL_SET:
+		return nl_sysctl_write(st->ns, st->sysctl.path, st->sysctl.set);
 	}
 	return -EINVAL;
 }
@@ -325,7 +328,7 @@ int apply_step(struct store *store, const struct plan_step *st)
 
 	/* A namespace's own steps need no socket inside it. */
 	if (st->op == PLAN_NS_ADD || st->op == PLAN_NS_DEL ||
-	    st->op == PLAN_RECORD)
+	    st->op == PLAN_RECORD || st->op == PLAN_SYSCTL_SET)
 		return apply_in(NULL, store, st);
 	r = nl_ns_get(st->ns, &s);
 
@@ -375,6 +378,11 @@ static int apply_back_in(struct nl_sock *s, const struct plan_step *st)
 	case PLAN_NS_UNMARK: return nl_ns_mark_set(s, -1);
 	case PLAN_ROUTE_SET: return apply_route_back(s, st);
 	case PLAN_ROUTE_DEL: return nl_route_add(s, &st->old_route);
+	case PLAN_SYSCTL_SET:
+		return st->sysctl.old[0]
+			       ? nl_sysctl_write(st->ns, st->sysctl.path,
+						 st->sysctl.old)
+			       : 0;
 	case PLAN_LINK_MOVE:
 	case PLAN_NS_DEL:
 	case PLAN_LINK_DEL: break; /* last in a plan: never undone */
@@ -387,7 +395,8 @@ static int apply_back(const struct plan_step *st)
 	struct nl_sock *s = NULL;
 	int r = 0;
 
-	if (st->op == PLAN_NS_ADD || st->op == PLAN_RECORD)
+	if (st->op == PLAN_NS_ADD || st->op == PLAN_RECORD ||
+	    st->op == PLAN_SYSCTL_SET)
 		r = apply_back_in(NULL, st);
 	else if ((r = nl_ns_get(st->ns, &s)) == 0) {
 		r = apply_back_in(s, st);
@@ -449,6 +458,7 @@ static int apply_failed_words(const struct plan_step *st, int err,
 		[PLAN_ROUTE_SET] = "adding the route",
 		[PLAN_ROUTE_DEL] = "deleting the route",
 		[PLAN_LINK_ADD] = "creating the link",
+		[PLAN_SYSCTL_SET] = "setting the sysctl",
 	};
 
 	if (err == -EEXIST &&

@@ -478,11 +478,6 @@ static int plan_gone_ns(struct ctx *c, bool adopted)
 	return 0;
 }
 
-static int ns_goes_cb(const char *ns, void *userdata)
-{
-	return ns_goes(userdata, ns);
-}
-
 /* What the document leaves out goes (addresses went before the new
  * ones came): releases, then links and namespaces, which cannot be
  * undone, so that nothing that can fail comes after them. */
@@ -638,10 +633,15 @@ int apply_state_plan(struct store *s, const struct doc *d, struct plan *p,
 	/* Addresses go before others come: an IPv4 address taken off
 	 * takes the secondaries of its subnet with it. */
 	r = plan_namespaces(&c);
+	/* Sysctls as reconcile orders them (README.md, "Sysctls"). */
+	if (r == 0)
+		r = sysctl_doc_plan(c.held, d, false, p, c.t, prob);
 	if (r == 0)
 		r = plan_links(&c);
 	if (r == 0)
 		r = plan_masters(&c);
+	if (r == 0)
+		r = sysctl_doc_plan(c.held, d, true, p, c.t, prob);
 	if (r == 0)
 		r = plan_gone_routes(&c);
 	if (r == 0)
@@ -650,9 +650,6 @@ int apply_state_plan(struct store *s, const struct doc *d, struct plan *p,
 		r = plan_addresses(&c);
 	if (r == 0)
 		r = plan_routes(&c);
-	if (r == 0)
-		r = sysctl_doc_plan(c.held, d->sysctls, d->n_sysctls,
-				    ns_goes_cb, &c, c.t, prob);
 	if (r == 0)
 		r = plan_gone(&c);
 	if (r < 0)

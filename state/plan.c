@@ -502,6 +502,25 @@ int plan_link_del(struct plan *p, const char *ns, const char *name, int ifindex,
 	return 0;
 }
 
+int plan_sysctl(struct plan *p, enum plan_action action, const char *ns,
+		const struct sysctl_key *k, const char *set, const char *old)
+{
+	struct plan_step *st = plan_add(p, PLAN_SYSCTL_SET, action, ns, "");
+
+	if (!st)
+		return -ENOMEM;
+	snprintf(st->path, sizeof(st->path), "/v1/namespaces/%s/sysctls/%s", ns,
+		 k->key);
+	snprintf(st->sysctl.path, sizeof(st->sysctl.path), "%s", k->path);
+	snprintf(st->sysctl.set, sizeof(st->sysctl.set), "%s", set);
+	snprintf(st->sysctl.old, sizeof(st->sysctl.old), "%s", old ? old : "");
+	if (old)
+		plan_say(st, "value %s -> %s", old, set);
+	else
+		plan_say(st, "value %s", set);
+	return 0;
+}
+
 int plan_record(struct plan *p, enum plan_action action, const char *ns,
 		const char *path, const char *detail)
 {

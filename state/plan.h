@@ -24,6 +24,7 @@
 #include "../netlink/link.h"
 #include "../netlink/route.h"
 #include "record.h"
+#include "sysctl_key.h"
 
 /* How a step shows in a plan (openapi/openapi.yaml, "Change"). */
 enum plan_action { PLAN_CREATE, PLAN_UPDATE, PLAN_DELETE };
@@ -54,6 +55,9 @@ enum plan_op {
 	/* A link of the kind table (state/link_kind.h), from `a`, `kind`
 	 * and `kopts` (its parent by index); back: delete it. */
 	PLAN_LINK_ADD,
+	/* Sysctl `sysctl.path` of `ns` set, back: `sysctl.old` when known
+	 * (README.md, "Sysctls"). */
+	PLAN_SYSCTL_SET,
 };
 
 /* A link to be made: the values of its record, copied so that a plan does
@@ -104,6 +108,11 @@ struct plan_step {
 	struct nl_route route, old_route; /* ROUTE_SET, ROUTE_DEL */
 	bool has_old;
 	char dev[IFNAMSIZ]; /* ROUTE_SET: "" for none */
+	struct {
+		char path[SYSCTL_PATH_MAX];
+		char set[SYSCTL_VALUE_MAX],
+			old[SYSCTL_VALUE_MAX]; /* "": none */
+	} sysctl;			       /* SYSCTL_SET */
 };
 
 struct plan {
@@ -189,6 +198,12 @@ int plan_route_set(struct plan *p, const char *ns, const char *path,
 /* Route `have` (as a dump gave it) of namespace `ns` deleted. */
 int plan_route_del(struct plan *p, const char *ns, const char *path,
 		   const struct nl_route *have);
+
+/* Sysctl `k` of namespace `ns` set to `set`; `old` is the value it has
+ * (NULL when not known: a namespace or link the plan makes first), which
+ * an undo puts back. */
+int plan_sysctl(struct plan *p, enum plan_action action, const char *ns,
+		const struct sysctl_key *k, const char *set, const char *old);
 
 /* The rename or move of ns/name to ns2/name2. */
 int plan_move(struct plan *p, const char *ns, const char *name, const char *ns2,

@@ -1,12 +1,10 @@
 /* Sysctls in the whole-state document of PUT /v1/state (openapi/openapi.yaml,
  * "StateDocument"; README.md, "Sysctls"). GET /v1/state lists the desired
- * sysctls, so its answer PUT back must be taken as it is. What PUT /v1/state
- * does with them today: those the document lists must be desired with the
- * values it gives (a GET's answer is), and those it leaves out are
- * forgotten only with the namespace the document removes; any other change
- * of a sysctl is refused (400, naming the entry), and is made through
- * /v1/namespaces/{ns}/sysctls/{key}, which sets the kernel, keeps the value
- * found and puts it back. */
+ * sysctls, so its answer PUT back must be taken as it is. PUT /v1/state
+ * makes of them what the item's PUT and DELETE make
+ * (/v1/namespaces/{ns}/sysctls/{key}): set and desired, or forgotten with
+ * the value found first put back, as steps of the one plan, undone with
+ * the others when one fails. */
 #ifndef NETNSD_SYSCTL_DOC_H
 #define NETNSD_SYSCTL_DOC_H
 
@@ -32,12 +30,20 @@ int sysctl_doc_read(json_t *o, size_t i, struct doc_sysctl *ret,
 void sysctl_doc_check_unique(const struct doc_sysctl *s, size_t n,
 			     struct problem *prob);
 
+struct doc;
+struct plan;
+
 /* The document's sysctls against the records held (`held`, every desired
- * record by key): adds to `t` the forgetting of those of namespaces the
- * document removes, and refuses (400, every problem at once) any other
- * change. `ns_goes(ns)` says whether the document removes namespace ns. */
-int sysctl_doc_plan(json_t *held, const struct doc_sysctl *s, size_t n,
-		    int (*ns_goes)(const char *ns, void *userdata),
-		    void *userdata, struct store_txn *t, struct problem *prob);
+ * record by key), the namespace-wide, conf.all and conf.default keys
+ * (`link_keys` false, planned after the namespaces and before the links,
+ * with the forgetting of held keys the document leaves out) or the
+ * conf.<link> keys (after the links). A key listed is desired with its
+ * value and set in the kernel when it differs; one left out is forgotten,
+ * its original value put back, unless its namespace goes. Changes in
+ * "host" or a namespace the document does not declare are refused (400
+ * naming the entry: they need ?force=true, which only the item's PUT
+ * takes). Adds the records to `t`, the steps to `p`. */
+int sysctl_doc_plan(json_t *held, const struct doc *d, bool link_keys,
+		    struct plan *p, struct store_txn *t, struct problem *prob);
 
 #endif

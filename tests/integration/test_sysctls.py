@@ -277,12 +277,18 @@ def a_dry_run_changes_nothing():
     eq(len(state(d)["sysctls"]), 1, "records after a dry DELETE")
 
 
+def sysctl_entries(st):
+    return {(x["namespace"], x["key"]): x for x in st["sysctls"]}
+
+
 @test
-def put_state_takes_the_sysctls_get_state_gives():
-    """GET /v1/state lists the desired sysctls; PUT back unchanged it is a
-    no-op. A document that would change a sysctl is refused whole (400
-    naming the entry, nothing changed); one that removes a namespace
-    forgets its sysctls with it."""
+def put_state_sets_and_forgets_sysctls():
+    """GET /v1/state lists the desired sysctls and PUT /v1/state takes
+    them: back unchanged, a no-op; a new value or key is set in the kernel
+    (the value found kept as original), one left out forgotten with its
+    original put back, those of a namespace removed go with it; a change
+    in "host" is refused (it needs ?force=true), and a step that fails
+    takes every sysctl set before it back."""
     d = setup()
     mk_ns(d, "red")
     mk_ns(d, "blue")
@@ -290,38 +296,101 @@ def put_state_takes_the_sysctls_get_state_gives():
     put(d, "blue", "net.ipv4.conf.all.rp_filter", "2", 201)
     doc = state(d)
     rev = doc["revision"]
-    r = d.put("/v1/state", doc)
-    expect_status(r, 200, "PUT /v1/state of GET's answer")
+    expect_status(d.put("/v1/state", doc), 200, "PUT /v1/state of GET's")
     eq(state(d)["revision"], rev, "revision after the round trip")
 
-    for what, edit, field in (
-            ("a new value",
-             lambda x: x["sysctls"][0].update(value="0"), "/sysctls/0"),
-            ("a new key",
-             lambda x: x["sysctls"].append(
-                 {"namespace": "red", "key": "net.ipv4.conf.all.proxy_arp",
-                  "value": "1"}), "/sysctls/2"),
-            ("a key left out",
-             lambda x: x["sysctls"].pop(0), "/sysctls"),
-            ("a bad key",
-             lambda x: x["sysctls"][0].update(key="net/ipv4/ip_forward"),
-             "/sysctls/0"),
-            ("a bad value",
-             lambda x: x["sysctls"][0].update(value="7"), "/sysctls/0")):
+    doc = state(d)
+    for x in doc["sysctls"]:
+        if x["namespace"] == "red":
+            x["value"] = "0"
+    doc["sysctls"].append({"namespace": "red", "value": "1",
+                           "key": "net.ipv4.conf.all.proxy_arp"})
+    doc["sysctls"] = [x for x in doc["sysctls"] if x["namespace"] != "blue"]
+    r = d.put("/v1/state?dry_run=true", doc)
+    expect_status(r, 200, "dry run")
+    got = {(c["action"], c["path"], c["detail"]) for c in r.json["changes"]}
+    want = {("update", S("red", FWD), "value 1 -> 0"),
+            ("create", S("red", "net.ipv4.conf.all.proxy_arp"),
+             "value 0 -> 1"),
+            ("delete", S("blue", "net.ipv4.conf.all.rp_filter"),
+             "value 2 -> 0")}
+    eq(got, want, "the dry run's changes")
+    eq(kread("red", proc(FWD)), "1", "ip_forward after the dry run")
+    expect_status(d.put("/v1/state", doc), 200, "PUT /v1/state with edits")
+    eq(kread("red", proc(FWD)), "0", "ip_forward of red")
+    eq(kread("red", "/proc/sys/net/ipv4/conf/all/proxy_arp"), "1",
+       "proxy_arp of red")
+    eq(kread("blue", "/proc/sys/net/ipv4/conf/all/rp_filter"), "0",
+       "rp_filter of blue, put back")
+    e = sysctl_entries(state(d))
+    eq(sorted(e), sorted([("red", FWD),
+                          ("red", "net.ipv4.conf.all.proxy_arp")]),
+       "desired sysctls after the PUT")
+    eq((e[("red", FWD)]["value"], e[("red", FWD)]["original"]), ("0", "0"),
+       "value and original of ip_forward")
+
+    # Refused whole, nothing changed: a bad key or value, a change in host.
+    rev = state(d)["revision"]
+    for what, extra, field in (
+            ("a bad key", {"namespace": "red", "key": "net/ipv4",
+                           "value": "1"}, "/sysctls/2"),
+            ("a bad value", {"namespace": "red", "value": "5",
+                             "key": "net.ipv4.conf.all.arp_announce"},
+             "/sysctls/2"),
+            ("a change in host", {"namespace": "host", "key": FWD,
+                                  "value": "1" if kread("host", proc(FWD))
+                                  == "0" else "0"}, "/sysctls/2")):
         bad = state(d)
-        edit(bad)
-        r = d.put("/v1/state", bad)
-        expect_problem(r, 400, "PUT /v1/state with " + what, field=field)
+        bad["sysctls"].append(extra)
+        expect_problem(d.put("/v1/state", bad), 400,
+                       "PUT /v1/state with " + what, field=field)
     eq(state(d)["revision"], rev, "revision after the refusals")
-    eq(kread("red", proc(FWD)), "1", "ip_forward of red")
+
+    # A step that fails (a link's key of a link there is not) takes the
+    # sysctl set before it back.
+    bad = state(d)
+    for x in bad["sysctls"]:
+        if x["key"] == FWD:
+            x["value"] = "1"
+    bad["sysctls"].append({"namespace": "red", "value": "1",
+                           "key": "net.ipv4.conf.nolink.proxy_arp"})
+    r = d.put("/v1/state", bad)
+    check(r.status >= 400, "a document with a missing link's key: %r", r)
+    eq(kread("red", proc(FWD)), "0", "ip_forward after the refused apply")
+    eq(state(d)["revision"], rev, "revision after the refused apply")
 
     gone = state(d)
     gone["namespaces"] = [n for n in gone["namespaces"]
-                          if n["name"] != "blue"]
-    gone["sysctls"] = [x for x in gone["sysctls"] if x["namespace"] != "blue"]
-    expect_status(d.put("/v1/state", gone), 200, "PUT /v1/state without blue")
-    eq([(x["namespace"], x["key"]) for x in state(d)["sysctls"]],
-       [("red", FWD)], "sysctl records after blue went")
+                          if n["name"] != "red"]
+    gone["sysctls"] = []
+    expect_status(d.put("/v1/state", gone), 200, "PUT /v1/state without red")
+    eq(state(d)["sysctls"], [], "sysctl records after red went")
+
+
+@test
+def a_rolled_back_put_state_brings_the_sysctls_back():
+    """PUT /v1/state?confirm= that removes a namespace with its sysctls,
+    left unconfirmed: the rollback makes the namespace again and sets its
+    sysctls in it."""
+    d = setup()
+    mk_ns(d, "red")
+    put(d, "red", FWD, "1", 201)
+    put(d, "red", "net.ipv6.conf.default.accept_ra", "2", 201)
+    doc = state(d)
+    doc["namespaces"], doc["sysctls"] = [], []
+    r = d.put("/v1/state?confirm=1", doc)
+    expect_status(r, 200, "PUT /v1/state?confirm=1 without red")
+    check("red" not in h.netns_list(), "red is still there")
+    h.wait_until(lambda: "red" in h.netns_list(), h.scaled(6),
+                 what="red back at the deadline")
+    h.wait_until(lambda: sysctl_entries(state(d)), h.scaled(3),
+                 what="the sysctls desired again")
+    eq(kread("red", proc(FWD)), "1", "ip_forward of the re-made red")
+    eq(kread("red", "/proc/sys/net/ipv6/conf/default/accept_ra"), "2",
+       "conf.default.accept_ra of the re-made red")
+    eq(sorted(sysctl_entries(state(d))),
+       [("red", "net.ipv4.ip_forward"),
+        ("red", "net.ipv6.conf.default.accept_ra")], "desired sysctls")
 
 
 BAD_KEYS = [
