@@ -186,9 +186,9 @@ static json_t *sysctl_items(json_t *values, json_t *want, const char *prefix)
 
 	if (!keys || !items)
 		goto fail;
-	json_object_foreach(values, k, v) keys[n++] = k;
-	json_object_foreach(want, k, v)
-	{
+	json_object_foreach(values, k, v)
+		keys[n++] = k;
+	json_object_foreach(want, k, v) {
 		if (!json_object_get(values, k + skip))
 			keys[n++] = k + skip;
 	}

@@ -183,8 +183,7 @@ static void drift_sysctls(struct drift_scan *d, struct store *s, const char *ns)
 
 	key_sysctl_prefix(prefix, ns);
 	recs = store_list(s, prefix);
-	json_object_foreach(recs, k, v)
-	{
+	json_object_foreach(recs, k, v) {
 		if (!sysctl_drift(ns, k + strlen(prefix), v, words,
 				  sizeof(words)))
 			continue;

@@ -531,8 +531,7 @@ int record_sysctl_parse(json_t *json, struct record_sysctl *ret, char *err,
 	memset(ret, 0, sizeof(*ret));
 	if (!json_is_object(json))
 		return record_bad(err, errlen, "sysctl record: not an object");
-	json_object_foreach(json, k, v)
-	{
+	json_object_foreach(json, k, v) {
 		if (!record_sysctl_text(v))
 			return record_bad(err, errlen,
 					  "sysctl record: %s is not a value",

@@ -154,7 +154,8 @@ void sysctl_apply_all(struct store *s, bool link_keys, json_t *actions,
 	json_t *all = store_list(s, "sysctl/"), *v;
 	const char *key;
 
-	json_object_foreach(all, key, v) sysctl_apply_one(&p, key, v);
+	json_object_foreach(all, key, v)
+		sysctl_apply_one(&p, key, v);
 	json_decref(all);
 }
 
@@ -195,8 +196,7 @@ void sysctl_desired_relocate(struct store *s, struct store_txn *t,
 
 	key_sysctl_prefix(prefix, ns);
 	all = store_list(s, prefix);
-	json_object_foreach(all, k_, v)
-	{
+	json_object_foreach(all, k_, v) {
 		if (sysctl_key_parse(k_ + strlen(prefix), &k, &why) < 0 ||
 		    !sysctl_key_is_link(&k) || strcmp(k.link, name))
 			continue;

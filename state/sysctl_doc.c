@@ -30,8 +30,7 @@ int sysctl_doc_read(json_t *o, size_t i, struct doc_sysctl *ret,
 		problem_field(prob, at, "must be an object");
 		return 0;
 	}
-	json_object_foreach(o, k, v)
-	{
+	json_object_foreach(o, k, v) {
 		if (!sysctl_doc_member(k))
 			bad = problem_field(prob, at, "unknown member %.40s",
 					    k);

@@ -131,8 +131,7 @@ static int sysctl_doc_forget(struct sysctl_doc_ctx *c)
 	json_t *v;
 	int r = 0;
 
-	json_object_foreach(c->held, key, v)
-	{
+	json_object_foreach(c->held, key, v) {
 		if (r == -ENOMEM || strncmp(key, "sysctl/", 7))
 			continue;
 		rest = key + 7;
