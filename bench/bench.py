@@ -815,6 +815,151 @@ def scn_nsdelete(rep):
     netns_clear()
 
 
+# ---------------------------------------------------------------------------
+# Scenario 10: the event stream (GET /v1/events).
+
+EVSTREAM = os.path.join(HERE, ".build", "evstream")
+
+
+def proc_ut_st(pid):
+    """(utime, stime) of a process (all its threads), in clock ticks."""
+    with open(f"/proc/{pid}/stat") as f:
+        v = f.read()
+    v = v[v.rindex(")") + 2:].split()
+    return int(v[11]), int(v[12])
+
+
+def proc_ticks(pid):
+    return sum(proc_ut_st(pid))
+
+
+def proc_switches(pid):
+    """Context switches of every thread so far: each wake-up is one."""
+    total = 0
+    base = f"/proc/{pid}/task"
+    for tid in os.listdir(base):
+        try:
+            with open(f"{base}/{tid}/status") as f:
+                for line in f:
+                    if "ctxt_switches:" in line:
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def ev_subscribers(n, marker, timeout=180):
+    """bench/evstream sub: n streams open and begun, or an error."""
+    import select
+    p = subprocess.Popen([EVSTREAM, "sub", str(API_PORT), str(n), marker, str(timeout)],
+                         stdout=subprocess.PIPE, text=True)
+    r, _, _ = select.select([p.stdout], [], [], 30)
+    if not r or p.stdout.readline().strip() != "ready":
+        p.kill()
+        p.wait()
+        raise RuntimeError(f"{n} subscribers did not all begin")
+    return p
+
+
+def thread_cpu(pid, tid):
+    """Run time of one thread so far, in seconds (schedstat)."""
+    try:
+        with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+            return int(f.read().split()[0]) / 1e9
+    except OSError:
+        return None
+
+
+def ev_add(rep, **kv):
+    """Adds to the repetition's sums (a figure taken over several turns)."""
+    rs = RESULTS.get("s10", [])
+    cur = rs[rep] if len(rs) > rep else {}
+    record("s10", rep, **{k: cur.get(k, 0) + v for k, v in kv.items()})
+
+
+def ev_create(d, tag, rep, subs):
+    """N veth pairs a/v<i> - b/p<i> through the API, with `subs` subscribers
+    reading every event (or none); then the pairs are gone again."""
+    N = ARGS.n
+    settle()
+    p = ev_subscribers(subs, "s10end") if subs else None
+    cpu0, m0, us0 = d.cpu(), machine_cpu(), proc_ut_st(d.pid())
+    c = client(ab_pairs(range(N)))
+    m1, us1 = machine_cpu(), proc_ut_st(d.pid())
+    ev_add(rep, **{f"{tag}_s": c["elapsed_s"], f"{tag}_cpu": d.cpu() - cpu0,
+                   f"{tag}_utime": us1[0] - us0[0], f"{tag}_stime": us1[1] - us0[1],
+                   f"{tag}_busy_j": m1[0] - m0[0], f"{tag}_all_j": m1[1] - m0[1],
+                   f"{tag}_turns": 1})
+    if p:
+        api_ns_create(["s10end"])  # the marker: every subscriber stops at it
+        out, _ = p.communicate(timeout=240)
+        sub = json.loads(out)
+        ev_add(rep, sub_n=subs, sub_complete=sub["complete"], sub_resynced=sub["resynced"],
+               sub_short=subs - sub["complete"] - sub["resynced"], sub_gaps=sub["gaps"])
+        cur = RESULTS["s10"][rep]
+        record("s10", rep, sub_events_min=min(cur.get("sub_events_min", 1 << 62), sub["events_min"]),
+               sub_events_max=max(cur.get("sub_events_max", 0), sub["events_max"]))
+        if sub["events_min"] < 2 * N + 1 and not sub["resynced"]:
+            ERRORS.append(f"s10 repetition {rep + 1}: a subscriber saw "
+                          f"{sub['events_min']} events, fewer than {2 * N + 1}")
+    api_ns_delete(["a", "b"] + (["s10end"] if subs else []))
+    api_ns_create(["a", "b"])
+
+
+def ev_daemon(namespaces):
+    """A fresh netnsd holding `namespaces`, with room for the subscribers:
+    S streams from one address, and the client's connection."""
+    S = ARGS.ev_subs
+    netns_clear()
+    d = Daemon("s10", extra=("--max-subscribers", str(S + 16),
+                             "--max-connections-per-ip", str(S + 64)))
+    d.start()
+    api_ns_create(namespaces)
+    return d
+
+
+def scn_events(rep):
+    """Scenario 10: event latency, 100 subscribers, idle CPU."""
+    NS, S = ARGS.ev_ns, ARGS.ev_subs
+    record("s10", rep, load1=os.getloadavg()[0])
+
+    # On a daemon watching NS namespaces (made through the API):
+    d = ev_daemon([f"e{i}" for i in range(NS)] + ["a", "b"])
+    settle()
+
+    # 3. Idle: nothing changes anywhere; the daemon should not run at all.
+    pid = d.pid()
+    t0, c0, w0, h0 = proc_ticks(pid), d.cpu(), proc_switches(pid), thread_cpu(pid, pid)
+    time.sleep(ARGS.ev_idle_s)
+    t1, c1, w1, h1 = proc_ticks(pid), d.cpu(), proc_switches(pid), thread_cpu(pid, pid)
+    record("s10", rep, idle_ticks=t1 - t0, idle_cpu_s=c1 - c0, idle_switches=w1 - w0,
+           idle_main_cpu_s=None if h0 is None or h1 is None else h1 - h0,
+           idle_hz=os.sysconf("SC_CLK_TCK"))
+
+    # 1. A kernel change in one of NS namespaces to a subscriber's receipt.
+    r = json.loads(sh([EVSTREAM, "lat", str(API_PORT), "e", str(NS),
+                       str(ARGS.ev_samples)], timeout=600).stdout)
+    record("s10", rep, lat_n=r["samples"], lat_lost=r["lost"],
+           lat_not_kernel=r["not_kernel"], lat_p50=r["lat_us"]["median"],
+           lat_p90=r["lat_us"]["p90"], lat_p99=r["lat_us"]["p99"],
+           lat_max=r["lat_us"]["max"])
+
+    # For reference: the same creations, no subscriber, with NS watched.
+    ev_create(d, "bigns", rep, 0)
+    d.stop()
+
+    # 2. N veth pairs through the API with S subscribers and without, in
+    # turns on one daemon holding only a and b (what the subscribers cost,
+    # apart from what watching many namespaces costs): two turns each,
+    # the order alternating between repetitions.
+    d = ev_daemon(["a", "b"])
+    turns = [0, S, S, 0] if rep % 2 == 0 else [S, 0, 0, S]
+    for subs in turns:
+        ev_create(d, "subs" if subs else "nosubs", rep, subs)
+    d.stop()
+    netns_clear()
+
+
 SCENARIOS = [
     ("fsync", scn_fsync),
     ("s5", scn_healthz),
@@ -825,6 +970,8 @@ SCENARIOS = [
     ("s6", scn_reapply),
     ("s8", scn_nsdelete),
     ("s7", scn_memory),
+    # scenario 10: the event stream
+    ("s10", scn_events),
 ]
 
 
@@ -987,6 +1134,57 @@ def build_table():
             f"{fmt_t(m('s8', 'api_gone_s'))} (answer after {fmt_t(m('s8', 'api_reply_s'))})",
             f"ip netns del {fmt_t(m('s8', 'ip_gone_s'))} (returns after {fmt_t(m('s8', 'ip_reply_s'))})",
             fmt_x(r), "≤ 2x ip netns del", None if r is None else r <= 2)
+    # scenario 10: the event stream
+    if "s10" in RESULTS:
+        NSE, S = ARGS.ev_ns, ARGS.ev_subs
+        p99 = m("s10", "lat_p99")
+        lost = sum(r.get("lat_lost", 0) for r in RESULTS["s10"])
+        ok = None if p99 is None else p99 <= 50e3
+        add("10", f"kernel change → a subscriber's receipt: lo's MTU set over netlink in one of {NSE:,} monitored namespaces (a different one each time), {int(m('s10', 'lat_n') or 0)} samples a repetition",
+            f"p50 {fmt_us(m('s10', 'lat_p50'))}, p90 {fmt_us(m('s10', 'lat_p90'))}, p99 {fmt_us(p99)} (max {fmt_us(m('s10', 'lat_max'))}); "
+            f"{lost} lost (none within 2 s; in the percentiles at 2 s); {sum(r.get('lat_not_kernel', 0) for r in RESULTS['s10'])} not marked source kernel",
+            "", "", "p99 ≤ 50 ms", ok)
+        r = ratio_med("s10", "nosubs_s", "subs_s")  # rate ratio = inverse time ratio
+        have = [r_ for r_ in RESULTS["s10"] if "sub_n" in r_]
+        short = sum(r_["sub_short"] for r_ in have)
+        ok = None if r is None or not have else (r >= 0.9 and short == 0)
+        T = int(m("s10", "subs_turns") or 0)
+
+        def rate(tag):
+            return dv(N * (m("s10", f"{tag}_turns") or 1), m("s10", f"{tag}_s"))
+
+        def busy(tag):
+            return med([dv(r_.get(f"{tag}_busy_j"), r_.get(f"{tag}_all_j")) for r_ in RESULTS["s10"]])
+
+        def pct_(x):
+            return "-" if x is None else f"{x * 100:.0f}%"
+
+        def sys_(tag):
+            return pct_(med([dv(r_.get(f"{tag}_stime"), (r_.get(f"{tag}_utime") or 0) + (r_.get(f"{tag}_stime") or 0))
+                             for r_ in RESULTS["s10"]]))
+        add("10", f"create {N} veth pairs (1 client) with {S} subscribers reading every event; {T} turns each way a repetition, in alternating order",
+            f"{fmt_rate(rate('subs'))}; every subscriber {int(m('s10', 'sub_events_min') or 0):,}-{int(m('s10', 'sub_events_max') or 0):,} events a turn ({2 * N + 1:,} made): "
+            f"{sum(r_['sub_complete'] for r_ in have)} of {sum(r_['sub_n'] for r_ in have)} streams complete, "
+            f"{sum(r_['sub_resynced'] for r_ in have)} told resync, {short} short; "
+            f"daemon CPU {fmt_t(dv(m('s10', 'subs_cpu'), N * (m('s10', 'subs_turns') or 1)))} per pair ({sys_('subs')} in the kernel); the machine's CPUs {pct_(busy('subs'))} busy",
+            f"no subscriber {fmt_rate(rate('nosubs'))}; daemon CPU {fmt_t(dv(m('s10', 'nosubs_cpu'), N * (m('s10', 'nosubs_turns') or 1)))} per pair ({sys_('nosubs')} in the kernel); CPUs {pct_(busy('nosubs'))} busy",
+            f"{fmt_x(r)} the rate without; daemon CPU {fmt_x(ratio_med('s10', 'subs_cpu', 'nosubs_cpu'))}",
+            "≥ 0.9x the rate without subscribers; each gets every event or a resync", ok)
+        add("10", f"the same {N} pairs, no subscriber, on the daemon watching {NSE:,} namespaces",
+            f"{fmt_rate(rate('bigns'))}; daemon CPU {fmt_t(dv(m('s10', 'bigns_cpu'), N))} per pair",
+            f"2 namespaces watched: {fmt_rate(rate('nosubs'))}",
+            f"{fmt_x(med([dv(dv(r_.get('nosubs_s'), r_.get('nosubs_turns')), r_.get('bigns_s')) for r_ in RESULTS['s10']]))} the rate; daemon CPU "
+            f"{fmt_x(med([dv(r_.get('bigns_cpu'), dv(r_.get('nosubs_cpu'), r_.get('nosubs_turns'))) for r_ in RESULTS['s10']]))}")
+        tk = [r_["idle_ticks"] for r_ in RESULTS["s10"] if "idle_ticks" in r_]
+        hz = m("s10", "idle_hz") or 100
+        # no polling: nothing charged, and not one wake-up either (a
+        # wake-up too short to be charged a tick is still polling)
+        sw = [r_["idle_switches"] for r_ in RESULTS["s10"] if "idle_switches" in r_]
+        ok = None if not tk else max(tk) == 0 and max(sw) == 0
+        add("10", f"daemon CPU, {NSE:,} namespaces monitored and idle for {ARGS.ev_idle_s:g} s",
+            f"utime+stime {int(m('s10', 'idle_ticks') or 0)} ticks (max {max(tk) if tk else '-'} over repetitions; 1 tick = {1000 / hz:g} ms); "
+            f"run time {fmt_t(m('s10', 'idle_cpu_s'))}, of which the main thread {fmt_t(m('s10', 'idle_main_cpu_s'))}; {int(m('s10', 'idle_switches') or 0)} context switches",
+            "", "", "0 (no polling: no tick, no wake-up)", ok)
     if "fsync" in RESULTS:
         add("-", "fdatasync of a 300-byte append on the state file's disk",
             f"p50 {fmt_us(m('fsync', 'fdatasync_us'))}, p90 {fmt_us(m('fsync', 'fdatasync_p90_us'))}", "", "")
@@ -1117,10 +1315,15 @@ def main():
     ARGS.objects = 1000 if q else 10000
     ARGS.k = 200 if q else 1000
     ARGS.fsync_n = 100 if q else 500
+    # scenario 10: namespaces monitored, latency samples, subscribers, idle time
+    ARGS.ev_ns = 100 if q else 1000
+    ARGS.ev_samples = 200 if q else 300
+    ARGS.ev_subs = 100
+    ARGS.ev_idle_s = 5 if q else 10
 
     if os.environ.get("NETNSD_IN_SANDBOX") != "1":
         sys.exit("bench.py runs inside tests/sandbox; use bench/run")
-    for tool in (ARGS.netnsd, CLIENT, RAWNL):
+    for tool in (ARGS.netnsd, CLIENT, RAWNL, EVSTREAM):
         if not os.access(tool, os.X_OK):
             sys.exit(f"missing {tool}: use bench/run, which builds it")
     WORK = tempfile.mkdtemp(prefix="netnsd-bench.", dir=ARGS.workdir)
