@@ -816,6 +816,209 @@ def scn_nsdelete(rep):
 
 
 # ---------------------------------------------------------------------------
+# Scenario 9: the whole topology in one request (PUT /v1/state).
+
+def s9_addr(i):
+    """The address of pair i: a /30 of its own in 198.18.0.0/15."""
+    a = (198 << 24) | (18 << 16) | (4 * i + 1)
+    return f"{a >> 24}.{(a >> 16) & 255}.{(a >> 8) & 255}.{a & 255}/30"
+
+
+def s9_ns(i, n_ns, n_pairs):
+    """The namespace of pair i: n_pairs / n_ns pairs in each."""
+    return f"t{i * n_ns // n_pairs}"
+
+
+def s9_doc(n_ns, n_pairs):
+    """The topology as a PUT /v1/state document: namespaces t<k>, bridge
+    br0 in host, veths h<i> (host, on br0) <-> t<k>/e<i>, an address on
+    each e<i>."""
+    links = [{"namespace": "host", "name": "br0", "kind": "bridge", "up": True}]
+    addrs = []
+    for i in range(n_pairs):
+        ns = s9_ns(i, n_ns, n_pairs)
+        links.append({"namespace": "host", "name": f"h{i}", "kind": "veth", "up": True,
+                      "master": "br0", "peer": {"namespace": ns, "name": f"e{i}"}})
+        links.append({"namespace": ns, "name": f"e{i}", "kind": "veth", "up": True,
+                      "peer": {"namespace": "host", "name": f"h{i}"}})
+        addrs.append({"namespace": ns, "link": f"e{i}", "address": s9_addr(i)})
+    return {"namespaces": [{"name": f"t{k}"} for k in range(n_ns)],
+            "links": links, "addresses": addrs}
+
+
+def s9_put(doc, query=""):
+    """One PUT /v1/state over bench/client: its answer's time in s."""
+    c = client([f"PUT /v1/state{query} " + json.dumps(doc, separators=(",", ":"))])
+    return c["elapsed_s"]
+
+
+def s9_each_lines(n_ns, n_pairs):
+    """The same topology through one request per object."""
+    lines = ['POST /v1/namespaces {"name":"t%d"}' % k for k in range(n_ns)]
+    lines.append('POST /v1/namespaces/host/bridges {"name":"br0","up":true}')
+    for i in range(n_pairs):
+        lines.append('POST /v1/namespaces/host/veths {"name":"h%d","up":true,'
+                     '"peer":{"name":"e%d","namespace":"%s","up":true}}'
+                     % (i, i, s9_ns(i, n_ns, n_pairs)))
+    lines += [f"PUT /v1/namespaces/host/bridges/br0/ports/h{i}" for i in range(n_pairs)]
+    lines += ['POST /v1/namespaces/%s/links/e%d/addresses {"address":"%s"}'
+              % (s9_ns(i, n_ns, n_pairs), i, s9_addr(i)) for i in range(n_pairs)]
+    return lines
+
+
+def s9_batch_host(n_ns, n_pairs):
+    """ip -batch from host: the namespaces, the bridge, the veths with their
+    master, one queue each way per end (what netnsd asks for)."""
+    q = "numtxqueues 1 numrxqueues 1"
+    text = "".join(f"netns add t{k}\n" for k in range(n_ns))
+    text += "link add br0 up type bridge\n"
+    text += "".join(f"link add h{i} {q} master br0 up type veth peer name e{i} {q} "
+                    f"netns {s9_ns(i, n_ns, n_pairs)}\n" for i in range(n_pairs))
+    return text
+
+
+def s9_batch_ns(n_ns, n_pairs):
+    """Per namespace, the ip -batch lines that bring its ends up and
+    address them (a batch cannot change namespace: one ip -n each)."""
+    per = {}
+    for i in range(n_pairs):
+        per.setdefault(s9_ns(i, n_ns, n_pairs), []).append(
+            f"link set e{i} up\naddr add {s9_addr(i)} dev e{i}\n")
+    return {ns: "".join(v) for ns, v in per.items()}
+
+
+def s9_batch_build(n_ns, n_pairs):
+    """The whole topology with ip: one host batch, then one ip -n NS
+    -batch per namespace. (host s, namespaces s)."""
+    t_host = batch(s9_batch_host(n_ns, n_pairs))
+    t_ns = 0.0
+    for ns, text in s9_batch_ns(n_ns, n_pairs).items():
+        t_ns += batch(text, ns=ns)
+    return t_host, t_ns
+
+
+def s9_batch_teardown(n_ns, n_pairs):
+    """What PUT {} does, as one ip -batch: each host end deleted (its peer
+    goes with it), the bridge, the namespaces."""
+    text = "".join(f"link del h{i}\n" for i in range(n_pairs))
+    text += "link del br0\n"
+    text += "".join(f"netns del t{k}\n" for k in range(n_ns))
+    return batch(text)
+
+
+def s9_check(n_ns, n_pairs):
+    """The kernel has the topology: every namespace, every port on br0
+    and up, the first namespace's ends addressed."""
+    if len(netns_list()) != n_ns:
+        raise RuntimeError(f"{len(netns_list())} namespaces, expected {n_ns}")
+    ports = json.loads(sh(["ip", "-j", "link", "show", "master", "br0"]).stdout)
+    up = [p for p in ports if "UP" in p.get("flags", [])]
+    if len(ports) != n_pairs or len(up) != n_pairs:
+        raise RuntimeError(f"br0 has {len(ports)} ports ({len(up)} up), expected {n_pairs}")
+    ns = s9_ns(0, n_ns, n_pairs)
+    want = {s9_addr(i).split("/")[0] for i in range(n_pairs) if s9_ns(i, n_ns, n_pairs) == ns}
+    have = set()
+    for l in json.loads(sh(["ip", "-n", ns, "-j", "addr", "show"]).stdout):
+        if l["ifname"] != "lo" and "UP" in l.get("flags", []):
+            have |= {a["local"] for a in l.get("addr_info", []) if a["family"] == "inet"}
+    if have != want:
+        raise RuntimeError(f"{ns} has addresses {sorted(have)}, expected {sorted(want)}")
+
+
+def s9_syncs(d, doc):
+    """fdatasync and fsync calls of the daemon's threads during one PUT
+    of `doc` (strace attached around it, and for a second after it, so
+    that a lazy write that follows is counted too); the PUT is not timed."""
+    out = os.path.join(WORK, "strace.txt")
+    p = subprocess.Popen(["strace", "-f", "-c", "-e", "trace=fdatasync,fsync",
+                          "-o", out, "-p", str(d.pid())],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)  # attached to every thread
+    s9_put(doc)
+    time.sleep(1.0)
+    p.send_signal(signal.SIGINT)
+    p.wait(timeout=30)
+    n = 0
+    with open(out) as f:
+        for line in f:
+            v = line.split()
+            if v and v[-1] in ("fdatasync", "fsync") and v[3].isdigit():
+                n += int(v[3])
+    return n
+
+
+def scn_state(rep):
+    """Scenario 9: a whole topology in one PUT /v1/state."""
+    NS, P = ARGS.s9_ns, ARGS.s9_pairs
+    doc = s9_doc(NS, P)
+
+    def netnsd():
+        netns_clear()
+        d = Daemon("s9")
+        d.start()
+        settle()
+        record("s9", rep, api_dry_empty_s=s9_put(doc, "?dry_run=true"))
+        settle()
+        cpu0 = d.cpu()
+        record("s9", rep, api_apply_s=s9_put(doc))
+        record("s9", rep, api_apply_cpu=d.cpu() - cpu0)
+        s9_check(NS, P)
+        settle()
+        record("s9", rep, api_dry_s=s9_put(doc, "?dry_run=true"))
+        record("s9", rep, api_noop_s=s9_put(doc))
+        status, body = http("GET", "/v1/state")
+        n = len(json.loads(body)["links"]) if status == 200 else -1
+        if n != 2 * P + 1:
+            raise RuntimeError(f"GET /v1/state has {n} links, expected {2 * P + 1}")
+        settle()
+        record("s9", rep, api_teardown_s=s9_put({}))
+        if netns_list():
+            raise RuntimeError(f"PUT {{}} left namespaces {netns_list()[:5]}")
+        d.stop()
+        settle()
+
+    def ip():
+        netns_clear()
+        cpu0 = children_cpu()
+        t_host, t_ns = s9_batch_build(NS, P)
+        record("s9", rep, batch_host_s=t_host, batch_ns_s=t_ns, batch_s=t_host + t_ns,
+               batch_cpu=children_cpu() - cpu0)
+        s9_check(NS, P)
+        # what starting one ip -n NS -batch costs, with nothing to do
+        empty = os.path.join(WORK, "empty.txt")
+        open(empty, "w").close()
+        t0 = time.monotonic()
+        for k in range(NS):
+            timed(["ip", "-n", f"t{k}", "-batch", empty])
+        record("s9", rep, batch_spawn_s=time.monotonic() - t0)
+        settle()
+        record("s9", rep, batch_teardown_s=s9_batch_teardown(NS, P))
+        settle()
+
+    for f in ((netnsd, ip) if rep % 2 == 0 else (ip, netnsd)):
+        f()
+
+    # today's API: one request per object, on one keep-alive connection
+    netns_clear()
+    d = Daemon("s9")
+    d.start()
+    settle()
+    # kept going past a failed answer (a PUT of a port whose answer could
+    # not be rendered is a 500 after the port was attached): counted, and
+    # the kernel checked all the same
+    c = client(s9_each_lines(NS, P), keep_going=True)
+    record("s9", rep, each_s=c["elapsed_s"], each_n=len(s9_each_lines(NS, P)),
+           each_errors=c["errors"])
+    s9_check(NS, P)
+    s9_put({})
+    # fdatasync calls per apply, counted once (they do not vary), for
+    # two sizes of the document
+    if rep == 0 and shutil.which("strace"):
+        for tag, (n_ns, n_p) in (("small", (max(1, NS // 10), P // 10)), ("", (NS, P))):
+            netns_clear()
+            record("s9", rep, **{f"syncs_{tag or 'full'}": s9_syncs(d, s9_doc(n_ns, n_p)),
+                                 f"syncs_{tag or 'full'}_pairs": n_p})
+            record("s9", rep, **{f"syncs_{tag or 'full'}_teardown": s9_syncs(d, {})})
 # Scenario 10: the event stream (GET /v1/events).
 
 EVSTREAM = os.path.join(HERE, ".build", "evstream")
@@ -970,6 +1173,7 @@ SCENARIOS = [
     ("s6", scn_reapply),
     ("s8", scn_nsdelete),
     ("s7", scn_memory),
+    ("s9", scn_state),
     # scenario 10: the event stream
     ("s10", scn_events),
 ]
@@ -1134,6 +1338,43 @@ def build_table():
             f"{fmt_t(m('s8', 'api_gone_s'))} (answer after {fmt_t(m('s8', 'api_reply_s'))})",
             f"ip netns del {fmt_t(m('s8', 'ip_gone_s'))} (returns after {fmt_t(m('s8', 'ip_reply_s'))})",
             fmt_x(r), "≤ 2x ip netns del", None if r is None else r <= 2)
+    if "s9" in RESULTS:
+        NS9, P9 = ARGS.s9_ns, ARGS.s9_pairs
+        r = ratio_med("s9", "api_apply_s", "batch_s")
+        kernel = [x.get("batch_s") - x.get("batch_spawn_s") for x in RESULTS["s9"]
+                  if x.get("batch_s") is not None and x.get("batch_spawn_s") is not None]
+        r_k = med([x["api_apply_s"] / (x["batch_s"] - x["batch_spawn_s"]) for x in RESULTS["s9"]
+                   if x.get("api_apply_s") and x.get("batch_s") and x.get("batch_spawn_s") is not None])
+        add("9", f"apply from empty, one PUT /v1/state: {NS9} namespaces, a bridge, {P9} veth pairs (host end on the bridge), {P9} addresses",
+            f"{fmt_t(m('s9', 'api_apply_s'))}; daemon CPU {fmt_t(m('s9', 'api_apply_cpu'))}",
+            f"ip -batch {fmt_t(m('s9', 'batch_s'))} (one host batch {fmt_t(m('s9', 'batch_host_s'))}, then one ip -n NS -batch per namespace {fmt_t(m('s9', 'batch_ns_s'))}, of which starting {NS9} ip processes {fmt_t(m('s9', 'batch_spawn_s'))}); CPU {fmt_t(m('s9', 'batch_cpu'))}",
+            f"{fmt_x(r)} of ip -batch; {fmt_x(r_k)} of ip -batch without its process starts ({fmt_t(med(kernel))})",
+            "≤ 1.3x ip -batch", None if r is None else r <= 1.3)
+        r = ratio_med("s9", "each_s", "api_apply_s")
+        errs = sum(x.get("each_errors") or 0 for x in RESULTS["s9"])
+        add("9", f"the same through one request per object ({int(m('s9', 'each_n') or 0):,} requests, one keep-alive connection)",
+            fmt_t(m("s9", "api_apply_s")),
+            f"per object {fmt_t(m('s9', 'each_s'))}" + (f" ({errs} answers not 2xx in all repetitions)" if errs else ""),
+            f"{fmt_x(r)} faster", "≥ 5x faster", None if r is None else r >= 5)
+        v = m("s9", "api_dry_empty_s")
+        add("9", "dry run of the document (?dry_run=true), on an empty host",
+            f"{fmt_t(v)}; with the topology in place {fmt_t(m('s9', 'api_dry_s'))}", "", "",
+            "≤ 50 ms", None if v is None else v <= 0.05)
+        v = m("s9", "api_noop_s")
+        add("9", "no-op PUT of the same document, the topology in place",
+            fmt_t(v), "", "", "≤ 150 ms", None if v is None else v <= 0.15)
+        r = ratio_med("s9", "api_teardown_s", "batch_teardown_s")
+        add("9", "tear it down: PUT of {}",
+            fmt_t(m("s9", "api_teardown_s")),
+            f"ip -batch: link del of each host end, of br0, netns del of each namespace {fmt_t(m('s9', 'batch_teardown_s'))}",
+            fmt_x(r), "≤ 1.5x ip", None if r is None else r <= 1.5)
+        sm, fu = m("s9", "syncs_small"), m("s9", "syncs_full")
+        if sm is not None and fu is not None:
+            add("9", "fdatasync + fsync calls per apply (strace -c of the daemon's threads)",
+                f"{int(m('s9', 'syncs_small_pairs'))} pairs: {int(sm)} (teardown {int(m('s9', 'syncs_small_teardown'))}); "
+                f"{int(m('s9', 'syncs_full_pairs'))} pairs: {int(fu)} (teardown {int(m('s9', 'syncs_full_teardown'))})",
+                "", "",
+                "a constant", sm == fu and m("s9", "syncs_small_teardown") == m("s9", "syncs_full_teardown"))
     # scenario 10: the event stream
     if "s10" in RESULTS:
         NSE, S = ARGS.ev_ns, ARGS.ev_subs
@@ -1289,7 +1530,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small N, one repetition (< 2 min)")
     ap.add_argument("--reps", type=int, help="repetitions per scenario (default 3, quick 1)")
-    ap.add_argument("--only", help="comma-separated scenarios: fsync,s1,...,s8")
+    ap.add_argument("--only", help="comma-separated scenarios: fsync,s1,...,s9")
     ap.add_argument("--netnsd", default=os.path.join(ROOT, "build", "netnsd"))
     ap.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
     ap.add_argument("--workdir", default="/var/tmp",
@@ -1315,6 +1556,7 @@ def main():
     ARGS.objects = 1000 if q else 10000
     ARGS.k = 200 if q else 1000
     ARGS.fsync_n = 100 if q else 500
+    ARGS.s9_ns, ARGS.s9_pairs = (20, 200) if q else (100, 1000)
     # scenario 10: namespaces monitored, latency samples, subscribers, idle time
     ARGS.ev_ns = 100 if q else 1000
     ARGS.ev_samples = 200 if q else 300
