@@ -344,17 +344,6 @@ static bool split_key(const char *key, const char *prefix, char *ns, char *name,
 	return true;
 }
 
-static bool doc_has_addr(const struct doc *d, const char *ns, const char *link,
-			 const char *text)
-{
-	for (size_t i = 0; i < d->n_addrs; i++)
-		if (!strcmp(d->addrs[i].ns, ns) &&
-		    !strcmp(d->addrs[i].link, link) &&
-		    !strcmp(d->addrs[i].text, text))
-			return true;
-	return false;
-}
-
 /* Whether the held namespace `ns` goes with this apply. */
 static bool ns_goes(struct ctx *c, const char *ns)
 {

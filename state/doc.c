@@ -242,41 +242,164 @@ static int doc_read(json_t *root, struct doc *d, struct problem *prob)
 	return 0;
 }
 
+/* Entries compare by name, then by their place in the document, so that
+ * the first of a name sorts first. */
+static int doc_ns_cmp(const void *a, const void *b)
+{
+	const struct doc_ns *x = *(const struct doc_ns *const *)a,
+			    *y = *(const struct doc_ns *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+static int doc_link_cmp(const void *a, const void *b)
+{
+	const struct doc_link *x = *(const struct doc_link *const *)a,
+			      *y = *(const struct doc_link *const *)b;
+	int c = strcmp(x->ns, y->ns);
+
+	if (!c)
+		c = strcmp(x->name, y->name);
+	return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+static int doc_addr_key_cmp(const struct doc_addr *x, const char *ns,
+			    const char *link, const char *text)
+{
+	int c = strcmp(x->ns, ns);
+
+	if (!c)
+		c = strcmp(x->link, link);
+	return c ? c : strcmp(x->text, text);
+}
+
+static int doc_addr_cmp(const void *a, const void *b)
+{
+	const struct doc_addr *x = *(const struct doc_addr *const *)a,
+			      *y = *(const struct doc_addr *const *)b;
+	int c = doc_addr_key_cmp(x, y->ns, y->link, y->text);
+
+	return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* The sorted views of the entries read; -ENOMEM. */
+static int doc_sort(struct doc *d)
+{
+	d->ns_sorted = calloc(d->n_ns + 1, sizeof(*d->ns_sorted));
+	d->links_sorted = calloc(d->n_links + 1, sizeof(*d->links_sorted));
+	d->addrs_sorted = calloc(d->n_addrs + 1, sizeof(*d->addrs_sorted));
+	if (!d->ns_sorted || !d->links_sorted || !d->addrs_sorted)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n_ns; i++)
+		d->ns_sorted[i] = &d->ns[i];
+	for (size_t i = 0; i < d->n_links; i++)
+		d->links_sorted[i] = &d->links[i];
+	for (size_t i = 0; i < d->n_addrs; i++)
+		d->addrs_sorted[i] = &d->addrs[i];
+	qsort(d->ns_sorted, d->n_ns, sizeof(*d->ns_sorted), doc_ns_cmp);
+	qsort(d->links_sorted, d->n_links, sizeof(*d->links_sorted),
+	      doc_link_cmp);
+	qsort(d->addrs_sorted, d->n_addrs, sizeof(*d->addrs_sorted),
+	      doc_addr_cmp);
+	return 0;
+}
+
+/* The first entry at or after ns/name in the sorted links. */
+static size_t doc_link_lower(const struct doc *d, const char *ns,
+			     const char *name)
+{
+	size_t lo = 0, hi = d->n_links;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct doc_link *l = d->links_sorted[mid];
+		int c = strcmp(l->ns, ns);
+
+		if (!c)
+			c = strcmp(l->name, name);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 const struct doc_link *doc_link_find(const struct doc *d, const char *ns,
 				     const char *name)
 {
-	for (size_t i = 0; i < d->n_links; i++)
-		if (!strcmp(d->links[i].ns, ns) &&
-		    !strcmp(d->links[i].name, name))
-			return &d->links[i];
-	return NULL;
+	size_t i = doc_link_lower(d, ns, name);
+	const struct doc_link *l;
+
+	if (i == d->n_links)
+		return NULL;
+	l = d->links_sorted[i];
+	return strcmp(l->ns, ns) || strcmp(l->name, name) ? NULL : l;
+}
+
+/* The first namespace entry named `ns`, or NULL. */
+static const struct doc_ns *doc_ns_find(const struct doc *d, const char *ns)
+{
+	size_t lo = 0, hi = d->n_ns;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(d->ns_sorted[mid]->name, ns) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < d->n_ns && !strcmp(d->ns_sorted[lo]->name, ns)
+		       ? d->ns_sorted[lo]
+		       : NULL;
 }
 
 bool doc_has_ns(const struct doc *d, const char *ns)
 {
-	if (name_is_host(ns))
-		return true;
-	for (size_t i = 0; i < d->n_ns; i++)
-		if (!strcmp(d->ns[i].name, ns))
-			return true;
-	return false;
+	return name_is_host(ns) || doc_ns_find(d, ns);
 }
 
-/* Duplicates, each said at its second occurrence. */
+/* The first address entry of ns/link/text, or NULL. */
+static const struct doc_addr *doc_addr_find(const struct doc *d, const char *ns,
+					    const char *link, const char *text)
+{
+	size_t lo = 0, hi = d->n_addrs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (doc_addr_key_cmp(d->addrs_sorted[mid], ns, link, text) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < d->n_addrs && !doc_addr_key_cmp(d->addrs_sorted[lo], ns,
+						    link, text)
+		       ? d->addrs_sorted[lo]
+		       : NULL;
+}
+
+bool doc_has_addr(const struct doc *d, const char *ns, const char *link,
+		  const char *text)
+{
+	return doc_addr_find(d, ns, link, text) != NULL;
+}
+
+/* Duplicates, each said at its second occurrence, in document order. */
 static void doc_check_unique(const struct doc *d, struct problem *prob)
 {
 	char at[64];
 
 	for (size_t i = 0; i < d->n_ns; i++)
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(d->ns[i].name, d->ns[j].name)) {
-				snprintf(at, sizeof(at), "/namespaces/%zu",
-					 d->ns[i].index);
-				problem_field(prob, at,
-					      "namespace %s is declared twice",
-					      d->ns[i].name);
-				break;
-			}
+		if (doc_ns_find(d, d->ns[i].name) != &d->ns[i]) {
+			snprintf(at, sizeof(at), "/namespaces/%zu",
+				 d->ns[i].index);
+			problem_field(prob, at,
+				      "namespace %s is declared twice",
+				      d->ns[i].name);
+		}
 	for (size_t i = 0; i < d->n_links; i++)
 		if (doc_link_find(d, d->links[i].ns, d->links[i].name) !=
 		    &d->links[i]) {
@@ -285,19 +408,15 @@ static void doc_check_unique(const struct doc *d, struct problem *prob)
 			problem_field(prob, at, "link %s/%s is declared twice",
 				      d->links[i].ns, d->links[i].name);
 		}
-	for (size_t i = 0; i < d->n_addrs; i++)
-		for (size_t j = 0; j < i; j++) {
-			const struct doc_addr *a = &d->addrs[i],
-					      *b = &d->addrs[j];
+	for (size_t i = 0; i < d->n_addrs; i++) {
+		const struct doc_addr *a = &d->addrs[i];
 
-			if (strcmp(a->ns, b->ns) || strcmp(a->link, b->link) ||
-			    strcmp(a->text, b->text))
-				continue;
-			snprintf(at, sizeof(at), "/addresses/%zu", a->index);
-			problem_field(prob, at, "address %s on %s/%s twice",
-				      a->text, a->ns, a->link);
-			break;
-		}
+		if (doc_addr_find(d, a->ns, a->link, a->text) == a)
+			continue;
+		snprintf(at, sizeof(at), "/addresses/%zu", a->index);
+		problem_field(prob, at, "address %s on %s/%s twice", a->text,
+			      a->ns, a->link);
+	}
 }
 
 /* Two routes of one identity: namespace, table, destination, metric. */
@@ -409,6 +528,11 @@ int doc_parse(json_t *root, struct doc *d, struct problem *prob)
 	/* Every problem at once: the checks across entries run on those
 	 * that could be read, even when others could not. */
 	if (doc_read(root, d, prob) == 0) {
+		if (doc_sort(d) < 0) {
+			doc_free(d);
+			return problem_errno(prob, -ENOMEM,
+					     "reading the document", NULL);
+		}
 		doc_check_unique(d, prob);
 		doc_check_unique_routes(d, prob);
 		sysctl_doc_check_unique(d->sysctls, d->n_sysctls, prob);
@@ -423,6 +547,9 @@ int doc_parse(json_t *root, struct doc *d, struct problem *prob)
 
 void doc_free(struct doc *d)
 {
+	free(d->ns_sorted);
+	free(d->links_sorted);
+	free(d->addrs_sorted);
 	free(d->ns);
 	free(d->links);
 	free(d->addrs);

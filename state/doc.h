@@ -50,6 +50,12 @@ struct doc {
 	size_t n_links;
 	struct doc_addr *addrs;
 	size_t n_addrs;
+	/* The same entries sorted by name (then by place in the document),
+	 * for lookups in O(log n): a document of thousands of entries is
+	 * checked and planned without a scan per entry. */
+	const struct doc_ns **ns_sorted;
+	const struct doc_link **links_sorted;
+	const struct doc_addr **addrs_sorted;
 	struct doc_route *routes;
 	size_t n_routes;
 	struct doc_sysctl *sysctls; /* state/sysctl_doc.h */
@@ -64,9 +70,14 @@ struct doc {
 int doc_parse(json_t *root, struct doc *d, struct problem *prob);
 void doc_free(struct doc *d);
 
-/* The entries by name, or NULL. */
+/* The entries by name, or NULL; of two under one name, the first in the
+ * document. */
 const struct doc_link *doc_link_find(const struct doc *d, const char *ns,
 				     const char *name);
 bool doc_has_ns(const struct doc *d, const char *ns);
+/* Whether the document has the address `text` (canonical "ip/len") on
+ * ns/link. */
+bool doc_has_addr(const struct doc *d, const char *ns, const char *link,
+		  const char *text);
 
 #endif

@@ -176,6 +176,28 @@ def a_bad_document_lists_every_problem_and_changes_nothing():
     eq(state(d)["revision"], rev, "revision")
 
 
+
+@test
+def every_duplicate_is_listed_at_each_later_occurrence():
+    # The document is checked through sorted indexes (state/doc.c): each
+    # duplicate is still said at every occurrence after the first, in
+    # document order, and a name used once is not listed.
+    d = setup()
+    doc = lab()
+    doc["namespaces"] += [{"name": "red"}, {"name": "green"}, {"name": "red"}]
+    doc["links"] += [link("host", "br0", "bridge"), link("red", "eth0"),
+                     link("host", "br0", "bridge")]
+    doc["addresses"] += [dict(doc["addresses"][1]),
+                         {"namespace": "red", "link": "eth0",
+                          "address": "198.18.0.9/24"},
+                         dict(doc["addresses"][1])]
+    p = expect_problem(d.put("/v1/state", doc), 400, "duplicates")
+    fields = [e["field"] for e in p["errors"]]
+    eq(fields, ["/namespaces/2", "/namespaces/4", "/links/5", "/links/6",
+                "/links/7", "/addresses/2", "/addresses/4"],
+       "the duplicates, in document order")
+    eq(sorted(h.netns_list()), [], "kernel after a refused document")
+
 def refused_at(d, doc, what, step=None):
     before, st = world(), state(d)
     r = d.put("/v1/state", doc)
