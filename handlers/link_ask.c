@@ -9,6 +9,7 @@
 #include "../api/name.h"
 #include "../api/value.h"
 #include "../state/apply.h"
+#include "../state/desired.h"
 #include "../state/key.h"
 #include "common.h"
 
@@ -158,6 +159,28 @@ int link_ask_record(const struct link_ask *ask, enum record_kind kind,
 	if (r < 0)
 		return r;
 	link_ask_apply(ask, w, mac);
+	return 0;
+}
+
+int link_ask_find(struct reply *rep, struct store *store, struct nl_sock *s,
+		  const char *ns, const char *name, bool create_only,
+		  const char *what, struct nl_link *l, bool *exists,
+		  json_t **held, struct record_link *held_w)
+{
+	int r = nl_link_get(s, name, l);
+
+	*held = NULL;
+	if (r < 0 && r != -ENODEV)
+		return handler_kernel_failed(rep, r, "looking for the name");
+	*exists = r == 0;
+	if (*exists && create_only)
+		return problem_set(
+			&rep->problem, 409, "already-exists",
+			"a link named %s already exists in namespace %s (PUT converges an existing %s)",
+			name, ns, what);
+	*held = desired_link(store, ns, name);
+	if (*held)
+		record_link_read(*held, held_w);
 	return 0;
 }
 

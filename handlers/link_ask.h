@@ -46,6 +46,15 @@ int link_ask_record(const struct link_ask *ask, enum record_kind kind,
 		    const struct record_link *held, const struct nl_link *l,
 		    struct record_link *w, char mac[18], struct problem *prob);
 
+/* What a POST or PUT of a link finds under its name, through `s` (under
+ * the namespace's lock): the kernel's link in *l (*exists), and the record
+ * held (*held, NULL when none; its strings hold held_w's). A POST
+ * (create_only) of a name taken is 409, `what` naming the resource. */
+int link_ask_find(struct reply *rep, struct store *store, struct nl_sock *s,
+		  const char *ns, const char *name, bool create_only,
+		  const char *what, struct nl_link *l, bool *exists,
+		  json_t **held, struct record_link *held_w);
+
 /* Plans `want` for ns/name against the kernel (through `s`, under the
  * namespace's lock), records it and applies the plan (state/apply.h). 0
  * with the link as it is now in *ret; 1 when a dry run was answered; or a

@@ -126,22 +126,10 @@ static int link_new_apply(struct request *req, struct reply *rep,
 		r = handler_ns_sock(req, rep, ns, &s);
 	if (r < 0)
 		goto out;
-	r = nl_link_get(s, ask.name, &l);
-	if (r < 0 && r != -ENODEV) {
-		r = handler_kernel_failed(rep, r, "looking for the name");
+	r = link_ask_find(rep, req->store, s, ns, ask.name, !path_name, "link",
+			  &l, &exists, &held, &held_w);
+	if (r < 0)
 		goto out;
-	}
-	exists = r == 0;
-	if (exists && !path_name) {
-		r = problem_set(
-			&rep->problem, 409, "already-exists",
-			"a link named %s already exists in namespace %s (PUT converges an existing link)",
-			ask.name, ns);
-		goto out;
-	}
-	held = desired_link(req->store, ns, ask.name);
-	if (held)
-		record_link_read(held, &held_w);
 	if (exists && l.opts.parent > 0 &&
 	    nl_link_get_index(s, l.opts.parent, &parent) == 0)
 		parent_name = parent.name;

@@ -267,18 +267,25 @@ static int apply_route_back(struct nl_sock *s, const struct plan_step *st)
 	return r == -ESRCH || r == -ENODEV ? 0 : r;
 }
 
+/* The index a step on a link's attributes or addresses needs (0 for
+ * other steps), or a negative errno when its link is not there. */
+static int apply_step_index(struct nl_sock *s, const struct plan_step *st)
+{
+	if (st->op == PLAN_LINK_SET || st->op == PLAN_BRIDGE_SET ||
+	    st->op == PLAN_ADDR_ADD || st->op == PLAN_ADDR_DEL)
+		return apply_index(s, st);
+	return 0;
+}
+
 static int apply_in(struct nl_sock *s, struct store *store,
 		    const struct plan_step *st)
 {
 	struct nl_link_spec spec;
-	int ifindex = 0, r;
+	int ifindex, r;
 
-	if (st->op == PLAN_LINK_SET || st->op == PLAN_BRIDGE_SET ||
-	    st->op == PLAN_ADDR_ADD || st->op == PLAN_ADDR_DEL) {
-		ifindex = apply_index(s, st);
-		if (ifindex < 0)
-			return ifindex;
-	}
+	ifindex = apply_step_index(s, st);
+	if (ifindex < 0)
+		return ifindex;
 
 	switch (st->op) {
 	case PLAN_BRIDGE_ADD:
@@ -344,14 +351,11 @@ int apply_step(struct store *store, const struct plan_step *st)
 static int apply_back_in(struct nl_sock *s, const struct plan_step *st)
 {
 	struct nl_link l;
-	int ifindex = 0, r;
+	int ifindex, r;
 
-	if (st->op == PLAN_LINK_SET || st->op == PLAN_BRIDGE_SET ||
-	    st->op == PLAN_ADDR_ADD || st->op == PLAN_ADDR_DEL) {
-		ifindex = apply_index(s, st);
-		if (ifindex < 0)
-			return ifindex;
-	}
+	ifindex = apply_step_index(s, st);
+	if (ifindex < 0)
+		return ifindex;
 
 	switch (st->op) {
 	case PLAN_BRIDGE_ADD:
