@@ -1,67 +1,18 @@
 /* Request bodies: body_parse() and body_check() against the field tables the
- * handlers use, and the problems both build. The first input byte chooses
+ * handlers use (api/bodies.h), and the problems both build. The first input byte chooses
  * the table and whether an empty body is allowed; the rest is the body. */
 #include "fuzz.h"
 
+#include "api/bodies.h"
 #include "api/body.h"
 
-/* Copies of the tables in the handlers, which are static there. */
-static const struct body_field fuzz_ns_create[] = {
-	{ "name", BODY_STRING, true },
-	{ NULL, 0, false },
-};
-
-static const struct body_field fuzz_ns_put[] = {
-	{ "name", BODY_STRING, false },
-	{ NULL, 0, false },
-};
-
-static const struct body_field fuzz_link_patch[] = {
-	{ "up", BODY_BOOL, false },
-	{ "mtu", BODY_INT, false },
-	{ "mac", BODY_STRING, false },
-	{ "master", BODY_STRING_OR_NULL, false },
-	{ "name", BODY_STRING, false },
-	{ "namespace", BODY_STRING, false },
-	{ NULL, 0, false },
-};
-
-static const struct body_field fuzz_address[] = {
-	{ "address", BODY_STRING, true },
-	{ NULL, 0, false },
-};
-
-static const struct body_field fuzz_veth[] = {
-	{ "name", BODY_STRING, true }, { "peer", BODY_OBJECT, true },
-	{ "mtu", BODY_INT, false },    { "mac", BODY_STRING, false },
-	{ "up", BODY_BOOL, false },    { NULL, 0, false },
-};
-
-static const struct body_field fuzz_veth_peer[] = {
-	{ "name", BODY_STRING, true }, { "namespace", BODY_STRING, false },
-	{ "mtu", BODY_INT, false },    { "mac", BODY_STRING, false },
-	{ "up", BODY_BOOL, false },    { NULL, 0, false },
-};
-
-static const struct body_field fuzz_bridge_create[] = {
-	{ "name", BODY_STRING, true },
-	{ "stp", BODY_BOOL, false },
-	{ "vlan_filtering", BODY_BOOL, false },
-	{ "mtu", BODY_INT, false },
-	{ "mac", BODY_STRING, false },
-	{ "up", BODY_BOOL, false },
-	{ NULL, 0, false },
-};
-
-static const struct body_field fuzz_bridge_patch[] = {
-	{ "stp", BODY_BOOL, false }, { "vlan_filtering", BODY_BOOL, false },
-	{ "mtu", BODY_INT, false },  { "up", BODY_BOOL, false },
-	{ NULL, 0, false },
-};
-
+/* The handlers' own tables (api/bodies.h), and the kind table's body. */
 static const struct body_field *const fuzz_tables[] = {
-	fuzz_ns_create, fuzz_ns_put,	    fuzz_link_patch,   fuzz_address,
-	fuzz_veth,	fuzz_bridge_create, fuzz_bridge_patch,
+	body_empty,	     body_ns_create,	body_ns_put,
+	body_link_patch,     body_link_new,	body_link_new_base,
+	body_address_create, body_veth,		body_veth_peer,
+	body_bridge,	     body_bridge_patch, body_route,
+	body_sysctl,
 };
 
 #define FUZZ_N_TABLES (sizeof(fuzz_tables) / sizeof(fuzz_tables[0]))
@@ -176,8 +127,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_check_fields(body, fields, "", &p);
 	peer = json_object_get(body, "peer");
-	if (fields == fuzz_veth && json_is_object(peer))
-		fuzz_check_fields(peer, fuzz_veth_peer, "peer.", &p);
+	if (fields == body_veth && json_is_object(peer))
+		fuzz_check_fields(peer, body_veth_peer, "peer.", &p);
 	if (p.status)
 		fuzz_check_problem(&p, 400);
 	else

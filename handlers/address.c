@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "../api/bodies.h"
 #include "../api/value.h"
 #include "../netlink/addr.h"
 #include "../netlink/link.h"
@@ -242,17 +243,12 @@ out:
 
 int address_handle_create(struct request *req, struct reply *rep)
 {
-	static const struct body_field fields[] = {
-		{ "address", BODY_STRING, true },
-		ADDRESS_OPTS_FIELDS,
-		{ NULL, 0, false },
-	};
 	struct address_ask a = { .opts = RECORD_ADDR_INIT };
 	json_t *body = NULL;
 	const char *why;
 	int r;
 
-	r = handler_body(req, rep, fields, false, &body);
+	r = handler_body(req, rep, body_address_create, false, &body);
 	if (r < 0)
 		return r;
 	why = value_parse_cidr(
@@ -274,9 +270,7 @@ int address_handle_put(struct request *req, struct reply *rep)
 	int r;
 
 	/* The path names the address entirely: a body may only be empty. */
-	r = handler_body(req, rep,
-			 (const struct body_field[]){ { NULL, 0, false } },
-			 true, &body);
+	r = handler_body(req, rep, body_empty, true, &body);
 	json_decref(body);
 	if (r < 0)
 		return r;

@@ -14,14 +14,6 @@
 #include "../server/router.h"
 #include "../state/record.h"
 
-/* The members of a POST body past "address", for its field table. */
-#define ADDRESS_OPTS_FIELDS                                                   \
-	{ "nodad", BODY_BOOL, false }, { "noprefixroute", BODY_BOOL, false }, \
-		{ "valid_lifetime", BODY_INT, false },                        \
-	{                                                                     \
-		"preferred_lifetime", BODY_INT, false                         \
-	}
-
 /* The options of a POST body (types already checked) for address `c`, or
  * 400 naming the field. */
 int address_opts_parse(json_t *body, const struct cidr *c,

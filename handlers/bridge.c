@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../api/bodies.h"
 #include "../api/name.h"
 #include "../api/value.h"
 #include "../netlink/bridge.h"
@@ -157,16 +158,6 @@ static int bridge_reply(struct request *req, struct reply *rep, int status,
 			     br->name);
 }
 
-static const struct body_field bridge_fields[] = {
-	{ "name", BODY_STRING, false },
-	{ "stp", BODY_BOOL, false },
-	{ "vlan_filtering", BODY_BOOL, false },
-	{ "mtu", BODY_INT, false },
-	{ "mac", BODY_STRING, false },
-	{ "up", BODY_BOOL, false },
-	{ NULL, 0, false },
-};
-
 /* POST (path_name NULL: create only) and PUT (create or converge). */
 static int bridge_apply(struct request *req, struct reply *rep,
 			const char *path_name)
@@ -183,7 +174,7 @@ static int bridge_apply(struct request *req, struct reply *rep,
 
 	r = handler_ns_param(req, rep, true, &ns);
 	if (r == 0)
-		r = handler_body(req, rep, bridge_fields, false, &body);
+		r = handler_body(req, rep, body_bridge, false, &body);
 	if (r == 0)
 		r = link_ask_from_json(body, "", &rep->problem, &ask);
 	if (r == 0)
@@ -230,13 +221,6 @@ int bridge_handle_put(struct request *req, struct reply *rep)
 
 int bridge_handle_patch(struct request *req, struct reply *rep)
 {
-	static const struct body_field fields[] = {
-		{ "stp", BODY_BOOL, false },
-		{ "vlan_filtering", BODY_BOOL, false },
-		{ "mtu", BODY_INT, false },
-		{ "up", BODY_BOOL, false },
-		{ NULL, 0, false },
-	};
 	const struct nl_link *br;
 	struct record_link want;
 	struct nl_sock *s = NULL;
@@ -248,7 +232,7 @@ int bridge_handle_patch(struct request *req, struct reply *rep)
 	char mac[18];
 	int r;
 
-	r = handler_body(req, rep, fields, false, &body);
+	r = handler_body(req, rep, body_bridge_patch, false, &body);
 	if (r == 0)
 		r = link_ask_from_json(body, "", &rep->problem, &ask);
 	if (r < 0)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../api/bodies.h"
 #include "../api/name.h"
 #include "../api/value.h"
 #include "../netlink/addr.h"
@@ -507,15 +508,6 @@ static int link_patch_check_master(struct request *req, struct reply *rep,
 
 int link_handle_patch(struct request *req, struct reply *rep)
 {
-	static const struct body_field fields[] = {
-		{ "up", BODY_BOOL, false },
-		{ "mtu", BODY_INT, false },
-		{ "mac", BODY_STRING, false },
-		{ "master", BODY_STRING_OR_NULL, false },
-		{ "name", BODY_STRING, false },
-		{ "namespace", BODY_STRING, false },
-		{ NULL, 0, false },
-	};
 	struct nl_sock *s = NULL;
 	struct link_patch p;
 	struct nl_link l;
@@ -528,7 +520,7 @@ int link_handle_patch(struct request *req, struct reply *rep)
 	if (r == 0)
 		r = handler_link_param(req, rep, "link", &name);
 	if (r == 0)
-		r = handler_body(req, rep, fields, false, &body);
+		r = handler_body(req, rep, body_link_patch, false, &body);
 	if (r == 0)
 		r = link_patch_from_json(body, rep, &p);
 	if (r == 0) {

@@ -7,35 +7,10 @@
 #include "../server/log.h"
 #include "../state/desired.h"
 #include "../state/link_kind.h"
+#include "../api/bodies.h"
 #include "common.h"
 #include "link_ask.h"
 #include "link_view.h"
-
-/* Every member a body of any kind may have; link_new_kind() then holds
- * the body to its kind's. */
-static const struct body_field link_new_all[] = {
-	{ "name", BODY_STRING, false },
-	{ "kind", BODY_STRING, true },
-	{ "mtu", BODY_INT, false },
-	{ "mac", BODY_STRING, false },
-	{ "up", BODY_BOOL, false },
-	{ "parent", BODY_STRING, false },
-	{ "mode", BODY_STRING, false },
-	{ "vni", BODY_INT, false },
-	{ "id", BODY_INT, false },
-	{ "local", BODY_STRING, false },
-	{ "remote", BODY_STRING, false },
-	{ "group", BODY_STRING, false },
-	{ "dstport", BODY_INT, false },
-	{ "learning", BODY_BOOL, false },
-	{ NULL, 0, false },
-};
-
-static const struct body_field link_new_base[] = {
-	{ "name", BODY_STRING, false }, { "kind", BODY_STRING, true },
-	{ "mtu", BODY_INT, false },	{ "mac", BODY_STRING, false },
-	{ "up", BODY_BOOL, false },	{ NULL, 0, false },
-};
 
 /* The kind the body names, and the body held to its members. */
 static int link_new_kind(json_t *body, const struct link_kind **ret,
@@ -53,7 +28,7 @@ static int link_new_kind(json_t *body, const struct link_kind **ret,
 	if (!*ret)
 		return problem_field(prob, "kind", "must be %s",
 				     link_kind_names());
-	if (link_kind_fields(*ret, link_new_base, fields, 24) < 0)
+	if (link_kind_fields(*ret, body_link_new_base, fields, 24) < 0)
 		return problem_errno(prob, -ENOBUFS, "reading the body", NULL);
 	return body_check(body, fields, "", prob);
 }
@@ -115,7 +90,7 @@ static int link_new_apply(struct request *req, struct reply *rep,
 
 	r = handler_ns_param(req, rep, true, &ns);
 	if (r == 0)
-		r = handler_body(req, rep, link_new_all, false, &body);
+		r = handler_body(req, rep, body_link_new, false, &body);
 	if (r == 0)
 		r = link_new_kind(body, &lk, &rep->problem);
 	if (r == 0)

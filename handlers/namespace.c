@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../api/bodies.h"
 #include "../api/name.h"
 #include "../netlink/link.h"
 #include "../netlink/ns.h"
@@ -205,15 +206,11 @@ out:
 
 int ns_handle_create(struct request *req, struct reply *rep)
 {
-	static const struct body_field fields[] = {
-		{ "name", BODY_STRING, true },
-		{ NULL, 0, false },
-	};
 	json_t *body = NULL;
 	const char *ns, *why;
 	int r;
 
-	r = handler_body(req, rep, fields, false, &body);
+	r = handler_body(req, rep, body_ns_create, false, &body);
 	if (r < 0)
 		return r;
 	ns = json_string_value(json_object_get(body, "name"));
@@ -252,10 +249,6 @@ out:
 
 int ns_handle_put(struct request *req, struct reply *rep)
 {
-	static const struct body_field fields[] = {
-		{ "name", BODY_STRING, false },
-		{ NULL, 0, false },
-	};
 	json_t *body = NULL;
 	const char *ns, *name;
 	int r, status = 200;
@@ -263,7 +256,7 @@ int ns_handle_put(struct request *req, struct reply *rep)
 	r = handler_ns_param(req, rep, false, &ns);
 	if (r < 0)
 		return r;
-	r = handler_body(req, rep, fields, true, &body);
+	r = handler_body(req, rep, body_ns_put, true, &body);
 	if (r < 0)
 		return r;
 	name = json_string_value(json_object_get(body, "name"));

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <linux/rtnetlink.h>
 
+#include "../api/bodies.h"
 #include "../api/name.h"
 #include "../api/value.h"
 #include "../netlink/link.h"
@@ -270,21 +271,12 @@ static int route_body(struct request *req, struct reply *rep,
 		      const struct route_sel *sel, struct record_route *r,
 		      json_t **ret_body)
 {
-	static const struct body_field fields[] = {
-		{ "dst", BODY_STRING, false },
-		{ "via", BODY_STRING, false },
-		{ "dev", BODY_STRING, false },
-		{ "metric", BODY_INT, false },
-		{ "table", BODY_INT, false },
-		{ "scope", BODY_STRING, false },
-		{ NULL, 0, false },
-	};
 	const char *dst, *via, *why;
 	json_t *body;
 	int e;
 
 	memset(r, 0, sizeof(*r));
-	e = handler_body(req, rep, fields, sel != NULL, &body);
+	e = handler_body(req, rep, body_route, sel != NULL, &body);
 	if (e < 0)
 		return e;
 	*ret_body = body;

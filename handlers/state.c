@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../api/bodies.h"
 #include "../server/converge.h"
 #include "../server/log.h"
 #include "../state/apply_state.h"
@@ -222,12 +223,11 @@ fail:
 
 int state_handle_reconcile(struct request *req, struct reply *rep)
 {
-	static const struct body_field fields[] = { { NULL, 0, false } };
 	json_t *report, *body = NULL;
 	int r;
 
 	/* No options yet: any field is one this version does not know. */
-	r = handler_body(req, rep, fields, true, &body);
+	r = handler_body(req, rep, body_empty, true, &body);
 	json_decref(body);
 	if (r < 0)
 		return r;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../api/bodies.h"
 #include "../api/name.h"
 #include "../netlink/ns.h"
 #include "../netlink/sysctl.h"
@@ -289,15 +290,11 @@ int sysctl_handle_get(struct request *req, struct reply *rep)
 static int sysctl_body_value(struct request *req, struct reply *rep,
 			     const struct sysctl_key *k, char *buf, size_t len)
 {
-	static const struct body_field fields[] = {
-		{ "value", BODY_STRING, true },
-		{ NULL, 0, false },
-	};
 	const char *value, *why;
 	json_t *body = NULL;
 	int r;
 
-	r = handler_body(req, rep, fields, false, &body);
+	r = handler_body(req, rep, body_sysctl, false, &body);
 	if (r < 0)
 		return r;
 	value = json_string_value(json_object_get(body, "value"));

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../api/bodies.h"
 #include "../api/name.h"
 #include "../netlink/ns.h"
 #include "../server/log.h"
@@ -45,29 +46,16 @@ static int veth_parse(struct request *req, struct reply *rep,
 		      const char *path_name, json_t **ret_body,
 		      struct veth_end *a, struct veth_end *b)
 {
-	static const struct body_field fields[] = {
-		{ "name", BODY_STRING, false }, { "peer", BODY_OBJECT, true },
-		{ "mtu", BODY_INT, false },	{ "mac", BODY_STRING, false },
-		{ "up", BODY_BOOL, false },	{ NULL, 0, false },
-	};
-	static const struct body_field peer_fields[] = {
-		{ "name", BODY_STRING, true },
-		{ "namespace", BODY_STRING, false },
-		{ "mtu", BODY_INT, false },
-		{ "mac", BODY_STRING, false },
-		{ "up", BODY_BOOL, false },
-		{ NULL, 0, false },
-	};
 	struct problem *prob = &rep->problem;
 	json_t *peer;
 	const char *why;
 	int r;
 
-	r = handler_body(req, rep, fields, false, ret_body);
+	r = handler_body(req, rep, body_veth, false, ret_body);
 	if (r < 0)
 		return r;
 	peer = json_object_get(*ret_body, "peer");
-	r = body_check(peer, peer_fields, "peer.", prob);
+	r = body_check(peer, body_veth_peer, "peer.", prob);
 	if (r < 0)
 		return r;
 	b->ns = json_string_value(json_object_get(peer, "namespace"));

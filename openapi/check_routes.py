@@ -351,11 +351,97 @@ def parse_openapi_queries(path):
 
 # --------------------------------------------------------------------- main
 
+def parse_c_bodies(path):
+    """{schema name: {field: (type, required)}} of api/bodies.c: the body
+    tables the handlers check and the schema each implements."""
+    with open(path) as f:
+        text = f.read()
+    tables = {}
+    for m in re.finditer(r"const struct body_field (\w+)\[\] = \{(.*?)\};",
+                         text, re.S):
+        tables[m.group(1)] = {
+            f.group(1): (f.group(2), f.group(3) == "true")
+            for f in re.finditer(r'\{\s*"(\w+)",\s*(BODY_\w+),\s*(true|false)\s*\}',
+                                 m.group(2))}
+    m = re.search(r"const struct body_schema body_schemas\[\] = \{(.*?)\};",
+                  text, re.S)
+    if not m:
+        raise ParseError(f"{path}: no body_schemas table")
+    out = {}
+    for e in re.finditer(r'\{\s*"(\w+)",\s*(\w+)\s*\}', m.group(1)):
+        if e.group(2) not in tables:
+            raise ParseError(f"{path}: {e.group(2)} is not a table")
+        out[e.group(1)] = tables[e.group(2)]
+    return out
+
+
+def parse_openapi_schema(path, name):
+    """(properties {name: type or None}, required set) of the object
+    schema components/schemas/NAME, read from the document's layout."""
+    with open(path) as f:
+        lines = f.read().split("\n")
+    try:
+        start = lines.index(f"    {name}:")
+    except ValueError:
+        raise ParseError(f"{path}: no schema {name}") from None
+    props, required, cur, in_props = {}, set(), None, False
+    for line in lines[start + 1:]:
+        if line.strip() and not line.startswith("     "):
+            break
+        m = re.match(r"      required: \[(.*)\]$", line)
+        if m:
+            required = {x.strip() for x in m.group(1).split(",") if x.strip()}
+        if re.match(r"      properties:$", line):
+            in_props = True
+            continue
+        if re.match(r"      \S", line):
+            in_props = False
+        if not in_props:
+            continue
+        m = re.match(r"        (\w+):$", line)
+        if m:
+            cur = m.group(1)
+            props[cur] = None
+            continue
+        m = re.match(r"          type: (\w+)$", line)
+        if m and cur:
+            props[cur] = m.group(1)
+    return props, required
+
+
+_BODY_TYPES = {"BODY_BOOL": "boolean", "BODY_INT": "integer",
+               "BODY_OBJECT": None, "BODY_STRING": None,
+               "BODY_STRING_OR_NULL": None}
+
+
+def check_bodies(bodies_path, openapi_path):
+    """Every body table against its schema: the same members, the same
+    required ones, and booleans and integers where the schema says so."""
+    problems = []
+    for schema, fields in parse_c_bodies(bodies_path).items():
+        props, required = parse_openapi_schema(openapi_path, schema)
+        where = f"{schema}"
+        if set(fields) != set(props):
+            problems.append(f"{where}: the handlers take {sorted(fields)}, "
+                            f"the schema lists {sorted(props)}")
+        req = {k for k, (_, r) in fields.items() if r}
+        if req != required:
+            problems.append(f"{where}: the handlers require {sorted(req)}, "
+                            f"the schema {sorted(required)}")
+        for k, (t, _) in fields.items():
+            want = _BODY_TYPES.get(t)
+            if want and k in props and props[k] not in (want, None):
+                problems.append(f"{where}.{k}: {t} in the handlers, "
+                                f"{props[k]} in the schema")
+    return problems, len(parse_c_bodies(bodies_path))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--routes", default=os.path.join(ROOT, "server", "routes.c"))
     ap.add_argument("--router", default=os.path.join(ROOT, "server", "router.c"))
     ap.add_argument("--openapi", default=os.path.join(ROOT, "openapi", "openapi.yaml"))
+    ap.add_argument("--bodies", default=os.path.join(ROOT, "api", "bodies.c"))
     args = ap.parse_args()
 
     problems = []
@@ -364,6 +450,7 @@ def main():
         table = parse_routes(args.routes, queries)
         doc = parse_openapi_paths(args.openapi)
         doc_queries = parse_openapi_queries(args.openapi)
+        body_problems, n_bodies = check_bodies(args.bodies, args.openapi)
     except (OSError, ParseError) as e:
         print(f"check_routes: {e}", file=sys.stderr)
         print("0 passed, 1 failed")
@@ -397,13 +484,16 @@ def main():
     for m, p in routes:
         if m in ("PUT", "PATCH", "DELETE") and ("GET", p) not in set(routes):
             problems.append(f"{m} {p} has no GET of the same path in {rname}")
+    # The request bodies: api/bodies.c against the schemas they implement.
+    problems += body_problems
 
     if problems:
         for line in problems:
             print(line)
         print("0 passed, 1 failed")
         return 1
-    print(f"{len(routes)} routes match, with their query parameters")
+    print(f"{len(routes)} routes match, with their query parameters; "
+          f"{n_bodies} request bodies match their schemas")
     print("1 passed, 0 failed")
     return 0
 
