@@ -161,13 +161,19 @@ int link_handle_get(struct request *req, struct reply *rep)
 /* Locks `ns`, the namespace of the link's veth peer (whose record changes
  * along) and `ns2` (a move's target). The link's record cannot change once
  * `ns` is held, so a second look confirms the peer. */
-static void link_lock(struct request *req, const char *ns, const char *name,
-		      const char *ns2)
+/* How often the peer's namespace is looked up again while the locks taken
+ * for it keep being let go for another's (nslock_acquire's reordering): a
+ * record that moved twice under a held `ns` cannot be, so more turns mean
+ * the locks keep being lost, and the request answers 503 `busy`. */
+#define LINK_LOCK_TURNS 8
+
+static int link_lock(struct request *req, struct reply *rep, const char *ns,
+		     const char *name, const char *ns2)
 {
 	char peer_ns[NAME_NS_MAX + 1] = "";
 	bool same;
 
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < LINK_LOCK_TURNS; i++) {
 		json_t *rec = desired_link(req->store, ns, name);
 		struct record_link w = { 0 };
 		const char *p;
@@ -180,9 +186,11 @@ static void link_lock(struct request *req, const char *ns, const char *name,
 		snprintf(peer_ns, sizeof(peer_ns), "%s", p ? p : "");
 		json_decref(rec);
 		if (i > 0 && same)
-			return;
-		handler_lock(req, ns, *peer_ns ? peer_ns : NULL, ns2);
+			return 0;
+		if (handler_lock(req, ns, *peer_ns ? peer_ns : NULL, ns2) < 0)
+			return handler_busy(rep, ns, *peer_ns ? peer_ns : NULL);
 	}
+	return handler_busy(rep, ns, *peer_ns ? peer_ns : NULL);
 }
 
 int link_delete_kind(struct request *req, struct reply *rep, const char *param,
@@ -203,8 +211,9 @@ int link_delete_kind(struct request *req, struct reply *rep, const char *param,
 		r = handler_link_param(req, rep, param, &name);
 	if (r < 0)
 		return r;
-	link_lock(req, ns, name, NULL);
-	r = handler_ns_sock(req, rep, ns, &s);
+	r = link_lock(req, rep, ns, name, NULL);
+	if (r == 0)
+		r = handler_ns_sock(req, rep, ns, &s);
 	if (r < 0)
 		return r;
 	r = nl_link_get(s, name, &l);
@@ -524,8 +533,9 @@ int link_handle_patch(struct request *req, struct reply *rep)
 	if (r == 0)
 		r = link_patch_from_json(body, rep, &p);
 	if (r == 0) {
-		link_lock(req, ns, name, p.ns);
-		r = handler_ns_sock(req, rep, ns, &s);
+		r = link_lock(req, rep, ns, name, p.ns);
+		if (r == 0)
+			r = handler_ns_sock(req, rep, ns, &s);
 	}
 	if (r < 0)
 		goto out;
