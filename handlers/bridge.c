@@ -81,6 +81,9 @@ static int bridge_find(struct request *req, struct reply *rep,
 	r = handler_ns_param(req, rep, true, &ns);
 	if (r == 0)
 		r = handler_link_param(req, rep, "br", &name);
+	/* A change holds the namespace until it has answered. */
+	if (r == 0 && req->mutates)
+		r = handler_lock_ns(req, rep, ns);
 	if (r == 0)
 		r = handler_ns_sock(req, rep, ns, ret_s);
 	if (r < 0)
@@ -179,6 +182,8 @@ static int bridge_apply(struct request *req, struct reply *rep,
 		r = link_ask_from_json(body, "", &rep->problem, &ask);
 	if (r == 0)
 		r = link_ask_name(&ask, path_name, &rep->problem);
+	if (r == 0)
+		r = handler_lock_ns(req, rep, ns);
 	if (r == 0)
 		r = handler_ns_sock(req, rep, ns, &s);
 	if (r < 0)

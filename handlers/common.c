@@ -86,9 +86,7 @@ int handler_ns_sock(struct request *req, struct reply *rep, const char *ns,
 {
 	int r;
 
-	/* A mutation holds the namespace from here until it has answered. */
-	if (req->mutates && handler_lock(req, ns, NULL, NULL) < 0)
-		return handler_busy(rep, ns, NULL);
+	(void)req;
 	r = nl_ns_get(ns, ret);
 
 	if (r == -ENOENT || r == -EINVAL)
@@ -230,6 +228,11 @@ int handler_lock(struct request *req, const char *ns1, const char *ns2,
 	if (r == -ETIMEDOUT)
 		req->ns_lock_timeout = true;
 	return r;
+}
+
+int handler_lock_ns(struct request *req, struct reply *rep, const char *ns)
+{
+	return handler_lock_all(req, rep, &ns, 1);
 }
 
 int handler_lock_all(struct request *req, struct reply *rep,

@@ -31,8 +31,9 @@ struct nl_sock;
 struct store_txn;
 
 /* A socket inside namespace `ns`, or a 404 problem when there is no such
- * namespace. Give it back with nl_ns_put(ns, sock). A mutation takes the
- * namespace's lock here (handler_lock), before it reads what is in it. */
+ * namespace. Give it back with nl_ns_put(ns, sock). It takes no lock: a
+ * mutation takes its namespaces' locks first (handler_lock_ns,
+ * handler_lock), before it reads what is in them. */
 int handler_ns_sock(struct request *req, struct reply *rep, const char *ns,
 		    struct nl_sock **ret);
 
@@ -70,6 +71,8 @@ int handler_check_dying(struct reply *rep, const char *ns,
  * at once: a request waits out the bound once at most). */
 int handler_lock(struct request *req, const char *ns1, const char *ns2,
 		 const char *ns3);
+/* The lock of one namespace, the 503 `busy` answered on a timeout. */
+int handler_lock_ns(struct request *req, struct reply *rep, const char *ns);
 /* The same for `n` names, with the 503 `busy` answered on a timeout. */
 int handler_lock_all(struct request *req, struct reply *rep,
 		     const char *const names[], size_t n);

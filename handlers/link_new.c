@@ -98,6 +98,8 @@ static int link_new_apply(struct request *req, struct reply *rep,
 	if (r == 0)
 		r = link_ask_name(&ask, path_name, &rep->problem);
 	if (r == 0)
+		r = handler_lock_ns(req, rep, ns);
+	if (r == 0)
 		r = handler_ns_sock(req, rep, ns, &s);
 	if (r < 0)
 		goto out;

@@ -607,6 +607,8 @@ int route_handle_create(struct request *req, struct reply *rep)
 	if (e == 0)
 		e = route_body(req, rep, NULL, &r, &body);
 	if (e == 0)
+		e = handler_lock_ns(req, rep, ns);
+	if (e == 0)
 		e = handler_ns_sock(req, rep, ns, &s);
 	if (e == 0)
 		e = route_dev_check(req, rep, s, ns, &r);
@@ -695,6 +697,8 @@ int route_handle_put(struct request *req, struct reply *rep)
 	if (e == 0)
 		e = route_body(req, rep, &sel, &r, &body);
 	if (e == 0)
+		e = handler_lock_ns(req, rep, ns);
+	if (e == 0)
 		e = handler_ns_sock(req, rep, ns, &s);
 	if (e == 0)
 		e = route_dev_check(req, rep, s, ns, &r);
@@ -763,6 +767,8 @@ int route_handle_delete(struct request *req, struct reply *rep)
 	e = handler_ns_param(req, rep, true, &ns);
 	if (e == 0)
 		e = route_sel_of_path(req, rep, ns, &sel);
+	if (e == 0)
+		e = handler_lock_ns(req, rep, ns);
 	if (e == 0)
 		e = handler_ns_sock(req, rep, ns, &s);
 	if (e == 0)
