@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../handlers/link_view.h"
 #include "../netlink/link.h"
 #include "../netlink/monitor.h"
 #include "../netlink/ns.h"
@@ -516,16 +517,53 @@ static void watch_api_link(const char *action, const char *ns, const char *name,
 	watch_mark(ns);
 }
 
+/* The far end `name` of `ns` of a veth whose other end the API has just
+ * answered with (`end`): the object its GET shows, read as that GET reads
+ * it but for the far end's peer, which is `end` itself. The GET would find
+ * the peer's name with a dump of the peer's namespace, whose cached names
+ * every new link there makes stale: one dump per pair, of every link, for
+ * a name the answer already holds. NULL when the far end does not point
+ * back at `end` (then the GET itself is asked). */
+static json_t *watch_read_far_end(const char *ns, const char *name, json_t *end)
+{
+	const char *ens = json_string_value(json_object_get(end, "namespace"));
+	const char *ename = json_string_value(json_object_get(end, "name"));
+	json_int_t eidx = json_integer_value(json_object_get(end, "ifindex"));
+	struct nl_sock *s = NULL;
+	struct link_view v;
+	struct nl_link l;
+	json_t *obj = NULL;
+
+	if (!ens || !ename || eidx <= 0 || nl_ns_get(ns, &s) < 0)
+		return NULL;
+	nl_request_begin();
+	if (nl_link_get(s, name, &l) == 0 && !strcmp(l.kind, "veth") &&
+	    l.link == eidx && (l.link_netnsid >= 0) == !!strcmp(ns, ens)) {
+		link_view_init(&v, watch_store, ns, s, false);
+		v.peer_hint_ns = ens;
+		v.peer_hint_name = ename;
+		obj = link_to_json(&v, &l);
+		link_view_clear(&v);
+	}
+	nl_ns_put(ns, s);
+	return obj;
+}
+
 /* The far end of a veth made by the API: an event of its own, in its
- * namespace. */
-static void watch_api_peer(json_t *obj, const char *action)
+ * namespace. `end`: the answer's object, when it is the other end as it
+ * is now. */
+static void watch_api_peer(json_t *obj, const char *action, bool fresh)
 {
 	json_t *peer = json_object_get(obj, "peer");
 	const char *pns = json_string_value(json_object_get(peer, "namespace"));
 	const char *pname = json_string_value(json_object_get(peer, "name"));
+	json_t *far;
 
-	if (pns && pname)
-		watch_api_link(action, pns, pname, NULL);
+	if (!pns || !pname)
+		return;
+	far = fresh ? watch_read_far_end(pns, pname, obj) : NULL;
+	watch_api_link(action, pns, pname, far);
+	json_decref(far);
 }
 
 static void watch_api_route(const struct route *route,
@@ -706,10 +744,10 @@ void watch_api(const struct route *route, const struct request *req,
 			rep->json);
 	else if (watch_is(route, "POST", W_NS "/veths") && name) {
 		watch_api_link("added", ns, name, rep->json);
-		watch_api_peer(rep->json, "added");
+		watch_api_peer(rep->json, "added", true);
 	} else if (watch_is(route, "PUT", W_NS "/veths/{name}")) {
 		watch_api_link(put, ns, router_param(req, "name"), rep->json);
-		watch_api_peer(rep->json, put);
+		watch_api_peer(rep->json, put, true);
 	} else if (watch_is(route, "POST", W_NS "/bridges") && name)
 		watch_api_link("added", ns, name, rep->json);
 	else if (watch_is(route, "PUT", W_BR))
@@ -725,7 +763,7 @@ void watch_api(const struct route *route, const struct request *req,
 			gone = router_param(req, "br");
 		if (gone)
 			watch_api_link("removed", ns, gone, NULL);
-		watch_api_peer(before, "removed");
+		watch_api_peer(before, "removed", false);
 	} else if (watch_is(route, "PUT", W_BR "/ports/{link}") ||
 		   watch_is(route, "DELETE", W_BR "/ports/{link}"))
 		watch_api_link("changed", ns, router_param(req, "link"), NULL);

@@ -189,6 +189,35 @@ def api_changes_in_order_with_growing_ids_and_no_echo():
 
 
 @test
+def a_veths_far_end_is_told_as_its_get_shows_it():
+    # The far end's object is read from the kernel with its peer taken
+    # from the answer (not found again with a dump): it must still be
+    # exactly what its GET shows, whichever namespace it is in.
+    d = setup()
+    s = stream(d)
+    mk_ns(d, "fa")
+    mk_ns(d, "fb")
+    cases = [("fa", "fe0", "fb", "fe1"), ("fa", "fe2", "fa", "fe3"),
+             ("fa", "fe4", "host", "fe5")]
+    for ns, name, pns, peer in cases:
+        mk_veth(d, ns, name, peer, peer_ns=pns, mtu=1400)
+    r = d.put("/v1/namespaces/fa/veths/fe0",
+              {"peer": {"name": "fe1", "namespace": "fb"}, "mtu": 1300})
+    expect_status(r, 200, "PUT veth, converging its MTU")
+    eq(r.json["mtu"], 1300, "the PUT's answer")
+    seen = s.until(is_ev("link", "fe1", action="changed"), "fe1 changed")
+    for ns, name, pns, peer in cases + [("fa", "fe0", "fb", "fe1")]:
+        evs = [e for e in seen if is_ev("link", peer, ns=pns)(e)]
+        check(evs, "an event for the far end %s/%s" % (pns, peer))
+        r = d.get(L(pns, peer))
+        expect_status(r, 200, "GET the far end")
+        eq(evs[-1]["data"]["object"], r.json,
+           "the far end %s/%s's event holds its GET" % (pns, peer))
+        eq(r.json["peer"], {"namespace": ns, "name": name},
+           "and its peer is the end asked for")
+
+
+@test
 def put_is_told_and_a_dry_run_is_not():
     d = setup()
     s = stream(d)
