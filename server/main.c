@@ -173,7 +173,6 @@ int main(int argc, char **argv)
 			nl_ns_sweep();
 			http_sweep();
 			events_tick();
-			watch_tick();
 		}
 	}
 	log_info("stopping on %s", strsignal(sig));

@@ -422,16 +422,6 @@ static void watch_recount_locked(void)
 	json_decref(desired);
 }
 
-void watch_tick(void)
-{
-	if (!watch_running)
-		return;
-	pthread_mutex_lock(&watch_mu);
-	if (watch_all_dirty || json_object_size(watch_dirty))
-		watch_recount_locked();
-	pthread_mutex_unlock(&watch_mu);
-}
-
 bool watch_drifted(size_t *ret)
 {
 	const char *k;

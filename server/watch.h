@@ -37,15 +37,13 @@ void watch_bulk_end(json_t *report);
 void watch_reconcile_begin(void);
 void watch_reconcile_end(void);
 
-/* Recounts the drift of namespaces events have marked since the last
- * tick: called every second from the main loop, so the count is at most a
- * second behind (and nothing is done while nothing happens). */
-void watch_tick(void);
-
 /* netnsd_drifted_objects: the objects known out of sync, kept from events
  * as they come. false when the monitor does not run (the caller counts
  * itself). Waits, briefly, for the monitor to have read what the kernel
- * has notified so far. */
+ * has notified so far, then recounts the namespaces events have marked
+ * since the last call: the count is made when it is read, and only then
+ * (a dump of every link of a namespace, which a tick repeated each second
+ * while the API made a thousand links there). */
 bool watch_drifted(size_t *ret);
 
 #endif
