@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/resource.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,12 +57,13 @@ static pthread_t mon_thread;
 static bool mon_running;
 /* epoll's tags for what is no namespace; the mount table's readiness is
  * used up by the poll that sees it, so it is remembered. */
-static char mon_tag_other, mon_tag_mounts;
+static char mon_tag_stop, mon_tag_fence, mon_tag_inotify, mon_tag_mounts;
 static bool mon_mounts_seen;
 
 static bool mon_is_entry(const void *ptr)
 {
-	return ptr && ptr != &mon_tag_other && ptr != &mon_tag_mounts;
+	return ptr && ptr != &mon_tag_stop && ptr != &mon_tag_fence &&
+	       ptr != &mon_tag_inotify && ptr != &mon_tag_mounts;
 }
 
 /* Whose change is it. netnsd's own changes are reported by whoever asked
@@ -95,6 +97,12 @@ struct monitor_token {
 
 static pthread_mutex_t mon_tok_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct monitor_token mon_tokens[MONITOR_TOKENS];
+/* A fence is posted and the monitor has not read it yet: the changes done
+ * meanwhile need none of their own, as the monitor marks every token done
+ * by the time it reads the fence. A change of netnsd makes several
+ * requests (the link, its peer's flags, ...), each ending with a fence:
+ * one wake-up of the monitor for all those it had not come to yet. */
+static atomic_bool mon_fence_posted;
 /* Changes in flight past the table: each counts as one of port id 0. */
 static unsigned mon_tok_overflow;
 static _Thread_local enum monitor_source mon_source;
@@ -135,9 +143,12 @@ void monitor_own_end(int token)
 	else if (mon_tok_overflow)
 		mon_tok_overflow--;
 	pthread_mutex_unlock(&mon_tok_mu);
+	if (mon_fence >= 0 && atomic_exchange(&mon_fence_posted, true))
+		return;
 	/* Without a monitor, done tokens are retired by the next begin's
 	 * search only if the monitor runs: keep the table from filling. */
 	if (mon_fence < 0 || write(mon_fence, &one, sizeof(one)) < 0) {
+		atomic_store(&mon_fence_posted, false);
 		pthread_mutex_lock(&mon_tok_mu);
 		if (token >= 0)
 			mon_tokens[token].active = false;
@@ -806,38 +817,77 @@ static void mon_free_dead(void)
 	pthread_mutex_unlock(&mon_mu);
 }
 
+/* What one wake-up of the loop found ready. */
+struct mon_ready {
+	bool stop, fence, inotify;
+	struct monitor_entry *entries[64];
+	int n;
+};
+
+static void mon_sort_ready(const struct epoll_event *evs, int n,
+			   struct mon_ready *r)
+{
+	for (int i = 0; i < n; i++) {
+		void *p = evs[i].data.ptr;
+
+		if (p == &mon_tag_mounts)
+			mon_mounts_seen = true;
+		else if (p == &mon_tag_stop)
+			r->stop = true;
+		else if (p == &mon_tag_fence)
+			r->fence = true;
+		else if (p == &mon_tag_inotify)
+			r->inotify = true;
+		else if (mon_is_entry(p))
+			r->entries[r->n++] = p;
+	}
+}
+
 static void *mon_main(void *arg)
 {
 	struct mon_batch *b = arg;
-	struct epoll_event ev;
+	struct epoll_event evs[64];
 	uint64_t v, asked;
 
 	for (;;) {
+		struct mon_ready r = { 0 };
+		int n;
+
 		mon_free_dead();
-		if (epoll_wait(mon_epoll, &ev, 1, -1) < 0) {
-			if (errno != EINTR)
-				break;
-		} else if (ev.data.ptr == &mon_tag_mounts) {
-			mon_mounts_seen = true;
-		}
-		if (read(mon_stopfd, &v, sizeof(v)) == sizeof(v))
+		n = epoll_wait(mon_epoll, evs, 64, -1);
+		if (n < 0 && errno != EINTR)
 			break;
-		/* Fence first: the tokens done by now retire only after
-		 * the sockets are drained. */
-		if (read(mon_fence, &v, sizeof(v)) == sizeof(v))
-			mon_tokens_mark_retiring();
+		mon_sort_ready(evs, n < 0 ? 0 : n, &r);
+		if (r.stop)
+			break;
 		/* Every monitor_sync() begun by now is answered once
 		 * what is queued now has been read. */
 		pthread_mutex_lock(&mon_sync_mu);
 		asked = mon_sync_asked;
 		pthread_mutex_unlock(&mon_sync_mu);
-		mon_drain_ready(b);
-		mon_inotify_read(b);
+		if (r.fence) {
+			/* Fence first: the tokens done by now retire only
+			 * after every socket is drained, those that became
+			 * ready since the wait too. A change ending after
+			 * the flag is cleared posts a fence of its own. */
+			atomic_store(&mon_fence_posted, false);
+			if (read(mon_fence, &v, sizeof(v)) == sizeof(v))
+				mon_tokens_mark_retiring();
+			mon_drain_ready(b);
+		} else {
+			/* No token retires this time: what was ready is
+			 * enough (the rest wakes the next wait). */
+			for (int i = 0; i < r.n; i++)
+				mon_drain(r.entries[i], b);
+		}
+		if (r.inotify)
+			mon_inotify_read(b);
 		if (mon_mounts_seen) {
 			mon_mounts_seen = false;
 			mon_mounts_changed(b);
 		}
-		mon_tokens_retire();
+		if (r.fence)
+			mon_tokens_retire();
 		pthread_mutex_lock(&mon_sync_mu);
 		mon_sync_done = asked;
 		pthread_cond_broadcast(&mon_sync_cv);
@@ -849,12 +899,9 @@ static void *mon_main(void *arg)
 	return NULL;
 }
 
-static int mon_add_fd(int fd, uint32_t events)
+static int mon_add_fd(int fd, uint32_t events, void *tag)
 {
-	struct epoll_event ev = {
-		.events = events,
-		.data.ptr = fd == mon_mounts ? &mon_tag_mounts : &mon_tag_other,
-	};
+	struct epoll_event ev = { .events = events, .data.ptr = tag };
 
 	return epoll_ctl(mon_epoll, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
@@ -955,10 +1002,10 @@ int monitor_start(monitor_fn fn, void (*idle)(void))
 		r = -errno;
 		goto fail;
 	}
-	if ((r = mon_add_fd(mon_inotify, EPOLLIN)) < 0 ||
-	    (r = mon_add_fd(mon_fence, EPOLLIN)) < 0 ||
-	    (r = mon_add_fd(mon_stopfd, EPOLLIN)) < 0 ||
-	    (r = mon_add_fd(mon_mounts, EPOLLPRI)) < 0)
+	if ((r = mon_add_fd(mon_inotify, EPOLLIN, &mon_tag_inotify)) < 0 ||
+	    (r = mon_add_fd(mon_fence, EPOLLIN, &mon_tag_fence)) < 0 ||
+	    (r = mon_add_fd(mon_stopfd, EPOLLIN, &mon_tag_stop)) < 0 ||
+	    (r = mon_add_fd(mon_mounts, EPOLLPRI, &mon_tag_mounts)) < 0)
 		goto fail;
 	r = mon_add_host();
 	if (r < 0)
