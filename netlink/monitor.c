@@ -73,11 +73,15 @@ static bool mon_is_entry(const void *ptr)
  * kernel queues a change's notifications on every listening socket before
  * it answers the request (both happen inside the same rtnetlink call,
  * notification first), so when the requester has its answer, the
- * notifications are already in the monitor's sockets. monitor_own_end()
- * then posts a fence (an eventfd); the monitor reads the fence first,
- * drains every socket with something queued, and only then retires the
- * tokens that were done when it read the fence. A notification is
- * therefore read while its token is active: this is ordering, not timing.
+ * notifications are already in the monitor's sockets. A wake-up of the
+ * monitor that retires tokens first marks those done by then, drains every
+ * socket with something queued, and only then retires what it marked. Such
+ * a wake-up comes from a fence (an eventfd) monitor_own_end() posts, or,
+ * without one, from the monitor itself, which looks for done tokens before
+ * it waits again; a change ending while the monitor waits with nothing
+ * queued had its notifications read already, and retires its token on the
+ * spot (mon_needs_fence()). A notification is therefore read while its
+ * token is active: this is ordering, not timing.
  *
  * Which token a notification belongs to: when the kernel names the
  * requester (nlmsg_pid, set for IPv4 addresses, routes, and links made or
@@ -103,6 +107,14 @@ static struct monitor_token mon_tokens[MONITOR_TOKENS];
  * requests (the link, its peer's flags, ...), each ending with a fence:
  * one wake-up of the monitor for all those it had not come to yet. */
 static atomic_bool mon_fence_posted;
+/* The monitor has read and handled everything its last wake-up found, and
+ * waits (or is about to): under mon_tok_mu. A change that ends then, with
+ * nothing queued on any of the monitor's descriptors, had every
+ * notification of it read while its token was active, in a wake-up that is
+ * over: its token retires at once, and the monitor is not woken for it. */
+static bool mon_asleep;
+/* The mount table's change, seen by that look instead of the monitor. */
+static atomic_bool mon_mounts_told;
 /* Changes in flight past the table: each counts as one of port id 0. */
 static unsigned mon_tok_overflow;
 static _Thread_local enum monitor_source mon_source;
@@ -133,17 +145,47 @@ int monitor_own_begin(uint64_t ns_ino, uint32_t portid)
 	return t;
 }
 
+/* Whether token `t`, done just now, needs a fence to retire. Under
+ * mon_tok_mu. An awake monitor looks for done tokens before it waits
+ * again. An asleep one with something queued wakes for it, and then looks:
+ * a look at epoll takes nothing from it but the mount table's readiness,
+ * which is handed over with a fence. With nothing queued, every
+ * notification of the change was read while its token was active, in a
+ * wake-up that is over: the token retires at once. */
+static bool mon_needs_fence(int t)
+{
+	struct epoll_event ev;
+	int n;
+
+	if (!mon_asleep)
+		return false;
+	n = epoll_wait(mon_epoll, &ev, 1, 0);
+	if (n == 0) {
+		mon_tokens[t] = (struct monitor_token){ 0 };
+		return false;
+	}
+	if (n > 0 && ev.data.ptr == &mon_tag_mounts) {
+		atomic_store(&mon_mounts_told, true);
+		return true;
+	}
+	return n < 0;
+}
+
 void monitor_own_end(int token)
 {
 	uint64_t one = 1;
+	bool fence = true;
 
 	pthread_mutex_lock(&mon_tok_mu);
 	if (token >= 0)
 		mon_tokens[token].done = true;
 	else if (mon_tok_overflow)
 		mon_tok_overflow--;
+	if (token >= 0 && mon_running && mon_fence >= 0)
+		fence = mon_needs_fence(token);
 	pthread_mutex_unlock(&mon_tok_mu);
-	if (mon_fence >= 0 && atomic_exchange(&mon_fence_posted, true))
+	if (!fence ||
+	    (mon_fence >= 0 && atomic_exchange(&mon_fence_posted, true)))
 		return;
 	/* Without a monitor, done tokens are retired by the next begin's
 	 * search only if the monitor runs: keep the table from filling. */
@@ -176,6 +218,17 @@ static bool mon_is_own(uint32_t pid, enum monitor_source *ret)
 	}
 	pthread_mutex_unlock(&mon_tok_mu);
 	return own;
+}
+
+/* Whether a token is done that no wake-up has marked yet. Under
+ * mon_tok_mu. */
+static bool mon_tokens_done_unmarked(void)
+{
+	for (int i = 0; i < MONITOR_TOKENS; i++)
+		if (mon_tokens[i].active && mon_tokens[i].done &&
+		    !mon_tokens[i].retiring)
+			return true;
+	return false;
 }
 
 static void mon_tokens_mark_retiring(void)
@@ -851,28 +904,43 @@ static void *mon_main(void *arg)
 
 	for (;;) {
 		struct mon_ready r = { 0 };
+		bool retire;
 		int n;
 
 		mon_free_dead();
-		n = epoll_wait(mon_epoll, evs, 64, -1);
+		/* A change that ended during the last wake-up, after its
+		 * tokens were marked, retires in a wake-up of its own, now
+		 * (it posted no fence: the monitor was awake). */
+		pthread_mutex_lock(&mon_tok_mu);
+		retire = mon_tokens_done_unmarked();
+		mon_asleep = !retire;
+		pthread_mutex_unlock(&mon_tok_mu);
+		n = epoll_wait(mon_epoll, evs, 64, retire ? 0 : -1);
+		pthread_mutex_lock(&mon_tok_mu);
+		mon_asleep = false;
+		pthread_mutex_unlock(&mon_tok_mu);
 		if (n < 0 && errno != EINTR)
 			break;
 		mon_sort_ready(evs, n < 0 ? 0 : n, &r);
+		if (atomic_exchange(&mon_mounts_told, false))
+			mon_mounts_seen = true;
 		if (r.stop)
 			break;
+		retire = retire || r.fence;
 		/* Every monitor_sync() begun by now is answered once
 		 * what is queued now has been read. */
 		pthread_mutex_lock(&mon_sync_mu);
 		asked = mon_sync_asked;
 		pthread_mutex_unlock(&mon_sync_mu);
-		if (r.fence) {
+		if (retire) {
 			/* Fence first: the tokens done by now retire only
 			 * after every socket is drained, those that became
 			 * ready since the wait too. A change ending after
 			 * the flag is cleared posts a fence of its own. */
 			atomic_store(&mon_fence_posted, false);
-			if (read(mon_fence, &v, sizeof(v)) == sizeof(v))
-				mon_tokens_mark_retiring();
+			if (r.fence)
+				(void)!read(mon_fence, &v, sizeof(v));
+			mon_tokens_mark_retiring();
 			mon_drain_ready(b);
 		} else {
 			/* No token retires this time: what was ready is
@@ -886,7 +954,7 @@ static void *mon_main(void *arg)
 			mon_mounts_seen = false;
 			mon_mounts_changed(b);
 		}
-		if (r.fence)
+		if (retire)
 			mon_tokens_retire();
 		pthread_mutex_lock(&mon_sync_mu);
 		mon_sync_done = asked;
@@ -1032,7 +1100,10 @@ void monitor_stop(void)
 		return;
 	if (write(mon_stopfd, &one, sizeof(one)) == sizeof(one))
 		pthread_join(mon_thread, NULL);
+	/* Changes ending from now on retire their own tokens. */
+	pthread_mutex_lock(&mon_tok_mu);
 	mon_running = false;
+	pthread_mutex_unlock(&mon_tok_mu);
 	pthread_mutex_lock(&mon_mu);
 	while (mon_entries)
 		mon_entry_close(mon_entries);
