@@ -814,15 +814,32 @@ static void mon_inotify_read(struct mon_batch *b)
 	}
 }
 
+/* Every namespace made mounts one (the mount table changes), and the look
+ * for those unmounted stats every watched name: done for each, a thousand
+ * namespaces made in a row would cost half a million stats. The look is
+ * batched instead: at once after a quiet spell, then at most this often. */
+#define MONITOR_SCAN_MS 100
+static bool mon_scan_due;
+static struct timespec mon_scan_last;
+
+static long mon_scan_wait_ms(void)
+{
+	struct timespec now;
+	long ms;
+
+	if (!mon_scan_due)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - mon_scan_last.tv_sec) * 1000 +
+	     (now.tv_nsec - mon_scan_last.tv_nsec) / 1000000;
+	return ms >= MONITOR_SCAN_MS ? 0 : MONITOR_SCAN_MS - ms;
+}
+
 /* The mount table changed: a file made earlier may be a namespace now. */
 static void mon_mounts_changed(struct mon_batch *b)
 {
 	char names[MONITOR_PENDING_MAX][NAME_NS_MAX + 1];
-	struct monitor_entry *e, *next;
-	char path[PATH_MAX];
-	struct stat st;
 	size_t n;
-	int r;
 
 	pthread_mutex_lock(&mon_mu);
 	n = mon_n_pending;
@@ -835,8 +852,21 @@ static void mon_mounts_changed(struct mon_batch *b)
 		if (b->n + 4 > MONITOR_NOTES)
 			mon_flush(b);
 	}
-	/* A namespace unmounted without its file removed (a bare umount)
-	 * is gone as well: its name no longer leads to it. */
+	/* The look for namespaces unmounted comes at most every
+	 * MONITOR_SCAN_MS (mon_main): a stat of every watched name. */
+	mon_scan_due = true;
+	mon_flush(b);
+}
+
+/* A namespace unmounted without its file removed (a bare umount) is gone
+ * as well: its name no longer leads to it. */
+static void mon_scan_unmounted(struct mon_batch *b)
+{
+	struct monitor_entry *e, *next;
+	char path[PATH_MAX];
+	struct stat st;
+	int r;
+
 	pthread_mutex_lock(&mon_mu);
 	for (e = mon_entries; e && b->n + 4 <= MONITOR_NOTES; e = next) {
 		next = e->next;
@@ -915,7 +945,8 @@ static void *mon_main(void *arg)
 		retire = mon_tokens_done_unmarked();
 		mon_asleep = !retire;
 		pthread_mutex_unlock(&mon_tok_mu);
-		n = epoll_wait(mon_epoll, evs, 64, retire ? 0 : -1);
+		n = epoll_wait(mon_epoll, evs, 64,
+			       retire ? 0 : (int)mon_scan_wait_ms());
 		pthread_mutex_lock(&mon_tok_mu);
 		mon_asleep = false;
 		pthread_mutex_unlock(&mon_tok_mu);
@@ -953,6 +984,11 @@ static void *mon_main(void *arg)
 		if (mon_mounts_seen) {
 			mon_mounts_seen = false;
 			mon_mounts_changed(b);
+		}
+		if (mon_scan_wait_ms() == 0) {
+			mon_scan_due = false;
+			mon_scan_unmounted(b);
+			clock_gettime(CLOCK_MONOTONIC, &mon_scan_last);
 		}
 		if (retire)
 			mon_tokens_retire();
