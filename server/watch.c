@@ -266,6 +266,18 @@ static void watch_kernel_addr(const struct monitor_note *n,
 	json_decref(obj);
 }
 
+/* Whether a desired route has the identity of the notification's. */
+static bool watch_route_desired(const struct monitor_note *n, const char *cidr)
+{
+	char key[KEY_MAX];
+	json_t *v;
+
+	key_route(key, n->ns, n->table, cidr, n->metric);
+	v = store_get(watch_store, key);
+	json_decref(v);
+	return v != NULL;
+}
+
 static void watch_kernel_route(const struct monitor_note *n,
 			       enum events_source src)
 {
@@ -273,14 +285,21 @@ static void watch_kernel_route(const struct monitor_note *n,
 	json_t *obj;
 
 	snprintf(name, sizeof(name), "%s/%u", n->addr, n->prefixlen);
-	obj = watch_read_route(n->ns, n->addr, n->prefixlen, n->table,
-			       n->metric);
+	/* A route nothing desires (the kernel's own, most often, one per
+	 * address added) is told from the notification's facts: its GET
+	 * lists every route and link of the namespace, which an apply of
+	 * a thousand addresses would pay a thousand times. */
+	obj = watch_route_desired(n, name)
+		      ? watch_read_route(n->ns, n->addr, n->prefixlen, n->table,
+					 n->metric)
+		      : NULL;
 	/* A route GET cannot show (the kernel's own, say): its facts. */
 	if (!obj && n->action != MONITOR_REMOVED) {
-		obj = json_pack("{s:s, s:s, s:I, s:I}", "dst", name, "family",
+		obj = json_pack("{s:s, s:s, s:I, s:I, s:b}", "dst", name,
+				"family",
 				n->family == AF_INET ? "ipv4" : "ipv6", "table",
 				(json_int_t)n->table, "metric",
-				(json_int_t)n->metric);
+				(json_int_t)n->metric, "managed", 0);
 		if (obj && n->via[0])
 			json_object_set_new(obj, "via", json_string(n->via));
 		if (obj && watch_ifname(n->ns, n->ifindex, dev))
@@ -738,7 +757,18 @@ void watch_api(const struct route *route, const struct request *req,
 	} else if (watch_is(route, "PUT", W_NS "/veths/{name}")) {
 		watch_api_link(put, ns, router_param(req, "name"), rep->json);
 		watch_api_peer(rep->json, put, true);
-	} else if (watch_is(route, "POST", W_NS "/bridges") && name)
+	} else if (watch_is(route, "POST", W_NS "/links") && name)
+		watch_api_link("added", ns, name, rep->json);
+	else if (watch_is(route, "PUT", W_LINK))
+		watch_api_link(put, ns, router_param(req, "link"), rep->json);
+	else if (watch_is(route, "PUT", W_NS "/sysctls/{key}") ||
+		 watch_is(route, "DELETE", W_NS "/sysctls/{key}"))
+		events_emit(EVENTS_SYSCTL,
+			    !strcmp(req->method, "DELETE") ? "removed" : put,
+			    ns, router_param(req, "key"),
+			    !strcmp(req->method, "DELETE") ? NULL : rep->json,
+			    EVENTS_SOURCE_API);
+	else if (watch_is(route, "POST", W_NS "/bridges") && name)
 		watch_api_link("added", ns, name, rep->json);
 	else if (watch_is(route, "PUT", W_BR))
 		watch_api_link(put, ns, router_param(req, "br"), rep->json);

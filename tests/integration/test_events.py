@@ -240,6 +240,35 @@ def put_is_told_and_a_dry_run_is_not():
 
 
 @test
+def kind_table_links_and_sysctls_are_told():
+    d = setup()
+    expect_status(d.put("/v1/namespaces/kt", {}), 201, "PUT namespace")
+    expect_status(d.put("/v1/namespaces/kt/veths/u0", {"peer": {"name": "u1"}}),
+                  201, "PUT veth")
+    s = stream(d)
+    expect_status(d.post("/v1/namespaces/kt/links",
+                         {"name": "mv0", "kind": "macvlan", "parent": "u0",
+                          "mode": "bridge"}), 201, "POST macvlan")
+    seen = s.until(is_ev("link", "mv0", source="api", action="added"),
+                   "the macvlan told")
+    eq(seen[-1]["data"]["object"]["kind"], "macvlan", "its object")
+    expect_status(d.put("/v1/namespaces/kt/links/mv0",
+                        {"kind": "macvlan", "parent": "u0", "mode": "bridge",
+                         "mtu": 1400}), 200, "PUT converging its MTU")
+    s.until(is_ev("link", "mv0", source="api", action="changed"),
+            "the PUT told")
+    expect_status(d.put("/v1/namespaces/kt/sysctls/net.ipv4.ip_forward",
+                        {"value": "1"}), 201, "PUT sysctl")
+    seen = s.until(is_ev("sysctl", "net.ipv4.ip_forward", source="api",
+                         action="added"), "the sysctl told")
+    eq(seen[-1]["data"]["object"]["value"], "1", "its object")
+    expect_status(d.delete("/v1/namespaces/kt/sysctls/net.ipv4.ip_forward"),
+                  204, "DELETE sysctl")
+    s.until(is_ev("sysctl", "net.ipv4.ip_forward", action="removed"),
+            "its removal told")
+
+
+@test
 def rename_and_move_are_a_removal_and_an_addition():
     d = setup()
     mk_ns(d, "m1")
