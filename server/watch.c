@@ -349,6 +349,79 @@ static void watch_redump(const char *ns, enum events_source src)
 /* A notification of the kernel's. netnsd's own changes asked through the
  * API are told by the API's answer (watch_api), with the object as the
  * request left it: the kernel's echo of them is not told again. */
+static void watch_kernel_tell(const struct monitor_note *n,
+			      enum events_source src);
+
+/* The objects a whole-state apply changes, told once each when it ends
+ * (watch_bulk_end), not once per kernel notification: making a veth pair
+ * on a bridge is several notifications of each end, and each telling
+ * reads the object as its GET shows it. The last notification of an
+ * object decides its action. */
+static struct monitor_note *watch_bulk;
+static size_t watch_bulk_n, watch_bulk_cap;
+static json_t *watch_bulk_seen; /* "kind ns name" -> index in watch_bulk */
+
+/* Keeps `n` for the end of the apply; false when it cannot (told now). */
+static bool watch_bulk_note(const struct monitor_note *n)
+{
+	char key[200];
+	json_t *at;
+	bool kept = false;
+
+	if (n->kind == MONITOR_RESYNC || n->kind == MONITOR_NAMESPACE)
+		return false;
+	snprintf(key, sizeof(key), "%d %s %s %s/%u %u %u", n->kind, n->ns,
+		 n->name, n->addr, n->prefixlen, n->table, n->metric);
+	pthread_mutex_lock(&watch_mu);
+	if (!watch_bulk_seen)
+		watch_bulk_seen = json_object();
+	at = watch_bulk_seen ? json_object_get(watch_bulk_seen, key) : NULL;
+	if (at) {
+		watch_bulk[json_integer_value(at)] = *n;
+		kept = true;
+	} else if (watch_bulk_seen) {
+		if (watch_bulk_n == watch_bulk_cap) {
+			size_t cap = watch_bulk_cap ? watch_bulk_cap * 2 : 256;
+			struct monitor_note *m =
+				realloc(watch_bulk, cap * sizeof(*m));
+
+			if (m) {
+				watch_bulk = m;
+				watch_bulk_cap = cap;
+			}
+		}
+		if (watch_bulk_n < watch_bulk_cap) {
+			watch_bulk[watch_bulk_n] = *n;
+			kept = json_object_set_new(
+				       watch_bulk_seen, key,
+				       json_integer(
+					       (json_int_t)watch_bulk_n)) == 0;
+			watch_bulk_n += kept;
+		}
+	}
+	pthread_mutex_unlock(&watch_mu);
+	return kept;
+}
+
+/* Tells what the apply changed, each object once. */
+static void watch_bulk_tell(void)
+{
+	struct monitor_note *notes;
+	size_t n;
+
+	pthread_mutex_lock(&watch_mu);
+	notes = watch_bulk;
+	n = watch_bulk_n;
+	watch_bulk = NULL;
+	watch_bulk_n = watch_bulk_cap = 0;
+	json_decref(watch_bulk_seen);
+	watch_bulk_seen = NULL;
+	pthread_mutex_unlock(&watch_mu);
+	for (size_t i = 0; i < n; i++)
+		watch_kernel_tell(&notes[i], EVENTS_SOURCE_API);
+	free(notes);
+}
+
 static void watch_kernel(const struct monitor_note *n)
 {
 	enum events_source src = EVENTS_SOURCE_KERNEL;
@@ -361,6 +434,16 @@ static void watch_kernel(const struct monitor_note *n)
 	watch_mark(n->ns);
 	if (n->own && n->source == MONITOR_SOURCE_API)
 		return;
+	if (n->own && n->source == MONITOR_SOURCE_API_BULK &&
+	    watch_bulk_note(n))
+		return;
+	watch_kernel_tell(n, src);
+}
+
+/* One notification told: the object read as its GET shows it. */
+static void watch_kernel_tell(const struct monitor_note *n,
+			      enum events_source src)
+{
 	switch (n->kind) {
 	case MONITOR_NAMESPACE: watch_kernel_ns(n, src); break;
 	case MONITOR_LINK: watch_kernel_link(n, src); break;
@@ -681,15 +764,26 @@ void watch_bulk_begin(void)
 	monitor_set_source(MONITOR_SOURCE_API_BULK);
 }
 
+static void watch_bulk_close(json_t *report, bool told);
+
 void watch_bulk_end(json_t *report)
+{
+	watch_bulk_close(report, true);
+}
+
+/* The end of an apply: what it changed told, and with `told` a `state`
+ * event (a refused apply, whose steps were undone, has none). */
+static void watch_bulk_close(json_t *report, bool told)
 {
 	monitor_set_source(MONITOR_SOURCE_API);
 	/* After what the kernel notified of it (bounded: the monitor may be
 	 * stuck reading a namespace that does not answer). */
 	if (watch_running)
 		monitor_sync(1000);
-	events_emit(EVENTS_STATE, "changed", NULL, NULL, report,
-		    EVENTS_SOURCE_API);
+	watch_bulk_tell();
+	if (told)
+		events_emit(EVENTS_STATE, "changed", NULL, NULL, report,
+			    EVENTS_SOURCE_API);
 	watch_mark_all();
 }
 
@@ -723,12 +817,15 @@ void watch_api(const struct route *route, const struct request *req,
 	const char *put = rep->status == 201 ? "added" : "changed";
 
 	/* A dry run changed nothing: its answer is a plan. */
-	if (rep->status >= 300 || req->dry_run)
+	if (req->dry_run)
 		return;
+	/* A refused apply may have made and undone steps: told too. */
 	if (watch_is(route, "PUT", "/v1/state")) {
-		watch_bulk_end(rep->json);
+		watch_bulk_close(rep->json, rep->status < 300);
 		return;
 	}
+	if (rep->status >= 300)
+		return;
 	if (watch_is(route, "POST", "/v1/state/confirm")) {
 		events_emit(EVENTS_STATE, "changed", NULL, NULL, rep->json,
 			    EVENTS_SOURCE_API);
