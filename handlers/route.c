@@ -136,7 +136,9 @@ static json_t *route_to_json(const struct route_view *v,
 	}
 	if (dev)
 		json_object_set_new(o, "dev", json_string(dev));
-	if (want) {
+	if (want && route_waits_for_link(want, have, &v->index)) {
+		json_object_set_new(o, "in_sync", json_true());
+	} else if (want) {
 		drift = route_drift(want, have,
 				    have ? route_dev_name(v, have->ifindex)
 					 : NULL);

@@ -18,6 +18,7 @@
 #include "addr_apply.h"
 #include "intent.h"
 #include "key.h"
+#include "route_apply.h"
 #include "link_kind.h"
 
 static int apply_get(struct nl_sock *s, const char *name, struct nl_link *l,
@@ -123,6 +124,30 @@ void apply_restore_addresses(struct store *store, struct nl_sock *s,
 		if (!value_parse_cidr(k + strlen(prefix), &c))
 			addr_apply_add(s, l.ifindex, &c, v); /* EEXIST: there */
 	}
+	json_decref(want);
+}
+
+void apply_restore_routes(struct store *store, struct nl_sock *s,
+			  const char *ns, const char *name)
+{
+	struct nl_route *routes = NULL;
+	enum route_outcome outcome;
+	struct record_route r;
+	char prefix[KEY_MAX];
+	json_t *want, *v;
+	const char *k;
+	size_t n = 0;
+
+	key_route_prefix(prefix, ns);
+	want = store_list(store, prefix);
+	if (json_object_size(want) && nl_route_dump(s, &routes, &n) == 0) {
+		json_object_foreach(want, k, v) {
+			if (record_route_parse(v, &r, NULL, 0) == 0 && r.dev &&
+			    !strcmp(r.dev, name))
+				route_apply(s, &r, routes, n, false, &outcome);
+		}
+	}
+	free(routes);
 	json_decref(want);
 }
 
@@ -297,6 +322,9 @@ static int apply_in(struct nl_sock *s, struct store *store,
 		r = apply_link_set(s, ifindex, &st->set);
 		if (r == 0 && st->set.up == 0)
 			apply_restore_addresses(store, s, st->ns, st->name);
+		/* Taking a link down took the routes through it. */
+		if (r == 0 && st->set.up == 1)
+			apply_restore_routes(store, s, st->ns, st->name);
 		return r;
 	case PLAN_BRIDGE_SET: return nl_bridge_set(s, ifindex, &st->bridge);
 	case PLAN_ADDR_ADD: {

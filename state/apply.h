@@ -73,4 +73,9 @@ int apply_step(struct store *s, const struct plan_step *st);
 void apply_restore_addresses(struct store *store, struct nl_sock *s,
 			     const char *ns, const char *name);
 
+/* Desired routes through ns/name put back on it (taking a link down
+ * takes the routes through it; bringing it up does not return them). */
+void apply_restore_routes(struct store *store, struct nl_sock *s,
+			  const char *ns, const char *name);
+
 #endif

@@ -206,6 +206,9 @@ int apply_move(struct store *store, struct apply_move *m,
 	if (c.up == 0 || moved)
 		apply_restore_addresses(store, moved ? s2 : m->s, m->ns2,
 					m->name2);
+	if (c.up == 1)
+		apply_restore_routes(store, moved ? s2 : m->s, m->ns2,
+				     m->name2);
 	r = nl_link_get(moved ? s2 : m->s, m->name2, ret);
 	if (r < 0)
 		r = problem_errno(prob, r, "reading the link", nl_extack());

@@ -159,6 +159,17 @@ int route_apply(struct nl_sock *s, const struct record_route *r,
 
 /* One desired route's drift, said as "route <dst> [table T] [metric M]:
  * <words>"; 1 when it differs. */
+bool route_waits_for_link(const struct record_route *r,
+			  const struct nl_route *have,
+			  const struct link_index *links)
+{
+	const struct nl_link *l = !have && r->dev && links
+					  ? link_index_name(links, r->dev)
+					  : NULL;
+
+	return l && !(l->flags & IFF_UP);
+}
+
 static size_t route_drift_one(json_t *rec, const struct nl_route *routes,
 			      size_t n, const struct link_index *links,
 			      json_t *words)
@@ -173,6 +184,8 @@ static size_t route_drift_one(json_t *rec, const struct nl_route *routes,
 	if (record_route_parse(rec, &r, NULL, 0) < 0)
 		return 0;
 	have = nl_route_find(routes, n, &r.dst, r.table, r.metric);
+	if (route_waits_for_link(&r, have, links))
+		return 0;
 	l = have && have->ifindex ? link_index_ifindex(links, have->ifindex)
 				  : NULL;
 	drift = route_drift(&r, have, l ? l->name : NULL);
@@ -274,6 +287,13 @@ static void route_failed(struct route_pass *p, const char *what,
 					"error", text, "transient", transient));
 }
 
+static bool route_link_down(struct nl_sock *s, const char *dev)
+{
+	struct nl_link l;
+
+	return nl_link_get(s, dev, &l) == 0 && !(l.flags & IFF_UP);
+}
+
 static void route_reconcile_one(struct route_pass *p, const char *key,
 				json_t *v)
 {
@@ -304,6 +324,10 @@ static void route_reconcile_one(struct route_pass *p, const char *key,
 			     e == -ENOENT && desired_has_ns(p->store, name));
 		return;
 	}
+	/* Its link is down: the kernel takes no route through it, and the
+	 * route comes back when the link comes up (apply_restore_routes). */
+	if (r.dev && route_link_down(p->s, r.dev))
+		return;
 	e = route_apply(p->s, &r, p->routes, p->n, false, &out);
 	if (e == -ENODEV) {
 		route_failed(p, what, "its link is missing", e,

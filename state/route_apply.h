@@ -51,6 +51,14 @@ int route_apply(struct nl_sock *s, const struct record_route *r,
 		const struct nl_route *routes, size_t n, bool force,
 		enum route_outcome *ret);
 
+/* Whether desired route `r`, absent (`have` NULL), waits for its link to
+ * come up: the kernel takes no route through a link that is down, and
+ * netnsd puts it back when the link comes up. Not drift. */
+struct link_index;
+bool route_waits_for_link(const struct record_route *r,
+			  const struct nl_route *have,
+			  const struct link_index *links);
+
 /* How many desired routes of namespace `ns` differ from its kernel,
  * reading its routes through `s` (NULL: unreadable, every one counts as
  * missing), with `links` to name their devices; the words of each appended

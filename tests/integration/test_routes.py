@@ -656,6 +656,24 @@ def put_state_declares_routes():
 
 
 @test
+def a_link_brought_back_up_gets_its_routes_back():
+    """Taking a link down takes the routes through it, and bringing it up
+    does not return them: netnsd puts the desired ones back."""
+    d = with_link(setup())
+    expect_status(d.post(R("red"), {"dst": "198.18.9.0/24", "dev": "eth0"}),
+                  201, "a route through eth0")
+    L = "/v1/namespaces/red/links/eth0"
+    expect_status(d.patch(L, {"up": False}), 200, "eth0 down")
+    check(("198.18.9.0/24", 254, 0) not in kroutes("red"),
+          "the kernel took the route with the link: %r", sorted(kroutes("red")))
+    expect_status(d.patch(L, {"up": True}), 200, "eth0 up")
+    check(("198.18.9.0/24", 254, 0) in kroutes("red"),
+          "the route is back with the link: %r", sorted(kroutes("red")))
+    r = expect_status(d.get(R("red", "198.18.9.0/24")), 200, "GET route")
+    eq(r.json.get("in_sync"), True, "in sync")
+
+
+@test
 def max_objects_counts_routes():
     d = h.daemon(args=["--max-objects", "7"])
     h.on_cleanup(lambda: h.ip("link", "del", "h-red", check=False))
