@@ -18,8 +18,8 @@
 #include "addr_apply.h"
 #include "intent.h"
 #include "key.h"
-#include "route_apply.h"
 #include "link_kind.h"
+#include "route_apply.h"
 
 static int apply_get(struct nl_sock *s, const char *name, struct nl_link *l,
 		     const struct nl_link **ret)

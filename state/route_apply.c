@@ -157,8 +157,6 @@ int route_apply(struct nl_sock *s, const struct record_route *r,
 	return nl_route_replace(s, &want);
 }
 
-/* One desired route's drift, said as "route <dst> [table T] [metric M]:
- * <words>"; 1 when it differs. */
 bool route_waits_for_link(const struct record_route *r,
 			  const struct nl_route *have,
 			  const struct link_index *links)
@@ -170,6 +168,8 @@ bool route_waits_for_link(const struct record_route *r,
 	return l && !(l->flags & IFF_UP);
 }
 
+/* One desired route's drift, said as "route <dst> [table T] [metric M]:
+ * <words>"; 1 when it differs. */
 static size_t route_drift_one(json_t *rec, const struct nl_route *routes,
 			      size_t n, const struct link_index *links,
 			      json_t *words)
