@@ -155,15 +155,9 @@ static int address_apply(struct request *req, struct reply *rep,
 	plan_init(&p);
 	r = plan_addr(&p, a->ns, a->l.name, a->l.ifindex, &a->c, &a->opts, add,
 		      a->present);
-	if (r < 0) {
-		r = problem_errno(&rep->problem, r, "planning", NULL);
+	r = handler_planned(req, rep, &p, r);
+	if (r != 0)
 		goto out;
-	}
-	if (req->dry_run) {
-		r = handler_plan_reply(rep, &p);
-		r = r < 0 ? r : 1;
-		goto out;
-	}
 	t = store_txn_new();
 	if (t && add) {
 		store_txn_set(t, a->key, record_addr_format(&a->opts));

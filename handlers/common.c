@@ -111,6 +111,19 @@ int handler_plan_reply(struct reply *rep, const struct plan *p)
 		NULL);
 }
 
+int handler_planned(struct request *req, struct reply *rep,
+		    const struct plan *p, int r)
+{
+	if (r < 0)
+		return rep->problem.status ? r
+					   : problem_errno(&rep->problem, r,
+							   "planning", NULL);
+	if (!req->dry_run)
+		return 0;
+	r = handler_plan_reply(rep, p);
+	return r < 0 ? r : 1;
+}
+
 int handler_kernel_failed(struct reply *rep, int err, const char *what)
 {
 	return problem_errno(&rep->problem, err, what, nl_extack());

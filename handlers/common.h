@@ -41,6 +41,11 @@ int handler_ns_sock(struct request *req, struct reply *rep, const char *ns,
  * "changes": [...]}, the plan a real run would apply. */
 struct plan;
 int handler_plan_reply(struct reply *rep, const struct plan *p);
+/* After planning, `r` being what the planner returned: its failure as a
+ * problem (a negative errno made one), 1 when ?dry_run=true and the plan
+ * was answered, or 0 to go on and apply it. */
+int handler_planned(struct request *req, struct reply *rep,
+		    const struct plan *p, int r);
 
 /* A kernel failure as a problem, with the kernel's own words. */
 int handler_kernel_failed(struct reply *rep, int err, const char *what);

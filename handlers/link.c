@@ -246,12 +246,9 @@ int link_delete_kind(struct request *req, struct reply *rep, const char *param,
 		    ? plan_link_del(&p, ns, name, l.ifindex, link_kind_name(&l))
 		    : plan_record(&p, PLAN_DELETE, ns, key,
 				  "forgotten: the kernel has it no more");
-	if (r < 0) {
-		r = problem_errno(&rep->problem, r, "planning", NULL);
-		goto out;
-	}
-	if (req->dry_run) {
-		r = handler_plan_reply(rep, &p);
+	r = handler_planned(req, rep, &p, r);
+	if (r != 0) {
+		r = r > 0 ? 0 : r; /* a dry run was answered */
 		goto out;
 	}
 	t = store_txn_new();

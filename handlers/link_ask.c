@@ -206,13 +206,9 @@ int link_apply_one(struct request *req, struct reply *rep, struct nl_sock *s,
 		goto out;
 	}
 	r = plan_link(&p, ns, name, want, &seen.seen, &rep->problem);
-	if (r < 0)
+	r = handler_planned(req, rep, &p, r);
+	if (r != 0)
 		goto out;
-	if (req->dry_run) {
-		r = handler_plan_reply(rep, &p);
-		r = r < 0 ? r : 1;
-		goto out;
-	}
 	key_link(key, ns, name);
 	t = store_txn_new();
 	if (t) {

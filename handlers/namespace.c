@@ -167,15 +167,9 @@ static int ns_apply(struct request *req, struct reply *rep, const char *ns,
 			    ? plan_record(&p, PLAN_UPDATE, ns, path,
 					  "netnsd's (marked), recorded again")
 			    : plan_ns_mark(&p, ns);
-	if (r < 0) {
-		r = problem_errno(&rep->problem, r, "planning", NULL);
+	r = handler_planned(req, rep, &p, r);
+	if (r != 0)
 		goto out;
-	}
-	if (req->dry_run) {
-		r = handler_plan_reply(rep, &p);
-		r = r < 0 ? r : 1;
-		goto out;
-	}
 	if (p.n == 0)
 		goto out;
 	t = store_txn_new();
@@ -451,12 +445,9 @@ int ns_handle_delete(struct request *req, struct reply *rep)
 	r = exists ? plan_ns(&p, ns, false)
 		   : plan_record(&p, PLAN_DELETE, ns, key,
 				 "forgotten: the kernel has it no more");
-	if (r < 0) {
-		r = problem_errno(&rep->problem, r, "planning", NULL);
-		goto out;
-	}
-	if (req->dry_run) {
-		r = handler_plan_reply(rep, &p);
+	r = handler_planned(req, rep, &p, r);
+	if (r != 0) {
+		r = r > 0 ? 0 : r; /* a dry run was answered */
 		goto out;
 	}
 	t = store_txn_new();
