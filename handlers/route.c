@@ -593,6 +593,24 @@ static int route_answer(struct reply *rep, struct nl_sock *s, const char *ns,
 	return e;
 }
 
+/* What every change of a route does first: the namespace's lock, its
+ * socket, the route's device checked (`r`, NULL for a deletion) and the
+ * namespace's routes and links read. */
+static int route_change_open(struct request *req, struct reply *rep,
+			     const char *ns, const struct record_route *r,
+			     struct nl_sock **s, struct route_view *v)
+{
+	int e = handler_lock_ns(req, rep, ns);
+
+	if (e == 0)
+		e = handler_ns_sock(req, rep, ns, s);
+	if (e == 0 && r)
+		e = route_dev_check(req, rep, *s, ns, r);
+	if (e == 0)
+		e = route_view_read(rep, *s, v);
+	return e;
+}
+
 int route_handle_create(struct request *req, struct reply *rep)
 {
 	struct record_route r;
@@ -609,13 +627,7 @@ int route_handle_create(struct request *req, struct reply *rep)
 	if (e == 0)
 		e = route_body(req, rep, NULL, &r, &body);
 	if (e == 0)
-		e = handler_lock_ns(req, rep, ns);
-	if (e == 0)
-		e = handler_ns_sock(req, rep, ns, &s);
-	if (e == 0)
-		e = route_dev_check(req, rep, s, ns, &r);
-	if (e == 0)
-		e = route_view_read(rep, s, &v);
+		e = route_change_open(req, rep, ns, &r, &s, &v);
 	if (e < 0)
 		goto out;
 	have = nl_route_find(v.routes, v.n, &r.dst, r.table, r.metric);
@@ -699,13 +711,7 @@ int route_handle_put(struct request *req, struct reply *rep)
 	if (e == 0)
 		e = route_body(req, rep, &sel, &r, &body);
 	if (e == 0)
-		e = handler_lock_ns(req, rep, ns);
-	if (e == 0)
-		e = handler_ns_sock(req, rep, ns, &s);
-	if (e == 0)
-		e = route_dev_check(req, rep, s, ns, &r);
-	if (e == 0)
-		e = route_view_read(rep, s, &v);
+		e = route_change_open(req, rep, ns, &r, &s, &v);
 	if (e < 0)
 		goto out;
 	have = nl_route_find(v.routes, v.n, &sel.dst, sel.table, sel.metric);
@@ -770,11 +776,7 @@ int route_handle_delete(struct request *req, struct reply *rep)
 	if (e == 0)
 		e = route_sel_of_path(req, rep, ns, &sel);
 	if (e == 0)
-		e = handler_lock_ns(req, rep, ns);
-	if (e == 0)
-		e = handler_ns_sock(req, rep, ns, &s);
-	if (e == 0)
-		e = route_view_read(rep, s, &v);
+		e = route_change_open(req, rep, ns, NULL, &s, &v);
 	if (e < 0)
 		goto out;
 	have = nl_route_find(v.routes, v.n, &sel.dst, sel.table, sel.metric);
