@@ -120,6 +120,10 @@ static bool reconcile_ns_blocked(struct reconcile *rc, const char *ns)
 	return reconcile_blocked(rc, key);
 }
 
+/* Why an item of a namespace reconcile left alone is not applied. */
+const char reconcile_ns_left_alone[] =
+	"its namespace is held by one netnsd did not make, or cannot be made (see the namespace's failure)";
+
 /* A failure because a namespace this item needs is missing passes when
  * that namespace comes, unless its own creation failed for good. */
 static void reconcile_failed_ns(struct reconcile *rc, const char *object,
@@ -547,6 +551,33 @@ out:
 	nl_ns_put(ns, s);
 }
 
+/* A link whose namespace (or far end's) reconcile left alone, someone
+ * else's holding its name or failing for good, is not made or changed
+ * there: said once, at the first pass, and its addresses skip it too. */
+static bool reconcile_link_ns_blocked(struct reconcile *rc, const char *ns,
+				      const char *name,
+				      const struct record_link *rec, bool say)
+{
+	const char *other = NULL;
+	char what[128];
+
+	if (reconcile_ns_blocked(rc, ns))
+		other = ns;
+	else if (rec->kind == RECORD_KIND_VETH &&
+		 (rec->has & RECORD_HAS_PEER) &&
+		 reconcile_ns_blocked(rc, rec->veth.peer_ns))
+		other = rec->veth.peer_ns;
+	if (!other)
+		return false;
+	if (say) {
+		snprintf(what, sizeof(what), "link %s/%s", ns, name);
+		reconcile_failed_as(rc, what, reconcile_ns_left_alone, 0,
+				    false);
+		reconcile_block_link(rc, ns, name);
+	}
+	return true;
+}
+
 /* How deep links of the kind table may stand on each other. */
 #define RECONCILE_KIND_ROUNDS 4
 
@@ -570,6 +601,9 @@ static void reconcile_links(struct reconcile *rc)
 				record_link_read(v, &rec);
 			else
 				record_link_parse(v, &rec, NULL, 0);
+			if (reconcile_link_ns_blocked(rc, ns, name, &rec,
+						      pass == 0))
+				continue;
 			if (pass < 2)
 				reconcile_create(rc, ns, name, &rec, pass == 0);
 			else if (pass < 2 + RECONCILE_KIND_ROUNDS)
@@ -604,6 +638,10 @@ static void reconcile_addresses(struct reconcile *rc)
 		link[slash - rest] = '\0';
 		snprintf(what, sizeof(what), "address %s on %s/%s", slash + 1,
 			 ns, link);
+		if (reconcile_ns_blocked(rc, ns)) {
+			reconcile_failed(rc, what, reconcile_ns_left_alone, 0);
+			continue;
+		}
 		/* Its link failed for good, its name perhaps held by a link
 		 * netnsd did not create: an address put there would change
 		 * someone else's link. */
@@ -921,7 +959,7 @@ json_t *reconcile_run(struct store *s)
 	sysctl_apply_all(s, true, rc.actions, rc.failures, rc.blocked);
 	reconcile_addresses(&rc);
 	/* Routes need their links and the addresses of their gateways. */
-	route_reconcile(s, rc.actions, rc.failures);
+	route_reconcile(s, rc.actions, rc.failures, rc.blocked);
 	json_decref(rc.blocked);
 	return json_pack("{s:o, s:o}", "actions", rc.actions, "failures",
 			 rc.failures);

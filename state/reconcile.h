@@ -14,4 +14,9 @@
  * (README "Start-up and convergence"). */
 json_t *reconcile_run(struct store *s);
 
+/* The failure of an item in a namespace reconcile leaves alone (someone
+ * else's holds the name, or it cannot be made): nothing is applied there
+ * (README.md, "Ownership"). */
+extern const char reconcile_ns_left_alone[];
+
 #endif

@@ -15,6 +15,7 @@
 #include "doc.h"
 #include "key.h"
 #include "plan.h"
+#include "reconcile.h"
 
 void route_path(char buf[256], const char *ns, const struct record_route *r)
 {
@@ -233,6 +234,7 @@ size_t route_drift_ns(struct store *store, const char *ns, struct nl_sock *s,
 struct route_pass {
 	struct store *store;
 	json_t *actions, *failures;
+	json_t *blocked; /* what reconcile left alone: "ns/<ns>" keys */
 	char ns[NAME_NS_MAX + 1]; /* whose routes `routes` holds */
 	struct nl_sock *s;
 	struct nl_route *routes;
@@ -298,7 +300,7 @@ static void route_reconcile_one(struct route_pass *p, const char *key,
 				json_t *v)
 {
 	const char *ns = key + strlen("route/"), *slash = strchr(ns, '/');
-	char name[NAME_NS_MAX + 1], what[256], err[128];
+	char name[NAME_NS_MAX + 1], what[256], err[128], nskey[KEY_MAX];
 	struct record_route r;
 	enum route_outcome out;
 	int e;
@@ -315,6 +317,11 @@ static void route_reconcile_one(struct route_pass *p, const char *key,
 	/* Named as the namespace's drift names it. */
 	snprintf(what, sizeof(what), "route %s (table %u, metric %u) in %s",
 		 r.dst_text, r.table, r.metric, name);
+	key_ns(nskey, name);
+	if (json_object_get(p->blocked, nskey)) {
+		route_failed(p, what, reconcile_ns_left_alone, 0, false);
+		return;
+	}
 	/* A namespace or link that is missing comes back only when it is
 	 * desired (being made by this run or the next): else the failure
 	 * stays until someone makes it, and is not retried. */
@@ -351,11 +358,13 @@ static void route_reconcile_one(struct route_pass *p, const char *key,
 	}
 }
 
-void route_reconcile(struct store *store, json_t *actions, json_t *failures)
+void route_reconcile(struct store *store, json_t *actions, json_t *failures,
+		     json_t *blocked)
 {
 	struct route_pass p = { .store = store,
 				.actions = actions,
-				.failures = failures };
+				.failures = failures,
+				.blocked = blocked };
 	json_t *all = store_list(store, "route/"), *v;
 	const char *key;
 

@@ -70,7 +70,9 @@ size_t route_drift_ns(struct store *store, const char *ns, struct nl_sock *s,
 /* The reconciler's pass over every desired route, after namespaces, links
  * and addresses: each converged with route_apply() (never forced), what
  * it did appended to `actions` as words, what failed to `failures` as
- * {"object", "error", "transient"} (state/reconcile.h). */
-void route_reconcile(struct store *store, json_t *actions, json_t *failures);
+ * {"object", "error", "transient"} (state/reconcile.h); none in a
+ * namespace `blocked` names ("ns/<ns>": reconcile left it alone). */
+void route_reconcile(struct store *store, json_t *actions, json_t *failures,
+		     json_t *blocked);
 
 #endif

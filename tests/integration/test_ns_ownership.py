@@ -24,7 +24,7 @@ import os
 
 import harness as h
 from harness import check, eq, expect_problem, expect_status, test
-from topology import (klink, kaddrs, snapshot, expect_unchanged, state, setup,
+from topology import (klink, klinks, kaddrs, snapshot, expect_unchanged, state, setup,
                       mk_ns, mk_veth, L, B, P)
 
 NS = "/v1/namespaces"
@@ -115,6 +115,46 @@ def impostor_is_not_netnsd_s():
     check("red" in h.netns_list(), "refused DELETE deleted it")
     expect_status(d.delete(NS + "/red?force=true"), 204, "forced DELETE")
     check("red" not in h.netns_list(), "red still there")
+
+
+@test
+def nothing_is_built_in_an_impostor():
+    """Reconcile and start-up leave an impostor whole: no link, address,
+    route or veth end of netnsd's goes into it, and the far end of a pair
+    into it is not made in the namespace netnsd does own."""
+    d = setup()
+    mk_ns(d, "red")
+    mk_ns(d, "blue")
+    mk_veth(d, "red", "va", "vb", up=True)
+    mk_veth(d, "blue", "x", "y", peer_ns="red", up=True)
+    expect_status(d.post(NS + "/red/links/va/addresses",
+                         {"address": "198.18.5.1/24"}), 201, "address")
+    expect_status(d.post(NS + "/red/routes", {
+        "dst": "198.18.9.0/24", "via": "198.18.5.2", "dev": "va"}),
+        201, "route")
+    h.netns_del("red")
+    h.netns_add("red")
+    h.wait_until(lambda: klink("x", "blue") is None, what="x goes with y")
+
+    def left_alone(what):
+        eq(sorted(klinks("red")), ["lo"], what + ": red's links")
+        check(klink("x", "blue") is None, "%s: blue/x made", what)
+        check(lo_alias("red") is None, "%s: red marked", what)
+
+    r = expect_status(d.post("/v1/reconcile", {}), 200, "reconcile")
+    left_alone("reconcile")
+    eq(r.json["actions"], [], "reconcile did something")
+    failed = {f["object"]: f["transient"] for f in r.json["failures"]}
+    for obj in ("namespace red", "link red/va", "link blue/x",
+                "address 198.18.5.1/24 on red/va"):
+        eq(failed.get(obj), False, "%s: failure for good in %r"
+           % (obj, r.json["failures"]))
+    check(any(o.startswith("route 198.18.9.0/24") and not t
+              for o, t in failed.items()), "the route's failure: %r",
+          r.json["failures"])
+    d.stop()
+    d.start()
+    left_alone("start-up")
 
 
 @test
