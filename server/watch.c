@@ -355,11 +355,55 @@ static void watch_kernel_tell(const struct monitor_note *n,
 /* The objects a whole-state apply changes, told once each when it ends
  * (watch_bulk_end), not once per kernel notification: making a veth pair
  * on a bridge is several notifications of each end, and each telling
- * reads the object as its GET shows it. The last notification of an
- * object decides its action. */
-static struct monitor_note *watch_bulk;
+ * reads the object as its GET shows it, so a namespace told before its
+ * links are made would say they are missing. An object's notifications
+ * fold into one action (watch_bulk_fold). */
+struct watch_bulk_item {
+	struct monitor_note note;
+	bool unseen; /* made and gone again within the apply: not told */
+};
+static struct watch_bulk_item *watch_bulk;
 static size_t watch_bulk_n, watch_bulk_cap;
 static json_t *watch_bulk_seen; /* "kind ns name" -> index in watch_bulk */
+
+/* What one more notification `n` of an object makes of its telling: made
+ * then changed is made, made then gone is nothing (an undone step), gone
+ * then made again is changed; else the last one says. */
+static void watch_bulk_fold(struct watch_bulk_item *it,
+			    const struct monitor_note *n)
+{
+	enum monitor_action was = it->note.action;
+	bool unseen = it->unseen;
+
+	it->note = *n;
+	it->unseen = false;
+	if (unseen && n->action == MONITOR_REMOVED)
+		it->unseen = true;
+	else if (unseen)
+		it->note.action = MONITOR_ADDED;
+	else if (was == MONITOR_ADDED && n->action == MONITOR_REMOVED)
+		it->unseen = true;
+	else if (was == MONITOR_ADDED)
+		it->note.action = MONITOR_ADDED;
+	else if (was == MONITOR_REMOVED && n->action == MONITOR_ADDED)
+		it->note.action = MONITOR_CHANGED;
+}
+
+/* Room for one more item; false when there is none. */
+static bool watch_bulk_grow(void)
+{
+	size_t cap = watch_bulk_cap ? watch_bulk_cap * 2 : 256;
+	struct watch_bulk_item *m;
+
+	if (watch_bulk_n < watch_bulk_cap)
+		return true;
+	m = realloc(watch_bulk, cap * sizeof(*m));
+	if (!m)
+		return false;
+	watch_bulk = m;
+	watch_bulk_cap = cap;
+	return true;
+}
 
 /* Keeps `n` for the end of the apply; false when it cannot (told now). */
 static bool watch_bulk_note(const struct monitor_note *n)
@@ -368,7 +412,7 @@ static bool watch_bulk_note(const struct monitor_note *n)
 	json_t *at;
 	bool kept = false;
 
-	if (n->kind == MONITOR_RESYNC || n->kind == MONITOR_NAMESPACE)
+	if (n->kind == MONITOR_RESYNC)
 		return false;
 	snprintf(key, sizeof(key), "%d %s %s %s/%u %u %u", n->kind, n->ns,
 		 n->name, n->addr, n->prefixlen, n->table, n->metric);
@@ -377,40 +421,29 @@ static bool watch_bulk_note(const struct monitor_note *n)
 		watch_bulk_seen = json_object();
 	at = watch_bulk_seen ? json_object_get(watch_bulk_seen, key) : NULL;
 	if (at) {
-		watch_bulk[json_integer_value(at)] = *n;
+		watch_bulk_fold(&watch_bulk[json_integer_value(at)], n);
 		kept = true;
-	} else if (watch_bulk_seen) {
-		if (watch_bulk_n == watch_bulk_cap) {
-			size_t cap = watch_bulk_cap ? watch_bulk_cap * 2 : 256;
-			struct monitor_note *m =
-				realloc(watch_bulk, cap * sizeof(*m));
-
-			if (m) {
-				watch_bulk = m;
-				watch_bulk_cap = cap;
-			}
-		}
-		if (watch_bulk_n < watch_bulk_cap) {
-			watch_bulk[watch_bulk_n] = *n;
-			kept = json_object_set_new(
-				       watch_bulk_seen, key,
-				       json_integer(
-					       (json_int_t)watch_bulk_n)) == 0;
-			watch_bulk_n += kept;
-		}
+	} else if (watch_bulk_seen && watch_bulk_grow()) {
+		watch_bulk[watch_bulk_n].note = *n;
+		watch_bulk[watch_bulk_n].unseen = false;
+		kept = json_object_set_new(
+			       watch_bulk_seen, key,
+			       json_integer((json_int_t)watch_bulk_n)) == 0;
+		watch_bulk_n += kept;
 	}
 	pthread_mutex_unlock(&watch_mu);
 	return kept;
 }
 
-/* Tells what the apply changed, each object once. */
+/* Tells what the apply changed, each object once, in the order first
+ * seen (a namespace before the links made in it). */
 static void watch_bulk_tell(void)
 {
-	struct monitor_note *notes;
+	struct watch_bulk_item *items;
 	size_t n;
 
 	pthread_mutex_lock(&watch_mu);
-	notes = watch_bulk;
+	items = watch_bulk;
 	n = watch_bulk_n;
 	watch_bulk = NULL;
 	watch_bulk_n = watch_bulk_cap = 0;
@@ -418,8 +451,9 @@ static void watch_bulk_tell(void)
 	watch_bulk_seen = NULL;
 	pthread_mutex_unlock(&watch_mu);
 	for (size_t i = 0; i < n; i++)
-		watch_kernel_tell(&notes[i], EVENTS_SOURCE_API);
-	free(notes);
+		if (!items[i].unseen)
+			watch_kernel_tell(&items[i].note, EVENTS_SOURCE_API);
+	free(items);
 }
 
 static void watch_kernel(const struct monitor_note *n)

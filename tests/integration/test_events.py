@@ -307,6 +307,20 @@ def a_whole_state_put_is_told_as_the_apis():
            for e in seen])
     check(not any(e["data"]["source"] == "kernel" for e in seen),
           "none of it as the kernel's")
+    # Each object once, as it stands when the apply ends: made is
+    # `added`, and nothing in sync is told out of sync.
+    once = [(e["event"], e["data"]["namespace"], e["data"]["name"],
+             e["data"]["action"]) for e in seen
+            if e["event"] in ("namespace", "link")]
+    eq(once[0], ("namespace", "ws", "ws", "added"), "the namespace first")
+    eq(sorted(once[1:]), [("link", "ws", "w0", "added"),
+                          ("link", "ws", "w1", "added")],
+       "then its links, each told once")
+    eq([e["data"]["object"]["in_sync"] for e in seen
+        if e["event"] in ("namespace", "link")], [True] * 3, "in sync")
+    drifts = [(e["data"]["name"], e["data"]["object"]["in_sync"])
+              for e in seen if e["event"] == "drift"]
+    eq(drifts, [], "drift events for a topology in sync")
 
 
 @test
