@@ -41,6 +41,32 @@ static const char *doc_check_ns(const char *ns)
 	return name_check_namespace(ns);
 }
 
+/* Each member of `rest` is one the entry at `at` cannot have: named by
+ * its pointer, as an unknown field of an item's body is. */
+static void doc_unknown_members(json_t *rest, const char *at,
+				const char *only, struct problem *prob)
+{
+	char field[160];
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(rest, k, v) {
+		size_t n = (size_t)snprintf(field, sizeof(field), "%s/", at);
+
+		/* RFC 6901: "~" and "/" in a name are "~0" and "~1". */
+		for (const char *c = k; *c && n + 3 < sizeof(field); c++) {
+			if (*c == '~' || *c == '/') {
+				field[n++] = '~';
+				field[n++] = *c == '~' ? '0' : '1';
+			} else {
+				field[n++] = *c;
+			}
+		}
+		field[n] = '\0';
+		problem_field(prob, field, "unknown member (%s)", only);
+	}
+}
+
 static int doc_read_ns(struct doc *d, json_t *a, struct problem *prob)
 {
 	static const char *const skip[] = { "name", NULL };
@@ -58,9 +84,8 @@ static int doc_read_ns(struct doc *d, json_t *a, struct problem *prob)
 		}
 		n->name = doc_name(o, "name", doc_check_ns, at, prob);
 		rest = doc_record_part(o, skip);
-		if (rest && json_object_size(rest))
-			problem_field(prob, at,
-				      "has unknown members: only name");
+		doc_unknown_members(rest, at, "a namespace has only name",
+				    prob);
 		json_decref(rest);
 		if (n->name && name_is_host(n->name))
 			problem_field(prob, at,

@@ -166,11 +166,15 @@ def a_bad_document_lists_every_problem_and_changes_nothing():
     doc["addresses"].append({"namespace": "red", "link": "eth0",
                              "address": "198.18.0.2/33"})
     doc["colour"] = "red"
+    doc["namespaces"][0]["tint/x"] = 1                # unknown, escaped
+    doc["links"][0]["shade"] = 1
     p = expect_problem(d.put("/v1/state", doc), 400, "bad document")
     fields = sorted(e["field"] for e in p["errors"])
     for want in ("/colour", "/links/1/peer", "/links/5", "/links/6/namespace",
-                 "/addresses/2"):
+                 "/addresses/2", "/namespaces/0/tint~1x"):
         check(want in fields, "%s should be listed: %r", want, fields)
+    said = " ".join(e["field"] + " " + e["message"] for e in p["errors"])
+    check("shade" in said, "the link's unknown member named: %r", said)
     eq(p["error_count"], len(p["errors"]), "error_count")
     eq(world(), before, "kernel after a refused document")
     eq(state(d)["revision"], rev, "revision")
