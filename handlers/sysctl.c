@@ -299,13 +299,12 @@ static int sysctl_body_value(struct request *req, struct reply *rep,
 		return r;
 	value = json_string_value(json_object_get(body, "value"));
 	why = sysctl_value_check(k, value);
-	if (!why)
+	if (why)
+		r = sysctl_value_refuse(&rep->problem, "value", k, value, why);
+	else
 		snprintf(buf, len, "%s", value);
 	json_decref(body);
-	if (why)
-		return problem_field(&rep->problem, "value", "%s %s", k->key,
-				     why);
-	return 0;
+	return r;
 }
 
 /* A dry run (openapi/openapi.yaml, "Plan"): the one change the request
@@ -359,7 +358,7 @@ int sysctl_handle_put(struct request *req, struct reply *rep)
 	struct record_sysctl old = { 0 }, rec;
 	json_t *stored = NULL, *now;
 	struct sysctl_key k;
-	const char *ns;
+	const char *ns = NULL;
 	bool changed, created;
 	int r;
 

@@ -51,7 +51,7 @@ int sysctl_doc_read(json_t *o, size_t i, struct doc_sysctl *ret,
 		key_ok = true;
 	value = json_string_value(json_object_get(o, "value"));
 	if (key_ok && (why = sysctl_value_check(&sk, value)))
-		bad = problem_field(prob, at, "value %s", why);
+		bad = sysctl_value_refuse(prob, at, &sk, value, why);
 	if (bad)
 		return 0;
 	*ret = (struct doc_sysctl){ ns, key, value, i };

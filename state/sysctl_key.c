@@ -145,15 +145,47 @@ const char *sysctl_value_check(const struct sysctl_key *k, const char *value)
 	if (!value || !*value)
 		return "must be a decimal number, as a string (\"1\")";
 	if (strlen(value) > 2 || (value[0] == '0' && value[1]))
-		return "is not a value this sysctl accepts";
+		return "is not a value it accepts";
 	for (const char *c = value; *c; c++) {
 		if (*c < '0' || *c > '9')
 			return "must be a decimal number, as a string (\"1\")";
 		v = v * 10 + (unsigned)(*c - '0');
 	}
 	if (v >= 32 || !(k->allowed & 1u << v))
-		return "is not a value this sysctl accepts";
+		return "is not a value it accepts";
 	return NULL;
+}
+
+/* The values `k` accepts: "0, 1 or 2". */
+static void sysctl_value_allowed(const struct sysctl_key *k, char *buf,
+				 size_t len)
+{
+	unsigned left = k->allowed;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned v = 0; v < 32 && n < len; v++) {
+		if (!(left & 1u << v))
+			continue;
+		left &= ~(1u << v);
+		n += (size_t)snprintf(buf + n, len - n, "%s%u",
+				      !n ? "" : left ? ", " : " or ", v);
+	}
+}
+
+int sysctl_value_refuse(struct problem *prob, const char *field,
+			const struct sysctl_key *k, const char *value,
+			const char *why)
+{
+	char allowed[64];
+
+	sysctl_value_allowed(k, allowed, sizeof(allowed));
+	if (!value)
+		return problem_field(prob, field, "%s %s (it takes %s)",
+				     k->key, why, allowed);
+	return problem_field(prob, field,
+			     "\"%.16s\" %s: %s takes %s, as a string", value,
+			     why, k->key, allowed);
 }
 
 void sysctl_key_each(const char *dev, int family,

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "../api/name.h"
+#include "../api/problem.h"
 
 /* "net.ipv6.conf." + a link name + "." + the longest attribute. */
 #define SYSCTL_KEY_MAX 48
@@ -45,6 +46,12 @@ int sysctl_key_parse(const char *key, struct sysctl_key *ret, const char **why);
  * the kernel writes it ("1", not "01", "+1" or " 1"). NULL when it is
  * acceptable, else why not (a static string). */
 const char *sysctl_value_check(const struct sysctl_key *k, const char *value);
+
+/* Says in `prob`, on `field`, that `value` is refused for `k` (`why`, from
+ * sysctl_value_check) and which values it takes. Returns -400. */
+int sysctl_value_refuse(struct problem *prob, const char *field,
+			const struct sysctl_key *k, const char *value,
+			const char *why);
 
 /* Whether `k` names a link's own key (conf.<link>): those are applied once
  * the links exist, the others before (state/sysctl_apply.h). */

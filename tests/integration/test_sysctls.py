@@ -435,7 +435,10 @@ def bad_keys_and_values_change_nothing():
         r = d.put(S("red", FWD), {"value": v})
         expect_problem(r, 400, "PUT value %r" % (v,), field="value")
     r = d.put(S("red", "net.ipv4.conf.v0.arp_ignore"), {"value": "5"})
-    expect_problem(r, 400, "arp_ignore 5", field="value")
+    p = expect_problem(r, 400, "arp_ignore 5", field="value")
+    # The refusal names the value and what the key takes instead.
+    for words in ('"5"', "0, 1, 2, 3 or 8"):
+        check(words in p["detail"], "%r lacks %r", p["detail"], words)
     r = d.put(S("red", FWD), {"value": "1", "extra": 1})
     expect_problem(r, 400, "unknown field", field="extra")
     # A link or a namespace that is not there.
