@@ -43,8 +43,8 @@ static const char *doc_check_ns(const char *ns)
 
 /* Each member of `rest` is one the entry at `at` cannot have: named by
  * its pointer, as an unknown field of an item's body is. */
-static void doc_unknown_members(json_t *rest, const char *at,
-				const char *only, struct problem *prob)
+static void doc_unknown_members(json_t *rest, const char *at, const char *only,
+				struct problem *prob)
 {
 	char field[160];
 	const char *k;

@@ -169,7 +169,10 @@ static void sysctl_value_allowed(const struct sysctl_key *k, char *buf,
 			continue;
 		left &= ~(1u << v);
 		n += (size_t)snprintf(buf + n, len - n, "%s%u",
-				      !n ? "" : left ? ", " : " or ", v);
+				      !n     ? ""
+				      : left ? ", "
+					     : " or ",
+				      v);
 	}
 }
 
@@ -181,8 +184,8 @@ int sysctl_value_refuse(struct problem *prob, const char *field,
 
 	sysctl_value_allowed(k, allowed, sizeof(allowed));
 	if (!value)
-		return problem_field(prob, field, "%s %s (it takes %s)",
-				     k->key, why, allowed);
+		return problem_field(prob, field, "%s %s (it takes %s)", k->key,
+				     why, allowed);
 	return problem_field(prob, field,
 			     "\"%.16s\" %s: %s takes %s, as a string", value,
 			     why, k->key, allowed);
