@@ -365,10 +365,17 @@ static int route_dev_check(struct request *req, struct reply *rep,
 
 /* A refusal of the kernel: a gateway it cannot reach, a link that is
  * down, conflict with what is there (409); the rest as for any request. */
-static int route_kernel_failed(struct reply *rep, int err, const char *what)
+static int route_kernel_failed(struct reply *rep, int err, const char *what,
+			       const struct record_route *r)
 {
 	const char *msg = nl_extack();
 
+	if ((err == -ENETUNREACH || err == -EHOSTUNREACH) && r->via_text)
+		return problem_set(
+			&rep->problem, 409, "conflict",
+			"%s: the gateway %s is not reachable%s%s (%s): give the link an address of the gateway's network first; nothing was changed",
+			what, r->via_text, r->dev ? " through " : "",
+			r->dev ? r->dev : "", *msg ? msg : strerror(-err));
 	if (err == -ENETUNREACH || err == -ENETDOWN || err == -EHOSTUNREACH)
 		return problem_set(&rep->problem, 409, "conflict",
 				   "%s: %s; nothing was changed", what,
@@ -566,8 +573,8 @@ static int route_converge(struct request *req, struct reply *rep,
 					      &rep->problem, 409,
 					      "already-exists",
 					      "a route of this destination, table and metric appeared meanwhile; nothing was changed")
-				    : route_kernel_failed(rep, e,
-							  "applying the route");
+				    : route_kernel_failed(
+					      rep, e, "applying the route", r);
 			handler_intent_undo(req, undo, "a route");
 		}
 	}
@@ -807,7 +814,8 @@ int route_handle_delete(struct request *req, struct reply *rep)
 		e = nl_route_del(s, have);
 		removed = e == 0;
 		if (e < 0 && e != -ESRCH) {
-			e = route_kernel_failed(rep, e, "deleting the route");
+			e = route_kernel_failed(rep, e, "deleting the route",
+						&(struct record_route){ 0 });
 			goto out;
 		}
 	}
