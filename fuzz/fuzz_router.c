@@ -193,7 +193,7 @@ static void fuzz_check_match(const struct route *route,
 		FUZZ_CHECK(pat[i].len - 2 < sizeof(name));
 		memcpy(name, pat[i].s + 1, pat[i].len - 2);
 		name[pat[i].len - 2] = '\0';
-		FUZZ_CHECK(router_param(req, name) == req->params[k]);
+		FUZZ_CHECK(request_param(req, name) == req->params[k]);
 		fuzz_check_param(name, req->params[k]);
 		k++;
 	}
@@ -293,8 +293,9 @@ static void fuzz_check_query(const struct route *route, const char *path)
 			continue;
 		}
 		if (ok) {
-			FUZZ_CHECK(router_query_value(&req, def->bit, 0) == eq);
-			FUZZ_CHECK(!router_query_value(&req, def->bit, 1));
+			FUZZ_CHECK(request_query_value(&req, def->bit, 0) ==
+				   eq);
+			FUZZ_CHECK(!request_query_value(&req, def->bit, 1));
 			continue;
 		}
 		FUZZ_CHECK(r == -400 && p.status == 400 && p.errors);
@@ -366,7 +367,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_check_problem(&p, 404);
 	}
 
-	router_request_clear(&req);
+	request_clear(&req);
 	FUZZ_CHECK(req.n_params == 0);
 	problem_clear(&p);
 	free(path);

@@ -271,8 +271,8 @@ int address_handle_put(struct request *req, struct reply *rep)
 	json_decref(body);
 	if (r < 0)
 		return r;
-	why = value_parse_ip_prefix(router_param(req, "ip"),
-				    router_param(req, "prefixlen"), &a.c);
+	why = value_parse_ip_prefix(request_param(req, "ip"),
+				    request_param(req, "prefixlen"), &a.c);
 	if (why)
 		return problem_field(&rep->problem, "ip", "%s", why);
 	return address_put(req, rep, &a, false);
@@ -289,8 +289,8 @@ static int address_of_path(struct request *req, struct reply *rep,
 	json_t *desired;
 	int r;
 
-	why = value_parse_ip_prefix(router_param(req, "ip"),
-				    router_param(req, "prefixlen"), ret_c);
+	why = value_parse_ip_prefix(request_param(req, "ip"),
+				    request_param(req, "prefixlen"), ret_c);
 	if (why)
 		return problem_field(&rep->problem, "ip", "%s", why);
 	r = address_link(req, rep, ret_ns, ret_s, ret_l);
@@ -347,8 +347,8 @@ int address_handle_delete(struct request *req, struct reply *rep)
 	const char *why;
 	int r;
 
-	why = value_parse_ip_prefix(router_param(req, "ip"),
-				    router_param(req, "prefixlen"), &a.c);
+	why = value_parse_ip_prefix(request_param(req, "ip"),
+				    request_param(req, "prefixlen"), &a.c);
 	if (why)
 		return problem_field(&rep->problem, "ip", "%s", why);
 	r = address_find(req, rep, &a);

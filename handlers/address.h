@@ -1,7 +1,7 @@
 #ifndef NETNSD_HANDLER_ADDRESS_H
 #define NETNSD_HANDLER_ADDRESS_H
 
-#include "../server/router.h"
+#include "../api/request.h"
 
 int address_handle_list(struct request *req, struct reply *rep);
 int address_handle_create(struct request *req, struct reply *rep);

@@ -9,9 +9,9 @@
 #include <jansson.h>
 
 #include "../api/body.h"
+#include "../api/request.h"
 #include "../api/value.h"
 #include "../netlink/addr.h"
-#include "../server/router.h"
 #include "../state/record.h"
 
 /* The options of a POST body (types already checked) for address `c`, or

@@ -39,7 +39,7 @@ static void bridge_add_ports(struct link_view *v, const struct nl_link *br,
 
 int bridge_handle_list(struct request *req, struct reply *rep)
 {
-	const char *ns = router_param(req, "ns");
+	const char *ns = request_param(req, "ns");
 	struct nl_sock *s = NULL;
 	struct link_view v;
 	json_t *item;
@@ -121,7 +121,7 @@ int bridge_handle_get(struct request *req, struct reply *rep)
 	if (r < 0) {
 		/* A desired bridge the kernel lacks is reported as drift. */
 		if (rep->problem.status == 404 && s == NULL &&
-		    nl_ns_exists(router_param(req, "ns"))) {
+		    nl_ns_exists(request_param(req, "ns"))) {
 			problem_clear(&rep->problem);
 			r = link_get_kind(req, rep, "br", "bridge");
 			if (r == 0 && rep->json)

@@ -1,7 +1,7 @@
 #ifndef NETNSD_HANDLER_BRIDGE_H
 #define NETNSD_HANDLER_BRIDGE_H
 
-#include "../server/router.h"
+#include "../api/request.h"
 
 int bridge_handle_list(struct request *req, struct reply *rep);
 int bridge_handle_create(struct request *req, struct reply *rep);

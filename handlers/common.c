@@ -19,7 +19,7 @@
 int handler_ns_param(struct request *req, struct reply *rep, bool allow_host,
 		     const char **ret_ns)
 {
-	const char *ns = router_param(req, "ns");
+	const char *ns = request_param(req, "ns");
 	const char *why = name_check_namespace(ns);
 
 	if (why)
@@ -36,7 +36,7 @@ int handler_ns_param(struct request *req, struct reply *rep, bool allow_host,
 int handler_link_param(struct request *req, struct reply *rep,
 		       const char *param, const char **ret_link)
 {
-	const char *link = router_param(req, param);
+	const char *link = request_param(req, param);
 	const char *why = name_check_link(link);
 
 	if (why)

@@ -8,7 +8,7 @@
 
 #include "../api/body.h"
 #include "../api/problem.h"
-#include "../server/router.h"
+#include "../api/request.h"
 
 /* The validated {ns} path parameter; "host" only when `allow_host`. */
 int handler_ns_param(struct request *req, struct reply *rep, bool allow_host,

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "../server/router.h"
+#include "../api/request.h"
 
 /* The policy of the page: its own script and style sheet, requests to
  * this server only, no inline script or style, no framing, no forms that

@@ -443,7 +443,7 @@ static int link_patch_move(struct request *req, struct reply *rep,
 			   const char *ns2, const char *name2, int fd,
 			   const struct link_patch *p, int master)
 {
-	const char *ns = router_param(req, "ns");
+	const char *ns = request_param(req, "ns");
 	bool moved = strcmp(ns, ns2) != 0;
 	struct apply_move m = {
 		.s = s,

@@ -3,9 +3,9 @@
 
 #include <stdbool.h>
 
+#include "../api/request.h"
 #include "../netlink/link.h"
 #include "../state/record.h"
-#include "../server/router.h"
 
 int link_handle_list(struct request *req, struct reply *rep);
 int link_handle_get(struct request *req, struct reply *rep);

@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #include "../api/problem.h"
+#include "../api/request.h"
 #include "../netlink/link.h"
-#include "../server/router.h"
 #include "../state/record.h"
 
 struct link_ask {

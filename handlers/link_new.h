@@ -4,7 +4,7 @@
 #ifndef NETNSD_HANDLER_LINK_NEW_H
 #define NETNSD_HANDLER_LINK_NEW_H
 
-#include "../server/router.h"
+#include "../api/request.h"
 
 int link_handle_create(struct request *req, struct reply *rep);
 int link_handle_put(struct request *req, struct reply *rep);

@@ -49,14 +49,14 @@ static int links_all_filter_read(struct request *req, struct reply *rep,
 
 	memset(f, 0, sizeof(*f));
 	for (size_t i = 0;
-	     (ns = router_query_value(req, ROUTE_QUERY_NAMESPACE, i)); i++) {
+	     (ns = request_query_value(req, ROUTE_QUERY_NAMESPACE, i)); i++) {
 		const char *why = name_check_namespace(ns);
 
 		if (why)
 			problem_field(&rep->problem, "query.namespace",
 				      "namespace name %s", why);
 	}
-	f->kind = router_query_value(req, ROUTE_QUERY_KIND, 0);
+	f->kind = request_query_value(req, ROUTE_QUERY_KIND, 0);
 	if (f->kind)
 		links_all_kind_check(f->kind, rep);
 	f->by_managed = req->query_seen & ROUTE_QUERY_MANAGED;
@@ -69,10 +69,10 @@ static int links_all_filter_read(struct request *req, struct reply *rep,
 /* Whether namespace `ns` is one the request asks for. */
 static bool links_all_ns_wanted(const struct request *req, const char *ns)
 {
-	const char *want = router_query_value(req, ROUTE_QUERY_NAMESPACE, 0);
+	const char *want = request_query_value(req, ROUTE_QUERY_NAMESPACE, 0);
 
 	for (size_t i = 1; want;
-	     want = router_query_value(req, ROUTE_QUERY_NAMESPACE, i++))
+	     want = request_query_value(req, ROUTE_QUERY_NAMESPACE, i++))
 		if (!strcmp(want, ns))
 			return true;
 	return !(req->query_seen & ROUTE_QUERY_NAMESPACE);

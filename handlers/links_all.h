@@ -3,7 +3,7 @@
 #ifndef NETNSD_HANDLER_LINKS_ALL_H
 #define NETNSD_HANDLER_LINKS_ALL_H
 
-#include "../server/router.h"
+#include "../api/request.h"
 
 int links_all_handle_list(struct request *req, struct reply *rep);
 

@@ -1,7 +1,7 @@
 #ifndef NETNSD_HANDLER_NAMESPACE_H
 #define NETNSD_HANDLER_NAMESPACE_H
 
-#include "../server/router.h"
+#include "../api/request.h"
 
 int ns_handle_list(struct request *req, struct reply *rep);
 int ns_handle_create(struct request *req, struct reply *rep);

@@ -188,8 +188,8 @@ static void route_sel_key(const char *ns, struct route_sel *sel)
 static int route_sel_of_path(struct request *req, struct reply *rep,
 			     const char *ns, struct route_sel *sel)
 {
-	const char *why = value_parse_ip_prefix(router_param(req, "dst"),
-						router_param(req, "prefixlen"),
+	const char *why = value_parse_ip_prefix(request_param(req, "dst"),
+						request_param(req, "prefixlen"),
 						&sel->dst);
 
 	if (why)

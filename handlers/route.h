@@ -1,7 +1,7 @@
 #ifndef NETNSD_HANDLER_ROUTE_H
 #define NETNSD_HANDLER_ROUTE_H
 
-#include "../server/router.h"
+#include "../api/request.h"
 
 /* Routes of a namespace (README.md, "Routes"). */
 int route_handle_list(struct request *req, struct reply *rep);

@@ -2,7 +2,7 @@
 #ifndef NETNSD_HANDLER_SERVICE_H
 #define NETNSD_HANDLER_SERVICE_H
 
-#include "../server/router.h"
+#include "../api/request.h"
 
 int service_handle_healthz(struct request *req, struct reply *rep);
 int service_handle_readyz(struct request *req, struct reply *rep);

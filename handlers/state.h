@@ -1,7 +1,7 @@
 #ifndef NETNSD_HANDLER_STATE_H
 #define NETNSD_HANDLER_STATE_H
 
-#include "../server/router.h"
+#include "../api/request.h"
 
 int state_handle_get(struct request *req, struct reply *rep);
 int state_handle_put(struct request *req, struct reply *rep);

@@ -80,7 +80,7 @@ static int sysctl_key_of_path(struct request *req, struct reply *rep,
 			      struct sysctl_key *k)
 {
 	const char *why;
-	int r = sysctl_key_parse(router_param(req, "key"), k, &why);
+	int r = sysctl_key_parse(request_param(req, "key"), k, &why);
 
 	if (r == -EINVAL)
 		return problem_field(&rep->problem, "key", "sysctl key %s",
@@ -89,7 +89,7 @@ static int sysctl_key_of_path(struct request *req, struct reply *rep,
 		return problem_set(
 			&rep->problem, 404, "not-found",
 			"%s is not a sysctl netnsd manages (README.md, \"Sysctls\", lists them)",
-			router_param(req, "key"));
+			request_param(req, "key"));
 	return 0;
 }
 

@@ -3,7 +3,7 @@
 #ifndef NETNSD_HANDLER_SYSCTL_H
 #define NETNSD_HANDLER_SYSCTL_H
 
-#include "../server/router.h"
+#include "../api/request.h"
 
 int sysctl_handle_list(struct request *req, struct reply *rep);
 int sysctl_handle_get(struct request *req, struct reply *rep);

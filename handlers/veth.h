@@ -1,7 +1,7 @@
 #ifndef NETNSD_HANDLER_VETH_H
 #define NETNSD_HANDLER_VETH_H
 
-#include "../server/router.h"
+#include "../api/request.h"
 
 int veth_handle_list(struct request *req, struct reply *rep);
 int veth_handle_create(struct request *req, struct reply *rep);

@@ -579,7 +579,7 @@ static enum MHD_Result http_preflight(struct MHD_Connection *conn,
 			     "abcdefghijklmnopqrstuvwxyz0123456789"
 			     "!#$%&'*+-.^_`|~") == strlen(asked);
 	router_match("OPTIONS", url, &route, &req, allow, sizeof(allow), &p);
-	router_request_clear(&req);
+	request_clear(&req);
 	known = p.status == 405; /* else no route has this path */
 	if (!known && !cors) {
 		r = http_send_problem(conn, hr, &p, NULL);
@@ -795,7 +795,7 @@ out:
 	free(cur.text_owned);
 	json_decref(cur.json);
 	problem_clear(&cur.problem);
-	router_request_clear(&get);
+	request_clear(&get);
 	return r;
 }
 
@@ -974,7 +974,7 @@ out:
 	free(rep.text_owned);
 	json_decref(rep.json);
 	problem_clear(&rep.problem);
-	router_request_clear(&req);
+	request_clear(&req);
 	return r;
 }
 

@@ -158,7 +158,7 @@ static int router_fill_params(const char *pattern, const char **seg,
 
 		while (*pp && *pp != '/')
 			pp++;
-		if (start[0] == '{' && req->n_params < ROUTER_PARAMS_MAX) {
+		if (start[0] == '{' && req->n_params < REQUEST_PARAMS_MAX) {
 			char *v = router_decode(seg[i], seglen[i]);
 
 			if (!v)
@@ -315,12 +315,12 @@ static int router_query_number(const struct route_query_def *d,
 
 /* A text parameter's value is kept as given (the handler checks it): a
  * single one given twice must be the same both times; a repeatable one
- * is kept each time, up to ROUTER_QUERY_VALUES_MAX in all. */
+ * is kept each time, up to REQUEST_QUERY_VALUES_MAX in all. */
 static int router_query_text(const struct route_query_def *d,
 			     struct request *req, const char *field,
 			     const char *value, struct problem *p)
 {
-	const char *had = router_query_value(req, d->bit, 0);
+	const char *had = request_query_value(req, d->bit, 0);
 
 	if (!value || !*value)
 		return problem_field(p, field, "needs a value");
@@ -331,23 +331,14 @@ static int router_query_text(const struct route_query_def *d,
 				"is given more than once, with different values");
 		return 0;
 	}
-	if (req->n_query_values == ROUTER_QUERY_VALUES_MAX)
+	if (req->n_query_values == REQUEST_QUERY_VALUES_MAX)
 		return problem_field(p, field,
 				     "is one value too many: at most %d in all",
-				     ROUTER_QUERY_VALUES_MAX);
+				     REQUEST_QUERY_VALUES_MAX);
 	req->query_values[req->n_query_values].bit = d->bit;
 	req->query_values[req->n_query_values++].value = value;
 	req->query_seen |= d->bit;
 	return 0;
-}
-
-const char *router_query_value(const struct request *req, unsigned bit,
-			       size_t n)
-{
-	for (size_t i = 0; i < req->n_query_values; i++)
-		if (req->query_values[i].bit == bit && n-- == 0)
-			return req->query_values[i].value;
-	return NULL;
 }
 
 int router_query(const struct route *route, struct request *req,
@@ -382,24 +373,4 @@ int router_query(const struct route *route, struct request *req,
 	req->query_seen |= d->bit;
 	*slot = b;
 	return 0;
-}
-
-const char *router_param(const struct request *req, const char *name)
-{
-	size_t len = strlen(name);
-
-	for (size_t i = 0; i < req->n_params; i++) {
-		const char *pn = req->param_names[i];
-
-		if (!strncmp(pn + 1, name, len) && pn[len + 1] == '}')
-			return req->params[i];
-	}
-	return NULL;
-}
-
-void router_request_clear(struct request *req)
-{
-	for (size_t i = 0; i < req->n_params; i++)
-		free(req->params[i]);
-	req->n_params = 0;
 }

@@ -79,7 +79,7 @@ static json_t *watch_read_sel(const char *path, const uint32_t *sel)
 	json_decref(rep.json);
 	free(rep.text_owned);
 	problem_clear(&rep.problem);
-	router_request_clear(&req);
+	request_clear(&req);
 	return j;
 }
 
@@ -695,7 +695,7 @@ static void watch_api_peer(json_t *obj, const char *action, bool fresh)
 static void watch_api_route(const struct route *route,
 			    const struct request *req, const struct reply *rep)
 {
-	const char *ns = router_param(req, "ns");
+	const char *ns = request_param(req, "ns");
 	const char *dst = json_string_value(json_object_get(rep->json, "dst"));
 	const char *action = !strcmp(route->method, "DELETE") ? "removed"
 			     : rep->status == 201	      ? "added"
@@ -706,9 +706,9 @@ static void watch_api_route(const struct route *route,
 		return;
 	if (dst)
 		snprintf(name, sizeof(name), "%s", dst);
-	else if (router_param(req, "dst") && router_param(req, "prefixlen"))
-		snprintf(name, sizeof(name), "%s/%s", router_param(req, "dst"),
-			 router_param(req, "prefixlen"));
+	else if (request_param(req, "dst") && request_param(req, "prefixlen"))
+		snprintf(name, sizeof(name), "%s/%s", request_param(req, "dst"),
+			 request_param(req, "prefixlen"));
 	else
 		return;
 	events_emit(EVENTS_ROUTE, action, ns, name, rep->json,
@@ -721,8 +721,8 @@ static void watch_api_route(const struct route *route,
  * gone under its old name and there under its new one. */
 static void watch_api_patch(const struct request *req, const struct reply *rep)
 {
-	const char *ns = router_param(req, "ns"),
-		   *link = router_param(req, "link");
+	const char *ns = request_param(req, "ns"),
+		   *link = request_param(req, "link");
 	json_t *body = json_loadb(req->body, req->body_len, 0, NULL);
 	const char *to_ns =
 		json_string_value(json_object_get(body, "namespace"));
@@ -748,7 +748,7 @@ static void watch_api_patch(const struct request *req, const struct reply *rep)
 static void watch_api_ns(const struct request *req, const struct reply *rep,
 			 const char *action)
 {
-	const char *ns = router_param(req, "ns");
+	const char *ns = request_param(req, "ns");
 	json_t *obj = rep->json;
 
 	if (!ns)
@@ -767,10 +767,10 @@ static void watch_api_ns(const struct request *req, const struct reply *rep,
 static void watch_api_addr(const struct request *req, const struct reply *rep,
 			   const char *action)
 {
-	const char *ns = router_param(req, "ns"),
-		   *link = router_param(req, "link");
-	const char *ip = router_param(req, "ip"),
-		   *plen = router_param(req, "prefixlen");
+	const char *ns = request_param(req, "ns"),
+		   *link = request_param(req, "link");
+	const char *ip = request_param(req, "ip"),
+		   *plen = request_param(req, "prefixlen");
 	const char *cidr =
 		json_string_value(json_object_get(rep->json, "address"));
 	char name[256];
@@ -823,8 +823,8 @@ static void watch_bulk_close(json_t *report, bool told)
 
 json_t *watch_api_before(const struct route *route, const struct request *req)
 {
-	const char *ns = router_param(req, "ns");
-	const char *name = router_param(req, "name");
+	const char *ns = request_param(req, "ns");
+	const char *name = request_param(req, "name");
 
 	/* Whatever a request before this one on this thread left. */
 	monitor_set_source(MONITOR_SOURCE_API);
@@ -834,7 +834,7 @@ json_t *watch_api_before(const struct route *route, const struct request *req)
 	if (!ns || strcmp(route->method, "DELETE"))
 		return NULL;
 	if (!strcmp(route->pattern, W_LINK))
-		name = router_param(req, "link");
+		name = request_param(req, "link");
 	else if (strcmp(route->pattern, W_NS "/veths/{name}"))
 		return NULL;
 	/* Its veth peer goes with it: known only before. */
@@ -844,7 +844,7 @@ json_t *watch_api_before(const struct route *route, const struct request *req)
 void watch_api(const struct route *route, const struct request *req,
 	       const struct reply *rep, json_t *before)
 {
-	const char *ns = router_param(req, "ns");
+	const char *ns = request_param(req, "ns");
 	const char *name =
 		json_string_value(json_object_get(rep->json, "name"));
 
@@ -878,46 +878,46 @@ void watch_api(const struct route *route, const struct request *req,
 		watch_api_link(
 			"changed", ns,
 			name ? name
-			     : router_param(req, strstr(route->pattern, "{br}")
-							 ? "br"
-							 : "link"),
+			     : request_param(req, strstr(route->pattern, "{br}")
+							  ? "br"
+							  : "link"),
 			rep->json);
 	else if (watch_is(route, "POST", W_NS "/veths") && name) {
 		watch_api_link("added", ns, name, rep->json);
 		watch_api_peer(rep->json, "added", true);
 	} else if (watch_is(route, "PUT", W_NS "/veths/{name}")) {
-		watch_api_link(put, ns, router_param(req, "name"), rep->json);
+		watch_api_link(put, ns, request_param(req, "name"), rep->json);
 		watch_api_peer(rep->json, put, true);
 	} else if (watch_is(route, "POST", W_NS "/links") && name)
 		watch_api_link("added", ns, name, rep->json);
 	else if (watch_is(route, "PUT", W_LINK))
-		watch_api_link(put, ns, router_param(req, "link"), rep->json);
+		watch_api_link(put, ns, request_param(req, "link"), rep->json);
 	else if (watch_is(route, "PUT", W_NS "/sysctls/{key}") ||
 		 watch_is(route, "DELETE", W_NS "/sysctls/{key}"))
 		events_emit(EVENTS_SYSCTL,
 			    !strcmp(req->method, "DELETE") ? "removed" : put,
-			    ns, router_param(req, "key"),
+			    ns, request_param(req, "key"),
 			    !strcmp(req->method, "DELETE") ? NULL : rep->json,
 			    EVENTS_SOURCE_API);
 	else if (watch_is(route, "POST", W_NS "/bridges") && name)
 		watch_api_link("added", ns, name, rep->json);
 	else if (watch_is(route, "PUT", W_BR))
-		watch_api_link(put, ns, router_param(req, "br"), rep->json);
+		watch_api_link(put, ns, request_param(req, "br"), rep->json);
 	else if (watch_is(route, "DELETE", W_LINK) ||
 		 watch_is(route, "DELETE", W_NS "/veths/{name}") ||
 		 watch_is(route, "DELETE", W_BR)) {
-		const char *gone = router_param(req, "link");
+		const char *gone = request_param(req, "link");
 
 		if (!gone)
-			gone = router_param(req, "name");
+			gone = request_param(req, "name");
 		if (!gone)
-			gone = router_param(req, "br");
+			gone = request_param(req, "br");
 		if (gone)
 			watch_api_link("removed", ns, gone, NULL);
 		watch_api_peer(before, "removed", false);
 	} else if (watch_is(route, "PUT", W_BR "/ports/{link}") ||
 		   watch_is(route, "DELETE", W_BR "/ports/{link}"))
-		watch_api_link("changed", ns, router_param(req, "link"), NULL);
+		watch_api_link("changed", ns, request_param(req, "link"), NULL);
 	else if (watch_is(route, "POST", W_NS "/routes") ||
 		 watch_is(route, "PUT", W_NS "/routes/{dst}/{prefixlen}") ||
 		 watch_is(route, "DELETE", W_NS "/routes/{dst}/{prefixlen}"))

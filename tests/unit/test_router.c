@@ -91,7 +91,7 @@ static void attempt_run(struct attempt *a, const char *method, const char *path)
 
 static void attempt_done(struct attempt *a)
 {
-	router_request_clear(&a->req);
+	request_clear(&a->req);
 	problem_clear(&a->p);
 }
 
@@ -141,7 +141,7 @@ static int ns_param_is(const char *path, const char *want)
 	int ok;
 
 	attempt_run(&a, "GET", path);
-	got = a.r == 0 ? router_param(&a.req, "ns") : NULL;
+	got = a.r == 0 ? request_param(&a.req, "ns") : NULL;
 	ok = a.mark == 4 && a.req.n_params == 1 && got && !strcmp(got, want);
 	if (!ok)
 		fprintf(stderr, "  %s: r=%d ns=%s, not %s\n", path, a.r,
@@ -162,7 +162,7 @@ static void test_exact(void)
 	attempt_run(&a, "GET", "/healthz");
 	CHECK(a.route == &router_routes[0]);
 	CHECK(a.req.n_params == 0);
-	CHECK(router_param(&a.req, "ns") == NULL);
+	CHECK(request_param(&a.req, "ns") == NULL);
 	attempt_done(&a);
 
 	attempt_run(&a, "PUT", "/v1/namespaces/blue");
@@ -248,49 +248,49 @@ static void test_params(void)
 
 	attempt_run(&a, "GET", "/v1/namespaces/blue/links/veth0");
 	CHECK(a.req.n_params == 2);
-	CHECK(router_param(&a.req, "ns") &&
-	      !strcmp(router_param(&a.req, "ns"), "blue"));
-	CHECK(router_param(&a.req, "link") &&
-	      !strcmp(router_param(&a.req, "link"), "veth0"));
+	CHECK(request_param(&a.req, "ns") &&
+	      !strcmp(request_param(&a.req, "ns"), "blue"));
+	CHECK(request_param(&a.req, "link") &&
+	      !strcmp(request_param(&a.req, "link"), "veth0"));
 	/* Names are whole: no prefix, no extension, no braces. */
-	CHECK(router_param(&a.req, "n") == NULL);
-	CHECK(router_param(&a.req, "nsx") == NULL);
-	CHECK(router_param(&a.req, "lin") == NULL);
-	CHECK(router_param(&a.req, "{ns}") == NULL);
-	CHECK(router_param(&a.req, "") == NULL);
-	CHECK(router_param(&a.req, "br") == NULL);
+	CHECK(request_param(&a.req, "n") == NULL);
+	CHECK(request_param(&a.req, "nsx") == NULL);
+	CHECK(request_param(&a.req, "lin") == NULL);
+	CHECK(request_param(&a.req, "{ns}") == NULL);
+	CHECK(request_param(&a.req, "") == NULL);
+	CHECK(request_param(&a.req, "br") == NULL);
 	attempt_done(&a);
 
 	/* Three parameters, the same name in the value as in another. */
 	attempt_run(&a, "PUT", "/v1/namespaces/red/bridges/br0/ports/red");
 	CHECK(a.mark == 10 && a.req.n_params == 3);
-	CHECK(router_param(&a.req, "ns") &&
-	      !strcmp(router_param(&a.req, "ns"), "red"));
-	CHECK(router_param(&a.req, "br") &&
-	      !strcmp(router_param(&a.req, "br"), "br0"));
-	CHECK(router_param(&a.req, "link") &&
-	      !strcmp(router_param(&a.req, "link"), "red"));
+	CHECK(request_param(&a.req, "ns") &&
+	      !strcmp(request_param(&a.req, "ns"), "red"));
+	CHECK(request_param(&a.req, "br") &&
+	      !strcmp(request_param(&a.req, "br"), "br0"));
+	CHECK(request_param(&a.req, "link") &&
+	      !strcmp(request_param(&a.req, "link"), "red"));
 	attempt_done(&a);
 
 	/* Four parameters; an IPv6 address needs no encoding in a path. */
 	attempt_run(&a, "DELETE",
 		    "/v1/namespaces/blue/links/va/addresses/2001:db8::1/64");
 	CHECK(a.mark == 9 && a.req.n_params == 4);
-	CHECK(router_param(&a.req, "ip") &&
-	      !strcmp(router_param(&a.req, "ip"), "2001:db8::1"));
-	CHECK(router_param(&a.req, "prefixlen") &&
-	      !strcmp(router_param(&a.req, "prefixlen"), "64"));
+	CHECK(request_param(&a.req, "ip") &&
+	      !strcmp(request_param(&a.req, "ip"), "2001:db8::1"));
+	CHECK(request_param(&a.req, "prefixlen") &&
+	      !strcmp(request_param(&a.req, "prefixlen"), "64"));
 	attempt_done(&a);
 	attempt_run(&a, "DELETE",
 		    "/v1/namespaces/blue/links/va/addresses/198.18.0.1/24");
-	CHECK(a.mark == 9 && router_param(&a.req, "ip") &&
-	      !strcmp(router_param(&a.req, "ip"), "198.18.0.1"));
+	CHECK(a.mark == 9 && request_param(&a.req, "ip") &&
+	      !strcmp(request_param(&a.req, "ip"), "198.18.0.1"));
 	attempt_done(&a);
 	attempt_run(
 		&a, "DELETE",
 		"/v1/namespaces/blue/links/va/addresses/2001%3Adb8%3A%3A1/64");
-	CHECK(a.mark == 9 && router_param(&a.req, "ip") &&
-	      !strcmp(router_param(&a.req, "ip"), "2001:db8::1"));
+	CHECK(a.mark == 9 && request_param(&a.req, "ip") &&
+	      !strcmp(request_param(&a.req, "ip"), "2001:db8::1"));
 	attempt_done(&a);
 }
 
@@ -336,7 +336,7 @@ static void test_decode(void)
 	/* Other methods' routes on the same path leave no Allow on a 400. */
 	CHECK(refused("DELETE", "/v1/namespaces/%00", 400, NULL));
 	/* The bad one may be the second parameter, after one was decoded;
-	 * router_request_clear frees that one (checked under ASan). */
+	 * request_clear frees that one (checked under ASan). */
 	attempt_run(&a, "GET", "/v1/namespaces/blue/links/%00");
 	CHECK(a.r == -400 && a.p.status == 400);
 	CHECK(a.req.n_params <= 1);
@@ -432,23 +432,23 @@ static void test_clear(void)
 	struct attempt a;
 
 	memset(&req, 0, sizeof(req));
-	router_request_clear(&req); /* nothing to free */
+	request_clear(&req); /* nothing to free */
 	CHECK(req.n_params == 0);
 
 	attempt_run(&a, "PUT", "/v1/namespaces/red/bridges/br0/ports/va");
 	CHECK(a.req.n_params == 3);
-	router_request_clear(&a.req);
+	request_clear(&a.req);
 	CHECK(a.req.n_params == 0);
-	CHECK(router_param(&a.req, "ns") == NULL);
-	router_request_clear(&a.req); /* twice is harmless */
+	CHECK(request_param(&a.req, "ns") == NULL);
+	request_clear(&a.req); /* twice is harmless */
 	CHECK(a.req.n_params == 0);
 
 	/* The same request can be routed again after a clear. */
 	CHECK(router_match("GET", "/v1/namespaces/blue/links/va", &a.route,
 			   &a.req, a.allow, sizeof(a.allow), &a.p) == 0);
 	CHECK(a.req.n_params == 2);
-	CHECK(router_param(&a.req, "link") &&
-	      !strcmp(router_param(&a.req, "link"), "va"));
+	CHECK(request_param(&a.req, "link") &&
+	      !strcmp(request_param(&a.req, "link"), "va"));
 	attempt_done(&a);
 }
 
@@ -597,7 +597,7 @@ static void test_query_text(void)
 	const struct route *all = route_of("GET", "/v1/links");
 	struct problem p = PROBLEM_INIT;
 	struct request req;
-	char many[ROUTER_QUERY_VALUES_MAX + 1][8];
+	char many[REQUEST_QUERY_VALUES_MAX + 1][8];
 
 	CHECK(all != NULL);
 	if (!all)
@@ -610,11 +610,13 @@ static void test_query_text(void)
 	CHECK(router_query(all, &req, "managed", "false", &p) == 0);
 	CHECK(router_query(all, &req, "in_sync", "true", &p) == 0);
 	CHECK(p.status == 0);
-	CHECK(!strcmp(router_query_value(&req, ROUTE_QUERY_NAMESPACE, 0), "a"));
-	CHECK(!strcmp(router_query_value(&req, ROUTE_QUERY_NAMESPACE, 1), "b"));
-	CHECK(!router_query_value(&req, ROUTE_QUERY_NAMESPACE, 2));
-	CHECK(!strcmp(router_query_value(&req, ROUTE_QUERY_KIND, 0), "veth"));
-	CHECK(!router_query_value(&req, ROUTE_QUERY_KIND, 1));
+	CHECK(!strcmp(request_query_value(&req, ROUTE_QUERY_NAMESPACE, 0),
+		      "a"));
+	CHECK(!strcmp(request_query_value(&req, ROUTE_QUERY_NAMESPACE, 1),
+		      "b"));
+	CHECK(!request_query_value(&req, ROUTE_QUERY_NAMESPACE, 2));
+	CHECK(!strcmp(request_query_value(&req, ROUTE_QUERY_KIND, 0), "veth"));
+	CHECK(!request_query_value(&req, ROUTE_QUERY_KIND, 1));
 	CHECK(req.query_seen & ROUTE_QUERY_MANAGED && !req.managed);
 	CHECK(req.query_seen & ROUTE_QUERY_IN_SYNC && req.in_sync);
 
@@ -628,10 +630,10 @@ static void test_query_text(void)
 	problem_clear(&p);
 
 	memset(&req, 0, sizeof(req));
-	for (int i = 0; i <= ROUTER_QUERY_VALUES_MAX; i++) {
+	for (int i = 0; i <= REQUEST_QUERY_VALUES_MAX; i++) {
 		snprintf(many[i], sizeof(many[i]), "n%d", i);
 		CHECK(router_query(all, &req, "namespace", many[i], &p) ==
-		      (i < ROUTER_QUERY_VALUES_MAX ? 0 : -400));
+		      (i < REQUEST_QUERY_VALUES_MAX ? 0 : -400));
 	}
 	CHECK(query_field(&p) && !strcmp(query_field(&p), "query.namespace"));
 	problem_clear(&p);
