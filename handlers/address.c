@@ -10,7 +10,7 @@
 #include "../netlink/addr.h"
 #include "../netlink/link.h"
 #include "../netlink/ns.h"
-#include "../server/log.h"
+#include "../base/log.h"
 #include "../state/apply.h"
 #include "../state/key.h"
 #include "../state/record.h"

@@ -12,7 +12,7 @@
 #include "../api/value.h"
 #include "../netlink/bridge.h"
 #include "../netlink/ns.h"
-#include "../server/log.h"
+#include "../base/log.h"
 #include "../state/desired.h"
 #include "../state/key.h"
 #include "../state/store.h"

@@ -9,7 +9,7 @@
 #include "../netlink/link.h"
 #include "dying.h"
 #include "../netlink/ns.h"
-#include "../server/log.h"
+#include "../base/log.h"
 #include "../server/nslock.h"
 #include "../state/intent.h"
 #include "../state/ns_owner.h"

@@ -11,7 +11,7 @@
 #include "../api/value.h"
 #include "../netlink/addr.h"
 #include "../netlink/ns.h"
-#include "../server/log.h"
+#include "../base/log.h"
 #include "../state/apply.h"
 #include "../state/apply_move.h"
 #include "../state/desired.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "../netlink/ns.h"
-#include "../server/log.h"
+#include "../base/log.h"
 #include "../state/desired.h"
 #include "../state/link_kind.h"
 #include "../api/bodies.h"

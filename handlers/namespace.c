@@ -13,7 +13,7 @@
 #include "../netlink/link.h"
 #include "../netlink/ns.h"
 #include "../netlink/ns_mark.h"
-#include "../server/log.h"
+#include "../base/log.h"
 #include "../state/apply.h"
 #include "../state/desired.h"
 #include "../state/drift.h"

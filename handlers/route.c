@@ -15,7 +15,7 @@
 #include "../netlink/ns.h"
 #include "../netlink/route.h"
 #include "../netlink/sock.h"
-#include "../server/log.h"
+#include "../base/log.h"
 #include "../state/key.h"
 #include "../state/record.h"
 #include "../state/route_apply.h"

@@ -7,7 +7,7 @@
 
 #include "../api/bodies.h"
 #include "../server/converge.h"
-#include "../server/log.h"
+#include "../base/log.h"
 #include "../state/apply_state.h"
 #include "../state/store.h"
 #include "common.h"

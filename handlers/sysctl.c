@@ -10,7 +10,7 @@
 #include "../api/name.h"
 #include "../netlink/ns.h"
 #include "../netlink/sysctl.h"
-#include "../server/log.h"
+#include "../base/log.h"
 #include "../state/key.h"
 #include "../state/ns_owner.h"
 #include "../state/plan.h"

@@ -6,7 +6,7 @@
 #include "../api/bodies.h"
 #include "../api/name.h"
 #include "../netlink/ns.h"
-#include "../server/log.h"
+#include "../base/log.h"
 #include "../state/apply.h"
 #include "../state/desired.h"
 #include "../state/key.h"

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../server/log.h"
+#include "../base/log.h"
 #include "ns.h"
 #include "sock.h"
 

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "../base/log.h"
 
 #define AUTH_MAX       64
 #define AUTH_TOKEN_MAX 512

@@ -9,7 +9,7 @@
 
 #include "converge.h"
 #include "http.h"
-#include "log.h"
+#include "../base/log.h"
 
 /* A drift seen is repaired this long after, so that the notifications of
  * one change (a link's several attributes) make one run. */

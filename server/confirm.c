@@ -6,7 +6,7 @@
 #include "../state/apply_state.h"
 #include "../state/store.h"
 #include "http.h"
-#include "log.h"
+#include "../base/log.h"
 #include "watch.h"
 
 /* A rollback that failed is tried again this much later, not at every

@@ -7,7 +7,7 @@
 #include "../netlink/sock.h"
 #include "../state/reconcile.h"
 #include "http.h"
-#include "log.h"
+#include "../base/log.h"
 #include "metrics.h"
 
 /* Backoff of the retries: 50 ms, doubling, then every 5 s until the run

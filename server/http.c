@@ -25,7 +25,7 @@
 #include "etag.h"
 #include "events.h"
 #include "events_http.h"
-#include "log.h"
+#include "../base/log.h"
 #include "nslock.h"
 #include "../handlers/dashboard.h"
 #include "../netlink/sock.h"

@@ -17,7 +17,7 @@
 #include "converge.h"
 #include "events.h"
 #include "http.h"
-#include "log.h"
+#include "../base/log.h"
 #include "metrics.h"
 #include "notify.h"
 #include "nslock.h"

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 
-#include "log.h"
+#include "../base/log.h"
 
 /* The overflow id: what the kernel shows for ids a user namespace does not
  * map, and the id of `nobody`. */

@@ -3,7 +3,7 @@
 #include <gnutls/x509.h>
 #include <string.h>
 
-#include "log.h"
+#include "../base/log.h"
 
 int tls_priority_check(const char *priority)
 {

@@ -15,7 +15,7 @@
 #include "../state/key.h"
 #include "../state/store.h"
 #include "events.h"
-#include "log.h"
+#include "../base/log.h"
 
 static struct store *watch_store;
 static bool watch_running;

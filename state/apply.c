@@ -14,7 +14,7 @@
 #include "../netlink/route.h"
 #include "../netlink/sysctl.h"
 #include "../netlink/veth.h"
-#include "../server/log.h"
+#include "../base/log.h"
 #include "addr_apply.h"
 #include "intent.h"
 #include "key.h"

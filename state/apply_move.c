@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "../netlink/ns.h"
-#include "../server/log.h"
+#include "../base/log.h"
 #include "apply.h"
 #include "desired.h"
 #include "intent.h"

@@ -67,7 +67,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../server/log.h"
+#include "../base/log.h"
 
 static int intent_failed(struct store *s, int err, struct problem *prob)
 {

@@ -1,5 +1,8 @@
-/* Operator-facing log lines on stderr, as text, logfmt or JSON. Only server/
- * and handlers/ log above debug. Nothing secret is ever passed here. */
+/* Operator-facing log lines on stderr, as text, logfmt or JSON. At the
+ * bottom of the layers (docs/DESIGN.md) so that any of them may log; below
+ * server/ and handlers/, a line above debug is only for what no answer
+ * carries (a change that could not be taken back, a namespace the event
+ * monitor cannot watch). Nothing secret is ever passed here. */
 #ifndef NETNSD_LOG_H
 #define NETNSD_LOG_H
 
