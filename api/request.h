@@ -44,8 +44,8 @@ struct request {
 	} query_values[REQUEST_QUERY_VALUES_MAX];
 	size_t n_query_values;
 	struct store *store;
-	bool mutates;	   /* ROUTE_MUTATES: takes namespace locks */
-	uint64_t ns_locks; /* stripes of server/nslock.h held by the handler */
+	bool mutates;	      /* ROUTE_MUTATES: takes namespace locks */
+	uint64_t ns_locks;    /* stripes of base/nslock.h held by the handler */
 	bool ns_lock_timeout; /* a stripe stayed busy past the wait bound */
 };
 

@@ -10,7 +10,7 @@
 #include "dying.h"
 #include "../netlink/ns.h"
 #include "../base/log.h"
-#include "../server/nslock.h"
+#include "../base/nslock.h"
 #include "../state/intent.h"
 #include "../state/ns_owner.h"
 #include "../state/plan.h"

@@ -68,7 +68,7 @@ int handler_check_dying(struct reply *rep, const char *ns,
 			const struct nl_link *l);
 
 /* Takes the locks of the namespaces a mutation touches (NULLs are skipped;
- * see server/nslock.h), before it reads what they hold; they are let go
+ * see base/nslock.h), before it reads what they hold; they are let go
  * once the handler returns. Returns 1 when locks taken earlier had to be
  * let go on the way: what was read under them must be read again. When a
  * lock stays busy past the wait bound, -ETIMEDOUT, the request holds no

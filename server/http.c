@@ -26,7 +26,7 @@
 #include "events.h"
 #include "events_http.h"
 #include "../base/log.h"
-#include "nslock.h"
+#include "../base/nslock.h"
 #include "../handlers/dashboard.h"
 #include "../netlink/sock.h"
 #include "metrics.h"
@@ -610,7 +610,7 @@ static enum MHD_Result http_preflight(struct MHD_Connection *conn,
  * and one that runs out is answered 503 `busy` with Retry-After. Namespaces
  * come and go under their own locks (handlers/namespace.c), not this one:
  * a stuck namespace holds up its own requests, bounded the same way
- * (server/nslock.h), and no other namespace's. Returns 0 or -ETIMEDOUT. */
+ * (base/nslock.h), and no other namespace's. Returns 0 or -ETIMEDOUT. */
 static int http_lock(const struct route *route, bool exclusive)
 {
 	struct timespec deadline;

@@ -20,7 +20,7 @@
 #include "../base/log.h"
 #include "metrics.h"
 #include "notify.h"
-#include "nslock.h"
+#include "../base/nslock.h"
 #include "privs.h"
 #include "version.h"
 #include "watch.h"

@@ -34,11 +34,11 @@ from topology import clean_host_links
 
 TIMEOUT = 2  # --netlink-timeout, seconds
 FAST = 1.0   # what "at once" means here, seconds (scaled)
-STRIPES = 64  # server/nslock.h
+STRIPES = 64  # base/nslock.h
 
 
 def stripe(name):
-    """The lock stripe of a namespace name (server/nslock.c, FNV-1a)."""
+    """The lock stripe of a namespace name (base/nslock.c, FNV-1a)."""
     x = 2166136261
     for c in name.encode():
         x = ((x ^ c) * 16777619) & 0xffffffff

@@ -1,4 +1,4 @@
-/* Unit tests of server/nslock.c, the namespace locks of mutations: which
+/* Unit tests of base/nslock.c, the namespace locks of mutations: which
  * stripes a set of names takes, that a stripe sorting before a held one makes
  * the caller let go and take everything again (and says so), and that
  * threads taking overlapping sets in every order never wait in a circle,
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "server/nslock.h"
+#include "base/nslock.h"
 
 #include "check.h"
 
