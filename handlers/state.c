@@ -6,7 +6,6 @@
 #include <time.h>
 
 #include "../api/bodies.h"
-#include "../server/converge.h"
 #include "../base/log.h"
 #include "../state/apply_state.h"
 #include "../state/store.h"
@@ -219,22 +218,6 @@ fail:
 	return problem_set(&rep->problem, 500, "internal",
 			   "the desired state could not be rendered (%s)",
 			   strerror(-r));
-}
-
-int state_handle_reconcile(struct request *req, struct reply *rep)
-{
-	json_t *report, *body = NULL;
-	int r;
-
-	/* No options yet: any field is one this version does not know. */
-	r = handler_body(req, rep, body_empty, true, &body);
-	json_decref(body);
-	if (r < 0)
-		return r;
-	/* Logged and counted there, and retried if it leaves failures that
-	 * may pass by themselves. */
-	report = converge_run(req->store, CONVERGE_REQUEST);
-	return handler_reply(rep, 200, report, NULL);
 }
 
 /* The desired state as a document (what GET answers), or NULL. */

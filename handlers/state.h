@@ -6,6 +6,5 @@
 int state_handle_get(struct request *req, struct reply *rep);
 int state_handle_put(struct request *req, struct reply *rep);
 int state_handle_confirm(struct request *req, struct reply *rep);
-int state_handle_reconcile(struct request *req, struct reply *rep);
 
 #endif

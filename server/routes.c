@@ -12,11 +12,11 @@
 #include "../handlers/links_all.h"
 #include "../handlers/namespace.h"
 #include "../handlers/route.h"
-#include "../handlers/service.h"
 #include "../handlers/state.h"
 #include "../handlers/sysctl.h"
 #include "../handlers/veth.h"
 #include "events_http.h"
+#include "service.h"
 
 #define NS    "/v1/namespaces/{ns}"
 #define LINK  NS "/links/{link}"
@@ -116,7 +116,7 @@ const struct route router_routes[] = {
 	  ROUTE_QUERY_DRY_RUN | ROUTE_QUERY_CONFIRM },
 	{ "POST", "/v1/state/confirm", state_handle_confirm,
 	  ROUTE_MUTATES | ROUTE_EXCLUSIVE, 0 },
-	{ "POST", "/v1/reconcile", state_handle_reconcile,
+	{ "POST", "/v1/reconcile", service_handle_reconcile,
 	  ROUTE_MUTATES | ROUTE_EXCLUSIVE, 0 },
 
 	{ "GET", "/", dashboard_handle_page, ROUTE_NO_LOCK, 0 },

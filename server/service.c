@@ -1,18 +1,26 @@
 #include "service.h"
 
-#include "../server/converge.h"
-#include "../server/metrics.h"
-#include "common.h"
+#include "../api/bodies.h"
+#include "../api/body.h"
+#include "converge.h"
+#include "metrics.h"
 
 /* Generated at build time from openapi/openapi.yaml. */
 extern const char openapi_yaml[];
 extern const unsigned long openapi_yaml_len;
 
+/* A 200 with `body` (stolen). */
+static int service_reply(struct reply *rep, json_t *body)
+{
+	rep->status = 200;
+	rep->json = body;
+	return 0;
+}
+
 int service_handle_healthz(struct request *req, struct reply *rep)
 {
 	(void)req;
-	return handler_reply(rep, 200, json_pack("{s:s}", "status", "ok"),
-			     NULL);
+	return service_reply(rep, json_pack("{s:s}", "status", "ok"));
 }
 
 /* Counts only, no names: /readyz needs no token (see openapi.yaml), and
@@ -35,12 +43,11 @@ int service_handle_readyz(struct request *req, struct reply *rep)
 			"being retried (for up to %d s before netnsd says "
 			"ready all the same)",
 			st.pending, CONVERGE_GRACE_S);
-	return handler_reply(rep, 200,
+	return service_reply(rep,
 			     json_pack("{s:s, s:b, s:I, s:I}", "status",
 				       "ready", "converged", st.converged,
 				       "pending", (json_int_t)st.pending,
-				       "failures", (json_int_t)st.failures),
-			     NULL);
+				       "failures", (json_int_t)st.failures));
 }
 
 int service_handle_metrics(struct request *req, struct reply *rep)
@@ -66,4 +73,21 @@ int service_handle_openapi(struct request *req, struct reply *rep)
 	rep->content_type = "application/yaml";
 	rep->status = 200;
 	return 0;
+}
+
+int service_handle_reconcile(struct request *req, struct reply *rep)
+{
+	json_t *body = NULL;
+	int r;
+
+	/* No options yet: any field is one this version does not know. */
+	r = body_parse(req->body, req->body_len, true, &body, &rep->problem);
+	if (r == 0)
+		r = body_check(body, body_empty, "", &rep->problem);
+	json_decref(body);
+	if (r < 0)
+		return r;
+	/* Logged and counted there, and retried if it leaves failures that
+	 * may pass by themselves. */
+	return service_reply(rep, converge_run(req->store, CONVERGE_REQUEST));
 }
