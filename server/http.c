@@ -27,7 +27,7 @@
 #include "events_http.h"
 #include "../base/log.h"
 #include "../base/nslock.h"
-#include "../handlers/dashboard.h"
+#include "dashboard.h"
 #include "../netlink/sock.h"
 #include "metrics.h"
 #include "origin.h"

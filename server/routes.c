@@ -6,7 +6,6 @@
 
 #include "../handlers/address.h"
 #include "../handlers/bridge.h"
-#include "../handlers/dashboard.h"
 #include "../handlers/link.h"
 #include "../handlers/link_new.h"
 #include "../handlers/links_all.h"
@@ -15,6 +14,7 @@
 #include "../handlers/state.h"
 #include "../handlers/sysctl.h"
 #include "../handlers/veth.h"
+#include "dashboard.h"
 #include "events_http.h"
 #include "service.h"
 

@@ -1,7 +1,7 @@
 /* The dashboard (GET /): one page, its script and its style sheet,
  * compiled into the binary from web/ (README.md, "Dashboard"). */
-#ifndef NETNSD_HANDLER_DASHBOARD_H
-#define NETNSD_HANDLER_DASHBOARD_H
+#ifndef NETNSD_DASHBOARD_H
+#define NETNSD_DASHBOARD_H
 
 #include <stdbool.h>
 
