@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,78 +12,92 @@
 #include "origin.h"
 #include "version.h"
 
-enum {
-	O_LISTEN = 256,
-	O_STATE,
-	O_NETNS,
-	O_MAXOBJECTS,
-	O_MAXBODY,
-	O_THREADS,
-	O_TIMEOUT,
-	O_HDRTIMEOUT,
-	O_MAXCONN,
-	O_MAXCONNIP,
-	O_MAXHEADER,
-	O_LOGLEVEL,
-	O_LOGFORMAT,
-	O_SOCKMODE,
-	O_SOCKGROUP,
-	O_TOKENFILE,
-	O_INSECURE,
-	O_TLSCERT,
-	O_TLSKEY,
-	O_TLSCA,
-	O_TLSPRIO,
-	O_CORS,
-	O_ALLOWEDHOST,
-	O_USER,
-	O_NLTIMEOUT,
-	O_TESTSTALL,
-	O_MAXSUBS,
-	O_RECONCILE,
-	O_EVHISTORY,
-	O_EVBUFFER,
-	O_CONFIG,
-	O_VERSION,
-	O_HELP,
+/* How a flag's value is taken into struct config. */
+enum config_kind {
+	CONFIG_TEXT, /* a const char * field, the value as given */
+	CONFIG_UINT, /* an unsigned field, a number from min to max */
+	CONFIG_SIZE, /* a size_t field, the same */
+	CONFIG_TRUE, /* a bool field, set by the flag (no value) */
+	CONFIG_TAKE, /* its own function: a list, or a word it checks */
+	/* Not settings: never in a config file. */
+	CONFIG_FILE, /* --config, read before everything else */
+	CONFIG_VERSION,
+	CONFIG_HELP,
 };
 
-static const struct option config_opts[] = {
-	{ "listen", required_argument, NULL, O_LISTEN },
-	{ "state-file", required_argument, NULL, O_STATE },
-	{ "netns-dir", required_argument, NULL, O_NETNS },
-	{ "max-objects", required_argument, NULL, O_MAXOBJECTS },
-	{ "max-body", required_argument, NULL, O_MAXBODY },
-	{ "threads", required_argument, NULL, O_THREADS },
-	{ "connection-timeout", required_argument, NULL, O_TIMEOUT },
-	{ "header-timeout", required_argument, NULL, O_HDRTIMEOUT },
-	{ "max-connections", required_argument, NULL, O_MAXCONN },
-	{ "max-connections-per-ip", required_argument, NULL, O_MAXCONNIP },
-	{ "max-header-size", required_argument, NULL, O_MAXHEADER },
-	{ "log-level", required_argument, NULL, O_LOGLEVEL },
-	{ "log-format", required_argument, NULL, O_LOGFORMAT },
-	{ "socket-mode", required_argument, NULL, O_SOCKMODE },
-	{ "socket-group", required_argument, NULL, O_SOCKGROUP },
-	{ "token-file", required_argument, NULL, O_TOKENFILE },
-	{ "insecure", no_argument, NULL, O_INSECURE },
-	{ "tls-cert", required_argument, NULL, O_TLSCERT },
-	{ "tls-key", required_argument, NULL, O_TLSKEY },
-	{ "tls-client-ca", required_argument, NULL, O_TLSCA },
-	{ "tls-priority", required_argument, NULL, O_TLSPRIO },
-	{ "cors-origin", required_argument, NULL, O_CORS },
-	{ "allowed-host", required_argument, NULL, O_ALLOWEDHOST },
-	{ "user", required_argument, NULL, O_USER },
-	{ "netlink-timeout", required_argument, NULL, O_NLTIMEOUT },
-	{ "test-stall-netns", required_argument, NULL, O_TESTSTALL },
-	{ "max-subscribers", required_argument, NULL, O_MAXSUBS },
-	{ "reconcile", required_argument, NULL, O_RECONCILE },
-	{ "events-history", required_argument, NULL, O_EVHISTORY },
-	{ "events-buffer", required_argument, NULL, O_EVBUFFER },
-	{ "config", required_argument, NULL, O_CONFIG },
-	{ "version", no_argument, NULL, O_VERSION },
-	{ "help", no_argument, NULL, O_HELP },
-	{ NULL, 0, NULL, 0 },
+struct config_flag {
+	const char *name;
+	enum config_kind kind;
+	size_t offset; /* offsetof(struct config, ...) */
+	unsigned long min, max;
+	int base;				  /* of a number: 10 when 0 */
+	int (*take)(struct config *c, char *arg); /* CONFIG_TAKE */
 };
+
+static int config_listen(struct config *c, char *arg);
+static int config_log_level(struct config *c, char *arg);
+static int config_log_format(struct config *c, char *arg);
+static int config_cors(struct config *c, char *arg);
+static int config_allowed_host(struct config *c, char *arg);
+static int config_reconcile(struct config *c, char *arg);
+
+#define CONFIG_AT(field) offsetof(struct config, field)
+/* The rows of config_flags, by kind (each inside its own braces). */
+#define FLAG_TEXT(n, field) \
+	.name = n, .kind = CONFIG_TEXT, .offset = CONFIG_AT(field)
+#define FLAG_TRUE(n, field) \
+	.name = n, .kind = CONFIG_TRUE, .offset = CONFIG_AT(field)
+#define FLAG_UINT(n, field, lo, hi)                                            \
+	.name = n, .kind = CONFIG_UINT, .offset = CONFIG_AT(field), .min = lo, \
+	.max = hi
+#define FLAG_SIZE(n, field, lo, hi)                                            \
+	.name = n, .kind = CONFIG_SIZE, .offset = CONFIG_AT(field), .min = lo, \
+	.max = hi
+#define FLAG_TAKE(n, fn) .name = n, .kind = CONFIG_TAKE, .take = fn
+#define FLAG_ONLY(n, k)	 .name = n, .kind = k
+
+/* Every flag, once: getopt's table is made from it, and a config file's
+ * `name = value` lines are looked up in it (README.md, "Flags"). */
+static const struct config_flag config_flags[] = {
+	{ FLAG_TAKE("listen", config_listen) },
+	{ FLAG_TEXT("state-file", state_file) },
+	{ FLAG_TEXT("netns-dir", netns_dir) },
+	{ FLAG_SIZE("max-objects", max_objects, 1, 1000000000) },
+	{ FLAG_SIZE("max-body", max_body, 1, 1ul << 30) },
+	{ FLAG_UINT("threads", threads, 1, 256) },
+	{ FLAG_UINT("connection-timeout", conn_timeout, 1, 86400) },
+	{ FLAG_UINT("header-timeout", header_timeout, 1, 86400) },
+	{ FLAG_UINT("max-connections", max_connections, 1, 1000000) },
+	{ FLAG_UINT("max-connections-per-ip", max_connections_per_ip, 1,
+		    1000000) },
+	{ FLAG_SIZE("max-header-size", max_header_size, 4096, 1ul << 24) },
+	{ FLAG_TAKE("log-level", config_log_level) },
+	{ FLAG_TAKE("log-format", config_log_format) },
+	{ FLAG_UINT("socket-mode", socket_mode, 0, 0777), .base = 8 },
+	{ FLAG_TEXT("socket-group", socket_group) },
+	{ FLAG_TEXT("token-file", token_file) },
+	{ FLAG_TRUE("insecure", insecure) },
+	{ FLAG_TEXT("tls-cert", tls_cert) },
+	{ FLAG_TEXT("tls-key", tls_key) },
+	{ FLAG_TEXT("tls-client-ca", tls_client_ca) },
+	{ FLAG_TEXT("tls-priority", tls_priority) },
+	{ FLAG_TAKE("cors-origin", config_cors) },
+	{ FLAG_TAKE("allowed-host", config_allowed_host) },
+	{ FLAG_TEXT("user", user) },
+	{ FLAG_UINT("netlink-timeout", netlink_timeout, 1, 3600) },
+	{ FLAG_TEXT("test-stall-netns", test_stall_netns) },
+	{ FLAG_UINT("max-subscribers", max_subscribers, 1, 100000) },
+	{ FLAG_TAKE("reconcile", config_reconcile) },
+	{ FLAG_SIZE("events-history", events_history, 10000, 10000000) },
+	{ FLAG_SIZE("events-buffer", events_buffer, 16, 5000000) },
+	{ FLAG_ONLY("config", CONFIG_FILE) },
+	{ FLAG_ONLY("version", CONFIG_VERSION) },
+	{ FLAG_ONLY("help", CONFIG_HELP) },
+};
+
+#define CONFIG_N_FLAGS (sizeof(config_flags) / sizeof(config_flags[0]))
+/* getopt_long's value of config_flags[i]: past every short option. */
+#define CONFIG_GETOPT_BASE 256
 
 static char *config_file_text;
 
@@ -171,155 +186,118 @@ static int config_number(const char *flag, const char *text, unsigned long min,
 	return 0;
 }
 
-/* Applies one option; `name` is its long name for messages. */
-static int config_apply(struct config *c, int o, const char *name, char *arg)
+/* Adds `arg` to a list flag's values (at most `max`), after `normalize`
+ * (NULL: none) has found nothing wrong with it. */
+static int config_list_add(const char *list[], size_t *n, size_t max,
+			   const char *flag, char *arg,
+			   const char *(*normalize)(char *))
 {
 	const char *why;
+
+	if (*n == max) {
+		fprintf(stderr, "netnsd: at most %zu --%s\n", max, flag);
+		return -1;
+	}
+	why = normalize ? normalize(arg) : NULL;
+	if (why) {
+		fprintf(stderr, "netnsd: --%s '%s' %s\n", flag, arg, why);
+		return -1;
+	}
+	list[(*n)++] = arg;
+	return 0;
+}
+
+static int config_listen(struct config *c, char *arg)
+{
+	return config_list_add(c->listen, &c->n_listen, CONFIG_LISTEN_MAX,
+			       "listen", arg, NULL);
+}
+
+static int config_cors(struct config *c, char *arg)
+{
+	return config_list_add(c->cors_origins, &c->n_cors, CONFIG_CORS_MAX,
+			       "cors-origin", arg, origin_cors_normalize);
+}
+
+static int config_allowed_host(struct config *c, char *arg)
+{
+	return config_list_add(c->allowed_hosts, &c->n_allowed_hosts,
+			       CONFIG_HOSTS_MAX, "allowed-host", arg,
+			       origin_host_normalize);
+}
+
+static int config_log_level(struct config *c, char *arg)
+{
+	if (log_set_level(arg) < 0) {
+		fprintf(stderr,
+			"netnsd: --log-level is debug, info, warn or error, not '%s'\n",
+			arg);
+		return -1;
+	}
+	c->log_level = arg;
+	return 0;
+}
+
+static int config_log_format(struct config *c, char *arg)
+{
+	if (log_set_format(arg) < 0) {
+		fprintf(stderr,
+			"netnsd: --log-format is text, logfmt or json, not '%s'\n",
+			arg);
+		return -1;
+	}
+	c->log_format = arg;
+	return 0;
+}
+
+static int config_reconcile(struct config *c, char *arg)
+{
+	if (strcmp(arg, "auto") && strcmp(arg, "manual")) {
+		fprintf(stderr,
+			"netnsd: --reconcile is auto or manual, not '%s'\n",
+			arg);
+		return -1;
+	}
+	c->reconcile_auto = !strcmp(arg, "auto");
+	return 0;
+}
+
+/* Takes one flag's value (NULL for a flag without one) into `c`. */
+static int config_take(struct config *c, const struct config_flag *f, char *arg)
+{
+	char *field = (char *)c + f->offset;
 	unsigned long n;
 
-	switch (o) {
-	case O_LISTEN:
-		if (c->n_listen == CONFIG_LISTEN_MAX) {
-			fprintf(stderr, "netnsd: at most %d --listen\n",
-				CONFIG_LISTEN_MAX);
+	switch (f->kind) {
+	case CONFIG_TEXT: *(const char **)field = arg; return 0;
+	case CONFIG_TRUE: *(bool *)field = true; return 0;
+	case CONFIG_UINT:
+	case CONFIG_SIZE:
+		if (config_number(f->name, arg, f->min, f->max,
+				  f->base ? f->base : 10, &n))
 			return -1;
-		}
-		c->listen[c->n_listen++] = arg;
+		if (f->kind == CONFIG_UINT)
+			*(unsigned *)field = (unsigned)n;
+		else
+			*(size_t *)field = n;
 		return 0;
-	case O_STATE: c->state_file = arg; return 0;
-	case O_NETNS: c->netns_dir = arg; return 0;
-	case O_MAXOBJECTS:
-		if (config_number(name, arg, 1, 1000000000, 10, &n))
-			return -1;
-		c->max_objects = n;
-		return 0;
-	case O_MAXBODY:
-		if (config_number(name, arg, 1, 1ul << 30, 10, &n))
-			return -1;
-		c->max_body = n;
-		return 0;
-	case O_THREADS:
-		if (config_number(name, arg, 1, 256, 10, &n))
-			return -1;
-		c->threads = (unsigned)n;
-		return 0;
-	case O_TIMEOUT:
-		if (config_number(name, arg, 1, 86400, 10, &n))
-			return -1;
-		c->conn_timeout = (unsigned)n;
-		return 0;
-	case O_HDRTIMEOUT:
-		if (config_number(name, arg, 1, 86400, 10, &n))
-			return -1;
-		c->header_timeout = (unsigned)n;
-		return 0;
-	case O_MAXCONN:
-		if (config_number(name, arg, 1, 1000000, 10, &n))
-			return -1;
-		c->max_connections = (unsigned)n;
-		return 0;
-	case O_MAXCONNIP:
-		if (config_number(name, arg, 1, 1000000, 10, &n))
-			return -1;
-		c->max_connections_per_ip = (unsigned)n;
-		return 0;
-	case O_MAXHEADER:
-		if (config_number(name, arg, 4096, 1ul << 24, 10, &n))
-			return -1;
-		c->max_header_size = n;
-		return 0;
-	case O_LOGLEVEL:
-		if (log_set_level(arg) < 0) {
-			fprintf(stderr,
-				"netnsd: --log-level is debug, info, warn or error, not '%s'\n",
-				arg);
-			return -1;
-		}
-		c->log_level = arg;
-		return 0;
-	case O_LOGFORMAT:
-		if (log_set_format(arg) < 0) {
-			fprintf(stderr,
-				"netnsd: --log-format is text, logfmt or json, not '%s'\n",
-				arg);
-			return -1;
-		}
-		c->log_format = arg;
-		return 0;
-	case O_SOCKMODE:
-		if (config_number(name, arg, 0, 0777, 8, &n))
-			return -1;
-		c->socket_mode = (unsigned)n;
-		return 0;
-	case O_SOCKGROUP: c->socket_group = arg; return 0;
-	case O_TOKENFILE: c->token_file = arg; return 0;
-	case O_INSECURE: c->insecure = true; return 0;
-	case O_TLSCERT: c->tls_cert = arg; return 0;
-	case O_TLSKEY: c->tls_key = arg; return 0;
-	case O_TLSCA: c->tls_client_ca = arg; return 0;
-	case O_TLSPRIO: c->tls_priority = arg; return 0;
-	case O_CORS:
-		if (c->n_cors == CONFIG_CORS_MAX) {
-			fprintf(stderr, "netnsd: at most %d --cors-origin\n",
-				CONFIG_CORS_MAX);
-			return -1;
-		}
-		why = origin_cors_normalize(arg);
-		if (why) {
-			fprintf(stderr, "netnsd: --cors-origin '%s' %s\n", arg,
-				why);
-			return -1;
-		}
-		c->cors_origins[c->n_cors++] = arg;
-		return 0;
-	case O_ALLOWEDHOST:
-		if (c->n_allowed_hosts == CONFIG_HOSTS_MAX) {
-			fprintf(stderr, "netnsd: at most %d --allowed-host\n",
-				CONFIG_HOSTS_MAX);
-			return -1;
-		}
-		why = origin_host_normalize(arg);
-		if (why) {
-			fprintf(stderr, "netnsd: --allowed-host '%s' %s\n", arg,
-				why);
-			return -1;
-		}
-		c->allowed_hosts[c->n_allowed_hosts++] = arg;
-		return 0;
-	case O_USER: c->user = arg; return 0;
-	case O_NLTIMEOUT:
-		if (config_number(name, arg, 1, 3600, 10, &n))
-			return -1;
-		c->netlink_timeout = (unsigned)n;
-		return 0;
-	case O_TESTSTALL: c->test_stall_netns = arg; return 0;
-	case O_RECONCILE:
-		if (strcmp(arg, "auto") && strcmp(arg, "manual")) {
-			fprintf(stderr,
-				"netnsd: --reconcile is auto or manual, not '%s'\n",
-				arg);
-			return -1;
-		}
-		c->reconcile_auto = !strcmp(arg, "auto");
-		return 0;
-	case O_MAXSUBS:
-		if (config_number(name, arg, 1, 100000, 10, &n))
-			return -1;
-		c->max_subscribers = (unsigned)n;
-		return 0;
-	case O_EVHISTORY:
-		if (config_number(name, arg, 10000, 10000000, 10, &n))
-			return -1;
-		c->events_history = n;
-		return 0;
-	case O_EVBUFFER:
-		if (config_number(name, arg, 16, 5000000, 10, &n))
-			return -1;
-		c->events_buffer = n;
-		return 0;
-	case O_CONFIG: return 0; /* read before everything else */
+	case CONFIG_TAKE: return f->take(c, arg);
+	default: return 0; /* --config: read before everything else */
 	}
-	return -1;
+}
+
+static bool config_has_value(const struct config_flag *f)
+{
+	return f->kind != CONFIG_TRUE && f->kind != CONFIG_VERSION &&
+	       f->kind != CONFIG_HELP;
+}
+
+static const struct config_flag *config_flag_find(const char *name)
+{
+	for (size_t i = 0; i < CONFIG_N_FLAGS; i++)
+		if (!strcmp(config_flags[i].name, name))
+			return &config_flags[i];
+	return NULL;
 }
 
 static char *config_trim(char *s)
@@ -358,7 +336,7 @@ static int config_read_file(struct config *c, const char *path)
 	}
 	for (line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		const struct option *opt;
+		const struct config_flag *flag;
 		char *eq, *name, *value;
 
 		lineno++;
@@ -371,29 +349,26 @@ static int config_read_file(struct config *c, const char *path)
 			*eq = '\0';
 		name = config_trim(line);
 		value = eq ? config_trim(eq + 1) : NULL;
-		for (opt = config_opts; opt->name; opt++)
-			if (!strcmp(opt->name, name))
-				break;
-		if (!opt->name || opt->val == O_CONFIG || opt->val == O_HELP ||
-		    opt->val == O_VERSION) {
+		flag = config_flag_find(name);
+		if (!flag || flag->kind >= CONFIG_FILE) {
 			fprintf(stderr, "netnsd: %s: unknown setting '%s'\n",
 				path, name);
 			return -1;
 		}
-		if ((opt->has_arg == required_argument) != (value && *value)) {
-			if (opt->has_arg == no_argument && value &&
+		if (config_has_value(flag) != (value && *value)) {
+			if (!config_has_value(flag) && value &&
 			    !strcmp(value, "true"))
 				value = NULL;
 			else {
 				fprintf(stderr, "netnsd: %s: '%s' %s\n", path,
 					name,
-					opt->has_arg == required_argument
+					config_has_value(flag)
 						? "needs a value"
 						: "takes no value (or 'true')");
 				return -1;
 			}
 		}
-		if (config_apply(c, opt->val, opt->name, value) < 0)
+		if (config_take(c, flag, value) < 0)
 			return -1;
 	}
 	/* Kept for the life of the process: the configuration points into
@@ -402,11 +377,8 @@ static int config_read_file(struct config *c, const char *path)
 	return 0;
 }
 
-int config_parse(int argc, char **argv, struct config *c)
+static void config_defaults(struct config *c)
 {
-	const char *config_path = NULL;
-	int o, idx;
-
 	memset(c, 0, sizeof(*c));
 	c->state_file = "/var/lib/netnsd/state.json";
 	c->netns_dir = "/run/netns";
@@ -425,35 +397,62 @@ int config_parse(int argc, char **argv, struct config *c)
 	c->log_format = "text";
 	c->socket_mode = 0660;
 	c->netlink_timeout = 5;
+}
 
-	/* --config first, so the command line can override the file. */
+/* --config first, so the command line can override the file. */
+static int config_file_first(int argc, char **argv, struct config *c)
+{
+	const char *path = NULL;
+
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--config") && i + 1 < argc)
-			config_path = argv[i + 1];
+			path = argv[i + 1];
 		else if (!strncmp(argv[i], "--config=", 9))
-			config_path = argv[i] + 9;
+			path = argv[i] + 9;
 	}
-	if (config_path && config_read_file(c, config_path) < 0)
-		return -1;
+	return path ? config_read_file(c, path) : 0;
+}
+
+/* getopt_long's table, made from config_flags. */
+static const struct option *config_getopt_table(void)
+{
+	static struct option opts[CONFIG_N_FLAGS + 1];
+
+	for (size_t i = 0; i < CONFIG_N_FLAGS; i++)
+		opts[i] = (struct option){ config_flags[i].name,
+					   config_has_value(&config_flags[i])
+						   ? required_argument
+						   : no_argument,
+					   NULL, CONFIG_GETOPT_BASE + (int)i };
+	return opts;
+}
+
+/* The flags of the command line, in order. 1 after --version or --help. */
+static int config_command_line(int argc, char **argv, struct config *c)
+{
+	const struct option *opts = config_getopt_table();
+	const struct config_flag *f;
+	int o;
 
 	opterr = 0;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "", config_opts, &idx)) != -1) {
-		if (o == O_VERSION) {
-			printf("netnsd %s\n", NETNSD_VERSION);
-			return 1;
-		}
-		if (o == O_HELP) {
-			config_usage(stdout);
-			return 1;
-		}
-		if (o == '?' || o == ':') {
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o < CONFIG_GETOPT_BASE) {
 			fprintf(stderr,
 				"netnsd: unknown option or missing value: %s (try --help)\n",
 				argv[optind - 1]);
 			return -1;
 		}
-		if (config_apply(c, o, config_opts[idx].name, optarg) < 0)
+		f = &config_flags[o - CONFIG_GETOPT_BASE];
+		if (f->kind == CONFIG_VERSION) {
+			printf("netnsd %s\n", NETNSD_VERSION);
+			return 1;
+		}
+		if (f->kind == CONFIG_HELP) {
+			config_usage(stdout);
+			return 1;
+		}
+		if (config_take(c, f, optarg) < 0)
 			return -1;
 	}
 	if (optind < argc) {
@@ -462,6 +461,12 @@ int config_parse(int argc, char **argv, struct config *c)
 			argv[optind]);
 		return -1;
 	}
+	return 0;
+}
+
+/* What no single flag can check: flags that go together. */
+static int config_check(struct config *c)
+{
 	if (!c->n_listen)
 		c->listen[c->n_listen++] = "127.0.0.1:8080";
 	if (!*c->state_file || !*c->netns_dir) {
@@ -485,4 +490,17 @@ int config_parse(int argc, char **argv, struct config *c)
 		return -1;
 	}
 	return 0;
+}
+
+int config_parse(int argc, char **argv, struct config *c)
+{
+	int r;
+
+	config_defaults(c);
+	if (config_file_first(argc, argv, c) < 0)
+		return -1;
+	r = config_command_line(argc, argv, c);
+	if (r != 0)
+		return r;
+	return config_check(c);
 }
