@@ -7,10 +7,10 @@
 
 #include "../api/bodies.h"
 #include "../api/value.h"
+#include "../base/log.h"
 #include "../netlink/addr.h"
 #include "../netlink/link.h"
 #include "../netlink/ns.h"
-#include "../base/log.h"
 #include "../state/apply.h"
 #include "../state/key.h"
 #include "../state/record.h"

@@ -6,11 +6,11 @@
 #include <string.h>
 
 #include "../api/name.h"
+#include "../base/log.h"
+#include "../base/nslock.h"
 #include "../netlink/link.h"
 #include "dying.h"
 #include "../netlink/ns.h"
-#include "../base/log.h"
-#include "../base/nslock.h"
 #include "../state/intent.h"
 #include "../state/ns_owner.h"
 #include "../state/plan.h"

@@ -10,10 +10,10 @@
 
 #include "../api/bodies.h"
 #include "../api/name.h"
+#include "../base/log.h"
 #include "../netlink/link.h"
 #include "../netlink/ns.h"
 #include "../netlink/ns_mark.h"
-#include "../base/log.h"
 #include "../state/apply.h"
 #include "../state/desired.h"
 #include "../state/drift.h"

@@ -8,9 +8,9 @@
 
 #include "../api/bodies.h"
 #include "../api/name.h"
+#include "../base/log.h"
 #include "../netlink/ns.h"
 #include "../netlink/sysctl.h"
-#include "../base/log.h"
 #include "../state/key.h"
 #include "../state/ns_owner.h"
 #include "../state/plan.h"

@@ -5,8 +5,8 @@
 
 #include "../api/bodies.h"
 #include "../api/name.h"
-#include "../netlink/ns.h"
 #include "../base/log.h"
+#include "../netlink/ns.h"
 #include "../state/apply.h"
 #include "../state/desired.h"
 #include "../state/key.h"

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../base/log.h"
 #include "../netlink/addr.h"
 #include "../netlink/bridge.h"
 #include "../netlink/kind.h"
@@ -14,7 +15,6 @@
 #include "../netlink/route.h"
 #include "../netlink/sysctl.h"
 #include "../netlink/veth.h"
-#include "../base/log.h"
 #include "addr_apply.h"
 #include "intent.h"
 #include "key.h"

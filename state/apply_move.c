@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../netlink/ns.h"
 #include "../base/log.h"
+#include "../netlink/ns.h"
 #include "apply.h"
 #include "desired.h"
 #include "intent.h"
