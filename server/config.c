@@ -334,6 +334,11 @@ static int config_read_file(struct config *c, const char *path)
 		free(text);
 		return 0; /* empty file */
 	}
+	/* Kept for the life of the process, from here on: the configuration
+	 * points into it, a refused file included (the process exits then,
+	 * and the text is still reachable: nothing is lost to a leak
+	 * checker). */
+	config_file_text = text;
 	for (line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		const struct config_flag *flag;
@@ -371,9 +376,6 @@ static int config_read_file(struct config *c, const char *path)
 		if (config_take(c, flag, value) < 0)
 			return -1;
 	}
-	/* Kept for the life of the process: the configuration points into
-	 * it (and a pointer to its start keeps leak checkers quiet). */
-	config_file_text = text;
 	return 0;
 }
 
