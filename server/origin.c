@@ -143,9 +143,9 @@ const char *origin_cors_normalize(char *origin)
 	struct origin_ip ip;
 
 	if (!strcmp(origin, "*"))
-		return "'*' is not supported: list each origin allowed, as scheme://host[:port]";
+		return "is not supported: list each origin allowed, as scheme://host[:port]";
 	if (!strcasecmp(origin, "null"))
-		return "'null' is the origin of file:// pages and sandboxed frames, which any page can open; list real origins, as scheme://host[:port]";
+		return "is the origin of file:// pages and sandboxed frames, which any page can open; list real origins, as scheme://host[:port]";
 	if (!sep)
 		return "wants scheme://host[:port], e.g. https://dash.example:8443";
 	slen = (size_t)(sep - origin);
