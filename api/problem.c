@@ -176,6 +176,68 @@ int problem_errno(struct problem *p, int err, const char *what,
 			   what, why);
 }
 
+int problem_ns_missing(struct problem *p, const char *ns)
+{
+	return problem_set(p, 404, "not-found", "namespace %s does not exist",
+			   ns);
+}
+
+int problem_ns_exists(struct problem *p, const char *ns)
+{
+	return problem_set(p, 409, "already-exists",
+			   "namespace %s already exists", ns);
+}
+
+int problem_link_missing(struct problem *p, const char *what, const char *name,
+			 const char *ns)
+{
+	return problem_set(p, 404, "not-found",
+			   "%s %s does not exist in namespace %s", what, name,
+			   ns);
+}
+
+int problem_link_exists(struct problem *p, const char *ns, const char *name,
+			const char *put_what)
+{
+	if (!put_what)
+		return problem_set(
+			p, 409, "already-exists",
+			"a link named %s already exists in namespace %s", name,
+			ns);
+	return problem_set(
+		p, 409, "already-exists",
+		"a link named %s already exists in namespace %s (PUT converges an existing %s)",
+		name, ns, put_what);
+}
+
+int problem_link_foreign(struct problem *p, const char *ns, const char *name)
+{
+	return problem_set(
+		p, 409, "already-exists",
+		"a link named %s already exists in namespace %s and was not created by netnsd: it cannot be converged",
+		name, ns);
+}
+
+int problem_pair_exists(struct problem *p, const char *ns, const char *name,
+			const char *pns, const char *pname, bool put_hint)
+{
+	return problem_set(
+		p, 409, "already-exists",
+		"a link named %s already exists in namespace %s, or %s in namespace %s%s",
+		name, ns, pname, pns,
+		put_hint ? " (PUT converges an existing pair)" : "");
+}
+
+int problem_own_port(struct problem *p, const char *field)
+{
+	return problem_field(p, field, "a bridge cannot be its own port");
+}
+
+int problem_ns_undeclared(struct problem *p, const char *at, const char *ns)
+{
+	return problem_field(p, at, "namespace %s is not declared", ns);
+}
+
 json_t *problem_to_json(const struct problem *p)
 {
 	char type[96];

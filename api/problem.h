@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdbool.h>
 
 struct problem {
 	int status;	   /* HTTP status; 0 means "no problem" */
@@ -42,6 +43,42 @@ int problem_errno(struct problem *p, int err, const char *what,
 
 /* Maps a negative errno to the HTTP status the API documents for it. */
 int problem_status_for_errno(int err);
+
+/* The refusals found in more than one place, one function a rule, so that
+ * one case reads the same wherever it is found. Each returns as
+ * problem_set does. */
+
+/* 404: the namespace `ns` is not there. */
+int problem_ns_missing(struct problem *p, const char *ns);
+
+/* 409 already-exists: creating a namespace whose name is taken. */
+int problem_ns_exists(struct problem *p, const char *ns);
+
+/* 404: no `what` ("link", "bridge", "parent link") named `name` in `ns`. */
+int problem_link_missing(struct problem *p, const char *what, const char *name,
+			 const char *ns);
+
+/* 409 already-exists: creating a link whose name netnsd's own link holds;
+ * `put_what` names what a PUT on the path would converge instead ("bridge",
+ * "link"), NULL where no PUT is meant (the link came meanwhile). */
+int problem_link_exists(struct problem *p, const char *ns, const char *name,
+			const char *put_what);
+
+/* 409 already-exists: the name is held by a link netnsd did not make,
+ * which neither a POST nor a PUT may take over. */
+int problem_link_foreign(struct problem *p, const char *ns, const char *name);
+
+/* 409 already-exists: creating a veth pair when either end's name is
+ * taken; `put_hint` as for problem_link_exists. */
+int problem_pair_exists(struct problem *p, const char *ns, const char *name,
+			const char *pns, const char *pname, bool put_hint);
+
+/* Field `field`: a bridge named as its own port. */
+int problem_own_port(struct problem *p, const char *field);
+
+/* Field `at` of PUT /v1/state: a namespace that the document does not
+ * declare. */
+int problem_ns_undeclared(struct problem *p, const char *at, const char *ns);
 
 json_t *problem_to_json(const struct problem *p);
 void problem_clear(struct problem *p);

@@ -41,13 +41,10 @@ static int address_link(struct request *req, struct reply *rep,
 	if (r < 0) {
 		nl_ns_put(ns, *ret_s);
 		*ret_s = NULL;
-		return r == -ENODEV
-			       ? problem_set(
-					 &rep->problem, 404, "not-found",
-					 "link %s does not exist in namespace %s",
-					 name, ns)
-			       : handler_kernel_failed(rep, r,
-						       "reading the link");
+		return r == -ENODEV ? problem_link_missing(&rep->problem,
+							   "link", name, ns)
+				    : handler_kernel_failed(rep, r,
+							    "reading the link");
 	}
 	*ret_ns = ns;
 	return 0;

@@ -99,9 +99,7 @@ static int bridge_find(struct request *req, struct reply *rep,
 		link_view_clear(v);
 		nl_ns_put(ns, *ret_s);
 		*ret_s = NULL;
-		return problem_set(&rep->problem, 404, "not-found",
-				   "bridge %s does not exist in namespace %s",
-				   name, ns);
+		return problem_link_missing(&rep->problem, "bridge", name, ns);
 	}
 	*ret_ns = ns;
 	*ret_br = br;
@@ -308,8 +306,7 @@ static int bridge_port_check(struct request *req, struct reply *rep,
 			"link %s does not exist in namespace %s (a port must be in its bridge's namespace)",
 			pname, ns);
 	if (port->ifindex == br->ifindex)
-		return problem_field(&rep->problem, "link",
-				     "a bridge cannot be its own port");
+		return problem_own_port(&rep->problem, "link");
 	r = handler_check_host_link(req, rep, ns, nl_link_is_ours(port), pname);
 	if (r == 0)
 		r = handler_check_dying(rep, ns, port);

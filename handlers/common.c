@@ -90,8 +90,7 @@ int handler_ns_sock(struct request *req, struct reply *rep, const char *ns,
 	r = nl_ns_get(ns, ret);
 
 	if (r == -ENOENT || r == -EINVAL)
-		return problem_set(&rep->problem, 404, "not-found",
-				   "namespace %s does not exist", ns);
+		return problem_ns_missing(&rep->problem, ns);
 	if (r < 0)
 		return problem_errno(
 			&rep->problem, r,

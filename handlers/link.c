@@ -141,9 +141,8 @@ int link_get_kind(struct request *req, struct reply *rep, const char *param,
 			      NULL);
 		r = 0;
 	} else if (r == 0 || r == -ENODEV) {
-		r = problem_set(&rep->problem, 404, "not-found",
-				"%s %s does not exist in namespace %s",
-				kind ? kind : "link", name, ns);
+		r = problem_link_missing(&rep->problem, kind ? kind : "link",
+					 name, ns);
 	} else {
 		r = handler_kernel_failed(rep, r, "reading the link");
 	}
@@ -222,9 +221,8 @@ int link_delete_kind(struct request *req, struct reply *rep, const char *param,
 		desired = r == -ENODEV ? desired_link(req->store, ns, name)
 				       : NULL;
 		if (!desired) {
-			r = problem_set(&rep->problem, 404, "not-found",
-					"%s %s does not exist in namespace %s",
-					kind ? kind : "link", name, ns);
+			r = problem_link_missing(
+				&rep->problem, kind ? kind : "link", name, ns);
 			goto out;
 		}
 	} else if (r < 0) {
@@ -505,8 +503,7 @@ static int link_patch_check_master(struct request *req, struct reply *rep,
 			      : "%s in namespace %s is not a bridge",
 			p->master, ns);
 	if (br.ifindex == l->ifindex)
-		return problem_field(&rep->problem, "master",
-				     "a bridge cannot be its own port");
+		return problem_own_port(&rep->problem, "master");
 	*ret = br.ifindex;
 	return handler_check_host_bridge(req, rep, ns, nl_link_is_ours(&br),
 					 br.name, true);
@@ -539,10 +536,8 @@ int link_handle_patch(struct request *req, struct reply *rep)
 	r = nl_link_get(s, name, &l);
 	if (r < 0) {
 		r = r == -ENODEV
-			    ? problem_set(
-				      &rep->problem, 404, "not-found",
-				      "link %s does not exist in namespace %s",
-				      name, ns)
+			    ? problem_link_missing(&rep->problem, "link", name,
+						   ns)
 			    : handler_kernel_failed(rep, r, "reading the link");
 		goto out;
 	}
@@ -561,8 +556,7 @@ int link_handle_patch(struct request *req, struct reply *rep)
 	if (moved) {
 		r = nl_ns_open_fd(ns2, &fd);
 		if (r < 0) {
-			r = problem_set(&rep->problem, 404, "not-found",
-					"namespace %s does not exist", ns2);
+			r = problem_ns_missing(&rep->problem, ns2);
 			goto out;
 		}
 		if (name_is_host(ns2) && !req->force) {

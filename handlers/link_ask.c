@@ -173,11 +173,12 @@ int link_ask_find(struct reply *rep, struct store *store, struct nl_sock *s,
 	if (r < 0 && r != -ENODEV)
 		return handler_kernel_failed(rep, r, "looking for the name");
 	*exists = r == 0;
+	/* A PUT converges only a link netnsd made: the hint is for those. */
 	if (*exists && create_only)
-		return problem_set(
-			&rep->problem, 409, "already-exists",
-			"a link named %s already exists in namespace %s (PUT converges an existing %s)",
-			name, ns, what);
+		return nl_link_is_ours(l)
+			       ? problem_link_exists(&rep->problem, ns, name,
+						     what)
+			       : problem_link_foreign(&rep->problem, ns, name);
 	*held = desired_link(store, ns, name);
 	if (*held)
 		record_link_read(*held, held_w);

@@ -224,8 +224,7 @@ int ns_handle_create(struct request *req, struct reply *rep)
 	if (r < 0)
 		goto out;
 	if (nl_ns_exists(ns)) {
-		r = problem_set(&rep->problem, 409, "already-exists",
-				"namespace %s already exists", ns);
+		r = problem_ns_exists(&rep->problem, ns);
 		goto out;
 	}
 	r = ns_apply(req, rep, ns, false);
@@ -288,8 +287,7 @@ int ns_handle_get(struct request *req, struct reply *rep)
 		return r;
 	exists = nl_ns_exists(ns);
 	if (!exists && !desired_has_ns(req->store, ns))
-		return problem_set(&rep->problem, 404, "not-found",
-				   "namespace %s does not exist", ns);
+		return problem_ns_missing(&rep->problem, ns);
 	return handler_reply(rep, 200, ns_to_json(req->store, ns, exists, -1),
 			     NULL);
 }
@@ -426,8 +424,7 @@ int ns_handle_delete(struct request *req, struct reply *rep)
 			return ns_plan_stale(rep, ns);
 		if (req->force && !req->dry_run && nl_ns_del(ns) == 0)
 			return handler_reply(rep, 204, NULL, NULL);
-		return problem_set(&rep->problem, 404, "not-found",
-				   "namespace %s does not exist", ns);
+		return problem_ns_missing(&rep->problem, ns);
 	}
 	if (!managed && !req->force)
 		return problem_set(

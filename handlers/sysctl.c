@@ -64,8 +64,7 @@ static int sysctl_ns(struct request *req, struct reply *rep, const char **ret)
 		return handler_busy(rep, ns, NULL);
 	r = nl_ns_probe(ns);
 	if (r == 0)
-		return problem_set(&rep->problem, 404, "not-found",
-				   "namespace %s does not exist", ns);
+		return problem_ns_missing(&rep->problem, ns);
 	if (r < 0)
 		return problem_errno(&rep->problem, r, "opening the namespace",
 				     NULL);
@@ -498,8 +497,7 @@ int sysctl_handle_delete(struct request *req, struct reply *rep)
 		r = live ? problem_set(&rep->problem, 404, "not-found",
 				       "%s is not managed in namespace %s",
 				       k.key, ns)
-			 : problem_set(&rep->problem, 404, "not-found",
-				       "namespace %s does not exist", ns);
+			 : problem_ns_missing(&rep->problem, ns);
 		goto out;
 	}
 	r = sysctl_check_owner(req, rep, ns, k.key);

@@ -166,10 +166,8 @@ static int veth_apply(struct request *req, struct reply *rep,
 		goto out;
 	created = !a.seen.seen.link && !b.seen.seen.link;
 	if (!path_name && !created) {
-		r = problem_set(
-			&rep->problem, 409, "already-exists",
-			"a link named %s already exists in namespace %s, or %s in namespace %s (PUT converges an existing pair)",
-			a.ask.name, a.ns, b.ask.name, b.ns);
+		r = problem_pair_exists(&rep->problem, a.ns, a.ask.name, b.ns,
+					b.ask.name, true);
 		goto out;
 	}
 	r = veth_want(&a, &b, req->store, &rep->problem);

@@ -497,21 +497,15 @@ static int apply_failed_words(const struct plan_step *st, int err,
 	    (st->op == PLAN_BRIDGE_ADD || st->op == PLAN_VETH_ADD ||
 	     st->op == PLAN_LINK_ADD)) {
 		if (st->op != PLAN_VETH_ADD)
-			return problem_set(
-				prob, 409, "already-exists",
-				"a link named %s already exists in namespace %s",
-				st->a.name, st->a.ns);
-		return problem_set(
-			prob, 409, "already-exists",
-			"a link named %s already exists in namespace %s, or %s in namespace %s",
-			st->a.name, st->a.ns, st->b.name, st->b.ns);
+			return problem_link_exists(prob, st->a.ns, st->a.name,
+						   NULL);
+		return problem_pair_exists(prob, st->a.ns, st->a.name, st->b.ns,
+					   st->b.name, false);
 	}
 	if (err == -EEXIST && st->op == PLAN_NS_ADD)
-		return problem_set(prob, 409, "already-exists",
-				   "namespace %s already exists", st->ns);
+		return problem_ns_exists(prob, st->ns);
 	if (err == -ENOENT && st->op != PLAN_ADDR_DEL && st->op != PLAN_NS_ADD)
-		return problem_set(prob, 404, "not-found",
-				   "namespace %s does not exist", st->ns);
+		return problem_ns_missing(prob, st->ns);
 	/* A namespace's own steps are not netlink's: no kernel words. */
 	return problem_errno(prob, err, what[st->op],
 			     st->op == PLAN_NS_ADD || st->op == PLAN_NS_DEL

@@ -507,8 +507,7 @@ static void doc_check_refs(const struct doc *d, struct problem *prob)
 
 		snprintf(at, sizeof(at), "/links/%zu/namespace", l->index);
 		if (!doc_has_ns(d, l->ns))
-			problem_field(prob, at, "namespace %s is not declared",
-				      l->ns);
+			problem_ns_undeclared(prob, at, l->ns);
 		if (l->rec.kind == RECORD_KIND_VETH)
 			doc_check_peer(d, l, prob);
 		if (!(l->rec.has & RECORD_HAS_MASTER) || !l->rec.master)
@@ -521,22 +520,19 @@ static void doc_check_refs(const struct doc *d, struct problem *prob)
 				      l->rec.master,
 				      record_kind_name(m->rec.kind));
 		else if (m == l)
-			problem_field(prob, at,
-				      "a bridge cannot be its own port");
+			problem_own_port(prob, at);
 	}
 	for (size_t i = 0; i < d->n_routes; i++) {
 		snprintf(at, sizeof(at), "/routes/%zu/namespace",
 			 d->routes[i].index);
 		if (!doc_has_ns(d, d->routes[i].ns))
-			problem_field(prob, at, "namespace %s is not declared",
-				      d->routes[i].ns);
+			problem_ns_undeclared(prob, at, d->routes[i].ns);
 	}
 	for (size_t i = 0; i < d->n_addrs; i++) {
 		snprintf(at, sizeof(at), "/addresses/%zu/namespace",
 			 d->addrs[i].index);
 		if (!doc_has_ns(d, d->addrs[i].ns))
-			problem_field(prob, at, "namespace %s is not declared",
-				      d->addrs[i].ns);
+			problem_ns_undeclared(prob, at, d->addrs[i].ns);
 	}
 }
 

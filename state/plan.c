@@ -118,16 +118,13 @@ static int plan_master(const char *ns, const struct record_link *want,
 	if (!want->master)
 		return 0;
 	if (!m)
-		return problem_set(prob, 404, "not-found",
-				   "bridge %s does not exist in namespace %s",
-				   want->master, ns);
+		return problem_link_missing(prob, "bridge", want->master, ns);
 	if (strcmp(m->kind, "bridge"))
 		return problem_set(prob, 400, "invalid-value",
 				   "%s in namespace %s is not a bridge",
 				   want->master, ns);
 	if (m->ifindex == self)
-		return problem_field(prob, "master",
-				     "a bridge cannot be its own port");
+		return problem_own_port(prob, "master");
 	*ret = m->ifindex;
 	return 0;
 }
@@ -236,10 +233,7 @@ static int plan_check_kind(const char *ns, const char *name,
 			name, ns, *l->kind ? "a " : "a link of no kind",
 			l->kind, kind);
 	if (want->owned && !nl_link_is_ours(l))
-		return problem_set(
-			prob, 409, "already-exists",
-			"a link named %s already exists in namespace %s and was not created by netnsd: it cannot be converged",
-			name, ns);
+		return problem_link_foreign(prob, ns, name);
 	return 0;
 }
 
@@ -287,10 +281,8 @@ static int plan_link_add(struct plan *p, const char *ns, const char *name,
 				   lk->name, name, ns);
 	if ((want->opts.has & LINK_OPT_PARENT) && !seen->parent &&
 	    !seen->parent_planned)
-		return problem_set(
-			prob, 404, "not-found",
-			"parent link %s does not exist in namespace %s",
-			want->opts.parent, ns);
+		return problem_link_missing(prob, "parent link",
+					    want->opts.parent, ns);
 	/* Its master, if any, is attached by converging it once it is
 	 * there (reconcile's attributes pass). */
 	st = plan_add(p, PLAN_LINK_ADD, PLAN_CREATE, ns, name);
@@ -324,9 +316,7 @@ int plan_link(struct plan *p, const char *ns, const char *name,
 	if (want->owned && link_kind_of(want->kind))
 		return plan_link_add(p, ns, name, want, seen, prob);
 	if (want->kind != RECORD_KIND_BRIDGE || !want->owned)
-		return problem_set(prob, 404, "not-found",
-				   "link %s does not exist in namespace %s",
-				   name, ns);
+		return problem_link_missing(prob, "link", name, ns);
 	r = plan_master(ns, want, seen, 0, &master, prob);
 	if (r < 0)
 		return r;

@@ -69,8 +69,7 @@ static int sysctl_doc_entry(struct sysctl_doc_ctx *c,
 
 	snprintf(at, sizeof(at), "/sysctls/%zu", e->index);
 	if (sysctl_doc_ns_goes(c, e->ns))
-		return problem_field(c->prob, at,
-				     "namespace %s is not declared", e->ns);
+		return problem_ns_undeclared(c->prob, at, e->ns);
 	key_sysctl(key, e->ns, e->key);
 	v = json_object_get(c->held, key);
 	same = v && record_sysctl_parse(v, &rec, NULL, 0) == 0 &&

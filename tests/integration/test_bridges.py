@@ -35,6 +35,29 @@ def kernel_has_vlan_filtering():
 
 
 @test
+def post_on_a_taken_name_says_whether_put_can_converge_it():
+    """POST on a name netnsd's own bridge holds points to PUT; on one held
+    by a link netnsd did not make it says so, and points nowhere: a PUT
+    would be refused too. Either way the kernel's link is left alone."""
+    d = setup()
+    expect_status(d.post(B("host"), {"name": "br0"}), 201, "POST br0")
+    p = expect_problem(d.post(B("host"), {"name": "br0", "mtu": 1400}), 409,
+                       "POST br0 again")
+    check(p["type"].endswith(":already-exists"), "type: %r", p)
+    check("PUT converges an existing bridge" in p["detail"],
+          "the detail should point to PUT: %r", p["detail"])
+    h.ip("link", "add", "hbr9", "type", "bridge")
+    p = expect_problem(d.post(B("host"), {"name": "hbr9"}), 409,
+                       "POST on a bridge netnsd did not make")
+    check(p["type"].endswith(":already-exists"), "type: %r", p)
+    check("not created by netnsd" in p["detail"]
+          and "PUT converges" not in p["detail"],
+          "the detail should say netnsd did not make it: %r", p["detail"])
+    eq((klink("br0")["mtu"], klink("hbr9").get("ifalias")), (1500, None),
+       "kernel mtu of br0, alias of hbr9")
+
+
+@test
 def create_with_stp_mtu_up():
     d = setup()
     r = d.post(B("host"), {"name": "br0", "stp": True, "mtu": 1400,
