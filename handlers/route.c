@@ -168,19 +168,24 @@ static json_t *route_desired(struct store *store, const char *key,
 	return v;
 }
 
-/* The {ns} of the path and a socket inside it. */
-static int route_ns(struct request *req, struct reply *rep, const char **ns,
-		    struct nl_sock **s)
-{
-	int r = handler_ns_param(req, rep, true, ns);
-
-	return r < 0 ? r : handler_ns_sock(req, rep, *ns, s);
-}
-
 static void route_sel_key(const char *ns, struct route_sel *sel)
 {
 	value_format_cidr(&sel->dst, sel->text, sizeof(sel->text));
 	key_route(sel->key, ns, sel->table, sel->text, sel->metric);
+}
+
+/* A destination as parsed: `why`, the parser's refusal, or NULL; then a
+ * network address, with no host bits set. */
+static int route_dst_check(struct reply *rep, const char *why,
+			   const struct cidr *dst)
+{
+	if (why)
+		return problem_field(&rep->problem, "dst", "%s", why);
+	if (value_cidr_host_bits(dst))
+		return problem_field(
+			&rep->problem, "dst",
+			"has bits set past its prefix length: a route's destination is a network address");
+	return 0;
 }
 
 /* The route the path names: {dst}/{prefixlen}, ?table (main, 254, when
@@ -191,13 +196,10 @@ static int route_sel_of_path(struct request *req, struct reply *rep,
 	const char *why = value_parse_ip_prefix(request_param(req, "dst"),
 						request_param(req, "prefixlen"),
 						&sel->dst);
+	int e = route_dst_check(rep, why, &sel->dst);
 
-	if (why)
-		return problem_field(&rep->problem, "dst", "%s", why);
-	if (value_cidr_host_bits(&sel->dst))
-		return problem_field(
-			&rep->problem, "dst",
-			"has bits set past its prefix length: a route's destination is a network address");
+	if (e < 0)
+		return e;
 	/* The router took a table from 1 only (server/router.c). */
 	sel->table = req->query_seen & ROUTE_QUERY_TABLE ? req->table
 							 : RT_TABLE_MAIN;
@@ -206,6 +208,28 @@ static int route_sel_of_path(struct request *req, struct reply *rep,
 		req->query_seen & ROUTE_QUERY_METRIC ? req->metric : 0);
 	route_sel_key(ns, sel);
 	return 0;
+}
+
+/* What every read of routes does first: the {ns} of the path, the route
+ * it names (`sel`, NULL for the list), a socket inside the namespace and
+ * its routes and links read. On failure nothing is left to release. */
+static int route_read_open(struct request *req, struct reply *rep,
+			   const char **ns, struct route_sel *sel,
+			   struct nl_sock **s, struct route_view *v)
+{
+	int r = handler_ns_param(req, rep, true, ns);
+
+	if (r == 0 && sel)
+		r = route_sel_of_path(req, rep, *ns, sel);
+	if (r == 0)
+		r = handler_ns_sock(req, rep, *ns, s);
+	if (r == 0)
+		r = route_view_read(rep, *s, v);
+	if (r < 0) {
+		nl_ns_put(*ns, *s);
+		*s = NULL;
+	}
+	return r;
 }
 
 /* A member of the body that is a 32-bit unsigned number. */
@@ -291,13 +315,10 @@ static int route_body(struct request *req, struct reply *rep,
 			&rep->problem, "dst",
 			"is required, like 198.18.8.0/24 or 0.0.0.0/0");
 	if (dst) {
-		why = value_parse_cidr(dst, &r->dst);
-		if (why)
-			return problem_field(&rep->problem, "dst", "%s", why);
-		if (value_cidr_host_bits(&r->dst))
-			return problem_field(
-				&rep->problem, "dst",
-				"has bits set past its prefix length: a route's destination is a network address");
+		e = route_dst_check(rep, value_parse_cidr(dst, &r->dst),
+				    &r->dst);
+		if (e < 0)
+			return e;
 	} else {
 		r->dst = sel->dst;
 	}
@@ -434,17 +455,12 @@ int route_handle_list(struct request *req, struct reply *rep)
 	struct route_view v;
 	char prefix[KEY_MAX], key[KEY_MAX], text[64];
 	json_t *items, *want, *val;
-	const char *ns, *k;
+	const char *ns = NULL, *k;
 	int r;
 
-	r = route_ns(req, rep, &ns, &s);
+	r = route_read_open(req, rep, &ns, NULL, &s, &v);
 	if (r < 0)
 		return r;
-	r = route_view_read(rep, s, &v);
-	if (r < 0) {
-		nl_ns_put(ns, s);
-		return r;
-	}
 	key_route_prefix(prefix, ns);
 	want = store_list(req->store, prefix);
 	items = json_array();
@@ -479,6 +495,16 @@ int route_handle_list(struct request *req, struct reply *rep)
 			     NULL);
 }
 
+/* 404: neither the kernel has the route of the path nor is it desired. */
+static int route_missing(struct reply *rep, const char *ns,
+			 const struct route_sel *sel)
+{
+	return problem_set(
+		&rep->problem, 404, "not-found",
+		"no route to %s in table %u with metric %u in namespace %s",
+		sel->text, sel->table, sel->metric, ns);
+}
+
 int route_handle_get(struct request *req, struct reply *rep)
 {
 	struct record_route w;
@@ -487,28 +513,16 @@ int route_handle_get(struct request *req, struct reply *rep)
 	struct route_view v;
 	const struct nl_route *have;
 	json_t *desired;
-	const char *ns;
+	const char *ns = NULL;
 	int r;
 
-	r = handler_ns_param(req, rep, true, &ns);
-	if (r == 0)
-		r = route_sel_of_path(req, rep, ns, &sel);
-	if (r == 0)
-		r = handler_ns_sock(req, rep, ns, &s);
+	r = route_read_open(req, rep, &ns, &sel, &s, &v);
 	if (r < 0)
 		return r;
-	r = route_view_read(rep, s, &v);
-	if (r < 0) {
-		nl_ns_put(ns, s);
-		return r;
-	}
 	have = nl_route_find(v.routes, v.n, &sel.dst, sel.table, sel.metric);
 	desired = route_desired(req->store, sel.key, &w);
 	if (!have && !desired)
-		r = problem_set(
-			&rep->problem, 404, "not-found",
-			"no route to %s in table %u with metric %u in namespace %s",
-			sel.text, sel.table, sel.metric, ns);
+		r = route_missing(rep, ns, &sel);
 	else
 		r = handler_reply(rep, 200,
 				  route_to_json(&v, have, desired ? &w : NULL),
@@ -519,27 +533,22 @@ int route_handle_get(struct request *req, struct reply *rep)
 	return r;
 }
 
-/* A route of this identity is already there: POST answers 409. */
-static int route_exists(struct reply *rep, const char *ns,
-			const struct nl_route *have)
+/* A route of this identity is in the kernel: POST answers 409
+ * already-exists (a PUT on its path converges it); a PUT or DELETE of one
+ * netnsd did not make, without ?force=true, 409 unmanaged. */
+static int route_taken(struct reply *rep, const char *ns,
+		       const struct nl_route *have, bool post)
 {
+	bool ours = have->protocol == NL_ROUTE_PROTO;
 	char text[64];
 
 	value_format_cidr(&have->dst, text, sizeof(text));
-	return problem_set(
-		&rep->problem, 409, "already-exists",
-		"a route to %s in table %u with metric %u is already in namespace %s%s; PUT on its path converges it",
-		text, have->table, have->metric, ns,
-		have->protocol == NL_ROUTE_PROTO ? ""
-						 : " (netnsd did not make it)");
-}
-
-static int route_unmanaged(struct reply *rep, const char *ns,
-			   const struct nl_route *have)
-{
-	char text[64];
-
-	value_format_cidr(&have->dst, text, sizeof(text));
+	if (post)
+		return problem_set(
+			&rep->problem, 409, "already-exists",
+			"a route to %s in table %u with metric %u is already in namespace %s%s; PUT on its path converges it",
+			text, have->table, have->metric, ns,
+			ours ? "" : " (netnsd did not make it)");
 	return problem_set(
 		&rep->problem, 409, "unmanaged",
 		"the route to %s in table %u with metric %u in namespace %s was not made by netnsd; add ?force=true to change it anyway",
@@ -639,7 +648,7 @@ int route_handle_create(struct request *req, struct reply *rep)
 		goto out;
 	have = nl_route_find(v.routes, v.n, &r.dst, r.table, r.metric);
 	if (have) {
-		e = route_exists(rep, ns, have);
+		e = route_taken(rep, ns, have, true);
 		goto out;
 	}
 	if (req->dry_run) {
@@ -723,7 +732,7 @@ int route_handle_put(struct request *req, struct reply *rep)
 		goto out;
 	have = nl_route_find(v.routes, v.n, &sel.dst, sel.table, sel.metric);
 	if (have && have->protocol != NL_ROUTE_PROTO && !req->force) {
-		e = route_unmanaged(rep, ns, have);
+		e = route_taken(rep, ns, have, false);
 		goto out;
 	}
 	desired = route_desired(req->store, sel.key, &old);
@@ -789,14 +798,11 @@ int route_handle_delete(struct request *req, struct reply *rep)
 	have = nl_route_find(v.routes, v.n, &sel.dst, sel.table, sel.metric);
 	desired = route_desired(req->store, sel.key, &old);
 	if (!have && !desired) {
-		e = problem_set(
-			&rep->problem, 404, "not-found",
-			"no route to %s in table %u with metric %u in namespace %s",
-			sel.text, sel.table, sel.metric, ns);
+		e = route_missing(rep, ns, &sel);
 		goto out;
 	}
 	if (have && have->protocol != NL_ROUTE_PROTO && !req->force) {
-		e = route_unmanaged(rep, ns, have);
+		e = route_taken(rep, ns, have, false);
 		goto out;
 	}
 	if (req->dry_run) {
