@@ -11,6 +11,7 @@
 #include "../netlink/link.h"
 #include "dying.h"
 #include "../netlink/ns.h"
+#include "../state/apply.h"
 #include "../state/intent.h"
 #include "../state/ns_owner.h"
 #include "../state/plan.h"
@@ -123,6 +124,21 @@ int handler_planned(struct request *req, struct reply *rep,
 	return r < 0 ? r : 1;
 }
 
+int handler_plan_forget(struct plan *p, const char *ns, const char *path)
+{
+	return plan_record(p, PLAN_DELETE, ns, path,
+			   "forgotten: the kernel has it no more");
+}
+
+int handler_delete_run(struct request *req, struct reply *rep, struct apply *ap,
+		       struct plan *p, int r, struct store_txn *t)
+{
+	r = handler_planned(req, rep, p, r);
+	if (r != 0)
+		return r > 0 ? 0 : r; /* a dry run was answered */
+	return apply_run(ap, req->store, p, t, false, &rep->problem);
+}
+
 int handler_kernel_failed(struct reply *rep, int err, const char *what)
 {
 	return problem_errno(&rep->problem, err, what, nl_extack());
@@ -156,33 +172,40 @@ static bool handler_ns_protected(struct request *req, const char *ns,
 	return true;
 }
 
-int handler_check_host_link(struct request *req, struct reply *rep,
-			    const char *ns, bool managed, const char *link)
+/* 409 unmanaged, unless ?force=true: the `what` named `name` in a
+ * protected namespace is not netnsd's (`managed` false); `why` says why
+ * the request would change it, `act` what force would do. */
+static int handler_check_force(struct request *req, struct reply *rep,
+			       const char *ns, bool managed, const char *what,
+			       const char *name, const char *why,
+			       const char *act)
 {
 	char where[NAME_NS_MAX + 64];
 
 	if (managed || req->force ||
 	    !handler_ns_protected(req, ns, where, sizeof(where)))
 		return 0;
-	return problem_set(
-		&rep->problem, 409, "unmanaged",
-		"link %s in %s was not created by netnsd; add ?force=true to change it anyway",
-		link, where);
+	return problem_set(&rep->problem, 409, "unmanaged",
+			   "%s %s in %s %s; add ?force=true to %s anyway", what,
+			   name, where, why, act);
+}
+
+int handler_check_host_link(struct request *req, struct reply *rep,
+			    const char *ns, bool managed, const char *link)
+{
+	return handler_check_force(req, rep, ns, managed, "link", link,
+				   "was not created by netnsd", "change it");
 }
 
 int handler_check_host_bridge(struct request *req, struct reply *rep,
 			      const char *ns, bool managed, const char *bridge,
 			      bool attach)
 {
-	char where[NAME_NS_MAX + 64];
-
-	if (managed || req->force ||
-	    !handler_ns_protected(req, ns, where, sizeof(where)))
-		return 0;
-	return problem_set(
-		&rep->problem, 409, "unmanaged",
-		"bridge %s in %s is not managed by netnsd, and %s a port changes it; add ?force=true to do it anyway",
-		bridge, where, attach ? "attaching" : "detaching");
+	return handler_check_force(
+		req, rep, ns, managed, "bridge", bridge,
+		attach ? "is not managed by netnsd, and attaching a port changes it"
+		       : "is not managed by netnsd, and detaching a port changes it",
+		"do it");
 }
 
 int handler_commit(struct request *req, struct reply *rep, struct store_txn *t)

@@ -47,6 +47,19 @@ int handler_plan_reply(struct reply *rep, const struct plan *p);
 int handler_planned(struct request *req, struct reply *rep,
 		    const struct plan *p, int r);
 
+/* The plan of a DELETE whose object the kernel has no more: its record
+ * at `path` forgotten, nothing else. */
+int handler_plan_forget(struct plan *p, const char *ns, const char *path);
+
+/* A DELETE's plan carried out, `r` being what the planner returned: a dry
+ * run answered, or `p` run with `t` (the records forgotten) committed
+ * first. 0 when either is done (the caller tells them by req->dry_run),
+ * or a negative errno with the problem set. */
+struct apply;
+struct store_txn;
+int handler_delete_run(struct request *req, struct reply *rep, struct apply *ap,
+		       struct plan *p, int r, struct store_txn *t);
+
 /* A kernel failure as a problem, with the kernel's own words. */
 int handler_kernel_failed(struct reply *rep, int err, const char *what);
 

@@ -242,18 +242,12 @@ int link_delete_kind(struct request *req, struct reply *rep, const char *param,
 	snprintf(key, sizeof(key), "/v1/namespaces/%s/links/%s", ns, name);
 	r = !desired
 		    ? plan_link_del(&p, ns, name, l.ifindex, link_kind_name(&l))
-		    : plan_record(&p, PLAN_DELETE, ns, key,
-				  "forgotten: the kernel has it no more");
-	r = handler_planned(req, rep, &p, r);
-	if (r != 0) {
-		r = r > 0 ? 0 : r; /* a dry run was answered */
-		goto out;
-	}
+		    : handler_plan_forget(&p, ns, key);
 	t = store_txn_new();
 	if (t)
 		desired_forget_link(req->store, t, ns, name);
-	r = apply_run(&ap, req->store, &p, t, false, &rep->problem);
-	if (r < 0)
+	r = handler_delete_run(req, rep, &ap, &p, r, t);
+	if (r < 0 || req->dry_run)
 		goto out;
 	log_info("deleted %s %s/%s", kind ? kind : "link", ns, name);
 	r = handler_reply(rep, 204, NULL, NULL);

@@ -439,20 +439,14 @@ int ns_handle_delete(struct request *req, struct reply *rep)
 	 * its marker with the records (state/intent.c). */
 	plan_init(&p);
 	snprintf(key, sizeof(key), "/v1/namespaces/%s", ns);
-	r = exists ? plan_ns(&p, ns, false)
-		   : plan_record(&p, PLAN_DELETE, ns, key,
-				 "forgotten: the kernel has it no more");
-	r = handler_planned(req, rep, &p, r);
-	if (r != 0) {
-		r = r > 0 ? 0 : r; /* a dry run was answered */
-		goto out;
-	}
+	r = exists ? plan_ns(&p, ns, false) : handler_plan_forget(&p, ns, key);
+	/* The far ends are read before the records go. */
+	far = ns_far_ends(req->store, ns);
 	t = store_txn_new();
 	if (t)
 		desired_forget_ns(req->store, t, ns);
-	far = ns_far_ends(req->store, ns);
-	r = apply_run(&ap, req->store, &p, t, false, &rep->problem);
-	if (r < 0)
+	r = handler_delete_run(req, rep, &ap, &p, r, t);
+	if (r < 0 || req->dry_run)
 		goto out;
 	json_array_foreach(far, i, x)
 		dying_add(json_string_value(json_array_get(x, 0)),
