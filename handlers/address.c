@@ -27,14 +27,7 @@ static int address_link(struct request *req, struct reply *rep,
 	const char *ns, *name;
 	int r;
 
-	r = handler_ns_param(req, rep, true, &ns);
-	if (r == 0)
-		r = handler_link_param(req, rep, "link", &name);
-	/* A change holds the namespace until it has answered. */
-	if (r == 0 && req->mutates)
-		r = handler_lock_ns(req, rep, ns);
-	if (r == 0)
-		r = handler_ns_sock(req, rep, ns, ret_s);
+	r = handler_link_path(req, rep, "link", &ns, &name, ret_s);
 	if (r < 0)
 		return r;
 	r = nl_link_get(*ret_s, name, ret_l);

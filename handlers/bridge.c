@@ -78,14 +78,7 @@ static int bridge_find(struct request *req, struct reply *rep,
 	const char *ns, *name;
 	int r;
 
-	r = handler_ns_param(req, rep, true, &ns);
-	if (r == 0)
-		r = handler_link_param(req, rep, "br", &name);
-	/* A change holds the namespace until it has answered. */
-	if (r == 0 && req->mutates)
-		r = handler_lock_ns(req, rep, ns);
-	if (r == 0)
-		r = handler_ns_sock(req, rep, ns, ret_s);
+	r = handler_link_path(req, rep, "br", &ns, &name, ret_s);
 	if (r < 0)
 		return r;
 	r = link_view_init(v, req->store, ns, *ret_s, true);
@@ -159,53 +152,33 @@ static int bridge_reply(struct request *req, struct reply *rep, int status,
 			     br->name);
 }
 
-/* POST (path_name NULL: create only) and PUT (create or converge). */
+/* POST (`param` NULL: create only) and PUT (create or converge; `param`
+ * names the path's name). */
 static int bridge_apply(struct request *req, struct reply *rep,
-			const char *path_name)
+			const char *param)
 {
-	struct record_link held_w, want;
-	struct nl_sock *s = NULL;
-	struct link_ask ask;
-	struct nl_link l;
-	json_t *body = NULL, *held = NULL;
-	const char *ns;
+	struct link_put lp = { 0 };
+	struct record_link want;
 	char mac[18];
-	bool exists;
 	int r;
 
-	r = handler_ns_param(req, rep, true, &ns);
+	r = link_put_read(req, rep, param, body_bridge, &lp);
 	if (r == 0)
-		r = handler_body(req, rep, body_bridge, false, &body);
+		r = link_put_open(req, rep, "bridge", &lp);
 	if (r == 0)
-		r = link_ask_from_json(body, "", &rep->problem, &ask);
+		r = link_ask_record(&lp.ask, RECORD_KIND_BRIDGE,
+				    lp.held ? &lp.held_w : NULL,
+				    lp.exists ? &lp.l : NULL, &want, mac,
+				    &rep->problem);
 	if (r == 0)
-		r = link_ask_name(&ask, path_name, &rep->problem);
-	if (r == 0)
-		r = handler_lock_ns(req, rep, ns);
-	if (r == 0)
-		r = handler_ns_sock(req, rep, ns, &s);
-	if (r < 0)
-		goto out;
-	r = link_ask_find(rep, req->store, s, ns, ask.name, !path_name,
-			  "bridge", &l, &exists, &held, &held_w);
-	if (r < 0)
-		goto out;
-	r = link_ask_record(&ask, RECORD_KIND_BRIDGE, held ? &held_w : NULL,
-			    exists ? &l : NULL, &want, mac, &rep->problem);
-	if (r == 0)
-		r = link_apply_one(req, rep, s, ns, ask.name, &want, &l);
+		r = link_put_apply(req, rep, &lp, &want);
 	if (r != 0) {
 		r = r > 0 ? 0 : r;
 		goto out;
 	}
-	handler_unlock(req);
-	if (!exists)
-		log_info("created bridge %s/%s", ns, ask.name);
-	r = bridge_reply(req, rep, exists ? 200 : 201, s, ns, &l);
+	r = bridge_reply(req, rep, lp.exists ? 200 : 201, lp.s, lp.ns, &lp.l);
 out:
-	json_decref(held);
-	json_decref(body);
-	nl_ns_put(ns, s);
+	link_put_close(&lp);
 	return r;
 }
 
@@ -216,10 +189,7 @@ int bridge_handle_create(struct request *req, struct reply *rep)
 
 int bridge_handle_put(struct request *req, struct reply *rep)
 {
-	const char *name;
-	int r = handler_link_param(req, rep, "br", &name);
-
-	return r < 0 ? r : bridge_apply(req, rep, name);
+	return bridge_apply(req, rep, "br");
 }
 
 int bridge_handle_patch(struct request *req, struct reply *rep)

@@ -46,6 +46,21 @@ int handler_link_param(struct request *req, struct reply *rep,
 	return 0;
 }
 
+int handler_link_path(struct request *req, struct reply *rep, const char *param,
+		      const char **ret_ns, const char **ret_link,
+		      struct nl_sock **ret_s)
+{
+	int r = handler_ns_param(req, rep, true, ret_ns);
+
+	if (r == 0)
+		r = handler_link_param(req, rep, param, ret_link);
+	if (r == 0 && req->mutates)
+		r = handler_lock_ns(req, rep, *ret_ns);
+	if (r == 0)
+		r = handler_ns_sock(req, rep, *ret_ns, ret_s);
+	return r;
+}
+
 int handler_body(struct request *req, struct reply *rep,
 		 const struct body_field *fields, bool allow_empty,
 		 json_t **ret)

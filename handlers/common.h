@@ -17,6 +17,14 @@ int handler_ns_param(struct request *req, struct reply *rep, bool allow_host,
 int handler_link_param(struct request *req, struct reply *rep,
 		       const char *param, const char **ret_link);
 
+/* The {ns} of the path, the link its `param` names and a socket inside
+ * the namespace. A request that changes something takes the namespace's
+ * lock here, before it reads, and holds it until it has answered. */
+struct nl_sock;
+int handler_link_path(struct request *req, struct reply *rep, const char *param,
+		      const char **ret_ns, const char **ret_link,
+		      struct nl_sock **ret_s);
+
 /* Parses and checks the body against `fields`. */
 int handler_body(struct request *req, struct reply *rep,
 		 const struct body_field *fields, bool allow_empty,

@@ -8,6 +8,8 @@
 
 #include "../api/name.h"
 #include "../api/value.h"
+#include "../base/log.h"
+#include "../netlink/ns.h"
 #include "../state/apply.h"
 #include "../state/desired.h"
 #include "../state/key.h"
@@ -183,6 +185,56 @@ int link_ask_find(struct reply *rep, struct store *store, struct nl_sock *s,
 	if (*held)
 		record_link_read(*held, held_w);
 	return 0;
+}
+
+int link_put_read(struct request *req, struct reply *rep, const char *param,
+		  const struct body_field *fields, struct link_put *lp)
+{
+	int r = param ? handler_link_param(req, rep, param, &lp->path_name) : 0;
+
+	if (r == 0)
+		r = handler_ns_param(req, rep, true, &lp->ns);
+	return r < 0 ? r : handler_body(req, rep, fields, false, &lp->body);
+}
+
+int link_put_open(struct request *req, struct reply *rep, const char *what,
+		  struct link_put *lp)
+{
+	int r = link_ask_from_json(lp->body, "", &rep->problem, &lp->ask);
+
+	if (r == 0)
+		r = link_ask_name(&lp->ask, lp->path_name, &rep->problem);
+	if (r == 0)
+		r = handler_lock_ns(req, rep, lp->ns);
+	if (r == 0)
+		r = handler_ns_sock(req, rep, lp->ns, &lp->s);
+	if (r == 0)
+		r = link_ask_find(rep, req->store, lp->s, lp->ns, lp->ask.name,
+				  !lp->path_name, what, &lp->l, &lp->exists,
+				  &lp->held, &lp->held_w);
+	return r;
+}
+
+int link_put_apply(struct request *req, struct reply *rep, struct link_put *lp,
+		   const struct record_link *want)
+{
+	int r = link_apply_one(req, rep, lp->s, lp->ns, lp->ask.name, want,
+			       &lp->l);
+
+	if (r != 0)
+		return r;
+	handler_unlock(req);
+	if (!lp->exists)
+		log_info("created %s %s/%s", record_kind_name(want->kind),
+			 lp->ns, lp->ask.name);
+	return 0;
+}
+
+void link_put_close(struct link_put *lp)
+{
+	json_decref(lp->held);
+	json_decref(lp->body); /* last: the record's strings point into it */
+	nl_ns_put(lp->ns, lp->s);
 }
 
 int link_apply_one(struct request *req, struct reply *rep, struct nl_sock *s,

@@ -63,4 +63,40 @@ int link_apply_one(struct request *req, struct reply *rep, struct nl_sock *s,
 		   const char *ns, const char *name,
 		   const struct record_link *want, struct nl_link *ret);
 
+/* A POST or PUT of one link netnsd makes (a bridge, a link of the kind
+ * table) under way: what link_put_read and link_put_open read and found.
+ * Zeroed before; link_put_close releases it. */
+struct link_put {
+	const char *path_name; /* a PUT's name, from the path; NULL: a POST */
+	const char *ns;
+	json_t *body; /* the ask's strings point into it */
+	struct link_ask ask;
+	struct nl_sock *s;
+	struct nl_link l; /* the kernel's link, when `exists` */
+	bool exists;
+	json_t *held; /* the record held, NULL when none; held_w's strings */
+	struct record_link held_w;
+};
+
+struct body_field;
+
+/* The path's name (a PUT: `param` names it; a POST: NULL), its {ns} and
+ * the body (`fields`), read into `lp` before any lock is taken: a bad
+ * request is refused without waiting. */
+int link_put_read(struct request *req, struct reply *rep, const char *param,
+		  const struct body_field *fields, struct link_put *lp);
+
+/* Then the body's ask and name, the namespace's lock, a socket inside it
+ * and what the name holds (link_ask_find, `what` naming the resource). */
+int link_put_open(struct request *req, struct reply *rep, const char *what,
+		  struct link_put *lp);
+
+/* `want` applied (link_apply_one), then the namespace's lock released
+ * (the answer is read without it) and a link made logged. 0, 1 for a dry run answered, or a
+ * problem. */
+int link_put_apply(struct request *req, struct reply *rep, struct link_put *lp,
+		   const struct record_link *want);
+
+void link_put_close(struct link_put *lp);
+
 #endif

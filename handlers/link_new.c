@@ -72,64 +72,45 @@ static int link_new_want(const struct link_kind *lk, json_t *body,
 	return r;
 }
 
-/* POST (path_name NULL: create only) and PUT (create or converge). */
+/* POST (`param` NULL: create only) and PUT (create or converge; `param`
+ * names the path's name). */
 static int link_new_apply(struct request *req, struct reply *rep,
-			  const char *path_name)
+			  const char *param)
 {
 	const struct link_kind *lk = NULL;
-	struct record_link held_w, want;
-	struct nl_sock *s = NULL;
-	struct link_ask ask;
+	struct link_put lp = { 0 };
+	struct record_link want;
 	struct link_view v;
-	struct nl_link l, parent;
-	json_t *body = NULL, *held = NULL;
-	const char *ns = NULL, *parent_name = NULL;
+	struct nl_link parent;
+	const char *parent_name = NULL;
 	char mac[18];
-	bool exists;
 	int r;
 
-	r = handler_ns_param(req, rep, true, &ns);
+	r = link_put_read(req, rep, param, body_link_new, &lp);
 	if (r == 0)
-		r = handler_body(req, rep, body_link_new, false, &body);
+		r = link_new_kind(lp.body, &lk, &rep->problem);
 	if (r == 0)
-		r = link_new_kind(body, &lk, &rep->problem);
-	if (r == 0)
-		r = link_ask_from_json(body, "", &rep->problem, &ask);
-	if (r == 0)
-		r = link_ask_name(&ask, path_name, &rep->problem);
-	if (r == 0)
-		r = handler_lock_ns(req, rep, ns);
-	if (r == 0)
-		r = handler_ns_sock(req, rep, ns, &s);
+		r = link_put_open(req, rep, "link", &lp);
 	if (r < 0)
 		goto out;
-	r = link_ask_find(rep, req->store, s, ns, ask.name, !path_name, "link",
-			  &l, &exists, &held, &held_w);
-	if (r < 0)
-		goto out;
-	if (exists && l.opts.parent > 0 &&
-	    nl_link_get_index(s, l.opts.parent, &parent) == 0)
+	if (lp.exists && lp.l.opts.parent > 0 &&
+	    nl_link_get_index(lp.s, lp.l.opts.parent, &parent) == 0)
 		parent_name = parent.name;
-	r = link_new_want(lk, body, &ask, held ? &held_w : NULL,
-			  exists ? &l : NULL, parent_name, &want, mac,
+	r = link_new_want(lk, lp.body, &lp.ask, lp.held ? &lp.held_w : NULL,
+			  lp.exists ? &lp.l : NULL, parent_name, &want, mac,
 			  &rep->problem);
 	if (r == 0)
-		r = link_apply_one(req, rep, s, ns, ask.name, &want, &l);
+		r = link_put_apply(req, rep, &lp, &want);
 	if (r != 0) {
 		r = r > 0 ? 0 : r;
 		goto out;
 	}
-	handler_unlock(req);
-	if (!exists)
-		log_info("created %s %s/%s", lk->name, ns, ask.name);
-	link_view_init(&v, req->store, ns, s, false);
-	r = handler_reply(rep, exists ? 200 : 201, link_to_json(&v, &l),
-			  "/v1/namespaces/%s/links/%s", ns, ask.name);
+	link_view_init(&v, req->store, lp.ns, lp.s, false);
+	r = handler_reply(rep, lp.exists ? 200 : 201, link_to_json(&v, &lp.l),
+			  "/v1/namespaces/%s/links/%s", lp.ns, lp.ask.name);
 	link_view_clear(&v);
 out:
-	json_decref(held);
-	json_decref(body); /* last: the record's strings point into it */
-	nl_ns_put(ns, s);
+	link_put_close(&lp);
 	return r;
 }
 
@@ -140,8 +121,5 @@ int link_handle_create(struct request *req, struct reply *rep)
 
 int link_handle_put(struct request *req, struct reply *rep)
 {
-	const char *name;
-	int r = handler_link_param(req, rep, "link", &name);
-
-	return r < 0 ? r : link_new_apply(req, rep, name);
+	return link_new_apply(req, rep, "link");
 }
