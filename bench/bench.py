@@ -3,7 +3,7 @@
 
 Run through bench/run, which installs what is missing, builds, and starts this
 inside tests/sandbox (a private network and mount namespace with its own
-/run). Every scenario of issue 7 runs in the same invocation; each is repeated
+/run). Every scenario (bench/RESULTS.md) runs in the same invocation; each is repeated
 REPS times, methods interleaved within a repetition, and the table shows the
 median of the absolute figures and the median of the per-repetition ratios.
 """

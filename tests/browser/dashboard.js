@@ -1,6 +1,6 @@
 #!/usr/bin/node
 // The dashboard (GET /) in a real headless Chromium, driven by
-// playwright-core (issue 17, item 5). Runs inside tests/sandbox (its own
+// playwright-core. Runs inside tests/sandbox (its own
 // network and mount namespaces, /run a fresh tmpfs) and starts netnsd
 // itself. Checks, each against the kernel with `ip`:
 //   - the page loads under its Content-Security-Policy with no error, and

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Issue 18, item 6: address details.
+"""Address details: the options an address is made with, and what the
+kernel says of it.
 
 POST of an address takes `nodad` and `noprefixroute` and the valid and
 preferred lifetimes (seconds; left out: forever; preferred no longer than

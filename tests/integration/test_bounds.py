@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Bounds on what a client can make netnsd hold or send (issue 14): the
-metrics' label set does not grow with what clients send (item 2), and an
-error document lists at most 20 errors whatever the body holds (item 8).
+"""Bounds on what a client can make netnsd hold or send: the metrics'
+label set does not grow with what clients send, and an error document
+lists at most 20 errors whatever the body holds.
 
 Every test is written so that it fails when the bound it is about is taken
 away."""
@@ -51,8 +51,8 @@ def metrics_text(c):
 
 
 def random_method(rng):
-    """A method no route has: long (8 to 40 bytes, as the issue's
-    LONGMETHOD), short, or a known one in lower case."""
+    """A method no route has: long (8 to 40 bytes, like a scanner's
+    made-up methods), short, or a known one in lower case."""
     kind = rng.randrange(3)
     if kind == 2:
         return rng.choice(["get", "put", "Post", "delete"]) + \

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Convergence of the start-up re-apply (issue 14, item 13): an item that
+"""Convergence of the start-up re-apply: an item that
 fails for a reason that passes (a name still held while the kernel tears an
 old link down) is retried with backoff until it converges, without anyone
 calling POST /v1/reconcile; /readyz says 503 while the start-up re-apply is
@@ -184,9 +184,9 @@ def expect_same(before, after, what):
 
 @test
 def kill_netns_del_restart_at_once_always_comes_back_whole():
-    """The issue's runs: kill -9, `ip netns del red` (or the README's whole
-    reboot: red, blue and br0), restart at once; the topology must be whole
-    as soon as /readyz says ready, every time."""
+    """A crash and a lost namespace at once: kill -9, `ip netns del red`
+    (or the README's whole reboot: red, blue and br0), restart at once; the
+    topology must be whole as soon as /readyz says ready, every time."""
     d = setup_stopped_first()
     build_walkthrough(d)
     before = topology()

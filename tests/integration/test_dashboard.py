@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The dashboard's HTTP side (issue 17, item 5; the page itself is driven
+"""The dashboard's HTTP side (the page itself is driven
 in Chromium by tests/browser/dashboard.js): GET / and its script and style
 sheet are served from the binary with a strict Content-Security-Policy
 (no inline script) and nosniff, need no bearer token while the API still

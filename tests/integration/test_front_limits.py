@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""What a client costs netnsd before it is known (issue 14, items 3 and 10):
+"""What a client costs netnsd before it is known:
 a request without credentials is refused as soon as its headers are in, so
 its body is never stored and 100 Continue is never sent; a connection that
 does not finish its headers within --header-timeout is closed, and one still
@@ -100,7 +100,7 @@ def read_reply(s, timeout):
 
 
 # ---------------------------------------------------------------------------
-# Item 3: credentials before bodies
+# Credentials before bodies
 
 @test
 def test_unauthenticated_bodies_are_not_buffered():
@@ -192,7 +192,7 @@ def test_expect_100_continue_only_after_authentication():
 
 
 # ---------------------------------------------------------------------------
-# Item 10: half-open connections
+# Half-open connections
 
 def half_open(port, n, sources):
     """n connections, spread over the source addresses, each with a

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""GET /v1/links: every namespace's links in one answer (issue 17, item 4).
+"""GET /v1/links: every namespace's links in one answer.
 Each item is what GET of the link shows, the namespaces' links are those
 `ip -j link` lists in each; the filters ?namespace= (repeatable), ?kind=,
 ?managed= and ?in_sync= select what they say, drift made with `ip` behind

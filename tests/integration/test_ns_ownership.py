@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Issue 18, item 5: the ownership holes.
+"""Who owns a namespace, and what netnsd may touch in one it does not own.
 
-A namespace's mark (5a): a namespace netnsd makes carries netnsd's mark,
+A namespace's mark: a namespace netnsd makes carries netnsd's mark,
 the alias `netnsd-namespace` on its `lo` (`ip -j link`), set before the
 namespace gets its name. So with the state file lost, netnsd still knows
 its own: GET says managed, DELETE needs no force; a namespace made by
@@ -12,12 +12,12 @@ says managed false, in_sync false with the words; DELETE needs force;
 reconcile reports it and leaves it. Re-creation at start-up marks again;
 adoption (PUT) marks.
 
-Links in a namespace netnsd does not manage (5b): PATCH, DELETE, an
+Links in a namespace netnsd does not manage: PATCH, DELETE, an
 address, a port attach or detach answer 409 `unmanaged` (naming the
 namespace "which netnsd does not manage") without ?force=true and change
 nothing; with it they work.
 
-A move keeps its addresses (5c): PATCH `namespace` takes the desired
+A move keeps its addresses: PATCH `namespace` takes the desired
 addresses of the link along, in the kernel and in the desired state."""
 
 import os

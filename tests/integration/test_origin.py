@@ -4,7 +4,7 @@
 with nothing changed in the kernel; what curl and orchestrators send keeps
 working, and so do --allowed-host names, the listener's own address and
 unix sockets (no Host check there). Also --cors-origin's start-up checks,
-and CORS preflights on unknown paths and methods (issue 14, items 1, 15).
+and CORS preflights on unknown paths and methods.
 
 Each attack is first shown to be a real one: the same request with a
 proper Host, or from an allowed origin, does change the kernel."""
@@ -90,7 +90,7 @@ def desired_but_deleted(d, name):
 
 
 # ---------------------------------------------------------------------------
-# Item 1: DNS rebinding
+# DNS rebinding
 
 @test
 def rebinding_patch_of_a_host_link_is_refused():
@@ -244,7 +244,7 @@ def unix_sockets_skip_the_host_check_not_the_origin_check():
 
 
 # ---------------------------------------------------------------------------
-# Item 1: cross-site requests
+# Cross-site requests
 
 @test
 def cross_site_text_plain_post_is_refused():
@@ -312,7 +312,7 @@ def an_allowed_origin_works():
 
 
 # ---------------------------------------------------------------------------
-# Item 15: --cors-origin at start-up, preflights on unknown paths/methods
+# --cors-origin at start-up, preflights on unknown paths/methods
 
 @test
 def cors_origins_no_browser_sends_are_refused_at_start_up():

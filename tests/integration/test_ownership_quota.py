@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Issue 14, items 5, 9 and 14.
+"""Bridges netnsd did not make, --max-objects, and a namespace's in_sync.
 
-Bridge ownership (5): attaching a port to, or detaching it from, a bridge
+Bridge ownership: attaching a port to, or detaching it from, a bridge
 in the host namespace that netnsd did not create (`ip link add ... type
 bridge`, as docker0 or a LAN bridge would be) changes that bridge, so it
 needs ?force=true: PUT and DELETE of the port and PATCH `master` answer 409
@@ -9,14 +9,14 @@ needs ?force=true: PUT and DELETE of the port and PATCH `master` answer 409
 it they work. A bridge netnsd made needs nothing; an unmanaged bridge in a
 namespace other than host is not protected (the same rule as links).
 
-Quotas (9): with --max-objects N, a creation that would take the desired
+Quotas: with --max-objects N, a creation that would take the desired
 state past N records (a namespace, each end of a veth, a bridge, an
 address) answers 403 `quota-exceeded` naming the limit and the flag, and
 changes neither the kernel nor the desired state; changes of existing
 objects and deletions always work; a deletion makes room; after a restart
 the count is the same.
 
-A namespace's in_sync (14): GET /v1/namespaces/{ns} and the list say
+A namespace's in_sync: GET /v1/namespaces/{ns} and the list say
 in_sync false, with a short drift naming the inner object, when something
 desired inside the namespace differs (a veth end deleted with `ip -n`, an
 MTU changed, an address removed); true again after POST /v1/reconcile;
@@ -48,7 +48,7 @@ def expect_unmanaged_bridge(r, bridge, what):
 
 
 # ---------------------------------------------------------------------------
-# Item 5: bridges netnsd did not create
+# Bridges netnsd did not create
 
 
 @test
@@ -132,7 +132,7 @@ def netnsd_bridges_and_other_namespaces_need_no_force():
 
 
 # ---------------------------------------------------------------------------
-# Item 9: --max-objects
+# --max-objects
 
 
 def expect_quota(r, limit, what):
@@ -235,7 +235,7 @@ def max_objects_flag_and_config_file():
 
 
 # ---------------------------------------------------------------------------
-# Item 14: a namespace's in_sync covers what is desired inside it
+# A namespace's in_sync covers what is desired inside it
 
 
 def ns_item(d, ns):

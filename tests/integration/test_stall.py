@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""No global stall (issue 14, item 12).
+"""No global stall: a silent namespace costs only its own requests.
 
 One namespace whose kernel never answers must cost its own requests a
 bounded wait and a clear problem, and cost nobody else anything. The fault
@@ -12,10 +12,10 @@ quiet (README.md, "Timeouts").
   message the kernel left unanswered, within the timeout + 1 s, and changes
   nothing;
 - while several requests are stuck on `slow`, requests on other namespaces,
-  namespace creations and deletions and reads are answered at once (< 1 s);
-  before the fix a namespace creation waited for the stuck request (it ran
-  alone, behind the daemon-wide lock) and every request after it waited
-  behind the creation;
+  namespace creations and deletions and reads are answered at once (< 1 s):
+  a namespace creation does not run alone behind the daemon-wide lock, so
+  it neither waits for the stuck request nor holds up every request after
+  it;
 - a reconcile waiting to run alone holds other requests up for at most the
   timeout, then they get 503 `busy` with Retry-After;
 - a conditional change (If-Match), which runs alone too, waits behind a
