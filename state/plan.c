@@ -129,6 +129,97 @@ static int plan_master(const char *ns, const struct record_link *want,
 	return 0;
 }
 
+/* The LINK_SET step's mtu, mac and up, each with its inverse. */
+static void plan_set_attrs(struct plan_step *st, const struct nl_link *l,
+			   const struct diff_link *d)
+{
+	char a[18], b[18];
+
+	if (d->change.mtu) {
+		st->set.mtu = d->change.mtu;
+		st->old.mtu = l->mtu;
+		plan_say(st, "mtu %u -> %u", l->mtu, d->change.mtu);
+	}
+	if (d->change.mac) {
+		st->set.has_mac = true;
+		memcpy(st->set.mac, d->change.mac, 6);
+		st->old.has_mac = l->has_mac;
+		memcpy(st->old.mac, l->mac, 6);
+		value_format_mac(l->mac, a);
+		value_format_mac(d->change.mac, b);
+		plan_say(st, "mac %s -> %s", l->has_mac ? a : "none", b);
+	}
+	if (d->change.up >= 0) {
+		st->set.up = d->change.up;
+		st->old.up = !d->change.up;
+		plan_say(st, "up %s -> %s", plan_bool(st->old.up),
+			 plan_bool(st->set.up));
+	}
+}
+
+/* One LINK_SET step for what differs of the link's own attributes, its
+ * master (`master`: the new one's index, -1 when it stays) and netnsd's
+ * mark on a link it owns; none when nothing does. */
+static int plan_link_set(struct plan *p, const char *ns, const char *name,
+			 const struct record_link *want,
+			 const struct plan_seen *seen,
+			 const struct diff_link *d, int master)
+{
+	const struct nl_link *l = seen->link;
+	bool mark = want->owned && strcmp(l->alias, NL_LINK_ALIAS);
+	struct plan_step *st;
+
+	if (!diff_link_has_change(d) && master < 0 && !mark)
+		return 0;
+	st = plan_add(p, PLAN_LINK_SET, PLAN_UPDATE, ns, name);
+	if (!st)
+		return -ENOMEM;
+	plan_link_path(st, want->kind);
+	st->ifindex = l->ifindex;
+	plan_set_attrs(st, l, d);
+	if (master >= 0) {
+		st->set.master = master;
+		st->old.master = l->master;
+		plan_say(st, "master %s -> %s",
+			 seen->master_name ? seen->master_name : "none",
+			 want->master ? want->master : "none");
+	}
+	if (mark) {
+		st->set.mark = true;
+		plan_say(st, "marked as netnsd's");
+	}
+	return 0;
+}
+
+/* One BRIDGE_SET step for the bridge settings that differ, if any. */
+static int plan_bridge_set(struct plan *p, const char *ns, const char *name,
+			   const struct record_link *want,
+			   const struct nl_link *l, const struct diff_link *d)
+{
+	struct plan_step *st;
+
+	if (d->bridge.stp < 0 && d->bridge.vlan_filtering < 0)
+		return 0;
+	st = plan_add(p, PLAN_BRIDGE_SET, PLAN_UPDATE, ns, name);
+	if (!st)
+		return -ENOMEM;
+	plan_link_path(st, want->kind);
+	st->ifindex = l->ifindex;
+	st->bridge = d->bridge;
+	if (d->bridge.stp >= 0) {
+		st->bridge_old.stp = !d->bridge.stp;
+		plan_say(st, "stp %s -> %s", plan_bool(!d->bridge.stp),
+			 plan_bool(d->bridge.stp));
+	}
+	if (d->bridge.vlan_filtering >= 0) {
+		st->bridge_old.vlan_filtering = !d->bridge.vlan_filtering;
+		plan_say(st, "vlan_filtering %s -> %s",
+			 plan_bool(!d->bridge.vlan_filtering),
+			 plan_bool(d->bridge.vlan_filtering));
+	}
+	return 0;
+}
+
 /* The attribute changes of an existing link, as one LINK_SET step (and a
  * BRIDGE_SET for a bridge's options), from the diff of record and link. */
 static int plan_converge(struct plan *p, const char *ns, const char *name,
@@ -136,85 +227,19 @@ static int plan_converge(struct plan *p, const char *ns, const char *name,
 			 const struct plan_seen *seen, struct problem *prob)
 {
 	const struct nl_link *l = seen->link;
-	struct plan_step *st = NULL, *bst;
 	struct diff_link d;
-	int master = -1, r;
+	int master = -1, r = 0;
 
 	if (diff_link_want(want, l, seen->master_name, NULL, NULL, &d) < 0)
 		return problem_errno(prob, -ENOMEM, "planning", NULL);
-	if (d.master_differs) {
+	if (d.master_differs)
 		r = plan_master(ns, want, seen, l->ifindex, &master, prob);
-		if (r < 0)
-			goto out;
-	}
-	if (diff_link_has_change(&d) || master >= 0 ||
-	    (want->owned && strcmp(l->alias, NL_LINK_ALIAS))) {
-		r = -ENOMEM;
-		st = plan_add(p, PLAN_LINK_SET, PLAN_UPDATE, ns, name);
-		if (!st)
-			goto nomem;
-		plan_link_path(st, want->kind);
-		st->ifindex = l->ifindex;
-		if (d.change.mtu) {
-			st->set.mtu = d.change.mtu;
-			st->old.mtu = l->mtu;
-			plan_say(st, "mtu %u -> %u", l->mtu, d.change.mtu);
-		}
-		if (d.change.mac) {
-			char a[18], b[18];
-
-			st->set.has_mac = true;
-			memcpy(st->set.mac, d.change.mac, 6);
-			st->old.has_mac = l->has_mac;
-			memcpy(st->old.mac, l->mac, 6);
-			value_format_mac(l->mac, a);
-			value_format_mac(d.change.mac, b);
-			plan_say(st, "mac %s -> %s", l->has_mac ? a : "none",
-				 b);
-		}
-		if (d.change.up >= 0) {
-			st->set.up = d.change.up;
-			st->old.up = !d.change.up;
-			plan_say(st, "up %s -> %s", plan_bool(st->old.up),
-				 plan_bool(st->set.up));
-		}
-		if (master >= 0) {
-			st->set.master = master;
-			st->old.master = l->master;
-			plan_say(st, "master %s -> %s",
-				 seen->master_name ? seen->master_name : "none",
-				 want->master ? want->master : "none");
-		}
-		if (want->owned && strcmp(l->alias, NL_LINK_ALIAS)) {
-			st->set.mark = true;
-			plan_say(st, "marked as netnsd's");
-		}
-	}
-	if (d.bridge.stp >= 0 || d.bridge.vlan_filtering >= 0) {
-		bst = plan_add(p, PLAN_BRIDGE_SET, PLAN_UPDATE, ns, name);
-		if (!bst)
-			goto nomem;
-		plan_link_path(bst, want->kind);
-		bst->ifindex = l->ifindex;
-		bst->bridge = d.bridge;
-		if (d.bridge.stp >= 0) {
-			bst->bridge_old.stp = !d.bridge.stp;
-			plan_say(bst, "stp %s -> %s", plan_bool(!d.bridge.stp),
-				 plan_bool(d.bridge.stp));
-		}
-		if (d.bridge.vlan_filtering >= 0) {
-			bst->bridge_old.vlan_filtering =
-				!d.bridge.vlan_filtering;
-			plan_say(bst, "vlan_filtering %s -> %s",
-				 plan_bool(!d.bridge.vlan_filtering),
-				 plan_bool(d.bridge.vlan_filtering));
-		}
-	}
-	r = 0;
-	goto out;
-nomem:
-	r = problem_errno(prob, -ENOMEM, "planning", NULL);
-out:
+	if (r == 0)
+		r = plan_link_set(p, ns, name, want, seen, &d, master);
+	if (r == 0)
+		r = plan_bridge_set(p, ns, name, want, l, &d);
+	if (r == -ENOMEM)
+		r = problem_errno(prob, -ENOMEM, "planning", NULL);
 	diff_link_clear(&d);
 	return r;
 }
