@@ -67,6 +67,21 @@ static void desired_routes_of_link(struct store *s, struct store_txn *t,
 	json_decref(routes);
 }
 
+/* The record of ns/name and all that hangs on its name: its addresses,
+ * routes and sysctls. */
+static void desired_forget_one(struct store *s, struct store_txn *t,
+			       const char *ns, const char *name)
+{
+	char key[KEY_MAX];
+
+	key_link(key, ns, name);
+	store_txn_del(t, key);
+	key_addr_prefix(key, ns, name);
+	desired_forget_prefix(s, t, key);
+	desired_routes_of_link(s, t, ns, name, NULL);
+	sysctl_desired_relocate(s, t, ns, name, NULL, NULL);
+}
+
 void desired_forget_ns(struct store *s, struct store_txn *t, const char *ns)
 {
 	char key[KEY_MAX];
@@ -81,16 +96,8 @@ void desired_forget_ns(struct store *s, struct store_txn *t, const char *ns)
 
 		record_link_read(v, &w);
 		store_txn_del(t, k);
-		if ((w.has & RECORD_HAS_PEER) && strcmp(p->peer_ns, ns)) {
-			key_link(key, p->peer_ns, p->peer_name);
-			store_txn_del(t, key);
-			key_addr_prefix(key, p->peer_ns, p->peer_name);
-			desired_forget_prefix(s, t, key);
-			desired_routes_of_link(s, t, p->peer_ns, p->peer_name,
-					       NULL);
-			sysctl_desired_relocate(s, t, p->peer_ns, p->peer_name,
-						NULL, NULL);
-		}
+		if ((w.has & RECORD_HAS_PEER) && strcmp(p->peer_ns, ns))
+			desired_forget_one(s, t, p->peer_ns, p->peer_name);
 	}
 	json_decref(links);
 	key_addr_prefix(key, ns, NULL);
@@ -115,42 +122,18 @@ json_t *desired_link(struct store *s, const char *ns, const char *name)
 	return copy;
 }
 
-/* Rewrites every link of `ns` whose desired master is `bridge`: to
- * `new_master`, or without a master when that is NULL. */
-static void desired_repoint_ports(struct store *s, struct store_txn *t,
-				  const char *ns, const char *bridge,
-				  const char *new_master)
-{
-	char prefix[KEY_MAX];
-	json_t *links, *v;
-	const char *k;
-
-	key_link_prefix(prefix, ns);
-	links = store_list(s, prefix);
-	json_object_foreach(links, k, v) {
-		struct record_link w;
-
-		record_link_read(v, &w);
-		if (!w.master || strcmp(w.master, bridge))
-			continue;
-		w.master = new_master;
-		if (!new_master)
-			w.has &= ~RECORD_HAS_MASTER;
-		store_txn_set(t, k, record_link_format(&w));
-	}
-	json_decref(links);
-}
-
 static void desired_forget_tree(struct store *s, struct store_txn *t,
 				const char *ns, const char *name, int depth);
 
-/* Every link of `ns` desired on `parent` (a link of the kind table):
- * repointed to `new_parent` (a rename), or forgotten when that is NULL,
- * as the kernel deletes them with their parent (README.md, "More link
- * kinds"). `depth` bounds a chain of them. */
-static void desired_children(struct store *s, struct store_txn *t,
-			     const char *ns, const char *parent,
-			     const char *new_parent, int depth)
+/* The links of `ns` that name link `name`: a port as its master, and
+ * (`children`) a link of the kind table as its parent. Each is pointed at
+ * `name2`, or, when that is NULL (`name` is going), a port is left
+ * without a master and a child forgotten, as the kernel deletes it with
+ * its parent (README.md, "More link kinds"). `depth` bounds a chain of
+ * children. */
+static void desired_referrers(struct store *s, struct store_txn *t,
+			      const char *ns, const char *name,
+			      const char *name2, bool children, int depth)
 {
 	char prefix[KEY_MAX];
 	json_t *links, *v;
@@ -162,38 +145,28 @@ static void desired_children(struct store *s, struct store_txn *t,
 	links = store_list(s, prefix);
 	json_object_foreach(links, k, v) {
 		struct record_link w;
+		bool port, child;
 
 		record_link_read(v, &w);
-		if (!(w.has & RECORD_HAS_OPTIONS) || !w.opts.parent ||
-		    strcmp(w.opts.parent, parent))
-			continue;
-		if (new_parent) {
-			w.opts.parent = new_parent;
-			store_txn_set(t, k, record_link_format(&w));
-		} else {
+		port = w.master && !strcmp(w.master, name);
+		child = children && (w.has & RECORD_HAS_OPTIONS) &&
+			w.opts.parent && !strcmp(w.opts.parent, name);
+		if (child && !name2) {
 			desired_forget_tree(s, t, ns, k + strlen(prefix),
 					    depth + 1);
+			continue;
 		}
+		if (!port && !child)
+			continue;
+		if (port)
+			w.master = name2;
+		if (port && !name2)
+			w.has &= ~RECORD_HAS_MASTER;
+		if (child)
+			w.opts.parent = name2;
+		store_txn_set(t, k, record_link_format(&w));
 	}
 	json_decref(links);
-}
-
-static void desired_forget_one(struct store *s, struct store_txn *t,
-			       const char *ns, const char *name)
-{
-	char key[KEY_MAX];
-	json_t *addrs, *v;
-	const char *k;
-
-	key_link(key, ns, name);
-	store_txn_del(t, key);
-	key_addr_prefix(key, ns, name);
-	addrs = store_list(s, key);
-	json_object_foreach(addrs, k, v)
-		store_txn_del(t, k);
-	json_decref(addrs);
-	desired_routes_of_link(s, t, ns, name, NULL);
-	sysctl_desired_relocate(s, t, ns, name, NULL, NULL);
 }
 
 /* The stored record of ns/name, read into `w` (zeros when there is none):
@@ -231,11 +204,10 @@ static void desired_forget_tree(struct store *s, struct store_txn *t,
 	desired_forget_one(s, t, ns, name);
 	if (w.has & RECORD_HAS_PEER) {
 		desired_forget_one(s, t, w.veth.peer_ns, w.veth.peer_name);
-		desired_children(s, t, w.veth.peer_ns, w.veth.peer_name, NULL,
-				 depth);
+		desired_referrers(s, t, w.veth.peer_ns, w.veth.peer_name, NULL,
+				  true, depth);
 	}
-	desired_repoint_ports(s, t, ns, name, NULL);
-	desired_children(s, t, ns, name, NULL, depth);
+	desired_referrers(s, t, ns, name, NULL, true, depth);
 	json_decref(rec);
 }
 
@@ -297,12 +269,11 @@ void desired_relocate_link(struct store *s, struct store_txn *t, const char *ns,
 	}
 	if (w.has & RECORD_HAS_PEER)
 		desired_repoint_peer(s, t, &w.veth, ns2, name2);
-	desired_repoint_ports(s, t, ns, name, moved ? NULL : name2);
 	/* A move takes the link's routes out of the kernel, as its
-	 * addresses; a rename keeps them. */
+	 * addresses, and its ports out of it; a rename keeps them. Its
+	 * children stay where they are. */
+	desired_referrers(s, t, ns, name, moved ? NULL : name2, !moved, 0);
 	desired_routes_of_link(s, t, ns, name, moved ? NULL : name2);
-	if (!moved)
-		desired_children(s, t, ns, name, name2, 0);
 	key_link(key2, ns2, name2);
 	store_txn_set(t, key2, record_link_format(&w));
 	json_decref(rec);
