@@ -302,15 +302,11 @@ static int apply_step_index(struct nl_sock *s, const struct plan_step *st)
 	return 0;
 }
 
-static int apply_in(struct nl_sock *s, struct store *store,
+static int apply_in(struct nl_sock *s, int ifindex, struct store *store,
 		    const struct plan_step *st)
 {
 	struct nl_link_spec spec;
-	int ifindex, r;
-
-	ifindex = apply_step_index(s, st);
-	if (ifindex < 0)
-		return ifindex;
+	int r;
 
 	switch (st->op) {
 	case PLAN_BRIDGE_ADD:
@@ -356,34 +352,13 @@ static int apply_in(struct nl_sock *s, struct store *store,
 	return -EINVAL;
 }
 
-int apply_step(struct store *store, const struct plan_step *st)
-{
-	struct nl_sock *s = NULL;
-	int r;
-
-	/* A namespace's own steps need no socket inside it. */
-	if (st->op == PLAN_NS_ADD || st->op == PLAN_NS_DEL ||
-	    st->op == PLAN_RECORD || st->op == PLAN_SYSCTL_SET)
-		return apply_in(NULL, store, st);
-	r = nl_ns_get(st->ns, &s);
-
-	if (r < 0)
-		return r;
-	r = apply_in(s, store, st);
-	nl_ns_put(st->ns, s);
-	return r;
-}
-
 /* Takes one step back; a link made is deleted only while it is still
  * netnsd's own under its name. */
-static int apply_back_in(struct nl_sock *s, const struct plan_step *st)
+static int apply_back_in(struct nl_sock *s, int ifindex,
+			 const struct plan_step *st)
 {
 	struct nl_link l;
-	int ifindex, r;
-
-	ifindex = apply_step_index(s, st);
-	if (ifindex < 0)
-		return ifindex;
+	int r;
 
 	switch (st->op) {
 	case PLAN_BRIDGE_ADD:
@@ -422,18 +397,38 @@ static int apply_back_in(struct nl_sock *s, const struct plan_step *st)
 	return -EINVAL;
 }
 
-static int apply_back(const struct plan_step *st)
+/* A step (`back`: its undoing) run where it acts: with a socket inside
+ * its namespace, but for a namespace's own steps, and the index of its
+ * link for a step that needs one. */
+static int apply_where(struct store *store, const struct plan_step *st,
+		       bool back)
 {
 	struct nl_sock *s = NULL;
-	int r = 0;
+	int ifindex = 0, r = 0;
 
-	if (st->op == PLAN_NS_ADD || st->op == PLAN_RECORD ||
-	    st->op == PLAN_SYSCTL_SET)
-		r = apply_back_in(NULL, st);
-	else if ((r = nl_ns_get(st->ns, &s)) == 0) {
-		r = apply_back_in(s, st);
-		nl_ns_put(st->ns, s);
-	}
+	if (st->op != PLAN_NS_ADD && st->op != PLAN_NS_DEL &&
+	    st->op != PLAN_RECORD && st->op != PLAN_SYSCTL_SET)
+		r = nl_ns_get(st->ns, &s);
+	if (r == 0)
+		ifindex = apply_step_index(s, st);
+	if (r == 0 && ifindex < 0)
+		r = ifindex;
+	if (r == 0)
+		r = back ? apply_back_in(s, ifindex, st)
+			 : apply_in(s, ifindex, store, st);
+	nl_ns_put(st->ns, s);
+	return r;
+}
+
+int apply_step(struct store *store, const struct plan_step *st)
+{
+	return apply_where(store, st, false);
+}
+
+static int apply_back(const struct plan_step *st)
+{
+	int r = apply_where(NULL, st, true);
+
 	if (r < 0)
 		log_error("%s %s could not be taken back after a failure: %s",
 			  plan_action_name(st->action), st->path, strerror(-r));

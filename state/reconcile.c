@@ -391,6 +391,36 @@ out:
 		nl_ns_put(pns, ps);
 }
 
+/* What converging one link holds: the record as it is planned, what the
+ * kernel has, the plan, its failed step and problem, and the words that
+ * name the link in a failure ("macvlan red/m0"). */
+struct reconcile_one {
+	struct record_link w;
+	struct apply_seen seen;
+	struct nl_sock *s;
+	struct plan p;
+	struct problem prob;
+	const struct plan_step *failed;
+	char what[128];
+};
+
+static void reconcile_one_init(struct reconcile_one *o,
+			       const struct record_link *rec, const char *kind,
+			       const char *ns, const char *name)
+{
+	memset(o, 0, sizeof(*o));
+	o->w = *rec;
+	plan_init(&o->p);
+	snprintf(o->what, sizeof(o->what), "%s %s/%s", kind, ns, name);
+}
+
+static void reconcile_one_clear(struct reconcile_one *o, const char *ns)
+{
+	problem_clear(&o->prob);
+	plan_clear(&o->p);
+	nl_ns_put(ns, o->s);
+}
+
 /* Creates a missing link of the kind table (state/link_kind.h) that
  * netnsd owns, once its parent is there: each round makes those whose
  * parent the rounds before made, and the `last` says a parent still
@@ -400,56 +430,47 @@ static void reconcile_create_kind(struct reconcile *rc, const char *ns,
 				  const struct record_link *rec, bool last)
 {
 	const struct link_kind *lk = link_kind_of(rec->kind);
-	struct problem prob = PROBLEM_INIT;
-	const struct plan_step *failed = NULL;
-	struct record_link w = *rec;
-	struct apply_seen seen;
-	struct nl_sock *s = NULL;
-	struct plan p;
-	char what[128];
+	struct reconcile_one o;
 	int r;
 
 	if (!lk || !rec->owned || !(rec->has & RECORD_HAS_OPTIONS) ||
 	    reconcile_link_blocked(rc, ns, name))
 		return;
-	plan_init(&p);
-	snprintf(what, sizeof(what), "%s %s/%s", lk->name, ns, name);
-	r = nl_ns_get(ns, &s);
+	reconcile_one_init(&o, rec, lk->name, ns, name);
+	r = nl_ns_get(ns, &o.s);
 	if (r < 0) {
 		if (last)
-			reconcile_failed_ns(rc, what, "namespace is missing", r,
-					    ns);
+			reconcile_failed_ns(rc, o.what, "namespace is missing",
+					    r, ns);
 		return;
 	}
-	r = apply_see_link(s, name, NULL, &seen);
-	if (r == 0 && seen.seen.link)
+	r = apply_see_link(o.s, name, NULL, &o.seen);
+	if (r == 0 && o.seen.seen.link)
 		goto out;
 	if (r == 0)
-		r = apply_see_parent(s, rec->opts.parent, &seen);
-	if (r == 0 && rec->opts.parent && !seen.seen.parent) {
+		r = apply_see_parent(o.s, rec->opts.parent, &o.seen);
+	if (r == 0 && rec->opts.parent && !o.seen.seen.parent) {
 		if (last)
-			reconcile_failed_as(rc, what, "its parent is missing",
+			reconcile_failed_as(rc, o.what, "its parent is missing",
 					    -ENODEV,
 					    !reconcile_link_blocked(
 						    rc, ns, rec->opts.parent));
 		goto out;
 	}
-	w.has &= ~RECORD_HAS_MASTER;
+	o.w.has &= ~RECORD_HAS_MASTER;
 	if (r == 0)
-		r = plan_link(&p, ns, name, &w, &seen.seen, &prob);
+		r = plan_link(&o.p, ns, name, &o.w, &o.seen.seen, &o.prob);
 	if (r == 0)
-		r = reconcile_steps(rc, &p, &failed);
+		r = reconcile_steps(rc, &o.p, &o.failed);
 	if (r < 0) {
-		reconcile_failed(rc, what,
-				 prob.status ? prob.detail : "creating",
-				 prob.status ? 0 : r);
-		if (prob.status || !reconcile_errno_transient(r))
+		reconcile_failed(rc, o.what,
+				 o.prob.status ? o.prob.detail : "creating",
+				 o.prob.status ? 0 : r);
+		if (o.prob.status || !reconcile_errno_transient(r))
 			reconcile_block_link(rc, ns, name);
 	}
 out:
-	problem_clear(&prob);
-	plan_clear(&p);
-	nl_ns_put(ns, s);
+	reconcile_one_clear(&o, ns);
 }
 
 /* Whether the desired link ns/name is one netnsd created. */
@@ -503,52 +524,43 @@ static void reconcile_attributes(struct reconcile *rc, const char *ns,
 				 const struct record_link *rec)
 {
 	const char *master = rec->has & RECORD_HAS_MASTER ? rec->master : NULL;
-	struct problem prob = PROBLEM_INIT;
-	const struct plan_step *failed = NULL;
-	struct record_link w = *rec;
-	struct apply_seen seen;
-	struct nl_sock *s = NULL;
-	struct plan p;
-	char what[128];
+	struct reconcile_one o;
 	int r;
 
-	plan_init(&p);
-	snprintf(what, sizeof(what), "link %s/%s", ns, name);
-	if (nl_ns_get(ns, &s) < 0)
+	reconcile_one_init(&o, rec, "link", ns, name);
+	if (nl_ns_get(ns, &o.s) < 0)
 		return; /* already reported by the creation pass */
-	r = apply_see_link(s, name, master, &seen);
-	if (r == 0 && !seen.seen.link)
+	r = apply_see_link(o.s, name, master, &o.seen);
+	if (r == 0 && !o.seen.seen.link)
 		r = -ENODEV;
 	if (r < 0) {
 		if (!rec->owned)
-			reconcile_failed(rc, what, "the link is missing", r);
+			reconcile_failed(rc, o.what, "the link is missing", r);
 		goto out;
 	}
-	if (rec->owned && !nl_link_is_ours(&seen.link)) {
+	if (rec->owned && !nl_link_is_ours(&o.seen.link)) {
 		/* Someone else's link took the name: never touch it. */
 		reconcile_failed(
-			rc, what,
+			rc, o.what,
 			"a link netnsd did not create has taken its name", 0);
 		reconcile_block_link(rc, ns, name);
 		goto out;
 	}
-	reconcile_master(rc, ns, what, &seen, &w);
+	reconcile_master(rc, ns, o.what, &o.seen, &o.w);
 	/* The kind is checked above (the name is netnsd's link): what is
 	 * left to plan is attributes. */
-	w.kind = RECORD_KIND_NONE;
-	r = plan_link(&p, ns, name, &w, &seen.seen, &prob);
+	o.w.kind = RECORD_KIND_NONE;
+	r = plan_link(&o.p, ns, name, &o.w, &o.seen.seen, &o.prob);
 	if (r < 0)
-		reconcile_failed(rc, what, prob.detail, 0);
-	else if ((r = reconcile_steps(rc, &p, &failed)) < 0)
-		reconcile_failed(rc, what,
-				 failed->op == PLAN_BRIDGE_SET
+		reconcile_failed(rc, o.what, o.prob.detail, 0);
+	else if ((r = reconcile_steps(rc, &o.p, &o.failed)) < 0)
+		reconcile_failed(rc, o.what,
+				 o.failed->op == PLAN_BRIDGE_SET
 					 ? "setting bridge options"
 					 : "converging",
 				 r);
 out:
-	problem_clear(&prob);
-	plan_clear(&p);
-	nl_ns_put(ns, s);
+	reconcile_one_clear(&o, ns);
 }
 
 /* A link whose namespace (or far end's) reconcile left alone, someone
