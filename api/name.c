@@ -8,20 +8,28 @@ static bool name_char_portable(char c)
 	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
 }
 
-const char *name_check_namespace(const char *name)
+/* What every name is checked for first: given, not empty, and at most
+ * `max` bytes (`too_long` says so in the unit the client counts). */
+static const char *name_check_length(const char *name, size_t max,
+				     const char *too_long)
 {
-	size_t len;
-
 	if (!name)
 		return "is required";
-	len = strlen(name);
-	if (len == 0)
+	if (!*name)
 		return "must not be empty";
-	if (len > NAME_NS_MAX)
-		return "must be at most 64 characters";
+	return strlen(name) > max ? too_long : NULL;
+}
+
+const char *name_check_namespace(const char *name)
+{
+	const char *why = name_check_length(name, NAME_NS_MAX,
+					    "must be at most 64 characters");
+
+	if (why)
+		return why;
 	if (name[0] == '.' || name[0] == '-')
 		return "must not start with '.' or '-'";
-	for (size_t i = 0; i < len; i++)
+	for (size_t i = 0; name[i]; i++)
 		if (!name_char_portable(name[i]))
 			return "may contain only A-Z, a-z, 0-9, '_', '.' and '-'";
 	return NULL;
@@ -29,18 +37,14 @@ const char *name_check_namespace(const char *name)
 
 const char *name_check_link(const char *name)
 {
-	size_t len;
+	const char *why = name_check_length(name, NAME_LINK_MAX,
+					    "must be at most 15 bytes");
 
-	if (!name)
-		return "is required";
-	len = strlen(name);
-	if (len == 0)
-		return "must not be empty";
-	if (len > NAME_LINK_MAX)
-		return "must be at most 15 bytes";
+	if (why)
+		return why;
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
 		return "must not be '.' or '..'";
-	for (size_t i = 0; i < len; i++) {
+	for (size_t i = 0; name[i]; i++) {
 		unsigned char c = (unsigned char)name[i];
 
 		if (c == '/' || c == ':')
