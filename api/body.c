@@ -51,7 +51,7 @@ static const char *body_type_word(enum body_type t)
 	return "?";
 }
 
-static bool body_type_ok(json_t *v, enum body_type t)
+bool body_type_ok(json_t *v, enum body_type t)
 {
 	switch (t) {
 	case BODY_STRING: return json_is_string(v);

@@ -29,6 +29,9 @@ struct body_field {
 int body_parse(const char *buf, size_t len, bool allow_empty, json_t **ret,
 	       struct problem *p);
 
+/* Whether `v` is of type `t`. */
+bool body_type_ok(json_t *v, enum body_type t);
+
 /* Checks `obj` against `fields` (terminated by a NULL name); field names in
  * errors are prefixed with `prefix` ("peer." for nested objects). */
 int body_check(json_t *obj, const struct body_field *fields, const char *prefix,

@@ -17,18 +17,6 @@ static const struct body_field *const fuzz_tables[] = {
 
 #define FUZZ_N_TABLES (sizeof(fuzz_tables) / sizeof(fuzz_tables[0]))
 
-static bool fuzz_type_ok(json_t *v, enum body_type t)
-{
-	switch (t) {
-	case BODY_STRING: return json_is_string(v);
-	case BODY_STRING_OR_NULL: return json_is_string(v) || json_is_null(v);
-	case BODY_INT: return json_is_integer(v);
-	case BODY_BOOL: return json_is_boolean(v);
-	case BODY_OBJECT: return json_is_object(v);
-	}
-	return false;
-}
-
 /* How many errors body_check() must report, worked out the plain way. */
 static size_t fuzz_expected_errors(json_t *obj, const struct body_field *fields)
 {
@@ -40,7 +28,7 @@ static size_t fuzz_expected_errors(json_t *obj, const struct body_field *fields)
 	json_object_foreach(obj, key, v) {
 		for (f = fields; f->name && strcmp(f->name, key); f++)
 			;
-		if (!f->name || !fuzz_type_ok(v, f->type) ||
+		if (!f->name || !body_type_ok(v, f->type) ||
 		    (json_is_string(v) &&
 		     strlen(json_string_value(v)) != json_string_length(v)))
 			bad++;
