@@ -105,6 +105,16 @@ static struct store *store_open_ok(const char *path)
 	return s;
 }
 
+/* Opens the store at `path` into `s`, or ends the test with a failed
+ * check. */
+#define OPEN_OR_RETURN(s, path)            \
+	do {                               \
+		(s) = store_open_ok(path); \
+		CHECK((s) != NULL);        \
+		if (!(s))                  \
+			return;            \
+	} while (0)
+
 /* A store on fresh paths named `name`; NULL (and a failed check) when it
  * cannot be opened. */
 static struct store *store_open_new(struct paths *p, const char *name)
@@ -225,10 +235,7 @@ static void test_roundtrip(void)
 	}
 	free(journal);
 
-	s = store_open_ok(p.snap);
-	CHECK(s != NULL);
-	if (!s)
-		return;
+	OPEN_OR_RETURN(s, p.snap);
 	CHECK(store_seq(s) == 2);
 	CHECK(store_count(s) == 3);
 	v = store_get(s, "link/blue/va");
@@ -285,10 +292,7 @@ static void test_set_del(void)
 	CHECK(store_count(s) == 3);
 	store_free(s);
 
-	s = store_open_ok(p.snap);
-	CHECK(s != NULL);
-	if (!s)
-		return;
+	OPEN_OR_RETURN(s, p.snap);
 	CHECK(store_seq(s) == 2);
 	CHECK(has_int(s, "a", -1));
 	CHECK(has_int(s, "b", 20));
@@ -353,10 +357,7 @@ static void test_undo(void)
 	store_txn_free(u);
 	store_free(s);
 
-	s = store_open_ok(p.snap);
-	CHECK(s != NULL);
-	if (!s)
-		return;
+	OPEN_OR_RETURN(s, p.snap);
 	CHECK(has_int(s, "a", 1));
 	CHECK(has_int(s, "b", 2));
 	CHECK(has_int(s, "c", -1));
@@ -639,10 +640,7 @@ static void test_room_steps(void)
 	free(buf);
 	store_free(s);
 
-	s = store_open_ok(p.snap);
-	CHECK(s != NULL);
-	if (!s)
-		return;
+	OPEN_OR_RETURN(s, p.snap);
 	CHECK(store_seq(s) == 3);
 	v = store_get(s, "big");
 	CHECK(json_is_string(v) && strlen(json_string_value(v)) == 10000);
@@ -1361,16 +1359,10 @@ static void test_foreach(void)
 	store_free(s);
 
 	/* The same after a restart, whose order is the snapshot's. */
-	s = store_open_ok(p.snap);
-	CHECK(s != NULL);
-	if (!s)
-		return;
+	OPEN_OR_RETURN(s, p.snap);
 	CHECK(store_compact(s) == 0);
 	store_free(s);
-	s = store_open_ok(p.snap);
-	CHECK(s != NULL);
-	if (!s)
-		return;
+	OPEN_OR_RETURN(s, p.snap);
 	CHECK(store_count(s) == 8);
 	CHECK(foreach_matches_list(s, ""));
 	CHECK(foreach_matches_list(s, "link/"));
@@ -1437,18 +1429,12 @@ static void test_revision(void)
 	store_sync(s);
 	store_free(s);
 
-	s = store_open_ok(p.snap);
-	CHECK(s != NULL);
-	if (!s)
-		return;
+	OPEN_OR_RETURN(s, p.snap);
 	CHECK(store_revision(s) == 1);
 	CHECK(store_seq(s) == 5);
 	CHECK(store_compact(s) == 0);
 	store_free(s);
-	s = store_open_ok(p.snap);
-	CHECK(s != NULL);
-	if (!s)
-		return;
+	OPEN_OR_RETURN(s, p.snap);
 	CHECK(store_revision(s) == 1);
 	CHECK(has_int(s, "a", 1));
 	store_free(s);
@@ -1526,10 +1512,7 @@ static void test_sync_point(void)
 	store_sync_until(s, 0);
 	store_free(s);
 
-	s = store_open_ok(p.snap);
-	CHECK(s != NULL);
-	if (!s)
-		return;
+	OPEN_OR_RETURN(s, p.snap);
 	CHECK(has_int(s, "a", 1) && has_int(s, "b", 2));
 	store_free(s);
 }
@@ -1837,17 +1820,11 @@ static void test_objects_limit(void)
 	store_free(s);
 
 	/* Counted again on open: from the journal, then from a snapshot. */
-	s = store_open_ok(p.snap);
-	CHECK(s != NULL);
-	if (!s)
-		return;
+	OPEN_OR_RETURN(s, p.snap);
 	CHECK(store_objects(s) == 3);
 	CHECK(store_compact(s) == 0);
 	store_free(s);
-	s = store_open_ok(p.snap);
-	CHECK(s != NULL);
-	if (!s)
-		return;
+	OPEN_OR_RETURN(s, p.snap);
 	CHECK(store_objects(s) == 3);
 	store_free(s);
 }
