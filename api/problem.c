@@ -228,6 +228,12 @@ int problem_pair_exists(struct problem *p, const char *ns, const char *name,
 		put_hint ? " (PUT converges an existing pair)" : "");
 }
 
+int problem_not_bridge(struct problem *p, const char *ns, const char *name)
+{
+	return problem_set(p, 400, "invalid-value",
+			   "%s in namespace %s is not a bridge", name, ns);
+}
+
 int problem_own_port(struct problem *p, const char *field)
 {
 	return problem_field(p, field, "a bridge cannot be its own port");

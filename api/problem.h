@@ -73,6 +73,9 @@ int problem_link_foreign(struct problem *p, const char *ns, const char *name);
 int problem_pair_exists(struct problem *p, const char *ns, const char *name,
 			const char *pns, const char *pname, bool put_hint);
 
+/* 400 invalid-value: a master named that is not a bridge. */
+int problem_not_bridge(struct problem *p, const char *ns, const char *name);
+
 /* Field `field`: a bridge named as its own port. */
 int problem_own_port(struct problem *p, const char *field);
 

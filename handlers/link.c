@@ -489,13 +489,11 @@ static int link_patch_check_master(struct request *req, struct reply *rep,
 	if (!p->has_master || !p->master)
 		return 0;
 	r = nl_link_get(s, p->master, &br);
-	if (r < 0 || strcmp(br.kind, "bridge"))
-		return problem_set(
-			&rep->problem, r < 0 ? 404 : 400,
-			r < 0 ? "not-found" : "invalid-value",
-			r < 0 ? "bridge %s does not exist in namespace %s"
-			      : "%s in namespace %s is not a bridge",
-			p->master, ns);
+	if (r < 0)
+		return problem_link_missing(&rep->problem, "bridge", p->master,
+					    ns);
+	if (strcmp(br.kind, "bridge"))
+		return problem_not_bridge(&rep->problem, ns, p->master);
 	if (br.ifindex == l->ifindex)
 		return problem_own_port(&rep->problem, "master");
 	*ret = br.ifindex;

@@ -120,9 +120,7 @@ static int plan_master(const char *ns, const struct record_link *want,
 	if (!m)
 		return problem_link_missing(prob, "bridge", want->master, ns);
 	if (strcmp(m->kind, "bridge"))
-		return problem_set(prob, 400, "invalid-value",
-				   "%s in namespace %s is not a bridge",
-				   want->master, ns);
+		return problem_not_bridge(prob, ns, want->master);
 	if (m->ifindex == self)
 		return problem_own_port(prob, "master");
 	*ret = m->ifindex;
