@@ -501,6 +501,30 @@ static int link_patch_check_master(struct request *req, struct reply *rep,
 					 br.name, true);
 }
 
+/* The name a rename or move gives is free where the link lands (its
+ * namespace's lock is held): a taken one is refused in words, not with
+ * the kernel's "File exists", and a dry run says so too. */
+static int link_patch_check_free(struct reply *rep, struct nl_sock *s,
+				 const char *ns2, const char *name2, bool moved)
+{
+	struct nl_sock *s2 = s;
+	struct nl_link there;
+	int r;
+
+	if (moved) {
+		r = nl_ns_get(ns2, &s2);
+		if (r < 0)
+			return problem_ns_missing(&rep->problem, ns2);
+	}
+	r = nl_link_get(s2, name2, &there);
+	if (moved)
+		nl_ns_put(ns2, s2);
+	if (r == 0)
+		return problem_link_exists(&rep->problem, ns2, name2, NULL);
+	return r == -ENODEV ? 0
+			    : handler_kernel_failed(rep, r, "reading the link");
+}
+
 int link_handle_patch(struct request *req, struct reply *rep)
 {
 	struct nl_sock *s = NULL;
@@ -565,7 +589,10 @@ int link_handle_patch(struct request *req, struct reply *rep)
 		r = link_patch_attrs(req, rep, s, ns, name, &p);
 		goto out;
 	}
-	r = link_patch_move(req, rep, s, &l, ns2, name2, fd, &p, master);
+	r = link_patch_check_free(rep, s, ns2, name2, moved);
+	if (r == 0)
+		r = link_patch_move(req, rep, s, &l, ns2, name2, fd, &p,
+				    master);
 out:
 	if (fd >= 0)
 		close(fd);

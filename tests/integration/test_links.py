@@ -401,10 +401,14 @@ def rename_to_a_taken_name_is_refused_and_changes_nothing():
     mk_veth(d, "host", "va", "vb")
     before = snapshot(d)
     r = d.patch(L("host", "va"), {"name": "vb", "mtu": 1280})
-    p = expect_problem(r, None, "rename to a taken name")
-    check(r.status in (400, 409), "status %d for a taken name", r.status)
-    check(p["detail"], "detail")
+    p = expect_problem(r, 409, "rename to a taken name")
+    eq((p["type"], p["detail"]),
+       ("urn:netnsd:problem:already-exists",
+        "a link named vb already exists in namespace host"),
+       "the taken name in words, not the kernel's")
     expect_unchanged(d, before, "rename to a taken name")
+    r = d.patch(L("host", "va") + "?dry_run=true", {"name": "vb"})
+    expect_problem(r, 409, "a dry run of it")
 
 
 @test
@@ -415,8 +419,9 @@ def move_to_a_namespace_where_the_name_is_taken_changes_nothing():
     mk_veth(d, "red", "va", "vc")
     before = snapshot(d, ("host", "red"))
     r = d.patch(L("host", "va"), {"namespace": "red"})
-    expect_problem(r, None, "move onto a taken name")
-    check(r.status in (400, 409), "status %d for a taken name", r.status)
+    p = expect_problem(r, 409, "move onto a taken name")
+    eq(p["detail"], "a link named va already exists in namespace red",
+       "the taken name in words")
     expect_unchanged(d, before, "move onto a taken name")
 
 
