@@ -142,8 +142,10 @@ void apply_restore_routes(struct store *store, struct nl_sock *s,
 	want = store_list(store, prefix);
 	if (json_object_size(want) && nl_route_dump(s, &routes, &n) == 0) {
 		json_object_foreach(want, k, v) {
-			if (record_route_parse(v, &r, NULL, 0) == 0 && r.dev &&
-			    !strcmp(r.dev, name))
+			/* A route without `dev` may go through it too: one
+			 * that is there already is left as it is. */
+			if (record_route_parse(v, &r, NULL, 0) == 0 &&
+			    (!r.dev || !strcmp(r.dev, name)))
 				route_apply(s, &r, routes, n, false, &outcome);
 		}
 	}
@@ -328,6 +330,10 @@ static int apply_in(struct nl_sock *s, int ifindex, struct store *store,
 
 		addr_apply_opts(&st->addr_opts, &o);
 		r = nl_addr_add_opts(s, ifindex, &st->addr, &o);
+		/* A gateway it makes reachable again: the desired routes
+		 * through it, which the kernel took with the address. */
+		if (r == 0)
+			apply_restore_routes(store, s, st->ns, st->name);
 		return r == -EEXIST ? 1 : r;
 	}
 	case PLAN_ADDR_DEL:
@@ -354,7 +360,7 @@ static int apply_in(struct nl_sock *s, int ifindex, struct store *store,
 
 /* Takes one step back; a link made is deleted only while it is still
  * netnsd's own under its name. */
-static int apply_back_in(struct nl_sock *s, int ifindex,
+static int apply_back_in(struct nl_sock *s, int ifindex, struct store *store,
 			 const struct plan_step *st)
 {
 	struct nl_link l;
@@ -377,7 +383,12 @@ static int apply_back_in(struct nl_sock *s, int ifindex,
 		struct nl_addr_opts o = NL_ADDR_OPTS_INIT;
 
 		addr_apply_opts(&st->addr_opts, &o);
-		return nl_addr_add_opts(s, ifindex, &st->addr, &o);
+		r = nl_addr_add_opts(s, ifindex, &st->addr, &o);
+		/* The routes the deletion took (an IPv4 gateway no longer
+		 * on a subnet of the link) come back with it. */
+		if (r == 0 && store)
+			apply_restore_routes(store, s, st->ns, st->name);
+		return r;
 	}
 	case PLAN_NS_ADD: return nl_ns_del(st->ns);
 	case PLAN_RECORD: return 0;
@@ -414,7 +425,7 @@ static int apply_where(struct store *store, const struct plan_step *st,
 	if (r == 0 && ifindex < 0)
 		r = ifindex;
 	if (r == 0)
-		r = back ? apply_back_in(s, ifindex, st)
+		r = back ? apply_back_in(s, ifindex, store, st)
 			 : apply_in(s, ifindex, store, st);
 	nl_ns_put(st->ns, s);
 	return r;
@@ -425,9 +436,9 @@ int apply_step(struct store *store, const struct plan_step *st)
 	return apply_where(store, st, false);
 }
 
-static int apply_back(const struct plan_step *st)
+static int apply_back(struct store *store, const struct plan_step *st)
 {
-	int r = apply_where(NULL, st, true);
+	int r = apply_where(store, st, true);
 
 	if (r < 0)
 		log_error("%s %s could not be taken back after a failure: %s",
@@ -443,7 +454,7 @@ static int apply_back_all(struct apply *a)
 	while (a->done > 0) {
 		const struct plan_step *st = &a->plan->steps[--a->done];
 
-		if (a->effect[a->done] && apply_back(st) < 0)
+		if (a->effect[a->done] && apply_back(a->store, st) < 0)
 			bad = -EIO;
 	}
 	return bad;
@@ -615,7 +626,7 @@ int apply_run(struct apply *a, struct store *s, struct plan *p,
 		/* The kernel applies a link's attributes one by one: a
 		 * refused MTU may follow a MAC already set. */
 		if (st->op == PLAN_LINK_SET || st->op == PLAN_BRIDGE_SET)
-			apply_back(st);
+			apply_back(a->store, st);
 		apply_take_back(a, st->path);
 	}
 	return r;

@@ -73,8 +73,10 @@ int apply_step(struct store *s, const struct plan_step *st);
 void apply_restore_addresses(struct store *store, struct nl_sock *s,
 			     const char *ns, const char *name);
 
-/* Desired routes through ns/name put back on it (taking a link down
- * takes the routes through it; bringing it up does not return them). */
+/* Desired routes through ns/name (or with no `dev`) put back: taking a
+ * link down takes the routes through it, and deleting an IPv4 address
+ * takes those whose gateway it made reachable; bringing the link up or
+ * adding the address back does not return them. */
 void apply_restore_routes(struct store *store, struct nl_sock *s,
 			  const char *ns, const char *name);
 

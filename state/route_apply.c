@@ -289,6 +289,52 @@ static void route_failed(struct route_pass *p, const char *what,
 					"error", text, "transient", transient));
 }
 
+/* Whether `via` lies in the network of `c`. */
+static bool route_in_net(const struct cidr *c, int family, const uint8_t *via)
+{
+	int bits = c->prefixlen;
+
+	if (c->family != family)
+		return false;
+	if (bits / 8 && memcmp(c->addr, via, (size_t)bits / 8))
+		return false;
+	if (bits % 8) {
+		uint8_t mask = (uint8_t)(0xff << (8 - bits % 8));
+
+		return (c->addr[bits / 8] & mask) == (via[bits / 8] & mask);
+	}
+	return true;
+}
+
+/* Whether an address of ns's desired state (on `r`'s dev, when it names
+ * one) puts `r`'s gateway on a subnet: only then may an unreachable
+ * gateway become reachable without someone else's help. */
+static bool route_gateway_desired(struct store *store, const char *ns,
+				  const struct record_route *r)
+{
+	char prefix[KEY_MAX];
+	json_t *addrs, *v;
+	const char *k;
+	bool found = false;
+
+	key_addr_prefix(prefix, ns, NULL);
+	addrs = store_list(store, prefix);
+	json_object_foreach(addrs, k, v) {
+		const char *link = k + strlen(prefix), *at = strchr(link, '/');
+		struct cidr c;
+
+		if (!at ||
+		    (r->dev && (strlen(r->dev) != (size_t)(at - link) ||
+				strncmp(link, r->dev, (size_t)(at - link)))))
+			continue;
+		if (!value_parse_cidr(at + 1, &c) &&
+		    route_in_net(&c, r->dst.family, r->via))
+			found = true;
+	}
+	json_decref(addrs);
+	return found;
+}
+
 static bool route_link_down(struct nl_sock *s, const char *dev)
 {
 	struct nl_link l;
@@ -340,10 +386,17 @@ static void route_reconcile_one(struct route_pass *p, const char *key,
 		route_failed(p, what, "its link is missing", e,
 			     desired_has_link(p->store, name, r.dev));
 	} else if (e < 0) {
-		/* A gateway not reachable yet (its address on the way) may
-		 * come; anything else the kernel refuses stays refused. */
+		/* A gateway not reachable yet may come: when an address
+		 * netnsd is to add makes it so, or, in the host, one someone
+		 * else adds (DHCP). Anything else the kernel refuses stays
+		 * refused until it is asked again. */
+		bool unreachable = e == -ENETUNREACH || e == -EHOSTUNREACH;
+
 		route_failed(p, what, "applying", e,
-			     e == -ENETUNREACH || e == -EEXIST || e == -EBUSY ||
+			     (unreachable &&
+			      (name_is_host(name) ||
+			       route_gateway_desired(p->store, name, &r))) ||
+				     e == -EEXIST || e == -EBUSY ||
 				     e == -EAGAIN || e == -ENOBUFS);
 	} else if (out == ROUTE_FOREIGN) {
 		route_failed(p, what,

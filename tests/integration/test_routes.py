@@ -441,6 +441,35 @@ def a_route_whose_link_is_gone_for_good_is_not_retried():
 
 
 @test
+def a_route_whose_gateway_address_goes_comes_back_with_it():
+    """Deleting the IPv4 address that puts a route's gateway on a subnet
+    takes the route out of the kernel. It stays desired: it is not retried
+    for ever (start-up gets ready), and it comes back as soon as the
+    address is added again through the API."""
+    d = with_link(setup())
+    A = "/v1/namespaces/red/links/eth0/addresses/198.18.0.2/24"
+    expect_status(d.post(R("red"), {"dst": "198.18.9.0/24",
+                                    "via": "198.18.0.1"}), 201, "route")
+    expect_status(d.delete(A), 204, "DELETE the gateway's address")
+    eq(kroute("red", "198.18.9.0/24"), None, "the kernel took the route")
+    g = expect_status(d.get(R("red", "198.18.9.0/24")), 200, "GET").json
+    eq((g["in_sync"], g["drift"]), (False, ["missing"]), "its drift")
+    rec = expect_status(d.post("/v1/reconcile"), 200, "reconcile").json
+    f = [x for x in rec["failures"] if "198.18.9.0/24" in x["object"]]
+    check(len(f) == 1 and f[0]["transient"] is False,
+          "one failure, not transient (no address of netnsd's would make "
+          "the gateway reachable): %r", rec)
+    d.kill()
+    d.start(timeout=h.scaled(3))  # not the 10 s of retries
+    expect_status(d.get("/readyz"), 200, "ready after the restart")
+    expect_status(d.put(A), 201, "the address back")
+    check(is_ours(kroute("red", "198.18.9.0/24")),
+          "the route came back with its gateway's address")
+    g = expect_status(d.get(R("red", "198.18.9.0/24")), 200, "GET").json
+    eq(g["in_sync"], True, "in sync again")
+
+
+@test
 def bad_input_is_400_and_changes_nothing():
     d = with_link(setup(), v6=True)
     expect_status(d.post(R("red"), {"dst": "198.18.8.0/24",
