@@ -13,7 +13,7 @@ const char *value_check_mtu(long long mtu)
 	return NULL;
 }
 
-static int value_hex(char c)
+int value_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -32,8 +32,8 @@ const char *value_parse_mac(const char *text, uint8_t ret_mac[6])
 	if (strlen(text) != 17)
 		return "must look like 02:00:00:00:00:01";
 	for (i = 0; i < 6; i++) {
-		int hi = value_hex(text[i * 3]),
-		    lo = value_hex(text[i * 3 + 1]);
+		int hi = value_hex_digit(text[i * 3]),
+		    lo = value_hex_digit(text[i * 3 + 1]);
 
 		if (hi < 0 || lo < 0 || (i < 5 && text[i * 3 + 2] != ':'))
 			return "must look like 02:00:00:00:00:01";

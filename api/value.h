@@ -18,6 +18,9 @@ struct cidr {
 /* Each returns NULL when valid, else why not. */
 const char *value_check_mtu(long long mtu);
 const char *value_parse_mac(const char *text, uint8_t ret_mac[6]);
+
+/* The value of one hexadecimal digit, either case; -1 for another char. */
+int value_hex_digit(char c);
 const char *value_parse_cidr(const char *text, struct cidr *ret);
 /* Parses an address and prefix given separately (as in a URL). */
 const char *value_parse_ip_prefix(const char *ip, const char *prefix,

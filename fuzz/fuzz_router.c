@@ -7,6 +7,7 @@
 #include "fuzz.h"
 
 #include "api/name.h"
+#include "api/value.h"
 #include "server/router.h"
 
 /* Limits of server/router.c (not exported): longer paths and more segments
@@ -99,17 +100,6 @@ static bool fuzz_matches(const char *pattern, const struct fuzz_seg *seg,
 	return true;
 }
 
-static int fuzz_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes into out (at least len + 1 bytes); -1 for a bad escape
  * or an encoded NUL, else the decoded length. */
 static long fuzz_decode(const char *s, size_t len, char *out)
@@ -121,10 +111,11 @@ static long fuzz_decode(const char *s, size_t len, char *out)
 			out[o++] = s[i];
 			continue;
 		}
-		if (len - i < 3 || fuzz_hex(s[i + 1]) < 0 ||
-		    fuzz_hex(s[i + 2]) < 0)
+		if (len - i < 3 || value_hex_digit(s[i + 1]) < 0 ||
+		    value_hex_digit(s[i + 2]) < 0)
 			return -1;
-		out[o] = (char)(fuzz_hex(s[i + 1]) << 4 | fuzz_hex(s[i + 2]));
+		out[o] = (char)(value_hex_digit(s[i + 1]) << 4 |
+				value_hex_digit(s[i + 2]));
 		if (!out[o++])
 			return -1;
 		i += 2;

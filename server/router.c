@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../api/value.h"
+
 #define ROUTER_SEGMENTS_MAX 12
 #define ROUTER_PATH_MAX	    2048
 /* The longest query parameter name an error repeats (README.md, "Query
@@ -39,17 +41,6 @@ const struct route_query_def router_queries[] = {
 const size_t router_n_queries =
 	sizeof(router_queries) / sizeof(router_queries[0]);
 
-static int router_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes one path segment. A decoded NUL or a bad escape fails: a
  * name can then never smuggle '/' past the split, nor end early. */
 static char *router_decode(const char *seg, size_t len)
@@ -66,8 +57,8 @@ static char *router_decode(const char *seg, size_t len)
 				free(out);
 				return NULL;
 			}
-			hi = router_hex(seg[i + 1]);
-			lo = router_hex(seg[i + 2]);
+			hi = value_hex_digit(seg[i + 1]);
+			lo = value_hex_digit(seg[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 				free(out);
 				return NULL;
