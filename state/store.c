@@ -144,6 +144,13 @@ int store_foreach(struct store *s, const char *prefix, store_foreach_fn fn,
 	return r;
 }
 
+void store_locked_copy(struct store *s, void *dst, const void *src, size_t n)
+{
+	pthread_mutex_lock(&s->mu);
+	memcpy(dst, src, n);
+	pthread_mutex_unlock(&s->mu);
+}
+
 size_t store_count(struct store *s)
 {
 	size_t n;
@@ -158,26 +165,20 @@ size_t store_objects(struct store *s)
 {
 	size_t n;
 
-	pthread_mutex_lock(&s->mu);
-	n = s->n_objects;
-	pthread_mutex_unlock(&s->mu);
+	store_locked_copy(s, &n, &s->n_objects, sizeof(n));
 	return n;
 }
 
 void store_set_max_objects(struct store *s, size_t max)
 {
-	pthread_mutex_lock(&s->mu);
-	s->max_objects = max;
-	pthread_mutex_unlock(&s->mu);
+	store_locked_copy(s, &s->max_objects, &max, sizeof(max));
 }
 
 size_t store_max_objects(struct store *s)
 {
 	size_t n;
 
-	pthread_mutex_lock(&s->mu);
-	n = s->max_objects;
-	pthread_mutex_unlock(&s->mu);
+	store_locked_copy(s, &n, &s->max_objects, sizeof(n));
 	return n;
 }
 
@@ -185,9 +186,7 @@ uint64_t store_revision(struct store *s)
 {
 	uint64_t n;
 
-	pthread_mutex_lock(&s->mu);
-	n = s->revision;
-	pthread_mutex_unlock(&s->mu);
+	store_locked_copy(s, &n, &s->revision, sizeof(n));
 	return n;
 }
 
@@ -195,9 +194,7 @@ uint64_t store_seq(struct store *s)
 {
 	uint64_t n;
 
-	pthread_mutex_lock(&s->mu);
-	n = s->seq;
-	pthread_mutex_unlock(&s->mu);
+	store_locked_copy(s, &n, &s->seq, sizeof(n));
 	return n;
 }
 

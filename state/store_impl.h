@@ -120,6 +120,11 @@ bool store_prefix_indexed(const char *prefix, size_t plen);
 struct store_set *store_index_set(struct store *s, const char *prefix,
 				  size_t plen, int *ret_depth);
 
+/* store.c */
+/* Copies `n` bytes of the store's state at `src` to `dst` (or the other
+ * way) under s->mu: a field read or set whole, never torn. */
+void store_locked_copy(struct store *s, void *dst, const void *src, size_t n);
+
 /* store_journal.c */
 /* Creates, locks and reads the snapshot and the journal (store_open). */
 int store_journal_open(struct store *s, char *err, size_t errlen);

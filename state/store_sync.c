@@ -149,9 +149,7 @@ uint64_t store_sync_point(struct store *s)
 {
 	uint64_t point;
 
-	pthread_mutex_lock(&s->mu);
-	point = s->needed_seq;
-	pthread_mutex_unlock(&s->mu);
+	store_locked_copy(s, &point, &s->needed_seq, sizeof(point));
 	return point;
 }
 
