@@ -77,80 +77,90 @@ static void main_raise_nofile(void)
 	}
 }
 
-int main(int argc, char **argv)
+/* Signals that stop the daemon: every thread inherits the blocked set,
+ * so only the main loop sees SIGINT and SIGTERM. */
+static void main_block_signals(sigset_t *stop)
 {
-	struct store *store = NULL;
-	struct config cfg;
-	sigset_t stop;
-	double swept = main_seconds();
-	bool ready = false;
-	char err[512];
-	int r, sig;
-
-	r = config_parse(argc, argv, &cfg);
-	if (r)
-		return r > 0 ? 0 : 2;
-
-	/* Every thread inherits the blocked set, so only sigwait() below
-	 * sees SIGINT and SIGTERM. */
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	sigemptyset(stop);
+	sigaddset(stop, SIGINT);
+	sigaddset(stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	main_raise_nofile();
+}
 
-	record_set_warn(main_record_warn);
-	nl_set_timeout(cfg.netlink_timeout);
-	nslock_set_wait(cfg.netlink_timeout);
-	if (cfg.test_stall_netns) {
-		nl_ns_test_stall(cfg.test_stall_netns);
+/* What netlink needs before anything else: the timeouts, the test hook,
+ * and the netns directory. */
+static int main_netlink(const struct config *cfg)
+{
+	int r;
+
+	nl_set_timeout(cfg->netlink_timeout);
+	nslock_set_wait(cfg->netlink_timeout);
+	if (cfg->test_stall_netns) {
+		nl_ns_test_stall(cfg->test_stall_netns);
 		log_warn(
 			"--test-stall-netns %s: a test hook; netlink requests in that namespace are never sent and time out",
-			cfg.test_stall_netns);
+			cfg->test_stall_netns);
 	}
-	r = nl_ns_init(cfg.netns_dir);
-	if (r < 0) {
-		log_error("cannot use --netns-dir %s: %s", cfg.netns_dir,
+	r = nl_ns_init(cfg->netns_dir);
+	if (r < 0)
+		log_error("cannot use --netns-dir %s: %s", cfg->netns_dir,
 			  strerror(-r));
-		return 1;
+	return r;
+}
+
+/* The desired state, opened once privileges are dropped. */
+static int main_store(const struct config *cfg, struct store **ret)
+{
+	char err[512];
+	int r;
+
+	r = store_open(cfg->state_file, ret, err, sizeof(err));
+	if (r < 0) {
+		log_error("%s", err);
+		return r;
 	}
-	if (http_prepare(&cfg) < 0)
-		goto fail;
+	log_info("netnsd %s: desired state %s holds %zu objects",
+		 NETNSD_VERSION, cfg->state_file, store_count(*ret));
+	store_set_max_objects(*ret, cfg->max_objects);
+	if (store_objects(*ret) > cfg->max_objects)
+		log_warn(
+			"the desired state holds %zu objects, more than --max-objects %zu: nothing is deleted, but creations are refused until there is room",
+			store_objects(*ret), cfg->max_objects);
+	return 0;
+}
+
+/* Everything up to serving: listeners bound as root, privileges dropped,
+ * the state opened, the event stream and the kernel monitor started. */
+static int main_start(const struct config *cfg, struct store **store)
+{
+	if (main_netlink(cfg) < 0 || http_prepare(cfg) < 0)
+		return -1;
 	/* Dropped before the state is opened: with --user its directory is
 	 * the user's, so a file there is opened with the user's rights only
 	 * (a symlink the user planted must not be followed as root). */
-	if (privs_drop(cfg.user, cfg.netns_dir, cfg.state_file) < 0)
-		goto fail;
-	r = store_open(cfg.state_file, &store, err, sizeof(err));
-	if (r < 0) {
-		log_error("%s", err);
-		goto fail;
-	}
-	log_info("netnsd %s: desired state %s holds %zu objects",
-		 NETNSD_VERSION, cfg.state_file, store_count(store));
-	store_set_max_objects(store, cfg.max_objects);
-	if (store_objects(store) > cfg.max_objects)
-		log_warn(
-			"the desired state holds %zu objects, more than --max-objects %zu: nothing is deleted, but creations are refused until there is room",
-			store_objects(store), cfg.max_objects);
-	if (events_init(store, cfg.events_history, cfg.events_buffer,
-			cfg.max_subscribers) < 0)
-		goto fail;
+	if (privs_drop(cfg->user, cfg->netns_dir, cfg->state_file) < 0 ||
+	    main_store(cfg, store) < 0)
+		return -1;
+	if (events_init(*store, cfg->events_history, cfg->events_buffer,
+			cfg->max_subscribers) < 0)
+		return -1;
 	/* Watching before the start-up reconcile: its repairs are events. */
-	autoheal_set(cfg.reconcile_auto);
-	watch_start(store);
-	if (http_serve(store) < 0)
-		goto fail;
+	autoheal_set(cfg->reconcile_auto);
+	watch_start(*store);
+	return http_serve(*store) < 0 ? -1 : 0;
+}
 
-	/* Serving already, so /healthz answers and /readyz says 503, while
-	 * the topology comes back. */
-	main_reconcile(store);
+/* Retries what the start-up reconcile could not do yet, says ready when
+ * converge.c does, and once a second lets go of namespaces deleted behind
+ * our back: a pooled socket would otherwise keep one, and its links,
+ * alive. Returns the signal that stopped it. */
+static int main_serve(struct store *store, const sigset_t *stop)
+{
+	double swept = main_seconds();
+	bool ready = false;
+	int sig;
 
-	/* Retry what the start-up reconcile could not do yet, say ready when
-	 * converge.c does, and once a second let go of namespaces deleted
-	 * behind our back: a pooled socket would otherwise keep one, and its
-	 * links, alive. */
 	for (;;) {
 		struct converge_status st;
 		struct timespec tick;
@@ -162,9 +172,9 @@ int main(int argc, char **argv)
 			log_info("ready");
 		}
 		tick = main_tick(store);
-		sig = sigtimedwait(&stop, NULL, &tick);
+		sig = sigtimedwait(stop, NULL, &tick);
 		if (sig > 0)
-			break;
+			return sig;
 		converge_tick(store);
 		confirm_tick(store);
 		autoheal_tick(store);
@@ -175,13 +185,33 @@ int main(int argc, char **argv)
 			events_tick();
 		}
 	}
+}
+
+int main(int argc, char **argv)
+{
+	struct store *store = NULL;
+	struct config cfg;
+	sigset_t stop;
+	int r, sig;
+
+	r = config_parse(argc, argv, &cfg);
+	if (r)
+		return r > 0 ? 0 : 2;
+	main_block_signals(&stop);
+	main_raise_nofile();
+	record_set_warn(main_record_warn);
+	if (main_start(&cfg, &store) < 0) {
+		store_free(store);
+		return 1;
+	}
+	/* Serving already, so /healthz answers and /readyz says 503, while
+	 * the topology comes back. */
+	main_reconcile(store);
+	sig = main_serve(store, &stop);
 	log_info("stopping on %s", strsignal(sig));
 	notify_send("STOPPING=1");
 	http_stop();
 	watch_stop();
 	store_free(store);
 	return 0;
-fail:
-	store_free(store);
-	return 1;
 }
