@@ -531,6 +531,11 @@ void monitor_ns_gone(const char *ns)
 	free(b);
 }
 
+bool monitor_active(void)
+{
+	return mon_running;
+}
+
 unsigned monitor_count(void)
 {
 	unsigned n;
@@ -779,6 +784,8 @@ static void mon_rescan(struct mon_batch *b, bool report)
 	}
 	pthread_mutex_unlock(&mon_mu);
 	nl_ns_list_free(names, n);
+	/* What inotify lost, the pool may have missed too. */
+	nl_ns_sweep();
 	mon_flush(b);
 }
 
@@ -809,6 +816,11 @@ static void mon_inotify_read(struct mon_batch *b)
 				mon_remove_locked(ev->name, b, own, src);
 			}
 			pthread_mutex_unlock(&mon_mu);
+			/* The name gone, or another file put in its place:
+			 * the pool lets go of what it held there. */
+			if (ev->mask &
+			    (IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO))
+				nl_ns_sweep_one(ev->name);
 			mon_flush(b);
 		}
 	}
@@ -885,6 +897,10 @@ static void mon_scan_unmounted(struct mon_batch *b)
 		}
 	}
 	pthread_mutex_unlock(&mon_mu);
+	/* The pool's sockets, in namespaces watched here or not (a watch
+	 * that failed), go the same way: a mount gone is the one sign of
+	 * a bare umount. */
+	nl_ns_sweep();
 	mon_flush(b);
 }
 

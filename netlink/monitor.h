@@ -67,6 +67,9 @@ int monitor_start(monitor_fn fn, void (*idle)(void));
  * the kernel queued before the call: 0, or -ETIMEDOUT after `ms`. */
 int monitor_sync(unsigned ms);
 void monitor_stop(void);
+/* Whether the monitor runs: then it, not a clock, tells the socket pool
+ * when a namespace goes behind netnsd's back (nl_ns_sweep). */
+bool monitor_active(void);
 /* How many namespaces are watched now. */
 unsigned monitor_count(void);
 

@@ -12,7 +12,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
 #include <linux/rtnetlink.h>
@@ -44,7 +43,6 @@ static char nl_ns_dirname[PATH_MAX] = "/run/netns";
 static pthread_mutex_t nl_ns_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct nl_ns_entry *nl_ns_entries;
 static uint64_t nl_ns_gen;
-static time_t nl_ns_swept;
 static bool nl_ns_dir_shared;
 static const char *nl_ns_stall_name;
 
@@ -147,15 +145,17 @@ static struct nl_ns_entry *nl_ns_entry_locked(const char *ns, dev_t dev,
 }
 
 /* Closes the pooled sockets of namespaces that vanished or were replaced
- * behind our back, so the pool never keeps a deleted namespace alive. */
-static void nl_ns_sweep_locked(void)
+ * behind our back, so the pool never keeps a deleted namespace alive:
+ * every entry, or only that of `only`. */
+static void nl_ns_sweep_locked(const char *only)
 {
 	struct nl_ns_entry **pe = &nl_ns_entries, *e;
 	dev_t dev;
 	ino_t ino;
 
 	while ((e = *pe)) {
-		if (!name_is_host(e->name) &&
+		if ((!only || !strcmp(e->name, only)) &&
+		    !name_is_host(e->name) &&
 		    (nl_ns_identity(e->name, &dev, &ino) < 0 || dev != e->dev ||
 		     ino != e->ino)) {
 			nl_ns_entry_close_idle(e);
@@ -170,8 +170,14 @@ static void nl_ns_sweep_locked(void)
 void nl_ns_sweep(void)
 {
 	pthread_mutex_lock(&nl_ns_mu);
-	nl_ns_swept = time(NULL);
-	nl_ns_sweep_locked();
+	nl_ns_sweep_locked(NULL);
+	pthread_mutex_unlock(&nl_ns_mu);
+}
+
+void nl_ns_sweep_one(const char *ns)
+{
+	pthread_mutex_lock(&nl_ns_mu);
+	nl_ns_sweep_locked(ns);
 	pthread_mutex_unlock(&nl_ns_mu);
 }
 
@@ -242,7 +248,6 @@ int nl_ns_get(const char *ns, struct nl_sock **ret)
 	struct nl_ns_entry *e;
 	struct nl_sock *s = NULL;
 	uint64_t gen;
-	time_t now = time(NULL);
 	dev_t dev;
 	ino_t ino;
 	int r;
@@ -252,10 +257,6 @@ int nl_ns_get(const char *ns, struct nl_sock **ret)
 		return r == -EINVAL ? r : -ENOENT;
 
 	pthread_mutex_lock(&nl_ns_mu);
-	if (now != nl_ns_swept) {
-		nl_ns_swept = now;
-		nl_ns_sweep_locked();
-	}
 	e = nl_ns_entry_locked(ns, dev, ino);
 	if (!e) {
 		pthread_mutex_unlock(&nl_ns_mu);

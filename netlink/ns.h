@@ -41,9 +41,13 @@ int nl_ns_link_names(const char *ns, struct nl_ns_name **ret, size_t *ret_n);
 int nl_ns_name_find(const struct nl_ns_name *names, size_t n, int ifindex,
 		    char *ret_name);
 
-/* Drops pooled sockets of namespaces deleted or replaced behind our back;
- * called every second, so the pool never keeps one alive for long. */
+/* Drops pooled sockets of namespaces deleted or replaced behind our back,
+ * so that the pool never keeps one alive: all of them, or those of `ns`.
+ * Called when the event monitor (netlink/monitor.h) sees the netns
+ * directory or the mount table change, not on a clock: an idle daemon is
+ * never woken for it. */
 void nl_ns_sweep(void);
+void nl_ns_sweep_one(const char *ns);
 
 /* An fd of the namespace, for IFLA_NET_NS_FD and NETNSA_FD. */
 int nl_ns_open_fd(const char *ns, int *ret_fd);

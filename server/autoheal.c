@@ -9,6 +9,7 @@
 
 #include "converge.h"
 #include "http.h"
+#include "loop.h"
 #include "../base/log.h"
 
 /* A drift seen is repaired this long after, so that the notifications of
@@ -79,6 +80,7 @@ void autoheal_note(const char *ns, const char *name)
 	int64_t now = autoheal_now_ms(), due;
 	struct autoheal_obj *o;
 	char key[160];
+	bool wake;
 
 	if (!autoheal_enabled)
 		return;
@@ -96,9 +98,14 @@ void autoheal_note(const char *ns, const char *name)
 	}
 	o->last_ms = now;
 	due = now + AUTOHEAL_DEBOUNCE_MS + o->backoff_ms;
-	if (autoheal_due_ms < 0 || due < autoheal_due_ms)
+	wake = autoheal_due_ms < 0 || due < autoheal_due_ms;
+	if (wake)
 		autoheal_due_ms = due;
 	pthread_mutex_unlock(&autoheal_mu);
+	/* The run is the main loop's, which sleeps until its next deadline:
+	 * an earlier one is news to it. */
+	if (wake)
+		loop_wake();
 }
 
 long autoheal_wait_ms(void)

@@ -7,6 +7,7 @@
 #include "../state/store.h"
 #include "http.h"
 #include "../base/log.h"
+#include "loop.h"
 #include "watch.h"
 
 /* A rollback that failed is tried again this much later, not at every
@@ -39,6 +40,11 @@ long confirm_wait_ms(struct store *store)
 	if (t < confirm_not_before)
 		t = confirm_not_before;
 	return t <= now ? 0 : (long)(t - now) * 1000;
+}
+
+void confirm_armed(void)
+{
+	loop_wake();
 }
 
 static void confirm_forget(struct store_txn *t, void *arg)

@@ -8,6 +8,7 @@
 #include "../state/reconcile.h"
 #include "http.h"
 #include "../base/log.h"
+#include "loop.h"
 #include "metrics.h"
 
 /* Backoff of the retries: 50 ms, doubling, then every 5 s until the run
@@ -143,6 +144,9 @@ json_t *converge_run(struct store *store, enum converge_origin origin)
 	converge_schedule(origin);
 	converge_update_ready();
 	pthread_mutex_unlock(&converge_mu);
+	/* A run from a request (POST /v1/reconcile) may schedule a retry, or
+	 * make the daemon ready: the main loop has no clock to notice. */
+	loop_wake();
 	return report;
 }
 

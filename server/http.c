@@ -29,6 +29,7 @@
 #include "../base/nslock.h"
 #include "dashboard.h"
 #include "../netlink/sock.h"
+#include "loop.h"
 #include "metrics.h"
 #include "origin.h"
 #include "router.h"
@@ -194,6 +195,7 @@ static void http_conn_notify(void *cls, struct MHD_Connection *conn,
 		http_conns = c;
 		pthread_mutex_unlock(&http_conns_mu);
 		*socket_context = c;
+		loop_wake(); /* http_sweep() is due while it is open */
 		return;
 	}
 	c = *socket_context;
@@ -223,10 +225,11 @@ static size_t http_busy_connections(void)
 	return n;
 }
 
-void http_sweep(void)
+bool http_sweep(void)
 {
 	struct timespec now;
 	struct http_conn *c;
+	bool open;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	pthread_mutex_lock(&http_conns_mu);
@@ -248,7 +251,9 @@ void http_sweep(void)
 		    recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
 			http_conn_cut(c);
 	}
+	open = http_conns != NULL;
 	pthread_mutex_unlock(&http_conns_mu);
+	return open;
 }
 
 void http_mutations_lock(void)

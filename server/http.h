@@ -3,6 +3,8 @@
 #ifndef NETNSD_HTTP_H
 #define NETNSD_HTTP_H
 
+#include <stdbool.h>
+
 #include "config.h"
 
 struct store;
@@ -18,8 +20,10 @@ void http_stop(void);
 /* Cuts connections that have spent more than --connection-timeout seconds
  * sending one request, or waiting idle for the next, those that have not
  * sent a request's headers within --header-timeout, and those whose client
- * has gone while a request was still arriving. Called every second. */
-void http_sweep(void);
+ * has gone while a request was still arriving. Called every second while
+ * it returns true (connections are open; an event stream's heartbeats are
+ * due too); a new connection wakes the main loop (server/loop.h). */
+bool http_sweep(void);
 
 /* Every mutation, from a request or the reconciler, runs under this lock
  * held for writing; reads hold it for reading. */

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "../netlink/monitor.h"
 #include "../netlink/ns.h"
 #include "../state/record.h"
 #include "../state/store.h"
@@ -18,6 +19,7 @@
 #include "events.h"
 #include "http.h"
 #include "../base/log.h"
+#include "loop.h"
 #include "metrics.h"
 #include "notify.h"
 #include "../base/nslock.h"
@@ -40,21 +42,20 @@ static void main_record_warn(const char *msg)
 	log_error("desired state: %s", msg);
 }
 
-/* How long the main loop may sleep: until the next sweep (once a second)
- * or whatever the convergence waits for, whichever comes first. */
-static struct timespec main_tick(struct store *store)
+/* How long the main loop may sleep: until the first deadline of a job that
+ * has one (a retry, a rollback, a repair, the clock's next second while
+ * main_periodic() has work: `periodic`, or -1); -1: until woken
+ * (server/loop.h). */
+static long main_wait_ms(struct store *store, long periodic)
 {
-	long ms = converge_wait_ms(), confirm = confirm_wait_ms(store),
-	     heal = autoheal_wait_ms();
+	long ms = converge_wait_ms();
+	const long waits[] = { confirm_wait_ms(store), autoheal_wait_ms(),
+			       periodic };
 
-	if (confirm >= 0 && (ms < 0 || confirm < ms))
-		ms = confirm;
-	if (heal >= 0 && (ms < 0 || heal < ms))
-		ms = heal;
-	if (ms < 0 || ms > 1000)
-		ms = 1000;
-	return (struct timespec){ .tv_sec = ms / 1000,
-				  .tv_nsec = (ms % 1000) * 1000000 };
+	for (size_t i = 0; i < sizeof(waits) / sizeof(*waits); i++)
+		if (waits[i] >= 0 && (ms < 0 || waits[i] < ms))
+			ms = waits[i];
+	return ms;
 }
 
 static double main_seconds(void)
@@ -63,6 +64,23 @@ static double main_seconds(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* The jobs of the clock, once a second while there is one: the sweep of
+ * slow connections and the event streams' heartbeats (streams are
+ * connections), and, only when the kernel is not watched, the sweep of
+ * namespaces deleted behind our back (otherwise the monitor's news drives
+ * it: netlink/ns.h). Whether it is due again. */
+static bool main_periodic(void)
+{
+	bool more = http_sweep();
+
+	events_tick();
+	if (!monitor_active()) {
+		nl_ns_sweep();
+		more = true;
+	}
+	return more;
 }
 
 /* Every connection is a descriptor: let the connection limit, not the
@@ -78,7 +96,7 @@ static void main_raise_nofile(void)
 }
 
 /* Signals that stop the daemon: every thread inherits the blocked set,
- * so only the main loop sees SIGINT and SIGTERM. */
+ * so only the main loop sees SIGINT and SIGTERM (server/loop.h). */
 static void main_block_signals(sigset_t *stop)
 {
 	sigemptyset(stop);
@@ -132,8 +150,15 @@ static int main_store(const struct config *cfg, struct store **ret)
 
 /* Everything up to serving: listeners bound as root, privileges dropped,
  * the state opened, the event stream and the kernel monitor started. */
-static int main_start(const struct config *cfg, struct store **store)
+static int main_start(const struct config *cfg, const sigset_t *stop,
+		      struct store **store)
 {
+	int r = loop_init(stop);
+
+	if (r < 0) {
+		log_error("cannot set up the main loop: %s", strerror(-r));
+		return -1;
+	}
 	if (main_netlink(cfg) < 0 || http_prepare(cfg) < 0)
 		return -1;
 	/* Dropped before the state is opened: with --user its directory is
@@ -151,19 +176,30 @@ static int main_start(const struct config *cfg, struct store **store)
 	return http_serve(*store) < 0 ? -1 : 0;
 }
 
-/* Retries what the start-up reconcile could not do yet, says ready when
- * converge.c does, and once a second lets go of namespaces deleted behind
- * our back: a pooled socket would otherwise keep one, and its links,
- * alive. Returns the signal that stopped it. */
-static int main_serve(struct store *store, const sigset_t *stop)
+/* The clock of main_periodic(): whole seconds from the start, whatever
+ * woke the loop, so that a connection's client that went away is found
+ * within a second of going, as before the clock could stop. Milliseconds
+ * to the next one, or -1 while it has no work. */
+static long main_clock_ms(double start, bool armed)
 {
-	double swept = main_seconds();
-	bool ready = false;
+	double now = main_seconds() - start;
+	long ms = (long)((1.0 - (now - (double)(long)now)) * 1000) + 1;
+
+	return armed ? ms : -1;
+}
+
+/* Retries what the start-up reconcile could not do yet, says ready when
+ * converge.c does, and runs what has a deadline when it is due. Nothing
+ * here runs on a clock while it has nothing to do: an idle daemon is
+ * never woken. Returns the signal that stopped it. */
+static int main_serve(struct store *store)
+{
+	double start = main_seconds(), second = 0;
+	bool ready = false, armed = true;
 	int sig;
 
 	for (;;) {
 		struct converge_status st;
-		struct timespec tick;
 
 		converge_status(&st);
 		if (st.ready && !ready) {
@@ -171,18 +207,20 @@ static int main_serve(struct store *store, const sigset_t *stop)
 			notify_send("READY=1");
 			log_info("ready");
 		}
-		tick = main_tick(store);
-		sig = sigtimedwait(stop, NULL, &tick);
+		sig = loop_wait(
+			main_wait_ms(store, main_clock_ms(start, armed)));
 		if (sig > 0)
 			return sig;
 		converge_tick(store);
 		confirm_tick(store);
 		autoheal_tick(store);
-		if (main_seconds() - swept >= 1) {
-			swept = main_seconds();
-			nl_ns_sweep();
-			http_sweep();
-			events_tick();
+		/* A wake-up may be a new connection: main_periodic()
+		 * looks on the next second, and the clock stops there if
+		 * it has no work (one wake-up more, at most). */
+		armed = true;
+		if ((double)(long)(main_seconds() - start) > second) {
+			second = (double)(long)(main_seconds() - start);
+			armed = main_periodic();
 		}
 	}
 }
@@ -200,14 +238,14 @@ int main(int argc, char **argv)
 	main_block_signals(&stop);
 	main_raise_nofile();
 	record_set_warn(main_record_warn);
-	if (main_start(&cfg, &store) < 0) {
+	if (main_start(&cfg, &stop, &store) < 0) {
 		store_free(store);
 		return 1;
 	}
 	/* Serving already, so /healthz answers and /readyz says 503, while
 	 * the topology comes back. */
 	main_reconcile(store);
-	sig = main_serve(store, &stop);
+	sig = main_serve(store);
 	log_info("stopping on %s", strsignal(sig));
 	notify_send("STOPPING=1");
 	http_stop();

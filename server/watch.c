@@ -12,6 +12,7 @@
 #include "../netlink/ns.h"
 #include "../state/drift.h"
 #include "autoheal.h"
+#include "confirm.h"
 #include "../state/key.h"
 #include "../state/store.h"
 #include "events.h"
@@ -855,6 +856,10 @@ void watch_api(const struct route *route, const struct request *req,
 		return;
 	/* A refused apply may have made and undone steps: told too. */
 	if (watch_is(route, "PUT", "/v1/state")) {
+		/* It may have recorded a confirmation's deadline, which the
+		 * main loop sleeps through unless told (server/confirm.h). */
+		if (rep->status < 300)
+			confirm_armed();
 		watch_bulk_close(rep->json, rep->status < 300);
 		return;
 	}
