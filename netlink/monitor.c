@@ -19,7 +19,9 @@
 #include <unistd.h>
 
 #include "../base/log.h"
+#include "link.h"
 #include "ns.h"
+#include "nsid.h"
 #include "sock.h"
 
 /* The kernel's notifications are read in datagrams of up to this size. */
@@ -33,6 +35,8 @@
 /* Changes of netnsd in flight at once: one per request thread, and a few. */
 #define MONITOR_TOKENS 128
 #define MONITOR_NOTES  256
+/* Far ends of veths expected to go with namespaces netnsd deletes. */
+#define MONITOR_EXPECTS 4096
 
 struct monitor_entry {
 	struct monitor_entry *next;
@@ -249,6 +253,57 @@ static void mon_tokens_retire(void)
 	pthread_mutex_unlock(&mon_tok_mu);
 }
 
+/* Whose removal is it, for a veth's far end. A namespace netnsd deletes
+ * takes its veths with it, and their far ends in other namespaces, but
+ * not while netnsd's request runs: the kernel dismantles a namespace
+ * later, once its last reference is gone (after the unmount), and the far
+ * ends' RTM_DELLINK come then, with port id 0 and no token active. So
+ * before it unmounts one, netnsd notes each far end (the namespace it is
+ * in, by its nsfs inode, and its ifindex, which that namespace never
+ * gives another link while it lives) with the source of the deletion
+ * (monitor_ns_deleting), and the notification of that link's removal,
+ * whenever it comes, is that source's. An entry goes with the far end's
+ * namespace, if that goes first. Under mon_mu. */
+struct monitor_expect {
+	uint64_t ino;
+	int ifindex;
+	enum monitor_source source;
+};
+
+static struct monitor_expect mon_expects[MONITOR_EXPECTS];
+static size_t mon_n_expects;
+
+static void mon_expect_add(uint64_t ino, int ifindex, enum monitor_source src)
+{
+	if (mon_n_expects < MONITOR_EXPECTS)
+		mon_expects[mon_n_expects++] = (struct monitor_expect){
+			.ino = ino, .ifindex = ifindex, .source = src
+		};
+}
+
+/* Whether the removal of `ifindex` in namespace `ino` was expected, and
+ * for whom; the expectation is used up. */
+static bool mon_expect_take(uint64_t ino, int ifindex, enum monitor_source *ret)
+{
+	for (size_t i = 0; i < mon_n_expects; i++)
+		if (mon_expects[i].ino == ino &&
+		    mon_expects[i].ifindex == ifindex) {
+			*ret = mon_expects[i].source;
+			mon_expects[i] = mon_expects[--mon_n_expects];
+			return true;
+		}
+	return false;
+}
+
+static void mon_expect_forget(uint64_t ino)
+{
+	for (size_t i = 0; i < mon_n_expects;)
+		if (mon_expects[i].ino == ino)
+			mon_expects[i] = mon_expects[--mon_n_expects];
+		else
+			i++;
+}
+
 /* Notes are gathered under mon_mu and handed over after it is let go: the
  * callback reads the kernel and the store, and may take its time. */
 struct mon_batch {
@@ -396,6 +451,7 @@ static void mon_entry_close(struct monitor_entry *e)
 		nl_sock_close(e->s);
 		e->s = NULL;
 	}
+	mon_expect_forget(e->ino);
 	e->next = mon_dead;
 	mon_dead = e;
 	mon_n--;
@@ -534,6 +590,46 @@ void monitor_ns_gone(const char *ns)
 bool monitor_active(void)
 {
 	return mon_running;
+}
+
+/* Notes the far ends, in other namespaces, of the veths among `links` (of
+ * `ns`, read through `s`), where the monitor watches those namespaces:
+ * elsewhere no notification of their removal comes anyway. */
+static void mon_far_ends(const char *ns, struct nl_sock *s,
+			 const struct nl_link *links, size_t n,
+			 enum monitor_source src)
+{
+	char peer[NAME_NS_MAX + 1];
+	struct monitor_entry *e;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct nl_link *l = &links[i];
+
+		if (strcmp(l->kind, "veth") || l->link_netnsid < 0 ||
+		    l->link <= 0 ||
+		    nl_nsid_name(s, l->link_netnsid, peer, sizeof(peer)) < 0 ||
+		    !strcmp(peer, ns))
+			continue;
+		pthread_mutex_lock(&mon_mu);
+		e = mon_find(peer);
+		if (e)
+			mon_expect_add(e->ino, l->link, src);
+		pthread_mutex_unlock(&mon_mu);
+	}
+}
+
+void monitor_ns_deleting(const char *ns)
+{
+	struct nl_sock *s = NULL;
+	struct nl_link *links = NULL;
+	size_t n = 0;
+
+	if (!mon_running || nl_ns_get(ns, &s) < 0)
+		return;
+	if (nl_link_dump(s, &links, &n) == 0)
+		mon_far_ends(ns, s, links, n, mon_source);
+	nl_ns_put(ns, s);
+	free(links);
 }
 
 unsigned monitor_count(void)
@@ -696,6 +792,9 @@ static void mon_parse(const struct monitor_entry *e, const char *buf,
 		if (b->n == first)
 			continue;
 		own = mon_is_own(h->nlmsg_pid, &src);
+		if (h->nlmsg_type == RTM_DELLINK &&
+		    mon_expect_take(e->ino, b->notes[first].ifindex, &src))
+			own = b->notes[first].far_end = true;
 		b->notes[first].own = own;
 		b->notes[first].source = src;
 	}

@@ -45,6 +45,10 @@ struct monitor_note {
 	char ns[NAME_NS_MAX + 1];
 	bool own;		    /* netnsd made this change */
 	enum monitor_source source; /* ... on behalf of this, when own */
+	/* The far end of a veth that went with a namespace netnsd deleted:
+	 * told from this notification, as `source`'s, since nothing else
+	 * tells it (see monitor.c, "Whose removal is it"). */
+	bool far_end;
 	/* links: */
 	int ifindex;
 	char name[IFNAMSIZ];
@@ -75,6 +79,10 @@ unsigned monitor_count(void);
 
 /* netnsd made `ns` (nl_ns_add): watched from now on. */
 void monitor_ns_added(const char *ns);
+/* netnsd is about to delete `ns` (nl_ns_del, before the unmount): the
+ * far ends of its veths, in other namespaces, will go with it, later,
+ * and their removal is told as this thread's source's. */
+void monitor_ns_deleting(const char *ns);
 /* netnsd is deleting `ns` (nl_ns_forget): its socket is closed now, before
  * the namespace is unmounted, so that nothing of netnsd holds it. */
 void monitor_ns_gone(const char *ns);

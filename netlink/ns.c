@@ -658,6 +658,8 @@ int nl_ns_del(const char *ns)
 	r = nl_ns_path(ns, path, sizeof(path));
 	if (r < 0)
 		return r;
+	/* While the namespace still answers: which far ends go with it. */
+	monitor_ns_deleting(ns);
 	nl_ns_forget(ns);
 	/* Never through a symlink: it could point at any mount point. */
 	if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 &&

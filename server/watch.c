@@ -467,6 +467,12 @@ static void watch_kernel(const struct monitor_note *n)
 			      : EVENTS_SOURCE_API;
 
 	watch_mark(n->ns);
+	/* A veth's far end that went with a namespace netnsd deleted: no
+	 * answer told it (it goes after the answer), so this is told. */
+	if (n->far_end) {
+		watch_kernel_tell(n, src);
+		return;
+	}
 	if (n->own && n->source == MONITOR_SOURCE_API)
 		return;
 	if (n->own && n->source == MONITOR_SOURCE_API_BULK &&

@@ -663,5 +663,47 @@ def a_deleted_namespace_is_not_kept_alive():
                  what="the host end h1 to go with the namespace")
 
 
+@test
+def far_ends_of_a_deleted_namespaces_veths_are_told_as_the_apis():
+    # Deleting a namespace takes its veths' far ends in other namespaces
+    # with it; the kernel removes them once it dismantles the namespace,
+    # after the answer. Their removal is the API's doing, and told as such
+    # (not as the kernel's), once each.
+    d = setup()
+    mk_ns(d, "fd")
+    mk_ns(d, "fk")
+    mk_veth(d, "fd", "fx0", "fx1", peer_ns="fk")
+    mk_veth(d, "fd", "fy0", "fy1", peer_ns="host")
+    mk_veth(d, "fd", "fz0", "fz1")
+    s = stream(d)
+    expect_status(d.delete("/v1/namespaces/fd"), 204, "DELETE namespace")
+    h.wait_until(lambda: h.run(["ip", "link", "show", "fy1"],
+                               check=False).returncode != 0 and
+                 "fx1" not in {l["ifname"] for l in h.ip_json(
+                     "link", "show", ns="fk")},
+                 what="the far ends to go with the namespace")
+    # A marker after the far ends are gone: every event they caused was
+    # queued before it.
+    mk_ns(d, "fmark")
+    seen = s.until(is_ev("namespace", "fmark", action="added"), "the marker")
+    far = [(e["data"]["namespace"], e["data"]["name"], e["data"]["action"],
+            e["data"]["source"]) for e in seen
+           if e["event"] == "link" and e["data"]["name"] in ("fx1", "fy1")]
+    eq(sorted(far), [("fk", "fx1", "removed", "api"),
+                     ("host", "fy1", "removed", "api")],
+       "the far ends' removal, told once each, as the API's")
+    check(not any(e["data"]["source"] == "kernel" for e in seen),
+          "nothing of the deletion is told as the kernel's: %s",
+          [(e["event"], e["data"]["name"], e["data"]["source"])
+           for e in seen])
+    # Deleted behind netnsd's back instead: the same far ends are the
+    # kernel's.
+    mk_ns(d, "fb")
+    mk_veth(d, "fb", "fw0", "fw1", peer_ns="fk")
+    h.netns_del("fb")
+    s.until(is_ev("link", "fw1", "kernel", "fk", "removed"),
+            "the far end of a namespace deleted with ip, as the kernel's")
+
+
 if __name__ == "__main__":
     h.run_tests()
