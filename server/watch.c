@@ -630,6 +630,13 @@ static bool watch_is(const struct route *route, const char *method,
 	       !strcmp(route->pattern, pattern);
 }
 
+static bool watch_is_put_or_delete(const struct route *route,
+				   const char *pattern)
+{
+	return watch_is(route, "PUT", pattern) ||
+	       watch_is(route, "DELETE", pattern);
+}
+
 #define W_NS   "/v1/namespaces/{ns}"
 #define W_LINK W_NS "/links/{link}"
 #define W_BR   W_NS "/bridges/{br}"
@@ -848,15 +855,99 @@ json_t *watch_api_before(const struct route *route, const struct request *req)
 	return name ? watch_read_link(ns, name) : NULL;
 }
 
-void watch_api(const struct route *route, const struct request *req,
-	       const struct reply *rep, json_t *before)
+/* A link, veth or bridge deleted: its far end goes with a veth. */
+static void watch_api_link_gone(const struct request *req, json_t *before)
+{
+	const char *ns = request_param(req, "ns");
+	const char *gone = request_param(req, "link");
+
+	if (!gone)
+		gone = request_param(req, "name");
+	if (!gone)
+		gone = request_param(req, "br");
+	if (gone)
+		watch_api_link("removed", ns, gone, NULL);
+	watch_api_peer(before, "removed", false);
+}
+
+/* The routes that change links, veths, bridges and their ports; false
+ * when `route` is none of them. */
+static bool watch_api_links(const struct route *route,
+			    const struct request *req, const struct reply *rep,
+			    json_t *before)
 {
 	const char *ns = request_param(req, "ns");
 	const char *name =
 		json_string_value(json_object_get(rep->json, "name"));
-
 	const char *put = rep->status == 201 ? "added" : "changed";
 
+	if (watch_is(route, "PATCH", W_LINK))
+		watch_api_patch(req, rep);
+	else if (watch_is(route, "PATCH", W_BR))
+		watch_api_link("changed", ns,
+			       name ? name : request_param(req, "br"),
+			       rep->json);
+	else if (watch_is(route, "POST", W_NS "/veths") && name) {
+		watch_api_link("added", ns, name, rep->json);
+		watch_api_peer(rep->json, "added", true);
+	} else if (watch_is(route, "PUT", W_NS "/veths/{name}")) {
+		watch_api_link(put, ns, request_param(req, "name"), rep->json);
+		watch_api_peer(rep->json, put, true);
+	} else if ((watch_is(route, "POST", W_NS "/links") ||
+		    watch_is(route, "POST", W_NS "/bridges")) &&
+		   name)
+		watch_api_link("added", ns, name, rep->json);
+	else if (watch_is(route, "PUT", W_LINK))
+		watch_api_link(put, ns, request_param(req, "link"), rep->json);
+	else if (watch_is(route, "PUT", W_BR))
+		watch_api_link(put, ns, request_param(req, "br"), rep->json);
+	else if (watch_is(route, "DELETE", W_LINK) ||
+		 watch_is(route, "DELETE", W_NS "/veths/{name}") ||
+		 watch_is(route, "DELETE", W_BR))
+		watch_api_link_gone(req, before);
+	else if (watch_is(route, "PUT", W_BR "/ports/{link}") ||
+		 watch_is(route, "DELETE", W_BR "/ports/{link}"))
+		watch_api_link("changed", ns, request_param(req, "link"), NULL);
+	else
+		return false;
+	return true;
+}
+
+/* The routes of namespaces, sysctls, routes and addresses; false when
+ * `route` is none of them. */
+static bool watch_api_others(const struct route *route,
+			     const struct request *req, const struct reply *rep)
+{
+	const char *put = rep->status == 201 ? "added" : "changed";
+	bool del = !strcmp(route->method, "DELETE");
+
+	if (watch_is(route, "POST", "/v1/namespaces"))
+		watch_api_ns(req, rep, "added");
+	else if (watch_is(route, "PUT", W_NS))
+		watch_api_ns(req, rep, put);
+	else if (watch_is(route, "DELETE", W_NS))
+		watch_api_ns(req, rep, "removed");
+	else if (watch_is_put_or_delete(route, W_NS "/sysctls/{key}"))
+		events_emit(EVENTS_SYSCTL, del ? "removed" : put,
+			    request_param(req, "ns"), request_param(req, "key"),
+			    del ? NULL : rep->json, EVENTS_SOURCE_API);
+	else if (watch_is(route, "POST", W_NS "/routes") ||
+		 watch_is_put_or_delete(route,
+					W_NS "/routes/{dst}/{prefixlen}"))
+		watch_api_route(route, req, rep);
+	else if (watch_is(route, "POST", W_LINK "/addresses"))
+		watch_api_addr(req, rep, "added");
+	else if (watch_is_put_or_delete(route,
+					W_LINK "/addresses/{ip}/{prefixlen}"))
+		watch_api_addr(req, rep, del ? "removed" : put);
+	else
+		return false;
+	return true;
+}
+
+void watch_api(const struct route *route, const struct request *req,
+	       const struct reply *rep, json_t *before)
+{
 	/* A dry run changed nothing: its answer is a plan. */
 	if (req->dry_run)
 		return;
@@ -869,80 +960,13 @@ void watch_api(const struct route *route, const struct request *req,
 		watch_bulk_close(rep->json, rep->status < 300);
 		return;
 	}
-	if (rep->status >= 300)
+	if (rep->status >= 300 || watch_api_links(route, req, rep, before) ||
+	    watch_api_others(route, req, rep))
 		return;
-	if (watch_is(route, "POST", "/v1/state/confirm")) {
+	if (watch_is(route, "POST", "/v1/state/confirm") ||
+	    watch_is(route, "POST", "/v1/reconcile"))
 		events_emit(EVENTS_STATE, "changed", NULL, NULL, rep->json,
 			    EVENTS_SOURCE_API);
-		return;
-	}
-	if (watch_is(route, "POST", "/v1/namespaces"))
-		watch_api_ns(req, rep, "added");
-	else if (watch_is(route, "PUT", W_NS))
-		watch_api_ns(req, rep,
-			     rep->status == 201 ? "added" : "changed");
-	else if (watch_is(route, "DELETE", W_NS))
-		watch_api_ns(req, rep, "removed");
-	else if (watch_is(route, "PATCH", W_LINK))
-		watch_api_patch(req, rep);
-	else if (watch_is(route, "PATCH", W_BR))
-		watch_api_link(
-			"changed", ns,
-			name ? name
-			     : request_param(req, strstr(route->pattern, "{br}")
-							  ? "br"
-							  : "link"),
-			rep->json);
-	else if (watch_is(route, "POST", W_NS "/veths") && name) {
-		watch_api_link("added", ns, name, rep->json);
-		watch_api_peer(rep->json, "added", true);
-	} else if (watch_is(route, "PUT", W_NS "/veths/{name}")) {
-		watch_api_link(put, ns, request_param(req, "name"), rep->json);
-		watch_api_peer(rep->json, put, true);
-	} else if (watch_is(route, "POST", W_NS "/links") && name)
-		watch_api_link("added", ns, name, rep->json);
-	else if (watch_is(route, "PUT", W_LINK))
-		watch_api_link(put, ns, request_param(req, "link"), rep->json);
-	else if (watch_is(route, "PUT", W_NS "/sysctls/{key}") ||
-		 watch_is(route, "DELETE", W_NS "/sysctls/{key}"))
-		events_emit(EVENTS_SYSCTL,
-			    !strcmp(req->method, "DELETE") ? "removed" : put,
-			    ns, request_param(req, "key"),
-			    !strcmp(req->method, "DELETE") ? NULL : rep->json,
-			    EVENTS_SOURCE_API);
-	else if (watch_is(route, "POST", W_NS "/bridges") && name)
-		watch_api_link("added", ns, name, rep->json);
-	else if (watch_is(route, "PUT", W_BR))
-		watch_api_link(put, ns, request_param(req, "br"), rep->json);
-	else if (watch_is(route, "DELETE", W_LINK) ||
-		 watch_is(route, "DELETE", W_NS "/veths/{name}") ||
-		 watch_is(route, "DELETE", W_BR)) {
-		const char *gone = request_param(req, "link");
-
-		if (!gone)
-			gone = request_param(req, "name");
-		if (!gone)
-			gone = request_param(req, "br");
-		if (gone)
-			watch_api_link("removed", ns, gone, NULL);
-		watch_api_peer(before, "removed", false);
-	} else if (watch_is(route, "PUT", W_BR "/ports/{link}") ||
-		   watch_is(route, "DELETE", W_BR "/ports/{link}"))
-		watch_api_link("changed", ns, request_param(req, "link"), NULL);
-	else if (watch_is(route, "POST", W_NS "/routes") ||
-		 watch_is(route, "PUT", W_NS "/routes/{dst}/{prefixlen}") ||
-		 watch_is(route, "DELETE", W_NS "/routes/{dst}/{prefixlen}"))
-		watch_api_route(route, req, rep);
-	else if (watch_is(route, "POST", W_LINK "/addresses"))
-		watch_api_addr(req, rep, "added");
-	else if (watch_is(route, "PUT", W_LINK "/addresses/{ip}/{prefixlen}"))
-		watch_api_addr(req, rep, put);
-	else if (watch_is(route, "DELETE",
-			  W_LINK "/addresses/{ip}/{prefixlen}"))
-		watch_api_addr(req, rep, "removed");
-	else if (watch_is(route, "POST", "/v1/reconcile")) {
-		events_emit(EVENTS_STATE, "changed", NULL, NULL, rep->json,
-			    EVENTS_SOURCE_API);
+	if (watch_is(route, "POST", "/v1/reconcile"))
 		watch_mark_all();
-	}
 }
