@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/netconf.h>
 #include <linux/rtnetlink.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -378,9 +379,10 @@ static bool mon_raise_nofile(void)
  * reports, that never blocks the loop. */
 static int mon_sock_open(int fd, struct nl_sock **ret)
 {
-	static const int groups[] = { RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR,
+	static const int groups[] = { RTNLGRP_LINK,	   RTNLGRP_IPV4_IFADDR,
 				      RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE,
-				      RTNLGRP_IPV6_ROUTE };
+				      RTNLGRP_IPV6_ROUTE,  RTNLGRP_IPV4_NETCONF,
+				      RTNLGRP_IPV6_NETCONF };
 	int size = MONITOR_RCVBUF, sfd, r;
 	struct nl_sock *s;
 
@@ -759,6 +761,59 @@ static void mon_parse_route(const struct monitor_entry *e,
 	}
 }
 
+/* The conf attribute a netconf attribute is, in `family`'s directory. */
+static const char *mon_netconf_name(int family, int type)
+{
+	switch (type) {
+	case NETCONFA_FORWARDING: return "forwarding";
+	case NETCONFA_RP_FILTER: return "rp_filter";
+	case NETCONFA_MC_FORWARDING: return "mc_forwarding";
+	case NETCONFA_PROXY_NEIGH:
+		return family == AF_INET ? "proxy_arp" : "proxy_ndp";
+	case NETCONFA_IGNORE_ROUTES_WITH_LINKDOWN:
+		return "ignore_routes_with_linkdown";
+	case NETCONFA_BC_FORWARDING: return "bc_forwarding";
+	default: return NULL;
+	}
+}
+
+/* A sysctl the kernel tells of (README.md, "Watching"): a change of one
+ * value comes with that one attribute; a link's arrival comes with all of
+ * them at once, and is told as the link. */
+static void mon_parse_netconf(const struct monitor_entry *e,
+			      const struct nlmsghdr *h, struct mon_batch *b)
+{
+	const struct netconfmsg *ncm = mnl_nlmsg_get_payload(h);
+	const struct nlattr *a;
+	const char *name = NULL;
+	struct monitor_note *n;
+	int ifindex = 0, values = 0;
+	bool has_index = false;
+
+	if (ncm->ncm_family != AF_INET && ncm->ncm_family != AF_INET6)
+		return;
+	mnl_attr_for_each(a, h, sizeof(*ncm))
+	{
+		if (mnl_attr_get_type(a) == NETCONFA_IFINDEX &&
+		    !mnl_attr_validate(a, MNL_TYPE_U32)) {
+			ifindex = (int)mnl_attr_get_u32(a);
+			has_index = true;
+		} else if (mnl_attr_get_type(a) != NETCONFA_IFINDEX) {
+			values++;
+			name = mon_netconf_name(ncm->ncm_family,
+						mnl_attr_get_type(a));
+		}
+	}
+	if (!has_index || values != 1 || !name)
+		return;
+	n = mon_note(b, MONITOR_SYSCTL, MONITOR_CHANGED, e->name);
+	if (!n)
+		return;
+	n->family = ncm->ncm_family;
+	n->ifindex = ifindex;
+	snprintf(n->sysctl, sizeof(n->sysctl), "%s", name);
+}
+
 static void mon_parse(const struct monitor_entry *e, const char *buf,
 		      size_t len, struct mon_batch *b)
 {
@@ -778,12 +833,15 @@ static void mon_parse(const struct monitor_entry *e, const char *buf,
 		case RTM_DELADDR: min = sizeof(struct ifaddrmsg); break;
 		case RTM_NEWROUTE:
 		case RTM_DELROUTE: min = sizeof(struct rtmsg); break;
+		case RTM_NEWNETCONF: min = sizeof(struct netconfmsg); break;
 		default: continue;
 		}
 		if (h->nlmsg_len < mnl_nlmsg_size(min))
 			continue;
 		first = b->n;
-		if (min == sizeof(struct ifinfomsg))
+		if (h->nlmsg_type == RTM_NEWNETCONF)
+			mon_parse_netconf(e, h, b);
+		else if (min == sizeof(struct ifinfomsg))
 			mon_parse_link(e, h, b);
 		else if (min == sizeof(struct ifaddrmsg))
 			mon_parse_addr(e, h, b);

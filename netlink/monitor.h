@@ -25,6 +25,9 @@ enum monitor_kind {
 	MONITOR_ADDRESS,
 	MONITOR_ROUTE,
 	MONITOR_RESYNC, /* notifications of `ns` were lost: re-read it */
+	/* a sysctl the kernel tells of (RTM_NEWNETCONF): `family`,
+	 * `ifindex` (or -1 for conf.all, -2 for conf.default), `sysctl` */
+	MONITOR_SYSCTL,
 };
 
 enum monitor_action { MONITOR_ADDED, MONITOR_CHANGED, MONITOR_REMOVED };
@@ -59,6 +62,8 @@ struct monitor_note {
 	char via[INET6_ADDRSTRLEN]; /* route gateway, or "" */
 	uint32_t table;
 	uint32_t metric; /* a route's priority */
+	/* sysctls: the attribute of the conf directory ("forwarding") */
+	char sysctl[32];
 };
 
 typedef void (*monitor_fn)(const struct monitor_note *n);

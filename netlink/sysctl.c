@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../api/name.h"
+#include "monitor.h"
 #include "ns.h"
 #include "sock.h"
 
@@ -57,14 +58,19 @@ int nl_sysctl_file_write(const char *path, const char *value)
 {
 	size_t len = strlen(value);
 	ssize_t n;
-	int fd, r = 0;
+	int fd, r = 0, token;
 
 	fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	/* A change of netnsd's, as a netlink request is (netlink/monitor.h):
+	 * the kernel queues the notification of a value it tells of
+	 * (RTM_NEWNETCONF) before the write returns. */
+	token = monitor_own_begin(0, 0);
 	do
 		n = write(fd, value, len);
 	while (n < 0 && errno == EINTR);
+	monitor_own_end(token);
 	if (n < 0)
 		r = -errno;
 	else if ((size_t)n != len)

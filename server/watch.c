@@ -15,6 +15,7 @@
 #include "confirm.h"
 #include "../state/key.h"
 #include "../state/store.h"
+#include "../state/sysctl_key.h"
 #include "events.h"
 #include "../base/log.h"
 
@@ -267,6 +268,50 @@ static void watch_kernel_addr(const struct monitor_note *n,
 	json_decref(obj);
 }
 
+/* A sysctl of the allow-list (README.md, "Sysctls") the kernel told of:
+ * its item as its GET shows it; other keys are not netnsd's to tell. */
+static void watch_kernel_sysctl_key(const char *ns, const char *key,
+				    enum events_source src)
+{
+	char path[512], a[200], b[200];
+	struct sysctl_key k;
+	const char *why;
+	json_t *obj;
+
+	if (sysctl_key_parse(key, &k, &why) < 0)
+		return;
+	watch_seg(a, sizeof(a), ns);
+	watch_seg(b, sizeof(b), key);
+	snprintf(path, sizeof(path), "/v1/namespaces/%s/sysctls/%s", a, b);
+	obj = watch_read(path);
+	events_emit(EVENTS_SYSCTL, "changed", ns, key, obj, src);
+	watch_drift(EVENTS_SYSCTL, ns, key, obj, src);
+	json_decref(obj);
+}
+
+/* The kernel tells a change of some conf values (RTM_NEWNETCONF): the
+ * key is that of conf.all, conf.default or a link's directory. */
+static void watch_kernel_sysctl(const struct monitor_note *n,
+				enum events_source src)
+{
+	char dev[IFNAMSIZ], key[SYSCTL_KEY_MAX + 16];
+	bool v4 = n->family == AF_INET;
+
+	if (n->ifindex == -1)
+		snprintf(dev, sizeof(dev), "all");
+	else if (n->ifindex == -2)
+		snprintf(dev, sizeof(dev), "default");
+	else if (!watch_ifname(n->ns, n->ifindex, dev))
+		return;
+	snprintf(key, sizeof(key), "net.ipv%d.conf.%s.%s", v4 ? 4 : 6, dev,
+		 n->sysctl);
+	watch_kernel_sysctl_key(n->ns, key, src);
+	/* net.ipv4.ip_forward is conf.all.forwarding under another name:
+	 * the kernel tells the one change once. */
+	if (v4 && n->ifindex == -1 && !strcmp(n->sysctl, "forwarding"))
+		watch_kernel_sysctl_key(n->ns, "net.ipv4.ip_forward", src);
+}
+
 /* Whether a desired route has the identity of the notification's. */
 static bool watch_route_desired(const struct monitor_note *n, const char *cidr)
 {
@@ -413,7 +458,9 @@ static bool watch_bulk_note(const struct monitor_note *n)
 	json_t *at;
 	bool kept = false;
 
-	if (n->kind == MONITOR_RESYNC)
+	/* A sysctl's note names no object the key below tells apart: told
+	 * at once. */
+	if (n->kind == MONITOR_RESYNC || n->kind == MONITOR_SYSCTL)
 		return false;
 	snprintf(key, sizeof(key), "%d %s %s %s/%u %u %u", n->kind, n->ns,
 		 n->name, n->addr, n->prefixlen, n->table, n->metric);
@@ -490,6 +537,7 @@ static void watch_kernel_tell(const struct monitor_note *n,
 	case MONITOR_LINK: watch_kernel_link(n, src); break;
 	case MONITOR_ADDRESS: watch_kernel_addr(n, src); break;
 	case MONITOR_ROUTE: watch_kernel_route(n, src); break;
+	case MONITOR_SYSCTL: watch_kernel_sysctl(n, src); break;
 	case MONITOR_RESYNC:
 		events_resync(n->ns, "kernel-overflow");
 		watch_redump(n->ns, EVENTS_SOURCE_KERNEL);
@@ -803,6 +851,21 @@ static void watch_api_addr(const struct request *req, const struct reply *rep,
 	watch_mark(ns);
 }
 
+/* A sysctl set or let go: its drift too, which the kernel's change of it
+ * may have flipped (watch_kernel_sysctl). */
+static void watch_api_sysctl(const struct request *req, const struct reply *rep,
+			     const char *action)
+{
+	const char *ns = request_param(req, "ns"),
+		   *key = request_param(req, "key");
+	json_t *obj = strcmp(action, "removed") ? rep->json : NULL;
+
+	if (!ns || !key)
+		return;
+	events_emit(EVENTS_SYSCTL, action, ns, key, obj, EVENTS_SOURCE_API);
+	watch_drift(EVENTS_SYSCTL, ns, key, obj, EVENTS_SOURCE_API);
+}
+
 /* A change of the whole desired state (PUT /v1/state, its rollback) has no
  * one object to tell from its answer: what it changes in the kernel is told
  * from the kernel's notifications, as the API's, and a `state` event says
@@ -928,9 +991,7 @@ static bool watch_api_others(const struct route *route,
 	else if (watch_is(route, "DELETE", W_NS))
 		watch_api_ns(req, rep, "removed");
 	else if (watch_is_put_or_delete(route, W_NS "/sysctls/{key}"))
-		events_emit(EVENTS_SYSCTL, del ? "removed" : put,
-			    request_param(req, "ns"), request_param(req, "key"),
-			    del ? NULL : rep->json, EVENTS_SOURCE_API);
+		watch_api_sysctl(req, rep, del ? "removed" : put);
 	else if (watch_is(route, "POST", W_NS "/routes") ||
 		 watch_is_put_or_delete(route,
 					W_NS "/routes/{dst}/{prefixlen}"))

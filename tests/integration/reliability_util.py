@@ -785,8 +785,9 @@ def socket_inodes(pid):
 
 
 # The groups (/proc/net/netlink's hex column) of the event monitor's one
-# socket per namespace: link, IPv4/IPv6 address and route notifications.
-MONITOR_GROUPS = "00000551"
+# socket per namespace: link, IPv4/IPv6 address, route and netconf
+# (sysctl) notifications.
+MONITOR_GROUPS = "01800551"
 
 
 def netlink_sockets_in(pid, ns, monitor=True):

@@ -705,5 +705,66 @@ def far_ends_of_a_deleted_namespaces_veths_are_told_as_the_apis():
             "the far end of a namespace deleted with ip, as the kernel's")
 
 
+def proc_sys_write(ns, key, value):
+    """A sysctl written behind netnsd's back, as sysctl -w would."""
+    path = "/proc/sys/" + key.replace(".", "/")
+    h.run(["ip", "netns", "exec", ns, "sh", "-c",
+           "echo %s > %s" % (value, path)])
+
+
+@test
+def sysctls_changed_behind_our_back_are_told_as_kernel():
+    # The kernel tells changes of forwarding, rp_filter and proxy_arp
+    # (RTM_NEWNETCONF): each arrives as a `sysctl` event of source kernel,
+    # and a managed one out of its desired value as a `drift`.
+    d = setup()
+    mk_ns(d, "sy")
+    mk_veth(d, "sy", "sy0", "sy1")
+    rp = "net.ipv4.conf.all.rp_filter"
+    expect_status(d.put("/v1/namespaces/sy/sysctls/" + rp, {"value": "1"}),
+                  201, "PUT sysctl")
+    s = stream(d)
+    proc_sys_write("sy", rp, "2")
+    seen = s.until(is_ev("sysctl", rp, "kernel", "sy", "changed"),
+                   "the kernel's rp_filter change")
+    eq((seen[-1]["data"]["object"]["value"],
+        seen[-1]["data"]["object"]["in_sync"]), ("2", False),
+       "the sysctl as its GET shows it")
+    seen = s.until(is_ev("drift", rp, ns="sy"), "its drift")
+    eq(seen[-1]["data"]["object"]["in_sync"], False, "drift: out of sync")
+    # A link's own key, unmanaged: told, no drift.
+    proc_sys_write("sy", "net.ipv4.conf.sy0.forwarding", "1")
+    seen = s.until(is_ev("sysctl", "net.ipv4.conf.sy0.forwarding", "kernel",
+                         "sy"), "a link's forwarding")
+    eq(seen[-1]["data"]["object"]["value"], "1", "its value")
+    # ip_forward is conf.all.forwarding: both keys are told.
+    proc_sys_write("sy", "net.ipv4.ip_forward", "1")
+    want = {"net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding"}
+    got = set()
+
+    def both(ev):
+        if is_ev("sysctl", source="kernel", ns="sy")(ev):
+            got.add(ev["data"]["name"])
+        return want <= got
+    s.until(both, "ip_forward and conf.all.forwarding")
+    proc_sys_write("sy", "net.ipv6.conf.all.forwarding", "1")
+    s.until(is_ev("sysctl", "net.ipv6.conf.all.forwarding", "kernel", "sy"),
+            "IPv6 forwarding")
+    # Put back through the API: told once, as the API's, not echoed as
+    # the kernel's; and a key the kernel does not tell (arp_ignore) is
+    # only seen when read.
+    expect_status(d.put("/v1/namespaces/sy/sysctls/" + rp, {"value": "1"}),
+                  200, "PUT sysctl back")
+    proc_sys_write("sy", "net.ipv4.conf.all.arp_ignore", "1")
+    mk_ns(d, "symark")
+    seen = s.until(is_ev("namespace", "symark"), "the marker")
+    told = [(e["data"]["name"], e["data"]["source"]) for e in seen
+            if e["event"] == "sysctl"]
+    eq(told, [(rp, "api")], "after the API's PUT: its one event")
+    check(any(is_ev("drift", rp, ns="sy")(e) and
+              e["data"]["object"]["in_sync"] for e in seen),
+          "the drift back in sync")
+
+
 if __name__ == "__main__":
     h.run_tests()
