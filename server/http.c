@@ -878,6 +878,84 @@ static enum MHD_Result http_stream(struct MHD_Connection *conn,
 	return r;
 }
 
+/* A body, when there is one, is JSON. Returns 0 or -415. */
+static int http_body_type(struct MHD_Connection *conn,
+			  const struct http_req *hr, struct problem *p)
+{
+	const char *ct;
+
+	if (hr->len == 0)
+		return 0;
+	ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+	if (http_is_json(ct))
+		return 0;
+	return problem_set(
+		p, 415, "unsupported-media-type",
+		"the body must be sent as Content-Type: application/json");
+}
+
+/* Runs the route's handler under the daemon-wide lock (http_lock), makes
+ * what it changed durable, tells subscribers, and answers. */
+static enum MHD_Result http_run(struct MHD_Connection *conn, const char *url,
+				const char *method, struct http_req *hr,
+				const struct route *route, struct request *req,
+				struct reply *rep)
+{
+	struct http_headers h = { 0 };
+	uint64_t sync_point = 0;
+	json_t *before = NULL;
+	enum MHD_Result r;
+	bool cond, exclusive;
+
+	req->mutates = route->flags & ROUTE_MUTATES;
+	/* A conditional change runs alone: check and change are then one
+	 * step, with no request between them that could change the target.
+	 * Such changes are rare (an orchestrator's optimistic concurrency),
+	 * and correctness comes first: the cost is that they wait for every
+	 * request in flight, and every other request for them. */
+	cond = http_conditional(conn, method, route);
+	exclusive = cond || (route->flags & ROUTE_EXCLUSIVE);
+	if (http_lock(route, exclusive) < 0) {
+		h.retry = true;
+		problem_set(
+			&rep->problem, 503, "busy",
+			"netnsd is busy: %s has not finished within %u s, as when the kernel does not answer; nothing was changed, try again",
+			exclusive ? "a request already running" : "a reconcile",
+			http_cfg->netlink_timeout);
+		return http_send_problem(conn, hr, &rep->problem, &h);
+	}
+	nl_request_begin();
+	if (req->mutates)
+		before = watch_api_before(route, req);
+	if (!cond || http_preconditions(conn, url, req, &rep->problem) == 0)
+		route->handle(req, rep);
+	/* Everything this request wrote or saw is committed by now; what
+	 * others commit from here on is theirs to wait for. */
+	if (req->mutates)
+		sync_point = store_sync_point(http_store);
+	nslock_release(&req->ns_locks);
+	if (!(route->flags & ROUTE_NO_LOCK))
+		pthread_rwlock_unlock(&http_rw);
+	/* Durable before answered; outside the lock, so that the changes of
+	 * concurrent clients share one sync. */
+	if (req->mutates)
+		store_sync_until(http_store, sync_point);
+
+	if (rep->problem.status) {
+		h.retry = rep->problem.status == 503;
+		r = http_send_problem(conn, hr, &rep->problem, &h);
+	} else {
+		/* Told to subscribers once durable, as the client is told. */
+		if (req->mutates)
+			watch_api(route, req, rep, before);
+		r = http_answer(conn, hr, route, rep);
+	}
+	json_decref(before);
+	return r;
+}
+
+/* A request that is all in: its route, its query and its body's type are
+ * checked before its handler runs (http_run), or the stream opens. */
 static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 				     const char *url, const char *method,
 				     struct http_req *hr)
@@ -892,10 +970,6 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 	const struct route *route = NULL;
 	char allow[128];
 	enum MHD_Result r;
-	const char *ct;
-	uint64_t sync_point = 0;
-	json_t *before = NULL;
-	bool cond;
 
 	/* Credentials were checked with the headers (http_unauthorized). */
 	url = http_target_path(url);
@@ -917,65 +991,12 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 		r = http_stream(conn, hr);
 		goto out;
 	}
-	if (hr->len > 0) {
-		ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						 "Content-Type");
-		if (!http_is_json(ct)) {
-			problem_set(
-				&rep.problem, 415, "unsupported-media-type",
-				"the body must be sent as Content-Type: application/json");
-			r = http_send_problem(conn, hr, &rep.problem, NULL);
-			goto out;
-		}
-	}
-	req.mutates = route->flags & ROUTE_MUTATES;
-	/* A conditional change runs alone: check and change are then one
-	 * step, with no request between them that could change the target.
-	 * Such changes are rare (an orchestrator's optimistic concurrency),
-	 * and correctness comes first: the cost is that they wait for every
-	 * request in flight, and every other request for them. */
-	cond = http_conditional(conn, method, route);
-
-	if (http_lock(route, cond || (route->flags & ROUTE_EXCLUSIVE)) < 0) {
-		h.retry = true;
-		problem_set(
-			&rep.problem, 503, "busy",
-			"netnsd is busy: %s has not finished within %u s, as when the kernel does not answer; nothing was changed, try again",
-			cond || (route->flags & ROUTE_EXCLUSIVE)
-				? "a request already running"
-				: "a reconcile",
-			http_cfg->netlink_timeout);
-		r = http_send_problem(conn, hr, &rep.problem, &h);
+	if (http_body_type(conn, hr, &rep.problem) < 0) {
+		r = http_send_problem(conn, hr, &rep.problem, NULL);
 		goto out;
 	}
-	nl_request_begin();
-	if (req.mutates)
-		before = watch_api_before(route, &req);
-	if (!cond || http_preconditions(conn, url, &req, &rep.problem) == 0)
-		route->handle(&req, &rep);
-	/* Everything this request wrote or saw is committed by now; what
-	 * others commit from here on is theirs to wait for. */
-	if (req.mutates)
-		sync_point = store_sync_point(http_store);
-	nslock_release(&req.ns_locks);
-	if (!(route->flags & ROUTE_NO_LOCK))
-		pthread_rwlock_unlock(&http_rw);
-	/* Durable before answered; outside the lock, so that the changes of
-	 * concurrent clients share one sync. */
-	if (req.mutates)
-		store_sync_until(http_store, sync_point);
-
-	if (rep.problem.status) {
-		h.retry = rep.problem.status == 503;
-		r = http_send_problem(conn, hr, &rep.problem, &h);
-		goto out;
-	}
-	/* Told to subscribers once durable, as the client is told. */
-	if (req.mutates)
-		watch_api(route, &req, &rep, before);
-	r = http_answer(conn, hr, route, &rep);
+	r = http_run(conn, url, method, hr, route, &req, &rep);
 out:
-	json_decref(before);
 	free(rep.text_owned);
 	json_decref(rep.json);
 	problem_clear(&rep.problem);
@@ -1089,100 +1110,106 @@ static void http_request_id(struct MHD_Connection *conn, struct http_req *hr)
 	hr->id[16] = '\0';
 }
 
-static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
-				   const char *url, const char *method,
-				   const char *version, const char *upload,
-				   size_t *upload_size, void **con_cls)
+/* The first call for a request, its headers all in: what can be refused
+ * from them alone is refused now, before a byte of the body is read.
+ * Returns MHD_YES to go on, or the early answer's result. */
+static enum MHD_Result http_headers_in(struct MHD_Connection *conn,
+				       const struct http_listener *l,
+				       struct http_req *hr, const char *url,
+				       const char *method, const char *version)
 {
-	const struct http_listener *l = cls;
-	struct http_req *hr = *con_cls;
 	const char *cl, *framing, *unauthorized;
 	struct http_headers challenge = { 0 };
 	struct problem p = PROBLEM_INIT;
 	int status;
 
-	if (!hr)
-		return MHD_NO; /* http_uri_seen could not allocate */
-	if (!hr->method[0]) {
-		http_conn_headers_done(conn);
-		http_request_id(conn, hr);
-		snprintf(hr->method, sizeof(hr->method), "%s", method);
-		hr->path = strndup(url, 512);
-		/* libmicrohttpd 0.9 hands the target over as a C string, so a
-		 * raw NUL inside it would silently cut the path short. The
-		 * target is followed by exactly one space, then the version,
-		 * in the same buffer: anything else means a NUL was there. */
-		if (!version || strncmp(version, "HTTP/1.", 7) ||
-		    !hr->target_end || hr->target_end + 1 != version) {
-			hr->answered = true;
-			return http_fail(conn, hr, 400, "malformed-request",
-					 "the request line is malformed", NULL);
-		}
-		framing = http_framing_problem(conn, &status);
-		if (framing) {
-			struct http_headers h = { .close = true };
-
-			hr->answered = true;
-			return http_fail(conn, hr, status, "malformed-request",
-					 framing, &h);
-		}
-		/* Host and Origin: DNS rebinding and cross-site requests are
-		 * refused before any handler runs or any body is stored. */
-		if (origin_check(conn, http_cfg, url, &p) < 0) {
-			enum MHD_Result r =
-				http_send_problem(conn, hr, &p, NULL);
-
-			problem_clear(&p);
-			hr->answered = true;
-			return r;
-		}
-		/* Answered now, on the first call, libmicrohttpd neither
-		 * sends 100 Continue nor reads the body into memory. */
-		unauthorized = http_unauthorized(conn, l, url, method,
-						 &challenge.auth_challenge);
-		if (unauthorized) {
-			hr->answered = true;
-			return http_fail(conn, hr, 401, "unauthorized",
-					 unauthorized, &challenge);
-		}
-		/* Never trust the size the client announces beyond refusing
-		 * it early; the bytes are counted as they come anyway. */
-		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						 "Content-Length");
-		if (cl && strtoull(cl, NULL, 10) > http_cfg->max_body) {
-			hr->answered = true;
-			return http_too_large(conn, hr);
-		}
-		return MHD_YES;
+	http_conn_headers_done(conn);
+	http_request_id(conn, hr);
+	snprintf(hr->method, sizeof(hr->method), "%s", method);
+	hr->path = strndup(url, 512);
+	/* libmicrohttpd 0.9 hands the target over as a C string, so a
+	 * raw NUL inside it would silently cut the path short. The
+	 * target is followed by exactly one space, then the version,
+	 * in the same buffer: anything else means a NUL was there. */
+	if (!version || strncmp(version, "HTTP/1.", 7) || !hr->target_end ||
+	    hr->target_end + 1 != version) {
+		hr->answered = true;
+		return http_fail(conn, hr, 400, "malformed-request",
+				 "the request line is malformed", NULL);
 	}
-	if (*upload_size) {
-		if (!hr->too_large &&
-		    hr->len + *upload_size > http_cfg->max_body) {
-			hr->too_large = true;
-			free(hr->body);
-			hr->body = NULL;
-			hr->len = hr->cap = 0;
-		}
-		if (!hr->too_large && !hr->answered) {
-			if (hr->len + *upload_size + 1 > hr->cap) {
-				size_t cap = hr->cap ? hr->cap : 1024;
-				char *grown;
+	framing = http_framing_problem(conn, &status);
+	if (framing) {
+		struct http_headers h = { .close = true };
 
-				while (cap < hr->len + *upload_size + 1)
-					cap *= 2;
-				grown = realloc(hr->body, cap);
-				if (!grown)
-					return MHD_NO;
-				hr->body = grown;
-				hr->cap = cap;
-			}
-			memcpy(hr->body + hr->len, upload, *upload_size);
-			hr->len += *upload_size;
-			hr->body[hr->len] = '\0';
-		}
-		*upload_size = 0;
-		return MHD_YES;
+		hr->answered = true;
+		return http_fail(conn, hr, status, "malformed-request", framing,
+				 &h);
 	}
+	/* Host and Origin: DNS rebinding and cross-site requests are
+	 * refused before any handler runs or any body is stored. */
+	if (origin_check(conn, http_cfg, url, &p) < 0) {
+		enum MHD_Result r = http_send_problem(conn, hr, &p, NULL);
+
+		problem_clear(&p);
+		hr->answered = true;
+		return r;
+	}
+	/* Answered now, on the first call, libmicrohttpd neither
+	 * sends 100 Continue nor reads the body into memory. */
+	unauthorized = http_unauthorized(conn, l, url, method,
+					 &challenge.auth_challenge);
+	if (unauthorized) {
+		hr->answered = true;
+		return http_fail(conn, hr, 401, "unauthorized", unauthorized,
+				 &challenge);
+	}
+	/* Never trust the size the client announces beyond refusing
+	 * it early; the bytes are counted as they come anyway. */
+	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					 "Content-Length");
+	if (cl && strtoull(cl, NULL, 10) > http_cfg->max_body) {
+		hr->answered = true;
+		return http_too_large(conn, hr);
+	}
+	return MHD_YES;
+}
+
+/* A piece of the body: kept while the whole stays within --max-body; past
+ * it, what was kept is let go, and a 413 comes once the body is all in. */
+static enum MHD_Result http_body_piece(struct http_req *hr, const char *upload,
+				       size_t *upload_size)
+{
+	if (!hr->too_large && hr->len + *upload_size > http_cfg->max_body) {
+		hr->too_large = true;
+		free(hr->body);
+		hr->body = NULL;
+		hr->len = hr->cap = 0;
+	}
+	if (!hr->too_large && !hr->answered) {
+		if (hr->len + *upload_size + 1 > hr->cap) {
+			size_t cap = hr->cap ? hr->cap : 1024;
+			char *grown;
+
+			while (cap < hr->len + *upload_size + 1)
+				cap *= 2;
+			grown = realloc(hr->body, cap);
+			if (!grown)
+				return MHD_NO;
+			hr->body = grown;
+			hr->cap = cap;
+		}
+		memcpy(hr->body + hr->len, upload, *upload_size);
+		hr->len += *upload_size;
+		hr->body[hr->len] = '\0';
+	}
+	*upload_size = 0;
+	return MHD_YES;
+}
+
+/* The request is all in: answered now, unless it was already. */
+static enum MHD_Result http_all_in(struct MHD_Connection *conn, const char *url,
+				   const char *method, struct http_req *hr)
+{
 	if (hr->answered)
 		return MHD_YES;
 	hr->answered = true;
@@ -1199,6 +1226,24 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
 	if (hr->too_large)
 		return http_too_large(conn, hr);
 	return http_dispatch(conn, url, method, hr);
+}
+
+/* libmicrohttpd's calls for a request: once with its headers, once per
+ * piece of its body, and once when it is all in. */
+static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn,
+				   const char *url, const char *method,
+				   const char *version, const char *upload,
+				   size_t *upload_size, void **con_cls)
+{
+	struct http_req *hr = *con_cls;
+
+	if (!hr)
+		return MHD_NO; /* http_uri_seen could not allocate */
+	if (!hr->method[0])
+		return http_headers_in(conn, cls, hr, url, method, version);
+	if (*upload_size)
+		return http_body_piece(hr, upload, upload_size);
+	return http_all_in(conn, url, method, hr);
 }
 
 /* Called first for every request, with the raw target (path and query):
