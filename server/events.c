@@ -31,6 +31,7 @@ struct events_sub {
 	bool ending;	      /* the pending frame is its last */
 	bool overflowed;      /* fell behind: resync, then the end */
 	bool waiting;	      /* asleep until woken */
+	bool due;	      /* ... and to be woken at the next flush */
 	bool beat;	      /* a heartbeat is due */
 	struct timespec last; /* of its latest write */
 	struct events_waker waker;
@@ -44,6 +45,22 @@ static struct events_sub *events_subs;
 static unsigned events_n_subs, events_max_subs;
 static bool events_stopping;
 static struct store *events_store;
+
+/* Wake-ups are coalesced (README.md, "Watching"): a subscriber asleep is
+ * woken at most once every EVENTS_COALESCE_MS, and then reads every event
+ * since in one go (one buffer, one send), rather than one wake-up and one
+ * send per event. An event after a quiet spell wakes its subscribers at
+ * once; those that follow within the interval wait for the flusher
+ * thread, which wakes them all at its end. */
+#define EVENTS_COALESCE_MS 10
+static pthread_cond_t events_flush_cv;
+static pthread_t events_flusher;
+static bool events_flusher_on;
+static bool events_flush_armed; /* some are due: the flusher will wake them */
+static bool events_any_due;
+static struct timespec events_last_flush;
+static int events_flusher_start(void);
+static void events_flusher_stop(void);
 
 static const char *const events_names[] = {
 	"namespace", "link",  "address", "route",
@@ -83,11 +100,14 @@ int events_init(struct store *store, size_t history, size_t lag_max,
 	 * overwritten under it. */
 	events_lag_max = lag_max < history / 2 ? lag_max : history / 2;
 	events_max_subs = max_subscribers;
-	return 0;
+	events_last_flush = (struct timespec){ 0 };
+	events_stopping = false;
+	return events_flusher_start();
 }
 
 void events_free(void)
 {
+	events_flusher_stop();
 	for (size_t i = 0; i < events_cap; i++)
 		free(events_ring[i].frame);
 	free(events_ring);
@@ -163,10 +183,109 @@ static uint64_t events_oldest(void)
 
 static void events_wake(struct events_sub *s)
 {
+	s->due = false;
 	if (s->waiting) {
 		s->waiting = false;
 		s->waker.wake(s->waker.cls);
 	}
+}
+
+static long long events_ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000LL +
+	       (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+/* Wakes every subscriber due. Under events_mu. */
+static void events_flush(void)
+{
+	struct events_sub *s;
+
+	if (events_any_due)
+		for (s = events_subs; s; s = s->next)
+			if (s->due)
+				events_wake(s);
+	events_any_due = false;
+	events_flush_armed = false;
+	clock_gettime(CLOCK_MONOTONIC, &events_last_flush);
+}
+
+/* After a publication: the subscribers it concerns are woken now if none
+ * was for an interval, else by the flusher at the interval's end. Under
+ * events_mu. */
+static void events_flush_soon(void)
+{
+	if (!events_any_due || events_flush_armed)
+		return;
+	if (!events_flusher_on ||
+	    events_ms_since(&events_last_flush) >= EVENTS_COALESCE_MS) {
+		events_flush();
+		return;
+	}
+	events_flush_armed = true;
+	pthread_cond_signal(&events_flush_cv);
+}
+
+/* The flusher: asleep (no timer, no polling) until a flush is armed, then
+ * until the interval since the last one has passed. */
+static void *events_flusher_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&events_mu);
+	while (events_flusher_on) {
+		struct timespec at = events_last_flush;
+
+		if (!events_flush_armed) {
+			pthread_cond_wait(&events_flush_cv, &events_mu);
+			continue;
+		}
+		at.tv_nsec += EVENTS_COALESCE_MS * 1000000L;
+		if (at.tv_nsec >= 1000000000L) {
+			at.tv_sec++;
+			at.tv_nsec -= 1000000000L;
+		}
+		if (pthread_cond_timedwait(&events_flush_cv, &events_mu, &at) ==
+		    ETIMEDOUT)
+			events_flush();
+	}
+	pthread_mutex_unlock(&events_mu);
+	return NULL;
+}
+
+static int events_flusher_start(void)
+{
+	pthread_condattr_t attr;
+	int r;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&events_flush_cv, &attr);
+	pthread_condattr_destroy(&attr);
+	events_flusher_on = true;
+	r = pthread_create(&events_flusher, NULL, events_flusher_main, NULL);
+	if (r) {
+		events_flusher_on = false;
+		return -r;
+	}
+	return 0;
+}
+
+/* Ends the flusher, after which every wake is made at once. */
+static void events_flusher_stop(void)
+{
+	bool on;
+
+	pthread_mutex_lock(&events_mu);
+	on = events_flusher_on;
+	events_flusher_on = false;
+	events_flush();
+	pthread_cond_signal(&events_flush_cv);
+	pthread_mutex_unlock(&events_mu);
+	if (on)
+		pthread_join(events_flusher, NULL);
 }
 
 /* Sets a subscriber's own next frame; returns false when out of memory. */
@@ -228,9 +347,14 @@ static void events_publish(unsigned type, const char *ns, char *frame,
 			events_wake(s);
 			continue;
 		}
-		if (events_wanted(&s->filter, type, slot->ns))
-			events_wake(s);
-		else if (s->waiting && s->cursor == id)
+		if (events_wanted(&s->filter, type, slot->ns)) {
+			if (s->waiting && !s->due)
+				s->due = events_any_due = true;
+			/* Held asleep, it must not fall behind: past half
+			 * its budget it is woken at once. */
+			if (s->due && id - s->cursor >= events_lag_max / 2)
+				events_wake(s);
+		} else if (s->waiting && s->cursor == id)
 			s->cursor++; /* caught up: passed over, not behind */
 	}
 }
@@ -252,6 +376,7 @@ void events_emit(unsigned type, const char *action, const char *ns,
 	if (frame) {
 		events_next_id++;
 		events_publish(type, ns, frame, len, id);
+		events_flush_soon();
 	}
 	pthread_mutex_unlock(&events_mu);
 }
@@ -438,6 +563,7 @@ void events_stop(void)
 {
 	struct events_sub *s;
 
+	events_flusher_stop();
 	pthread_mutex_lock(&events_mu);
 	events_stopping = true;
 	for (s = events_subs; s; s = s->next)

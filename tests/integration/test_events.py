@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import socket
+import struct
 import sys
 import tempfile
 import time
@@ -765,6 +766,92 @@ def sysctls_changed_behind_our_back_are_told_as_kernel():
               e["data"]["object"]["in_sync"] for e in seen),
           "the drift back in sync")
 
+
+class RawStream:
+    """One subscriber read as the bytes on the wire: its chunks (each one
+    call of netnsd's reader, so one send), not its events."""
+
+    def __init__(self, d, path):
+        s = socket.create_connection((h.API_HOST, d.port),
+                                     timeout=h.scaled(10))
+        s.sendall(("GET %s HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (
+            path, h.API_HOST, d.port)).encode())
+        self.sock = s
+        self.f = s.makefile("rb")
+        head = []
+        while True:
+            line = self.f.readline()
+            if line in (b"\r\n", b""):
+                break
+            head.append(line.decode().strip().lower())
+        check(head and head[0].startswith("http/1.1 200"), "200: %s",
+              head[:1])
+        check("transfer-encoding: chunked" in head, "chunked: %s", head)
+
+    def close(self):
+        self.f.close()
+        self.sock.close()
+
+    def chunk(self):
+        size = int(self.f.readline().split(b";")[0], 16)
+        data = self.f.read(size)
+        eq(self.f.read(2), b"\r\n", "a chunk's end")
+        return data
+
+
+def nl_set_mtu(sock, ifindex, mtu):
+    """One RTM_NEWLINK setting a link's MTU, over rtnetlink, answered: a
+    change a few microseconds long, so that the test paces the events."""
+    body = (struct.pack("BxHiII", socket.AF_UNSPEC, 0, ifindex, 0, 0) +
+            struct.pack("HHI", 8, 4, mtu))  # IFLA_MTU
+    sock.send(struct.pack("IHHII", 16 + len(body), 16, 1 | 4, mtu, 0) +
+              body)  # RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK
+    ack = sock.recv(4096)
+    eq(struct.unpack_from("i", ack, 16)[0], 0, "the kernel's answer")
+
+
+@test
+def paced_events_come_in_few_sends_of_whole_ordered_frames():
+    # Wake-ups are coalesced (README.md, "Watching"): events a
+    # millisecond apart reach a subscriber a few at a time, each send
+    # holding every event since the last one (not one send per event),
+    # and each send still holds whole frames, in order.
+    d = setup()
+    h.ip("link", "add", "fb0", "type", "veth", "peer", "name", "fb1")
+    raw = RawStream(d, "/v1/events?namespace=host&types=link")
+    h.on_cleanup(raw.close)
+    eq(raw.chunk(), b": netnsd events\n\n", "the opening comment")
+    nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW,
+                       socket.NETLINK_ROUTE)
+    h.on_cleanup(nl.close)
+    fb0 = socket.if_nametoindex("fb0")
+    n = 150
+    for i in range(n):
+        nl_set_mtu(nl, fb0, 1300 + i)
+        time.sleep(0.001)
+    nl_set_mtu(nl, fb0, 1499)
+    chunks, ids, last = 0, [], None
+    while not (last and last["object"] and last["object"]["mtu"] == 1499):
+        data = raw.chunk().decode()
+        chunks += 1
+        check(data.endswith("\n\n"), "a send ends with a whole frame: "
+              "...%r", data[-80:])
+        for frame in data[:-2].split("\n\n"):
+            lines = frame.split("\n")
+            check(len(lines) == 3 and lines[0].startswith("id: ") and
+                  lines[1] == "event: link" and
+                  lines[2].startswith("data: "),
+                  "a whole frame: %r", frame[:200])
+            ids.append(int(lines[0][4:]))
+            last = json.loads(lines[2][6:])
+            eq(last["name"], "fb0", "the link changed")
+    eq(ids, sorted(set(ids)), "ids grow, none twice")
+    # Changes the monitor reads after the next one was made are told as
+    # what the link is then: at most one event a change.
+    check(n // 2 <= len(ids) <= n + 1, "the changes told: %d events",
+          len(ids))
+    check(chunks * 2 <= len(ids), "%d events came in %d sends: at least "
+          "2 a send on average", len(ids), chunks)
 
 if __name__ == "__main__":
     h.run_tests()

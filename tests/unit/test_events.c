@@ -3,16 +3,19 @@
  * and from before it (resync), filters, a subscriber that falls behind
  * (resync, then the end) while another keeps up, one that filters
  * everything out and so never falls behind, the subscriber limit, the
- * sleep/wake hand-over, and one-use tickets. */
+ * sleep/wake hand-over, wake-ups coalesced, and one-use tickets. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "server/events.h"
 
 #include "check.h"
 
-static int n_sleeps, n_wakes;
+/* Wakes come from the flusher's thread too. */
+static atomic_int n_sleeps, n_wakes;
 
 static void t_sleep(void *cls)
 {
@@ -188,6 +191,63 @@ static void test_filters_and_lag(void)
 	events_free();
 }
 
+static long long ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) * 1000LL +
+	       (b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
+/* An event after a quiet spell wakes its subscriber at once; those that
+ * follow within the interval wake it once, at the interval's end, and it
+ * then reads them all in one go. */
+static void test_coalesced_wakes(void)
+{
+	struct timespec t0, t1, nap = { 0, 50 * 1000 * 1000 };
+	struct events_filter all = { 0 };
+	struct events_sub *s;
+	char out[8192];
+	bool ended;
+	int w;
+
+	CHECK(events_init(NULL, 64, 32, 2) == 0);
+	CHECK(events_subscribe(&all, false, 0, &waker, &s) == 0);
+	drain(s, out, sizeof(out), &ended); /* the opening comment; asleep */
+	w = n_wakes;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	emit_link("red", "va");
+	CHECK(n_wakes == w + 1); /* at once */
+	drain(s, out, sizeof(out), &ended);
+	CHECK(count(out, "event: link") == 1);
+	emit_link("red", "vb");
+	emit_link("red", "vc");
+	emit_link("red", "vd");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* Not yet, unless this thread was held up past the interval. */
+	if (ms_between(&t0, &t1) < 4)
+		CHECK(n_wakes == w + 1);
+	nanosleep(&nap, NULL);
+	CHECK(n_wakes == w + 2); /* once for the three */
+	drain(s, out, sizeof(out), &ended);
+	CHECK(!ended && count(out, "event: link") == 3);
+
+	/* Held asleep, it is woken before it falls half its budget (32)
+	 * behind: batching never costs it its stream. */
+	nanosleep(&nap, NULL);
+	emit_link("red", "va"); /* at once */
+	drain(s, out, sizeof(out), &ended);
+	w = n_wakes;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < 17; i++)
+		emit_link("red", "va");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (ms_between(&t0, &t1) < 4)
+		CHECK(n_wakes == w + 1);
+	drain(s, out, sizeof(out), &ended);
+	CHECK(!ended && count(out, "event: link") == 17);
+	events_unsubscribe(s);
+	events_free();
+}
+
 static void test_tickets(void)
 {
 	char t1[EVENTS_TICKET_LEN + 1], t2[EVENTS_TICKET_LEN + 1];
@@ -207,6 +267,7 @@ int main(void)
 {
 	test_ids_history_resume();
 	test_filters_and_lag();
+	test_coalesced_wakes();
 	test_tickets();
 	return check_report();
 }
