@@ -158,7 +158,8 @@ def ip_each(cmds):
 # The daemon.
 
 class Daemon:
-    def __init__(self, name, fresh=True, extra=()):
+    def __init__(self, name, fresh=True, extra=(), binary=None):
+        self.binary = binary or ARGS.netnsd
         self.dir = os.path.join(WORK, name)
         if fresh and os.path.isdir(self.dir):
             shutil.rmtree(self.dir)
@@ -170,7 +171,7 @@ class Daemon:
 
     def start(self, wait=True):
         logf = open(os.path.join(self.dir, "daemon.log"), "a")
-        cmd = [ARGS.netnsd, "--listen", f"127.0.0.1:{API_PORT}",
+        cmd = [self.binary, "--listen", f"127.0.0.1:{API_PORT}",
                "--state-file", self.state, "--netns-dir", NETNS_DIR] + self.extra
         if ARGS.perf:
             # on-CPU samples and every context switch (off-CPU stacks)
@@ -1091,28 +1092,36 @@ def ev_add(rep, **kv):
     record("s10", rep, **{k: cur.get(k, 0) + v for k, v in kv.items()})
 
 
-def ev_create(d, tag, rep, subs):
+def ev_create(d, tag, rep, subs, pre=""):
     """N veth pairs a/v<i> - b/p<i> through the API, with `subs` subscribers
-    reading every event (or none); then the pairs are gone again."""
+    reading every event (or none); then the pairs are gone again. `pre`
+    prefixes the figures' names (those of --netnsd-base)."""
     N = ARGS.n
     settle()
     p = ev_subscribers(subs, "s10end") if subs else None
     cpu0, m0, us0 = d.cpu(), machine_cpu(), proc_ut_st(d.pid())
+    k0 = children_cpu()  # the client's, and the subscribers' process
     c = client(ab_pairs(range(N)))
     m1, us1 = machine_cpu(), proc_ut_st(d.pid())
+    tag = pre + tag
     ev_add(rep, **{f"{tag}_s": c["elapsed_s"], f"{tag}_cpu": d.cpu() - cpu0,
                    f"{tag}_utime": us1[0] - us0[0], f"{tag}_stime": us1[1] - us0[1],
                    f"{tag}_busy_j": m1[0] - m0[0], f"{tag}_all_j": m1[1] - m0[1],
                    f"{tag}_turns": 1})
+    if not p:
+        ev_add(rep, **{f"{tag}_readers_cpu": children_cpu() - k0})
     if p:
         api_ns_create(["s10end"])  # the marker: every subscriber stops at it
         out, _ = p.communicate(timeout=240)
         sub = json.loads(out)
-        ev_add(rep, sub_n=subs, sub_complete=sub["complete"], sub_resynced=sub["resynced"],
-               sub_short=subs - sub["complete"] - sub["resynced"], sub_gaps=sub["gaps"])
+        ev_add(rep, **{f"{tag}_readers_cpu": children_cpu() - k0})
+        ev_add(rep, **{pre + "sub_n": subs, pre + "sub_complete": sub["complete"],
+                       pre + "sub_resynced": sub["resynced"],
+                       pre + "sub_short": subs - sub["complete"] - sub["resynced"],
+                       pre + "sub_gaps": sub["gaps"]})
         cur = RESULTS["s10"][rep]
-        record("s10", rep, sub_events_min=min(cur.get("sub_events_min", 1 << 62), sub["events_min"]),
-               sub_events_max=max(cur.get("sub_events_max", 0), sub["events_max"]))
+        record("s10", rep, **{pre + "sub_events_min": min(cur.get(pre + "sub_events_min", 1 << 62), sub["events_min"]),
+                              pre + "sub_events_max": max(cur.get(pre + "sub_events_max", 0), sub["events_max"])})
         if sub["events_min"] < 2 * N + 1 and not sub["resynced"]:
             ERRORS.append(f"s10 repetition {rep + 1}: a subscriber saw "
                           f"{sub['events_min']} events, fewer than {2 * N + 1}")
@@ -1120,13 +1129,14 @@ def ev_create(d, tag, rep, subs):
     api_ns_create(["a", "b"])
 
 
-def ev_daemon(namespaces):
+def ev_daemon(namespaces, binary=None):
     """A fresh netnsd holding `namespaces`, with room for the subscribers:
     S streams from one address, and the client's connection."""
     S = ARGS.ev_subs
     netns_clear()
     d = Daemon("s10", extra=("--max-subscribers", str(S + 16),
-                             "--max-connections-per-ip", str(S + 64)))
+                             "--max-connections-per-ip", str(S + 64)),
+               binary=binary)
     d.start()
     api_ns_create(namespaces)
     return d
@@ -1165,12 +1175,15 @@ def scn_events(rep):
     # 2. N veth pairs through the API with S subscribers and without, in
     # turns on one daemon holding only a and b (what the subscribers cost,
     # apart from what watching many namespaces costs): two turns each,
-    # the order alternating between repetitions.
-    d = ev_daemon(["a", "b"])
+    # the order alternating between repetitions. With --netnsd-base, the
+    # same turns on that binary too, the binaries' order alternating.
     turns = [0, S, S, 0] if rep % 2 == 0 else [S, 0, 0, S]
-    for subs in turns:
-        ev_create(d, "subs" if subs else "nosubs", rep, subs)
-    d.stop()
+    arms = [(None, "")] + ([(ARGS.netnsd_base, "base_")] if ARGS.netnsd_base else [])
+    for binary, pre in (arms if rep % 2 == 0 else arms[::-1]):
+        d = ev_daemon(["a", "b"], binary=binary)
+        for subs in turns:
+            ev_create(d, "subs" if subs else "nosubs", rep, subs, pre)
+        d.stop()
     netns_clear()
 
 
@@ -1419,10 +1432,21 @@ def build_table():
             f"{fmt_rate(rate('subs'))}; every subscriber {int(m('s10', 'sub_events_min') or 0):,}-{int(m('s10', 'sub_events_max') or 0):,} events a turn ({2 * N + 1:,} made): "
             f"{sum(r_['sub_complete'] for r_ in have)} of {sum(r_['sub_n'] for r_ in have)} streams complete, "
             f"{sum(r_['sub_resynced'] for r_ in have)} told resync, {short} short; "
-            f"daemon CPU {fmt_t(dv(m('s10', 'subs_cpu'), N * (m('s10', 'subs_turns') or 1)))} per pair ({sys_('subs')} in the kernel); the machine's CPUs {pct_(busy('subs'))} busy",
-            f"no subscriber {fmt_rate(rate('nosubs'))}; daemon CPU {fmt_t(dv(m('s10', 'nosubs_cpu'), N * (m('s10', 'nosubs_turns') or 1)))} per pair ({sys_('nosubs')} in the kernel); CPUs {pct_(busy('nosubs'))} busy",
+            f"daemon CPU {fmt_t(dv(m('s10', 'subs_cpu'), N * (m('s10', 'subs_turns') or 1)))} per pair ({sys_('subs')} in the kernel); "
+            f"the client and the subscribers' process {fmt_t(dv(m('s10', 'subs_readers_cpu'), N * (m('s10', 'subs_turns') or 1)))} per pair; the machine's CPUs {pct_(busy('subs'))} busy",
+            f"no subscriber {fmt_rate(rate('nosubs'))}; daemon CPU {fmt_t(dv(m('s10', 'nosubs_cpu'), N * (m('s10', 'nosubs_turns') or 1)))} per pair ({sys_('nosubs')} in the kernel); "
+            f"the client {fmt_t(dv(m('s10', 'nosubs_readers_cpu'), N * (m('s10', 'nosubs_turns') or 1)))} per pair; CPUs {pct_(busy('nosubs'))} busy",
             f"{fmt_x(r)} the rate without; daemon CPU {fmt_x(ratio_med('s10', 'subs_cpu', 'nosubs_cpu'))}",
             "≥ 0.9x the rate without subscribers; each gets every event or a resync", ok)
+        if any("base_subs_s" in r_ for r_ in RESULTS["s10"]):
+            rb = ratio_med("s10", "base_nosubs_s", "base_subs_s")
+            add("10", f"the same turns on --netnsd-base ({os.path.basename(ARGS.netnsd_base)}), in the same repetitions",
+                f"{fmt_rate(rate('base_subs'))}; {sum(r_.get('base_sub_complete', 0) for r_ in RESULTS['s10'])} of "
+                f"{sum(r_.get('base_sub_n', 0) for r_ in RESULTS['s10'])} streams complete; "
+                f"daemon CPU {fmt_t(dv(m('s10', 'base_subs_cpu'), N * (m('s10', 'base_subs_turns') or 1)))} per pair ({sys_('base_subs')} in the kernel); "
+                f"the client and the subscribers' process {fmt_t(dv(m('s10', 'base_subs_readers_cpu'), N * (m('s10', 'base_subs_turns') or 1)))} per pair; CPUs {pct_(busy('base_subs'))} busy",
+                f"no subscriber {fmt_rate(rate('base_nosubs'))}; daemon CPU {fmt_t(dv(m('s10', 'base_nosubs_cpu'), N * (m('s10', 'base_nosubs_turns') or 1)))} per pair",
+                f"{fmt_x(rb)} the rate without; daemon CPU {fmt_x(ratio_med('s10', 'base_subs_cpu', 'base_nosubs_cpu'))}")
         add("10", f"the same {N} pairs, no subscriber, on the daemon watching {NSE:,} namespaces",
             f"{fmt_rate(rate('bigns'))}; daemon CPU {fmt_t(dv(m('s10', 'bigns_cpu'), N))} per pair",
             f"2 namespaces watched: {fmt_rate(rate('nosubs'))}",
@@ -1551,6 +1575,8 @@ def main():
     ap.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
     ap.add_argument("--perf", action="store_true", help="run the daemon under perf record -g")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--netnsd-base", help="scenario 10: also run the subscriber turns on this "
+                    "binary (say, main's), in turns with --netnsd, for a side-by-side figure")
     ARGS = ap.parse_args()
     q = ARGS.quick
     ARGS.reps = ARGS.reps or (1 if q else 3)
