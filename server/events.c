@@ -59,6 +59,11 @@ static bool events_flusher_on;
 static bool events_flush_armed; /* some are due: the flusher will wake them */
 static bool events_any_due;
 static struct timespec events_last_flush;
+/* A batch: at most a buffer's worth of events (about 64 frames of a
+ * link), and a quarter of a subscriber's budget, so that being held
+ * asleep never brings it near its end. */
+#define EVENTS_BATCH_MAX 64
+static size_t events_batch_max;
 static int events_flusher_start(void);
 static void events_flusher_stop(void);
 
@@ -100,6 +105,11 @@ int events_init(struct store *store, size_t history, size_t lag_max,
 	 * overwritten under it. */
 	events_lag_max = lag_max < history / 2 ? lag_max : history / 2;
 	events_max_subs = max_subscribers;
+	events_batch_max = events_lag_max / 4 < EVENTS_BATCH_MAX
+				   ? events_lag_max / 4
+				   : EVENTS_BATCH_MAX;
+	if (!events_batch_max)
+		events_batch_max = 1;
 	events_last_flush = (struct timespec){ 0 };
 	events_stopping = false;
 	return events_flusher_start();
@@ -350,9 +360,9 @@ static void events_publish(unsigned type, const char *ns, char *frame,
 		if (events_wanted(&s->filter, type, slot->ns)) {
 			if (s->waiting && !s->due)
 				s->due = events_any_due = true;
-			/* Held asleep, it must not fall behind: past half
-			 * its budget it is woken at once. */
-			if (s->due && id - s->cursor >= events_lag_max / 2)
+			/* Held asleep, it must not fall behind: with a
+			 * batch's worth waiting it is woken at once. */
+			if (s->due && id - s->cursor >= events_batch_max)
 				events_wake(s);
 		} else if (s->waiting && s->cursor == id)
 			s->cursor++; /* caught up: passed over, not behind */

@@ -230,8 +230,8 @@ static void test_coalesced_wakes(void)
 	drain(s, out, sizeof(out), &ended);
 	CHECK(!ended && count(out, "event: link") == 3);
 
-	/* Held asleep, it is woken before it falls half its budget (32)
-	 * behind: batching never costs it its stream. */
+	/* Held asleep, it is woken once a batch is waiting (a quarter of
+	 * its budget of 32 here): batching never costs it its stream. */
 	nanosleep(&nap, NULL);
 	emit_link("red", "va"); /* at once */
 	drain(s, out, sizeof(out), &ended);
