@@ -539,6 +539,11 @@ static const char *http_unauthorized(struct MHD_Connection *conn,
 						    "Authorization")) &&
 	    !http_ticket_ok(conn, url, method)) {
 		*challenge = true;
+		/* A ticket given is one that was used or has run out (or was
+		 * never given): saying which would tell a guesser too much. */
+		if (MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+						"ticket"))
+			return "this ticket cannot be used: a ticket is good for one stream, within the expires_in seconds of its POST /v1/events/tickets, and is gone once used; get a new one (with Authorization: Bearer <token>)";
 		return "a valid bearer token is required (Authorization: Bearer <token>)";
 	}
 	return NULL;

@@ -548,6 +548,9 @@ def tickets_when_tokens_are_on():
     s.until(is_ev("namespace", "tk"), "an event through a ticket's stream")
     s2 = stream(d, "/v1/events?ticket=" + ticket)
     eq(s2.status, 401, "a ticket is good once")
+    said = json.loads(s2.body)["detail"]
+    check("this ticket cannot be used" in said and "get a new one" in said,
+          "a used ticket is said as one: %r", said)
     s3 = stream(d, "/v1/events?ticket=" + "0" * 32)
     eq(s3.status, 401, "a made-up ticket is nothing")
     s4 = stream(d, "/v1/events", headers=auth)
