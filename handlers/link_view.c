@@ -427,21 +427,14 @@ static void link_write_options(struct link_view *v, const struct nl_link *l,
 	json_decref(obj);
 }
 
-int link_write_json(struct link_view *v, const struct nl_link *l,
-		    struct jsonbuf *b)
+/* The kernel's facts every link shows first, up to its master (NULL: none).
+ * The members and their order are the contract's (openapi/openapi.yaml,
+ * Link); a string jansson refuses (not UTF-8) fails the whole object. */
+static void link_write_facts(const struct link_view *v, const struct nl_link *l,
+			     const char *master, struct jsonbuf *b)
 {
-	char master[IFNAMSIZ], peer_ns[NAME_NS_MAX + 1], peer_name[IFNAMSIZ];
 	char mac[18];
-	const char *master_name = link_view_name_of(v, l->master, master);
-	bool has_peer =
-		link_view_peer(v, l, peer_ns, sizeof(peer_ns), peer_name);
-	const struct nl_link *at;
-	struct link_addrs have;
-	size_t mark;
 
-	/* The members and their order are those link_to_json always had;
-	 * a string jansson refuses (not UTF-8) fails the whole object, but
-	 * for the peer, which is then left out. */
 	jsonbuf_lit(b, "{\"name\":");
 	jsonbuf_str(b, l->name);
 	jsonbuf_lit(b, ",\"namespace\":");
@@ -461,12 +454,18 @@ int link_write_json(struct link_view *v, const struct nl_link *l,
 	jsonbuf_lit(b, ",\"oper_state\":");
 	jsonbuf_str(b, link_oper_state(l->operstate));
 	jsonbuf_lit(b, ",\"master\":");
-	jsonbuf_str(b, master_name);
-	if (b->err)
-		return b->err;
-	mark = b->len;
+	jsonbuf_str(b, master);
+}
+
+/* A veth's peer (NULL: null). A peer whose name jansson refuses is the one
+ * string that does not fail the object: the member is left out. */
+static void link_write_peer(const char *peer_ns, const char *peer_name,
+			    struct jsonbuf *b)
+{
+	size_t mark = b->len;
+
 	jsonbuf_lit(b, ",\"peer\":");
-	if (has_peer) {
+	if (peer_ns) {
 		jsonbuf_lit(b, "{\"namespace\":");
 		jsonbuf_str(b, peer_ns);
 		jsonbuf_lit(b, ",\"name\":");
@@ -477,14 +476,25 @@ int link_write_json(struct link_view *v, const struct nl_link *l,
 	}
 	if (b->err == -EILSEQ)
 		jsonbuf_rewind(b, mark);
-	link_view_addrs(v, l, &have);
+}
+
+static void link_write_addrs(const struct link_addrs *have, struct jsonbuf *b)
+{
 	jsonbuf_lit(b, ",\"addresses\":[");
-	for (size_t i = 0; i < have.n; i++) {
+	for (size_t i = 0; i < have->n; i++) {
 		if (i)
 			jsonbuf_lit(b, ",");
-		jsonbuf_str(b, have.text[i]);
+		jsonbuf_str(b, have->text[i]);
 	}
-	jsonbuf_lit(b, "],\"managed\":");
+	jsonbuf_lit(b, "]");
+}
+
+/* Whether netnsd made it, and what its kind has to show: a bridge's
+ * settings, the options of a kind of the kind table. */
+static void link_write_kind(struct link_view *v, const struct nl_link *l,
+			    struct jsonbuf *b)
+{
+	jsonbuf_lit(b, ",\"managed\":");
 	jsonbuf_bool(b, nl_link_is_ours(l));
 	if (!strcmp(l->kind, "bridge")) {
 		jsonbuf_lit(b, ",\"stp\":");
@@ -493,23 +503,46 @@ int link_write_json(struct link_view *v, const struct nl_link *l,
 		jsonbuf_bool(b, l->br_vlan_filtering);
 	}
 	link_write_options(v, l, b);
-	/* A link of the dump reads its snapshot; any other (one read after
-	 * the dump) asks the store. */
-	at = link_view_wants(v) ? link_index_name(&v->index, l->name) : NULL;
-	if (at) {
-		const struct link_want *w = v->want_of[at - v->links];
+}
 
-		if (w)
-			link_write_sync(l, &have, &w->want,
-					v->wants->cidrs + w->addr_first,
-					w->addr_n, master_name,
-					has_peer ? peer_ns : NULL,
-					has_peer ? peer_name : NULL, b);
-	} else {
-		link_write_sync_stored(v, l, &have, master_name,
-				       has_peer ? peer_ns : NULL,
-				       has_peer ? peer_name : NULL, b);
-	}
+/* "in_sync" and "drift" of a link with desired state. A link of the dump
+ * reads its snapshot; any other (one read after the dump) asks the
+ * store. */
+static void link_write_state(struct link_view *v, const struct nl_link *l,
+			     const struct link_addrs *have, const char *master,
+			     const char *peer_ns, const char *peer_name,
+			     struct jsonbuf *b)
+{
+	const struct nl_link *at =
+		link_view_wants(v) ? link_index_name(&v->index, l->name) : NULL;
+	const struct link_want *w = at ? v->want_of[at - v->links] : NULL;
+
+	if (w)
+		link_write_sync(l, have, &w->want,
+				v->wants->cidrs + w->addr_first, w->addr_n,
+				master, peer_ns, peer_name, b);
+	else if (!at)
+		link_write_sync_stored(v, l, have, master, peer_ns, peer_name,
+				       b);
+}
+
+int link_write_json(struct link_view *v, const struct nl_link *l,
+		    struct jsonbuf *b)
+{
+	char master[IFNAMSIZ], pns[NAME_NS_MAX + 1], pname[IFNAMSIZ];
+	const char *master_name = link_view_name_of(v, l->master, master);
+	bool has_peer = link_view_peer(v, l, pns, sizeof(pns), pname);
+	struct link_addrs have;
+
+	link_write_facts(v, l, master_name, b);
+	if (b->err)
+		return b->err;
+	link_write_peer(has_peer ? pns : NULL, pname, b);
+	link_view_addrs(v, l, &have);
+	link_write_addrs(&have, b);
+	link_write_kind(v, l, b);
+	link_write_state(v, l, &have, master_name, has_peer ? pns : NULL,
+			 has_peer ? pname : NULL, b);
 	free(have.text);
 	jsonbuf_lit(b, "}");
 	return b->err;
