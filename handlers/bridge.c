@@ -21,52 +21,36 @@
 #include "link_ask.h"
 #include "link_view.h"
 
-/* Adds "ports" to a bridge's JSON. */
-static void bridge_add_ports(struct link_view *v, const struct nl_link *br,
-			     json_t *o, bool objects)
+/* A bridge's "ports": the names of the links it is the master of in a whole
+ * view (none for a bridge the kernel lacks). A name jansson refuses (not
+ * UTF-8) is left out. */
+static void bridge_write_ports(const struct link_view *v,
+			       const struct nl_link *br, struct jsonbuf *b)
 {
-	json_t *ports = json_array();
+	bool first = true;
+	size_t mark;
 
-	for (size_t i = 0; i < v->n_links; i++) {
+	if (b->err)
+		return;
+	jsonbuf_lit(b, ",\"ports\":[");
+	for (size_t i = 0; br && i < v->n_links; i++) {
 		if (v->links[i].master != br->ifindex)
 			continue;
-		json_array_append_new(ports,
-				      objects ? link_to_json(v, &v->links[i])
-					      : json_string(v->links[i].name));
+		mark = b->len;
+		if (!first)
+			jsonbuf_lit(b, ",");
+		jsonbuf_str(b, v->links[i].name);
+		if (b->err == -EILSEQ)
+			jsonbuf_rewind(b, mark);
+		else
+			first = false;
 	}
-	json_object_set_new(o, objects ? "items" : "ports", ports);
+	jsonbuf_lit(b, "]");
 }
 
 int bridge_handle_list(struct request *req, struct reply *rep)
 {
-	const char *ns = request_param(req, "ns");
-	struct nl_sock *s = NULL;
-	struct link_view v;
-	json_t *item;
-	size_t i;
-	int r;
-
-	r = link_list_kind(req, rep, "bridge", true);
-	if (r < 0 || !rep->json || nl_ns_get(ns, &s) < 0)
-		return r;
-	/* Every bridge gets its port names; one dump serves them all. */
-	if (link_view_init(&v, req->store, ns, s, true) == 0) {
-		json_array_foreach(json_object_get(rep->json, "items"), i,
-				   item) {
-			const struct nl_link *br = link_view_find(
-				&v, json_string_value(
-					    json_object_get(item, "name")));
-
-			if (br)
-				bridge_add_ports(&v, br, item, false);
-			else
-				json_object_set_new(item, "ports",
-						    json_array());
-		}
-		link_view_clear(&v);
-	}
-	nl_ns_put(ns, s);
-	return 0;
+	return link_list_kind(req, rep, "bridge", bridge_write_ports);
 }
 
 /* The bridge named by the {br} parameter, with the whole namespace in `v`. */
@@ -101,11 +85,11 @@ static int bridge_find(struct request *req, struct reply *rep,
 
 int bridge_handle_get(struct request *req, struct reply *rep)
 {
+	struct jsonbuf b = JSONBUF_INIT;
 	const struct nl_link *br;
 	struct nl_sock *s = NULL;
 	struct link_view v;
 	const char *ns;
-	json_t *o;
 	int r;
 
 	r = bridge_find(req, rep, &ns, &s, &v, &br);
@@ -114,19 +98,16 @@ int bridge_handle_get(struct request *req, struct reply *rep)
 		if (rep->problem.status == 404 && s == NULL &&
 		    nl_ns_exists(request_param(req, "ns"))) {
 			problem_clear(&rep->problem);
-			r = link_get_kind(req, rep, "br", "bridge");
-			if (r == 0 && rep->json)
-				json_object_set_new(rep->json, "ports",
-						    json_array());
-			return r;
+			return link_get_kind(req, rep, "br", "bridge",
+					     bridge_write_ports);
 		}
 		return r;
 	}
-	o = link_to_json(&v, br);
-	bridge_add_ports(&v, br, o, false);
+	v.extra = bridge_write_ports;
+	link_write_json(&v, br, &b);
 	link_view_clear(&v);
 	nl_ns_put(ns, s);
-	return handler_reply(rep, 200, o, NULL);
+	return handler_reply_text(rep, 200, &b, NULL);
 }
 
 int bridge_handle_delete(struct request *req, struct reply *rep)
@@ -139,17 +120,17 @@ static int bridge_reply(struct request *req, struct reply *rep, int status,
 			struct nl_sock *s, const char *ns,
 			const struct nl_link *br)
 {
+	struct jsonbuf b = JSONBUF_INIT;
 	struct link_view v;
-	json_t *o;
 	int r = link_view_init(&v, req->store, ns, s, true);
 
 	if (r < 0)
 		return handler_kernel_failed(rep, r, "listing links");
-	o = link_to_json(&v, br);
-	bridge_add_ports(&v, br, o, false);
+	v.extra = bridge_write_ports;
+	link_write_json(&v, br, &b);
 	link_view_clear(&v);
-	return handler_reply(rep, status, o, "/v1/namespaces/%s/bridges/%s", ns,
-			     br->name);
+	return handler_reply_text(rep, status, &b,
+				  "/v1/namespaces/%s/bridges/%s", ns, br->name);
 }
 
 /* POST (`param` NULL: create only) and PUT (create or converge; `param`
@@ -242,24 +223,38 @@ out_body:
 	return r;
 }
 
+/* The ports as links, each as its GET shows it; one that cannot be written
+ * (a name that is not UTF-8) is left out. */
 int bridge_handle_ports(struct request *req, struct reply *rep)
 {
+	struct jsonbuf b = JSONBUF_INIT;
 	const struct nl_link *br;
 	struct nl_sock *s = NULL;
 	struct link_view v;
 	const char *ns;
-	json_t *o = json_object();
+	bool first = true;
+	size_t mark;
 	int r;
 
 	r = bridge_find(req, rep, &ns, &s, &v, &br);
-	if (r < 0) {
-		json_decref(o);
+	if (r < 0)
 		return r;
+	jsonbuf_lit(&b, "{\"items\":[");
+	for (size_t i = 0; i < v.n_links; i++) {
+		if (v.links[i].master != br->ifindex)
+			continue;
+		mark = b.len;
+		if (!first)
+			jsonbuf_lit(&b, ",");
+		if (link_write_json(&v, &v.links[i], &b) < 0)
+			jsonbuf_rewind(&b, mark);
+		else
+			first = false;
 	}
-	bridge_add_ports(&v, br, o, true);
+	jsonbuf_lit(&b, "]}");
 	link_view_clear(&v);
 	nl_ns_put(ns, s);
-	return handler_reply(rep, 200, o, NULL);
+	return handler_reply_text(rep, 200, &b, NULL);
 }
 
 /* The checks of a port's attach or detach; 0 when it may go on. */
@@ -298,6 +293,7 @@ static int bridge_port_change(struct request *req, struct reply *rep,
 			      bool attach)
 {
 	const struct nl_link *br, *port;
+	struct jsonbuf b = JSONBUF_INIT;
 	struct record_link want;
 	struct nl_sock *s = NULL;
 	struct link_view v;
@@ -339,10 +335,11 @@ static int bridge_port_change(struct request *req, struct reply *rep,
 	}
 	if (!already)
 		log_info("attached %s/%s to %s", ns, pname, br->name);
-	r = handler_reply(rep, already ? 200 : 201, link_to_json(&v, &now),
-			  already ? NULL
-				  : "/v1/namespaces/%s/bridges/%s/ports/%s",
-			  ns, br->name, pname);
+	link_write_json(&v, &now, &b);
+	r = handler_reply_text(
+		rep, already ? 200 : 201, &b,
+		already ? NULL : "/v1/namespaces/%s/bridges/%s/ports/%s", ns,
+		br->name, pname);
 out:
 	json_decref(held);
 	link_view_clear(&v);
@@ -353,6 +350,7 @@ out:
 int bridge_handle_port_get(struct request *req, struct reply *rep)
 {
 	const struct nl_link *br, *port;
+	struct jsonbuf b = JSONBUF_INIT;
 	struct nl_sock *s = NULL;
 	struct link_view v;
 	const char *ns, *pname;
@@ -365,12 +363,14 @@ int bridge_handle_port_get(struct request *req, struct reply *rep)
 	if (r < 0)
 		return r;
 	port = link_view_find(&v, pname);
-	if (!port || port->master != br->ifindex)
+	if (!port || port->master != br->ifindex) {
 		r = problem_set(&rep->problem, 404, "not-found",
 				"%s is not a port of bridge %s", pname,
 				br->name);
-	else
-		r = handler_reply(rep, 200, link_to_json(&v, port), NULL);
+	} else {
+		link_write_json(&v, port, &b);
+		r = handler_reply_text(rep, 200, &b, NULL);
+	}
 	link_view_clear(&v);
 	nl_ns_put(ns, s);
 	return r;

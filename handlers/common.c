@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../api/jsonbuf.h"
 #include "../api/name.h"
 #include "../base/log.h"
 #include "../base/nslock.h"
@@ -81,6 +82,12 @@ int handler_body(struct request *req, struct reply *rep,
 	return 0;
 }
 
+static void handler_location(struct reply *rep, const char *fmt, va_list ap)
+{
+	if (fmt)
+		vsnprintf(rep->location, sizeof(rep->location), fmt, ap);
+}
+
 int handler_reply(struct reply *rep, int status, json_t *body,
 		  const char *location_fmt, ...)
 {
@@ -88,12 +95,27 @@ int handler_reply(struct reply *rep, int status, json_t *body,
 
 	rep->status = status;
 	rep->json = body;
-	if (location_fmt) {
-		va_start(ap, location_fmt);
-		vsnprintf(rep->location, sizeof(rep->location), location_fmt,
-			  ap);
-		va_end(ap);
-	}
+	va_start(ap, location_fmt);
+	handler_location(rep, location_fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+int handler_reply_text(struct reply *rep, int status, struct jsonbuf *b,
+		       const char *location_fmt, ...)
+{
+	va_list ap;
+
+	/* The newline a json_t body is sent with (server/http.c), so that
+	 * both kinds of answer are the same bytes, and so have the same
+	 * ETag. */
+	jsonbuf_lit(b, "\n");
+	rep->status = status;
+	rep->text = rep->text_owned = jsonbuf_steal(b, &rep->text_len);
+	rep->content_type = "application/json";
+	va_start(ap, location_fmt);
+	handler_location(rep, location_fmt, ap);
+	va_end(ap);
 	return 0;
 }
 

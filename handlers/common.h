@@ -10,6 +10,8 @@
 #include "../api/problem.h"
 #include "../api/request.h"
 
+struct jsonbuf;
+
 /* The validated {ns} path parameter; "host" only when `allow_host`. */
 int handler_ns_param(struct request *req, struct reply *rep, bool allow_host,
 		     const char **ret_ns);
@@ -33,6 +35,12 @@ int handler_body(struct request *req, struct reply *rep,
 /* Answers `status` with `body` (stolen); a 201 also sets Location. */
 int handler_reply(struct reply *rep, int status, json_t *body,
 		  const char *location_fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The same with a body written as JSON text (taken from `b`, which is left
+ * empty), sent as it is: no json_t is built for it. A failed `b` answers no
+ * body, as a NULL json_t does. */
+int handler_reply_text(struct reply *rep, int status, struct jsonbuf *b,
+		       const char *location_fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 struct nl_sock;

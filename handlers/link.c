@@ -28,7 +28,7 @@ static bool link_kind_is(const struct nl_link *l, const char *kind)
 }
 
 int link_list_kind(struct request *req, struct reply *rep, const char *kind,
-		   bool tree)
+		   link_extra_fn *extra)
 {
 	const struct link_wants *wants;
 	struct jsonbuf b = JSONBUF_INIT;
@@ -53,6 +53,7 @@ int link_list_kind(struct request *req, struct reply *rep, const char *kind,
 		nl_ns_put(ns, s);
 		return handler_kernel_failed(rep, r, "listing links");
 	}
+	v.extra = extra;
 	/* Written as text: a thousand links as a json_t tree cost more to
 	 * build, print and free than the kernel's dump. An item that cannot
 	 * be written (a name that is not UTF-8) is left out, as before. */
@@ -89,12 +90,6 @@ int link_list_kind(struct request *req, struct reply *rep, const char *kind,
 	if (!text)
 		return problem_set(&rep->problem, 500, "internal",
 				   "the links could not be listed");
-	if (tree) {
-		r = handler_reply(rep, 200, json_loadb(text, len, 0, NULL),
-				  NULL);
-		free(text);
-		return r;
-	}
 	rep->status = 200;
 	rep->text = rep->text_owned = text;
 	rep->text_len = len;
@@ -104,12 +99,13 @@ int link_list_kind(struct request *req, struct reply *rep, const char *kind,
 
 int link_handle_list(struct request *req, struct reply *rep)
 {
-	return link_list_kind(req, rep, NULL, false);
+	return link_list_kind(req, rep, NULL, NULL);
 }
 
 int link_get_kind(struct request *req, struct reply *rep, const char *param,
-		  const char *kind)
+		  const char *kind, link_extra_fn *extra)
 {
+	struct jsonbuf b = JSONBUF_INIT;
 	struct nl_sock *s = NULL;
 	struct link_view v;
 	struct record_link want;
@@ -125,11 +121,12 @@ int link_get_kind(struct request *req, struct reply *rep, const char *param,
 		r = handler_ns_sock(req, rep, ns, &s);
 	if (r < 0)
 		return r;
+	link_view_init(&v, req->store, ns, s, false);
+	v.extra = extra;
 	r = nl_link_get(s, name, &l);
 	if (r == 0 && link_kind_is(&l, kind)) {
-		link_view_init(&v, req->store, ns, s, false);
-		handler_reply(rep, 200, link_to_json(&v, &l), NULL);
-		link_view_clear(&v);
+		link_write_json(&v, &l, &b);
+		handler_reply_text(rep, 200, &b, NULL);
 		goto out;
 	}
 	desired = r == -ENODEV ? desired_link(req->store, ns, name) : NULL;
@@ -137,8 +134,8 @@ int link_get_kind(struct request *req, struct reply *rep, const char *param,
 		record_link_read(desired, &want);
 	if (desired && want.owned &&
 	    (!kind || !strcmp(kind, record_kind_name(want.kind) ?: ""))) {
-		handler_reply(rep, 200, link_missing_to_json(ns, name, &want),
-			      NULL);
+		link_missing_write(&v, name, &want, &b);
+		handler_reply_text(rep, 200, &b, NULL);
 		r = 0;
 	} else if (r == 0 || r == -ENODEV) {
 		r = problem_link_missing(&rep->problem, kind ? kind : "link",
@@ -148,13 +145,14 @@ int link_get_kind(struct request *req, struct reply *rep, const char *param,
 	}
 	json_decref(desired);
 out:
+	link_view_clear(&v);
 	nl_ns_put(ns, s);
 	return r;
 }
 
 int link_handle_get(struct request *req, struct reply *rep)
 {
-	return link_get_kind(req, rep, "link", NULL);
+	return link_get_kind(req, rep, "link", NULL, NULL);
 }
 
 /* Locks `ns`, the namespace of the link's veth peer (whose record changes
@@ -393,6 +391,7 @@ static int link_patch_attrs(struct request *req, struct reply *rep,
 {
 	struct record_link w;
 	json_t *held = desired_link_edit(req->store, ns, name, &w);
+	struct jsonbuf b = JSONBUF_INIT;
 	struct link_view v;
 	struct nl_link after;
 	char mac[18];
@@ -406,7 +405,8 @@ static int link_patch_attrs(struct request *req, struct reply *rep,
 	log_info("changed link %s/%s", ns, name);
 	handler_unlock(req);
 	link_view_init(&v, req->store, ns, s, false);
-	r = handler_reply(rep, 200, link_to_json(&v, &after), NULL);
+	link_write_json(&v, &after, &b);
+	r = handler_reply_text(rep, 200, &b, NULL);
 	link_view_clear(&v);
 	return r;
 }
@@ -447,6 +447,7 @@ static int link_patch_move(struct request *req, struct reply *rep,
 		.old = l,
 		.attrs = NL_LINK_CHANGE_INIT,
 	};
+	struct jsonbuf b = JSONBUF_INIT;
 	struct nl_sock *s2 = NULL;
 	struct link_view v;
 	struct nl_link after;
@@ -466,7 +467,8 @@ static int link_patch_move(struct request *req, struct reply *rep,
 	log_info("changed link %s/%s -> %s/%s", ns, l->name, ns2, name2);
 	handler_unlock(req);
 	link_view_init(&v, req->store, ns2, moved ? s2 : s, false);
-	r = handler_reply(rep, 200, link_to_json(&v, &after), NULL);
+	link_write_json(&v, &after, &b);
+	r = handler_reply_text(rep, 200, &b, NULL);
 	link_view_clear(&v);
 	if (s2)
 		nl_ns_put(ns2, s2);

@@ -80,6 +80,7 @@ static int link_new_apply(struct request *req, struct reply *rep,
 	const struct link_kind *lk = NULL;
 	struct link_put lp = { 0 };
 	struct record_link want;
+	struct jsonbuf text = JSONBUF_INIT;
 	struct link_view v;
 	struct nl_link parent;
 	const char *parent_name = NULL;
@@ -106,8 +107,10 @@ static int link_new_apply(struct request *req, struct reply *rep,
 		goto out;
 	}
 	link_view_init(&v, req->store, lp.ns, lp.s, false);
-	r = handler_reply(rep, lp.exists ? 200 : 201, link_to_json(&v, &lp.l),
-			  "/v1/namespaces/%s/links/%s", lp.ns, lp.ask.name);
+	link_write_json(&v, &lp.l, &text);
+	r = handler_reply_text(rep, lp.exists ? 200 : 201, &text,
+			       "/v1/namespaces/%s/links/%s", lp.ns,
+			       lp.ask.name);
 	link_view_clear(&v);
 out:
 	link_put_close(&lp);

@@ -544,6 +544,8 @@ int link_write_json(struct link_view *v, const struct nl_link *l,
 	link_write_state(v, l, &have, master_name, has_peer ? pns : NULL,
 			 has_peer ? pname : NULL, b);
 	free(have.text);
+	if (v->extra)
+		v->extra(v, l, b);
 	jsonbuf_lit(b, "}");
 	return b->err;
 }
@@ -575,8 +577,8 @@ static json_t *link_missing_peer(const struct record_link *d)
 			 d->veth.peer_name);
 }
 
-json_t *link_missing_to_json(const char *ns, const char *name,
-			     const struct record_link *d)
+static json_t *link_missing_to_json(const char *ns, const char *name,
+				    const struct record_link *d)
 {
 	const char *kind = record_kind_name(d->kind);
 	json_t *o;
@@ -612,23 +614,44 @@ json_t *link_missing_to_json(const char *ns, const char *name,
 	return o;
 }
 
+int link_missing_write(const struct link_view *v, const char *name,
+		       const struct record_link *d, struct jsonbuf *b)
+{
+	json_t *o;
+	size_t mark = b->len;
+	int r;
+
+	if (b->err)
+		return b->err;
+	o = link_missing_to_json(v->ns, name, d);
+	jsonbuf_json(b, o);
+	json_decref(o);
+	if (v->extra && !b->err) {
+		jsonbuf_rewind(b, b->len - 1); /* before its closing brace */
+		v->extra(v, NULL, b);
+		jsonbuf_lit(b, "}");
+	}
+	r = b->err;
+	if (r == -EILSEQ || r == -EINVAL)
+		jsonbuf_rewind(b, mark); /* nothing of it stays */
+	return r;
+}
+
 void link_missing_write_json(const struct link_view *v, const char *kind,
 			     const char *name, const struct record_link *d,
 			     bool *first, struct jsonbuf *b)
 {
 	const char *dk = record_kind_name(d->kind);
-	json_t *o;
+	size_t mark = b->len;
 
 	if (link_view_find(v, name) || !d->owned)
 		return;
 	if (kind && (!dk || strcmp(dk, kind)))
 		return;
-	o = link_missing_to_json(v->ns, name, d);
-	if (!o)
-		return;
 	if (!*first)
 		jsonbuf_lit(b, ",");
-	jsonbuf_json(b, o);
-	json_decref(o);
-	*first = false;
+	if (link_missing_write(v, name, d, b) < 0)
+		jsonbuf_rewind(b, mark);
+	else
+		*first = false;
 }

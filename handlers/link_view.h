@@ -15,6 +15,13 @@
 #include "link_want.h"
 
 struct store;
+struct link_view;
+
+/* Members a caller adds to each link's object, before its closing brace
+ * (a bridge's ports): each written with its leading comma. `l` is NULL for
+ * a desired link the kernel lacks. */
+typedef void link_extra_fn(const struct link_view *v, const struct nl_link *l,
+			   struct jsonbuf *b);
 
 struct link_view {
 	struct store *store;
@@ -51,6 +58,8 @@ struct link_view {
 	/* Set by a caller that made the link a moment ago: it has no
 	 * addresses to dump. */
 	bool hint_no_addresses;
+	/* Set by a caller whose objects have members of their own. */
+	link_extra_fn *extra;
 };
 
 /* Borrows `sock` (a socket inside `ns`). With `whole`, dumps every link and
@@ -73,16 +82,18 @@ bool link_view_peer(struct link_view *v, const struct nl_link *l, char *ret_ns,
  * not be read (ask the store then). */
 const struct link_wants *link_view_wants(struct link_view *v);
 
-/* Appends the link's JSON object to `b`. Returns 0, or -EILSEQ (nothing
- * usable written: a name that is not UTF-8) or -ENOMEM; the caller rewinds
- * `b` on failure. */
+/* Appends the link's JSON object to `b`: the one rendering of a link, for
+ * a list and on its own (an answer's body, an event's object) alike.
+ * Returns 0, or -EILSEQ (nothing usable written: a name that is not UTF-8)
+ * or -ENOMEM; the caller rewinds `b` on failure. */
 int link_write_json(struct link_view *v, const struct nl_link *l,
 		    struct jsonbuf *b);
 /* The same as a json_t; NULL on failure. */
 json_t *link_to_json(struct link_view *v, const struct nl_link *l);
-/* A desired link the kernel does not have. */
-json_t *link_missing_to_json(const char *ns, const char *name,
-			     const struct record_link *d);
+/* The same for desired link `name` (record `d`), which the kernel does not
+ * have; on failure nothing of it stays in `b`. */
+int link_missing_write(const struct link_view *v, const char *name,
+		       const struct record_link *d, struct jsonbuf *b);
 
 /* Appends, as an item of a list (a comma first unless *first), desired
  * link `name` (record `d`) when the kernel lacks it and it is owned and of

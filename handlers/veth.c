@@ -18,12 +18,12 @@
 
 int veth_handle_list(struct request *req, struct reply *rep)
 {
-	return link_list_kind(req, rep, "veth", false);
+	return link_list_kind(req, rep, "veth", NULL);
 }
 
 int veth_handle_get(struct request *req, struct reply *rep)
 {
-	return link_get_kind(req, rep, "name", "veth");
+	return link_get_kind(req, rep, "name", "veth", NULL);
 }
 
 int veth_handle_delete(struct request *req, struct reply *rep)
@@ -149,6 +149,7 @@ static int veth_apply(struct request *req, struct reply *rep,
 	struct store_txn *t = NULL;
 	struct apply ap = { 0 };
 	struct plan p;
+	struct jsonbuf text = JSONBUF_INIT;
 	struct link_view v;
 	struct nl_link la;
 	json_t *body = NULL;
@@ -200,8 +201,9 @@ static int veth_apply(struct request *req, struct reply *rep,
 	link_view_init(&v, req->store, a.ns, s, false);
 	v.peer_hint_ns = b.ns;
 	v.peer_hint_name = b.ask.name;
-	r = handler_reply(rep, created ? 201 : 200, link_to_json(&v, &la),
-			  "/v1/namespaces/%s/veths/%s", a.ns, a.ask.name);
+	link_write_json(&v, &la, &text);
+	r = handler_reply_text(rep, created ? 201 : 200, &text,
+			       "/v1/namespaces/%s/veths/%s", a.ns, a.ask.name);
 	link_view_clear(&v);
 out:
 	apply_end(&ap);

@@ -1006,8 +1006,8 @@ static bool watch_api_others(const struct route *route,
 	return true;
 }
 
-void watch_api(const struct route *route, const struct request *req,
-	       const struct reply *rep, json_t *before)
+static void watch_api_json(const struct route *route, const struct request *req,
+			   const struct reply *rep, json_t *before)
 {
 	/* A dry run changed nothing: its answer is a plan. */
 	if (req->dry_run)
@@ -1030,4 +1030,20 @@ void watch_api(const struct route *route, const struct request *req,
 			    EVENTS_SOURCE_API);
 	if (watch_is(route, "POST", "/v1/reconcile"))
 		watch_mark_all();
+}
+
+/* An answer written as JSON text (a link's, rendered once for the client)
+ * is read here for what its events take from it. */
+void watch_api(const struct route *route, const struct request *req,
+	       const struct reply *rep, json_t *before)
+{
+	struct reply read = *rep;
+
+	if (!read.json && read.text && read.content_type &&
+	    !strcmp(read.content_type, "application/json") &&
+	    rep->status < 300 && !req->dry_run)
+		read.json = json_loadb(read.text, read.text_len, 0, NULL);
+	watch_api_json(route, req, &read, before);
+	if (read.json != rep->json)
+		json_decref(read.json);
 }
