@@ -550,19 +550,6 @@ int link_write_json(struct link_view *v, const struct nl_link *l,
 	return b->err;
 }
 
-json_t *link_to_json(struct link_view *v, const struct nl_link *l)
-{
-	struct jsonbuf b = JSONBUF_INIT;
-	json_t *o = NULL;
-
-	/* One writer for both forms, so that a link looks the same in a
-	 * list and on its own. */
-	if (link_write_json(v, l, &b) == 0)
-		o = json_loadb(b.data, b.len, 0, NULL);
-	jsonbuf_free(&b);
-	return o;
-}
-
 /* A desired value as the API shows it: null where not desired. */
 static json_t *link_missing_mtu(const struct record_link *d)
 {

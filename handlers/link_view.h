@@ -88,8 +88,6 @@ const struct link_wants *link_view_wants(struct link_view *v);
  * or -ENOMEM; the caller rewinds `b` on failure. */
 int link_write_json(struct link_view *v, const struct nl_link *l,
 		    struct jsonbuf *b);
-/* The same as a json_t; NULL on failure. */
-json_t *link_to_json(struct link_view *v, const struct nl_link *l);
 /* The same for desired link `name` (record `d`), which the kernel does not
  * have; on failure nothing of it stays in `b`. */
 int link_missing_write(const struct link_view *v, const char *name,

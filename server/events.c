@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "../api/jsonbuf.h"
 #include "../state/store.h"
 
 /* One event of the history: its frame, ready to send, and what filters
@@ -132,40 +133,37 @@ static const char *events_source_name(enum events_source s)
 					      : "api";
 }
 
-/* The frame of event `id`: "id: N\nevent: T\ndata: {...}\n\n". */
+/* The frame of event `id`: "id: N\nevent: T\ndata: {...}\n\n", its data
+ * one line, as SSE needs. Trimmed to its size: the history holds
+ * thousands. */
 static char *events_frame(uint64_t id, unsigned type, const char *action,
-			  const char *ns, const char *name, json_t *object,
+			  const char *ns, const char *name, const char *object,
 			  enum events_source source, size_t *ret_len)
 {
-	json_t *data;
-	char *text, *frame = NULL;
-	int n;
+	struct jsonbuf b = JSONBUF_INIT;
+	char *frame, *trimmed;
 
-	data = json_pack(
-		"{s:s, s:s?, s:s?, s:O?, s:s, s:I}", "action", action,
-		"namespace", ns, "name", name, "object", object, "source",
-		events_source_name(source), "revision",
-		(json_int_t)(events_store ? store_revision(events_store) : 0));
-	if (!data)
-		return NULL;
-	if (!json_object_get(data, "namespace"))
-		json_object_set_new(data, "namespace", json_null());
-	if (!json_object_get(data, "name"))
-		json_object_set_new(data, "name", json_null());
-	if (!json_object_get(data, "object"))
-		json_object_set_new(data, "object", json_null());
-	/* Compact JSON has no newline: the data is one line, as SSE needs. */
-	text = json_dumps(data, JSON_COMPACT | JSON_ENSURE_ASCII);
-	json_decref(data);
-	if (!text)
-		return NULL;
-	n = asprintf(&frame, "id: %llu\nevent: %s\ndata: %s\n\n",
-		     (unsigned long long)id, events_type_name(type), text);
-	free(text);
-	if (n < 0)
-		return NULL;
-	*ret_len = (size_t)n;
-	return frame;
+	jsonbuf_lit(&b, "id: ");
+	jsonbuf_int(&b, (long long)id);
+	jsonbuf_lit(&b, "\nevent: ");
+	jsonbuf_lit(&b, events_type_name(type));
+	jsonbuf_lit(&b, "\ndata: {\"action\":");
+	jsonbuf_str(&b, action);
+	jsonbuf_lit(&b, ",\"namespace\":");
+	jsonbuf_str(&b, ns);
+	jsonbuf_lit(&b, ",\"name\":");
+	jsonbuf_str(&b, name);
+	jsonbuf_lit(&b, ",\"object\":");
+	jsonbuf_lit(&b, object ? object : "null");
+	jsonbuf_lit(&b, ",\"source\":");
+	jsonbuf_str(&b, events_source_name(source));
+	jsonbuf_lit(&b, ",\"revision\":");
+	jsonbuf_int(&b, (long long)(events_store ? store_revision(events_store)
+						 : 0));
+	jsonbuf_lit(&b, "}\n\n");
+	frame = jsonbuf_steal(&b, ret_len);
+	trimmed = frame ? realloc(frame, *ret_len + 1) : NULL;
+	return trimmed ? trimmed : frame;
 }
 
 static bool events_wanted(const struct events_filter *f, unsigned type,
@@ -371,6 +369,22 @@ static void events_publish(unsigned type, const char *ns, char *frame,
 
 void events_emit(unsigned type, const char *action, const char *ns,
 		 const char *name, json_t *object, enum events_source source)
+{
+	char *text = NULL;
+
+	if (object) {
+		text = json_dumps(object, JSON_COMPACT | JSON_ENSURE_ASCII |
+						  JSON_ENCODE_ANY);
+		if (!text)
+			return;
+	}
+	events_emit_text(type, action, ns, name, text, source);
+	free(text);
+}
+
+void events_emit_text(unsigned type, const char *action, const char *ns,
+		      const char *name, const char *object,
+		      enum events_source source)
 {
 	char *frame;
 	size_t len;

@@ -49,6 +49,11 @@ const char *events_type_name(unsigned bit);
  * item. `ns` may be NULL (an event of the whole daemon). */
 void events_emit(unsigned type, const char *action, const char *ns,
 		 const char *name, json_t *object, enum events_source source);
+/* The same with the object as JSON text on one line (NULL for null): an
+ * object rendered once, as an answer's body was, is not built again. */
+void events_emit_text(unsigned type, const char *action, const char *ns,
+		      const char *name, const char *object,
+		      enum events_source source);
 /* Tells every subscriber that events were lost (the kernel dropped
  * notifications of `ns`): clients re-read. */
 void events_resync(const char *ns, const char *why);

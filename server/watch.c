@@ -705,22 +705,38 @@ static void watch_api_link(const char *action, const char *ns, const char *name,
 	watch_mark(ns);
 }
 
+/* The same for an object written as JSON text, told as it is: read only
+ * for its drift. */
+static void watch_api_link_text(const char *action, const char *ns,
+				const char *name, const char *text)
+{
+	json_t *own = json_loads(text, 0, NULL);
+
+	events_emit_text(EVENTS_LINK, action, ns, name, text,
+			 EVENTS_SOURCE_API);
+	watch_drift(EVENTS_LINK, ns, name, own, EVENTS_SOURCE_API);
+	json_decref(own);
+	watch_mark(ns);
+}
+
 /* The far end `name` of `ns` of a veth whose other end the API has just
  * answered with (`end`): the object its GET shows, read as that GET reads
  * it but for the far end's peer, which is `end` itself. The GET would find
  * the peer's name with a dump of the peer's namespace, whose cached names
  * every new link there makes stale: one dump per pair, of every link, for
- * a name the answer already holds. NULL when the far end does not point
- * back at `end` (then the GET itself is asked). */
-static json_t *watch_read_far_end(const char *ns, const char *name, json_t *end)
+ * a name the answer already holds. As JSON text; NULL when the far end does
+ * not point back at `end` (then the GET itself is asked). */
+static char *watch_read_far_end(const char *ns, const char *name, json_t *end)
 {
 	const char *ens = json_string_value(json_object_get(end, "namespace"));
 	const char *ename = json_string_value(json_object_get(end, "name"));
 	json_int_t eidx = json_integer_value(json_object_get(end, "ifindex"));
+	struct jsonbuf b = JSONBUF_INIT;
 	struct nl_sock *s = NULL;
 	struct link_view v;
 	struct nl_link l;
-	json_t *obj = NULL;
+	char *text = NULL;
+	size_t len;
 
 	if (!ens || !ename || eidx <= 0 || nl_ns_get(ns, &s) < 0)
 		return NULL;
@@ -730,11 +746,13 @@ static json_t *watch_read_far_end(const char *ns, const char *name, json_t *end)
 		link_view_init(&v, watch_store, ns, s, false);
 		v.peer_hint_ns = ens;
 		v.peer_hint_name = ename;
-		obj = link_to_json(&v, &l);
+		if (link_write_json(&v, &l, &b) == 0)
+			text = jsonbuf_steal(&b, &len);
 		link_view_clear(&v);
 	}
+	jsonbuf_free(&b);
 	nl_ns_put(ns, s);
-	return obj;
+	return text;
 }
 
 /* The far end of a veth made by the API: an event of its own, in its
@@ -745,13 +763,16 @@ static void watch_api_peer(json_t *obj, const char *action, bool fresh)
 	json_t *peer = json_object_get(obj, "peer");
 	const char *pns = json_string_value(json_object_get(peer, "namespace"));
 	const char *pname = json_string_value(json_object_get(peer, "name"));
-	json_t *far;
+	char *far;
 
 	if (!pns || !pname)
 		return;
 	far = fresh ? watch_read_far_end(pns, pname, obj) : NULL;
-	watch_api_link(action, pns, pname, far);
-	json_decref(far);
+	if (far)
+		watch_api_link_text(action, pns, pname, far);
+	else
+		watch_api_link(action, pns, pname, NULL);
+	free(far);
 }
 
 static void watch_api_route(const struct route *route,

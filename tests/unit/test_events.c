@@ -3,9 +3,12 @@
  * and from before it (resync), filters, a subscriber that falls behind
  * (resync, then the end) while another keeps up, one that filters
  * everything out and so never falls behind, the subscriber limit, the
- * sleep/wake hand-over, wake-ups coalesced, and one-use tickets. */
+ * sleep/wake hand-over, wake-ups coalesced, one-use tickets, and an
+ * object given as text told as the same bytes as the json_t it was printed
+ * from. */
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -263,9 +266,79 @@ static void test_tickets(void)
 	CHECK(events_ticket_new(t1, 8) == -EINVAL);
 }
 
+/* Frame `id` of `out` without its id line: "event: ...\n\n". */
+static size_t frame_of(const char *out, uint64_t id, const char **ret)
+{
+	char head[32];
+	const char *p, *end;
+
+	snprintf(head, sizeof(head), "id: %llu\n", (unsigned long long)id);
+	p = strstr(out, head);
+	if (!p)
+		return 0;
+	p += strlen(head);
+	end = strstr(p, "\n\nid: ");
+	*ret = p;
+	return end ? (size_t)(end + 2 - p) : strlen(p);
+}
+
+static bool same_frames(const char *out, uint64_t id1)
+{
+	const char *a = NULL, *b = NULL;
+	size_t na = frame_of(out, id1, &a), nb = frame_of(out, id1 + 1, &b);
+
+	return na && na == nb && !memcmp(a, b, na);
+}
+
+/* An object given as text (an answer's, rendered once) is told as the same
+ * bytes as the json_t it could have been: members in the order they always
+ * had, null ones in their place, strings escaped alike. */
+static void test_text_object(void)
+{
+	struct events_filter all = { 0 };
+	struct events_sub *s;
+	json_t *o =
+		json_pack("{s:s, s:i, s:[s], s:n}", "name", "v\"0\xc3\xa9",
+			  "mtu", 1400, "addresses", "198.18.0.1/24", "master");
+	char out[8192], *text = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+	uint64_t first;
+	bool ended;
+
+	CHECK(o && text);
+	CHECK(events_init(NULL, 16, 8, 2) == 0);
+	CHECK(events_subscribe(&all, false, 0, &waker, &s) == 0);
+	first = events_last_id() + 1;
+	events_emit(EVENTS_LINK, "added", "a", "v\"0", o, EVENTS_SOURCE_API);
+	events_emit_text(EVENTS_LINK, "added", "a", "v\"0", text,
+			 EVENTS_SOURCE_API);
+	events_emit(EVENTS_DRIFT, "changed", "a", NULL, o,
+		    EVENTS_SOURCE_KERNEL);
+	events_emit_text(EVENTS_DRIFT, "changed", "a", NULL, text,
+			 EVENTS_SOURCE_KERNEL);
+	events_emit(EVENTS_STATE, "changed", NULL, NULL, NULL,
+		    EVENTS_SOURCE_RECONCILE);
+	events_emit_text(EVENTS_STATE, "changed", NULL, NULL, NULL,
+			 EVENTS_SOURCE_RECONCILE);
+	drain(s, out, sizeof(out), &ended);
+	CHECK(same_frames(out, first));
+	CHECK(same_frames(out, first + 2));
+	CHECK(same_frames(out, first + 4));
+	CHECK(strstr(
+		out,
+		"\nevent: link\ndata: {\"action\":\"added\",\"namespace\":\"a\",\"name\":\"v\\\"0\",\"object\":{\"name\":\"v\\\"0\\u00E9\",\"mtu\":1400,\"addresses\":[\"198.18.0.1/24\"],\"master\":null},\"source\":\"api\",\"revision\":0}\n\n"));
+	CHECK(strstr(
+		out,
+		"\nevent: state\ndata: {\"action\":\"changed\",\"namespace\":null,\"name\":null,\"object\":null,\"source\":\"reconcile\",\"revision\":0}\n\n"));
+	events_unsubscribe(s);
+	events_free();
+	free(text);
+	json_decref(o);
+}
+
 int main(void)
 {
 	test_ids_history_resume();
+	test_text_object(); /* before events_stop() */
 	test_filters_and_lag();
 	test_coalesced_wakes();
 	test_tickets();
