@@ -8,7 +8,7 @@ import harness as h
 from harness import check, eq, expect_problem, expect_status, test
 from topology import (klinks, klink, kkind, kup, kaddrs, state, snapshot,
                       expect_unchanged, state_link, setup, mk_ns, mk_veth,
-                      mk_bridge, B, P, L)
+                      mk_bridge, B, P, L, expect_list_is_its_items)
 
 
 
@@ -157,6 +157,34 @@ def list_bridges_with_ports():
     for path in (B("host", "va"), B("host", "lo"), B("host", "nosuch"),
                  B("nosuchns", "br0"), B("nosuchns")):
         expect_problem(d.get(path), 404, "GET " + path)
+
+
+@test
+def one_bridge_is_its_list_item_byte_for_byte():
+    d = setup()
+    mk_ns(d, "bb")
+    mk_bridge(d, "bb", "br0", stp=True)
+    mk_bridge(d, "bb", "br1")
+    mk_bridge(d, "bb", "brx")
+    for a, b in (("pa", "qa"), ("pb", "qb"), ("pc", "qc")):
+        mk_veth(d, "bb", a, b)
+    for br, port in (("br0", "pa"), ("br0", "pb"), ("br1", "pc")):
+        expect_status(d.put(P("bb", br, port)), 201, "PUT port")
+    h.ip("link", "del", "brx", ns="bb")  # desired, and missing
+    items = expect_list_is_its_items(d, B("bb"), lambda n: B("bb", n))
+    eq({i["name"]: i["ports"] for i in items},
+       {"br0": ["pa", "pb"], "br1": ["pc"], "brx": []}, "ports")
+    ports = expect_list_is_its_items(d, P("bb", "br0"),
+                                     lambda n: P("bb", "br0", n))
+    eq([(p["name"], p["master"]) for p in ports],
+       [("pa", "br0"), ("pb", "br0")], "br0's ports")
+    put = expect_status(d.put(B("bb", "br0"), {"stp": True}), 200,
+                        "PUT bridge again")
+    eq(put.body, expect_status(d.get(B("bb", "br0")), 200).body,
+       "PUT's answer and GET")
+    put = expect_status(d.put(P("bb", "br0", "pa")), 200, "PUT port again")
+    eq(put.body, expect_status(d.get(P("bb", "br0", "pa")), 200).body,
+       "PUT port's answer and GET")
 
 
 # ---------------------------------------------------------------------------

@@ -7,7 +7,8 @@ import harness as h
 from harness import check, eq, expect_problem, expect_status, test
 from topology import (LINK_FIELDS, klinks, klink, kkind, kup, kaddrs, kpeer,
                       state, snapshot, expect_unchanged, state_link, setup,
-                      mk_ns, mk_veth, mk_bridge, L)
+                      mk_ns, mk_veth, mk_bridge, L,
+                      expect_list_is_its_items)
 
 
 # ---------------------------------------------------------------------------
@@ -102,6 +103,40 @@ def get_and_change_absent_things_is_404():
         expect_problem(r, 404, what)
     expect_unchanged(d, before, "404 requests")
     check("nosuchns" not in h.netns_list(), "a 404 made a namespace")
+
+
+@test
+def one_link_is_its_list_item_byte_for_byte():
+    d = setup()
+    mk_ns(d, "one")
+    mk_ns(d, "two")
+    mk_veth(d, "one", "va", "vb", peer_ns="two", mtu=1400)
+    mk_veth(d, "one", "vc", "vd")
+    mk_veth(d, "one", "ve", "vf")
+    mk_bridge(d, "one", "br0")
+    expect_status(d.put("/v1/namespaces/one/bridges/br0/ports/vc"), 201)
+    expect_status(d.post(L("one"), {"name": "mv0", "kind": "macvlan",
+                                    "parent": "vd", "mode": "bridge"}), 201)
+    expect_status(d.post(L("one", "va") + "/addresses",
+                         {"address": "198.18.4.1/24"}), 201)
+    # Drift, and a desired pair the kernel lacks.
+    h.ip("link", "set", "va", "mtu", "1300", ns="one")
+    h.ip("link", "del", "ve", ns="one")
+    items = expect_list_is_its_items(d, L("one"), lambda n: L("one", n))
+    eq(sorted(i["name"] for i in items),
+       ["br0", "lo", "mv0", "va", "vc", "vd", "ve", "vf"], "the links")
+    va = next(i for i in items if i["name"] == "va")
+    eq((va["in_sync"], va["mtu"]), (False, 1300), "va drifted")
+    eq(next(i for i in items if i["name"] == "ve")["oper_state"],
+       "notpresent", "ve missing")
+    expect_list_is_its_items(d, "/v1/namespaces/one/veths",
+                             lambda n: "/v1/namespaces/one/veths/" + n)
+    # A change answers what its GET then shows, byte for byte.
+    put = expect_status(d.put("/v1/namespaces/one/veths/va",
+                              {"peer": {"namespace": "two", "name": "vb"},
+                               "mtu": 1400}), 200, "PUT veth again")
+    eq(put.body, expect_status(d.get(L("one", "va")), 200).body,
+       "PUT's answer and GET")
 
 
 # ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@ addresses (`ip -j`), snapshots to prove a refused request changed nothing,
 and short ways to build namespaces, veths and bridges through the API."""
 
 import harness as h
-from harness import expect_status
+from harness import check, eq, expect_status
 # ---------------------------------------------------------------------------
 # Local helpers (kept in this file: harness.py is shared and not ours)
 
@@ -134,6 +134,31 @@ def mk_bridge(d, ns, name, **kw):
     r = d.post("/v1/namespaces/%s/bridges" % ns, body)
     expect_status(r, 201, "POST bridge %s/%s" % (ns, name))
     return r.json
+
+
+def expect_list_is_its_items(d, path, item_path):
+    """A list's bytes are its items' own GETs (item_path(name)), byte for
+    byte and in its order, as one writer renders a link either way; each
+    item's GET ends with a newline, keeps its ETag from one GET to the
+    next, and HEAD and If-None-Match agree with it. Returns the items."""
+    r = expect_status(d.get(path), 200, "GET " + path)
+    bodies = []
+    for it in r.json["items"]:
+        p = item_path(it["name"])
+        one = expect_status(d.get(p), 200, "GET " + p)
+        tag = one.header("ETag")
+        check(one.body.endswith(b"}\n"), "%s ends %r", p, one.body[-8:])
+        eq(expect_status(d.get(p), 200).header("ETag"), tag,
+           "ETag of %s again" % p)
+        head = expect_status(d.request("HEAD", p), 200, "HEAD " + p)
+        eq((head.header("ETag"), head.header("Content-Length")),
+           (tag, str(len(one.body))), "HEAD " + p)
+        expect_status(d.get(p, headers={"If-None-Match": tag}), 304,
+                      "If-None-Match " + p)
+        bodies.append(one.body[:-1])
+    eq(r.body, b'{"items":[' + b",".join(bodies) + b']}\n',
+       "%s, item by item" % path)
+    return r.json["items"]
 
 
 def L(ns, name=None):
