@@ -53,7 +53,8 @@ struct reply {
 	int status;
 	json_t *json;	    /* body of a 2xx answer, or NULL */
 	char location[512]; /* Location header of a 201 */
-	const char *text;   /* a non-JSON body (metrics, openapi) */
+	const char *text;   /* a body written already: metrics, openapi, a
+			     * link's JSON (handler_reply_text) */
 	char *text_owned;   /* the same, when it is to be freed */
 	size_t text_len;
 	const char *content_type;

@@ -223,8 +223,7 @@ out_body:
 	return r;
 }
 
-/* The ports as links, each as its GET shows it; one that cannot be written
- * (a name that is not UTF-8) is left out. */
+/* The ports as links, each as its GET shows it. */
 int bridge_handle_ports(struct request *req, struct reply *rep)
 {
 	struct jsonbuf b = JSONBUF_INIT;
@@ -233,7 +232,6 @@ int bridge_handle_ports(struct request *req, struct reply *rep)
 	struct link_view v;
 	const char *ns;
 	bool first = true;
-	size_t mark;
 	int r;
 
 	r = bridge_find(req, rep, &ns, &s, &v, &br);
@@ -241,15 +239,8 @@ int bridge_handle_ports(struct request *req, struct reply *rep)
 		return r;
 	jsonbuf_lit(&b, "{\"items\":[");
 	for (size_t i = 0; i < v.n_links; i++) {
-		if (v.links[i].master != br->ifindex)
-			continue;
-		mark = b.len;
-		if (!first)
-			jsonbuf_lit(&b, ",");
-		if (link_write_json(&v, &v.links[i], &b) < 0)
-			jsonbuf_rewind(&b, mark);
-		else
-			first = false;
+		if (v.links[i].master == br->ifindex)
+			link_write_item(&v, &v.links[i], &first, &b);
 	}
 	jsonbuf_lit(&b, "]}");
 	link_view_clear(&v);

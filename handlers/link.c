@@ -38,7 +38,7 @@ int link_list_kind(struct request *req, struct reply *rep, const char *kind,
 	json_t *desired, *d;
 	char prefix[KEY_MAX], *text;
 	const char *ns, *k;
-	size_t mark, len = 0;
+	size_t len = 0;
 	bool first = true;
 	int r;
 
@@ -60,15 +60,8 @@ int link_list_kind(struct request *req, struct reply *rep, const char *kind,
 	jsonbuf_reserve(&b, 512 * (v.n_links + 1)); /* a veth is ~350 */
 	jsonbuf_lit(&b, "{\"items\":[");
 	for (size_t i = 0; i < v.n_links; i++) {
-		if (!link_kind_is(&v.links[i], kind))
-			continue;
-		mark = b.len;
-		if (!first)
-			jsonbuf_lit(&b, ",");
-		if (link_write_json(&v, &v.links[i], &b) < 0)
-			jsonbuf_rewind(&b, mark);
-		else
-			first = false;
+		if (link_kind_is(&v.links[i], kind))
+			link_write_item(&v, &v.links[i], &first, &b);
 	}
 	/* Desired links the kernel lacks are shown too, as drift. */
 	wants = link_view_wants(&v);

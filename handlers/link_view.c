@@ -550,6 +550,19 @@ int link_write_json(struct link_view *v, const struct nl_link *l,
 	return b->err;
 }
 
+void link_write_item(struct link_view *v, const struct nl_link *l, bool *first,
+		     struct jsonbuf *b)
+{
+	size_t mark = b->len;
+
+	if (!*first)
+		jsonbuf_lit(b, ",");
+	if (link_write_json(v, l, b) < 0)
+		jsonbuf_rewind(b, mark);
+	else
+		*first = false;
+}
+
 /* A desired value as the API shows it: null where not desired. */
 static json_t *link_missing_mtu(const struct record_link *d)
 {

@@ -88,6 +88,10 @@ const struct link_wants *link_view_wants(struct link_view *v);
  * or -ENOMEM; the caller rewinds `b` on failure. */
 int link_write_json(struct link_view *v, const struct nl_link *l,
 		    struct jsonbuf *b);
+/* Appends it as an item of a list (a comma first unless *first); one that
+ * cannot be written (a name that is not UTF-8) is left out. */
+void link_write_item(struct link_view *v, const struct nl_link *l, bool *first,
+		     struct jsonbuf *b);
 /* The same for desired link `name` (record `d`), which the kernel does not
  * have; on failure nothing of it stays in `b`. */
 int link_missing_write(const struct link_view *v, const char *name,
