@@ -157,6 +157,11 @@ static int address_apply(struct request *req, struct reply *rep,
 		store_txn_del(t, a->key);
 	}
 	r = apply_run(&ap, req->store, &p, t, false, &rep->problem);
+	/* A gateway it puts on a subnet again: the desired routes the
+	 * kernel took when the address went come back with it. (A whole
+	 * state's apply plans its routes as steps of their own.) */
+	if (r == 0 && add && !a->present)
+		apply_restore_routes(req->store, a->s, a->ns, a->l.name);
 out:
 	apply_end(&ap);
 	store_txn_free(t);

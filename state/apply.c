@@ -330,10 +330,6 @@ static int apply_in(struct nl_sock *s, int ifindex, struct store *store,
 
 		addr_apply_opts(&st->addr_opts, &o);
 		r = nl_addr_add_opts(s, ifindex, &st->addr, &o);
-		/* A gateway it makes reachable again: the desired routes
-		 * through it, which the kernel took with the address. */
-		if (r == 0)
-			apply_restore_routes(store, s, st->ns, st->name);
 		return r == -EEXIST ? 1 : r;
 	}
 	case PLAN_ADDR_DEL:
@@ -360,7 +356,7 @@ static int apply_in(struct nl_sock *s, int ifindex, struct store *store,
 
 /* Takes one step back; a link made is deleted only while it is still
  * netnsd's own under its name. */
-static int apply_back_in(struct nl_sock *s, int ifindex, struct store *store,
+static int apply_back_in(struct nl_sock *s, int ifindex,
 			 const struct plan_step *st)
 {
 	struct nl_link l;
@@ -383,12 +379,7 @@ static int apply_back_in(struct nl_sock *s, int ifindex, struct store *store,
 		struct nl_addr_opts o = NL_ADDR_OPTS_INIT;
 
 		addr_apply_opts(&st->addr_opts, &o);
-		r = nl_addr_add_opts(s, ifindex, &st->addr, &o);
-		/* The routes the deletion took (an IPv4 gateway no longer
-		 * on a subnet of the link) come back with it. */
-		if (r == 0 && store)
-			apply_restore_routes(store, s, st->ns, st->name);
-		return r;
+		return nl_addr_add_opts(s, ifindex, &st->addr, &o);
 	}
 	case PLAN_NS_ADD: return nl_ns_del(st->ns);
 	case PLAN_RECORD: return 0;
@@ -425,7 +416,7 @@ static int apply_where(struct store *store, const struct plan_step *st,
 	if (r == 0 && ifindex < 0)
 		r = ifindex;
 	if (r == 0)
-		r = back ? apply_back_in(s, ifindex, store, st)
+		r = back ? apply_back_in(s, ifindex, st)
 			 : apply_in(s, ifindex, store, st);
 	nl_ns_put(st->ns, s);
 	return r;
@@ -436,9 +427,9 @@ int apply_step(struct store *store, const struct plan_step *st)
 	return apply_where(store, st, false);
 }
 
-static int apply_back(struct store *store, const struct plan_step *st)
+static int apply_back(const struct plan_step *st)
 {
-	int r = apply_where(store, st, true);
+	int r = apply_where(NULL, st, true);
 
 	if (r < 0)
 		log_error("%s %s could not be taken back after a failure: %s",
@@ -454,7 +445,7 @@ static int apply_back_all(struct apply *a)
 	while (a->done > 0) {
 		const struct plan_step *st = &a->plan->steps[--a->done];
 
-		if (a->effect[a->done] && apply_back(a->store, st) < 0)
+		if (a->effect[a->done] && apply_back(st) < 0)
 			bad = -EIO;
 	}
 	return bad;
@@ -626,7 +617,7 @@ int apply_run(struct apply *a, struct store *s, struct plan *p,
 		/* The kernel applies a link's attributes one by one: a
 		 * refused MTU may follow a MAC already set. */
 		if (st->op == PLAN_LINK_SET || st->op == PLAN_BRIDGE_SET)
-			apply_back(a->store, st);
+			apply_back(st);
 		apply_take_back(a, st->path);
 	}
 	return r;
