@@ -60,9 +60,15 @@ class Stream:
     def next(self, timeout=None):
         """The next event as a dict (id, event, data), or None when the
         server ended the stream."""
-        self.sock.settimeout(timeout or self.timeout)
+        limit = h.Deadline(timeout or self.timeout)
         ev = {}
         while True:
+            # Heartbeats are lines too: the wait is bounded over all of
+            # them, not per line, or a quiet stream would never time out.
+            if limit.left() <= 0:
+                raise socket.timeout("no event within %.1f s"
+                                     % (timeout or self.timeout))
+            self.sock.settimeout(max(0.05, limit.left()))
             line = self.resp.readline()
             if not line:
                 return None
