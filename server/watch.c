@@ -357,39 +357,65 @@ static void watch_kernel_route(const struct monitor_note *n,
 	json_decref(obj);
 }
 
-/* The links (and their addresses) of `ns` as they are now, after the
- * kernel dropped notifications: whatever flipped meanwhile is a drift. */
+/* Each item of a list GET `path` (of a namespace) whose in_sync flipped,
+ * named by its member `name_key`. */
+static void watch_redump_list(const char *path, const char *ns, unsigned type,
+			      const char *name_key, enum events_source src)
+{
+	json_t *list = watch_read(path), *o;
+	size_t i;
+
+	json_array_foreach(json_object_get(list, "items"), i, o) {
+		const char *name =
+			json_string_value(json_object_get(o, name_key));
+
+		if (name)
+			watch_drift(type, ns, name, o, src);
+	}
+	json_decref(list);
+}
+
+/* The desired addresses of `ns`, each read as its GET shows it (a link's
+ * answer lists its addresses as text, without their sync). */
+static void watch_redump_addrs(const char *ns, enum events_source src)
+{
+	char prefix[KEY_MAX], link[IFNAMSIZ], ip[INET6_ADDRSTRLEN];
+	const char *k, *rest, *slash;
+	json_t *want, *v, *obj;
+	unsigned len;
+
+	key_addr_prefix(prefix, ns, NULL);
+	want = store_list(watch_store, prefix);
+	json_object_foreach(want, k, v) {
+		rest = k + strlen(prefix);
+		slash = strchr(rest, '/');
+		if (!slash || (size_t)(slash - rest) >= sizeof(link) ||
+		    sscanf(slash + 1, "%45[^/]/%u", ip, &len) != 2)
+			continue;
+		memcpy(link, rest, (size_t)(slash - rest));
+		link[slash - rest] = '\0';
+		obj = watch_read_addr(ns, link, ip, len);
+		if (obj)
+			watch_drift(EVENTS_ADDRESS, ns, rest, obj, src);
+		json_decref(obj);
+	}
+	json_decref(want);
+}
+
+/* What `ns` holds as it is now, after the kernel dropped notifications:
+ * whatever flipped meanwhile is a drift. */
 static void watch_redump(const char *ns, enum events_source src)
 {
 	char path[256], a[200];
-	json_t *list, *l, *addr;
-	size_t i, j;
 
 	watch_seg(a, sizeof(a), ns);
 	snprintf(path, sizeof(path), "/v1/namespaces/%s/links", a);
-	list = watch_read(path);
-	json_array_foreach(json_object_get(list, "items")
-				   ? json_object_get(list, "items")
-				   : list,
-			   i, l) {
-		const char *name =
-			json_string_value(json_object_get(l, "name"));
-
-		if (!name)
-			continue;
-		watch_drift(EVENTS_LINK, ns, name, l, src);
-		json_array_foreach(json_object_get(l, "addresses"), j, addr) {
-			const char *cidr = json_string_value(
-				json_object_get(addr, "address"));
-			char key[IFNAMSIZ + INET6_ADDRSTRLEN + 8];
-
-			if (!cidr)
-				continue;
-			snprintf(key, sizeof(key), "%s/%s", name, cidr);
-			watch_drift(EVENTS_ADDRESS, ns, key, addr, src);
-		}
-	}
-	json_decref(list);
+	watch_redump_list(path, ns, EVENTS_LINK, "name", src);
+	watch_redump_addrs(ns, src);
+	snprintf(path, sizeof(path), "/v1/namespaces/%s/routes", a);
+	watch_redump_list(path, ns, EVENTS_ROUTE, "dst", src);
+	snprintf(path, sizeof(path), "/v1/namespaces/%s/sysctls", a);
+	watch_redump_list(path, ns, EVENTS_SYSCTL, "key", src);
 }
 
 /* A notification of the kernel's. netnsd's own changes asked through the
