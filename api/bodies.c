@@ -31,6 +31,7 @@ const struct body_field body_link_new[] = {
 	{ "mac", BODY_STRING, false },
 	{ "up", BODY_BOOL, false },
 	{ "parent", BODY_STRING, false },
+	{ "parent_namespace", BODY_STRING, false },
 	{ "mode", BODY_STRING, false },
 	{ "vni", BODY_INT, false },
 	{ "id", BODY_INT, false },

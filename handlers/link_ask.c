@@ -200,12 +200,13 @@ int link_put_read(struct request *req, struct reply *rep, const char *param,
 int link_put_open(struct request *req, struct reply *rep, const char *what,
 		  struct link_put *lp)
 {
+	const char *names[] = { lp->ns, lp->ns2 };
 	int r = link_ask_from_json(lp->body, "", &rep->problem, &lp->ask);
 
 	if (r == 0)
 		r = link_ask_name(&lp->ask, lp->path_name, &rep->problem);
 	if (r == 0)
-		r = handler_lock_ns(req, rep, lp->ns);
+		r = handler_lock_all(req, rep, names, lp->ns2 ? 2 : 1);
 	if (r == 0)
 		r = handler_ns_sock(req, rep, lp->ns, &lp->s);
 	if (r == 0)
@@ -253,7 +254,8 @@ int link_apply_one(struct request *req, struct reply *rep, struct nl_sock *s,
 	plan_init(&p);
 	r = apply_see_link(s, name, master, &seen);
 	if (r == 0 && (want->has & RECORD_HAS_OPTIONS))
-		r = apply_see_parent(s, want->opts.parent, &seen);
+		r = apply_see_parent(s, want->opts.parent, want->opts.parent_ns,
+				     &seen);
 	if (r < 0) {
 		r = handler_kernel_failed(rep, r, "reading the link");
 		goto out;

@@ -69,6 +69,9 @@ int link_apply_one(struct request *req, struct reply *rep, struct nl_sock *s,
 struct link_put {
 	const char *path_name; /* a PUT's name, from the path; NULL: a POST */
 	const char *ns;
+	/* Another namespace the request reads (a parent's), locked with
+	 * `ns`; NULL: none. */
+	const char *ns2;
 	json_t *body; /* the ask's strings point into it */
 	struct link_ask ask;
 	struct nl_sock *s;

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../api/name.h"
 #include "../netlink/ns.h"
+#include "../netlink/nsid.h"
 #include "../base/log.h"
 #include "../state/desired.h"
 #include "../state/link_kind.h"
@@ -33,15 +35,44 @@ static int link_new_kind(json_t *body, const struct link_kind **ret,
 	return body_check(body, fields, "", prob);
 }
 
+/* The parent's namespace the body names, when it is a valid name and not
+ * `ns`: locked with `ns` (it is read, not changed). */
+static const char *link_new_parent_ns(json_t *body, const char *ns)
+{
+	const char *pns =
+		json_string_value(json_object_get(body, "parent_namespace"));
+
+	return pns && !name_check_namespace(pns) && strcmp(pns, ns) ? pns
+								    : NULL;
+}
+
+/* The parent of an existing link `l`, by name, and its namespace when it
+ * is not `s`'s (NULL). */
+static void link_new_parent_of(struct nl_sock *s, const struct nl_link *l,
+			       struct nl_link *parent, char *pns, size_t len,
+			       const char **ret, const char **ret_ns)
+{
+	*ret = *ret_ns = NULL;
+	if (l->opts.parent > 0 &&
+	    nl_link_get_index(s, l->opts.parent, parent) == 0) {
+		*ret = parent->name;
+	} else if (l->opts.parent < 0 &&
+		   nl_nsid_far_parent(s, l, pns, len, parent->name) == 0) {
+		*ret = parent->name;
+		*ret_ns = pns;
+	}
+}
+
 /* The record wanted: what is desired (a PUT keeps what it leaves out),
- * else what the link `l` of this kind has (on `parent`), else a new
- * link's defaults, edited by the body. */
+ * else what the link `l` of this kind has (on `parent`, in `parent_ns`),
+ * else a new link's defaults, edited by the body. A parent in the link's
+ * own namespace `ns` is kept without parent_namespace. */
 static int link_new_want(const struct link_kind *lk, json_t *body,
-			 const struct link_ask *ask,
+			 const char *ns, const struct link_ask *ask,
 			 const struct record_link *held,
 			 const struct nl_link *l, const char *parent,
-			 struct record_link *w, char mac[18],
-			 struct problem *prob)
+			 const char *parent_ns, struct record_link *w,
+			 char mac[18], struct problem *prob)
 {
 	bool keep = held && held->kind == lk->kind && held->owned &&
 		    (held->has & RECORD_HAS_OPTIONS);
@@ -62,12 +93,17 @@ static int link_new_want(const struct link_kind *lk, json_t *body,
 		w->has &= ~RECORD_HAS_MAC;
 	if (!keep && l && !strcmp(l->kind, lk->name))
 		/* Not desired (the state was lost): what the link has. */
-		link_kind_from_kernel(lk, l, parent, &w->opts);
+		link_kind_from_kernel(lk, l, parent, parent_ns, &w->opts);
 	else if (!keep)
 		link_kind_init(lk, &w->opts);
 	w->has |= RECORD_HAS_OPTIONS;
 	r = link_kind_from_body(lk, body, &w->opts, prob);
-	if (r == 0 && w->opts.parent && !strcmp(w->opts.parent, ask->name))
+	if (w->opts.parent_ns && !strcmp(w->opts.parent_ns, ns)) {
+		w->opts.parent_ns = NULL;
+		w->opts.has &= ~LINK_OPT_PARENT_NS;
+	}
+	if (r == 0 && w->opts.parent && !w->opts.parent_ns &&
+	    !strcmp(w->opts.parent, ask->name))
 		r = problem_field(prob, "parent", "must be another link");
 	return r;
 }
@@ -83,23 +119,25 @@ static int link_new_apply(struct request *req, struct reply *rep,
 	struct jsonbuf text = JSONBUF_INIT;
 	struct link_view v;
 	struct nl_link parent;
-	const char *parent_name = NULL;
-	char mac[18];
+	const char *parent_name = NULL, *parent_ns = NULL;
+	char mac[18], pns[NAME_NS_MAX + 1];
 	int r;
 
 	r = link_put_read(req, rep, param, body_link_new, &lp);
 	if (r == 0)
 		r = link_new_kind(lp.body, &lk, &rep->problem);
-	if (r == 0)
+	if (r == 0) {
+		lp.ns2 = link_new_parent_ns(lp.body, lp.ns);
 		r = link_put_open(req, rep, "link", &lp);
+	}
 	if (r < 0)
 		goto out;
-	if (lp.exists && lp.l.opts.parent > 0 &&
-	    nl_link_get_index(lp.s, lp.l.opts.parent, &parent) == 0)
-		parent_name = parent.name;
-	r = link_new_want(lk, lp.body, &lp.ask, lp.held ? &lp.held_w : NULL,
-			  lp.exists ? &lp.l : NULL, parent_name, &want, mac,
-			  &rep->problem);
+	if (lp.exists)
+		link_new_parent_of(lp.s, &lp.l, &parent, pns, sizeof(pns),
+				   &parent_name, &parent_ns);
+	r = link_new_want(lk, lp.body, lp.ns, &lp.ask,
+			  lp.held ? &lp.held_w : NULL, lp.exists ? &lp.l : NULL,
+			  parent_name, parent_ns, &want, mac, &rep->problem);
 	if (r == 0)
 		r = link_put_apply(req, rep, &lp, &want);
 	if (r != 0) {

@@ -410,17 +410,21 @@ static void link_write_options(struct link_view *v, const struct nl_link *l,
 {
 	const struct link_kind *lk = link_kind_named(l->kind);
 	struct record_link_opts o;
-	char parent[IFNAMSIZ];
+	char parent[IFNAMSIZ], pns[NAME_NS_MAX + 1];
+	const char *pname = NULL;
 	json_t *obj;
 
 	if (!lk)
 		return;
-	link_kind_from_kernel(
-		lk, l,
-		l->opts.parent > 0
-			? link_view_name_of(v, l->opts.parent, parent)
-			: NULL,
-		&o);
+	if (l->opts.parent > 0)
+		pname = link_view_name_of(v, l->opts.parent, parent);
+	/* A parent in another namespace: its name there and the namespace's
+	 * (parent_namespace). */
+	else if ((lk->opts & LINK_OPT_PARENT_NS) &&
+		 nl_nsid_far_parent(v->sock, l, pns, sizeof(pns), parent) == 0)
+		pname = parent;
+	link_kind_from_kernel(lk, l, pname,
+			      pname && l->opts.parent <= 0 ? pns : NULL, &o);
 	obj = link_kind_format(lk, &o);
 	if (obj)
 		link_write_members(obj, b);

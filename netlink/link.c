@@ -109,12 +109,18 @@ static int nl_link_parse(const struct nlmsghdr *nlh, struct nl_link *l)
 			strncpy(l->kind, mnl_attr_get_str(info[IFLA_INFO_KIND]),
 				sizeof(l->kind) - 1);
 		kind = nl_kind_find(l->kind);
-		/* A parent in another namespace is none of this one's. */
-		l->opts.parent = l->link_netnsid < 0 ? l->link : -1;
+		l->opts.parent = l->link;
 		if (kind && kind->parse && info[IFLA_INFO_DATA] &&
 		    mnl_attr_validate(info[IFLA_INFO_DATA], MNL_TYPE_NESTED) >=
 			    0)
 			kind->parse(info[IFLA_INFO_DATA], l);
+		/* A parent in another namespace is none of this one's: its
+		 * index counts in the namespace link_netnsid names (a vxlan's
+		 * underlay too, IFLA_VXLAN_LINK). */
+		if (l->link_netnsid >= 0) {
+			l->far_parent = l->opts.parent;
+			l->opts.parent = -1;
+		}
 	}
 	return 0;
 }

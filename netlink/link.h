@@ -59,8 +59,11 @@ struct nl_link {
 	uint32_t br_stp_state;
 	uint8_t br_vlan_filtering;
 	/* Options of the kinds of netlink/kind_*.c; parent is IFLA_LINK
-	 * unless the kind says otherwise. */
+	 * unless the kind says otherwise, -1 when it is in another
+	 * namespace: then far_parent is its ifindex in the namespace
+	 * link_netnsid names (0: none). */
 	struct nl_link_opts opts;
+	int far_parent;
 };
 
 /* What a new link, or one end of a veth, should be. */

@@ -9,6 +9,7 @@
 #include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
 
+#include "link.h"
 #include "ns.h"
 
 static int nl_nsid_cb(const struct nlmsghdr *nlh, void *data)
@@ -121,5 +122,26 @@ int nl_nsid_name(struct nl_sock *s, int nsid, char *buf, size_t len)
 		}
 	}
 	nl_ns_list_free(names, n);
+	return r;
+}
+
+int nl_nsid_far_parent(struct nl_sock *s, const struct nl_link *l, char *ns,
+		       size_t ns_len, char name[IFNAMSIZ])
+{
+	struct nl_sock *ps = NULL;
+	struct nl_link p;
+	int r;
+
+	if (l->link_netnsid < 0 || l->far_parent <= 0)
+		return -ENODEV;
+	r = nl_nsid_name(s, l->link_netnsid, ns, ns_len);
+	if (r == 0)
+		r = nl_ns_get(ns, &ps);
+	if (r < 0)
+		return -ENOENT;
+	r = nl_link_get_index(ps, l->far_parent, &p);
+	nl_ns_put(ns, ps);
+	if (r == 0)
+		snprintf(name, IFNAMSIZ, "%s", p.name);
 	return r;
 }

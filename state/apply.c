@@ -12,6 +12,7 @@
 #include "../netlink/kind.h"
 #include "../netlink/ns.h"
 #include "../netlink/ns_mark.h"
+#include "../netlink/nsid.h"
 #include "../netlink/route.h"
 #include "../netlink/sysctl.h"
 #include "../netlink/veth.h"
@@ -83,12 +84,41 @@ int apply_see_pair(struct nl_sock *s, const char *ns, const char *name,
 	return 0;
 }
 
-int apply_see_parent(struct nl_sock *s, const char *parent,
+/* The parent in namespace `pns`, and the id `s`'s namespace gives it. */
+static int apply_see_far_parent(struct nl_sock *s, const char *parent,
+				const char *pns, struct apply_seen *ret)
+{
+	struct nl_sock *ps = NULL;
+	int fd = -1, r;
+
+	r = nl_ns_get(pns, &ps);
+	if (r == -ENOENT) {
+		ret->seen.parent_ns_missing = true;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	r = apply_get(ps, parent, &ret->parent, &ret->seen.parent);
+	nl_ns_put(pns, ps);
+	if (r == 0 && ret->seen.parent)
+		r = nl_ns_open_fd(pns, &fd);
+	if (r == 0 && fd >= 0)
+		r = nl_nsid_of(s, fd, &ret->seen.parent_nsid);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+int apply_see_parent(struct nl_sock *s, const char *parent, const char *pns,
 		     struct apply_seen *ret)
 {
 	ret->seen.parent = NULL;
+	ret->seen.parent_ns_missing = false;
+	ret->seen.parent_nsid = -1;
 	if (!parent)
 		return 0;
+	if (pns)
+		return apply_see_far_parent(s, parent, pns, ret);
 	return apply_get(s, parent, &ret->parent, &ret->seen.parent);
 }
 
@@ -186,22 +216,21 @@ static int apply_veth_add(struct nl_sock *s, const struct plan_step *st)
 	return r;
 }
 
-/* A link of the kind table: made in netnsd's group, then given its alias
- * (netlink/link.h); taken away again when that fails. */
-static int apply_link_add(struct nl_sock *s, const struct plan_step *st)
+/* A link of the kind table made on its parent through `ps`, a socket in
+ * the parent's namespace: moved into its own at once (IFLA_NET_NS_FD,
+ * as `ip link add link eth0 name mv0 netns blue` does) when that is
+ * another. */
+static int apply_link_make(struct nl_sock *ps, const struct plan_step *st,
+			   const struct nl_kind *nk)
 {
-	const struct link_kind *lk = link_kind_of(st->kind);
-	const struct nl_kind *nk = lk ? nl_kind_find(lk->name) : NULL;
 	struct nl_link_opts o = st->kopts;
 	struct nl_link_spec spec;
 	struct nl_link l;
-	int r;
+	int fd = -1, r;
 
-	if (!nk)
-		return -EOPNOTSUPP;
 	/* A parent the same plan made is known by name only. */
 	if (!o.parent && st->parent_name[0]) {
-		r = nl_link_get(s, st->parent_name, &l);
+		r = nl_link_get(ps, st->parent_name, &l);
 		if (r < 0)
 			return r;
 		o.parent = l.ifindex;
@@ -209,7 +238,38 @@ static int apply_link_add(struct nl_sock *s, const struct plan_step *st)
 	apply_spec(&st->a, &spec);
 	if (nk->parent_in_link)
 		spec.link = o.parent;
-	r = nl_link_add(s, &spec, nk, &o, NULL);
+	if (st->parent_ns[0]) {
+		r = nl_ns_open_fd(st->ns, &fd);
+		if (r < 0)
+			return r;
+		spec.netns_fd = fd;
+	}
+	r = nl_link_add(ps, &spec, nk, &o, NULL);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/* A link of the kind table: made in netnsd's group, then given its alias
+ * (netlink/link.h); taken away again when that fails. */
+static int apply_link_add(struct nl_sock *s, const struct plan_step *st)
+{
+	const struct link_kind *lk = link_kind_of(st->kind);
+	const struct nl_kind *nk = lk ? nl_kind_find(lk->name) : NULL;
+	struct nl_sock *ps = s;
+	struct nl_link l;
+	int r;
+
+	if (!nk)
+		return -EOPNOTSUPP;
+	if (st->parent_ns[0]) {
+		r = nl_ns_get(st->parent_ns, &ps);
+		if (r < 0)
+			return r;
+	}
+	r = apply_link_make(ps, st, nk);
+	if (ps != s)
+		nl_ns_put(st->parent_ns, ps);
 	if (r < 0)
 		return r;
 	r = nl_link_mark_ours(s, st->a.name, -1, 0);

@@ -34,8 +34,10 @@ int apply_see_pair(struct nl_sock *s, const char *ns, const char *name,
 		   struct apply_seen *b);
 
 /* The link named `parent` (NULL: none) as the parent `ret` sees, through
- * `s`; seen.parent NULL when nothing has the name. */
-int apply_see_parent(struct nl_sock *s, const char *parent,
+ * `s`, or in namespace `pns` when it is not NULL (then also the id `s`'s
+ * namespace gives `pns`, and whether `pns` is missing); seen.parent NULL
+ * when nothing has the name. */
+int apply_see_parent(struct nl_sock *s, const char *parent, const char *pns,
 		     struct apply_seen *ret);
 
 /* Whether link `ifindex` has the address `c`. */

@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../api/name.h"
 #include "../netlink/addr.h"
 #include "../netlink/link.h"
 #include "../netlink/ns.h"
 #include "../netlink/ns_mark.h"
+#include "../netlink/nsid.h"
 #include "apply.h"
 #include "key.h"
 #include "route_apply.h"
@@ -170,6 +172,43 @@ static int plan_namespaces(struct ctx *c)
 	return r < 0 ? problem_errno(c->prob, r, "planning", NULL) : 0;
 }
 
+/* The id namespace `ns` gives namespace `pns` (-1: none, or not known):
+ * what a link there reports its parent in `pns` by. */
+static int view_nsid(const char *ns, const char *pns)
+{
+	struct nl_sock *s = NULL;
+	int fd = -1, id = -1;
+
+	if (nl_ns_get(ns, &s) < 0)
+		return -1;
+	if (nl_ns_open_fd(pns, &fd) == 0)
+		nl_nsid_of(s, fd, &id);
+	if (fd >= 0)
+		close(fd);
+	nl_ns_put(ns, s);
+	return id;
+}
+
+/* The parent of a link of the kind table as the planner sees it: in the
+ * link's namespace, or in its parent_namespace (README.md, "More link
+ * kinds"), declared by the same document. */
+static void plan_one_parent(struct ctx *c, const struct doc_link *l,
+			    struct plan_seen *seen, bool parent_planned)
+{
+	const char *pns = l->rec.opts.parent_ns;
+	struct view_ns *pv = view_of(c, pns ? pns : l->ns);
+
+	seen->parent =
+		l->rec.opts.parent ? view_link(pv, l->rec.opts.parent) : NULL;
+	seen->parent_planned = parent_planned;
+	seen->parent_nsid = -1;
+	/* A namespace the document declares is made by an earlier step. */
+	seen->parent_ns_missing =
+		pns && pv && !pv->exists && !doc_has_ns(c->d, pns);
+	if (pns && seen->link && seen->parent)
+		seen->parent_nsid = view_nsid(l->ns, pns);
+}
+
 /* One link of the document without its master (pass B attaches); a link
  * of the kind table on its parent, there or made by an earlier step
  * (`parent_planned`). */
@@ -183,11 +222,8 @@ static int plan_one_link(struct ctx *c, const struct doc_link *l,
 
 	w.has &= ~RECORD_HAS_MASTER;
 	view_seen(v, l->name, &seen);
-	if (w.has & RECORD_HAS_OPTIONS) {
-		seen.parent =
-			w.opts.parent ? view_link(v, w.opts.parent) : NULL;
-		seen.parent_planned = parent_planned;
-	}
+	if (w.has & RECORD_HAS_OPTIONS)
+		plan_one_parent(c, l, &seen, parent_planned);
 	if (l->rec.kind != RECORD_KIND_VETH)
 		return plan_link(c->p, l->ns, l->name, &w, &seen, c->prob);
 	/* A pair is planned once, from its end that sorts first. */
@@ -225,7 +261,8 @@ static bool plan_links_turn(struct ctx *c, const struct doc_link *l,
 	if (pass < 2)
 		return false;
 	par = l->rec.opts.parent
-		      ? doc_link_find(c->d, l->ns, l->rec.opts.parent)
+		      ? doc_link_find(c->d, l->rec.opts.parent_ns ?: l->ns,
+				      l->rec.opts.parent)
 		      : NULL;
 	*parent_planned = par && done[par - c->d->links];
 	return !par || *parent_planned || pass == 1 + PLAN_KIND_ROUNDS;

@@ -94,7 +94,17 @@ static void diff_link_options(const struct record_link *w,
 
 	if (!lk || !(w->has & RECORD_HAS_OPTIONS) || strcmp(l->kind, lk->name))
 		return;
-	link_kind_from_kernel(lk, l, w->opts.parent, &have);
+	/* Whether the parent is in the namespace desired, as far as the link
+	 * says without a lookup: in its own, or in another (README.md, "More
+	 * link kinds"); which one, and the parent's name, the plan checks. */
+	if ((w->opts.has & LINK_OPT_PARENT) &&
+	    !w->opts.parent_ns != (l->link_netnsid < 0)) {
+		it.have[0] = l->link_netnsid < 0 ? "none" : "another namespace";
+		it.have[1] = "parent_namespace";
+		it.want[0] = w->opts.parent_ns;
+		diff_link_add(d, &it);
+	}
+	link_kind_from_kernel(lk, l, w->opts.parent, w->opts.parent_ns, &have);
 	if (!link_kind_differs(lk, &w->opts, &have, &opt, hw, ww, sizeof(hw)))
 		return;
 	it.have[0] = hw;

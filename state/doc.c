@@ -9,6 +9,7 @@
 
 #include "../api/name.h"
 #include "../netlink/route.h"
+#include "link_kind.h"
 
 /* Copies `o` without the members the document adds to a record (its place
  * in the state, and what only the server sets). */
@@ -122,6 +123,13 @@ static int doc_read_link(struct doc *d, json_t *o, size_t i,
 		problem_field(prob, at, "%s", err);
 	l->rec.owned = l->rec.kind != RECORD_KIND_NONE;
 	l->rec.has |= RECORD_HAS_OWNED;
+	/* A parent in the link's own namespace is kept as a POST keeps it:
+	 * without parent_namespace (README.md, "More link kinds"). */
+	if (l->ns && l->rec.opts.parent_ns &&
+	    !strcmp(l->rec.opts.parent_ns, l->ns)) {
+		l->rec.opts.parent_ns = NULL;
+		l->rec.opts.has &= ~LINK_OPT_PARENT_NS;
+	}
 	if ((l->rec.has & RECORD_HAS_MTU) &&
 	    (why = value_check_mtu(l->rec.mtu)))
 		problem_field(prob, at, "mtu %s", why);
@@ -510,6 +518,11 @@ static void doc_check_refs(const struct doc *d, struct problem *prob)
 			problem_ns_undeclared(prob, at, l->ns);
 		if (l->rec.kind == RECORD_KIND_VETH)
 			doc_check_peer(d, l, prob);
+		snprintf(at, sizeof(at), "/links/%zu/options/parent_namespace",
+			 l->index);
+		if (l->rec.opts.parent_ns &&
+		    !doc_has_ns(d, l->rec.opts.parent_ns))
+			problem_ns_undeclared(prob, at, l->rec.opts.parent_ns);
 		if (!(l->rec.has & RECORD_HAS_MASTER) || !l->rec.master)
 			continue;
 		m = doc_link_find(d, l->ns, l->rec.master);

@@ -13,7 +13,7 @@ static const struct link_mode kind_ipvlan_modes[] = {
 const struct link_kind link_kind_ipvlan = {
 	.name = "ipvlan",
 	.kind = RECORD_KIND_IPVLAN,
-	.opts = LINK_OPT_PARENT | LINK_OPT_MODE,
+	.opts = LINK_OPT_PARENT | LINK_OPT_PARENT_NS | LINK_OPT_MODE,
 	.required = LINK_OPT_PARENT,
 	.modes = kind_ipvlan_modes,
 };

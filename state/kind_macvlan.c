@@ -15,7 +15,7 @@ static const struct link_mode kind_macvlan_modes[] = {
 const struct link_kind link_kind_macvlan = {
 	.name = "macvlan",
 	.kind = RECORD_KIND_MACVLAN,
-	.opts = LINK_OPT_PARENT | LINK_OPT_MODE,
+	.opts = LINK_OPT_PARENT | LINK_OPT_PARENT_NS | LINK_OPT_MODE,
 	.required = LINK_OPT_PARENT,
 	.modes = kind_macvlan_modes,
 };

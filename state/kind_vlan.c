@@ -5,6 +5,6 @@
 const struct link_kind link_kind_vlan = {
 	.name = "vlan",
 	.kind = RECORD_KIND_VLAN,
-	.opts = LINK_OPT_PARENT | LINK_OPT_ID,
+	.opts = LINK_OPT_PARENT | LINK_OPT_PARENT_NS | LINK_OPT_ID,
 	.required = LINK_OPT_PARENT | LINK_OPT_ID,
 };

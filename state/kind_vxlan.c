@@ -37,8 +37,9 @@ static int kind_vxlan_check(const struct record_link_opts *o,
 const struct link_kind link_kind_vxlan = {
 	.name = "vxlan",
 	.kind = RECORD_KIND_VXLAN,
-	.opts = LINK_OPT_PARENT | LINK_OPT_VNI | LINK_OPT_LOCAL |
-		LINK_OPT_REMOTE | LINK_OPT_DSTPORT | LINK_OPT_LEARNING,
+	.opts = LINK_OPT_PARENT | LINK_OPT_PARENT_NS | LINK_OPT_VNI |
+		LINK_OPT_LOCAL | LINK_OPT_REMOTE | LINK_OPT_DSTPORT |
+		LINK_OPT_LEARNING,
 	.required = LINK_OPT_VNI,
 	.defaults = kind_vxlan_defaults,
 	.check = kind_vxlan_check,

@@ -24,6 +24,7 @@ static const struct {
 	enum body_type type;
 } link_opts[] = {
 	{ LINK_OPT_PARENT, "parent", BODY_STRING },
+	{ LINK_OPT_PARENT_NS, "parent_namespace", BODY_STRING },
 	{ LINK_OPT_MODE, "mode", BODY_STRING },
 	{ LINK_OPT_VNI, "vni", BODY_INT },
 	{ LINK_OPT_ID, "id", BODY_INT },
@@ -189,6 +190,18 @@ static int link_kind_member(const struct link_kind *lk, const char *key,
 		o->parent = json_string_value(v);
 		break;
 	}
+	case LINK_OPT_PARENT_NS: {
+		const char *bad =
+			json_is_string(v)
+				? name_check_namespace(json_string_value(v))
+				: "is not a string";
+
+		if (bad)
+			return link_kind_why(why, len, "namespace name %s",
+					     bad);
+		o->parent_ns = json_string_value(v);
+		break;
+	}
 	case LINK_OPT_MODE:
 		r = link_kind_mode(lk, json_string_value(v), o, why, len);
 		if (r < 0)
@@ -249,6 +262,10 @@ static int link_kind_complete(const struct link_kind *lk,
 		if (missing & link_opts[i].bit)
 			return problem_field(prob, link_opts[i].name,
 					     "is required for a %s", lk->name);
+	if ((o->has & LINK_OPT_PARENT_NS) && !(o->has & LINK_OPT_PARENT))
+		return problem_field(
+			prob, "parent_namespace",
+			"is the namespace of a parent: give parent");
 	return lk->check ? lk->check(o, prob) : 0;
 }
 
@@ -333,6 +350,7 @@ static void link_kind_words(const struct link_kind *lk,
 	}
 	switch (bit) {
 	case LINK_OPT_PARENT: snprintf(buf, len, "%s", o->parent); break;
+	case LINK_OPT_PARENT_NS: snprintf(buf, len, "%s", o->parent_ns); break;
 	case LINK_OPT_MODE:
 		snprintf(buf, len, "%s", link_kind_mode_name(lk, o->k.mode));
 		break;
@@ -394,7 +412,7 @@ json_t *link_kind_format(const struct link_kind *lk,
 }
 
 void link_kind_from_kernel(const struct link_kind *lk, const struct nl_link *l,
-			   const char *parent_name,
+			   const char *parent_name, const char *parent_ns,
 			   struct record_link_opts *ret)
 {
 	memset(ret, 0, sizeof(*ret));
@@ -403,8 +421,11 @@ void link_kind_from_kernel(const struct link_kind *lk, const struct nl_link *l,
 	if (lk->modes == NULL)
 		ret->has &= ~LINK_OPT_MODE;
 	ret->parent = parent_name;
+	ret->parent_ns = parent_name ? parent_ns : NULL;
 	if (!parent_name)
 		ret->has &= ~LINK_OPT_PARENT;
+	if (!ret->parent_ns)
+		ret->has &= ~LINK_OPT_PARENT_NS;
 	if (!l->opts.local_family)
 		ret->has &= ~LINK_OPT_LOCAL;
 	if (!l->opts.remote_family)
@@ -419,8 +440,8 @@ int link_kind_differs(const struct link_kind *lk,
 	for (size_t i = 0; i < LINK_OPTS_N; i++) {
 		unsigned bit = link_opts[i].bit;
 
-		if (bit == LINK_OPT_PARENT || !(want->has & bit) ||
-		    (i && link_opts[i - 1].bit == bit))
+		if (bit == LINK_OPT_PARENT || bit == LINK_OPT_PARENT_NS ||
+		    !(want->has & bit) || (i && link_opts[i - 1].bit == bit))
 			continue;
 		link_kind_words(lk, want, bit, want_words, len);
 		link_kind_words(lk, have, bit, have_words, len);

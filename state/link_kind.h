@@ -29,6 +29,10 @@ enum {
 	LINK_OPT_REMOTE = 1u << 5,   /* "remote" (unicast) or "group" */
 	LINK_OPT_DSTPORT = 1u << 6,  /* "dstport": 1 to 65535 */
 	LINK_OPT_LEARNING = 1u << 7, /* "learning": a boolean */
+	/* "parent_namespace": the namespace the parent is in, when it is
+	 * not the link's own (README.md, "More link kinds"); a kind with a
+	 * parent has it. */
+	LINK_OPT_PARENT_NS = 1u << 8,
 };
 
 struct link_mode {
@@ -84,13 +88,15 @@ int link_kind_parse(const struct link_kind *lk, json_t *json,
 json_t *link_kind_format(const struct link_kind *lk,
 			 const struct record_link_opts *o);
 /* What the kernel's link has of the kind's options, the parent named
- * `parent_name` (NULL: none, or not known). */
+ * `parent_name` (NULL: none, or not known) in namespace `parent_ns` (NULL:
+ * the link's own). */
 void link_kind_from_kernel(const struct link_kind *lk, const struct nl_link *l,
-			   const char *parent_name,
+			   const char *parent_name, const char *parent_ns,
 			   struct record_link_opts *ret);
 
 /* The first option desired in `want` that `have` has otherwise, the
- * parent left out (it is a name: the caller compares it): 1 with the
+ * parent and its namespace left out (names: the caller compares them): 1
+ * with the
  * option's name and both values in words, 0 when none. */
 int link_kind_differs(const struct link_kind *lk,
 		      const struct record_link_opts *want,

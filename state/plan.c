@@ -260,6 +260,22 @@ static int plan_check_kind(const char *ns, const char *name,
 	return 0;
 }
 
+/* Whether the link seen is on the parent its record names: by index in
+ * its own namespace, or by the id of the parent's namespace and the index
+ * there. */
+static bool plan_on_parent(const struct record_link *want,
+			   const struct plan_seen *seen)
+{
+	const struct nl_link *l = seen->link;
+
+	if (!seen->parent)
+		return false;
+	if (!want->opts.parent_ns)
+		return seen->parent->ifindex == l->opts.parent;
+	return seen->parent_nsid >= 0 && l->link_netnsid == seen->parent_nsid &&
+	       l->far_parent == seen->parent->ifindex;
+}
+
 /* Whether the options of the kind table the link has are those desired:
  * they are fixed when a link is made (README.md, "More link kinds"). */
 static int plan_check_options(const char *ns, const char *name,
@@ -275,13 +291,14 @@ static int plan_check_options(const char *ns, const char *name,
 
 	if (!lk || !(want->has & RECORD_HAS_OPTIONS))
 		return 0;
-	if ((want->opts.has & LINK_OPT_PARENT) &&
-	    (!seen->parent || seen->parent->ifindex != l->opts.parent))
+	if ((want->opts.has & LINK_OPT_PARENT) && !plan_on_parent(want, seen))
 		return problem_set(
 			prob, 409, "conflict",
-			"%s %s in namespace %s is not on parent %s, and a parent cannot be changed on a live link: it cannot be converged: delete and create",
-			lk->name, name, ns, want->opts.parent);
-	link_kind_from_kernel(lk, l, want->opts.parent, &have);
+			"%s %s in namespace %s is not on parent %s in namespace %s, and a parent cannot be changed on a live link: it cannot be converged: delete and create",
+			lk->name, name, ns, want->opts.parent,
+			want->opts.parent_ns ? want->opts.parent_ns : ns);
+	link_kind_from_kernel(lk, l, want->opts.parent, want->opts.parent_ns,
+			      &have);
 	if (link_kind_differs(lk, &want->opts, &have, &opt, hw, ww, sizeof(hw)))
 		return problem_set(
 			prob, 409, "conflict",
@@ -302,10 +319,16 @@ static int plan_link_add(struct plan *p, const char *ns, const char *name,
 		return problem_set(prob, 400, "invalid-value",
 				   "%s %s in namespace %s has no options",
 				   lk->name, name, ns);
+	if ((want->opts.has & LINK_OPT_PARENT) && seen->parent_ns_missing)
+		return problem_set(
+			prob, 404, "not-found",
+			"namespace %s (parent_namespace) does not exist",
+			want->opts.parent_ns);
 	if ((want->opts.has & LINK_OPT_PARENT) && !seen->parent &&
 	    !seen->parent_planned)
-		return problem_link_missing(prob, "parent link",
-					    want->opts.parent, ns);
+		return problem_link_missing(
+			prob, "parent link", want->opts.parent,
+			want->opts.parent_ns ? want->opts.parent_ns : ns);
 	/* Its master, if any, is attached by converging it once it is
 	 * there (reconcile's attributes pass). */
 	st = plan_add(p, PLAN_LINK_ADD, PLAN_CREATE, ns, name);
@@ -319,6 +342,9 @@ static int plan_link_add(struct plan *p, const char *ns, const char *name,
 	if (want->opts.has & LINK_OPT_PARENT)
 		snprintf(st->parent_name, sizeof(st->parent_name), "%s",
 			 want->opts.parent);
+	if ((want->opts.has & LINK_OPT_PARENT) && want->opts.parent_ns)
+		snprintf(st->parent_ns, sizeof(st->parent_ns), "%s",
+			 want->opts.parent_ns);
 	link_kind_detail(lk, &want->opts, st->detail, sizeof(st->detail));
 	return 0;
 }

@@ -105,6 +105,9 @@ struct plan_step {
 	/* LINK_ADD: the parent by name, when kopts.parent is 0 because the
 	 * same plan makes it. */
 	char parent_name[IFNAMSIZ];
+	/* LINK_ADD: the parent's namespace when it is not the link's ("":
+	 * the link's): the link is made there and moved at once. */
+	char parent_ns[NAME_NS_MAX + 1];
 	struct nl_route route, old_route; /* ROUTE_SET, ROUTE_DEL */
 	bool has_old;
 	char dev[IFNAMSIZ]; /* ROUTE_SET: "" for none */
@@ -134,6 +137,11 @@ struct plan_seen {
 	 * earlier step of the same plan makes it (PUT /v1/state). */
 	const struct nl_link *parent;
 	bool parent_planned;
+	/* When the record's parent is in another namespace: whether that
+	 * namespace is missing, and the id the link's namespace gives it
+	 * (-1: none yet), which the link reports its parent by. */
+	bool parent_ns_missing;
+	int parent_nsid;
 };
 
 void plan_init(struct plan *p);

@@ -421,6 +421,28 @@ static void reconcile_one_clear(struct reconcile_one *o, const char *ns)
 	nl_ns_put(ns, o->s);
 }
 
+/* A link of the kind table whose parent is still missing at the last
+ * round: that passes when the parent comes, unless the parent (or its
+ * namespace, when it is another) failed for good. */
+static void reconcile_parent_missing(struct reconcile *rc, const char *what,
+				     const char *ns,
+				     const struct record_link *rec)
+{
+	const char *pns = rec->opts.parent_ns ? rec->opts.parent_ns : ns;
+	char why[160];
+
+	if (strcmp(pns, ns))
+		snprintf(why, sizeof(why),
+			 "its parent %s in namespace %s is missing",
+			 rec->opts.parent, pns);
+	else
+		snprintf(why, sizeof(why), "its parent is missing");
+	reconcile_failed_as(
+		rc, what, why, -ENODEV,
+		!reconcile_link_blocked(rc, pns, rec->opts.parent) &&
+			!reconcile_ns_blocked(rc, pns));
+}
+
 /* Creates a missing link of the kind table (state/link_kind.h) that
  * netnsd owns, once its parent is there: each round makes those whose
  * parent the rounds before made, and the `last` says a parent still
@@ -448,13 +470,11 @@ static void reconcile_create_kind(struct reconcile *rc, const char *ns,
 	if (r == 0 && o.seen.seen.link)
 		goto out;
 	if (r == 0)
-		r = apply_see_parent(o.s, rec->opts.parent, &o.seen);
+		r = apply_see_parent(o.s, rec->opts.parent, rec->opts.parent_ns,
+				     &o.seen);
 	if (r == 0 && rec->opts.parent && !o.seen.seen.parent) {
 		if (last)
-			reconcile_failed_as(rc, o.what, "its parent is missing",
-					    -ENODEV,
-					    !reconcile_link_blocked(
-						    rc, ns, rec->opts.parent));
+			reconcile_parent_missing(rc, o.what, ns, rec);
 		goto out;
 	}
 	o.w.has &= ~RECORD_HAS_MASTER;

@@ -333,6 +333,7 @@ static bool record_opts_equal(const struct record_link *a,
 
 	return lk && a->opts.has == b->opts.has &&
 	       record_str_eq(a->opts.parent, b->opts.parent) &&
+	       record_str_eq(a->opts.parent_ns, b->opts.parent_ns) &&
 	       !link_kind_differs(lk, &a->opts, &b->opts, &opt, hw, ww,
 				  sizeof(hw));
 }

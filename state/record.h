@@ -77,6 +77,9 @@ struct record_bridge {
 struct record_link_opts {
 	unsigned has;
 	const char *parent;
+	/* The parent's namespace when it is not the link's own (NULL: the
+	 * link's own; LINK_OPT_PARENT_NS set when given). */
+	const char *parent_ns;
 	struct nl_link_opts k;
 };
 

@@ -403,6 +403,155 @@ def test_whole_state_document():
 
 
 # ---------------------------------------------------------------------------
+# A parent in another namespace (parent_namespace): a NIC of the host with
+# its macvlan in a container's namespace. A veth end in `host` (of the
+# sandbox) plays the NIC.
+
+
+def host_nic(name="p0"):
+    """A veth pair in host that netnsd did not make: p0 is the "NIC"."""
+    h.ip("link", "add", "dev", name, "type", "veth", "peer", "name",
+         name[:-1] + "1")
+    return klink(name)
+
+
+def on_parent(name, ns, parent, parent_ns):
+    """The kernel's word that ns/name is on parent_ns/parent: another
+    namespace's id, and that parent's ifindex."""
+    l = klink(name, ns)
+    check(l is not None, "the kernel has no link %s in %s" % (name, ns))
+    p = klink(parent, parent_ns)
+    check(p is not None, "no parent %s in %s" % (parent, parent_ns))
+    check("link_netnsid" in l,
+          "%s/%s should be on a parent in another namespace: %r" % (ns, name, l))
+    eq(l.get("link_index"), p["ifindex"], "%s/%s's parent ifindex" % (ns, name))
+    return l
+
+
+@test
+def test_parent_namespace_host_nic():
+    d = setup()
+    nic = host_nic()
+    mk_ns(d, "blue")
+    # No force: the NIC is not changed.
+    r = create(d, "blue", {"name": "mv0", "kind": "macvlan", "parent": "p0",
+                           "parent_namespace": "host", "up": True})
+    eq((r.json["parent"], r.json["parent_namespace"], r.json["in_sync"]),
+       ("p0", "host", True), "answer")
+    l = on_parent("mv0", "blue", "p0", "host")
+    eq((kkind(l), l.get("ifalias")), ("macvlan", "netnsd"), "kernel kind, alias")
+    check(klink("mv0") is None, "mv0 should not be left in host")
+    after = klink("p0")
+    for k in ("mtu", "address", "flags", "ifalias", "ifindex"):
+        eq(after.get(k), nic.get(k), "the NIC's %s" % k)
+    g = expect_status(d.get(L("blue", "mv0")), 200, "GET").json
+    eq((g["parent"], g["parent_namespace"], g["in_sync"]),
+       ("p0", "host", True), "GET")
+    eq(state_link(state(d), "blue", "mv0")["options"],
+       {"parent": "p0", "parent_namespace": "host", "mode": "bridge"},
+       "recorded options")
+    # The document put back plans nothing: the parent is where it is.
+    st = state(d)
+    r = expect_status(d.put("/v1/state", st), 200, "PUT of the GET")
+    eq(r.json["changes"], [], "a GET put back changes nothing")
+    # Deleted behind netnsd's back: reconcile makes it again, in blue, on
+    # host's p0.
+    h.ip("link", "del", "dev", "mv0", ns="blue")
+    r = expect_status(d.post("/v1/reconcile"), 200, "reconcile")
+    eq(r.json["failures"], [], "reconcile failures")
+    on_parent("mv0", "blue", "p0", "host")
+    eq(d.get(L("blue", "mv0")).json["in_sync"], True, "in sync again")
+    # A parent of the same name in blue is not it: the drift says so.
+    h.ip("link", "del", "dev", "mv0", ns="blue")
+    h.ip("link", "add", "dev", "p0", "type", "veth", "peer", "name", "q0",
+         ns="blue")
+    h.ip("link", "add", "link", "p0", "name", "mv0", "type", "macvlan",
+         ns="blue")
+    h.ip("link", "set", "dev", "mv0", "alias", "netnsd", ns="blue")
+    g = d.get(L("blue", "mv0")).json
+    eq((g["parent"], g.get("parent_namespace"), g["in_sync"]),
+       ("p0", None, False), "GET of a macvlan on blue's own p0")
+    check("parent_namespace is none, desired host" in g["drift"],
+          "the drift names the parent's namespace: %r" % g["drift"])
+
+
+@test
+def test_parent_namespace_restart_recreates_parents_first():
+    """Wiped as by a reboot (the namespaces and host's links gone): start-up
+    makes the namespaces, the parents, then the macvlans on them, across
+    namespaces."""
+    d = setup()
+    mk_ns(d, "blue")
+    mk_ns(d, "red")
+    # A parent netnsd made, in red; a host NIC made again by hand.
+    mk_veth(d, "red", "ra", "rb", up=True)
+    host_nic()
+    create(d, "blue", {"name": "mv0", "kind": "macvlan", "parent": "ra",
+                       "parent_namespace": "red", "mode": "vepa", "up": True})
+    create(d, "blue", {"name": "mvh", "kind": "macvlan", "parent": "p0",
+                       "parent_namespace": "host", "mode": "private"})
+    d.kill()
+    h.netns_del_all()
+    h.ip("link", "del", "dev", "p0")
+    h.wait_until(lambda: "blue" not in h.netns_list(), what="blue to go")
+    host_nic()
+    d.start()
+    l = on_parent("mv0", "blue", "ra", "red")
+    eq((l["linkinfo"]["info_data"].get("mode"), kup(l), l.get("ifalias")),
+       ("vepa", True, "netnsd"), "mv0 made again")
+    l = on_parent("mvh", "blue", "p0", "host")
+    eq(l["linkinfo"]["info_data"].get("mode"), "private", "mvh made again")
+    for n, p in (("mv0", "red"), ("mvh", "host")):
+        g = d.get(L("blue", n)).json
+        eq((g["parent_namespace"], g["in_sync"]), (p, True), "%s GET" % n)
+    r = expect_status(d.post("/v1/reconcile"), 200, "reconcile")
+    eq(r.json["failures"], [], "reconcile failures")
+
+
+@test
+def test_parent_namespace_bad_input_and_dry_run():
+    d = setup()
+    base(d)
+    host_nic()
+    before = snapshot(d, ("blue", "host"))
+    mv = {"name": "x0", "kind": "macvlan", "parent": "p0"}
+    for pns, field in (("a/b", "parent_namespace"), ("", "parent_namespace"),
+                       (".", "parent_namespace"), (7, "parent_namespace")):
+        expect_problem(d.post(L("blue"), dict(mv, parent_namespace=pns)), 400,
+                       "parent_namespace %r" % (pns,), field=field)
+    # parent_namespace without a parent (a vxlan's is optional).
+    expect_problem(d.post(L("blue"), {"name": "x0", "kind": "vxlan", "vni": 3,
+                                      "parent_namespace": "host"}),
+                   400, "no parent", field="parent_namespace")
+    p = expect_problem(d.post(L("blue"), dict(mv, parent_namespace="nope")),
+                       404, "a namespace that does not exist")
+    check("nope" in p["detail"], "the 404 should name it: %r" % p)
+    p = expect_problem(d.post(L("blue"), dict(mv, parent="p9",
+                                              parent_namespace="host")),
+                       404, "a parent not there")
+    check("p9" in p["detail"] and "host" in p["detail"],
+          "the 404 should name parent and namespace: %r" % p)
+    # p0 is in host, not in blue.
+    expect_problem(d.post(L("blue"), mv), 404, "p0 is not in blue")
+    r = expect_status(d.post(L("blue") + "?dry_run=true",
+                             dict(mv, parent_namespace="host")), 200, "dry run")
+    eq([(c["action"], c["path"]) for c in r.json["changes"]],
+       [("create", "/v1/namespaces/blue/links/x0")], "plan")
+    check("parent_namespace host" in r.json["changes"][0]["detail"],
+          "the plan names the parent's namespace: %r" % r.json)
+    expect_problem(d.post(L("blue") + "?dry_run=true",
+                          dict(mv, parent_namespace="nope")),
+                   404, "dry run, missing namespace")
+    expect_unchanged(d, before, "bad input")
+    check(klink("x0") is None, "nothing made in host")
+    # The link's own namespace is no other: kept without it.
+    create(d, "blue", {"name": "x0", "kind": "macvlan", "parent": "ua",
+                       "parent_namespace": "blue"})
+    eq(state_link(state(d), "blue", "x0")["options"],
+       {"parent": "ua", "mode": "bridge"}, "own namespace dropped")
+
+
+# ---------------------------------------------------------------------------
 # Kinds this kernel may not have
 
 

@@ -49,6 +49,10 @@ static const char *const links[] = {
 	"\"options\":{\"parent\":\"ua\",\"id\":10}}",
 	"{\"kind\":\"ipvlan\",\"owned\":true,\"up\":false,"
 	"\"options\":{\"parent\":\"ua\",\"mode\":\"l3\"}}",
+	/* A parent in another namespace (README.md, "More link kinds"). */
+	"{\"kind\":\"macvlan\",\"owned\":true,\"up\":true,"
+	"\"options\":{\"parent\":\"eth0\",\"parent_namespace\":\"host\","
+	"\"mode\":\"bridge\"}}",
 	"{\"kind\":\"dummy\",\"owned\":true,\"up\":true,"
 	"\"mac\":\"02:00:00:00:00:03\",\"options\":{}}",
 };
@@ -91,6 +95,13 @@ static const char *const bad_links[] = {
 	"{\"kind\":\"vxlan\",\"options\":{\"vni\":1,\"dstport\":0}}",
 	"{\"kind\":\"vlan\",\"options\":{\"parent\":\"ua\",\"id\":4095}}",
 	"{\"kind\":\"vlan\",\"options\":{\"parent\":\"a/b\",\"id\":1}}",
+	"{\"kind\":\"macvlan\",\"options\":{\"parent\":\"ua\","
+	"\"parent_namespace\":\"a/b\"}}",
+	"{\"kind\":\"macvlan\",\"options\":{\"parent\":\"ua\","
+	"\"parent_namespace\":7}}",
+	"{\"kind\":\"vxlan\",\"options\":{\"vni\":1,"
+	"\"parent_namespace\":\"host\"}}",
+	"{\"kind\":\"dummy\",\"options\":{\"parent_namespace\":\"host\"}}",
 };
 
 /* What the store writes: the snapshot's flags (state/store_journal.c). */
