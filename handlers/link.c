@@ -16,6 +16,7 @@
 #include "../state/apply_move.h"
 #include "../state/desired.h"
 #include "../state/key.h"
+#include "../state/link_kind.h"
 #include "../state/plan.h"
 #include "../state/store.h"
 #include "common.h"
@@ -371,6 +372,18 @@ static json_t *link_patch_record(struct store *store, const char *ns,
 	char mac[18];
 
 	link_patch_edit(&w, moved, p, mac);
+	/* The kernel keeps a moved link on its parent: the record names
+	 * where the parent is (README.md, "More link kinds"). */
+	if (moved && (w.has & RECORD_HAS_OPTIONS) && w.opts.parent) {
+		if (!w.opts.parent_ns)
+			w.opts.parent_ns = ns;
+		else if (!strcmp(w.opts.parent_ns, p->ns))
+			w.opts.parent_ns = NULL;
+		if (w.opts.parent_ns)
+			w.opts.has |= LINK_OPT_PARENT_NS;
+		else
+			w.opts.has &= ~LINK_OPT_PARENT_NS;
+	}
 	rec = record_link_format(&w);
 	json_decref(held);
 	return rec;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "key.h"
+#include "link_kind.h"
 #include "record.h"
 #include "sysctl_apply.h"
 
@@ -82,6 +83,50 @@ static void desired_forget_one(struct store *s, struct store_txn *t,
 	sysctl_desired_relocate(s, t, ns, name, NULL, NULL);
 }
 
+static void desired_forget_tree(struct store *s, struct store_txn *t,
+				const char *ns, const char *name, int depth);
+
+/* The links of other namespaces whose parent is link `name` of `ns`
+ * (parent_namespace: README.md, "More link kinds"), or any link of `ns`
+ * when `name` is NULL. Each is pointed at ns2/name2, or, when name2 is
+ * NULL (the parent is going), forgotten, as the kernel deletes it with its
+ * parent. */
+static void desired_far_children(struct store *s, struct store_txn *t,
+				 const char *ns, const char *name,
+				 const char *ns2, const char *name2, int depth)
+{
+	char cns[NAME_NS_MAX + 1];
+	json_t *links, *v;
+	const char *k, *slash;
+
+	if (depth > 8)
+		return;
+	links = store_list(s, "link/");
+	json_object_foreach(links, k, v) {
+		struct record_link w;
+
+		record_link_read(v, &w);
+		if (!(w.has & RECORD_HAS_OPTIONS) || !w.opts.parent ||
+		    !w.opts.parent_ns || strcmp(w.opts.parent_ns, ns) ||
+		    (name && strcmp(w.opts.parent, name)))
+			continue;
+		slash = strchr(k + strlen("link/"), '/');
+		if (!slash || (size_t)(slash - k) - 5 > NAME_NS_MAX)
+			continue;
+		snprintf(cns, sizeof(cns), "%.*s", (int)(slash - k) - 5, k + 5);
+		if (!name2) {
+			desired_forget_tree(s, t, cns, slash + 1, depth + 1);
+			continue;
+		}
+		w.opts.parent = name2;
+		w.opts.parent_ns = strcmp(cns, ns2) ? ns2 : NULL;
+		if (!w.opts.parent_ns)
+			w.opts.has &= ~LINK_OPT_PARENT_NS;
+		store_txn_set(t, k, record_link_format(&w));
+	}
+	json_decref(links);
+}
+
 void desired_forget_ns(struct store *s, struct store_txn *t, const char *ns)
 {
 	char key[KEY_MAX];
@@ -100,6 +145,8 @@ void desired_forget_ns(struct store *s, struct store_txn *t, const char *ns)
 			desired_forget_one(s, t, p->peer_ns, p->peer_name);
 	}
 	json_decref(links);
+	/* Links elsewhere on a parent here go with it. */
+	desired_far_children(s, t, ns, NULL, NULL, NULL, 0);
 	key_addr_prefix(key, ns, NULL);
 	desired_forget_prefix(s, t, key);
 	key_route_prefix(key, ns);
@@ -121,9 +168,6 @@ json_t *desired_link(struct store *s, const char *ns, const char *name)
 	json_decref(v);
 	return copy;
 }
-
-static void desired_forget_tree(struct store *s, struct store_txn *t,
-				const char *ns, const char *name, int depth);
 
 /* The links of `ns` that name link `name`: a port as its master, and
  * (`children`) a link of the kind table as its parent. Each is pointed at
@@ -169,6 +213,33 @@ static void desired_referrers(struct store *s, struct store_txn *t,
 	json_decref(links);
 }
 
+/* The links of `ns` on link `name`, which moves to ns2/name2: their
+ * parent is in ns2 now. */
+static void desired_moved_children(struct store *s, struct store_txn *t,
+				   const char *ns, const char *name,
+				   const char *ns2, const char *name2)
+{
+	char prefix[KEY_MAX];
+	json_t *links, *v;
+	const char *k;
+
+	key_link_prefix(prefix, ns);
+	links = store_list(s, prefix);
+	json_object_foreach(links, k, v) {
+		struct record_link w;
+
+		record_link_read(v, &w);
+		if (!(w.has & RECORD_HAS_OPTIONS) || !w.opts.parent ||
+		    w.opts.parent_ns || strcmp(w.opts.parent, name))
+			continue;
+		w.opts.parent = name2;
+		w.opts.parent_ns = ns2;
+		w.opts.has |= LINK_OPT_PARENT_NS;
+		store_txn_set(t, k, record_link_format(&w));
+	}
+	json_decref(links);
+}
+
 /* The stored record of ns/name, read into `w` (zeros when there is none):
  * the returned reference keeps the strings of `w` alive. */
 static json_t *desired_link_read(struct store *s, const char *ns,
@@ -208,6 +279,7 @@ static void desired_forget_tree(struct store *s, struct store_txn *t,
 				  true, depth);
 	}
 	desired_referrers(s, t, ns, name, NULL, true, depth);
+	desired_far_children(s, t, ns, name, NULL, NULL, depth);
 	json_decref(rec);
 }
 
@@ -271,8 +343,12 @@ void desired_relocate_link(struct store *s, struct store_txn *t, const char *ns,
 		desired_repoint_peer(s, t, &w.veth, ns2, name2);
 	/* A move takes the link's routes out of the kernel, as its
 	 * addresses, and its ports out of it; a rename keeps them. Its
-	 * children stay where they are. */
+	 * children stay where they are, on it: their records name its new
+	 * place (parent_namespace). */
 	desired_referrers(s, t, ns, name, moved ? NULL : name2, !moved, 0);
+	if (moved)
+		desired_moved_children(s, t, ns, name, ns2, name2);
+	desired_far_children(s, t, ns, name, ns2, name2, 0);
 	desired_routes_of_link(s, t, ns, name, moved ? NULL : name2);
 	key_link(key2, ns2, name2);
 	store_txn_set(t, key2, record_link_format(&w));

@@ -509,6 +509,72 @@ def test_parent_namespace_restart_recreates_parents_first():
 
 
 @test
+def test_moved_macvlan_is_made_again_on_its_parent():
+    """A macvlan moved out of its parent's namespace stays on the parent;
+    its record says where the parent is, so a macvlan deleted behind
+    netnsd's back is made again on it (it was "its parent is missing",
+    transient, forever)."""
+    d = setup()
+    base(d)
+    mk_ns(d, "red")
+    create(d, "blue", {"name": "mv0", "kind": "macvlan", "parent": "ua",
+                       "up": True})
+    r = d.patch(L("blue", "mv0"), {"namespace": "red"})
+    expect_status(r, 200, "PATCH namespace")
+    # Deleted behind netnsd's back: made again, in red, on blue's ua.
+    h.ip("link", "del", "dev", "mv0", ns="red")
+    r = expect_status(d.post("/v1/reconcile"), 200, "reconcile")
+    eq(r.json["failures"], [], "reconcile failures")
+    on_parent("mv0", "red", "ua", "blue")
+    eq(state_link(state(d), "red", "mv0")["options"],
+       {"parent": "ua", "parent_namespace": "blue", "mode": "bridge"},
+       "recorded options after the move")
+    g = d.get(L("red", "mv0")).json
+    eq((g["parent"], g.get("parent_namespace"), g["in_sync"]),
+       ("ua", "blue", True), "GET in red")
+    # Back into the parent's namespace: parent_namespace goes.
+    r = expect_status(d.patch(L("red", "mv0"), {"namespace": "blue"}), 200,
+                      "PATCH back")
+    check("parent_namespace" not in r.json, "no parent_namespace: %r" % r.json)
+    eq(state_link(state(d), "blue", "mv0")["options"],
+       {"parent": "ua", "mode": "bridge"}, "recorded options back home")
+    eq(klink("mv0", "blue").get("link"), "ua", "kernel parent, at home")
+
+
+@test
+def test_parent_namespace_goes_with_its_parent():
+    """Renaming the parent repoints the macvlans on it in other namespaces;
+    deleting it, or its namespace, takes them along, in the kernel and in
+    the desired state."""
+    d = setup()
+    mk_ns(d, "blue")
+    mk_ns(d, "red")
+    mk_veth(d, "red", "ra", "rb")
+    create(d, "blue", {"name": "mv0", "kind": "macvlan", "parent": "ra",
+                       "parent_namespace": "red"})
+    expect_status(d.patch(L("red", "ra"), {"name": "ra2"}), 200, "rename")
+    eq(state_link(state(d), "blue", "mv0")["options"]["parent"], "ra2",
+       "the recorded parent")
+    eq(d.get(L("blue", "mv0")).json["in_sync"], True, "in sync")
+    # The parent moved to blue: the macvlan is on it, in its namespace.
+    expect_status(d.patch(L("red", "ra2"), {"namespace": "blue"}), 200, "move")
+    eq(state_link(state(d), "blue", "mv0")["options"],
+       {"parent": "ra2", "mode": "bridge"}, "the parent came home")
+    eq(d.get(L("blue", "mv0")).json["in_sync"], True, "in sync")
+    expect_status(d.patch(L("blue", "ra2"), {"namespace": "red"}), 200,
+                  "move back")
+    eq(state_link(state(d), "blue", "mv0")["options"]["parent_namespace"],
+       "red", "the parent left again")
+    # Deleting the parent's namespace takes the macvlan along.
+    expect_status(d.delete("/v1/namespaces/red"), 204, "DELETE red")
+    h.wait_until(lambda: klink("mv0", "blue") is None,
+                 what="mv0 to go with its parent")
+    check(state_link(state(d), "blue", "mv0") is None, "mv0 forgotten")
+    r = expect_status(d.post("/v1/reconcile"), 200, "reconcile")
+    eq(r.json["failures"], [], "reconcile failures")
+
+
+@test
 def test_parent_namespace_bad_input_and_dry_run():
     d = setup()
     base(d)
