@@ -575,6 +575,35 @@ def test_parent_namespace_goes_with_its_parent():
 
 
 @test
+def test_parent_namespace_in_a_whole_state_document():
+    """PUT /v1/state: a macvlan in blue on a veth of red, listed before
+    both, is made after them; its parent's namespace must be declared."""
+    d = setup()
+    mv = {"namespace": "blue", "name": "mv0", "kind": "macvlan", "up": True,
+          "options": {"parent": "ra", "parent_namespace": "red",
+                      "mode": "bridge"}}
+    veths = [{"namespace": "red", "name": "ra", "kind": "veth", "up": True,
+              "peer": {"namespace": "red", "name": "rb"}},
+             {"namespace": "red", "name": "rb", "kind": "veth",
+              "peer": {"namespace": "red", "name": "ra"}}]
+    doc = {"namespaces": [{"name": "blue"}, {"name": "red"}],
+           "addresses": [], "links": [mv] + veths}
+    before = snapshot(d, ("host",))
+    bad = dict(doc, namespaces=[{"name": "blue"}],
+               links=[dict(mv, options=dict(mv["options"],
+                                            parent_namespace="green"))])
+    expect_problem(d.put("/v1/state", bad), 400, "undeclared namespace",
+                   field="/links/0/options/parent_namespace")
+    expect_unchanged(d, before, "a refused document")
+    expect_status(d.put("/v1/state", doc), 200, "PUT /v1/state")
+    on_parent("mv0", "blue", "ra", "red")
+    st = state(d)
+    eq(state_link(st, "blue", "mv0")["options"], mv["options"], "recorded")
+    r = expect_status(d.put("/v1/state", st), 200, "PUT of the GET")
+    eq(r.json["changes"], [], "a GET put back changes nothing")
+
+
+@test
 def test_parent_namespace_bad_input_and_dry_run():
     d = setup()
     base(d)
