@@ -292,43 +292,76 @@ int ns_handle_get(struct request *req, struct reply *rep)
 			     NULL);
 }
 
-/* Locks `ns` and the namespaces of the far ends of its managed veths, whose
- * links go with it: mutations there wait, as they did when a namespace's
- * deletion ran alone. The far ends are read before their locks are held,
- * so only a look made while `ns` was held, that asks for no lock more, is
- * final: a veth into `ns` made meanwhile is seen by it. A set that keeps
+/* The namespaces whose records a deletion of `ns` changes: `ns`, those of
+ * the far ends of its veths, and those of links on a parent in `ns`
+ * (parent_namespace: README.md, "More link kinds"), into `names`, their
+ * names copied into `kids` where a key holds them. Returns how many. */
+static size_t ns_lock_names(json_t *links, const char *ns, const char **names,
+			    char (*kids)[NAME_NS_MAX + 1])
+{
+	char prefix[KEY_MAX];
+	size_t n = 0, m = 0, plen;
+	const char *k, *slash;
+	json_t *v;
+
+	key_link_prefix(prefix, ns);
+	plen = strlen(prefix);
+	names[n++] = ns;
+	json_object_foreach(links, k, v) {
+		struct record_link w;
+
+		record_link_read(v, &w);
+		if (!strncmp(k, prefix, plen)) {
+			if (w.has & RECORD_HAS_PEER)
+				names[n++] = w.veth.peer_ns;
+			continue;
+		}
+		if (!(w.has & RECORD_HAS_OPTIONS) || !w.opts.parent_ns ||
+		    strcmp(w.opts.parent_ns, ns))
+			continue;
+		slash = strchr(k + strlen("link/"), '/');
+		if (!slash || (size_t)(slash - k) - 5 > NAME_NS_MAX)
+			continue;
+		snprintf(kids[m], sizeof(kids[m]), "%.*s", (int)(slash - k) - 5,
+			 k + 5);
+		names[n++] = kids[m++];
+	}
+	return n;
+}
+
+/* Locks `ns` and the namespaces whose records its deletion changes
+ * (ns_lock_names): mutations there wait, as they did when a namespace's
+ * deletion ran alone. They are read before their locks are held, so only
+ * a look made while `ns` was held, that asks for no lock more, is final:
+ * a veth into `ns` made meanwhile is seen by it. A set that keeps
  * changing (8 looks) is answered busy. */
 static int ns_lock_with_far_ends(struct request *req, struct reply *rep,
 				 const char *ns)
 {
-	char prefix[KEY_MAX];
-	json_t *links, *v;
-	const char *k, **names;
+	char(*kids)[NAME_NS_MAX + 1];
+	const char **names;
+	json_t *links;
 	uint64_t before;
+	size_t n;
 	int r = 0;
 
-	key_link_prefix(prefix, ns);
 	for (int i = 0; i < 8; i++) {
-		size_t n = 0;
-
-		links = store_list(req->store, prefix);
-		names = calloc(json_object_size(links) + 1, sizeof(*names));
-		if (!names) {
+		links = store_list(req->store, "link/");
+		n = json_object_size(links);
+		names = calloc(n + 1, sizeof(*names));
+		kids = calloc(n + 1, sizeof(*kids));
+		if (!names || !kids) {
+			free(names);
+			free(kids);
 			json_decref(links);
 			return problem_errno(&rep->problem, -ENOMEM,
 					     "locking the namespace", NULL);
 		}
-		names[n++] = ns;
-		json_object_foreach(links, k, v) {
-			struct record_link w;
-
-			record_link_read(v, &w);
-			if (w.has & RECORD_HAS_PEER)
-				names[n++] = w.veth.peer_ns;
-		}
+		n = ns_lock_names(links, ns, names, kids);
 		before = req->ns_locks;
 		r = handler_lock_all(req, rep, names, n);
 		free(names);
+		free(kids);
 		json_decref(links);
 		if (r < 0)
 			return r;

@@ -11,6 +11,8 @@ only when the kernel answers that it has no such kind."""
 
 import os
 import sys
+import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
@@ -572,6 +574,40 @@ def test_parent_namespace_goes_with_its_parent():
     check(state_link(state(d), "blue", "mv0") is None, "mv0 forgotten")
     r = expect_status(d.post("/v1/reconcile"), 200, "reconcile")
     eq(r.json["failures"], [], "reconcile failures")
+
+
+@test
+def test_parent_namespace_deletion_waits_for_its_children():
+    """Deleting a namespace forgets the records of links on a parent there
+    in other namespaces: it takes their namespaces' locks, so a request
+    changing one of them (stuck here on a silent kernel, the test hook
+    --test-stall-netns) finishes first rather than having its record
+    forgotten under it."""
+    d = setup()
+    mk_ns(d, "slow")
+    mk_ns(d, "red")
+    mk_veth(d, "red", "ra", "rb")
+    create(d, "slow", {"name": "mv0", "kind": "macvlan", "parent": "ra",
+                       "parent_namespace": "red"})
+    d.stop()
+    timeout = max(2, round(h.scaled(2)))
+    d.start(extra_args=["--netlink-timeout", str(timeout),
+                        "--test-stall-netns", "slow"])
+    done = {}
+
+    def patch():
+        r = d.patch(L("slow", "mv0"), {"mtu": 1400})
+        done["patch"] = (r.status, time.monotonic())
+    t = threading.Thread(target=patch, daemon=True)
+    t.start()
+    time.sleep(h.scaled(0.3))  # the PATCH holds slow's lock, stuck
+    r = d.delete("/v1/namespaces/red")
+    done["delete"] = (r.status, time.monotonic())
+    t.join(h.scaled(30))
+    eq((done["patch"][0], done["delete"][0]), (504, 204), "statuses")
+    check(done["delete"][1] >= done["patch"][1],
+          "DELETE red should wait for the request in slow: %r" % done)
+    check(state_link(state(d), "slow", "mv0") is None, "mv0 forgotten")
 
 
 @test
