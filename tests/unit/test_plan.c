@@ -281,6 +281,62 @@ static void test_kind_table_link(void)
 	plan_clear(&p);
 }
 
+/* A macvlan in blue on eth0 of host (parent_namespace): made through the
+ * parent's namespace; a live one is on it when the link names host's id
+ * and eth0's index there, not a link of that index in blue. */
+static void test_kind_table_far_parent(void)
+{
+	struct record_link w = macvlan_want();
+	struct nl_link eth0 = bridge_seen(), mv = bridge_seen();
+	struct plan_seen seen = { 0 };
+	struct problem prob = PROBLEM_INIT;
+	struct plan p;
+
+	w.opts.parent = "eth0";
+	w.opts.parent_ns = "host";
+	w.opts.has |= LINK_OPT_PARENT_NS;
+	eth0.ifindex = 7;
+	snprintf(eth0.name, sizeof(eth0.name), "eth0");
+	plan_init(&p);
+	seen.parent_nsid = -1;
+	seen.parent_ns_missing = true;
+	CHECK(plan_link(&p, "blue", "mv0", &w, &seen, &prob) == -404);
+	CHECK(p.n == 0 && strstr(prob.detail, "namespace host"));
+	problem_clear(&prob);
+	seen.parent_ns_missing = false;
+	CHECK(plan_link(&p, "blue", "mv0", &w, &seen, &prob) == -404);
+	CHECK(strstr(prob.detail, "eth0 does not exist in namespace host"));
+	problem_clear(&prob);
+	seen.parent = &eth0;
+	CHECK(plan_link(&p, "blue", "mv0", &w, &seen, &prob) == 0);
+	CHECK(p.n == 1 && p.steps[0].kopts.parent == 7);
+	CHECK(!strcmp(p.steps[0].parent_ns, "host"));
+	CHECK(!strcmp(
+		p.steps[0].detail,
+		"macvlan, parent eth0, parent_namespace host, mode private"));
+	plan_clear(&p);
+	snprintf(mv.name, sizeof(mv.name), "mv0");
+	snprintf(mv.kind, sizeof(mv.kind), "macvlan");
+	mv.opts.mode = 1;
+	mv.opts.parent = -1;
+	mv.link_netnsid = 2;
+	mv.far_parent = 7;
+	seen.link = &mv;
+	seen.parent_nsid = 2;
+	CHECK(plan_link(&p, "blue", "mv0", &w, &seen, &prob) == 0 && p.n == 0);
+	/* Another namespace's index 7, or index 7 of blue: not on it. */
+	seen.parent_nsid = 3;
+	CHECK(plan_link(&p, "blue", "mv0", &w, &seen, &prob) == -409);
+	CHECK(strstr(prob.detail, "not on parent eth0 in namespace host"));
+	problem_clear(&prob);
+	seen.parent_nsid = 2;
+	mv.link_netnsid = -1;
+	mv.opts.parent = 7;
+	CHECK(plan_link(&p, "blue", "mv0", &w, &seen, &prob) == -409);
+	problem_clear(&prob);
+	plan_clear(&p);
+}
+
 int main(void)
 {
 	test_bridge_missing_is_made();
@@ -290,5 +346,6 @@ int main(void)
 	test_veth_pair();
 	test_addresses();
 	test_kind_table_link();
+	test_kind_table_far_parent();
 	return check_report();
 }
