@@ -141,7 +141,7 @@ static char *events_frame(uint64_t id, unsigned type, const char *action,
 			  enum events_source source, size_t *ret_len)
 {
 	struct jsonbuf b = JSONBUF_INIT;
-	char *frame, *trimmed;
+	char *frame;
 
 	jsonbuf_lit(&b, "id: ");
 	jsonbuf_int(&b, (long long)id);
@@ -161,9 +161,21 @@ static char *events_frame(uint64_t id, unsigned type, const char *action,
 	jsonbuf_int(&b, (long long)(events_store ? store_revision(events_store)
 						 : 0));
 	jsonbuf_lit(&b, "}\n\n");
-	frame = jsonbuf_steal(&b, ret_len);
-	trimmed = frame ? realloc(frame, *ret_len + 1) : NULL;
-	return trimmed ? trimmed : frame;
+	/* Copied out, not trimmed in place: a realloc that shrinks leaves
+	 * the rest of the writer's block as a hole between frames that live
+	 * long, and the heap grows around the history as it turns over. */
+	if (b.err) {
+		jsonbuf_free(&b);
+		return NULL;
+	}
+	frame = malloc(b.len + 1);
+	if (frame) {
+		memcpy(frame, b.data, b.len);
+		frame[b.len] = '\0';
+		*ret_len = b.len;
+	}
+	jsonbuf_free(&b);
+	return frame;
 }
 
 static bool events_wanted(const struct events_filter *f, unsigned type,
