@@ -547,7 +547,9 @@ static void mon_remove_locked(const char *ns, struct mon_batch *b, bool own,
 	}
 }
 
-void monitor_ns_added(const char *ns)
+/* What netnsd itself did to namespace `ns` (`added`: made it; else
+ * deleted it), noted as its own change and handed to the listener. */
+static void mon_ns_own(const char *ns, bool added)
 {
 	struct mon_batch *b;
 
@@ -558,9 +560,15 @@ void monitor_ns_added(const char *ns)
 		return;
 	b->n = 0;
 	pthread_mutex_lock(&mon_mu);
-	if (mon_add_locked(ns, b, true) < 0)
+	if (!added) {
+		mon_remove_locked(ns, b, true, mon_source);
+		/* Should the deletion fail, the next change of the mount
+		 * table finds the namespace again. */
+		mon_pending_add(ns);
+	} else if (mon_add_locked(ns, b, true) < 0) {
 		log_warn("cannot watch namespace %s for events", ns);
-	for (size_t i = 0; i < b->n; i++) {
+	}
+	for (size_t i = 0; added && i < b->n; i++) {
 		b->notes[i].own = true;
 		b->notes[i].source = mon_source;
 	}
@@ -569,24 +577,14 @@ void monitor_ns_added(const char *ns)
 	free(b);
 }
 
+void monitor_ns_added(const char *ns)
+{
+	mon_ns_own(ns, true);
+}
+
 void monitor_ns_gone(const char *ns)
 {
-	struct mon_batch *b;
-
-	if (!mon_running)
-		return;
-	b = malloc(sizeof(*b));
-	if (!b)
-		return;
-	b->n = 0;
-	pthread_mutex_lock(&mon_mu);
-	mon_remove_locked(ns, b, true, mon_source);
-	/* Should the deletion fail, the next change of the mount table
-	 * finds the namespace again. */
-	mon_pending_add(ns);
-	pthread_mutex_unlock(&mon_mu);
-	mon_flush(b);
-	free(b);
+	mon_ns_own(ns, false);
 }
 
 bool monitor_active(void)
