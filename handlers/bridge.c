@@ -242,10 +242,9 @@ int bridge_handle_ports(struct request *req, struct reply *rep)
 		if (v.links[i].master == br->ifindex)
 			link_write_item(&v, &v.links[i], &first, &b);
 	}
-	jsonbuf_lit(&b, "]}");
 	link_view_clear(&v);
 	nl_ns_put(ns, s);
-	return handler_reply_text(rep, 200, &b, NULL);
+	return handler_reply_list(rep, &b);
 }
 
 /* The checks of a port's attach or detach; 0 when it may go on. */

@@ -119,6 +119,17 @@ int handler_reply_text(struct reply *rep, int status, struct jsonbuf *b,
 	return 0;
 }
 
+int handler_reply_list(struct reply *rep, struct jsonbuf *b)
+{
+	jsonbuf_lit(b, "]}");
+	if (b->err) {
+		jsonbuf_free(b);
+		return problem_set(&rep->problem, 500, "internal",
+				   "the list could not be written");
+	}
+	return handler_reply_text(rep, 200, b, NULL);
+}
+
 int handler_ns_sock(struct request *req, struct reply *rep, const char *ns,
 		    struct nl_sock **ret)
 {

@@ -43,6 +43,10 @@ int handler_reply_text(struct reply *rep, int status, struct jsonbuf *b,
 		       const char *location_fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* Ends a list written into `b` as `{"items":[...` and answers it, 200; a
+ * list that could not be written (out of memory) is a 500. */
+int handler_reply_list(struct reply *rep, struct jsonbuf *b);
+
 struct nl_sock;
 struct store_txn;
 

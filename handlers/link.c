@@ -37,9 +37,8 @@ int link_list_kind(struct request *req, struct reply *rep, const char *kind,
 	struct link_view v;
 	struct record_link want;
 	json_t *desired, *d;
-	char prefix[KEY_MAX], *text;
+	char prefix[KEY_MAX];
 	const char *ns, *k;
-	size_t len = 0;
 	bool first = true;
 	int r;
 
@@ -79,16 +78,7 @@ int link_list_kind(struct request *req, struct reply *rep, const char *kind,
 	json_decref(desired);
 	link_view_clear(&v);
 	nl_ns_put(ns, s);
-	jsonbuf_lit(&b, "]}\n");
-	text = jsonbuf_steal(&b, &len);
-	if (!text)
-		return problem_set(&rep->problem, 500, "internal",
-				   "the links could not be listed");
-	rep->status = 200;
-	rep->text = rep->text_owned = text;
-	rep->text_len = len;
-	rep->content_type = "application/json";
-	return 0;
+	return handler_reply_list(rep, &b);
 }
 
 int link_handle_list(struct request *req, struct reply *rep)

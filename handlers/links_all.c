@@ -194,8 +194,8 @@ int links_all_handle_list(struct request *req, struct reply *rep)
 {
 	struct links_all_filter f;
 	struct jsonbuf b = JSONBUF_INIT;
-	char **names = NULL, *text;
-	size_t n = 0, len = 0;
+	char **names = NULL;
+	size_t n = 0;
 	bool first = true;
 	int r;
 
@@ -215,18 +215,9 @@ int links_all_handle_list(struct request *req, struct reply *rep)
 		if (links_all_ns_wanted(req, names[i]))
 			r = links_all_ns(req, rep, names[i], &f, &first, &b);
 	nl_ns_list_free(names, n);
-	jsonbuf_lit(&b, "]}\n");
-	text = jsonbuf_steal(&b, &len);
 	if (r < 0) {
-		free(text);
+		jsonbuf_free(&b);
 		return r;
 	}
-	if (!text)
-		return problem_set(&rep->problem, 500, "internal",
-				   "the links could not be listed");
-	rep->status = 200;
-	rep->text = rep->text_owned = text;
-	rep->text_len = len;
-	rep->content_type = "application/json";
-	return 0;
+	return handler_reply_list(rep, &b);
 }
