@@ -276,6 +276,15 @@ static const char *http_cors_origin(struct MHD_Connection *conn)
 	return origin && origin_cors_allowed(origin, http_cfg) ? origin : NULL;
 }
 
+/* A CORS answer to `origin`: which response headers its script may read. */
+static void http_cors_allow(struct MHD_Response *resp, const char *origin,
+			    const char *expose)
+{
+	MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+	MHD_add_response_header(resp, "Vary", "Origin");
+	MHD_add_response_header(resp, "Access-Control-Expose-Headers", expose);
+}
+
 struct http_headers {
 	const char *allow;
 	const char *cors_methods; /* a preflight's, when not those of allow */
@@ -329,11 +338,8 @@ static enum MHD_Result http_send(struct MHD_Connection *conn,
 		MHD_add_response_header(resp, "Retry-After", "1");
 	origin = http_cors_origin(conn);
 	if (origin) {
-		MHD_add_response_header(resp, "Access-Control-Allow-Origin",
-					origin);
-		MHD_add_response_header(resp, "Vary", "Origin");
-		MHD_add_response_header(resp, "Access-Control-Expose-Headers",
-					"Location, X-Request-Id, Allow, ETag");
+		http_cors_allow(resp, origin,
+				"Location, X-Request-Id, Allow, ETag");
 		if (h && h->preflight) {
 			MHD_add_response_header(
 				resp, "Access-Control-Allow-Methods",
@@ -870,13 +876,8 @@ static enum MHD_Result http_stream(struct MHD_Connection *conn,
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Request-Id", hr->id);
 	origin = http_cors_origin(conn);
-	if (origin) {
-		MHD_add_response_header(resp, "Access-Control-Allow-Origin",
-					origin);
-		MHD_add_response_header(resp, "Vary", "Origin");
-		MHD_add_response_header(resp, "Access-Control-Expose-Headers",
-					"X-Request-Id");
-	}
+	if (origin)
+		http_cors_allow(resp, origin, "X-Request-Id");
 	hr->status = 200;
 	r = MHD_queue_response(conn, 200, resp);
 	MHD_destroy_response(resp);
