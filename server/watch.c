@@ -571,24 +571,6 @@ static void watch_kernel_tell(const struct monitor_note *n,
 	}
 }
 
-/* Namespaces with desired objects, once each (as drift_count sees them). */
-static int watch_note_ns(const char *k, json_t *v, void *userdata)
-{
-	const char *p = strchr(k, '/'), *q;
-	char ns[NAME_NS_MAX + 1];
-
-	(void)v;
-	if (!p || !key_is_desired(k))
-		return 0;
-	q = strncmp(k, "ns/", 3) ? strchr(p + 1, '/') : p + 1 + strlen(p + 1);
-	if (!q || (size_t)(q - p - 1) > NAME_NS_MAX)
-		return 0;
-	memcpy(ns, p + 1, (size_t)(q - p - 1));
-	ns[q - p - 1] = '\0';
-	json_object_set_new(userdata, ns, json_true());
-	return 0;
-}
-
 /* One namespace's share of netnsd_drifted_objects, as drift_count()
  * counts it. `desired`: the namespaces with desired objects. */
 static size_t watch_count_ns(const char *ns, json_t *desired)
@@ -607,13 +589,12 @@ static size_t watch_count_ns(const char *ns, json_t *desired)
  * watch_mu. */
 static void watch_recount_locked(void)
 {
-	json_t *desired = json_object(), *v;
+	json_t *desired = drift_desired_namespaces(watch_store), *v;
 	const char *k;
 	void *tmp;
 
 	if (!desired)
 		return;
-	store_foreach(watch_store, "", watch_note_ns, desired);
 	if (watch_all_dirty) {
 		json_object_clear(watch_counts);
 		json_object_clear(watch_dirty);

@@ -266,15 +266,23 @@ static int drift_note_ns(const char *k, json_t *v, void *userdata)
 	return 0;
 }
 
+json_t *drift_desired_namespaces(struct store *s)
+{
+	json_t *nss = json_object();
+
+	if (nss)
+		store_foreach(s, "", drift_note_ns, nss);
+	return nss;
+}
+
 int drift_count(struct store *s, size_t *ret)
 {
-	json_t *nss = json_object(), *v;
+	json_t *nss = drift_desired_namespaces(s), *v;
 	const char *k;
 	size_t n = 0, one;
 
 	if (!nss)
 		return -ENOMEM;
-	store_foreach(s, "", drift_note_ns, nss);
 	json_object_foreach(nss, k, v) {
 		if (!nl_ns_exists(k)) {
 			n++; /* the namespace, and everything in it, is missing */

@@ -14,6 +14,10 @@
  * that is missing, and each missing address, but not the namespace. */
 int drift_count(struct store *s, size_t *ret);
 
+/* The namespaces that hold desired objects, once each, as the keys of a
+ * new object (their values true); NULL when out of memory. */
+json_t *drift_desired_namespaces(struct store *s);
+
 /* The same for what is desired inside namespace `ns` (which exists): how
  * many of its objects differ, and with `words`, appended there in plain
  * words ("link eth0: missing", "link eth0: mtu is 1280, desired 1400",
