@@ -178,6 +178,16 @@ static void watch_drift(unsigned type, const char *ns, const char *name,
 		autoheal_note(ns, name);
 }
 
+/* One object told: its event (without an object once it is gone), and
+ * its drift when its in_sync flipped. */
+static void watch_tell(unsigned type, const char *action, const char *ns,
+		       const char *name, json_t *obj, enum events_source src)
+{
+	events_emit(type, action, ns, name,
+		    strcmp(action, "removed") ? obj : NULL, src);
+	watch_drift(type, ns, name, obj, src);
+}
+
 /* Forgets what was out of sync in a namespace that is gone: it is one
  * missing object now, its contents not counted again (state/drift.h). */
 static void watch_drift_forget_ns(const char *ns)
@@ -245,9 +255,8 @@ static void watch_kernel_link(const struct monitor_note *n,
 		return;
 	obj = watch_read_link(n->ns, n->name);
 	/* A managed link that is gone still has a GET: "missing". */
-	events_emit(EVENTS_LINK, watch_action(n->action), n->ns, n->name,
-		    n->action == MONITOR_REMOVED ? NULL : obj, src);
-	watch_drift(EVENTS_LINK, n->ns, n->name, obj, src);
+	watch_tell(EVENTS_LINK, watch_action(n->action), n->ns, n->name, obj,
+		   src);
 	json_decref(obj);
 }
 
@@ -262,9 +271,8 @@ static void watch_kernel_addr(const struct monitor_note *n,
 		return;
 	snprintf(name, sizeof(name), "%s/%s/%u", link, n->addr, n->prefixlen);
 	obj = watch_read_addr(n->ns, link, n->addr, n->prefixlen);
-	events_emit(EVENTS_ADDRESS, watch_action(n->action), n->ns, name,
-		    n->action == MONITOR_REMOVED ? NULL : obj, src);
-	watch_drift(EVENTS_ADDRESS, n->ns, name, obj, src);
+	watch_tell(EVENTS_ADDRESS, watch_action(n->action), n->ns, name, obj,
+		   src);
 	json_decref(obj);
 }
 
@@ -284,8 +292,7 @@ static void watch_kernel_sysctl_key(const char *ns, const char *key,
 	watch_seg(b, sizeof(b), key);
 	snprintf(path, sizeof(path), "/v1/namespaces/%s/sysctls/%s", a, b);
 	obj = watch_read(path);
-	events_emit(EVENTS_SYSCTL, "changed", ns, key, obj, src);
-	watch_drift(EVENTS_SYSCTL, ns, key, obj, src);
+	watch_tell(EVENTS_SYSCTL, "changed", ns, key, obj, src);
 	json_decref(obj);
 }
 
@@ -351,9 +358,8 @@ static void watch_kernel_route(const struct monitor_note *n,
 		if (obj && watch_ifname(n->ns, n->ifindex, dev))
 			json_object_set_new(obj, "dev", json_string(dev));
 	}
-	events_emit(EVENTS_ROUTE, watch_action(n->action), n->ns, name,
-		    n->action == MONITOR_REMOVED ? NULL : obj, src);
-	watch_drift(EVENTS_ROUTE, n->ns, name, obj, src);
+	watch_tell(EVENTS_ROUTE, watch_action(n->action), n->ns, name, obj,
+		   src);
 	json_decref(obj);
 }
 
@@ -801,9 +807,8 @@ static void watch_api_route(const struct route *route,
 			 request_param(req, "prefixlen"));
 	else
 		return;
-	events_emit(EVENTS_ROUTE, action, ns, name, rep->json,
-		    EVENTS_SOURCE_API);
-	watch_drift(EVENTS_ROUTE, ns, name, rep->json, EVENTS_SOURCE_API);
+	watch_tell(EVENTS_ROUTE, action, ns, name, rep->json,
+		   EVENTS_SOURCE_API);
 	watch_mark(ns);
 }
 
@@ -849,8 +854,7 @@ static void watch_api_ns(const struct request *req, const struct reply *rep,
 		watch_drift_forget_ns(ns);
 		obj = NULL;
 	}
-	events_emit(EVENTS_NAMESPACE, action, ns, ns, obj, EVENTS_SOURCE_API);
-	watch_drift(EVENTS_NAMESPACE, ns, ns, obj, EVENTS_SOURCE_API);
+	watch_tell(EVENTS_NAMESPACE, action, ns, ns, obj, EVENTS_SOURCE_API);
 	watch_mark(ns);
 }
 
@@ -873,9 +877,8 @@ static void watch_api_addr(const struct request *req, const struct reply *rep,
 		snprintf(name, sizeof(name), "%s/%s/%s", link, ip, plen);
 	else
 		return;
-	events_emit(EVENTS_ADDRESS, action, ns, name, rep->json,
-		    EVENTS_SOURCE_API);
-	watch_drift(EVENTS_ADDRESS, ns, name, rep->json, EVENTS_SOURCE_API);
+	watch_tell(EVENTS_ADDRESS, action, ns, name, rep->json,
+		   EVENTS_SOURCE_API);
 	watch_mark(ns);
 }
 
@@ -890,8 +893,7 @@ static void watch_api_sysctl(const struct request *req, const struct reply *rep,
 
 	if (!ns || !key)
 		return;
-	events_emit(EVENTS_SYSCTL, action, ns, key, obj, EVENTS_SOURCE_API);
-	watch_drift(EVENTS_SYSCTL, ns, key, obj, EVENTS_SOURCE_API);
+	watch_tell(EVENTS_SYSCTL, action, ns, key, obj, EVENTS_SOURCE_API);
 }
 
 /* A change of the whole desired state (PUT /v1/state, its rollback) has no
