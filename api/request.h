@@ -47,6 +47,14 @@ struct request {
 	bool mutates;	      /* ROUTE_MUTATES: takes namespace locks */
 	uint64_t ns_locks;    /* stripes of base/nslock.h held by the handler */
 	bool ns_lock_timeout; /* a stripe stayed busy past the wait bound */
+	/* Set only by the daemon's own reads (server/watch.c), never from
+	 * HTTP: the peer of the veth end a link GET reads, when the caller
+	 * knows it already, which spares a dump of the peer's namespace. A
+	 * GET takes it only when the link points back at that ifindex. */
+	struct {
+		const char *ns, *name;
+		int ifindex;
+	} peer_hint;
 };
 
 struct reply {

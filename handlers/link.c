@@ -86,6 +86,19 @@ int link_handle_list(struct request *req, struct reply *rep)
 	return link_list_kind(req, rep, NULL, NULL);
 }
 
+/* Whether the peer the daemon's own read says (struct request) is the
+ * one `l` of `ns` points at: a veth whose peer has that index, in another
+ * namespace exactly when the hint's is another. */
+static bool link_peer_hint_fits(const struct request *req, const char *ns,
+				const struct nl_link *l)
+{
+	const char *pns = req->peer_hint.ns;
+
+	return pns && req->peer_hint.name && req->peer_hint.ifindex > 0 &&
+	       !strcmp(l->kind, "veth") && l->link == req->peer_hint.ifindex &&
+	       (l->link_netnsid >= 0) == (strcmp(ns, pns) != 0);
+}
+
 int link_get_kind(struct request *req, struct reply *rep, const char *param,
 		  const char *kind, link_extra_fn *extra)
 {
@@ -108,6 +121,10 @@ int link_get_kind(struct request *req, struct reply *rep, const char *param,
 	link_view_init(&v, req->store, ns, s, false);
 	v.extra = extra;
 	r = nl_link_get(s, name, &l);
+	if (r == 0 && link_peer_hint_fits(req, ns, &l)) {
+		v.peer_hint_ns = req->peer_hint.ns;
+		v.peer_hint_name = req->peer_hint.name;
+	}
 	if (r == 0 && link_kind_is(&l, kind)) {
 		link_write_json(&v, &l, &b);
 		handler_reply_text(rep, 200, &b, NULL);

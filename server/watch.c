@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../handlers/link_view.h"
 #include "../netlink/link.h"
 #include "../netlink/monitor.h"
 #include "../netlink/ns.h"
@@ -733,38 +732,44 @@ static void watch_api_link_text(const char *action, const char *ns,
 }
 
 /* The far end `name` of `ns` of a veth whose other end the API has just
- * answered with (`end`): the object its GET shows, read as that GET reads
- * it but for the far end's peer, which is `end` itself. The GET would find
- * the peer's name with a dump of the peer's namespace, whose cached names
- * every new link there makes stale: one dump per pair, of every link, for
- * a name the answer already holds. As JSON text; NULL when the far end does
- * not point back at `end` (then the GET itself is asked). */
+ * answered with (`end`): the object its GET shows, as JSON text, read
+ * with `end` as the peer's hint. Without it the GET would find the peer's
+ * name with a dump of the peer's namespace, whose cached names every new
+ * link there makes stale: one dump per pair, of every link, for a name
+ * the answer already holds. NULL when it cannot be read. */
 static char *watch_read_far_end(const char *ns, const char *name, json_t *end)
 {
-	const char *ens = json_string_value(json_object_get(end, "namespace"));
-	const char *ename = json_string_value(json_object_get(end, "name"));
-	json_int_t eidx = json_integer_value(json_object_get(end, "ifindex"));
-	struct jsonbuf b = JSONBUF_INIT;
-	struct nl_sock *s = NULL;
-	struct link_view v;
-	struct nl_link l;
-	char *text = NULL;
-	size_t len;
+	char path[448], a[200], b[200], *text = NULL;
+	struct request req = { .method = "GET", .body = "" };
+	struct reply rep = { .problem = PROBLEM_INIT };
+	const struct route *route = NULL;
+	char allow[128];
 
-	if (!ens || !ename || eidx <= 0 || nl_ns_get(ns, &s) < 0)
-		return NULL;
-	nl_request_begin();
-	if (nl_link_get(s, name, &l) == 0 && !strcmp(l.kind, "veth") &&
-	    l.link == eidx && (l.link_netnsid >= 0) == !!strcmp(ns, ens)) {
-		link_view_init(&v, watch_store, ns, s, false);
-		v.peer_hint_ns = ens;
-		v.peer_hint_name = ename;
-		if (link_write_json(&v, &l, &b) == 0)
-			text = jsonbuf_steal(&b, &len);
-		link_view_clear(&v);
+	req.peer_hint.ns = json_string_value(json_object_get(end, "namespace"));
+	req.peer_hint.name = json_string_value(json_object_get(end, "name"));
+	req.peer_hint.ifindex =
+		(int)json_integer_value(json_object_get(end, "ifindex"));
+	watch_seg(a, sizeof(a), ns);
+	watch_seg(b, sizeof(b), name);
+	snprintf(path, sizeof(path), "/v1/namespaces/%s/links/%s", a, b);
+	req.path = path;
+	req.store = watch_store;
+	if (router_match("GET", path, &route, &req, allow, sizeof(allow),
+			 &rep.problem) == 0) {
+		nl_request_begin();
+		route->handle(&req, &rep);
 	}
-	jsonbuf_free(&b);
-	nl_ns_put(ns, s);
+	/* The body's last newline is no part of an event's one-line data. */
+	if (!rep.problem.status && rep.text_owned && rep.text_len &&
+	    rep.text_owned[rep.text_len - 1] == '\n') {
+		rep.text_owned[rep.text_len - 1] = '\0';
+		text = rep.text_owned;
+		rep.text_owned = NULL;
+	}
+	json_decref(rep.json);
+	free(rep.text_owned);
+	problem_clear(&rep.problem);
+	request_clear(&req);
 	return text;
 }
 
