@@ -73,6 +73,9 @@ int nl_ns_path(const char *ns, char *buf, size_t len)
 	return 0;
 }
 
+/* The file that names `ns` (its device and inode): -EINVAL for a name
+ * that is no namespace name, -ENOENT for any other reason it is not one
+ * (absent, unreadable, not a regular file). */
 static int nl_ns_identity(const char *ns, dev_t *dev, ino_t *ino)
 {
 	char path[PATH_MAX];
@@ -81,13 +84,13 @@ static int nl_ns_identity(const char *ns, dev_t *dev, ino_t *ino)
 
 	if (name_is_host(ns)) {
 		if (fstat(nl_host_fd(), &st) < 0)
-			return -errno;
+			return -ENOENT;
 	} else {
 		r = nl_ns_path(ns, path, sizeof(path));
 		if (r < 0)
-			return r;
+			return r == -EINVAL ? r : -ENOENT;
 		if (lstat(path, &st) < 0)
-			return -errno;
+			return -ENOENT;
 		if (!S_ISREG(st.st_mode))
 			return -ENOENT; /* a symlink or anything else is none */
 	}
@@ -254,7 +257,7 @@ int nl_ns_get(const char *ns, struct nl_sock **ret)
 
 	r = nl_ns_identity(ns, &dev, &ino);
 	if (r < 0)
-		return r == -EINVAL ? r : -ENOENT;
+		return r;
 
 	pthread_mutex_lock(&nl_ns_mu);
 	e = nl_ns_entry_locked(ns, dev, ino);
@@ -410,7 +413,7 @@ int nl_ns_link_names(const char *ns, struct nl_ns_name **ret, size_t *ret_n)
 
 	r = nl_ns_identity(ns, &dev, &ino);
 	if (r < 0)
-		return r == -EINVAL ? r : -ENOENT;
+		return r;
 	pthread_mutex_lock(&nl_ns_mu);
 	e = nl_ns_find_locked(ns, false);
 	if (e && e->dev == dev && e->ino == ino) {
