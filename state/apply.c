@@ -172,10 +172,13 @@ void apply_restore_routes(struct store *store, struct nl_sock *s,
 	want = store_list(store, prefix);
 	if (json_object_size(want) && nl_route_dump(s, &routes, &n) == 0) {
 		json_object_foreach(want, k, v) {
-			/* A route without `dev` may go through it too: one
-			 * that is there already is left as it is. */
+			/* A route without `dev` may go through it too. Only
+			 * what is missing is put back: one that is there, if
+			 * it drifted, is reconcile's to mend, not this. */
 			if (record_route_parse(v, &r, NULL, 0) == 0 &&
-			    (!r.dev || !strcmp(r.dev, name)))
+			    (!r.dev || !strcmp(r.dev, name)) &&
+			    !nl_route_find(routes, n, &r.dst, r.table,
+					   r.metric))
 				route_apply(s, &r, routes, n, false, &outcome);
 		}
 	}
