@@ -473,13 +473,20 @@ int ns_handle_delete(struct request *req, struct reply *rep)
 	plan_init(&p);
 	snprintf(key, sizeof(key), "/v1/namespaces/%s", ns);
 	r = exists ? plan_ns(&p, ns, false) : handler_plan_forget(&p, ns, key);
+	/* A dry run is answered before the far ends and the records are
+	 * read: it needs neither. */
+	r = handler_planned(req, rep, &p, r);
+	if (r != 0) {
+		r = r > 0 ? 0 : r;
+		goto out;
+	}
 	/* The far ends are read before the records go. */
 	far = ns_far_ends(req->store, ns);
 	t = store_txn_new();
 	if (t)
 		desired_forget_ns(req->store, t, ns);
-	r = handler_delete_run(req, rep, &ap, &p, r, t);
-	if (r < 0 || req->dry_run)
+	r = apply_run(&ap, req->store, &p, t, false, &rep->problem);
+	if (r < 0)
 		goto out;
 	json_array_foreach(far, i, x)
 		dying_add(json_string_value(json_array_get(x, 0)),
