@@ -286,6 +286,17 @@ int sysctl_handle_get(struct request *req, struct reply *rep)
 }
 
 /* The value of a PUT's body, checked for the key. */
+/* A stored record netnsd cannot read: its `original` (the value a DELETE
+ * puts back) would be lost by going on, so nothing is changed. */
+static int sysctl_record_damaged(struct reply *rep, const char *ns,
+				 const char *key)
+{
+	return problem_set(
+		&rep->problem, 500, "internal",
+		"the desired state's record of %s in namespace %s cannot be read; nothing was changed",
+		key, ns);
+}
+
 static int sysctl_body_value(struct request *req, struct reply *rep,
 			     const struct sysctl_key *k, char *buf, size_t len)
 {
@@ -376,8 +387,10 @@ int sysctl_handle_put(struct request *req, struct reply *rep)
 		goto out;
 	}
 	created = !stored;
-	if (stored)
-		record_sysctl_parse(stored, &old, NULL, 0);
+	if (stored && record_sysctl_parse(stored, &old, NULL, 0) < 0) {
+		r = sysctl_record_damaged(rep, ns, k.key);
+		goto out;
+	}
 	if (req->dry_run) {
 		r = sysctl_plan_put(rep, ns, k.key, old.value, have, want);
 		goto out;
@@ -503,7 +516,10 @@ int sysctl_handle_delete(struct request *req, struct reply *rep)
 	r = sysctl_check_owner(req, rep, ns, k.key);
 	if (r < 0)
 		goto out;
-	record_sysctl_parse(stored, &rec, NULL, 0);
+	if (record_sysctl_parse(stored, &rec, NULL, 0) < 0) {
+		r = sysctl_record_damaged(rep, ns, k.key);
+		goto out;
+	}
 	if (req->dry_run) {
 		r = sysctl_plan_delete(rep, ns, &k, &rec, live);
 		goto out;
