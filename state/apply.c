@@ -334,6 +334,27 @@ static int apply_route_of(struct nl_sock *s, const struct plan_step *st,
 	return 0;
 }
 
+/* Whether netnsd's route `rt` is in the kernel as it is. */
+static bool apply_route_there(struct nl_sock *s, const struct nl_route *rt)
+{
+	struct nl_route *routes = NULL;
+	const struct nl_route *have;
+	size_t n = 0;
+	bool there;
+
+	if (nl_route_dump(s, &routes, &n) < 0)
+		return false;
+	have = nl_route_find(routes, n, &rt->dst, rt->table, rt->metric);
+	there = have && have->protocol == NL_ROUTE_PROTO &&
+		have->type == RTN_UNICAST && !have->multipath &&
+		have->scope == rt->scope && have->has_via == rt->has_via &&
+		(!rt->has_via || !memcmp(have->via, rt->via,
+					 rt->dst.family == AF_INET ? 4 : 16)) &&
+		(!rt->ifindex || have->ifindex == rt->ifindex);
+	free(routes);
+	return there;
+}
+
 static int apply_route_set(struct nl_sock *s, const struct plan_step *st)
 {
 	struct nl_route rt;
@@ -341,7 +362,15 @@ static int apply_route_set(struct nl_sock *s, const struct plan_step *st)
 
 	if (r < 0)
 		return r;
-	return st->has_old ? nl_route_replace(s, &rt) : nl_route_add(s, &rt);
+	if (st->has_old)
+		return nl_route_replace(s, &rt);
+	r = nl_route_add(s, &rt);
+	/* An earlier step of the plan may have made it already: a link
+	 * coming up puts its desired routes back (apply_restore_routes),
+	 * this one's record among them. */
+	if (r == -EEXIST && apply_route_there(s, &rt))
+		return 0;
+	return r;
 }
 
 static int apply_route_back(struct nl_sock *s, const struct plan_step *st)

@@ -643,6 +643,29 @@ def routes_go_with_their_link_and_namespace():
 
 
 @test
+def put_state_brings_a_link_up_and_routes_through_it():
+    """One document takes a link from down to up and adds a route through
+    it: the link's coming up puts its desired routes back, and the
+    route's own step, planned before, finds it there and is satisfied."""
+    d = setup()
+    mk_ns(d, "red")
+    mk_veth(d, "red", "u0", "u1")  # down
+    expect_status(d.post("/v1/namespaces/red/links/u0/addresses",
+                         {"address": "198.18.0.2/24"}), 201, "address")
+    doc = state(d)
+    for link in doc["links"]:
+        if link["name"] in ("u0", "u1"):
+            link["up"] = True
+    doc["routes"] = [{"namespace": "red", "dst": "198.18.12.0/24",
+                      "dev": "u0"}]
+    expect_status(d.put("/v1/state", doc), 200, "PUT: up, and a route")
+    k = kroute("red", "198.18.12.0/24")
+    check(is_ours(k) and k["dev"] == "u0", "the route in the kernel: %r", k)
+    check("UP" in h.ip_json("link", "show", "u0", ns="red")[0]["flags"],
+          "u0 up in the kernel")
+
+
+@test
 def put_state_declares_routes():
     """PUT /v1/state declares routes like the rest (README.md, "Declaring
     a whole topology"): a GET's answer PUT back is a no-op; routes the
