@@ -40,6 +40,10 @@ struct ctx {
 	size_t n_views, cap_views;
 	json_t *held; /* every desired record, by key */
 	bool creates;
+	/* A namespace's links, addresses or routes could not be read: no
+	 * plan is made from a view that may lack what is there. */
+	int view_err;
+	char view_err_ns[NAME_NS_MAX + 1];
 };
 
 static int view_cmp(const void *a, const void *b)
@@ -53,6 +57,7 @@ static struct view_ns *view_of(struct ctx *c, const char *ns)
 {
 	struct nl_sock *s = NULL;
 	struct view_ns *v;
+	int r;
 
 	for (size_t i = 0; i < c->n_views; i++)
 		if (!strcmp(c->views[i].name, ns))
@@ -72,10 +77,17 @@ static struct view_ns *view_of(struct ctx *c, const char *ns)
 	v->exists = name_is_host(ns) || nl_ns_exists(ns);
 	if (!v->exists || nl_ns_get(ns, &s) < 0)
 		return v;
-	if (nl_link_dump(s, &v->links, &v->n_links) == 0)
+	r = nl_link_dump(s, &v->links, &v->n_links);
+	if (r == 0)
 		qsort(v->links, v->n_links, sizeof(*v->links), view_cmp);
-	nl_addr_dump(s, 0, &v->addrs, &v->n_addrs);
-	nl_route_dump(s, &v->routes, &v->n_routes);
+	if (r == 0)
+		r = nl_addr_dump(s, 0, &v->addrs, &v->n_addrs);
+	if (r == 0)
+		r = nl_route_dump(s, &v->routes, &v->n_routes);
+	if (r < 0 && !c->view_err) {
+		c->view_err = r;
+		snprintf(c->view_err_ns, sizeof(c->view_err_ns), "%s", ns);
+	}
 	nl_ns_put(ns, s);
 	return v;
 }
@@ -678,6 +690,13 @@ int apply_state_plan(struct store *s, const struct doc *d, struct plan *p,
 		r = plan_routes(&c);
 	if (r == 0)
 		r = plan_gone(&c);
+	if (r == 0 && c.view_err) {
+		char what[NAME_NS_MAX + 32];
+
+		snprintf(what, sizeof(what), "reading namespace %s",
+			 c.view_err_ns);
+		r = problem_errno(prob, c.view_err, what, NULL);
+	}
 	if (r < 0)
 		goto out;
 	if (c.creates)
