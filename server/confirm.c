@@ -72,7 +72,7 @@ void confirm_tick(struct store *store)
 	watch_bulk_begin();
 	r = apply_state_document(store, previous, false, confirm_forget, NULL,
 				 &p, &prob);
-	watch_bulk_end(NULL);
+	watch_bulk_end(NULL, r == 0);
 	if (r < 0) {
 		confirm_not_before = time(NULL) + CONFIRM_RETRY_S;
 		log_error(

@@ -947,13 +947,14 @@ static enum MHD_Result http_run(struct MHD_Connection *conn, const char *url,
 	if (req->mutates)
 		store_sync_until(http_store, sync_point);
 
+	/* Told to subscribers once durable, as the client is told; a refused
+	 * change too, for what it did and undid (server/watch.h). */
+	if (req->mutates)
+		watch_api(route, req, rep, before);
 	if (rep->problem.status) {
 		h.retry = rep->problem.status == 503;
 		r = http_send_problem(conn, hr, &rep->problem, &h);
 	} else {
-		/* Told to subscribers once durable, as the client is told. */
-		if (req->mutates)
-			watch_api(route, req, rep, before);
 		r = http_answer(conn, hr, route, rep);
 	}
 	json_decref(before);

@@ -912,9 +912,9 @@ void watch_bulk_begin(void)
 
 static void watch_bulk_close(json_t *report, bool told);
 
-void watch_bulk_end(json_t *report)
+void watch_bulk_end(json_t *report, bool told)
 {
-	watch_bulk_close(report, true);
+	watch_bulk_close(report, told);
 }
 
 /* The end of an apply: what it changed told, and with `told` a `state`
@@ -1047,7 +1047,6 @@ static void watch_api_json(const struct route *route, const struct request *req,
 	/* A dry run changed nothing: its answer is a plan. */
 	if (req->dry_run)
 		return;
-	/* A refused apply may have made and undone steps: told too. */
 	if (watch_is(route, "PUT", "/v1/state")) {
 		/* It may have recorded a confirmation's deadline, which the
 		 * main loop sleeps through unless told (server/confirm.h). */
@@ -1074,6 +1073,14 @@ void watch_api(const struct route *route, const struct request *req,
 {
 	struct reply read = *rep;
 
+	/* A refused change told nothing, but a refused whole-state apply may
+	 * have made and undone steps whose notifications it holds: they are
+	 * told now, with no `state` event, not folded into the next one. */
+	if (rep->problem.status) {
+		if (watch_is(route, "PUT", "/v1/state") && !req->dry_run)
+			watch_bulk_close(NULL, false);
+		return;
+	}
 	if (!read.json && read.text && read.content_type &&
 	    !strcmp(read.content_type, "application/json") &&
 	    rep->status < 300 && !req->dry_run)

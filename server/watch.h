@@ -21,16 +21,18 @@ void watch_stop(void);
 /* Before a mutating route's handler: what its events will need that the
  * change takes away (a deleted veth's peer), or NULL. */
 json_t *watch_api_before(const struct route *route, const struct request *req);
-/* A mutating route answered: its events when it succeeded. `before` is
- * watch_api_before()'s, borrowed. */
+/* A mutating route answered: its events when it succeeded; when it was
+ * refused, none, but a whole-state apply's undone steps are told.
+ * `before` is watch_api_before()'s, borrowed. */
 void watch_api(const struct route *route, const struct request *req,
 	       const struct reply *rep, json_t *before);
 
 /* A change of the whole desired state begins or ends on this thread (PUT
  * /v1/state, a rollback of one not confirmed): the kernel's notifications
- * of it are told as the API's, then one `state` event with `report`. */
+ * of it are told as the API's, then, when `told` (it was applied), one
+ * `state` event with `report`. */
 void watch_bulk_begin(void);
-void watch_bulk_end(json_t *report);
+void watch_bulk_end(json_t *report, bool told);
 
 /* A reconcile run begins or ends on this thread: the kernel's notifications
  * of its changes are events with source `reconcile`. */

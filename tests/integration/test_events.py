@@ -331,6 +331,33 @@ def a_whole_state_put_is_told_as_the_apis():
 
 
 @test
+def a_refused_whole_state_put_tells_what_it_undid_at_once():
+    """A PUT /v1/state refused at a late step made and undid earlier
+    ones: what they touched is told when the refusal is answered (as it
+    is now, with no `state` event), not held for the next apply."""
+    d = setup()
+    doc = {"namespaces": [{"name": "wr"}],
+           "links": [{"namespace": "wr", "name": "w0", "kind": "veth",
+                      "peer": {"namespace": "wr", "name": "w1"}},
+                     {"namespace": "wr", "name": "w1", "kind": "veth",
+                      "peer": {"namespace": "wr", "name": "w0"}}],
+           "addresses": []}
+    expect_status(d.put("/v1/state", doc), 200, "PUT /v1/state")
+    s = stream(d, "/v1/events?namespace=wr")
+    doc["links"][0]["mtu"] = 1400    # made, then undone
+    doc["links"][1]["mtu"] = 70000   # refused by the kernel
+    expect_problem(d.put("/v1/state", doc), None, "a refused apply")
+    eq(h.ip_json("link", "show", "w0", ns="wr")[0]["mtu"], 1500,
+       "w0's MTU put back in the kernel")
+    seen = s.until(is_ev("link", "w0", "api", "wr"), "w0 told",
+                   timeout=h.scaled(5))
+    eq(seen[-1]["data"]["object"]["mtu"], 1500, "as it is now")
+    check(not any(e["event"] == "state" for e in seen),
+          "no state event for a refused apply: %s",
+          [e["event"] for e in seen])
+
+
+@test
 def routes_from_the_api_and_from_ip():
     d = setup()
     mk_ns(d, "rt")
