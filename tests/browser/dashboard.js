@@ -302,7 +302,7 @@ async function main() {
     await shoot(page, 'dashboard.png');
     // No request was made to learn it: the event carried it.
     const asked = page.urls.slice(before).filter((u) => !u.includes('/v1/events'));
-    console.log('    requests while waiting: ' + JSON.stringify(asked));
+    check(asked.length === 0, 'requests made while waiting (polling?): ' + JSON.stringify(asked));
     noErrors(page);
   });
 

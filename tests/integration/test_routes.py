@@ -636,8 +636,11 @@ def routes_go_with_their_link_and_namespace():
        "desired dev after a rename")
     g = expect_status(d.get(R("red", "198.18.8.0/24")), 200, "GET").json
     eq((g["dev"], g["in_sync"]), ("eth1", True), "in sync after a rename")
+    eq(kroute("red", "198.18.8.0/24")["dev"], "eth1",
+       "the kernel's route follows the rename")
     expect_status(d.delete("/v1/namespaces/red/veths/eth1"), 204, "veth")
     eq(state_routes(d, "red"), [], "the link's routes are forgotten")
+    eq(kroute("red", "198.18.8.0/24"), None, "and gone from the kernel")
     expect_status(d.delete("/v1/namespaces/blue"), 204, "namespace")
     eq(state_routes(d), [], "the namespace's routes are forgotten")
 
