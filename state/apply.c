@@ -593,11 +593,16 @@ static int apply_failed_words(const struct plan_step *st, int err,
 	}
 	if (err == -EEXIST && st->op == PLAN_NS_ADD)
 		return problem_ns_exists(prob, st->ns);
-	if (err == -ENOENT && st->op != PLAN_ADDR_DEL && st->op != PLAN_NS_ADD)
+	/* A sysctl's ENOENT is its file's (a conf.<link> of no link), not
+	 * the namespace's. */
+	if (err == -ENOENT && st->op != PLAN_ADDR_DEL &&
+	    st->op != PLAN_NS_ADD && st->op != PLAN_SYSCTL_SET)
 		return problem_ns_missing(prob, st->ns);
-	/* A namespace's own steps are not netlink's: no kernel words. */
+	/* A namespace's own steps and a sysctl's are not netlink's: no
+	 * kernel words (they would be a former request's). */
 	return problem_errno(prob, err, what[st->op],
-			     st->op == PLAN_NS_ADD || st->op == PLAN_NS_DEL
+			     st->op == PLAN_NS_ADD || st->op == PLAN_NS_DEL ||
+					     st->op == PLAN_SYSCTL_SET
 				     ? NULL
 				     : nl_extack());
 }

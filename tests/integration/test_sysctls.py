@@ -562,6 +562,24 @@ def a_renamed_link_keeps_its_keys():
 
 
 @test
+def a_declared_key_of_no_link_is_not_a_missing_namespace():
+    """PUT /v1/state declaring conf.<link> of a link that is nowhere: the
+    refusal says the key's file is missing, not that its namespace is,
+    and nothing changes."""
+    d = setup()
+    mk_ns(d, "red")
+    doc = state(d)
+    rev = doc["revision"]
+    doc["sysctls"] = [{"namespace": "red", "value": "1",
+                       "key": "net.ipv4.conf.nolink.rp_filter"}]
+    p = expect_problem(d.put("/v1/state", doc), 404, "a key of no link")
+    check("does not exist" not in p["detail"] and
+          "sysctl" in p["detail"], "the words: %r", p["detail"])
+    check("red" in h.netns_list(), "red still there")
+    eq(state(d)["revision"], rev, "nothing recorded")
+
+
+@test
 def quota_and_conditions():
     """A new key counts against --max-objects (403), a converging PUT does
     not; If-Match guards a PUT (412, nothing changed)."""
