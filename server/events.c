@@ -26,8 +26,11 @@ struct events_sub {
 	struct events_sub *next, **pprev;
 	struct events_filter filter;
 	uint64_t cursor; /* the next id to look at */
-	size_t off;	 /* bytes of the cursor's frame already sent */
-	char *pending;	 /* a frame of its own (resync, comments) */
+	/* Events it wants from the cursor on, not yet read: what it is
+	 * behind by (others' events, filtered out, are not). */
+	size_t unread;
+	size_t off;    /* bytes of the cursor's frame already sent */
+	char *pending; /* a frame of its own (resync, comments) */
 	size_t pending_len, pending_off;
 	bool ending;	      /* the pending frame is its last */
 	bool overflowed;      /* fell behind: resync, then the end */
@@ -348,6 +351,7 @@ static void events_publish(unsigned type, const char *ns, char *frame,
 {
 	struct events_slot *slot = &events_ring[(id - 1) % events_cap];
 	struct events_sub *s;
+	bool wanted;
 
 	free(slot->frame);
 	slot->id = id;
@@ -358,21 +362,25 @@ static void events_publish(unsigned type, const char *ns, char *frame,
 	for (s = events_subs; s; s = s->next) {
 		if (s->overflowed || s->ending)
 			continue;
-		/* Too far behind: it is told to re-read, and its stream
+		wanted = events_wanted(&s->filter, type, slot->ns);
+		s->unread += wanted;
+		/* Too far behind on what it asked for, or about to lose its
+		 * place in the history: it is told to re-read, and its stream
 		 * ends, rather than hold the history or slow anyone. */
-		if (id - s->cursor >= events_lag_max) {
+		if (s->unread >= events_lag_max ||
+		    id - s->cursor >= events_cap) {
 			s->overflowed = true;
 			s->ending = true;
 			events_sub_resync(s, id, "slow");
 			events_wake(s);
 			continue;
 		}
-		if (events_wanted(&s->filter, type, slot->ns)) {
+		if (wanted) {
 			if (s->waiting && !s->due)
 				s->due = events_any_due = true;
 			/* Held asleep, it must not fall behind: with a
 			 * batch's worth waiting it is woken at once. */
-			if (s->due && id - s->cursor >= events_batch_max)
+			if (s->due && s->unread >= events_batch_max)
 				events_wake(s);
 		} else if (s->waiting && s->cursor == id)
 			s->cursor++; /* caught up: passed over, not behind */
@@ -465,6 +473,13 @@ int events_subscribe(const struct events_filter *f, bool has_since,
 		events_sub_resync(s, events_next_id - 1, "history");
 	} else {
 		s->cursor = since + 1;
+		for (uint64_t id = s->cursor; id < events_next_id; id++) {
+			const struct events_slot *slot =
+				&events_ring[(id - 1) % events_cap];
+
+			s->unread +=
+				events_wanted(&s->filter, slot->type, slot->ns);
+		}
 	}
 	if (!s->pending)
 		events_pending(s, ": netnsd events\n\n");
@@ -531,6 +546,7 @@ static size_t events_read_history(struct events_sub *s, char *buf, size_t max)
 		if (s->off == slot->len) {
 			s->off = 0;
 			s->cursor++;
+			s->unread--;
 		}
 	}
 	return used;

@@ -173,6 +173,16 @@ static void test_filters_and_lag(void)
 	events_unsubscribe(fast);
 	events_unsubscribe(t);
 
+	/* Behind by one event it wants, while twenty others it filters out
+	 * come: it is behind by one, not twenty, and is not cut. */
+	emit_link("blue", "vc");
+	for (int i = 0; i < 20; i++)
+		events_emit(EVENTS_ADDRESS, "added", "red", "va/198.18.0.1/24",
+			    NULL, EVENTS_SOURCE_API);
+	drain(b, out, sizeof(out), &ended);
+	CHECK(!ended && count(out, "event: link") == 1 &&
+	      count(out, "event: resync") == 0);
+
 	/* The limit (8 here). */
 	struct events_sub *many[8];
 	int made = 0, r = 0;
