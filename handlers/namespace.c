@@ -292,41 +292,28 @@ int ns_handle_get(struct request *req, struct reply *rep)
 			     NULL);
 }
 
-/* The namespaces whose records a deletion of `ns` changes: `ns`, those of
- * the far ends of its veths, and those of links on a parent in `ns`
- * (parent_namespace: README.md, "More link kinds"), into `names`, their
- * names copied into `kids` where a key holds them. Returns how many. */
-static size_t ns_lock_names(json_t *links, const char *ns, const char **names,
-			    char (*kids)[NAME_NS_MAX + 1])
+/* The namespaces whose records a deletion of `ns` changes, as the
+ * deletion itself says (desired_forget_ns: its veths' far ends, links on
+ * a parent in it, and theirs in turn), as the keys of a new object; NULL
+ * when out of memory. */
+static json_t *ns_lock_names(struct store *store, const char *ns)
 {
-	char prefix[KEY_MAX];
-	size_t n = 0, m = 0, plen;
-	const char *k, *slash;
-	json_t *v;
+	struct store_txn *t = store_txn_new();
+	json_t *names = json_object();
+	char at[NAME_NS_MAX + 1];
 
-	key_link_prefix(prefix, ns);
-	plen = strlen(prefix);
-	names[n++] = ns;
-	json_object_foreach(links, k, v) {
-		struct record_link w;
-
-		record_link_read(v, &w);
-		if (!strncmp(k, prefix, plen)) {
-			if (w.has & RECORD_HAS_PEER)
-				names[n++] = w.veth.peer_ns;
-			continue;
-		}
-		if (!(w.has & RECORD_HAS_OPTIONS) || !w.opts.parent_ns ||
-		    strcmp(w.opts.parent_ns, ns))
-			continue;
-		slash = strchr(k + strlen("link/"), '/');
-		if (!slash || (size_t)(slash - k) - 5 > NAME_NS_MAX)
-			continue;
-		snprintf(kids[m], sizeof(kids[m]), "%.*s", (int)(slash - k) - 5,
-			 k + 5);
-		names[n++] = kids[m++];
+	if (!t || !names) {
+		store_txn_free(t);
+		json_decref(names);
+		return NULL;
 	}
-	return n;
+	json_object_set_new(names, ns, json_true());
+	desired_forget_ns(store, t, ns);
+	for (size_t i = 0; i < store_txn_len(t); i++)
+		if (key_ns_of(store_txn_key(t, i), at))
+			json_object_set_new(names, at, json_true());
+	store_txn_free(t);
+	return names;
 }
 
 /* Locks `ns` and the namespaces whose records its deletion changes
@@ -338,31 +325,29 @@ static size_t ns_lock_names(json_t *links, const char *ns, const char **names,
 static int ns_lock_with_far_ends(struct request *req, struct reply *rep,
 				 const char *ns)
 {
-	char(*kids)[NAME_NS_MAX + 1];
 	const char **names;
-	json_t *links;
+	json_t *set, *v;
+	const char *k;
 	uint64_t before;
 	size_t n;
 	int r = 0;
 
 	for (int i = 0; i < 8; i++) {
-		links = store_list(req->store, "link/");
-		n = json_object_size(links);
-		names = calloc(n + 1, sizeof(*names));
-		kids = calloc(n + 1, sizeof(*kids));
-		if (!names || !kids) {
-			free(names);
-			free(kids);
-			json_decref(links);
+		set = ns_lock_names(req->store, ns);
+		names = set ? calloc(json_object_size(set), sizeof(*names))
+			    : NULL;
+		if (!names) {
+			json_decref(set);
 			return problem_errno(&rep->problem, -ENOMEM,
 					     "locking the namespace", NULL);
 		}
-		n = ns_lock_names(links, ns, names, kids);
+		n = 0;
+		json_object_foreach(set, k, v)
+			names[n++] = k;
 		before = req->ns_locks;
 		r = handler_lock_all(req, rep, names, n);
 		free(names);
-		free(kids);
-		json_decref(links);
+		json_decref(set);
 		if (r < 0)
 			return r;
 		if (r == 0 && req->ns_locks == before)

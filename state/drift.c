@@ -251,18 +251,12 @@ int drift_ns(struct store *s, const char *ns, json_t *words, size_t max,
 /* Collects, once each, the namespaces that have desired objects. */
 static int drift_note_ns(const char *k, json_t *v, void *userdata)
 {
-	const char *p = strchr(k, '/'), *q;
 	char ns[NAME_NS_MAX + 1];
 
 	(void)v;
-	if (!p || !key_is_desired(k))
-		return 0; /* a change in flight (key.h): not desired */
-	q = strncmp(k, "ns/", 3) ? strchr(p + 1, '/') : p + 1 + strlen(p + 1);
-	if (!q || (size_t)(q - p - 1) > NAME_NS_MAX)
-		return 0;
-	memcpy(ns, p + 1, (size_t)(q - p - 1));
-	ns[q - p - 1] = '\0';
-	json_object_set_new(userdata, ns, json_true());
+	/* A marker of a change in flight (key.h) is not desired. */
+	if (key_ns_of(k, ns))
+		json_object_set_new(userdata, ns, json_true());
 	return 0;
 }
 

@@ -95,3 +95,17 @@ bool key_is_marker(const char *key)
 	       !strncmp(key, KEY_GONE_ROUTE, strlen(KEY_GONE_ROUTE)) ||
 	       !strncmp(key, KEY_CONFIRM, strlen(KEY_CONFIRM));
 }
+
+bool key_ns_of(const char *key, char ns[NAME_NS_MAX + 1])
+{
+	const char *p = strchr(key, '/'), *q;
+
+	if (!p || !key_is_desired(key))
+		return false;
+	q = strncmp(key, "ns/", 3) ? strchr(p + 1, '/') : p + 1 + strlen(p + 1);
+	if (!q || (size_t)(q - p - 1) > NAME_NS_MAX)
+		return false;
+	memcpy(ns, p + 1, (size_t)(q - p - 1));
+	ns[q - p - 1] = '\0';
+	return true;
+}

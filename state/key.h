@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../api/name.h"
+
 #define KEY_MAX 192
 
 /* "ns/<ns>" */
@@ -34,6 +36,9 @@ void key_sysctl_prefix(char *buf, const char *ns);
 /* Whether `key` is a desired object ("ns/", "link/", "addr/", "route/",
  * "sysctl/"), as opposed to a marker of a change in flight (below). */
 bool key_is_desired(const char *key);
+/* The namespace a desired object's key names ("link/red/eth0": red),
+ * copied into `ns`; false for another key or a name too long. */
+bool key_ns_of(const char *key, char ns[NAME_NS_MAX + 1]);
 
 /* Changes in flight, recorded before the kernel is touched and removed once
  * it is done, so that start-up can finish or take back what a crash

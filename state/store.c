@@ -268,6 +268,11 @@ static const char *store_op_key(json_t *op)
 	return json_string_value(set ? set : json_object_get(op, "del"));
 }
 
+const char *store_txn_key(const struct store_txn *t, size_t i)
+{
+	return store_op_key(json_array_get(t->ops, i));
+}
+
 struct store_txn *store_txn_undo(struct store *s, struct store_txn *t)
 {
 	struct store_txn *u = store_txn_new();

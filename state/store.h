@@ -64,6 +64,8 @@ void store_txn_free(struct store_txn *t);
 void store_txn_set(struct store_txn *t, const char *key, json_t *value);
 void store_txn_del(struct store_txn *t, const char *key);
 size_t store_txn_len(const struct store_txn *t);
+/* The key the `i`th change of `t` sets or deletes (i < store_txn_len). */
+const char *store_txn_key(const struct store_txn *t, size_t i);
 /* The transaction changes no desired state, only markers of changes in
  * flight: the revision stays. */
 void store_txn_keep_revision(struct store_txn *t);
