@@ -624,9 +624,8 @@ static bool apply_marker_key(const struct plan_step *st, char key[KEY_MAX])
 		key_release_ns(key, st->ns);
 	} else if (st->op == PLAN_ROUTE_DEL) {
 		value_format_cidr(&st->old_route.dst, text, sizeof(text));
-		snprintf(key, KEY_MAX, KEY_GONE_ROUTE "%s/%lu/%s/%lu", st->ns,
-			 (unsigned long)st->old_route.table, text,
-			 (unsigned long)st->old_route.metric);
+		key_gone_route(key, st->ns, st->old_route.table, text,
+			       st->old_route.metric);
 	} else {
 		return false;
 	}

@@ -67,6 +67,13 @@ void key_moving(char *buf, const char *ns, const char *link)
 	snprintf(buf, KEY_MAX, KEY_MOVING "%s/%s", ns, link);
 }
 
+void key_gone_route(char *buf, const char *ns, unsigned long table,
+		    const char *cidr, unsigned long metric)
+{
+	snprintf(buf, KEY_MAX, KEY_GONE_ROUTE "%s/%lu/%s/%lu", ns, table, cidr,
+		 metric);
+}
+
 void key_gone_addr(char *buf, const char *ns, const char *link,
 		   const char *cidr)
 {

@@ -56,8 +56,11 @@ void key_moving(char *buf, const char *ns, const char *link);
 #define KEY_GONE_ADDR "gone-addr/"
 void key_gone_addr(char *buf, const char *ns, const char *link,
 		   const char *cidr);
-/* "gone-route/<ns>/<table>/<ip>/<len>/<metric>": a route being deleted */
+/* "gone-route/<ns>/<table>/<ip>/<len>/<metric>": a route being deleted;
+ * what follows the prefix is its key's, after "route/" */
 #define KEY_GONE_ROUTE "gone-route/"
+void key_gone_route(char *buf, const char *ns, unsigned long table,
+		    const char *cidr, unsigned long metric);
 /* "release-ns/<ns>": an adopted namespace being released (its mark off) */
 #define KEY_RELEASE_NS "release-ns/"
 void key_release_ns(char *buf, const char *ns);

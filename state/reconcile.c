@@ -872,6 +872,7 @@ static bool reconcile_gone_addr(struct reconcile *rc, const char *ns,
 static bool reconcile_gone_route(struct reconcile *rc, const char *rest)
 {
 	char ns[NAME_NS_MAX + 1], ip[64], key[KEY_MAX], what[160], len[8];
+	char cidr[80];
 	unsigned long table, metric;
 	struct nl_route *routes = NULL;
 	const struct nl_route *have;
@@ -885,7 +886,8 @@ static bool reconcile_gone_route(struct reconcile *rc, const char *rest)
 		   &metric) != 5 ||
 	    value_parse_ip_prefix(ip, len, &c))
 		return true;
-	snprintf(key, sizeof(key), "route/%s", rest);
+	snprintf(cidr, sizeof(cidr), "%s/%s", ip, len);
+	key_route(key, ns, table, cidr, metric);
 	v = store_get(rc->store, key);
 	json_decref(v);
 	if (v || nl_ns_get(ns, &s) < 0)
