@@ -705,14 +705,13 @@ static bool watch_is_put_or_delete(const struct route *route,
 static void watch_api_link(const char *action, const char *ns, const char *name,
 			   json_t *obj)
 {
-	json_t *own = obj ? json_incref(obj) : NULL;
+	/* A link removed through the API is gone with its record: there is
+	 * nothing to read, and nothing of it can be out of sync. */
+	json_t *own = obj			  ? json_incref(obj)
+		      : strcmp(action, "removed") ? watch_read_link(ns, name)
+						  : NULL;
 
-	if (!own && strcmp(action, "removed"))
-		own = watch_read_link(ns, name);
-	events_emit(EVENTS_LINK, action, ns, name, own, EVENTS_SOURCE_API);
-	if (!strcmp(action, "removed"))
-		own = (json_decref(own), watch_read_link(ns, name));
-	watch_drift(EVENTS_LINK, ns, name, own, EVENTS_SOURCE_API);
+	watch_tell(EVENTS_LINK, action, ns, name, own, EVENTS_SOURCE_API);
 	json_decref(own);
 	watch_mark(ns);
 }
