@@ -34,6 +34,7 @@
 #include "origin.h"
 #include "router.h"
 #include "tls.h"
+#include "turns.h"
 #include "watch.h"
 #include "../state/store.h"
 
@@ -908,7 +909,7 @@ static enum MHD_Result http_run(struct MHD_Connection *conn, const char *url,
 				struct reply *rep)
 {
 	struct http_headers h = { 0 };
-	uint64_t sync_point = 0;
+	uint64_t sync_point = 0, turn = 0;
 	json_t *before = NULL;
 	enum MHD_Result r;
 	bool cond, exclusive;
@@ -936,9 +937,12 @@ static enum MHD_Result http_run(struct MHD_Connection *conn, const char *url,
 	if (!cond || http_preconditions(conn, url, req, &rep->problem) == 0)
 		route->handle(req, rep);
 	/* Everything this request wrote or saw is committed by now; what
-	 * others commit from here on is theirs to wait for. */
-	if (req->mutates)
+	 * others commit from here on is theirs to wait for. Its events are
+	 * told in the order of the locks (server/turns.h). */
+	if (req->mutates) {
 		sync_point = store_sync_point(http_store);
+		turn = turn_take();
+	}
 	nslock_release(&req->ns_locks);
 	if (!(route->flags & ROUTE_NO_LOCK))
 		pthread_rwlock_unlock(&http_rw);
@@ -949,8 +953,11 @@ static enum MHD_Result http_run(struct MHD_Connection *conn, const char *url,
 
 	/* Told to subscribers once durable, as the client is told; a refused
 	 * change too, for what it did and undid (server/watch.h). */
-	if (req->mutates)
+	if (req->mutates) {
+		turn_wait(turn, 1000 * http_cfg->netlink_timeout);
 		watch_api(route, req, rep, before);
+		turn_done(turn);
+	}
 	if (rep->problem.status) {
 		h.retry = rep->problem.status == 503;
 		r = http_send_problem(conn, hr, &rep->problem, &h);

@@ -16,6 +16,7 @@ import socket
 import struct
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -194,6 +195,39 @@ def api_changes_in_order_with_growing_ids_and_no_echo():
     eq(ours[1]["data"]["object"]["peer"], {"namespace": "blue",
                                           "name": "b0"},
        "the object is the link as GET shows it")
+
+
+@test
+def concurrent_changes_of_one_link_are_told_in_the_order_made():
+    # Changes of one link are made one at a time (its namespace's lock),
+    # but told after the lock is let go, once durable: the last told must
+    # be the last made, or a subscriber keeps a state the kernel left.
+    d = setup()
+    mk_ns(d, "race")
+    mk_veth(d, "race", "r0", "r1")
+    s = stream(d, "/v1/events?namespace=race&types=link")
+    wrong = []
+    for rnd in range(40):
+        mtus = [1300 + 10 * rnd + k for k in range(4)]
+        ts = [threading.Thread(target=lambda m=m: expect_status(
+            d.patch(L("race", "r0"), {"mtu": m}), 200, "PATCH"))
+            for m in mtus]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(h.scaled(30))
+        kernel = h.ip_json("link", "show", "r0", ns="race")[0]["mtu"]
+        told = []
+
+        def all_four(ev):
+            if is_ev("link", "r0", action="changed")(ev):
+                told.append(ev["data"]["object"]["mtu"])
+            return sorted(told) == mtus
+        s.until(all_four, "the round's four changes")
+        if told[-1] != kernel:
+            wrong.append((rnd, told, kernel))
+    eq(wrong, [], "rounds whose last event is not the kernel's MTU "
+       "(round, MTUs told in order, the kernel's)")
 
 
 @test

@@ -1,0 +1,121 @@
+/* Unit tests of server/turns.c, the order in which the API's changes are
+ * told: a turn waits for every earlier one, a turn that ends early is
+ * passed once those before it end, and a wait is bounded when an earlier
+ * turn never ends. */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "server/turns.h"
+
+#include "check.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#define TURNS 200
+
+/* Threads take turns in one order and end them in another; what each
+ * one's wait lets through is written in the order it was let through. */
+static uint64_t order[TURNS];
+static int n_order;
+static pthread_mutex_t order_mu = PTHREAD_MUTEX_INITIALIZER;
+
+struct taker {
+	uint64_t turn;
+};
+
+static void *take_turn(void *arg)
+{
+	struct taker *t = arg;
+	struct timespec nap = { 0, (long)(t->turn * 7919 % 1000) * 1000 };
+
+	/* Later turns often arrive first. */
+	nanosleep(&nap, NULL);
+	turn_wait(t->turn, 10000);
+	pthread_mutex_lock(&order_mu);
+	order[n_order++] = t->turn;
+	pthread_mutex_unlock(&order_mu);
+	turn_done(t->turn);
+	return NULL;
+}
+
+static void test_in_order(void)
+{
+	pthread_t th[TURNS];
+	struct taker tk[TURNS];
+	uint64_t first = turn_take();
+	bool sorted = true;
+
+	turn_done(first);
+	for (int i = 0; i < TURNS; i++)
+		tk[i].turn = turn_take();
+	for (int i = TURNS - 1; i >= 0; i--)
+		pthread_create(&th[i], NULL, take_turn, &tk[i]);
+	for (int i = 0; i < TURNS; i++)
+		pthread_join(th[i], NULL);
+	CHECK(n_order == TURNS);
+	for (int i = 1; i < n_order; i++)
+		sorted = sorted && order[i] == order[i - 1] + 1;
+	CHECK(sorted);
+}
+
+static void test_bounded(void)
+{
+	uint64_t stuck = turn_take(), next = turn_take(), after;
+	double t0 = now_s(), took;
+
+	/* `stuck` never ends in time: `next` waits its bound, no more. */
+	turn_wait(next, 200);
+	took = now_s() - t0;
+	CHECK(took >= 0.19 && took < 2.0);
+	turn_done(next);
+	/* `next` ended before `stuck`: the turn after them waits for
+	 * `stuck` still, then passes both at once. */
+	after = turn_take();
+	t0 = now_s();
+	turn_wait(after, 100);
+	CHECK(now_s() - t0 >= 0.09);
+	turn_done(stuck);
+	t0 = now_s();
+	turn_wait(after, 5000);
+	CHECK(now_s() - t0 < 1.0);
+	turn_done(after);
+}
+
+static void test_far_ahead(void)
+{
+	uint64_t lost = turn_take(), t = lost;
+	double t0;
+
+	/* Turns that end more than the window ahead of one that never ends
+	 * let it go: the turns after them do not wait for it. */
+	for (int i = 0; i < 100; i++) {
+		t = turn_take();
+		turn_done(t);
+	}
+	t = turn_take();
+	t0 = now_s();
+	turn_wait(t, 5000);
+	CHECK(now_s() - t0 < 1.0);
+	turn_done(t);
+	turn_done(lost); /* late: ignored */
+	t = turn_take();
+	turn_wait(t, 5000);
+	turn_done(t);
+	CHECK(n_order == TURNS);
+}
+
+int main(void)
+{
+	test_in_order();
+	test_bounded();
+	test_far_ahead();
+	return check_report();
+}
