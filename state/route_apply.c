@@ -148,13 +148,9 @@ int route_apply(struct nl_sock *s, const struct record_route *r,
 		return nl_route_add(s, &want);
 	}
 	*ret = ROUTE_REPLACED;
-	/* A multipath route is replaced whole (the kernel's replace of an
-	 * IPv6 route with several next hops would touch one of them): it
-	 * goes first, then the route is added. */
-	if (have->multipath) {
-		e = nl_route_del(s, have);
-		return e < 0 ? e : nl_route_add(s, &want);
-	}
+	/* One step, so that a refusal leaves the route as it was: a replace
+	 * takes a route with several next hops whole, IPv6's too (Linux
+	 * 4.11 and later, "ipv6: fix ECMP route replacement"). */
 	return nl_route_replace(s, &want);
 }
 

@@ -297,6 +297,33 @@ def unmanaged_routes_are_protected():
 
 
 @test
+def a_forced_put_replaces_a_multipath_route_whole_or_not_at_all():
+    d = with_link(setup(), v6=True)
+    h.ip("link", "add", "m0", "type", "veth", "peer", "name", "m1",
+         ns="red")
+    for link in ("m0", "m1"):
+        h.ip("link", "set", link, "up", ns="red")
+    h.ip("-6", "addr", "add", "2001:db8:1::1/64", "dev", "m0", "nodad",
+         ns="red")
+    h.ip("-6", "route", "add", "2001:db8:9::/64",
+         "nexthop", "via", "2001:db8::1", "dev", "eth0",
+         "nexthop", "via", "2001:db8:1::2", "dev", "m0", ns="red")
+    before = snapshot(d)
+    # The kernel refuses the new route (its gateway is on no link): the
+    # route with two next hops is left whole, not deleted first.
+    expect_problem(d.put(R("red", "2001:db8:9::/64", "?force=true"),
+                         {"via": "2001:db8:77::1"}), 409,
+                   "a gateway the kernel refuses")
+    expect_unchanged(d, before, "a refused replace of a multipath route")
+    expect_status(d.put(R("red", "2001:db8:9::/64", "?force=true"),
+                        {"via": "2001:db8::3", "dev": "eth0"}), 200,
+                  "forced PUT")
+    k = kroute("red", "2001:db8:9::/64")
+    check(is_ours(k) and k.get("gateway") == "2001:db8::3" and
+          "nexthops" not in k, "replaced whole, one next hop: %r", k)
+
+
+@test
 def host_routes_need_force_unless_through_netnsd_links():
     d = with_link(setup())
     before = snapshot(d, "host")
