@@ -16,7 +16,9 @@
 #include "../netlink/ns.h"
 #include "../netlink/route.h"
 #include "../netlink/sock.h"
+#include "../state/apply.h"
 #include "../state/key.h"
+#include "../state/plan.h"
 #include "../state/record.h"
 #include "../state/route_apply.h"
 #include "../state/store.h"
@@ -775,6 +777,23 @@ out:
 	return e;
 }
 
+/* Plans a route's deletion: the kernel's route, when there is one, goes
+ * (a gone-route marker is written with the record's removal, so that
+ * start-up finishes an interrupted one), else the record is forgotten. */
+static int route_plan_delete(struct plan *p, const char *ns,
+			     const struct route_sel *sel,
+			     const struct nl_route *have)
+{
+	char path[256];
+
+	route_path(path, ns,
+		   &(struct record_route){ .dst = sel->dst,
+					   .table = sel->table,
+					   .metric = sel->metric });
+	return have ? plan_route_del(p, ns, path, have)
+		    : handler_plan_forget(p, ns, path);
+}
+
 int route_handle_delete(struct request *req, struct reply *rep)
 {
 	struct record_route old;
@@ -783,11 +802,13 @@ int route_handle_delete(struct request *req, struct reply *rep)
 	struct route_view v = { 0 };
 	const struct nl_route *have;
 	struct store_txn *t = NULL;
+	struct apply ap = { 0 };
+	struct plan p;
 	json_t *desired = NULL;
 	const char *ns = NULL;
-	bool removed = false;
 	int e;
 
+	plan_init(&p);
 	e = handler_ns_param(req, rep, true, &ns);
 	if (e == 0)
 		e = route_sel_of_path(req, rep, ns, &sel);
@@ -805,40 +826,23 @@ int route_handle_delete(struct request *req, struct reply *rep)
 		e = route_taken(rep, ns, have, false);
 		goto out;
 	}
-	if (req->dry_run) {
-		e = route_plan_reply(
-			rep, ns,
-			&(struct record_route){ .dst = sel.dst,
-						.table = sel.table,
-						.metric = sel.metric },
-			"delete",
-			have ? "route removed and forgotten"
-			     : "forgotten (the kernel has no such route)");
-		goto out;
-	}
-	if (have) {
-		e = nl_route_del(s, have);
-		removed = e == 0;
-		if (e < 0 && e != -ESRCH) {
-			e = route_kernel_failed(rep, e, "deleting the route",
-						&(struct record_route){ 0 });
-			goto out;
-		}
-	}
+	/* Forgotten first, then deleted: a failure of either changes
+	 * nothing (the record is taken back when the kernel refuses). */
+	e = route_plan_delete(&p, ns, &sel, have);
 	t = store_txn_new();
+	if (!t && e == 0)
+		e = -ENOMEM;
 	if (t && desired)
 		store_txn_del(t, sel.key);
-	e = handler_commit(req, rep, t);
-	if (e < 0) {
-		/* Put back as it was, so that the failure changes nothing. */
-		if (removed && have->protocol == NL_ROUTE_PROTO)
-			nl_route_add(s, have);
+	e = handler_delete_run(req, rep, &ap, &p, e, t);
+	if (e < 0 || req->dry_run)
 		goto out;
-	}
 	log_info("deleted route %s (table %u, metric %u) in %s", sel.text,
 		 sel.table, sel.metric, ns);
 	e = handler_reply(rep, 204, NULL, NULL);
 out:
+	apply_end(&ap);
+	plan_clear(&p);
 	store_txn_free(t);
 	json_decref(desired);
 	route_view_free(&v);
