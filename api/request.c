@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/nslock.h"
+#include "../base/turns.h"
+
 const char *request_param(const struct request *req, const char *name)
 {
 	size_t len = strlen(name);
@@ -23,6 +26,15 @@ const char *request_query_value(const struct request *req, unsigned bit,
 		if (req->query_values[i].bit == bit && n-- == 0)
 			return req->query_values[i].value;
 	return NULL;
+}
+
+void request_unlock(struct request *req)
+{
+	if (req->mutates && !req->has_turn) {
+		req->turn = turn_take();
+		req->has_turn = true;
+	}
+	nslock_release(&req->ns_locks);
 }
 
 void request_clear(struct request *req)

@@ -47,6 +47,10 @@ struct request {
 	bool mutates;	      /* ROUTE_MUTATES: takes namespace locks */
 	uint64_t ns_locks;    /* stripes of base/nslock.h held by the handler */
 	bool ns_lock_timeout; /* a stripe stayed busy past the wait bound */
+	/* The turn in which its events are told (base/turns.h), taken as it
+	 * lets its locks go (request_unlock). */
+	uint64_t turn;
+	bool has_turn;
 	/* Set only by the daemon's own reads (server/watch.c), never from
 	 * HTTP: the peer of the veth end a link GET reads, when the caller
 	 * knows it already, which spares a dump of the peer's namespace. A
@@ -99,6 +103,11 @@ const char *request_param(const struct request *req, const char *name);
 /* The `n`th value (from 0) given for text parameter `bit`, or NULL. */
 const char *request_query_value(const struct request *req, unsigned bit,
 				size_t n);
+
+/* Lets the namespace locks go; a mutation takes its events' turn first,
+ * while the locks still order it after the changes it followed. Early in
+ * a handler (its answer is rendered unlocked) or at the end. */
+void request_unlock(struct request *req);
 
 /* Frees the decoded path parameters. */
 void request_clear(struct request *req);

@@ -286,7 +286,7 @@ void handler_done(struct request *req, const char *key)
 
 void handler_unlock(struct request *req)
 {
-	nslock_release(&req->ns_locks);
+	request_unlock(req);
 }
 
 int handler_busy(struct reply *rep, const char *ns, const char *ns2)

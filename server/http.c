@@ -26,7 +26,6 @@
 #include "events.h"
 #include "events_http.h"
 #include "../base/log.h"
-#include "../base/nslock.h"
 #include "dashboard.h"
 #include "../netlink/sock.h"
 #include "loop.h"
@@ -34,7 +33,7 @@
 #include "origin.h"
 #include "router.h"
 #include "tls.h"
-#include "turns.h"
+#include "../base/turns.h"
 #include "watch.h"
 #include "../state/store.h"
 
@@ -909,7 +908,7 @@ static enum MHD_Result http_run(struct MHD_Connection *conn, const char *url,
 				struct reply *rep)
 {
 	struct http_headers h = { 0 };
-	uint64_t sync_point = 0, turn = 0;
+	uint64_t sync_point = 0;
 	json_t *before = NULL;
 	enum MHD_Result r;
 	bool cond, exclusive;
@@ -938,12 +937,10 @@ static enum MHD_Result http_run(struct MHD_Connection *conn, const char *url,
 		route->handle(req, rep);
 	/* Everything this request wrote or saw is committed by now; what
 	 * others commit from here on is theirs to wait for. Its events are
-	 * told in the order of the locks (server/turns.h). */
-	if (req->mutates) {
+	 * told in the order of the locks (base/turns.h). */
+	if (req->mutates)
 		sync_point = store_sync_point(http_store);
-		turn = turn_take();
-	}
-	nslock_release(&req->ns_locks);
+	request_unlock(req);
 	if (!(route->flags & ROUTE_NO_LOCK))
 		pthread_rwlock_unlock(&http_rw);
 	/* Durable before answered; outside the lock, so that the changes of
@@ -954,9 +951,9 @@ static enum MHD_Result http_run(struct MHD_Connection *conn, const char *url,
 	/* Told to subscribers once durable, as the client is told; a refused
 	 * change too, for what it did and undid (server/watch.h). */
 	if (req->mutates) {
-		turn_wait(turn, 1000 * http_cfg->netlink_timeout);
+		turn_wait(req->turn, 1000 * http_cfg->netlink_timeout);
 		watch_api(route, req, rep, before);
-		turn_done(turn);
+		turn_done(req->turn);
 	}
 	if (rep->problem.status) {
 		h.retry = rep->problem.status == 503;

@@ -1,4 +1,4 @@
-/* Unit tests of server/turns.c, the order in which the API's changes are
+/* Unit tests of base/turns.c, the order in which the API's changes are
  * told: a turn waits for every earlier one, a turn that ends early is
  * passed once those before it end, and a wait is bounded when an earlier
  * turn never ends. */
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "server/turns.h"
+#include "base/turns.h"
 
 #include "check.h"
 

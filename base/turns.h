@@ -2,8 +2,8 @@
  * one object hold its namespace's lock in turn, but each tells its events
  * after the lock is released (once durable, server/http.c): without turns
  * the first could be told last, and a subscriber would keep the state the
- * second replaced. A mutating request takes a turn while it still holds
- * its locks and tells its events in that turn. */
+ * second replaced. A mutating request takes a turn as it lets its locks go
+ * (request_unlock, api/request.h) and tells its events in that turn. */
 #ifndef NETNSD_TURNS_H
 #define NETNSD_TURNS_H
 
