@@ -595,6 +595,14 @@ out:
 	return r;
 }
 
+void events_hangup(struct events_sub *s)
+{
+	pthread_mutex_lock(&events_mu);
+	s->ending = true;
+	events_wake(s);
+	pthread_mutex_unlock(&events_mu);
+}
+
 void events_tick(void)
 {
 	struct timespec now;

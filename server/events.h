@@ -82,6 +82,9 @@ int events_subscribe(const struct events_filter *f, bool has_since,
 		     uint64_t since, const struct events_waker *waker,
 		     struct events_sub **ret);
 void events_unsubscribe(struct events_sub *s);
+/* The subscriber's client has gone (its connection was closed): its next
+ * read ends the stream, and a reader asleep is woken for it. */
+void events_hangup(struct events_sub *s);
 /* Copies the subscriber's next frames into buf (whole frames only; a frame
  * larger than `max` is sent in pieces). Returns bytes written; 0 with
  * *waits when there is nothing to send (the caller sleeps until `wake`),

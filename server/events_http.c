@@ -1,8 +1,11 @@
 #include "events_http.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include "../api/name.h"
 #include "events.h"
@@ -13,7 +16,81 @@
 struct events_http_stream {
 	struct MHD_Connection *conn;
 	struct events_sub *sub;
+	uint64_t id; /* its key in the hang-up watch */
+	int fd;	     /* the connection's socket, -1 when not watched */
+	struct events_http_stream *next, **pprev;
 };
+
+/* A client that goes away is seen at once, not at the next heartbeat:
+ * a suspended connection is polled by no one, so each stream's socket is
+ * watched for its peer's close (EPOLLRDHUP) on an epoll descriptor that
+ * wakes the main loop (events_http_reap). The watch names a stream by id,
+ * looked up under eh_mu, so that a close seen as the stream ends never
+ * reaches freed memory. Lock order: eh_mu, then events' own. */
+static pthread_mutex_t eh_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct events_http_stream *eh_streams;
+static uint64_t eh_next_id = 1;
+static int eh_epoll = -1;
+
+int events_http_init(void)
+{
+	eh_epoll = epoll_create1(EPOLL_CLOEXEC);
+	return eh_epoll < 0 ? -errno : eh_epoll;
+}
+
+static void events_http_watch(struct events_http_stream *st)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		st->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct epoll_event ev = { .events = EPOLLRDHUP | EPOLLONESHOT };
+
+	st->fd = -1;
+	pthread_mutex_lock(&eh_mu);
+	st->id = eh_next_id++;
+	ev.data.u64 = st->id;
+	/* Unwatched (no descriptor, no epoll), the heartbeat finds it. */
+	if (ci && eh_epoll >= 0 &&
+	    epoll_ctl(eh_epoll, EPOLL_CTL_ADD, ci->connect_fd, &ev) == 0)
+		st->fd = ci->connect_fd;
+	st->next = eh_streams;
+	st->pprev = &eh_streams;
+	if (eh_streams)
+		eh_streams->pprev = &st->next;
+	eh_streams = st;
+	pthread_mutex_unlock(&eh_mu);
+}
+
+/* Out of the watch; before libmicrohttpd closes the socket (it frees the
+ * response first), so the descriptor is still this stream's. */
+static void events_http_unwatch(struct events_http_stream *st)
+{
+	pthread_mutex_lock(&eh_mu);
+	if (st->fd >= 0)
+		epoll_ctl(eh_epoll, EPOLL_CTL_DEL, st->fd, NULL);
+	*st->pprev = st->next;
+	if (st->next)
+		st->next->pprev = st->pprev;
+	pthread_mutex_unlock(&eh_mu);
+}
+
+void events_http_reap(void)
+{
+	struct epoll_event ev[32];
+	struct events_http_stream *st;
+	int n;
+
+	if (eh_epoll < 0)
+		return;
+	n = epoll_wait(eh_epoll, ev, 32, 0);
+	pthread_mutex_lock(&eh_mu);
+	for (int i = 0; i < n; i++)
+		for (st = eh_streams; st; st = st->next)
+			if (st->id == ev[i].data.u64) {
+				events_hangup(st->sub);
+				break;
+			}
+	pthread_mutex_unlock(&eh_mu);
+}
 
 /* A stream with nothing to send is suspended, not polled: it holds no
  * worker thread while it waits (libmicrohttpd runs a pool of --threads),
@@ -49,6 +126,8 @@ static void events_http_free(void *cls)
 {
 	struct events_http_stream *st = cls;
 
+	if (st->pprev)
+		events_http_unwatch(st);
 	events_unsubscribe(st->sub);
 	free(st);
 }
@@ -180,6 +259,7 @@ int events_http_open(struct MHD_Connection *conn, struct MHD_Response **ret,
 				"text/event-stream; charset=utf-8");
 	/* A buffering proxy would hold events back. */
 	MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+	events_http_watch(st);
 	*ret = resp;
 	return 0;
 }

@@ -9,6 +9,13 @@
 #include "../api/problem.h"
 #include "router.h"
 
+/* The watch of streams' clients going away: its epoll descriptor, which
+ * the main loop waits on too (loop_watch), or -errno. Once, at start-up. */
+int events_http_init(void);
+/* Ends the streams whose clients have gone; from the main loop, when the
+ * descriptor is readable (it is cheap when none has). */
+void events_http_reap(void);
+
 /* The stream's response for this connection, reading the request's query
  * and Last-Event-ID: 0, or a problem (400 for a bad query, 503 `busy` at
  * the subscriber limit, Retry-After to be sent). */

@@ -7,7 +7,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-static int loop_sigfd = -1, loop_wakefd = -1;
+static int loop_sigfd = -1, loop_wakefd = -1, loop_extrafd = -1;
 
 int loop_init(const sigset_t *stop)
 {
@@ -25,14 +25,16 @@ int loop_init(const sigset_t *stop)
 
 int loop_wait(long ms)
 {
-	struct pollfd p[2] = { { .fd = loop_sigfd, .events = POLLIN },
-			       { .fd = loop_wakefd, .events = POLLIN } };
+	struct pollfd p[3] = { { .fd = loop_sigfd, .events = POLLIN },
+			       { .fd = loop_wakefd, .events = POLLIN },
+			       { .fd = loop_extrafd, .events = POLLIN } };
 	struct signalfd_siginfo si;
 	uint64_t v;
 
 	if (ms > INT32_MAX)
 		ms = INT32_MAX;
-	if (poll(p, 2, (int)ms) < 0)
+	/* A negative fd is left out by poll(). */
+	if (poll(p, 3, (int)ms) < 0)
 		return errno == EINTR ? 0 : -errno;
 	if (p[1].revents & POLLIN)
 		(void)!read(loop_wakefd, &v, sizeof(v));
@@ -50,4 +52,9 @@ void loop_wake(void)
 	 * counter (EAGAIN) is a wake-up pending already. */
 	if (loop_wakefd >= 0)
 		(void)!write(loop_wakefd, &one, sizeof(one));
+}
+
+void loop_watch(int fd)
+{
+	loop_extrafd = fd;
 }

@@ -15,5 +15,8 @@ int loop_init(const sigset_t *stop);
 int loop_wait(long ms);
 /* From any thread: the loop looks at its jobs again, now. */
 void loop_wake(void);
+/* A descriptor that wakes the loop too when it is readable (an epoll
+ * descriptor of events to look at); one, set at start-up, -1 for none. */
+void loop_watch(int fd);
 
 #endif

@@ -17,6 +17,7 @@
 #include "confirm.h"
 #include "converge.h"
 #include "events.h"
+#include "events_http.h"
 #include "http.h"
 #include "../base/log.h"
 #include "loop.h"
@@ -170,6 +171,13 @@ static int main_start(const struct config *cfg, const sigset_t *stop,
 	if (events_init(*store, cfg->events_history, cfg->events_buffer,
 			cfg->max_subscribers) < 0)
 		return -1;
+	r = events_http_init();
+	if (r < 0)
+		log_warn(
+			"cannot watch event streams for clients that go away (%s): they are found by the next heartbeat",
+			strerror(-r));
+	else
+		loop_watch(r);
 	/* Watching before the start-up reconcile: its repairs are events. */
 	autoheal_set(cfg->reconcile_auto);
 	watch_start(*store);
@@ -211,6 +219,7 @@ static int main_serve(struct store *store)
 			main_wait_ms(store, main_clock_ms(start, armed)));
 		if (sig > 0)
 			return sig;
+		events_http_reap();
 		converge_tick(store);
 		confirm_tick(store);
 		autoheal_tick(store);

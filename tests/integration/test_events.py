@@ -575,6 +575,30 @@ def subscriber_limit_is_503_with_retry_after():
 
 
 @test
+def a_subscriber_that_goes_away_frees_its_place_at_once():
+    # A stream waiting for events is polled by no one: its client's close
+    # must still be seen at once, not at the next heartbeat (15 s), or a
+    # dashboard reloaded a few times fills --max-subscribers.
+    d = setup(args=["--max-subscribers", "1"])
+
+    def a_place():
+        s = Stream(d, "/v1/events?types=resync")
+        if s.status == 200:
+            return s
+        eq(s.status, 503, "refused only for the limit")
+        s.close()
+        return None
+    for i in range(4):
+        t0 = time.monotonic()
+        s = h.wait_until(a_place, timeout=h.scaled(5),
+                         what="a place for subscriber %d" % (i + 1))
+        took = time.monotonic() - t0
+        check(took < h.scaled(1), "subscriber %d waited %.2f s for the "
+              "place of one that had gone", i + 1, took)
+        s.close()
+
+
+@test
 def streams_hold_no_worker_and_keep_alive():
     # One worker thread: streams waiting for events must not hold it.
     d = setup(args=["--threads", "1"])
