@@ -402,12 +402,61 @@ def kernel_vs_desired(des, topo=None, all_namespaces_desired=True,
         elif a not in k["addresses"]:
             out.append("address %s on %s/%s is desired but missing"
                        % (a, ns, link))
+    out += routes_vs_desired(des, topo, kernel_ns, inscope)
     for (ns, key), value in sorted(des.sysctls.items()):
         if (ns in kernel_ns or ns == "host") and inscope(ns, None):
             have = sysctl_read(ns, key)
             if have != value:
                 out.append("sysctl %s in %s is %s, desired %s"
                            % (key, ns, have, value))
+    return out
+
+
+NETNSD_ROUTE_PROTO = 173  # README.md, "Routes"
+
+
+def kernel_routes(ns):
+    """netnsd's routes (its protocol) in a namespace ("host": the
+    sandbox's own), {(table, dst, metric): ip -j route object}."""
+    out = {}
+    for fam in ("-4", "-6"):
+        for r in h.ip_json(fam, "route", "show", "table", "all", "proto",
+                           str(NETNSD_ROUTE_PROTO),
+                           ns=None if ns == "host" else ns):
+            dst = r["dst"]
+            if dst == "default":
+                dst = "0.0.0.0/0" if fam == "-4" else "::/0"
+            elif "/" not in dst:
+                dst += "/32" if fam == "-4" else "/128"
+            table = r.get("table", "main")
+            table = {"main": 254, "local": 255, "default": 253}.get(
+                table, table)
+            out[(int(table), dst, r.get("metric", 0))] = r
+    return out
+
+
+def routes_vs_desired(des, topo, kernel_ns, inscope):
+    """Routes that differ: a desired route the kernel lacks while its
+    device is there and up (the kernel takes a link's routes away while it
+    is down, and netnsd puts them back when it comes up), and netnsd's
+    route that nothing desires (orphan)."""
+    out = []
+    for ns in sorted((des.namespaces & kernel_ns) | {"host"}):
+        if not inscope(ns, None):
+            continue
+        have = kernel_routes(ns)
+        for (rns, table, dst, metric), rec in sorted(des.routes.items()):
+            if rns != ns or (table, dst, metric) in have:
+                continue
+            dev = topo.get(ns, {}).get(rec.get("dev"))
+            if dev is not None and dev["up"]:
+                out.append("route %s (table %s, metric %s) in %s is "
+                           "desired but missing" % (dst, table, metric, ns))
+        for (table, dst, metric), r in sorted(have.items()):
+            if (ns, table, dst, metric) not in des.routes:
+                out.append("route %s (table %s, metric %s, dev %s) in %s "
+                           "is netnsd's but not desired (orphan)"
+                           % (dst, table, metric, r.get("dev"), ns))
     return out
 
 
