@@ -31,7 +31,9 @@ const char *request_query_value(const struct request *req, unsigned bit,
 void request_unlock(struct request *req)
 {
 	if (req->mutates && !req->has_turn) {
-		req->turn = turn_take();
+		/* A request that ran alone came after every other. */
+		req->turn =
+			turn_take(req->alone ? ~(uint64_t)0 : req->ns_locks);
 		req->has_turn = true;
 	}
 	nslock_release(&req->ns_locks);

@@ -47,6 +47,7 @@ struct request {
 	bool mutates;	      /* ROUTE_MUTATES: takes namespace locks */
 	uint64_t ns_locks;    /* stripes of base/nslock.h held by the handler */
 	bool ns_lock_timeout; /* a stripe stayed busy past the wait bound */
+	bool alone; /* it runs alone (the daemon-wide lock held exclusive) */
 	/* The turn in which its events are told (base/turns.h), taken as it
 	 * lets its locks go (request_unlock). */
 	uint64_t turn;

@@ -3,18 +3,24 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <string.h>
 #include <time.h>
 
 static pthread_mutex_t turn_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t turn_cv;
 static pthread_once_t turn_once = PTHREAD_ONCE_INIT;
-/* Turns handed out, and the first turn not done yet. Turns end out of
- * order only past turn_wait's bound: `done` marks the ends that came
- * early in a small window, so that `next_done` can pass them later. */
-#define TURN_WINDOW 64
-static uint64_t turn_next, next_done;
-static bool done[TURN_WINDOW];
+
+/* The turns not done yet are those from `oldest` to `next`, each in slot
+ * turn % TURN_WINDOW with its stripes. Every request holds at most one
+ * (the HTTP workers are at most 256, --threads), so the window is never
+ * full unless a request never ends its turn; then the oldest are let go
+ * (turn_take), and their late ends ignored. */
+#define TURN_WINDOW 1024
+struct turn_slot {
+	uint64_t locks;
+	bool done;
+};
+static struct turn_slot turn_slots[TURN_WINDOW];
+static uint64_t turn_next, turn_oldest;
 
 static void turn_init(void)
 {
@@ -26,15 +32,46 @@ static void turn_init(void)
 	pthread_condattr_destroy(&a);
 }
 
-uint64_t turn_take(void)
+/* Past the turns done at the front. Under turn_mu. */
+static void turn_advance(void)
+{
+	while (turn_oldest < turn_next &&
+	       turn_slots[turn_oldest % TURN_WINDOW].done)
+		turn_oldest++;
+}
+
+uint64_t turn_take(uint64_t locks)
 {
 	uint64_t t;
 
 	pthread_once(&turn_once, turn_init);
 	pthread_mutex_lock(&turn_mu);
+	if (turn_next - turn_oldest >= TURN_WINDOW) {
+		turn_oldest = turn_next - TURN_WINDOW + 1;
+		turn_advance();
+	}
 	t = turn_next++;
+	turn_slots[t % TURN_WINDOW] = (struct turn_slot){ locks, false };
 	pthread_mutex_unlock(&turn_mu);
 	return t;
+}
+
+/* Whether an earlier turn that shares a stripe with `turn` is not done.
+ * Under turn_mu. */
+static bool turn_blocked(uint64_t turn)
+{
+	uint64_t locks;
+
+	if (turn < turn_oldest)
+		return false;
+	locks = turn_slots[turn % TURN_WINDOW].locks;
+	for (uint64_t u = turn_oldest; u < turn; u++) {
+		const struct turn_slot *s = &turn_slots[u % TURN_WINDOW];
+
+		if (!s->done && (s->locks & locks))
+			return true;
+	}
+	return false;
 }
 
 void turn_wait(uint64_t turn, unsigned ms)
@@ -49,7 +86,7 @@ void turn_wait(uint64_t turn, unsigned ms)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&turn_mu);
-	while (next_done < turn &&
+	while (turn_blocked(turn) &&
 	       pthread_cond_timedwait(&turn_cv, &turn_mu, &until) != ETIMEDOUT)
 		;
 	pthread_mutex_unlock(&turn_mu);
@@ -58,17 +95,9 @@ void turn_wait(uint64_t turn, unsigned ms)
 void turn_done(uint64_t turn)
 {
 	pthread_mutex_lock(&turn_mu);
-	if (turn >= next_done && turn - next_done < TURN_WINDOW)
-		done[turn % TURN_WINDOW] = true;
-	/* An end further ahead than the window: the turns before it are all
-	 * past their bound by then, and are let go. */
-	else if (turn >= next_done) {
-		memset(done, 0, sizeof(done));
-		next_done = turn + 1;
-	}
-	while (done[next_done % TURN_WINDOW]) {
-		done[next_done % TURN_WINDOW] = false;
-		next_done++;
+	if (turn >= turn_oldest && turn < turn_next) {
+		turn_slots[turn % TURN_WINDOW].done = true;
+		turn_advance();
 	}
 	pthread_cond_broadcast(&turn_cv);
 	pthread_mutex_unlock(&turn_mu);

@@ -921,6 +921,7 @@ static enum MHD_Result http_run(struct MHD_Connection *conn, const char *url,
 	 * request in flight, and every other request for them. */
 	cond = http_conditional(conn, method, route);
 	exclusive = cond || (route->flags & ROUTE_EXCLUSIVE);
+	req->alone = exclusive;
 	if (http_lock(route, exclusive) < 0) {
 		h.retry = true;
 		problem_set(
@@ -951,7 +952,10 @@ static enum MHD_Result http_run(struct MHD_Connection *conn, const char *url,
 	/* Told to subscribers once durable, as the client is told; a refused
 	 * change too, for what it did and undid (server/watch.h). */
 	if (req->mutates) {
-		turn_wait(req->turn, 1000 * http_cfg->netlink_timeout);
+		/* A dry run or a refusal tells nothing (but a refused
+		 * whole-state apply, which runs alone): no turn to wait. */
+		if (!req->dry_run && (!rep->problem.status || exclusive))
+			turn_wait(req->turn, 1000 * http_cfg->netlink_timeout);
 		watch_api(route, req, rep, before);
 		turn_done(req->turn);
 	}

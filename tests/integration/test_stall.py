@@ -279,6 +279,41 @@ def a_silent_namespace_at_start_up_is_not_retried():
 
 
 @test
+def a_change_slow_to_answer_holds_up_no_change_elsewhere():
+    # Changes are told to subscribers in the order they were made, but
+    # only changes under a common lock wait for each other: a PATCH whose
+    # answer reads the silent namespace (its veth's far end is there) must
+    # not hold up the events, and so the answers, of changes elsewhere.
+    d = h.daemon()
+    h.on_cleanup(clean_host_links)
+    for ns in ("slow", "fast1", "fast2"):
+        expect_status(d.put("/v1/namespaces/" + ns, {}), 201)
+    expect_status(d.post("/v1/namespaces/fast1/veths", {
+        "name": "v0", "peer": {"name": "v1", "namespace": "slow"}}), 201)
+    expect_status(d.post("/v1/namespaces/fast2/bridges", {"name": "br"}),
+                  201)
+    d.stop()
+    d.start(extra_args=["--netlink-timeout", str(TIMEOUT),
+                        "--test-stall-netns", "slow", "--threads", "8"])
+    ts, out = in_background(d, [
+        ("PATCH", "/v1/namespaces/fast1/links/v0", {"mtu": 1400})])
+    time.sleep(0.3)  # its change is made; its answer waits for slow
+    slow_ones = []
+    for mtu in (1300, 1301, 1302):
+        r, took = timed(lambda: d.patch("/v1/namespaces/fast2/links/br",
+                                        {"mtu": mtu}))
+        expect_status(r, 200, "a change of fast2")
+        if took > h.scaled(FAST):
+            slow_ones.append("PATCH fast2/br took %.2f s" % took)
+    for t in ts:
+        t.join(h.scaled(30))
+    check(out and out[0][1] > TIMEOUT - 0.5, "the PATCH of v0 did not "
+          "wait for slow (%r): the test shows nothing", out)
+    check(not slow_ones, "changes of fast2 waited for the answer of a "
+          "change of fast1:\n  %s", "\n  ".join(slow_ones))
+
+
+@test
 def afterwards_the_daemon_works_and_nothing_leaked():
     d = start()
     expect_status(d.post("/v1/namespaces", {"name": "fast1"}), 201)

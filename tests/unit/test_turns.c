@@ -1,7 +1,8 @@
 /* Unit tests of base/turns.c, the order in which the API's changes are
- * told: a turn waits for every earlier one, a turn that ends early is
- * passed once those before it end, and a wait is bounded when an earlier
- * turn never ends. */
+ * told: a turn waits for every earlier one that shares one of its lock
+ * stripes, and for no other; one that ends early is passed once those
+ * before it end; a wait is bounded when an earlier turn never ends, and
+ * one never ended is let go once the window has passed it. */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -50,12 +51,12 @@ static void test_in_order(void)
 {
 	pthread_t th[TURNS];
 	struct taker tk[TURNS];
-	uint64_t first = turn_take();
+	uint64_t first = turn_take(1);
 	bool sorted = true;
 
 	turn_done(first);
 	for (int i = 0; i < TURNS; i++)
-		tk[i].turn = turn_take();
+		tk[i].turn = turn_take(1);
 	for (int i = TURNS - 1; i >= 0; i--)
 		pthread_create(&th[i], NULL, take_turn, &tk[i]);
 	for (int i = 0; i < TURNS; i++)
@@ -68,7 +69,7 @@ static void test_in_order(void)
 
 static void test_bounded(void)
 {
-	uint64_t stuck = turn_take(), next = turn_take(), after;
+	uint64_t stuck = turn_take(1), next = turn_take(1), after;
 	double t0 = now_s(), took;
 
 	/* `stuck` never ends in time: `next` waits its bound, no more. */
@@ -77,8 +78,8 @@ static void test_bounded(void)
 	CHECK(took >= 0.19 && took < 2.0);
 	turn_done(next);
 	/* `next` ended before `stuck`: the turn after them waits for
-	 * `stuck` still, then passes both at once. */
-	after = turn_take();
+	 * `stuck` still, then passes at once when it ends. */
+	after = turn_take(1);
 	t0 = now_s();
 	turn_wait(after, 100);
 	CHECK(now_s() - t0 >= 0.09);
@@ -89,33 +90,63 @@ static void test_bounded(void)
 	turn_done(after);
 }
 
-static void test_far_ahead(void)
+static void test_other_stripes(void)
 {
-	uint64_t lost = turn_take(), t = lost;
+	uint64_t stuck = turn_take(1 << 3), other, shared, alone;
 	double t0;
 
-	/* Turns that end more than the window ahead of one that never ends
-	 * let it go: the turns after them do not wait for it. */
-	for (int i = 0; i < 100; i++) {
-		t = turn_take();
+	/* A turn of other stripes does not wait for a slow one... */
+	other = turn_take(1 << 4);
+	t0 = now_s();
+	turn_wait(other, 5000);
+	CHECK(now_s() - t0 < 1.0);
+	turn_done(other);
+	/* ... one that shares a stripe does, and so does one of a request
+	 * that ran alone (every stripe). */
+	shared = turn_take((1 << 3) | (1 << 5));
+	alone = turn_take(~(uint64_t)0);
+	t0 = now_s();
+	turn_wait(shared, 100);
+	turn_wait(alone, 100);
+	CHECK(now_s() - t0 >= 0.18);
+	turn_done(stuck);
+	t0 = now_s();
+	turn_wait(shared, 5000);
+	turn_done(shared);
+	turn_wait(alone, 5000);
+	turn_done(alone);
+	CHECK(now_s() - t0 < 1.0);
+}
+
+static void test_window_full(void)
+{
+	uint64_t lost = turn_take(1), t;
+	double t0;
+
+	/* A turn never ended is let go once the window has gone past it:
+	 * the turns after do not wait for it. */
+	for (int i = 0; i < 1100; i++) {
+		t = turn_take(1);
 		turn_done(t);
 	}
-	t = turn_take();
+	t = turn_take(1);
 	t0 = now_s();
 	turn_wait(t, 5000);
 	CHECK(now_s() - t0 < 1.0);
 	turn_done(t);
 	turn_done(lost); /* late: ignored */
-	t = turn_take();
+	t = turn_take(1);
+	t0 = now_s();
 	turn_wait(t, 5000);
+	CHECK(now_s() - t0 < 1.0);
 	turn_done(t);
-	CHECK(n_order == TURNS);
 }
 
 int main(void)
 {
 	test_in_order();
 	test_bounded();
-	test_far_ahead();
+	test_other_stripes();
+	test_window_full();
 	return check_report();
 }
