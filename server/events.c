@@ -595,6 +595,14 @@ out:
 	return r;
 }
 
+void events_poke(struct events_sub *s)
+{
+	pthread_mutex_lock(&events_mu);
+	s->beat = true;
+	events_wake(s);
+	pthread_mutex_unlock(&events_mu);
+}
+
 void events_hangup(struct events_sub *s)
 {
 	pthread_mutex_lock(&events_mu);

@@ -82,6 +82,9 @@ int events_subscribe(const struct events_filter *f, bool has_since,
 		     uint64_t since, const struct events_waker *waker,
 		     struct events_sub **ret);
 void events_unsubscribe(struct events_sub *s);
+/* A heartbeat now, as if one were due (a write that tells whether the
+ * client is still there). */
+void events_poke(struct events_sub *s);
 /* The subscriber's client has gone (its connection was closed): its next
  * read ends the stream, and a reader asleep is woken for it. */
 void events_hangup(struct events_sub *s);

@@ -18,15 +18,20 @@ struct events_http_stream {
 	struct events_sub *sub;
 	uint64_t id; /* its key in the hang-up watch */
 	int fd;	     /* the connection's socket, -1 when not watched */
+	bool poked;  /* its client shut its side: a heartbeat was sent */
 	struct events_http_stream *next, **pprev;
 };
 
 /* A client that goes away is seen at once, not at the next heartbeat:
  * a suspended connection is polled by no one, so each stream's socket is
- * watched for its peer's close (EPOLLRDHUP) on an epoll descriptor that
- * wakes the main loop (events_http_reap). The watch names a stream by id,
- * looked up under eh_mu, so that a close seen as the stream ends never
- * reaches freed memory. Lock order: eh_mu, then events' own. */
+ * watched on an epoll descriptor that wakes the main loop
+ * (events_http_reap). The peer's FIN (EPOLLRDHUP) may be a close or only
+ * a shutdown of its sending side, after which a client may still read:
+ * it gets a heartbeat at once, which a closed peer answers with a reset
+ * (EPOLLHUP, EPOLLERR), and only that ends the stream. The watch names a
+ * stream by id, looked up under eh_mu, so that an event seen as the
+ * stream ends never reaches freed memory. Lock order: eh_mu, then
+ * events' own. */
 static pthread_mutex_t eh_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct events_http_stream *eh_streams;
 static uint64_t eh_next_id = 1;
@@ -83,12 +88,24 @@ void events_http_reap(void)
 		return;
 	n = epoll_wait(eh_epoll, ev, 32, 0);
 	pthread_mutex_lock(&eh_mu);
-	for (int i = 0; i < n; i++)
-		for (st = eh_streams; st; st = st->next)
-			if (st->id == ev[i].data.u64) {
-				events_hangup(st->sub);
-				break;
-			}
+	for (int i = 0; i < n; i++) {
+		for (st = eh_streams; st && st->id != ev[i].data.u64;)
+			st = st->next;
+		if (!st)
+			continue;
+		if (ev[i].events & (EPOLLHUP | EPOLLERR)) {
+			events_hangup(st->sub);
+		} else if (!st->poked) {
+			struct epoll_event again = { .events = EPOLLONESHOT,
+						     .data.u64 = st->id };
+
+			/* Armed again for the reset alone (EPOLLHUP and
+			 * EPOLLERR are always watched). */
+			st->poked = true;
+			epoll_ctl(eh_epoll, EPOLL_CTL_MOD, st->fd, &again);
+			events_poke(st->sub);
+		}
+	}
 	pthread_mutex_unlock(&eh_mu);
 }
 

@@ -599,6 +599,16 @@ def a_subscriber_that_goes_away_frees_its_place_at_once():
 
 
 @test
+def a_client_that_shuts_only_its_sending_side_keeps_its_stream():
+    d = setup()
+    s = stream(d, "/v1/events?types=namespace")
+    s.sock.shutdown(socket.SHUT_WR)  # a FIN: "I will send nothing more"
+    time.sleep(0.3)
+    mk_ns(d, "half")
+    s.until(is_ev("namespace", "half", action="added"), "its event")
+
+
+@test
 def streams_hold_no_worker_and_keep_alive():
     # One worker thread: streams waiting for events must not hold it.
     d = setup(args=["--threads", "1"])
