@@ -590,38 +590,60 @@ static size_t watch_count_ns(const char *ns, json_t *desired)
 	return n;
 }
 
-/* Brings the counts up to date: the dirty namespaces, or all. Under
- * watch_mu. */
-static void watch_recount_locked(void)
+/* The namespaces to recount, taken out of the marks: the dirty ones, or
+ * every one with desired objects (`*all`). Under watch_mu. */
+static json_t *watch_take_dirty(json_t *desired, bool *all)
 {
-	json_t *desired = drift_desired_namespaces(watch_store), *v;
+	json_t *take = watch_dirty, *fresh = json_object();
+
+	if (!fresh)
+		return NULL;
+	watch_dirty = fresh;
+	*all = watch_all_dirty;
+	watch_all_dirty = false;
+	if (*all)
+		json_object_update(take, desired);
+	return take;
+}
+
+/* Brings the counts up to date: the dirty namespaces, or all. The kernel
+ * is read with watch_mu let go: the monitor's thread takes it for every
+ * event, and a namespace slow to answer must not hold the events of the
+ * others (a namespace marked meanwhile is counted again next time). */
+static void watch_recount(void)
+{
+	json_t *desired = drift_desired_namespaces(watch_store), *todo, *n, *v;
 	const char *k;
-	void *tmp;
+	bool all = false;
 
 	if (!desired)
 		return;
-	if (watch_all_dirty) {
-		json_object_clear(watch_counts);
-		json_object_clear(watch_dirty);
-		json_object_foreach(desired, k, v)
+	pthread_mutex_lock(&watch_mu);
+	todo = watch_take_dirty(desired, &all);
+	pthread_mutex_unlock(&watch_mu);
+	n = json_object();
+	if (todo && n)
+		json_object_foreach(todo, k, v)
 			json_object_set_new(
-				watch_counts, k,
+				n, k,
 				json_integer((json_int_t)watch_count_ns(
 					k, desired)));
-		watch_all_dirty = false;
+	pthread_mutex_lock(&watch_mu);
+	if (!todo || !n) {
+		watch_all_dirty = true; /* out of memory: next time */
 	} else {
-		json_object_foreach_safe(watch_dirty, tmp, k, v) {
-			size_t n = watch_count_ns(k, desired);
-
-			if (n)
-				json_object_set_new(
-					watch_counts, k,
-					json_integer((json_int_t)n));
+		if (all)
+			json_object_clear(watch_counts);
+		json_object_foreach(n, k, v) {
+			if (json_integer_value(v))
+				json_object_set(watch_counts, k, v);
 			else
 				json_object_del(watch_counts, k);
-			json_object_del(watch_dirty, k);
 		}
 	}
+	pthread_mutex_unlock(&watch_mu);
+	json_decref(n);
+	json_decref(todo);
 	json_decref(desired);
 }
 
@@ -633,8 +655,8 @@ bool watch_drifted(size_t *ret)
 
 	if (!watch_running || monitor_sync(1000) < 0)
 		return false;
+	watch_recount();
 	pthread_mutex_lock(&watch_mu);
-	watch_recount_locked();
 	json_object_foreach(watch_counts, k, v)
 		n += (size_t)json_integer_value(v);
 	pthread_mutex_unlock(&watch_mu);

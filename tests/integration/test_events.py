@@ -609,6 +609,39 @@ def a_client_that_shuts_only_its_sending_side_keeps_its_stream():
 
 
 @test
+def counting_drift_in_a_silent_namespace_holds_no_others_events():
+    # netnsd_drifted_objects is counted when /metrics is read, by reading
+    # each namespace marked since: a namespace whose kernel does not
+    # answer (the test hook --test-stall-netns) makes that read wait for
+    # --netlink-timeout, but must not hold the events of the others.
+    d = setup()
+    mk_ns(d, "slow")
+    mk_ns(d, "quick")
+    mk_veth(d, "slow", "s0", "s1")
+    mk_veth(d, "quick", "q0", "q1")
+    d.stop()
+    d.start(extra_args=["--netlink-timeout", "2",
+                        "--test-stall-netns", "slow"])
+    out = []
+    t = threading.Thread(target=lambda: out.append(
+        d.get("/metrics", timeout=h.scaled(30)).status), daemon=True)
+    t.start()  # counts every namespace once after start-up: slow too
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    h.ip("link", "set", "q0", "mtu", "1300", ns="quick")
+    # Read from the history on a connection made now: a worker thread
+    # busy with /metrics holds up the connections it already serves, a
+    # cost of --threads that this test is not about.
+    s = stream(d, "/v1/events?namespace=quick&types=drift&since=0")
+    s.until(is_ev("drift", "q0", ns="quick"), "q0's drift")
+    took = time.monotonic() - t0
+    t.join(h.scaled(30))
+    eq(out, [200], "/metrics")
+    check(took < h.scaled(1), "q0's drift took %.2f s to be told, behind "
+          "the count of slow's drift", took)
+
+
+@test
 def streams_hold_no_worker_and_keep_alive():
     # One worker thread: streams waiting for events must not hold it.
     d = setup(args=["--threads", "1"])
