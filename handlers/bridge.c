@@ -86,10 +86,10 @@ static int bridge_find(struct request *req, struct reply *rep,
 int bridge_handle_get(struct request *req, struct reply *rep)
 {
 	struct jsonbuf b = JSONBUF_INIT;
-	const struct nl_link *br;
+	const struct nl_link *br = NULL;
 	struct nl_sock *s = NULL;
 	struct link_view v;
-	const char *ns;
+	const char *ns = NULL;
 	int r;
 
 	r = bridge_find(req, rep, &ns, &s, &v, &br);
