@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../api/name.h"
 #include "../netlink/link.h"
 #include "../netlink/monitor.h"
 #include "../netlink/ns.h"
@@ -442,6 +443,33 @@ struct watch_bulk_item {
 static struct watch_bulk_item *watch_bulk;
 static size_t watch_bulk_n, watch_bulk_cap;
 static json_t *watch_bulk_seen; /* "kind ns name" -> index in watch_bulk */
+/* The namespaces desired when the apply began: with those desired now,
+ * and the host, all it may touch. */
+static json_t *watch_bulk_old_ns;
+
+/* Whether the apply under way may touch namespace `ns`. A notification
+ * that names no socket is taken for netnsd's while a change of netnsd's
+ * is in flight, which an apply makes for its whole length: one from a
+ * namespace it cannot touch is someone else's change (README.md,
+ * "Watching", "Whose change"). */
+static bool watch_bulk_touches(const char *ns)
+{
+	char key[KEY_MAX];
+	json_t *rec;
+	bool old;
+
+	if (name_is_host(ns))
+		return true;
+	pthread_mutex_lock(&watch_mu);
+	old = !watch_bulk_old_ns || json_object_get(watch_bulk_old_ns, ns);
+	pthread_mutex_unlock(&watch_mu);
+	if (old)
+		return true;
+	key_ns(key, ns);
+	rec = store_get(watch_store, key);
+	json_decref(rec);
+	return rec != NULL;
+}
 
 /* What one more notification `n` of an object makes of its telling: made
  * then changed is made, made then gone is nothing (an undone step), gone
@@ -528,6 +556,8 @@ static void watch_bulk_tell(void)
 	watch_bulk_n = watch_bulk_cap = 0;
 	json_decref(watch_bulk_seen);
 	watch_bulk_seen = NULL;
+	json_decref(watch_bulk_old_ns);
+	watch_bulk_old_ns = NULL;
 	pthread_mutex_unlock(&watch_mu);
 	for (size_t i = 0; i < n; i++)
 		if (!items[i].unseen)
@@ -553,9 +583,12 @@ static void watch_kernel(const struct monitor_note *n)
 	}
 	if (n->own && n->source == MONITOR_SOURCE_API)
 		return;
-	if (n->own && n->source == MONITOR_SOURCE_API_BULK &&
-	    watch_bulk_note(n))
-		return;
+	if (n->own && n->source == MONITOR_SOURCE_API_BULK) {
+		if (!watch_bulk_touches(n->ns))
+			src = EVENTS_SOURCE_KERNEL;
+		else if (watch_bulk_note(n))
+			return;
+	}
 	watch_kernel_tell(n, src);
 }
 
@@ -928,6 +961,12 @@ static void watch_api_sysctl(const struct request *req, const struct reply *rep,
  * it is done. */
 void watch_bulk_begin(void)
 {
+	json_t *old = drift_desired_namespaces(watch_store);
+
+	pthread_mutex_lock(&watch_mu);
+	json_decref(watch_bulk_old_ns);
+	watch_bulk_old_ns = old;
+	pthread_mutex_unlock(&watch_mu);
 	monitor_set_source(MONITOR_SOURCE_API_BULK);
 }
 

@@ -366,6 +366,45 @@ def a_whole_state_put_is_told_as_the_apis():
 
 
 @test
+def a_change_elsewhere_during_a_whole_state_put_is_the_kernels():
+    # An apply makes changes for its whole length, and a notification
+    # that names no socket (an MTU change) is taken for netnsd's while one
+    # is in flight: one from a namespace the apply cannot touch is someone
+    # else's, told at once, as the kernel's.
+    d = setup()
+    h.run(["ip", "netns", "add", "side"])
+    h.on_cleanup(lambda: h.run(["ip", "netns", "del", "side"], check=False))
+    h.ip("link", "add", "x0", "type", "veth", "peer", "name", "x1",
+         ns="side")
+    s = stream(d, "/v1/events?types=link,state")
+    links = []
+    for i in range(600):
+        a, b = "a%d" % i, "b%d" % i
+        links += [{"namespace": "big", "name": a, "kind": "veth",
+                   "peer": {"namespace": "big", "name": b}},
+                  {"namespace": "big", "name": b, "kind": "veth",
+                   "peer": {"namespace": "big", "name": a}}]
+    doc = {"namespaces": [{"name": "big"}], "links": links,
+           "addresses": []}
+    out = []
+    t = threading.Thread(target=lambda: out.append(
+        d.put("/v1/state", doc, timeout=h.scaled(60)).status), daemon=True)
+    t.start()
+    h.wait_until(lambda: "big" in h.netns_list(), timeout=h.scaled(10),
+                 what="the apply under way")
+    h.ip("link", "set", "x0", "mtu", "1400", ns="side")
+    seen = s.until(lambda e: is_ev("link", "x0", ns="side")(e) or
+                   is_ev("state")(e), "x0's event or the apply's end")
+    t.join(h.scaled(60))
+    eq(out, [200], "PUT /v1/state")
+    check(is_ev("link", "x0", ns="side")(seen[-1]), "x0's change is told "
+          "before the apply's end: %s", [(e["event"], e["data"]["name"])
+                                         for e in seen[-3:]])
+    eq(seen[-1]["data"]["source"], "kernel", "x0's change is someone "
+       "else's")
+
+
+@test
 def a_refused_whole_state_put_tells_what_it_undid_at_once():
     """A PUT /v1/state refused at a late step made and undid earlier
     ones: what they touched is told when the refusal is answered (as it
