@@ -35,6 +35,7 @@
 #include "tls.h"
 #include "../base/turns.h"
 #include "watch.h"
+#include "workers.h"
 #include "../state/store.h"
 
 /* One request, across the several calls libmicrohttpd makes for it. */
@@ -51,6 +52,7 @@ struct http_req {
 	char *path;		/* as sent, for the request log */
 	const char *target_end; /* where the request target's string ends */
 	char *slash_target;	/* the raw target, when its path ends in '/' */
+	struct http_job *job;	/* handed to the workers, answered once done */
 };
 
 /* What the access handler needs to know of the listener it serves. */
@@ -900,17 +902,40 @@ static int http_body_type(struct MHD_Connection *conn,
 		"the body must be sent as Content-Type: application/json");
 }
 
-/* Runs the route's handler under the daemon-wide lock (http_lock), makes
- * what it changed durable, tells subscribers, and answers. */
-static enum MHD_Result http_run(struct MHD_Connection *conn, const char *url,
-				const char *method, struct http_req *hr,
-				const struct route *route, struct request *req,
-				struct reply *rep)
+/* A request whose handler runs (http_work): what it reads, and what it
+ * answers, kept until its connection is resumed to send it. */
+struct http_job {
+	struct work work; /* first: server/workers.h */
+	struct MHD_Connection *conn;
+	const char *url, *method;
+	const struct route *route;
+	struct request req;
+	struct reply rep;
+};
+
+static void http_job_free(struct http_job *j)
 {
-	struct http_headers h = { 0 };
+	if (!j)
+		return;
+	free(j->rep.text_owned);
+	json_decref(j->rep.json);
+	problem_clear(&j->rep.problem);
+	request_clear(&j->req);
+	free(j);
+}
+
+/* Runs the route's handler under the daemon-wide lock (http_lock), makes
+ * what it changed durable and tells subscribers; the answer is in j->rep
+ * (a problem, or what http_answer sends). On a worker thread, while the
+ * connection is suspended: it reads the request's headers, and queues
+ * nothing. */
+static void http_work(struct http_job *j)
+{
+	const struct route *route = j->route;
+	struct request *req = &j->req;
+	struct reply *rep = &j->rep;
 	uint64_t sync_point = 0;
 	json_t *before = NULL;
-	enum MHD_Result r;
 	bool cond, exclusive;
 
 	req->mutates = route->flags & ROUTE_MUTATES;
@@ -919,22 +944,22 @@ static enum MHD_Result http_run(struct MHD_Connection *conn, const char *url,
 	 * Such changes are rare (an orchestrator's optimistic concurrency),
 	 * and correctness comes first: the cost is that they wait for every
 	 * request in flight, and every other request for them. */
-	cond = http_conditional(conn, method, route);
+	cond = http_conditional(j->conn, j->method, route);
 	exclusive = cond || (route->flags & ROUTE_EXCLUSIVE);
 	req->alone = exclusive;
 	if (http_lock(route, exclusive) < 0) {
-		h.retry = true;
 		problem_set(
 			&rep->problem, 503, "busy",
 			"netnsd is busy: %s has not finished within %u s, as when the kernel does not answer; nothing was changed, try again",
 			exclusive ? "a request already running" : "a reconcile",
 			http_cfg->netlink_timeout);
-		return http_send_problem(conn, hr, &rep->problem, &h);
+		return;
 	}
 	nl_request_begin();
 	if (req->mutates)
 		before = watch_api_before(route, req);
-	if (!cond || http_preconditions(conn, url, req, &rep->problem) == 0)
+	if (!cond ||
+	    http_preconditions(j->conn, j->url, req, &rep->problem) == 0)
 		route->handle(req, rep);
 	/* Everything this request wrote or saw is committed by now; what
 	 * others commit from here on is theirs to wait for. Its events are
@@ -959,14 +984,53 @@ static enum MHD_Result http_run(struct MHD_Connection *conn, const char *url,
 		watch_api(route, req, rep, before);
 		turn_done(req->turn);
 	}
-	if (rep->problem.status) {
-		h.retry = rep->problem.status == 503;
-		r = http_send_problem(conn, hr, &rep->problem, &h);
-	} else {
-		r = http_answer(conn, hr, route, rep);
-	}
 	json_decref(before);
-	return r;
+}
+
+/* Sends what http_work left; a 503 `busy` with Retry-After. */
+static enum MHD_Result http_reply(struct MHD_Connection *conn,
+				  struct http_req *hr, struct http_job *j)
+{
+	struct http_headers h = { .retry = j->rep.problem.status == 503 };
+
+	if (j->rep.problem.status)
+		return http_send_problem(conn, hr, &j->rep.problem, &h);
+	return http_answer(conn, hr, j->route, &j->rep);
+}
+
+/* On a worker thread: the handler runs, then the connection is resumed,
+ * and libmicrohttpd calls http_access again to answer (http_all_in). */
+static void http_job_run(struct work *w)
+{
+	struct http_job *j = (struct http_job *)w;
+
+	http_work(j);
+	MHD_resume_connection(j->conn);
+}
+
+/* Hands the request to the workers, its connection suspended until it is
+ * answered; when they do not run (they are stopping), runs it here, and
+ * the answer comes the same way. A route that never waits is answered
+ * here and now (ROUTE_INLINE). */
+static enum MHD_Result http_run(struct MHD_Connection *conn,
+				struct http_req *hr, struct http_job *j)
+{
+	enum MHD_Result r;
+
+	j->conn = conn;
+	if (j->route->flags & ROUTE_INLINE) {
+		http_work(j);
+		r = http_reply(conn, hr, j);
+		http_job_free(j);
+		return r;
+	}
+	j->work.run = http_job_run;
+	hr->job = j;
+	/* Suspended first: a resume must never come before it. */
+	MHD_suspend_connection(conn);
+	if (!workers_push(&j->work))
+		http_job_run(&j->work);
+	return MHD_YES;
 }
 
 /* A request that is all in: its route, its query and its body's type are
@@ -975,47 +1039,53 @@ static enum MHD_Result http_dispatch(struct MHD_Connection *conn,
 				     const char *url, const char *method,
 				     struct http_req *hr)
 {
-	struct request req = { .method = method,
-			       .path = url,
-			       .body = hr->body ? hr->body : "",
-			       .body_len = hr->len,
-			       .store = http_store };
-	struct reply rep = { .problem = PROBLEM_INIT };
+	struct http_job *j = calloc(1, sizeof(*j));
 	struct http_headers h = { 0 };
 	const struct route *route = NULL;
 	char allow[128];
 	enum MHD_Result r;
 
+	if (!j)
+		return http_fail(conn, hr, 500, "internal", "out of memory",
+				 NULL);
 	/* Credentials were checked with the headers (http_unauthorized). */
 	url = http_target_path(url);
-	if (!strcmp(method, "OPTIONS"))
-		return http_preflight(conn, hr, url);
-	if (router_match(method, url, &route, &req, allow, sizeof(allow),
-			 &rep.problem) < 0) {
+	j->url = url;
+	j->method = method;
+	j->req = (struct request){ .method = method,
+				   .path = url,
+				   .body = hr->body ? hr->body : "",
+				   .body_len = hr->len,
+				   .store = http_store };
+	j->rep = (struct reply){ .problem = PROBLEM_INIT };
+	if (!strcmp(method, "OPTIONS")) {
+		r = http_preflight(conn, hr, url);
+		goto out;
+	}
+	if (router_match(method, url, &route, &j->req, allow, sizeof(allow),
+			 &j->rep.problem) < 0) {
 		hr->route = route;
 		h.allow = allow;
-		r = http_send_problem(conn, hr, &rep.problem, &h);
+		r = http_send_problem(conn, hr, &j->rep.problem, &h);
 		goto out;
 	}
 	hr->route = route;
-	if (http_query(conn, route, &req, &rep.problem) < 0) {
-		r = http_send_problem(conn, hr, &rep.problem, NULL);
+	j->route = route;
+	if (http_query(conn, route, &j->req, &j->rep.problem) < 0) {
+		r = http_send_problem(conn, hr, &j->rep.problem, NULL);
 		goto out;
 	}
 	if (route->flags & ROUTE_STREAM) {
 		r = http_stream(conn, hr);
 		goto out;
 	}
-	if (http_body_type(conn, hr, &rep.problem) < 0) {
-		r = http_send_problem(conn, hr, &rep.problem, NULL);
+	if (http_body_type(conn, hr, &j->rep.problem) < 0) {
+		r = http_send_problem(conn, hr, &j->rep.problem, NULL);
 		goto out;
 	}
-	r = http_run(conn, url, method, hr, route, &req, &rep);
+	return http_run(conn, hr, j);
 out:
-	free(rep.text_owned);
-	json_decref(rep.json);
-	problem_clear(&rep.problem);
-	request_clear(&req);
+	http_job_free(j);
 	return r;
 }
 
@@ -1225,6 +1295,15 @@ static enum MHD_Result http_body_piece(struct http_req *hr, const char *upload,
 static enum MHD_Result http_all_in(struct MHD_Connection *conn, const char *url,
 				   const char *method, struct http_req *hr)
 {
+	enum MHD_Result r;
+
+	/* Resumed: its handler is done (http_run). */
+	if (hr->job) {
+		r = http_reply(conn, hr, hr->job);
+		http_job_free(hr->job);
+		hr->job = NULL;
+		return r;
+	}
 	if (hr->answered)
 		return MHD_YES;
 	hr->answered = true;
@@ -1313,6 +1392,7 @@ static void http_completed(void *cls, struct MHD_Connection *conn,
 		log_fields(LOG_LEVEL_INFO, "request", 5, keys, vals);
 		metrics_request(hr->route, hr->method, hr->status, secs);
 	}
+	http_job_free(hr->job);
 	free(hr->body);
 	free(hr->path);
 	free(hr->slash_target);
@@ -1544,8 +1624,16 @@ int http_prepare(const struct config *cfg)
 int http_serve(struct store *store)
 {
 	const struct config *cfg = http_cfg;
+	int r;
 
 	http_store = store;
+	/* Handlers run on threads of their own (server/workers.h); without
+	 * them, on libmicrohttpd's (http_run). */
+	r = workers_start(cfg->threads);
+	if (r < 0)
+		log_warn(
+			"cannot start the threads that run requests (%s): they run on the connections' threads",
+			strerror(-r));
 	for (size_t i = 0; i < http_n_fds; i++) {
 		const char *spec = cfg->listen[i];
 		bool is_unix = !strncmp(spec, "unix:", 5);
@@ -1630,6 +1718,10 @@ void http_stop(void)
 
 		nanosleep(&ms10, NULL);
 	}
+	/* A handler still running holds its connection suspended, which
+	 * libmicrohttpd must not be stopped with: it is waited for (each
+	 * kernel call it makes is bounded by --netlink-timeout). */
+	workers_stop();
 	for (size_t i = 0; i < http_n_daemons; i++)
 		MHD_stop_daemon(http_daemons[i]);
 	http_n_daemons = 0;

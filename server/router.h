@@ -27,6 +27,11 @@ enum route_flags {
 	/* Answered by http_dispatch itself as a long-lived stream
 	 * (GET /v1/events): the handler in the table is never called. */
 	ROUTE_STREAM = 1 << 3,
+	/* Answered on the connection's own thread, not handed to the
+	 * workers (server/workers.h): it never waits for anything (the
+	 * probes, the dashboard's files, a ticket), so that it is answered
+	 * even while every worker waits for a silent kernel. */
+	ROUTE_INLINE = 1 << 4,
 };
 
 struct route {

@@ -24,10 +24,13 @@
 #define ROUTE NS "/routes/{dst}/{prefixlen}"
 
 const struct route router_routes[] = {
-	{ "GET", "/healthz", service_handle_healthz, ROUTE_NO_LOCK, 0 },
-	{ "GET", "/readyz", service_handle_readyz, ROUTE_NO_LOCK, 0 },
+	{ "GET", "/healthz", service_handle_healthz,
+	  ROUTE_NO_LOCK | ROUTE_INLINE, 0 },
+	{ "GET", "/readyz", service_handle_readyz, ROUTE_NO_LOCK | ROUTE_INLINE,
+	  0 },
 	{ "GET", "/metrics", service_handle_metrics, ROUTE_NO_LOCK, 0 },
-	{ "GET", "/openapi.yaml", service_handle_openapi, ROUTE_NO_LOCK, 0 },
+	{ "GET", "/openapi.yaml", service_handle_openapi,
+	  ROUTE_NO_LOCK | ROUTE_INLINE, 0 },
 
 	{ "GET", "/v1/namespaces", ns_handle_list, 0, 0 },
 	{ "POST", "/v1/namespaces", ns_handle_create, ROUTE_MUTATES,
@@ -101,8 +104,8 @@ const struct route router_routes[] = {
 	  ROUTE_NO_LOCK | ROUTE_STREAM,
 	  ROUTE_QUERY_SINCE | ROUTE_QUERY_NAMESPACE | ROUTE_QUERY_TYPES |
 		  ROUTE_QUERY_TICKET },
-	{ "POST", "/v1/events/tickets", events_handle_ticket, ROUTE_NO_LOCK,
-	  0 },
+	{ "POST", "/v1/events/tickets", events_handle_ticket,
+	  ROUTE_NO_LOCK | ROUTE_INLINE, 0 },
 
 	{ "GET", NS "/sysctls", sysctl_handle_list, 0, 0 },
 	{ "GET", NS "/sysctls/{key}", sysctl_handle_get, 0, 0 },
@@ -119,9 +122,11 @@ const struct route router_routes[] = {
 	{ "POST", "/v1/reconcile", service_handle_reconcile,
 	  ROUTE_MUTATES | ROUTE_EXCLUSIVE, 0 },
 
-	{ "GET", "/", dashboard_handle_page, ROUTE_NO_LOCK, 0 },
-	{ "GET", "/app.js", dashboard_handle_script, ROUTE_NO_LOCK, 0 },
-	{ "GET", "/app.css", dashboard_handle_style, ROUTE_NO_LOCK, 0 },
+	{ "GET", "/", dashboard_handle_page, ROUTE_NO_LOCK | ROUTE_INLINE, 0 },
+	{ "GET", "/app.js", dashboard_handle_script,
+	  ROUTE_NO_LOCK | ROUTE_INLINE, 0 },
+	{ "GET", "/app.css", dashboard_handle_style,
+	  ROUTE_NO_LOCK | ROUTE_INLINE, 0 },
 };
 
 const size_t router_n_routes = sizeof(router_routes) / sizeof(router_routes[0]);

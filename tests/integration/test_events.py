@@ -377,20 +377,12 @@ def a_change_elsewhere_during_a_whole_state_put_is_the_kernels():
     h.ip("link", "add", "x0", "type", "veth", "peer", "name", "x1",
          ns="side")
     s = stream(d, "/v1/events?types=link,state")
-    links = []
-    for i in range(600):
-        a, b = "a%d" % i, "b%d" % i
-        links += [{"namespace": "big", "name": a, "kind": "veth",
-                   "peer": {"namespace": "big", "name": b}},
-                  {"namespace": "big", "name": b, "kind": "veth",
-                   "peer": {"namespace": "big", "name": a}}]
-    doc = {"namespaces": [{"name": "big"}], "links": links,
-           "addresses": []}
+    doc = big_doc("big", 1, 600, addresses=False)
     out = []
     t = threading.Thread(target=lambda: out.append(
         d.put("/v1/state", doc, timeout=h.scaled(60)).status), daemon=True)
     t.start()
-    h.wait_until(lambda: "big" in h.netns_list(), timeout=h.scaled(10),
+    h.wait_until(lambda: "big0" in h.netns_list(), timeout=h.scaled(10),
                  what="the apply under way")
     h.ip("link", "set", "x0", "mtu", "1400", ns="side")
     seen = s.until(lambda e: is_ev("link", "x0", ns="side")(e) or
@@ -402,6 +394,68 @@ def a_change_elsewhere_during_a_whole_state_put_is_the_kernels():
                                          for e in seen[-3:]])
     eq(seen[-1]["data"]["source"], "kernel", "x0's change is someone "
        "else's")
+
+
+def big_doc(prefix, namespaces, pairs, addresses=True):
+    """A whole-state document: namespaces PREFIX0.. with `pairs` veth pairs
+    in each (at most 127 with addresses), an address on every link."""
+    links, addrs = [], []
+    for k in range(namespaces):
+        ns = "%s%d" % (prefix, k)
+        for i in range(pairs):
+            a, b = "a%d" % i, "b%d" % i
+            links += [{"namespace": ns, "name": a, "kind": "veth",
+                       "peer": {"namespace": ns, "name": b}},
+                      {"namespace": ns, "name": b, "kind": "veth",
+                       "peer": {"namespace": ns, "name": a}}]
+            if not addresses:
+                continue
+            addrs += [{"namespace": ns, "link": a,
+                       "address": "198.18.%d.%d/24" % (k, 2 * i + 1)},
+                      {"namespace": ns, "link": b,
+                       "address": "198.18.%d.%d/24" % (k, 2 * i + 2)}]
+    return {"namespaces": [{"name": "%s%d" % (prefix, k)}
+                           for k in range(namespaces)],
+            "links": links, "addresses": addrs}
+
+
+@test
+def a_long_request_holds_up_no_stream():
+    # libmicrohttpd serves a connection from one of its threads for its
+    # whole life: a handler run there would hold the streams of that
+    # thread until it ends. Handlers run on threads of their own.
+    d = setup()
+    h.run(["ip", "netns", "add", "side"])
+    h.on_cleanup(lambda: h.run(["ip", "netns", "del", "side"], check=False))
+    h.ip("link", "add", "x0", "type", "veth", "peer", "name", "x1",
+         ns="side")
+    streams = [stream(d, "/v1/events?namespace=side") for _ in range(16)]
+    out = []
+
+    def put():
+        r = d.put("/v1/state", big_doc("big", 100, 16),
+                  timeout=h.scaled(60))
+        out.append((r.status, time.monotonic()))
+    t = threading.Thread(target=put, daemon=True)
+    t.start()
+    h.wait_until(lambda: "big0" in h.netns_list(), timeout=h.scaled(10),
+                 what="the apply under way")
+    t0 = time.monotonic()
+    h.ip("link", "set", "x0", "mtu", "1400", ns="side")
+    took = []
+    for s in streams:
+        s.until(is_ev("link", "x0", ns="side"), "x0's change")
+        took.append(time.monotonic() - t0)
+    t.join(h.scaled(60))
+    eq([o[0] for o in out], [200], "PUT /v1/state")
+    end = out[0][1] - t0
+    check(end > 0.3, "the apply ended %.2f s after the change: too soon "
+          "for the test to show anything", end)
+    # Held by the apply, a stream would be told as it ends.
+    late = ["stream %d: %.2f s" % (i, x) for i, x in enumerate(took)
+            if x > end / 2]
+    check(not late, "streams told late (the apply ended after %.2f s), "
+          "held by it:\n  %s", end, "\n  ".join(late))
 
 
 @test
