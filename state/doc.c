@@ -174,15 +174,29 @@ static int doc_read_addr(struct doc *d, json_t *o, size_t i,
 
 /* What a route may leave out, as its POST body may (openapi/openapi.yaml,
  * RouteCreate): the main table, the family's default metric (the kernel
- * makes an IPv6 metric 0 into 1024). */
+ * makes an IPv6 metric 0 into 1024, and so does netnsd, as for a POST),
+ * the scope a POST gives. Its destination in one spelling (2001:DB8:: is
+ * 2001:db8::), since its key is made of it. */
 static void doc_route_defaults(json_t *r)
 {
 	const char *dst = json_string_value(json_object_get(r, "dst"));
+	json_t *metric = json_object_get(r, "metric");
+	char text[64];
 	struct cidr c;
 
 	if (!json_object_get(r, "table"))
 		json_object_set_new(r, "table", json_integer(RT_TABLE_MAIN));
-	if (!json_object_get(r, "metric") && dst && !value_parse_cidr(dst, &c))
+	if (!dst || value_parse_cidr(dst, &c))
+		return; /* record_route_parse names it */
+	value_format_cidr(&c, text, sizeof(text));
+	json_object_set_new(r, "dst", json_string(text));
+	/* iproute2's choice, as for a POST: a route through a gateway
+	 * reaches past the link, one without stays on it. */
+	if (!json_object_get(r, "scope") && c.family == AF_INET &&
+	    !json_object_get(r, "via"))
+		json_object_set_new(r, "scope", json_string("link"));
+	if (!metric || (c.family == AF_INET6 && json_is_integer(metric) &&
+			json_integer_value(metric) == 0))
 		json_object_set_new(
 			r, "metric",
 			json_integer(c.family == AF_INET6
@@ -210,6 +224,13 @@ static int doc_read_route(struct doc *d, json_t *o, size_t i,
 	doc_route_defaults(rest);
 	if (record_route_parse(rest, &x->rec, err, sizeof(err)) < 0)
 		return problem_field(prob, at, "%s", err);
+	if (x->rec.dst.family == AF_INET6 &&
+	    x->rec.scope != RT_SCOPE_UNIVERSE) {
+		snprintf(at, sizeof(at), "/routes/%zu/scope", i);
+		return problem_field(
+			prob, at,
+			"must be global for an IPv6 route: the kernel keeps no other");
+	}
 	if (x->ns) {
 		x->index = i;
 		d->n_routes++;

@@ -748,6 +748,40 @@ def put_state_declares_routes():
 
 
 @test
+def put_state_reads_routes_as_a_post_does():
+    # One spelling of a destination, IPv6's metric 0 as 1024 and the
+    # scope a POST gives: a document's route is recorded as the same
+    # route made by POST would be, so GET /v1/state PUT back is a no-op.
+    d = with_link(setup(), v6=True)
+    doc = state(d)
+    doc["routes"] = [
+        {"namespace": "red", "dst": "2001:DB8:94::/48", "dev": "eth0",
+         "metric": 0},
+        {"namespace": "red", "dst": "198.18.9.0/24", "dev": "eth0"}]
+    expect_status(d.put("/v1/state", doc), 200, "PUT")
+    eq(sorted((x["dst"], x["metric"], x["scope"]) for x in state_routes(d)),
+       [("198.18.9.0/24", 0, "link"), ("2001:db8:94::/48", 1024, "global")],
+       "the routes recorded")
+    check(is_ours(kroute("red", "2001:db8:94::/48")), "the IPv6 route: %r",
+          kroutes("red"))
+    eq(kroute("red", "198.18.9.0/24").get("scope"), "link", "its scope")
+    for x in expect_status(d.get(R("red")), 200).json["items"]:
+        if x["managed"]:
+            eq(x["in_sync"], True, "%s in sync" % x["dst"])
+    again = state(d)
+    r = expect_status(d.put("/v1/state", again), 200, "GET's answer back")
+    eq((r.json["revision"], r.json["changes"]), (again["revision"], []),
+       "a no-op")
+    before = snapshot(d)
+    bad = state(d)
+    bad["routes"].append({"namespace": "red", "dst": "2001:db8:95::/48",
+                          "dev": "eth0", "scope": "link"})
+    expect_problem(d.put("/v1/state", bad), 400, "IPv6 scope link",
+                   field="/routes/2/scope")
+    expect_unchanged(d, before, "a refused document")
+
+
+@test
 def a_link_brought_back_up_gets_its_routes_back():
     """Taking a link down takes the routes through it, and bringing it up
     does not return them: netnsd puts the desired ones back."""
