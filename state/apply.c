@@ -582,6 +582,25 @@ static int apply_failed_words(const struct plan_step *st, int err,
 		[PLAN_SYSCTL_SET] = "setting the sysctl",
 	};
 
+	const char *words = nl_extack();
+
+	/* A link the kernel refuses for something other than its name (a
+	 * VXLAN whose VNI another one has) says so in its own words. */
+	if (err == -EEXIST && *words &&
+	    (st->op == PLAN_BRIDGE_ADD || st->op == PLAN_VETH_ADD ||
+	     st->op == PLAN_LINK_ADD))
+		return problem_set(prob, 409, "conflict",
+				   "%s: %s; nothing was changed", what[st->op],
+				   words);
+	/* A route the kernel cannot make here (a gateway on no link's
+	 * network, a link that is down) is a conflict with what is there,
+	 * as for a route's own PUT (handlers/route.c). */
+	if (st->op == PLAN_ROUTE_SET &&
+	    (err == -ENETUNREACH || err == -EHOSTUNREACH || err == -ENETDOWN ||
+	     (err == -EINVAL && *words)))
+		return problem_set(prob, 409, "conflict",
+				   "%s: %s; nothing was changed", what[st->op],
+				   *words ? words : strerror(-err));
 	if (err == -EEXIST &&
 	    (st->op == PLAN_BRIDGE_ADD || st->op == PLAN_VETH_ADD ||
 	     st->op == PLAN_LINK_ADD)) {
@@ -604,7 +623,7 @@ static int apply_failed_words(const struct plan_step *st, int err,
 			     st->op == PLAN_NS_ADD || st->op == PLAN_NS_DEL ||
 					     st->op == PLAN_SYSCTL_SET
 				     ? NULL
-				     : nl_extack());
+				     : words);
 }
 
 /* The marker of a step the desired state cannot say (state/intent.c): a

@@ -123,6 +123,20 @@ def test_vxlan_create_unicast_and_group():
 
 
 @test
+def test_a_vni_taken_is_said_in_the_kernels_words():
+    d = setup()
+    base(d)
+    create(d, "blue", {"name": "vx0", "kind": "vxlan", "vni": 100})
+    before = h.ip_json("link", "show", ns="blue")
+    r = create(d, "blue", {"name": "vx1", "kind": "vxlan", "vni": 100},
+               status=409)
+    check("VNI" in r.json["detail"] and
+          "vx1 already exists" not in r.json["detail"],
+          "the kernel's reason, not a name taken: %r", r.json["detail"])
+    eq(h.ip_json("link", "show", ns="blue"), before, "the kernel's links")
+
+
+@test
 def test_put_converges_attributes_refuses_options():
     d = setup()
     base(d)

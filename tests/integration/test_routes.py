@@ -782,6 +782,20 @@ def put_state_reads_routes_as_a_post_does():
 
 
 @test
+def put_state_with_a_gateway_on_no_link_is_a_conflict():
+    d = with_link(setup())
+    before = snapshot(d)
+    doc = state(d)
+    doc["routes"] = [{"namespace": "red", "dst": "198.18.91.0/24",
+                      "via": "198.18.200.1"}]
+    p = expect_problem(d.put("/v1/state", doc), 409, "unreachable gateway")
+    eq(p["type"], "urn:netnsd:problem:conflict", "type")
+    eq(p["step"]["path"], "/v1/namespaces/red/routes/198.18.91.0/24",
+       "the step")
+    expect_unchanged(d, before, "a refused document")
+
+
+@test
 def a_link_brought_back_up_gets_its_routes_back():
     """Taking a link down takes the routes through it, and bringing it up
     does not return them: netnsd puts the desired ones back."""
