@@ -112,6 +112,14 @@ json_t *route_drift(const struct record_route *r, const struct nl_route *have,
 		route_drift_add(words, "scope", a,
 				record_route_scope_name(r->scope));
 	}
+	/* netnsd makes unicast routes only: another type (prohibit,
+	 * blackhole, local) put in its place does not forward. */
+	if (have->type != RTN_UNICAST) {
+		const char *type = nl_route_type_name(have->type);
+
+		route_drift_add(words, "type", type ? type : "unknown",
+				"unicast");
+	}
 	if (have->multipath)
 		json_array_append_new(words,
 				      json_string("it has several next hops"));

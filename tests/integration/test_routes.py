@@ -796,6 +796,23 @@ def put_state_with_a_gateway_on_no_link_is_a_conflict():
 
 
 @test
+def a_route_of_another_type_in_its_place_is_drift():
+    d = with_link(setup(), v6=True)
+    # A prohibit route's device is lo: only its type differs.
+    expect_status(d.put(R("red", "2001:db8:70::/48"), {"dev": "lo"}), 201,
+                  "PUT")
+    h.ip("-6", "route", "replace", "prohibit", "2001:db8:70::/48", "proto",
+         str(PROTO), "metric", "1024", ns="red")
+    g = expect_status(d.get(R("red", "2001:db8:70::/48")), 200, "GET").json
+    eq((g["in_sync"], g["drift"]), (False, ["type is prohibit, desired "
+                                            "unicast"]), "drift")
+    expect_status(d.post("/v1/reconcile"), 200, "reconcile")
+    k = kroute("red", "2001:db8:70::/48")
+    check(k and k.get("type", "unicast") == "unicast" and
+          k.get("dev") == "lo", "mended: %r", k)
+
+
+@test
 def a_link_brought_back_up_gets_its_routes_back():
     """Taking a link down takes the routes through it, and bringing it up
     does not return them: netnsd puts the desired ones back."""
