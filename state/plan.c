@@ -329,6 +329,16 @@ static int plan_link_add(struct plan *p, const char *ns, const char *name,
 		return problem_link_missing(
 			prob, "parent link", want->opts.parent,
 			want->opts.parent_ns ? want->opts.parent_ns : ns);
+	/* The kernel puts a macvlan on a macvlan (an ipvlan on an ipvlan)
+	 * on that one's own parent: what it made would not be what is
+	 * recorded. */
+	if (seen->parent && !strcmp(seen->parent->kind, lk->name) &&
+	    (!strcmp(lk->name, "macvlan") || !strcmp(lk->name, "ipvlan")))
+		return problem_set(
+			prob, 409, "conflict",
+			"%s %s cannot stand on %s, itself a %s: the kernel would put it on %s's own parent; name that link as parent",
+			lk->name, name, want->opts.parent, lk->name,
+			want->opts.parent);
 	/* Its master, if any, is attached by converging it once it is
 	 * there (reconcile's attributes pass). */
 	st = plan_add(p, PLAN_LINK_ADD, PLAN_CREATE, ns, name);

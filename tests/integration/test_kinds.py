@@ -137,6 +137,21 @@ def test_a_vni_taken_is_said_in_the_kernels_words():
 
 
 @test
+def test_a_macvlan_on_a_macvlan_is_refused():
+    # The kernel would put it on the other's parent: not what the record
+    # would say.
+    d = setup()
+    base(d)
+    create(d, "blue", {"name": "mv9", "kind": "macvlan", "parent": "ub"})
+    before = h.ip_json("link", "show", ns="blue")
+    r = create(d, "blue", {"name": "mv8", "kind": "macvlan",
+                           "parent": "mv9"}, status=409)
+    check("itself a macvlan" in r.json["detail"], "detail: %r",
+          r.json["detail"])
+    eq(h.ip_json("link", "show", ns="blue"), before, "the kernel's links")
+
+
+@test
 def test_put_converges_attributes_refuses_options():
     d = setup()
     base(d)
