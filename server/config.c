@@ -113,7 +113,7 @@ static void config_usage(FILE *f)
 		"                                IPv6 as [::1]:8080; repeatable)\n"
 		"  --socket-mode MODE            mode of unix sockets, octal (default 0660)\n"
 		"  --socket-group GROUP          group of unix sockets (default root)\n"
-		"  --threads N                   threads that run requests (default 4)\n"
+		"  --threads N                   HTTP worker threads (default 4)\n"
 		"  --max-body BYTES              largest request body (default 1048576)\n"
 		"  --max-header-size BYTES       memory for a request's headers (default 32768)\n"
 		"  --max-connections N           open connections in all (default 1000)\n"

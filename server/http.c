@@ -1008,17 +1008,17 @@ static void http_job_run(struct work *w)
 	MHD_resume_connection(j->conn);
 }
 
-/* Hands the request to the workers, its connection suspended until it is
- * answered; when they do not run (they are stopping), runs it here, and
- * the answer comes the same way. A route that never waits is answered
- * here and now (ROUTE_INLINE). */
+/* Runs the request here, or for a route that may take long (ROUTE_LONG)
+ * hands it to the workers, its connection suspended until it is answered;
+ * when they do not run (they are stopping), runs it here too, and the
+ * answer comes the same way. */
 static enum MHD_Result http_run(struct MHD_Connection *conn,
 				struct http_req *hr, struct http_job *j)
 {
 	enum MHD_Result r;
 
 	j->conn = conn;
-	if (j->route->flags & ROUTE_INLINE) {
+	if (!(j->route->flags & ROUTE_LONG)) {
 		http_work(j);
 		r = http_reply(conn, hr, j);
 		http_job_free(j);

@@ -27,11 +27,13 @@ enum route_flags {
 	/* Answered by http_dispatch itself as a long-lived stream
 	 * (GET /v1/events): the handler in the table is never called. */
 	ROUTE_STREAM = 1 << 3,
-	/* Answered on the connection's own thread, not handed to the
-	 * workers (server/workers.h): it never waits for anything (the
-	 * probes, the dashboard's files, a ticket), so that it is answered
-	 * even while every worker waits for a silent kernel. */
-	ROUTE_INLINE = 1 << 4,
+	/* May take long (a whole-state apply, a reconcile, a read of every
+	 * namespace): run on the workers (server/workers.h), so that the
+	 * connections of libmicrohttpd's thread, event streams included,
+	 * are not held meanwhile. The others take about a millisecond and
+	 * run on the connection's own thread: the hand-over would cost more
+	 * than that (bench/RESULTS.md, "Handlers on threads of their own"). */
+	ROUTE_LONG = 1 << 4,
 };
 
 struct route {

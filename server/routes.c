@@ -24,15 +24,13 @@
 #define ROUTE NS "/routes/{dst}/{prefixlen}"
 
 const struct route router_routes[] = {
-	{ "GET", "/healthz", service_handle_healthz,
-	  ROUTE_NO_LOCK | ROUTE_INLINE, 0 },
-	{ "GET", "/readyz", service_handle_readyz, ROUTE_NO_LOCK | ROUTE_INLINE,
+	{ "GET", "/healthz", service_handle_healthz, ROUTE_NO_LOCK, 0 },
+	{ "GET", "/readyz", service_handle_readyz, ROUTE_NO_LOCK, 0 },
+	{ "GET", "/metrics", service_handle_metrics, ROUTE_NO_LOCK | ROUTE_LONG,
 	  0 },
-	{ "GET", "/metrics", service_handle_metrics, ROUTE_NO_LOCK, 0 },
-	{ "GET", "/openapi.yaml", service_handle_openapi,
-	  ROUTE_NO_LOCK | ROUTE_INLINE, 0 },
+	{ "GET", "/openapi.yaml", service_handle_openapi, ROUTE_NO_LOCK, 0 },
 
-	{ "GET", "/v1/namespaces", ns_handle_list, 0, 0 },
+	{ "GET", "/v1/namespaces", ns_handle_list, ROUTE_LONG, 0 },
 	{ "POST", "/v1/namespaces", ns_handle_create, ROUTE_MUTATES,
 	  ROUTE_QUERY_DRY_RUN },
 	{ "GET", NS, ns_handle_get, 0, 0 },
@@ -40,7 +38,7 @@ const struct route router_routes[] = {
 	{ "DELETE", NS, ns_handle_delete, ROUTE_MUTATES,
 	  ROUTE_QUERY_FORCE | ROUTE_QUERY_DRY_RUN },
 
-	{ "GET", "/v1/links", links_all_handle_list, 0,
+	{ "GET", "/v1/links", links_all_handle_list, ROUTE_LONG,
 	  ROUTE_QUERY_NAMESPACE | ROUTE_QUERY_KIND | ROUTE_QUERY_MANAGED |
 		  ROUTE_QUERY_IN_SYNC },
 
@@ -104,8 +102,8 @@ const struct route router_routes[] = {
 	  ROUTE_NO_LOCK | ROUTE_STREAM,
 	  ROUTE_QUERY_SINCE | ROUTE_QUERY_NAMESPACE | ROUTE_QUERY_TYPES |
 		  ROUTE_QUERY_TICKET },
-	{ "POST", "/v1/events/tickets", events_handle_ticket,
-	  ROUTE_NO_LOCK | ROUTE_INLINE, 0 },
+	{ "POST", "/v1/events/tickets", events_handle_ticket, ROUTE_NO_LOCK,
+	  0 },
 
 	{ "GET", NS "/sysctls", sysctl_handle_list, 0, 0 },
 	{ "GET", NS "/sysctls/{key}", sysctl_handle_get, 0, 0 },
@@ -114,19 +112,18 @@ const struct route router_routes[] = {
 	{ "DELETE", NS "/sysctls/{key}", sysctl_handle_delete, ROUTE_MUTATES,
 	  ROUTE_QUERY_FORCE | ROUTE_QUERY_DRY_RUN },
 
-	{ "GET", "/v1/state", state_handle_get, 0, 0 },
-	{ "PUT", "/v1/state", state_handle_put, ROUTE_MUTATES | ROUTE_EXCLUSIVE,
+	{ "GET", "/v1/state", state_handle_get, ROUTE_LONG, 0 },
+	{ "PUT", "/v1/state", state_handle_put,
+	  ROUTE_MUTATES | ROUTE_EXCLUSIVE | ROUTE_LONG,
 	  ROUTE_QUERY_DRY_RUN | ROUTE_QUERY_CONFIRM },
 	{ "POST", "/v1/state/confirm", state_handle_confirm,
-	  ROUTE_MUTATES | ROUTE_EXCLUSIVE, 0 },
+	  ROUTE_MUTATES | ROUTE_EXCLUSIVE | ROUTE_LONG, 0 },
 	{ "POST", "/v1/reconcile", service_handle_reconcile,
-	  ROUTE_MUTATES | ROUTE_EXCLUSIVE, 0 },
+	  ROUTE_MUTATES | ROUTE_EXCLUSIVE | ROUTE_LONG, 0 },
 
-	{ "GET", "/", dashboard_handle_page, ROUTE_NO_LOCK | ROUTE_INLINE, 0 },
-	{ "GET", "/app.js", dashboard_handle_script,
-	  ROUTE_NO_LOCK | ROUTE_INLINE, 0 },
-	{ "GET", "/app.css", dashboard_handle_style,
-	  ROUTE_NO_LOCK | ROUTE_INLINE, 0 },
+	{ "GET", "/", dashboard_handle_page, ROUTE_NO_LOCK, 0 },
+	{ "GET", "/app.js", dashboard_handle_script, ROUTE_NO_LOCK, 0 },
+	{ "GET", "/app.css", dashboard_handle_style, ROUTE_NO_LOCK, 0 },
 };
 
 const size_t router_n_routes = sizeof(router_routes) / sizeof(router_routes[0]);

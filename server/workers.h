@@ -1,10 +1,10 @@
-/* The threads that run requests' handlers (server/http.c). libmicrohttpd
- * serves each connection from one thread of its pool for its whole life:
- * a handler run there holds up every other connection of that thread,
- * event streams included, for as long as it takes (a whole-state apply,
- * a namespace whose kernel does not answer). A request that is all in is
- * therefore suspended and handed to these threads, and its connection is
- * resumed to answer once its handler is done. */
+/* The threads that run the requests that may take long (ROUTE_LONG,
+ * server/router.h; from server/http.c). libmicrohttpd serves each
+ * connection from one thread of its pool for its whole life: a handler
+ * run there holds up every other connection of that thread, event streams
+ * included, for as long as it takes (a whole-state apply: seconds). Such
+ * a request, once all in, is suspended and handed to these threads, and
+ * its connection is resumed to answer once its handler is done. */
 #ifndef NETNSD_WORKERS_H
 #define NETNSD_WORKERS_H
 

@@ -279,28 +279,6 @@ def a_silent_namespace_at_start_up_is_not_retried():
 
 
 @test
-def probes_are_answered_while_every_handler_waits():
-    # Every thread that runs handlers waits for slow's kernel: the probes
-    # and the dashboard's files, which wait for nothing, are answered on
-    # the connections' own threads all the same.
-    d = start(threads=2)
-    ts, out = in_background(d, [
-        ("GET", "/v1/namespaces/slow/links", None)] * 3)
-    time.sleep(0.3)  # both handler threads are waiting for the kernel
-    slow_ones = []
-    for path in ("/healthz", "/readyz", "/app.js", "/openapi.yaml"):
-        r, took = timed(lambda: d.get(path))
-        expect_status(r, 200, "GET " + path)
-        if took > h.scaled(FAST):
-            slow_ones.append("GET %s took %.2f s" % (path, took))
-    for t in ts:
-        t.join(h.scaled(30))
-    eq(sorted(o[0] for o in out), [504] * 3, "the requests on slow")
-    check(not slow_ones, "while every handler waited for slow:\n  %s",
-          "\n  ".join(slow_ones))
-
-
-@test
 def a_change_slow_to_answer_holds_up_no_change_elsewhere():
     # Changes are told to subscribers in the order they were made, but
     # only changes under a common lock wait for each other: a PATCH whose
