@@ -44,7 +44,7 @@ struct events_sub {
 static pthread_mutex_t events_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct events_slot *events_ring;
 static size_t events_cap, events_lag_max;
-static uint64_t events_next_id = 1;
+static uint64_t events_next_id = 1, events_first_id = 1;
 static struct events_sub *events_subs;
 static unsigned events_n_subs, events_max_subs;
 static bool events_stopping;
@@ -201,7 +201,17 @@ static bool events_wanted(const struct events_filter *f, unsigned type,
 /* The oldest id the history still holds. Under events_mu. */
 static uint64_t events_oldest(void)
 {
-	return events_next_id > events_cap ? events_next_id - events_cap : 1;
+	return events_next_id - events_first_id > events_cap
+		       ? events_next_id - events_cap
+		       : events_first_id;
+}
+
+void events_set_first_id(uint64_t id)
+{
+	pthread_mutex_lock(&events_mu);
+	if (events_next_id == events_first_id && id > 0)
+		events_next_id = events_first_id = id;
+	pthread_mutex_unlock(&events_mu);
 }
 
 static void events_wake(struct events_sub *s)

@@ -58,6 +58,11 @@ void events_emit_text(unsigned type, const char *action, const char *ns,
  * notifications of `ns`): clients re-read. */
 void events_resync(const char *ns, const char *why);
 uint64_t events_last_id(void);
+/* The id of this run's first event, before there is any (events_init
+ * starts at 1). The daemon starts each run past every id of the runs
+ * before (server/main.c), so that an id from one of them is older than
+ * the history, and a client resuming with it is told `resync`. */
+void events_set_first_id(uint64_t id);
 
 /* A subscriber. The filters are set before events_subscribe(). */
 #define EVENTS_NS_FILTER_MAX 16

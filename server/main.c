@@ -154,6 +154,7 @@ static int main_store(const struct config *cfg, struct store **ret)
 static int main_start(const struct config *cfg, const sigset_t *stop,
 		      struct store **store)
 {
+	struct timespec now;
 	int r = loop_init(stop);
 
 	if (r < 0) {
@@ -171,6 +172,12 @@ static int main_start(const struct config *cfg, const sigset_t *stop,
 	if (events_init(*store, cfg->events_history, cfg->events_buffer,
 			cfg->max_subscribers) < 0)
 		return -1;
+	/* The microseconds since the epoch: past every id of every run
+	 * before (a run tells far fewer than a million events a second),
+	 * and exact as a number in a browser (below 2^53). */
+	clock_gettime(CLOCK_REALTIME, &now);
+	events_set_first_id((uint64_t)now.tv_sec * 1000000u +
+			    (uint64_t)now.tv_nsec / 1000u);
 	r = events_http_init();
 	if (r < 0)
 		log_warn(
