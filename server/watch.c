@@ -27,6 +27,12 @@ static bool watch_running;
  * when an event marks it dirty. */
 static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER;
 static json_t *watch_out_of_sync, *watch_counts, *watch_dirty;
+/* Namespaces a link of which flipped, to read again: name -> source. */
+static json_t *watch_ns_again;
+/* This thread is the monitor's: set by watch_idle, which only it calls
+ * (watch_kernel is also called on threads that make or delete a
+ * namespace, which no idle follows). */
+static _Thread_local bool watch_on_monitor;
 static bool watch_all_dirty = true;
 
 /* A path segment, percent-encoded but for the plainest bytes. */
@@ -153,6 +159,9 @@ static void watch_mark_all(void)
 	pthread_mutex_unlock(&watch_mu);
 }
 
+static void watch_drift_again(unsigned type, const char *ns, const char *name,
+			      enum events_source src);
+
 /* A `drift` event when the object's in_sync differs from what was known:
  * an object never seen out of sync counts as in sync. */
 static void watch_drift(unsigned type, const char *ns, const char *name,
@@ -176,6 +185,32 @@ static void watch_drift(unsigned type, const char *ns, const char *name,
 	/* A change made behind netnsd's back: repaired when asked to. */
 	if (out && !was && src == EVENTS_SOURCE_KERNEL)
 		autoheal_note(ns, name);
+	/* A namespace is in sync when its links are: read again when one
+	 * of them flips (either way), and its own flip told; on the
+	 * monitor's thread, once for all the flips it reads in one go
+	 * (watch_idle), elsewhere (the API's) at once. */
+	if (out != was && type == EVENTS_LINK && watch_on_monitor) {
+		pthread_mutex_lock(&watch_mu);
+		json_object_set_new(watch_ns_again, ns,
+				    json_integer((json_int_t)src));
+		pthread_mutex_unlock(&watch_mu);
+	} else if (out != was && type == EVENTS_LINK) {
+		watch_drift_again(EVENTS_NAMESPACE, ns, ns, src);
+	}
+}
+
+/* The object that holds one whose state changed (a link its address, a
+ * namespace its link), read again for its drift: its in_sync covers what
+ * it holds. Only a managed object has one. */
+static void watch_drift_again(unsigned type, const char *ns, const char *name,
+			      enum events_source src)
+{
+	json_t *obj = type == EVENTS_LINK ? watch_read_link(ns, name)
+					  : watch_read_ns(ns);
+
+	if (obj && json_object_get(obj, "in_sync"))
+		watch_drift(type, ns, name, obj, src);
+	json_decref(obj);
 }
 
 /* One object told: its event (without an object once it is gone), and
@@ -274,6 +309,7 @@ static void watch_kernel_addr(const struct monitor_note *n,
 	watch_tell(EVENTS_ADDRESS, watch_action(n->action), n->ns, name, obj,
 		   src);
 	json_decref(obj);
+	watch_drift_again(EVENTS_LINK, n->ns, link, src);
 }
 
 /* A sysctl of the allow-list (README.md, "Sysctls") the kernel told of:
@@ -697,6 +733,27 @@ bool watch_drifted(size_t *ret)
 	return true;
 }
 
+/* The monitor has read all there was: the namespaces whose links flipped
+ * meanwhile are read again, each once. */
+static void watch_idle(void)
+{
+	json_t *todo, *v;
+	const char *k;
+
+	watch_on_monitor = true;
+	pthread_mutex_lock(&watch_mu);
+	todo = json_object_size(watch_ns_again) ? watch_ns_again : NULL;
+	if (todo)
+		watch_ns_again = json_object();
+	pthread_mutex_unlock(&watch_mu);
+	if (!todo)
+		return;
+	json_object_foreach(todo, k, v)
+		watch_drift_again(EVENTS_NAMESPACE, k, k,
+				  (enum events_source)json_integer_value(v));
+	json_decref(todo);
+}
+
 int watch_start(struct store *store)
 {
 	int r;
@@ -705,9 +762,11 @@ int watch_start(struct store *store)
 	watch_out_of_sync = json_object();
 	watch_counts = json_object();
 	watch_dirty = json_object();
-	if (!watch_out_of_sync || !watch_counts || !watch_dirty)
+	watch_ns_again = json_object();
+	if (!watch_out_of_sync || !watch_counts || !watch_dirty ||
+	    !watch_ns_again)
 		return -ENOMEM;
-	r = monitor_start(watch_kernel, NULL);
+	r = monitor_start(watch_kernel, watch_idle);
 	if (r < 0) {
 		log_warn(
 			"cannot watch the kernel (%s): the event stream carries the API's changes only",
@@ -938,6 +997,7 @@ static void watch_api_addr(const struct request *req, const struct reply *rep,
 		return;
 	watch_tell(EVENTS_ADDRESS, action, ns, name, rep->json,
 		   EVENTS_SOURCE_API);
+	watch_drift_again(EVENTS_LINK, ns, link, EVENTS_SOURCE_API);
 	watch_mark(ns);
 }
 

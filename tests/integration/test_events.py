@@ -557,6 +557,34 @@ def resuming_from_another_run_gives_resync():
 
 
 @test
+def a_links_and_namespaces_drift_follow_its_addresses():
+    # A link's in_sync covers its desired addresses, and a namespace's its
+    # links: an address taken away behind netnsd's back flips both, and
+    # putting it back flips them back, each told.
+    d = setup()
+    mk_ns(d, "red")
+    mk_veth(d, "red", "v0", "v1")
+    expect_status(d.post(L("red", "v0") + "/addresses",
+                         {"address": "198.18.0.1/24"}), 201, "address")
+    s = stream(d, "/v1/events?namespace=red&types=drift")
+    h.ip("addr", "del", "198.18.0.1/24", "dev", "v0", ns="red")
+    want = {("link", "v0", False), ("namespace", "red", False)}
+    seen = set()
+
+    def flips(ev):
+        o = ev["data"]["object"] or {}
+        kind = "link" if "kind" in o else "namespace" if "links" in o \
+            else "address"
+        seen.add((kind, ev["data"]["name"], o.get("in_sync")))
+        return want <= seen
+    s.until(flips, "v0 and red out of sync")
+    expect_status(d.post(L("red", "v0") + "/addresses",
+                         {"address": "198.18.0.1/24"}), 201, "put back")
+    want = {("link", "v0", True), ("namespace", "red", True)}
+    s.until(flips, "v0 and red in sync again")
+
+
+@test
 def history_overflow_gives_resync():
     d = setup()
     s = stream(d, "/v1/events?types=namespace")
@@ -877,7 +905,7 @@ def reconcile_repairs_arrive_as_reconcile():
     def both_drifted(ev):
         if is_ev("drift", source="kernel", ns="rc")(ev):
             drifted.add(ev["data"]["name"])
-        return drifted == {"r0", "r1"}
+        return {"r0", "r1", "rc"} <= drifted  # rc: the namespace
     seen = s.until(both_drifted, "both ends missing: drifts")
     check(any(is_ev("link", "r0", "kernel", "rc", "removed")(e)
               for e in seen), "the deletion behind netnsd's back")
@@ -887,7 +915,7 @@ def reconcile_repairs_arrive_as_reconcile():
     def both_back(ev):
         if is_ev("drift", ns="rc")(ev) and ev["data"]["object"]["in_sync"]:
             back.add(ev["data"]["name"])
-        return back == {"r0", "r1"}
+        return {"r0", "r1", "rc"} <= back
     seen = s.until(both_back, "both ends back in sync")
     check(any(is_ev("link", "r0", "reconcile", "rc", "added")(e)
               for e in seen),
