@@ -289,9 +289,13 @@ static void watch_kernel_link(const struct monitor_note *n,
 	if (!n->name[0])
 		return;
 	obj = watch_read_link(n->ns, n->name);
-	/* A managed link that is gone still has a GET: "missing". */
-	watch_tell(EVENTS_LINK, watch_action(n->action), n->ns, n->name, obj,
-		   src);
+	/* A managed link that is gone still has a GET: "missing". Another
+	 * one changed and gone already (a far end losing its carrier as its
+	 * namespace goes) is told by its removal, not as a change to
+	 * nothing. */
+	if (obj || n->action != MONITOR_CHANGED)
+		watch_tell(EVENTS_LINK, watch_action(n->action), n->ns, n->name,
+			   obj, src);
 	json_decref(obj);
 }
 

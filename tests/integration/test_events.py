@@ -585,6 +585,24 @@ def a_links_and_namespaces_drift_follow_its_addresses():
 
 
 @test
+def a_namespaces_deletion_tells_no_change_to_nothing():
+    # The far ends of its veths lose their carrier, then go: they are
+    # told removed (as the API's), never changed with no object.
+    d = setup()
+    mk_ns(d, "red")
+    mk_ns(d, "blue")
+    mk_veth(d, "red", "v0", "p0", peer_ns="blue", up=True)
+    s = stream(d, "/v1/events?namespace=red&types=link")
+    expect_status(d.delete("/v1/namespaces/blue"), 204, "DELETE blue")
+    seen = s.until(is_ev("link", "v0", action="removed"), "v0's removal")
+    bad = [(e["data"]["action"], e["data"]["name"], e["data"]["source"])
+           for e in seen if e["data"]["object"] is None and
+           e["data"]["action"] != "removed"]
+    eq(bad, [], "changes told with no object")
+    eq(seen[-1]["data"]["source"], "api", "the removal's source")
+
+
+@test
 def history_overflow_gives_resync():
     d = setup()
     s = stream(d, "/v1/events?types=namespace")
