@@ -1183,9 +1183,14 @@ static void watch_api_json(const struct route *route, const struct request *req,
 	    watch_api_others(route, req, rep))
 		return;
 	if (watch_is(route, "POST", "/v1/state/confirm") ||
-	    watch_is(route, "POST", "/v1/reconcile"))
+	    watch_is(route, "POST", "/v1/reconcile")) {
+		/* After the repairs, which the monitor tells as it reads
+		 * them (bounded, as for a whole-state apply). */
+		if (watch_running)
+			monitor_sync(1000);
 		events_emit(EVENTS_STATE, "changed", NULL, NULL, rep->json,
 			    EVENTS_SOURCE_API);
+	}
 	if (watch_is(route, "POST", "/v1/reconcile"))
 		watch_mark_all();
 }

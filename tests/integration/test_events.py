@@ -603,6 +603,25 @@ def a_namespaces_deletion_tells_no_change_to_nothing():
 
 
 @test
+def a_reconciles_state_event_comes_after_its_repairs():
+    d = setup()
+    mk_ns(d, "red")
+    for br, body in (("br0", {"up": True}), ("br1", {"mtu": 1400})):
+        expect_status(d.put("/v1/namespaces/red/bridges/" + br, body), 201,
+                      br)
+    h.ip("link", "set", "br0", "down", ns="red")
+    h.ip("link", "set", "br1", "mtu", "1300", ns="red")
+    s = stream(d, "/v1/events?types=link,state")
+    time.sleep(0.2)  # the kernel's changes told before the reconcile
+    r = expect_status(d.post("/v1/reconcile"), 200, "reconcile")
+    eq(len(r.json["actions"]), 2, "its repairs: %r" % r.json["actions"])
+    seen = s.until(is_ev("state"), "the state event")
+    repairs = {e["data"]["name"] for e in seen
+               if e["event"] == "link" and e["data"]["source"] == "reconcile"}
+    eq(repairs, {"br0", "br1"}, "repairs told before the state event")
+
+
+@test
 def history_overflow_gives_resync():
     d = setup()
     s = stream(d, "/v1/events?types=namespace")
