@@ -958,6 +958,8 @@ static void watch_api_patch(const struct request *req, const struct reply *rep)
 	} else {
 		watch_api_link("removed", ns, link, NULL);
 		watch_api_link("added", to_ns, to, rep->json);
+		/* A veth's far end now names it anew as its peer. */
+		watch_api_peer(rep->json, "changed", true);
 	}
 	json_decref(body);
 }

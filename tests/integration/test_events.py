@@ -231,6 +231,23 @@ def concurrent_changes_of_one_link_are_told_in_the_order_made():
 
 
 @test
+def renaming_a_veth_end_tells_its_far_end_anew():
+    d = setup()
+    mk_ns(d, "red")
+    mk_ns(d, "blue")
+    mk_veth(d, "red", "v0", "p0", peer_ns="blue")
+    s = stream(d, "/v1/events?types=link")
+    expect_status(d.patch(L("blue", "p0"), {"name": "q0"}), 200, "rename")
+    ev = s.until(is_ev("link", "v0", ns="red"), "v0's event")[-1]
+    eq((ev["data"]["action"], ev["data"]["source"],
+        ev["data"]["object"]["peer"]),
+       ("changed", "api", {"namespace": "blue", "name": "q0"}),
+       "v0 as its GET shows it now")
+    eq(ev["data"]["object"], expect_status(d.get(L("red", "v0")), 200).json,
+       "the GET")
+
+
+@test
 def a_veths_far_end_is_told_as_its_get_shows_it():
     # The far end's object is read from the kernel with its peer taken
     # from the answer (not found again with a dump): it must still be
@@ -319,13 +336,20 @@ def rename_and_move_are_a_removal_and_an_addition():
     s = stream(d, "/v1/events?types=link")
     expect_status(d.patch(L("m1", "e0"), {"name": "e9"}), 200, "rename")
     expect_status(d.patch(L("m1", "e9"), {"namespace": "m2"}), 200, "move")
-    seen = s.until(is_ev("link", "e9", ns="m2", action="added"), "the move")
+    seen = s.until(lambda e: is_ev("link", "e1", action="changed")(e) and
+                   e["data"]["object"]["peer"]["namespace"] == "m2",
+                   "e1 with its peer moved")
     got = [(e["data"]["action"], e["data"]["namespace"], e["data"]["name"],
             e["data"]["source"]) for e in seen]
+    # Each time, the far end e1 is told anew: its peer changed.
     eq(got, [("removed", "m1", "e0", "api"), ("added", "m1", "e9", "api"),
-             ("removed", "m1", "e9", "api"), ("added", "m2", "e9", "api")],
+             ("changed", "m1", "e1", "api"),
+             ("removed", "m1", "e9", "api"), ("added", "m2", "e9", "api"),
+             ("changed", "m1", "e1", "api")],
        "a rename, then a move")
-    eq(seen[-1]["data"]["object"]["name"], "e9", "the object in m2")
+    eq(seen[-2]["data"]["object"]["name"], "e9", "the object in m2")
+    eq(seen[-1]["data"]["object"]["peer"], {"namespace": "m2", "name": "e9"},
+       "e1's peer")
 
 
 @test
