@@ -715,7 +715,8 @@ static bool events_ticket_equal(const char *a, const char *b)
 	return d == 0;
 }
 
-bool events_ticket_use(const char *ticket)
+/* Whether `ticket` is one given and not run out; `take` uses it up. */
+static bool events_ticket_find(const char *ticket, bool take)
 {
 	time_t now = events_now();
 	bool ok = false;
@@ -728,11 +729,22 @@ bool events_ticket_use(const char *ticket)
 		    events_tickets[i].expires <= now)
 			continue;
 		if (events_ticket_equal(events_tickets[i].value, ticket)) {
-			memset(&events_tickets[i], 0,
-			       sizeof(events_tickets[i]));
+			if (take)
+				memset(&events_tickets[i], 0,
+				       sizeof(events_tickets[i]));
 			ok = true;
 		}
 	}
 	pthread_mutex_unlock(&events_tickets_mu);
 	return ok;
+}
+
+bool events_ticket_valid(const char *ticket)
+{
+	return events_ticket_find(ticket, false);
+}
+
+bool events_ticket_use(const char *ticket)
+{
+	return events_ticket_find(ticket, true);
 }

@@ -110,6 +110,9 @@ void events_stop(void);
 #define EVENTS_TICKET_LEN 32
 int events_ticket_new(char *ret, size_t len);
 bool events_ticket_use(const char *ticket);
+/* The same without using it up: a stream refused (a bad query, the
+ * subscriber limit) leaves its ticket good for a retry. */
+bool events_ticket_valid(const char *ticket);
 
 /* For tests and metrics. */
 size_t events_subscribers(void);

@@ -503,7 +503,8 @@ static bool http_ticket_ok(struct MHD_Connection *conn, const char *url,
 	if (strcmp(method, "GET") || len != strlen("/v1/events") ||
 	    strncmp(url, "/v1/events", len))
 		return false;
-	return events_ticket_use(MHD_lookup_connection_value(
+	/* Used up only once its stream is open (http_stream). */
+	return events_ticket_valid(MHD_lookup_connection_value(
 		conn, MHD_GET_ARGUMENT_KIND, "ticket"));
 }
 
@@ -874,6 +875,20 @@ static enum MHD_Result http_stream(struct MHD_Connection *conn,
 		r = http_send_problem(conn, hr, &p, &h);
 		problem_clear(&p);
 		return r;
+	}
+	/* Let in by a ticket (http_unauthorized): it is used up now that
+	 * its stream is open, unless another stream took it meanwhile. */
+	if (auth_enabled() &&
+	    !auth_check(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						    "Authorization")) &&
+	    !events_ticket_use(MHD_lookup_connection_value(
+		    conn, MHD_GET_ARGUMENT_KIND, "ticket"))) {
+		MHD_destroy_response(resp);
+		h.auth_challenge = true;
+		return http_fail(
+			conn, hr, 401, "unauthorized",
+			"this ticket was used by another stream meanwhile; get a new one (with Authorization: Bearer <token>)",
+			&h);
 	}
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Request-Id", hr->id);

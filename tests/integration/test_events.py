@@ -897,6 +897,31 @@ def tickets_when_tokens_are_on():
 
 
 @test
+def a_ticket_refused_a_stream_is_good_for_a_retry():
+    tokfile = os.path.join(tempfile.mkdtemp(dir="/tmp"), "tokens")
+    with open(tokfile, "w") as f:
+        f.write("s3cret-token-for-events\n")
+    os.chmod(tokfile, 0o600)
+    d = setup(args=["--token-file", tokfile, "--max-subscribers", "1"])
+    auth = {"Authorization": "Bearer s3cret-token-for-events"}
+    held = stream(d, "/v1/events", headers=auth)
+    eq(held.status, 200, "the one place, taken")
+    ticket = expect_status(d.post("/v1/events/tickets", headers=auth), 200,
+                           "a ticket").json["ticket"]
+    eq(stream(d, "/v1/events?ticket=%s&types=bogus" % ticket).status, 400,
+       "a bad query")
+    eq(stream(d, "/v1/events?ticket=" + ticket).status, 503,
+       "at the subscriber limit")
+    held.close()
+    s = h.wait_until(lambda: (lambda x: x if x.status == 200 else None)(
+        stream(d, "/v1/events?ticket=" + ticket)), timeout=h.scaled(5),
+        what="the retry with the same ticket")
+    eq(s.status, 200, "the ticket opens the stream at last")
+    eq(stream(d, "/v1/events?ticket=" + ticket).status, 401,
+       "and is used up then")
+
+
+@test
 def filters_by_namespace_and_type():
     d = setup()
     by_ns = stream(d, "/v1/events?namespace=f2&namespace=f3")
