@@ -491,6 +491,15 @@ static int config_check(struct config *c)
 			"netnsd: --tls-client-ca needs --tls-cert and --tls-key\n");
 		return -1;
 	}
+	/* Further behind, a subscriber's place in the history could be
+	 * overwritten while it still reads it (server/events.c). */
+	if (c->events_buffer > c->events_history / 2) {
+		fprintf(stderr,
+			"netnsd: --events-buffer %zu is more than half of --events-history %zu; raise --events-history to at least %zu, or lower --events-buffer\n",
+			c->events_buffer, c->events_history,
+			2 * c->events_buffer);
+		return -1;
+	}
 	return 0;
 }
 

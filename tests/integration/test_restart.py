@@ -378,6 +378,7 @@ def bad_flags_stop_startup():
         ["--log-level", "loud"],
         ["--state-file", ""],
         ["--netns-dir", ""],
+        ["--events-buffer", "8000"],  # more than half of the history
         ["unexpected-argument"],
     ]
     failures = []
