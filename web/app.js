@@ -215,9 +215,16 @@
       if (!data.object) markStale('links', ns);
       return;
     }
-    // A namespace's own drift (its object has a count of links).
+    // A namespace's own drift (its object has a count of links): the
+    // object is the namespace as its GET shows it, nothing to re-read.
     if (type === 'drift' && data.object && typeof data.object.links === 'number') {
-      markStale('namespaces');
+      if (ns && model.namespaces.has(ns)) {
+        model.namespaces.set(ns, data.object);
+        dirty.add(ns);
+        scheduleRender();
+      } else {
+        markStale('namespaces');
+      }
       return;
     }
     // Addresses live inside links; a drift of something else, or an event
