@@ -415,13 +415,14 @@ def kernel_vs_desired(des, topo=None, all_namespaces_desired=True,
 NETNSD_ROUTE_PROTO = 173  # README.md, "Routes"
 
 
-def kernel_routes(ns):
-    """netnsd's routes (its protocol) in a namespace ("host": the
-    sandbox's own), {(table, dst, metric): ip -j route object}."""
+def kernel_routes(ns, proto=NETNSD_ROUTE_PROTO):
+    """The routes of protocol `proto` (netnsd's; None: every route) of
+    every table in a namespace ("host": the sandbox's own),
+    {(table, dst, metric): ip -j route object}."""
     out = {}
+    only = ["proto", str(proto)] if proto is not None else []
     for fam in ("-4", "-6"):
-        for r in h.ip_json(fam, "route", "show", "table", "all", "proto",
-                           str(NETNSD_ROUTE_PROTO),
+        for r in h.ip_json(fam, "route", "show", "table", "all", *only,
                            ns=None if ns == "host" else ns):
             dst = r["dst"]
             if dst == "default":

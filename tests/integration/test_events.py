@@ -389,6 +389,15 @@ def a_whole_state_put_is_told_as_the_apis():
     eq(drifts, [], "drift events for a topology in sync")
 
 
+def side_namespace():
+    """Namespace `side`, made with ip (netnsd desires nothing of it), with
+    a veth pair x0/x1 to change behind netnsd's back."""
+    h.run(["ip", "netns", "add", "side"])
+    h.on_cleanup(lambda: h.run(["ip", "netns", "del", "side"], check=False))
+    h.ip("link", "add", "x0", "type", "veth", "peer", "name", "x1",
+         ns="side")
+
+
 @test
 def a_change_elsewhere_during_a_whole_state_put_is_the_kernels():
     # An apply makes changes for its whole length, and a notification
@@ -396,10 +405,7 @@ def a_change_elsewhere_during_a_whole_state_put_is_the_kernels():
     # is in flight: one from a namespace the apply cannot touch is someone
     # else's, told at once, as the kernel's.
     d = setup()
-    h.run(["ip", "netns", "add", "side"])
-    h.on_cleanup(lambda: h.run(["ip", "netns", "del", "side"], check=False))
-    h.ip("link", "add", "x0", "type", "veth", "peer", "name", "x1",
-         ns="side")
+    side_namespace()
     s = stream(d, "/v1/events?types=link,state")
     doc = big_doc("big", 1, 600, addresses=False)
     out = []
@@ -449,10 +455,7 @@ def a_long_request_holds_up_no_stream():
     # whole life: a handler run there would hold the streams of that
     # thread until it ends. Handlers run on threads of their own.
     d = setup()
-    h.run(["ip", "netns", "add", "side"])
-    h.on_cleanup(lambda: h.run(["ip", "netns", "del", "side"], check=False))
-    h.ip("link", "add", "x0", "type", "veth", "peer", "name", "x1",
-         ns="side")
+    side_namespace()
     streams = [stream(d, "/v1/events?namespace=side") for _ in range(16)]
     out = []
 

@@ -25,20 +25,8 @@ def R(ns, dst=None, query=""):
 
 def kroutes(ns):
     """{(dst, table, metric): ip -j route object} of every table."""
-    out = {}
-    for fam in ("-4", "-6"):
-        for r in h.ip_json(fam, "route", "show", "table", "all",
-                           ns=None if ns == "host" else ns):
-            dst = r["dst"]
-            if dst == "default":
-                dst = "0.0.0.0/0" if fam == "-4" else "::/0"
-            elif "/" not in dst:
-                dst += "/32" if fam == "-4" else "/128"
-            table = r.get("table", "main")
-            table = {"main": 254, "local": 255, "default": 253}.get(
-                table, table)
-            out[(dst, int(table), r.get("metric", 0))] = r
-    return out
+    return {(dst, table, metric): r for (table, dst, metric), r in
+            u.kernel_routes(ns, proto=None).items()}
 
 
 def kroute(ns, dst, table=254, metric=None):
