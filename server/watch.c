@@ -213,6 +213,27 @@ static void watch_drift_again(unsigned type, const char *ns, const char *name,
 	json_decref(obj);
 }
 
+/* A link one of whose addresses changed (`addr`, as its GET shows it, or
+ * NULL): read again for its drift, unless nothing of it can flip. A
+ * managed address in sync cannot take its link out of sync, and cannot
+ * bring it back unless it is out: the reads a whole-state apply's
+ * thousands of addresses would cost are not made. */
+static void watch_addr_link_again(const char *ns, const char *link,
+				  json_t *addr, enum events_source src)
+{
+	char key[512];
+	bool link_out;
+
+	snprintf(key, sizeof(key), "%s %s %s", events_type_name(EVENTS_LINK),
+		 ns, link);
+	pthread_mutex_lock(&watch_mu);
+	link_out = json_object_get(watch_out_of_sync, key) != NULL;
+	pthread_mutex_unlock(&watch_mu);
+	if (!link_out && json_is_true(json_object_get(addr, "in_sync")))
+		return;
+	watch_drift_again(EVENTS_LINK, ns, link, src);
+}
+
 /* One object told: its event (without an object once it is gone), and
  * its drift when its in_sync flipped. */
 static void watch_tell(unsigned type, const char *action, const char *ns,
@@ -312,8 +333,8 @@ static void watch_kernel_addr(const struct monitor_note *n,
 	obj = watch_read_addr(n->ns, link, n->addr, n->prefixlen);
 	watch_tell(EVENTS_ADDRESS, watch_action(n->action), n->ns, name, obj,
 		   src);
+	watch_addr_link_again(n->ns, link, obj, src);
 	json_decref(obj);
-	watch_drift_again(EVENTS_LINK, n->ns, link, src);
 }
 
 /* A sysctl of the allow-list (README.md, "Sysctls") the kernel told of:
@@ -1003,7 +1024,7 @@ static void watch_api_addr(const struct request *req, const struct reply *rep,
 		return;
 	watch_tell(EVENTS_ADDRESS, action, ns, name, rep->json,
 		   EVENTS_SOURCE_API);
-	watch_drift_again(EVENTS_LINK, ns, link, EVENTS_SOURCE_API);
+	watch_addr_link_again(ns, link, rep->json, EVENTS_SOURCE_API);
 	watch_mark(ns);
 }
 
