@@ -29,10 +29,12 @@ static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER;
 static json_t *watch_out_of_sync, *watch_counts, *watch_dirty;
 /* Namespaces a link of which flipped, to read again: name -> source. */
 static json_t *watch_ns_again;
-/* This thread is the monitor's: set by watch_idle, which only it calls
- * (watch_kernel is also called on threads that make or delete a
- * namespace, which no idle follows). */
-static _Thread_local bool watch_on_monitor;
+/* This thread tells a batch of notifications and re-reads the namespaces
+ * of flipped links once at its end (watch_ns_again_drain): the monitor's
+ * (set by watch_idle, which only it calls; watch_kernel is also called on
+ * threads that make or delete a namespace, which no idle follows), or a
+ * whole-state apply's while it tells what it did (watch_bulk_tell). */
+static _Thread_local bool watch_batching;
 static bool watch_all_dirty = true;
 
 /* A path segment, percent-encoded but for the plainest bytes. */
@@ -186,10 +188,9 @@ static void watch_drift(unsigned type, const char *ns, const char *name,
 	if (out && !was && src == EVENTS_SOURCE_KERNEL)
 		autoheal_note(ns, name);
 	/* A namespace is in sync when its links are: read again when one
-	 * of them flips (either way), and its own flip told; on the
-	 * monitor's thread, once for all the flips it reads in one go
-	 * (watch_idle), elsewhere (the API's) at once. */
-	if (out != was && type == EVENTS_LINK && watch_on_monitor) {
+	 * of them flips (either way), and its own flip told; once for all
+	 * the flips of a batch (watch_batching), else at once. */
+	if (out != was && type == EVENTS_LINK && watch_batching) {
 		pthread_mutex_lock(&watch_mu);
 		json_object_set_new(watch_ns_again, ns,
 				    json_integer((json_int_t)src));
@@ -214,10 +215,12 @@ static void watch_drift_again(unsigned type, const char *ns, const char *name,
 }
 
 /* A link one of whose addresses changed (`addr`, as its GET shows it, or
- * NULL): read again for its drift, unless nothing of it can flip. A
- * managed address in sync cannot take its link out of sync, and cannot
- * bring it back unless it is out: the reads a whole-state apply's
- * thousands of addresses would cost are not made. */
+ * NULL): read again for its drift, unless nothing of it can flip. Only a
+ * desired address counts in a link's in_sync (state/drift.c): one in
+ * sync, or one not desired (no in_sync; an IPv6 link-local, a removed
+ * one), cannot take its link out of sync, nor bring it back unless it is
+ * out. The reads a whole-state apply's thousands of addresses would cost
+ * are not made. */
 static void watch_addr_link_again(const char *ns, const char *link,
 				  json_t *addr, enum events_source src)
 {
@@ -229,7 +232,7 @@ static void watch_addr_link_again(const char *ns, const char *link,
 	pthread_mutex_lock(&watch_mu);
 	link_out = json_object_get(watch_out_of_sync, key) != NULL;
 	pthread_mutex_unlock(&watch_mu);
-	if (!link_out && json_is_true(json_object_get(addr, "in_sync")))
+	if (!link_out && !json_is_false(json_object_get(addr, "in_sync")))
 		return;
 	watch_drift_again(EVENTS_LINK, ns, link, src);
 }
@@ -305,6 +308,7 @@ static void watch_kernel_ns(const struct monitor_note *n,
 static void watch_kernel_link(const struct monitor_note *n,
 			      enum events_source src)
 {
+	char now[IFNAMSIZ];
 	json_t *obj;
 
 	if (!n->name[0])
@@ -313,8 +317,10 @@ static void watch_kernel_link(const struct monitor_note *n,
 	/* A managed link that is gone still has a GET: "missing". Another
 	 * one changed and gone already (a far end losing its carrier as its
 	 * namespace goes) is told by its removal, not as a change to
-	 * nothing. */
-	if (obj || n->action != MONITOR_CHANGED)
+	 * nothing; one that could not be read (a slow kernel) is told with
+	 * no object, for clients to read it again. */
+	if (obj || n->action != MONITOR_CHANGED ||
+	    watch_ifname(n->ns, n->ifindex, now))
 		watch_tell(EVENTS_LINK, watch_action(n->action), n->ns, n->name,
 			   obj, src);
 	json_decref(obj);
@@ -603,10 +609,14 @@ static bool watch_bulk_note(const struct monitor_note *n)
 	return kept;
 }
 
+static void watch_ns_again_drain(void);
+
 /* Tells what the apply changed, each object once, in the order first
- * seen (a namespace before the links made in it). */
+ * seen (a namespace before the links made in it); the namespaces of the
+ * links that flipped are read again at the end, each once. */
 static void watch_bulk_tell(void)
 {
+	bool batching = watch_batching;
 	struct watch_bulk_item *items;
 	size_t n;
 
@@ -620,10 +630,13 @@ static void watch_bulk_tell(void)
 	json_decref(watch_bulk_old_ns);
 	watch_bulk_old_ns = NULL;
 	pthread_mutex_unlock(&watch_mu);
+	watch_batching = true;
 	for (size_t i = 0; i < n; i++)
 		if (!items[i].unseen)
 			watch_kernel_tell(&items[i].note, EVENTS_SOURCE_API);
 	free(items);
+	watch_ns_again_drain();
+	watch_batching = batching;
 }
 
 static void watch_kernel(const struct monitor_note *n)
@@ -706,12 +719,20 @@ static json_t *watch_take_dirty(json_t *desired, bool *all)
  * others (a namespace marked meanwhile is counted again next time). */
 static void watch_recount(void)
 {
-	json_t *desired = drift_desired_namespaces(watch_store), *todo, *n, *v;
+	/* One recount at a time (two /metrics at once): else an older read
+	 * could be written over a newer one. Not watch_mu: the monitor's
+	 * thread never waits for it. */
+	static pthread_mutex_t recount_mu = PTHREAD_MUTEX_INITIALIZER;
+	json_t *desired, *todo, *n, *v;
 	const char *k;
 	bool all = false;
 
-	if (!desired)
+	pthread_mutex_lock(&recount_mu);
+	desired = drift_desired_namespaces(watch_store);
+	if (!desired) {
+		pthread_mutex_unlock(&recount_mu);
 		return;
+	}
 	pthread_mutex_lock(&watch_mu);
 	todo = watch_take_dirty(desired, &all);
 	pthread_mutex_unlock(&watch_mu);
@@ -736,6 +757,7 @@ static void watch_recount(void)
 		}
 	}
 	pthread_mutex_unlock(&watch_mu);
+	pthread_mutex_unlock(&recount_mu);
 	json_decref(n);
 	json_decref(todo);
 	json_decref(desired);
@@ -758,14 +780,13 @@ bool watch_drifted(size_t *ret)
 	return true;
 }
 
-/* The monitor has read all there was: the namespaces whose links flipped
- * meanwhile are read again, each once. */
-static void watch_idle(void)
+/* The namespaces whose links flipped in a batch are read again, each
+ * once. */
+static void watch_ns_again_drain(void)
 {
 	json_t *todo, *v;
 	const char *k;
 
-	watch_on_monitor = true;
 	pthread_mutex_lock(&watch_mu);
 	todo = json_object_size(watch_ns_again) ? watch_ns_again : NULL;
 	if (todo)
@@ -777,6 +798,13 @@ static void watch_idle(void)
 		watch_drift_again(EVENTS_NAMESPACE, k, k,
 				  (enum events_source)json_integer_value(v));
 	json_decref(todo);
+}
+
+/* The monitor has read all there was. */
+static void watch_idle(void)
+{
+	watch_batching = true;
+	watch_ns_again_drain();
 }
 
 int watch_start(struct store *store)
