@@ -1163,12 +1163,14 @@ static void *mon_main(void *arg)
 		}
 		if (retire)
 			mon_tokens_retire();
+		/* Before the waiters of monitor_sync() go on: what the idle
+		 * pass tells (server/watch.c) is part of what was read. */
+		if (mon_idle)
+			mon_idle();
 		pthread_mutex_lock(&mon_sync_mu);
 		mon_sync_done = asked;
 		pthread_cond_broadcast(&mon_sync_cv);
 		pthread_mutex_unlock(&mon_sync_mu);
-		if (mon_idle)
-			mon_idle();
 	}
 	free(b);
 	return NULL;
