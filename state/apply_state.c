@@ -210,9 +210,16 @@ static void plan_one_parent(struct ctx *c, const struct doc_link *l,
 	const char *pns = l->rec.opts.parent_ns;
 	struct view_ns *pv = view_of(c, pns ? pns : l->ns);
 
+	const struct doc_link *par =
+		parent_planned ? doc_link_find(c->d, pns ? pns : l->ns,
+					       l->rec.opts.parent)
+			       : NULL;
+
 	seen->parent =
 		l->rec.opts.parent ? view_link(pv, l->rec.opts.parent) : NULL;
 	seen->parent_planned = parent_planned;
+	seen->parent_planned_kind =
+		par ? record_kind_name(par->rec.kind) : NULL;
 	seen->parent_nsid = -1;
 	/* A namespace the document declares is made by an earlier step. */
 	seen->parent_ns_missing =

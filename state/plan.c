@@ -313,6 +313,7 @@ static int plan_link_add(struct plan *p, const char *ns, const char *name,
 			 const struct plan_seen *seen, struct problem *prob)
 {
 	const struct link_kind *lk = link_kind_of(want->kind);
+	const char *parent_kind;
 	struct plan_step *st;
 
 	if (!(want->has & RECORD_HAS_OPTIONS))
@@ -332,7 +333,10 @@ static int plan_link_add(struct plan *p, const char *ns, const char *name,
 	/* The kernel puts a macvlan on a macvlan (an ipvlan on an ipvlan)
 	 * on that one's own parent: what it made would not be what is
 	 * recorded. */
-	if (seen->parent && !strcmp(seen->parent->kind, lk->name) &&
+	parent_kind = seen->parent		  ? seen->parent->kind
+		      : seen->parent_planned_kind ? seen->parent_planned_kind
+						  : "";
+	if (!strcmp(parent_kind, lk->name) &&
 	    (!strcmp(lk->name, "macvlan") || !strcmp(lk->name, "ipvlan")))
 		return problem_set(
 			prob, 409, "conflict",

@@ -137,6 +137,8 @@ struct plan_seen {
 	 * earlier step of the same plan makes it (PUT /v1/state). */
 	const struct nl_link *parent;
 	bool parent_planned;
+	/* The kind of a parent the same plan makes ("macvlan"), or NULL. */
+	const char *parent_planned_kind;
 	/* When the record's parent is in another namespace: whether that
 	 * namespace is missing, and the id the link's namespace gives it
 	 * (-1: none yet), which the link reports its parent by. */

@@ -149,6 +149,16 @@ def test_a_macvlan_on_a_macvlan_is_refused():
     check("itself a macvlan" in r.json["detail"], "detail: %r",
           r.json["detail"])
     eq(h.ip_json("link", "show", ns="blue"), before, "the kernel's links")
+    # The same in one document, with the parent made by the same apply.
+    doc = state(d)
+    doc["links"] += [
+        {"namespace": "blue", "name": "mv7", "kind": "macvlan",
+         "options": {"parent": "ub"}},
+        {"namespace": "blue", "name": "mv6", "kind": "macvlan",
+         "options": {"parent": "mv7"}}]
+    p = expect_problem(d.put("/v1/state", doc), 409, "PUT /v1/state")
+    check("itself a macvlan" in p["detail"], "detail: %r", p["detail"])
+    eq(h.ip_json("link", "show", ns="blue"), before, "the kernel's links")
 
 
 @test
