@@ -616,7 +616,7 @@ int plan_route_del(struct plan *p, const char *ns, const char *path,
 	snprintf(st->path, sizeof(st->path), "%s", path);
 	st->old_route = *have;
 	st->has_old = true;
-	plan_say(st, "route");
+	plan_say(st, "route removed and forgotten");
 	return 0;
 }
 

@@ -626,7 +626,8 @@ def dry_runs_plan_and_change_nothing():
        [("update", "via is 198.18.0.1, desired 198.18.0.3")], "plan")
     r = expect_status(d.delete(R("red", "198.18.8.0/24", dry)), 200,
                       "DELETE dry run")
-    eq([c["action"] for c in r.json["changes"]], ["delete"], "plan")
+    eq([(c["action"], c["detail"]) for c in r.json["changes"]],
+       [("delete", "route removed and forgotten")], "plan")
     # The error the real request would answer.
     expect_problem(d.post(R("red", query=dry), {"dst": "198.18.8.0/24",
                                                 "via": "198.18.0.1"}), 409,
