@@ -887,7 +887,7 @@ static enum MHD_Result http_stream(struct MHD_Connection *conn,
 		h.auth_challenge = true;
 		return http_fail(
 			conn, hr, 401, "unauthorized",
-			"this ticket was used by another stream meanwhile; get a new one (with Authorization: Bearer <token>)",
+			"this ticket was used by another stream meanwhile, or has run out; get a new one (with Authorization: Bearer <token>)",
 			&h);
 	}
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
