@@ -409,16 +409,22 @@ def a_change_elsewhere_during_a_whole_state_put_is_the_kernels():
     s = stream(d, "/v1/events?types=link,state")
     doc = big_doc("big", 1, 600, addresses=False)
     out = []
-    t = threading.Thread(target=lambda: out.append(
-        d.put("/v1/state", doc, timeout=h.scaled(60)).status), daemon=True)
+
+    def put():
+        r = d.put("/v1/state", doc, timeout=h.scaled(60))
+        out.append((r.status, time.monotonic()))
+    t = threading.Thread(target=put, daemon=True)
     t.start()
     h.wait_until(lambda: "big0" in h.netns_list(), timeout=h.scaled(10),
                  what="the apply under way")
     h.ip("link", "set", "x0", "mtu", "1400", ns="side")
+    changed = time.monotonic()
     seen = s.until(lambda e: is_ev("link", "x0", ns="side")(e) or
                    is_ev("state")(e), "x0's event or the apply's end")
     t.join(h.scaled(60))
-    eq(out, [200], "PUT /v1/state")
+    eq([o[0] for o in out], [200], "PUT /v1/state")
+    check(out[0][1] > changed, "the apply had ended before the change: "
+          "the test shows nothing")
     check(is_ev("link", "x0", ns="side")(seen[-1]), "x0's change is told "
           "before the apply's end: %s", [(e["event"], e["data"]["name"])
                                          for e in seen[-3:]])
@@ -827,21 +833,24 @@ def counting_drift_in_a_silent_namespace_holds_no_others_events():
     mk_veth(d, "slow", "s0", "s1")
     mk_veth(d, "quick", "q0", "q1")
     d.stop()
-    d.start(extra_args=["--netlink-timeout", "2",
+    # Scaled with the build (ASan), so that a wait for it is always longer
+    # than what "at once" allows.
+    timeout = max(2, round(h.scaled(2)))
+    d.start(extra_args=["--netlink-timeout", str(timeout),
                         "--test-stall-netns", "slow"])
     s = stream(d, "/v1/events?namespace=quick&types=drift")
     out = []
     t = threading.Thread(target=lambda: out.append(
         d.get("/metrics", timeout=h.scaled(30)).status), daemon=True)
     t.start()  # counts every namespace once after start-up: slow too
-    time.sleep(0.3)
+    time.sleep(h.scaled(0.3))
     t0 = time.monotonic()
     h.ip("link", "set", "q0", "mtu", "1300", ns="quick")
     s.until(is_ev("drift", "q0", ns="quick"), "q0's drift")
     took = time.monotonic() - t0
     t.join(h.scaled(30))
     eq(out, [200], "/metrics")
-    check(took < h.scaled(1), "q0's drift took %.2f s to be told, behind "
+    check(took < timeout / 2, "q0's drift took %.2f s to be told, behind "
           "the count of slow's drift", took)
 
 
